@@ -1,0 +1,19 @@
+// Subcommands of the `ghostwatch` binary. Each add_*_command registers its
+// options on `app`; when the subcommand is chosen and parsed, its callback
+// runs the command and stores the process exit status in `exit_status`.
+// main.cc is the composition root that names them all.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace gw::cli {
+
+// Exit statuses shared by all subcommands.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // an unexpected runtime failure
+inline constexpr int kExitUsage = 2;    // bad config, unreadable file, strict reject, bad flags
+
+void add_replay_command(CLI::App& app, int& exit_status);
+void add_simulate_command(CLI::App& app, int& exit_status);
+
+}  // namespace gw::cli

@@ -1,0 +1,166 @@
+#include "ghostwatch/core/time.h"
+
+namespace gw {
+namespace {
+
+bool digits(std::string_view s, size_t pos, size_t n, int& value) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    char c = s[i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  value = v;
+  return true;
+}
+
+bool is_leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+unsigned days_in_month(std::int64_t y, unsigned m) {
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
+}
+
+}  // namespace
+
+// Howard Hinnant's days_from_civil / civil_from_days algorithms.
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+}
+
+std::optional<Instant> parse_rfc3339(std::string_view s) {
+  int year, month, day, hour, minute, second;
+  if (s.size() < 20) return std::nullopt;
+  if (!digits(s, 0, 4, year) || s[4] != '-' || !digits(s, 5, 2, month) || s[7] != '-' ||
+      !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't') || !digits(s, 11, 2, hour) ||
+      s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' || !digits(s, 17, 2, second)) {
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || static_cast<unsigned>(day) > days_in_month(year, month) ||
+      hour > 23 || minute > 59 || second > 59) {
+    return std::nullopt;
+  }
+  size_t pos = 19;
+  int millis = 0;
+  if (s[pos] == '.') {
+    ++pos;
+    size_t start = pos;
+    int scale = 100;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      millis += (s[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+    if (pos == start) return std::nullopt;
+  }
+  if (pos >= s.size()) return std::nullopt;
+  std::int64_t offset_minutes = 0;
+  char zone = s[pos];
+  if (zone == 'Z' || zone == 'z') {
+    ++pos;
+  } else if (zone == '+' || zone == '-') {
+    int oh, om;
+    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !digits(s, pos + 4, 2, om) || oh > 23 || om > 59) {
+      return std::nullopt;
+    }
+    offset_minutes = (oh * 60 + om) * (zone == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size()) return std::nullopt;
+  std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+  return secs * 1000 + millis;
+}
+
+void append_rfc3339(std::string& out, Instant t) {
+  std::int64_t days = floor_div(t, kDay);
+  std::int64_t ms_of_day = t - days * kDay;
+  std::int64_t y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  unsigned secs = static_cast<unsigned>(ms_of_day / 1000);
+  unsigned ms = static_cast<unsigned>(ms_of_day % 1000);
+  char buf[32];
+  char* p = buf;
+  auto put = [&p](unsigned v, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      p[i] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+    p += width;
+  };
+  put(static_cast<unsigned>(y), 4);
+  *p++ = '-';
+  put(m, 2);
+  *p++ = '-';
+  put(d, 2);
+  *p++ = 'T';
+  put(secs / 3600, 2);
+  *p++ = ':';
+  put(secs / 60 % 60, 2);
+  *p++ = ':';
+  put(secs % 60, 2);
+  if (ms != 0) {
+    *p++ = '.';
+    put(ms, 3);
+  }
+  *p++ = 'Z';
+  out.append(buf, static_cast<size_t>(p - buf));
+}
+
+std::string format_rfc3339(Instant t) {
+  std::string out;
+  append_rfc3339(out, t);
+  return out;
+}
+
+std::optional<Duration> parse_duration(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  Duration total = 0;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t start = pos;
+    std::int64_t n = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (n > 1'000'000'000'000) return std::nullopt;
+      n = n * 10 + (s[pos] - '0');
+      ++pos;
+    }
+    if (pos == start || pos == s.size()) return std::nullopt;
+    Duration unit;
+    switch (s[pos]) {
+      case 's': unit = kSecond; break;
+      case 'm': unit = kMinute; break;
+      case 'h': unit = kHour; break;
+      case 'd': unit = kDay; break;
+      default: return std::nullopt;
+    }
+    ++pos;
+    if (n > (std::numeric_limits<Duration>::max() / 4 - total) / unit) return std::nullopt;
+    total += n * unit;
+  }
+  return total;
+}
+
+}  // namespace gw

@@ -1,0 +1,288 @@
+#include "ghostwatch/engine/engine.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace gw {
+namespace {
+
+std::string upper_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+bool contains(const std::vector<std::uint32_t>& ids, std::uint32_t id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+}  // namespace
+
+Engine::Engine(const Policy& policy, EngineSink& sink)
+    : policy_(policy), sink_(sink), holdout_threshold_(holdout_threshold(policy.holdout_percent)),
+      timers_(contract_ids_) {
+  assert(!policy.ladder.empty());
+  for (const auto& c : policy.segment.countries_include) include_countries_.push_back(attributes_.intern(c));
+  for (const auto& c : policy.segment.countries_exclude) exclude_countries_.push_back(attributes_.intern(c));
+  for (const auto& k : policy.segment.kinds) kinds_.push_back(attributes_.intern(k));
+}
+
+RejectReason Engine::check(const Event& e) const {
+  switch (e.type) {
+    case EventType::kContractStarted:
+      if (contract_ids_.find(e.get(Field::kContract)) != Interner::kNone) return RejectReason::kDuplicateContract;
+      if (e.get(Field::kClient) == e.get(Field::kFreelancer)) return RejectReason::kBadField;
+      return RejectReason::kNone;
+    case EventType::kContractEnded:
+    case EventType::kMessage: {
+      std::uint32_t id = contract_ids_.find(e.get(Field::kContract));
+      if (id == Interner::kNone) return RejectReason::kUnknownContract;
+      const ContractState& c = contracts_[id];
+      if (c.ended) return RejectReason::kContractEnded;
+      if (e.type == EventType::kMessage) {
+        std::string_view from = e.get(Field::kFrom);
+        if (from != user_ids_.view(c.client) && from != user_ids_.view(c.freelancer)) {
+          return RejectReason::kNotAParty;
+        }
+      }
+      return RejectReason::kNone;
+    }
+    default:
+      return RejectReason::kNone;
+  }
+}
+
+RejectReason Engine::submit(const Event& e) {
+  RejectReason r = check(e);
+  if (r != RejectReason::kNone) return r;
+  advance_watermark(e.at - policy_.allowed_lateness);
+  apply(e);
+  latest_at_ = std::max(latest_at_, e.at);
+  return RejectReason::kNone;
+}
+
+void Engine::advance_watermark(Instant w) {
+  if (w <= watermark_) w = watermark_;  // W2 = max(W, w); steps behind W still run
+  while (!timers_.empty() && timers_.top().at < w) evaluate(timers_.pop());
+  watermark_ = w;
+}
+
+void Engine::evaluate_through(Instant until) {
+  while (!timers_.empty() && timers_.top().at <= until) evaluate(timers_.pop());
+}
+
+void Engine::emit_open_episodes() {
+  std::vector<std::uint32_t> open;
+  for (std::uint32_t id = 0; id < contracts_.size(); ++id) {
+    if (contracts_[id].open) open.push_back(id);
+  }
+  std::sort(open.begin(), open.end(),
+            [this](std::uint32_t a, std::uint32_t b) { return contract_ids_.view(a) < contract_ids_.view(b); });
+  for (std::uint32_t id : open) {
+    const ContractState& c = contracts_[id];
+    EpisodeRecord r;
+    r.contract = contract_ids_.view(id);
+    r.episode = c.episodes;
+    r.freelancer = user_ids_.view(c.freelancer);
+    r.client = user_ids_.view(c.client);
+    r.arm = arm_of(c.freelancer);
+    r.in_segment = c.in_segment;
+    r.opened_at = c.pending_since;
+    r.outcome = Outcome::kOpen;
+    r.steps_sent = c.steps_sent;
+    sink_.on_episode(r);
+  }
+}
+
+void Engine::apply(const Event& e) {
+  switch (e.type) {
+    case EventType::kUser:
+      apply_user(e);
+      return;
+    case EventType::kContractStarted: {
+      [[maybe_unused]] std::uint32_t id = contract_ids_.intern(e.get(Field::kContract));
+      assert(id == contracts_.size());
+      ContractState c;
+      c.client = user_id(e.get(Field::kClient));
+      c.freelancer = user_id(e.get(Field::kFreelancer));
+      contracts_.push_back(c);
+      return;
+    }
+    case EventType::kContractEnded: {
+      std::uint32_t id = contract_ids_.find(e.get(Field::kContract));
+      ContractState& c = contracts_[id];
+      if (c.open) close_episode(c, id, e.at, Outcome::kContractEnded, &e);
+      c.ended = true;
+      return;
+    }
+    case EventType::kMessage: {
+      std::uint32_t id = contract_ids_.find(e.get(Field::kContract));
+      apply_message(contracts_[id], id, e);
+      return;
+    }
+    case EventType::kOptOut:
+    case EventType::kOptIn:
+      users_[user_id(e.get(Field::kUser))].opted_out = e.type == EventType::kOptOut;
+      return;
+  }
+}
+
+void Engine::apply_user(const Event& e) {
+  UserState& u = users_[user_id(e.get(Field::kId))];
+  if (e.has(Field::kCountry)) u.country = attributes_.intern(upper_ascii(e.get(Field::kCountry)));
+  if (e.has(Field::kKind)) u.kind = attributes_.intern(e.get(Field::kKind));
+  if (e.has(Field::kTz)) u.zone = zone_for(e.get(Field::kTz));
+}
+
+void Engine::apply_message(ContractState& c, std::uint32_t contract, const Event& e) {
+  const Instant t = e.at;
+  if (e.get(Field::kFrom) == user_ids_.view(c.client)) {
+    c.last_client_at = std::max(c.last_client_at, t);
+    if (!c.open && t > c.last_fl_at) open_episode(c, contract, t);
+    return;
+  }
+  c.last_fl_at = std::max(c.last_fl_at, t);
+  if (c.open && t >= c.pending_since) {
+    close_episode(c, contract, t, Outcome::kReplied, nullptr);
+    // A reply that arrives after a newer client message answers only the
+    // older one: the newer message is pending from its own time.
+    if (c.last_client_at > t) open_episode(c, contract, c.last_client_at);
+  }
+}
+
+void Engine::open_episode(ContractState& c, std::uint32_t contract, Instant pending_since) {
+  c.open = true;
+  ++c.episodes;
+  c.pending_since = pending_since;
+  c.steps_sent = 0;
+  c.in_segment = in_segment(users_[c.freelancer]);
+  timers_.push(Timer{pending_since + policy_.ladder[0].after, contract, c.episodes, 0, true});
+}
+
+void Engine::close_episode(ContractState& c, std::uint32_t contract, Instant at, Outcome outcome,
+                           const Event* ended_by) {
+  c.open = false;
+  EpisodeRecord r;
+  r.contract = contract_ids_.view(contract);
+  r.episode = c.episodes;
+  r.freelancer = user_ids_.view(c.freelancer);
+  r.client = user_ids_.view(c.client);
+  r.arm = arm_of(c.freelancer);
+  r.in_segment = c.in_segment;
+  r.opened_at = c.pending_since;
+  r.closed_at = at;
+  r.outcome = outcome;
+  r.steps_sent = c.steps_sent;
+  if (ended_by != nullptr && ended_by->has(Field::kReason)) {
+    r.has_end_reason = true;
+    r.end_reason = ended_by->get(Field::kReason);
+  }
+  sink_.on_episode(r);
+}
+
+void Engine::evaluate(const Timer& t) {
+  ContractState& c = contracts_[t.contract];
+  if (!c.open || c.episodes != t.episode) return;  // the episode closed: step dropped
+  const auto& ladder = policy_.ladder;
+  const std::size_t next = static_cast<std::size_t>(t.step) + 1;
+  if (t.first && next < ladder.size()) {
+    timers_.push(Timer{c.pending_since + ladder[next].after, t.contract, t.episode,
+                       static_cast<std::uint16_t>(next), true});
+  }
+  const Instant at = t.at;
+  // Rule 1: campaign window. Rule 2: segment. Both decide with no record.
+  if (at < policy_.start || at >= policy_.end) return;
+  UserState& fl = users_[c.freelancer];
+  if (!in_segment(fl)) return;
+  // Rule 3: quiet hours defer the step to the window's end.
+  if (policy_.quiet_hours) {
+    if (auto end = policy_.quiet_hours->deferral(at, fl.zone)) {
+      timers_.push(Timer{*end, t.contract, t.episode, t.step, false});
+      return;
+    }
+  }
+  // Rule 4: a later step already due supersedes this one.
+  if (next < ladder.size() && c.pending_since + ladder[next].after <= at) {
+    record(c, t, at, DecisionStatus::kSkipped, DecisionReason::kSuperseded);
+    return;
+  }
+  // Rule 5: the control arm is held out.
+  if (arm_of(c.freelancer) == Arm::kControl) {
+    record(c, t, at, DecisionStatus::kHeldOut, DecisionReason::kNone);
+    return;
+  }
+  const bool nudge = ladder[t.step].action == StepAction::kNudge;
+  // Rule 6: opt-out. Rule 7: frequency cap over sends within 24 h either side.
+  if (nudge && fl.opted_out) {
+    record(c, t, at, DecisionStatus::kSuppressed, DecisionReason::kOptedOut);
+    return;
+  }
+  if (nudge && policy_.max_nudges_per_day > 0) {
+    auto lo = std::upper_bound(fl.sends.begin(), fl.sends.end(), at - kDay);
+    auto hi = std::lower_bound(lo, fl.sends.end(), at + kDay);
+    if (hi - lo >= policy_.max_nudges_per_day) {
+      record(c, t, at, DecisionStatus::kSuppressed, DecisionReason::kFrequencyCap);
+      return;
+    }
+    fl.sends.insert(std::upper_bound(fl.sends.begin(), fl.sends.end(), at), at);
+  }
+  ++c.steps_sent;
+  record(c, t, at, DecisionStatus::kSent, DecisionReason::kNone);
+}
+
+void Engine::record(const ContractState& c, const Timer& t, Instant at, DecisionStatus status,
+                    DecisionReason reason) {
+  const LadderStep& step = policy_.ladder[t.step];
+  Decision d;
+  d.at = at;
+  d.contract = contract_ids_.view(t.contract);
+  d.episode = t.episode;
+  d.step = t.step + 1u;
+  d.action = step.action;
+  d.target = step.target;
+  d.freelancer = user_ids_.view(c.freelancer);
+  d.client = user_ids_.view(c.client);
+  d.arm = arm_of(c.freelancer);
+  d.status = status;
+  d.reason = reason;
+  sink_.on_decision(d);
+}
+
+bool Engine::in_segment(const UserState& u) const {
+  if (!include_countries_.empty() && (u.country == Interner::kNone || !contains(include_countries_, u.country))) {
+    return false;
+  }
+  if (u.country != Interner::kNone && contains(exclude_countries_, u.country)) return false;
+  if (!kinds_.empty() && (u.kind == Interner::kNone || !contains(kinds_, u.kind))) return false;
+  return true;
+}
+
+Arm Engine::arm_of(std::uint32_t user) {
+  UserState& u = users_[user];
+  if (u.arm < 0) u.arm = static_cast<std::int8_t>(assign_arm(policy_.salt, user_ids_.view(user), holdout_threshold_));
+  return static_cast<Arm>(u.arm);
+}
+
+const date::time_zone* Engine::zone_for(std::string_view name) {
+  std::uint32_t id = zone_names_.intern(name);
+  if (id == zones_.size()) zones_.push_back(find_time_zone(name));
+  return zones_[id];
+}
+
+std::uint32_t Engine::user_id(std::string_view name) {
+  std::uint32_t id = user_ids_.intern(name);
+  if (id == users_.size()) users_.emplace_back();
+  return id;
+}
+
+std::size_t Engine::memory_bytes() const {
+  std::size_t n = contract_ids_.memory_bytes() + contracts_.capacity() * sizeof(ContractState) +
+                  user_ids_.memory_bytes() + users_.capacity() * sizeof(UserState) + attributes_.memory_bytes() +
+                  zone_names_.memory_bytes() + timers_.memory_bytes();
+  for (const UserState& u : users_) n += u.sends.capacity() * sizeof(Instant);
+  return n;
+}
+
+}  // namespace gw

@@ -1,0 +1,116 @@
+// The engine: a deterministic event-time state machine (spec sections 3 and
+// 4). Events and watermarks go in; decisions and episode records come out
+// through an EngineSink. No I/O, no wall clock, no threads: `replay` drives
+// the watermark from event times, `serve` from the clock.
+//
+// State is small and flat: per contract a few timestamps and the open
+// episode; per user the attributes the rules read; all pending steps in one
+// timer heap keyed by (effective time, contract id bytes, step index). Only
+// the next step of an episode is on the heap: step i+1 is scheduled when
+// step i is first evaluated, which keeps the heap to about one entry per
+// open episode and yields exactly the spec's evaluation order, because due
+// times strictly increase along the ladder.
+//
+// Not thread-safe: one thread drives an Engine.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ghostwatch/core/interner.h"
+#include "ghostwatch/engine/event.h"
+#include "ghostwatch/engine/records.h"
+#include "ghostwatch/engine/timer_queue.h"
+#include "ghostwatch/policy/policy.h"
+
+namespace date {
+class time_zone;
+}
+
+namespace gw {
+
+class Engine {
+ public:
+  // `policy` and `sink` must outlive the engine.
+  Engine(const Policy& policy, EngineSink& sink);
+
+  // The replay loop's body for one accepted-so-far line: returns the state
+  // rule (spec section 1, rule 8) the event breaks, changing nothing; else
+  // advances the watermark to max(W, at - allowed_lateness), evaluating every
+  // step due before it, then applies the event and returns kNone.
+  RejectReason submit(const Event& e);
+
+  // Evaluates every undecided step whose effective time is before `w` and
+  // raises the watermark to `w` (no-op for a `w` behind it).
+  void advance_watermark(Instant w);
+
+  // End of input: evaluates every undecided step whose effective time is at
+  // or before `until`. The watermark is left as it is.
+  void evaluate_through(Instant until);
+
+  // Emits a record (outcome open) for every episode still open, ordered by
+  // contract id bytes. Call once, at the end of a replay.
+  void emit_open_episodes();
+
+  Instant watermark() const { return watermark_; }
+  // The largest `at` of all applied events; kNoInstant before the first.
+  Instant latest_event_at() const { return latest_at_; }
+  std::uint32_t contract_count() const { return contract_ids_.size(); }
+  // Heap bytes of the engine's state, for memory accounting.
+  std::size_t memory_bytes() const;
+
+ private:
+  struct UserState {
+    std::uint32_t country = Interner::kNone;  // in attributes_, upper-cased
+    std::uint32_t kind = Interner::kNone;     // in attributes_
+    const date::time_zone* zone = nullptr;    // nullptr: UTC
+    bool opted_out = false;
+    std::int8_t arm = -1;           // cached Arm, -1 until first needed
+    std::vector<Instant> sends;     // sent nudges, sorted; kept only with a cap
+  };
+  struct ContractState {
+    std::uint32_t client = 0;
+    std::uint32_t freelancer = 0;
+    Instant last_fl_at = kNoInstant;
+    Instant last_client_at = kNoInstant;
+    Instant pending_since = kNoInstant;
+    std::uint32_t episodes = 0;  // episodes opened; the open one is the last
+    std::uint32_t steps_sent = 0;
+    bool open = false;
+    bool ended = false;
+    bool in_segment = false;
+  };
+
+  RejectReason check(const Event& e) const;
+  void apply(const Event& e);
+  void apply_user(const Event& e);
+  void apply_message(ContractState& c, std::uint32_t contract, const Event& e);
+  void open_episode(ContractState& c, std::uint32_t contract, Instant pending_since);
+  void close_episode(ContractState& c, std::uint32_t contract, Instant at, Outcome outcome,
+                     const Event* ended_by);
+  void evaluate(const Timer& t);
+  void record(const ContractState& c, const Timer& t, Instant at, DecisionStatus status,
+              DecisionReason reason);
+  bool in_segment(const UserState& u) const;
+  Arm arm_of(std::uint32_t user);
+  const date::time_zone* zone_for(std::string_view name);
+  std::uint32_t user_id(std::string_view name);
+
+  const Policy& policy_;
+  EngineSink& sink_;
+  std::uint32_t holdout_threshold_;
+  Instant watermark_ = kNoInstant;
+  Instant latest_at_ = kNoInstant;
+
+  Interner contract_ids_;
+  std::vector<ContractState> contracts_;
+  Interner user_ids_;
+  std::vector<UserState> users_;
+  Interner attributes_;  // countries and kinds
+  std::vector<std::uint32_t> include_countries_, exclude_countries_, kinds_;
+  Interner zone_names_;
+  std::vector<const date::time_zone*> zones_;
+  TimerQueue timers_;
+};
+
+}  // namespace gw

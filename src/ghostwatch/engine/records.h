@@ -1,0 +1,65 @@
+// What the engine produces (spec section 5): step decisions and episode
+// records, handed to an EngineSink as they happen. String fields are views
+// into the engine's interned ids, valid only during the sink call.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "ghostwatch/core/time.h"
+#include "ghostwatch/policy/arm.h"
+#include "ghostwatch/policy/policy.h"
+
+namespace gw {
+
+enum class DecisionStatus : std::uint8_t { kSent, kHeldOut, kSuppressed, kSkipped };
+enum class DecisionReason : std::uint8_t { kNone, kOptedOut, kFrequencyCap, kSuperseded };
+inline constexpr std::size_t kDecisionStatusCount = 4;
+
+std::string_view decision_status_name(DecisionStatus s);
+std::string_view decision_reason_name(DecisionReason r);
+
+struct Decision {
+  Instant at = 0;  // effective decision time, after any deferral
+  std::string_view contract;
+  std::uint32_t episode = 0;  // 1-based, per contract
+  std::uint32_t step = 0;     // 1-based ladder index
+  StepAction action = StepAction::kNudge;
+  std::string_view target;  // template (nudge) or team (escalate)
+  std::string_view freelancer;
+  std::string_view client;
+  Arm arm = Arm::kTreatment;
+  DecisionStatus status = DecisionStatus::kSent;
+  DecisionReason reason = DecisionReason::kNone;
+};
+
+enum class Outcome : std::uint8_t { kReplied, kContractEnded, kOpen };
+inline constexpr std::size_t kOutcomeCount = 3;
+std::string_view outcome_name(Outcome o);
+
+struct EpisodeRecord {
+  std::string_view contract;
+  std::uint32_t episode = 0;
+  std::string_view freelancer;
+  std::string_view client;
+  Arm arm = Arm::kTreatment;
+  bool in_segment = false;  // the segment test when the episode opened
+  Instant opened_at = 0;
+  Instant closed_at = kNoInstant;  // kNoInstant while open
+  Outcome outcome = Outcome::kOpen;
+  std::uint32_t steps_sent = 0;
+  // For kContractEnded: the event's reason, or none (JSON null) when absent.
+  bool has_end_reason = false;
+  std::string_view end_reason;
+};
+
+// Receives the engine's output. Calls arrive in processing order on the
+// thread that drives the engine.
+class EngineSink {
+ public:
+  virtual ~EngineSink() = default;
+  virtual void on_decision(const Decision& d) = 0;
+  virtual void on_episode(const EpisodeRecord& e) = 0;
+};
+
+}  // namespace gw

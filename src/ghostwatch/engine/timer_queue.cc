@@ -1,0 +1,19 @@
+#include "ghostwatch/engine/timer_queue.h"
+
+#include <algorithm>
+
+namespace gw {
+
+void TimerQueue::push(const Timer& t) {
+  heap_.push_back(t);
+  std::push_heap(heap_.begin(), heap_.end(), [this](const Timer& a, const Timer& b) { return before(b, a); });
+}
+
+Timer TimerQueue::pop() {
+  std::pop_heap(heap_.begin(), heap_.end(), [this](const Timer& a, const Timer& b) { return before(b, a); });
+  Timer t = heap_.back();
+  heap_.pop_back();
+  return t;
+}
+
+}  // namespace gw

@@ -1,0 +1,57 @@
+// The campaign policy (spec section 2): window, arms, segment, limits and the
+// ladder of steps, loaded from TOML and validated. A Policy that load/parse
+// returns satisfies every rule of the spec; a config that breaks one is
+// refused with a message naming the key and the rule. Immutable once built.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ghostwatch/core/status.h"
+#include "ghostwatch/core/time.h"
+#include "ghostwatch/policy/quiet_hours.h"
+
+namespace gw {
+
+enum class StepAction : std::uint8_t { kNudge, kEscalate };
+
+inline std::string_view step_action_name(StepAction a) {
+  return a == StepAction::kNudge ? "nudge" : "escalate";
+}
+
+struct LadderStep {
+  Duration after = 0;
+  StepAction action = StepAction::kNudge;
+  std::string target;  // the template of a nudge, the team of an escalation
+};
+
+struct Segment {
+  std::vector<std::string> countries_include;  // upper-cased; empty: every country
+  std::vector<std::string> countries_exclude;  // upper-cased
+  std::vector<std::string> kinds;              // compared exactly; empty: every kind
+};
+
+struct Policy {
+  std::string name;
+  Instant start = kNoInstant;  // steps fire only at or after it
+  Instant end = kForever;      // steps fire only before it
+  double holdout_percent = 0;
+  std::string salt;
+  Duration allowed_lateness = 0;
+  Duration catch_up = 10 * kMinute;  // live service only (spec section 4)
+  Segment segment;
+  std::int64_t max_nudges_per_day = 0;  // 0: no cap
+  std::optional<QuietHours> quiet_hours;
+  std::vector<LadderStep> ladder;
+  // Keys the spec does not define: not an error, but worth a warning.
+  std::vector<std::string> unknown_keys;
+};
+
+// `source` names the config in messages (usually its path).
+Result<Policy> parse_policy(std::string_view toml_text, std::string_view source);
+Result<Policy> load_policy(const std::string& path);
+
+}  // namespace gw
