@@ -3,13 +3,14 @@
 namespace gw {
 namespace {
 
-bool digits(std::string_view s, size_t pos, size_t n, int& value) {
-  if (pos + n > s.size()) return false;
+// Reads n decimal digits at pos; false when any is not a digit. Callers
+// check the length first.
+bool digits(const char* p, int n, int& value) {
   int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    char c = s[i];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
+  for (int i = 0; i < n; ++i) {
+    unsigned d = static_cast<unsigned char>(p[i]) - unsigned{'0'};
+    if (d > 9) return false;
+    v = v * 10 + static_cast<int>(d);
   }
   value = v;
   return true;
@@ -49,9 +50,10 @@ void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) 
 std::optional<Instant> parse_rfc3339(std::string_view s) {
   int year, month, day, hour, minute, second;
   if (s.size() < 20) return std::nullopt;
-  if (!digits(s, 0, 4, year) || s[4] != '-' || !digits(s, 5, 2, month) || s[7] != '-' ||
-      !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't') || !digits(s, 11, 2, hour) ||
-      s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' || !digits(s, 17, 2, second)) {
+  const char* p = s.data();
+  if (!digits(p, 4, year) || p[4] != '-' || !digits(p + 5, 2, month) || p[7] != '-' || !digits(p + 8, 2, day) ||
+      (p[10] != 'T' && p[10] != 't') || !digits(p + 11, 2, hour) || p[13] != ':' || !digits(p + 14, 2, minute) ||
+      p[16] != ':' || !digits(p + 17, 2, second)) {
     return std::nullopt;
   }
   if (month < 1 || month > 12 || day < 1 || static_cast<unsigned>(day) > days_in_month(year, month) ||
@@ -78,8 +80,8 @@ std::optional<Instant> parse_rfc3339(std::string_view s) {
     ++pos;
   } else if (zone == '+' || zone == '-') {
     int oh, om;
-    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !digits(s, pos + 4, 2, om) || oh > 23 || om > 59) {
+    if (s.size() - pos != 6 || !digits(p + pos + 1, 2, oh) || s[pos + 3] != ':' || !digits(p + pos + 4, 2, om) ||
+        oh > 23 || om > 59) {
       return std::nullopt;
     }
     offset_minutes = (oh * 60 + om) * (zone == '-' ? -1 : 1);

@@ -29,15 +29,14 @@ Engine::Engine(const Policy& policy, EngineSink& sink)
   for (const auto& k : policy.segment.kinds) kinds_.push_back(attributes_.intern(k));
 }
 
-RejectReason Engine::check(const Event& e) const {
+RejectReason Engine::check(const Event& e, std::uint32_t id) const {
   switch (e.type) {
     case EventType::kContractStarted:
-      if (contract_ids_.find(e.get(Field::kContract)) != Interner::kNone) return RejectReason::kDuplicateContract;
+      if (id != Interner::kNone) return RejectReason::kDuplicateContract;
       if (e.get(Field::kClient) == e.get(Field::kFreelancer)) return RejectReason::kBadField;
       return RejectReason::kNone;
     case EventType::kContractEnded:
     case EventType::kMessage: {
-      std::uint32_t id = contract_ids_.find(e.get(Field::kContract));
       if (id == Interner::kNone) return RejectReason::kUnknownContract;
       const ContractState& c = contracts_[id];
       if (c.ended) return RejectReason::kContractEnded;
@@ -55,10 +54,12 @@ RejectReason Engine::check(const Event& e) const {
 }
 
 RejectReason Engine::submit(const Event& e) {
-  RejectReason r = check(e);
+  const std::uint32_t contract =
+      e.has(Field::kContract) ? contract_ids_.find(e.get(Field::kContract)) : Interner::kNone;
+  RejectReason r = check(e, contract);
   if (r != RejectReason::kNone) return r;
   advance_watermark(e.at - policy_.allowed_lateness);
-  apply(e);
+  apply(e, contract);
   latest_at_ = std::max(latest_at_, e.at);
   return RejectReason::kNone;
 }
@@ -96,14 +97,14 @@ void Engine::emit_open_episodes() {
   }
 }
 
-void Engine::apply(const Event& e) {
+void Engine::apply(const Event& e, std::uint32_t contract) {
   switch (e.type) {
     case EventType::kUser:
       apply_user(e);
       return;
     case EventType::kContractStarted: {
       [[maybe_unused]] std::uint32_t id = contract_ids_.intern(e.get(Field::kContract));
-      assert(id == contracts_.size());
+      assert(id == contracts_.size() && contract == Interner::kNone);
       ContractState c;
       c.client = user_id(e.get(Field::kClient));
       c.freelancer = user_id(e.get(Field::kFreelancer));
@@ -111,17 +112,14 @@ void Engine::apply(const Event& e) {
       return;
     }
     case EventType::kContractEnded: {
-      std::uint32_t id = contract_ids_.find(e.get(Field::kContract));
-      ContractState& c = contracts_[id];
-      if (c.open) close_episode(c, id, e.at, Outcome::kContractEnded, &e);
+      ContractState& c = contracts_[contract];
+      if (c.open) close_episode(c, contract, e.at, Outcome::kContractEnded, &e);
       c.ended = true;
       return;
     }
-    case EventType::kMessage: {
-      std::uint32_t id = contract_ids_.find(e.get(Field::kContract));
-      apply_message(contracts_[id], id, e);
+    case EventType::kMessage:
+      apply_message(contracts_[contract], contract, e);
       return;
-    }
     case EventType::kOptOut:
     case EventType::kOptIn:
       users_[user_id(e.get(Field::kUser))].opted_out = e.type == EventType::kOptOut;

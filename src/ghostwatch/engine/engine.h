@@ -81,8 +81,9 @@ class Engine {
     bool in_segment = false;
   };
 
-  RejectReason check(const Event& e) const;
-  void apply(const Event& e);
+  // `contract` is the id of the event's contract, kNone when unknown or absent.
+  RejectReason check(const Event& e, std::uint32_t contract) const;
+  void apply(const Event& e, std::uint32_t contract);
   void apply_user(const Event& e);
   void apply_message(ContractState& c, std::uint32_t contract, const Event& e);
   void open_episode(ContractState& c, std::uint32_t contract, Instant pending_since);

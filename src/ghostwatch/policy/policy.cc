@@ -156,11 +156,14 @@ void read_ladder(const toml::table& root, Policy& p, Checker& check) {
     return;
   }
   const toml::array* steps = n->as_array();
+  if (steps != nullptr && steps->empty()) {
+    check.fail("ladder", "at least one [[ladder]] step is required");
+    return;
+  }
   if (steps == nullptr || !steps->is_array_of_tables()) {
     check.fail("ladder", "must be an array of tables ([[ladder]])");
     return;
   }
-  if (steps->empty()) check.fail("ladder", "at least one [[ladder]] step is required");
   for (size_t i = 0; i < steps->size(); ++i) {
     const toml::table& t = *steps->get(i)->as_table();
     std::string key = fmt::format("ladder[{}]", i + 1);

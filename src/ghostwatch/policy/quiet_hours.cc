@@ -67,7 +67,10 @@ std::optional<Instant> QuietHours::deferral(Instant t, const date::time_zone* zo
 }
 
 const date::time_zone* find_time_zone(std::string_view name) {
-  if (name.empty()) return nullptr;
+  // The date library lists every file under /usr/share/zoneinfo. "localtime"
+  // is the one that is not an IANA Zone or Link: it points at the host's own
+  // /etc/localtime, which would make decisions depend on the machine.
+  if (name.empty() || name == "localtime") return nullptr;
   try {
     return date::locate_zone(std::string(name));
   } catch (const std::exception&) {

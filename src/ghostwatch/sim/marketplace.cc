@@ -1,0 +1,1605 @@
+#include "ghostwatch/sim/marketplace.h"
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <iterator>
+#include <limits>
+#include <ostream>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "ghostwatch/core/json_text.h"
+
+namespace gw::sim {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Randomness. Everything is integer arithmetic so that the bytes do not
+// depend on the platform's libm or standard library.
+
+__extension__ typedef unsigned __int128 Uint128;
+
+std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// xoshiro256** by Blackman and Vigna.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) {
+    for (std::uint64_t& s : s_) s = splitmix64(seed);
+  }
+
+  std::uint64_t next() {
+    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const std::uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+
+  // Uniform in [0, n), n > 0: Lemire's multiply-shift. The bias (< n / 2^64)
+  // is far below anything a marketplace simulation can notice.
+  std::uint64_t below(std::uint64_t n) {
+    return static_cast<std::uint64_t>((static_cast<Uint128>(next()) * n) >> 64);
+  }
+
+  // Uniform in [lo, hi].
+  std::int64_t between(std::int64_t lo, std::int64_t hi) {
+    return lo + static_cast<std::int64_t>(below(static_cast<std::uint64_t>(hi - lo) + 1));
+  }
+
+  // True with probability ppm / 1e6.
+  bool chance(std::uint32_t ppm) { return below(1'000'000) < ppm; }
+
+ private:
+  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  std::uint64_t s_[4];
+};
+
+consteval std::uint32_t ppm(double p) { return static_cast<std::uint32_t>(p * 1e6 + 0.5); }
+
+// A mixture of uniform ranges: a distribution written down as a table, easy
+// to read and to tune, and exactly reproducible.
+struct Piece {
+  std::uint32_t weight;
+  std::int64_t lo;
+  std::int64_t hi;
+};
+
+std::int64_t sample(Rng& rng, std::span<const Piece> pieces) {
+  std::uint64_t total = 0;
+  for (const Piece& p : pieces) total += p.weight;
+  std::uint64_t x = rng.below(total);
+  for (const Piece& p : pieces) {
+    if (x < p.weight) return rng.between(p.lo, p.hi);
+    x -= p.weight;
+  }
+  return pieces.back().hi;
+}
+
+// ---------------------------------------------------------------------------
+// Behaviour tables (durations in ms).
+
+constexpr Duration kMin = kMinute;
+
+// Freelancer reply delay after a client's message block, by profile. The
+// slow and ghoster tails straddle the default ladder (24 h, 72 h, 120 h).
+constexpr Piece kFastReply[] = {{30, 2 * kMin, 20 * kMin},
+                                {35, 20 * kMin, 90 * kMin},
+                                {25, 90 * kMin, 6 * kHour},
+                                {10, 6 * kHour, 20 * kHour}};
+constexpr Piece kSlowReply[] = {{15, 8 * kHour, 20 * kHour},
+                                {40, 20 * kHour, 40 * kHour},
+                                {30, 40 * kHour, 80 * kHour},
+                                {15, 80 * kHour, 150 * kHour}};
+constexpr Piece kGhosterReply[] = {{20, 1 * kHour, 12 * kHour},
+                                   {30, 12 * kHour, 48 * kHour},
+                                   {30, 48 * kHour, 100 * kHour},
+                                   {20, 100 * kHour, 200 * kHour}};
+constexpr std::span<const Piece> kReplyDelay[kProfileCount] = {kFastReply, kSlowReply,
+                                                               kGhosterReply};
+// Chance that a client's message block is never answered, by profile. A
+// ghoster who does not answer has left the contract for good.
+constexpr std::uint32_t kNeverAnswerPpm[kProfileCount] = {ppm(0.03), ppm(0.12), ppm(0.40)};
+
+constexpr Piece kFollowUpGap[] = {{50, 20 * kHour, 40 * kHour}, {50, 40 * kHour, 80 * kHour}};
+constexpr Piece kGiveUpGap[] = {{60, 1 * kDay, 3 * kDay}, {40, 3 * kDay, 6 * kDay}};
+constexpr Piece kRoundGap[] = {{30, 1 * kHour, 6 * kHour},
+                               {40, 6 * kHour, 24 * kHour},
+                               {20, 1 * kDay, 3 * kDay},
+                               {10, 3 * kDay, 7 * kDay}};
+constexpr Piece kStatusUpdateGap[] = {{50, 4 * kHour, 1 * kDay}, {50, 1 * kDay, 3 * kDay}};
+constexpr Piece kWrapUpGap[] = {{50, 1 * kHour, 12 * kHour}, {50, 12 * kHour, 3 * kDay}};
+constexpr Piece kContractLength[] = {{15, 1 * kDay, 4 * kDay},
+                                     {35, 4 * kDay, 14 * kDay},
+                                     {35, 14 * kDay, 45 * kDay},
+                                     {15, 45 * kDay, 120 * kDay}};
+// Gap to the next offer, in thousandths of the freelancer's mean gap: a
+// piecewise stand-in for an exponential (mean 1.04).
+constexpr Piece kOfferGapPermille[] = {
+    {40, 0, 500}, {25, 500, 1000}, {20, 1000, 2000}, {10, 2000, 3000}, {5, 3000, 5000}};
+
+constexpr std::uint32_t kClientBurstPpm = ppm(0.30);      // 1..2 extra messages follow
+constexpr std::uint32_t kFreelancerBurstPpm = ppm(0.25);  // 1 extra message follows
+constexpr std::uint32_t kFreelancerFirstPpm = ppm(0.25);  // freelancer writes the kick-off
+constexpr std::uint32_t kStatusUpdatePpm = ppm(0.15);     // freelancer writes the next round
+constexpr std::uint32_t kMessageIdPpm = ppm(0.55);
+constexpr int kMaxFollowUps = 2;
+
+// Timestamp styles.
+constexpr std::uint32_t kLatePpm = ppm(0.01);
+constexpr std::uint32_t kMillisPpm = ppm(0.12);
+constexpr std::uint32_t kMicrosPpm = ppm(0.03);  // of the stamps with milliseconds
+constexpr std::uint32_t kLocalOffsetPpm = ppm(0.06);
+constexpr std::uint32_t kLowerCasePpm = ppm(0.001);
+
+// ---------------------------------------------------------------------------
+// Places: country, IANA zone and a DST rule close to the zone's rules. Zones
+// whose rules changed are given their current standard offset without DST:
+// Mexico City and Tehran observed DST until 2022, Cairo again from 2023, so
+// there local hours and `+HH:MM` stamps can be an hour off the tz database
+// for part of the year. (The instant a stamp denotes is always exact.)
+
+enum class Dst : std::uint8_t { kNone, kEu, kUs, kAuSouth };
+enum class Region : std::uint8_t {
+  kSouthAsia,
+  kSeAsia,
+  kEastEurope,
+  kWestEurope,
+  kAfrica,
+  kLatam,
+  kAnglo,
+  kMena
+};
+
+struct Place {
+  std::string_view country;
+  std::string_view zone;
+  std::int16_t std_offset_min;
+  Dst dst;
+  std::uint16_t weight;
+  Region region;
+  bool night_shift;  // freelancers there often work US hours
+};
+
+constexpr Place kFreelancerPlaces[] = {
+    {"IN", "Asia/Kolkata", 330, Dst::kNone, 150, Region::kSouthAsia, true},
+    {"PH", "Asia/Manila", 480, Dst::kNone, 100, Region::kSeAsia, true},
+    {"PK", "Asia/Karachi", 300, Dst::kNone, 70, Region::kSouthAsia, true},
+    {"UA", "Europe/Kyiv", 120, Dst::kEu, 55, Region::kEastEurope, false},
+    {"BD", "Asia/Dhaka", 360, Dst::kNone, 50, Region::kSouthAsia, true},
+    {"NG", "Africa/Lagos", 60, Dst::kNone, 45, Region::kAfrica, false},
+    {"BR", "America/Sao_Paulo", -180, Dst::kNone, 35, Region::kLatam, false},
+    {"US", "America/New_York", -300, Dst::kUs, 25, Region::kAnglo, false},
+    {"US", "America/Chicago", -360, Dst::kUs, 12, Region::kAnglo, false},
+    {"US", "America/Los_Angeles", -480, Dst::kUs, 18, Region::kAnglo, false},
+    {"KE", "Africa/Nairobi", 180, Dst::kNone, 25, Region::kAfrica, false},
+    {"EG", "Africa/Cairo", 120, Dst::kNone, 25, Region::kMena, false},
+    {"RU", "Europe/Moscow", 180, Dst::kNone, 25, Region::kEastEurope, false},
+    {"GB", "Europe/London", 0, Dst::kEu, 20, Region::kAnglo, false},
+    {"VN", "Asia/Ho_Chi_Minh", 420, Dst::kNone, 20, Region::kSeAsia, true},
+    {"ID", "Asia/Jakarta", 420, Dst::kNone, 20, Region::kSeAsia, true},
+    {"AR", "America/Argentina/Buenos_Aires", -180, Dst::kNone, 15, Region::kLatam, false},
+    {"RS", "Europe/Belgrade", 60, Dst::kEu, 15, Region::kEastEurope, false},
+    {"PL", "Europe/Warsaw", 60, Dst::kEu, 15, Region::kEastEurope, false},
+    {"RO", "Europe/Bucharest", 120, Dst::kEu, 12, Region::kEastEurope, false},
+    {"CO", "America/Bogota", -300, Dst::kNone, 12, Region::kLatam, false},
+    {"MX", "America/Mexico_City", -360, Dst::kNone, 12, Region::kLatam, false},
+    {"LK", "Asia/Colombo", 330, Dst::kNone, 12, Region::kSouthAsia, true},
+    {"TR", "Europe/Istanbul", 180, Dst::kNone, 12, Region::kMena, false},
+    {"NP", "Asia/Kathmandu", 345, Dst::kNone, 10, Region::kSouthAsia, true},
+    {"IR", "Asia/Tehran", 210, Dst::kNone, 10, Region::kMena, false},
+    {"DE", "Europe/Berlin", 60, Dst::kEu, 10, Region::kWestEurope, false},
+    {"ES", "Europe/Madrid", 60, Dst::kEu, 10, Region::kWestEurope, false},
+    {"ZA", "Africa/Johannesburg", 120, Dst::kNone, 10, Region::kAfrica, false},
+    {"CA", "America/Toronto", -300, Dst::kUs, 10, Region::kAnglo, false},
+    {"AU", "Australia/Sydney", 600, Dst::kAuSouth, 8, Region::kAnglo, false},
+    {"AM", "Asia/Yerevan", 240, Dst::kNone, 6, Region::kEastEurope, false},
+    {"GE", "Asia/Tbilisi", 240, Dst::kNone, 6, Region::kEastEurope, false},
+};
+
+constexpr Place kClientPlaces[] = {
+    {"US", "America/New_York", -300, Dst::kUs, 220, Region::kAnglo, false},
+    {"US", "America/Los_Angeles", -480, Dst::kUs, 130, Region::kAnglo, false},
+    {"US", "America/Chicago", -360, Dst::kUs, 80, Region::kAnglo, false},
+    {"US", "America/Denver", -420, Dst::kUs, 30, Region::kAnglo, false},
+    {"GB", "Europe/London", 0, Dst::kEu, 110, Region::kAnglo, false},
+    {"CA", "America/Toronto", -300, Dst::kUs, 40, Region::kAnglo, false},
+    {"CA", "America/Vancouver", -480, Dst::kUs, 20, Region::kAnglo, false},
+    {"AU", "Australia/Sydney", 600, Dst::kAuSouth, 45, Region::kAnglo, false},
+    {"AU", "Australia/Melbourne", 600, Dst::kAuSouth, 20, Region::kAnglo, false},
+    {"DE", "Europe/Berlin", 60, Dst::kEu, 40, Region::kWestEurope, false},
+    {"FR", "Europe/Paris", 60, Dst::kEu, 25, Region::kWestEurope, false},
+    {"NL", "Europe/Amsterdam", 60, Dst::kEu, 25, Region::kWestEurope, false},
+    {"IE", "Europe/Dublin", 0, Dst::kEu, 15, Region::kAnglo, false},
+    {"CH", "Europe/Zurich", 60, Dst::kEu, 12, Region::kWestEurope, false},
+    {"SE", "Europe/Stockholm", 60, Dst::kEu, 12, Region::kWestEurope, false},
+    {"IL", "Asia/Jerusalem", 120, Dst::kEu, 12, Region::kMena, false},
+    {"SG", "Asia/Singapore", 480, Dst::kNone, 12, Region::kSeAsia, false},
+    {"AE", "Asia/Dubai", 240, Dst::kNone, 12, Region::kMena, false},
+    {"ES", "Europe/Madrid", 60, Dst::kEu, 8, Region::kWestEurope, false},
+    {"IN", "Asia/Kolkata", 330, Dst::kNone, 10, Region::kSouthAsia, false},
+};
+
+std::size_t pick_place(Rng& rng, std::span<const Place> places) {
+  std::uint64_t total = 0;
+  for (const Place& p : places) total += p.weight;
+  std::uint64_t x = rng.below(total);
+  for (std::size_t i = 0; i < places.size(); ++i) {
+    if (x < places[i].weight) return i;
+    x -= places[i].weight;
+  }
+  return 0;
+}
+
+// Day number (days since 1970-01-01) of the n-th Sunday of a month, and of
+// its last Sunday. Day 0 was a Thursday.
+std::int64_t weekday(std::int64_t day) { return floor_mod(day + 4, 7); }  // 0 = Sunday
+
+std::int64_t nth_sunday(std::int64_t y, unsigned m, int n) {
+  const std::int64_t first = days_from_civil(y, m, 1);
+  return first + (7 - weekday(first)) % 7 + 7 * (n - 1);
+}
+
+std::int64_t last_sunday(std::int64_t y, unsigned m) {
+  const std::int64_t last =
+      (m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1)) - 1;
+  return last - weekday(last);
+}
+
+// The UTC instants at which DST begins and ends in year `y`. Northern rules
+// have begin < end; the southern rule ends DST in April and begins it in
+// October.
+void dst_bounds(const Place& p, std::int64_t y, Instant& begin, Instant& end) {
+  const Duration std_off = p.std_offset_min * kMinute;
+  switch (p.dst) {
+    case Dst::kNone: begin = end = kForever; break;
+    case Dst::kEu:  // last Sunday of March to last Sunday of October, 01:00 UTC
+      begin = last_sunday(y, 3) * kDay + kHour;
+      end = last_sunday(y, 10) * kDay + kHour;
+      break;
+    case Dst::kUs:  // second Sunday of March to first Sunday of November, 02:00 local
+      begin = nth_sunday(y, 3, 2) * kDay + 2 * kHour - std_off;
+      end = nth_sunday(y, 11, 1) * kDay + 2 * kHour - std_off - kHour;
+      break;
+    case Dst::kAuSouth:  // first Sunday of April (03:00 DST) and of October (02:00 standard)
+      end = nth_sunday(y, 4, 1) * kDay + 3 * kHour - std_off - kHour;
+      begin = nth_sunday(y, 10, 1) * kDay + 2 * kHour - std_off;
+      break;
+  }
+}
+
+// The span of time around `t` during which the place's offset is constant,
+// and whether it is DST then.
+struct DstSpan {
+  Instant from;
+  Instant until;
+  bool dst;
+};
+
+DstSpan dst_span(const Place& p, Instant t) {
+  if (p.dst == Dst::kNone) return {kNoInstant, kForever, false};
+  std::int64_t y;
+  unsigned m, d;
+  civil_from_days(floor_div(t + p.std_offset_min * kMinute, kDay), y, m, d);
+  Instant b_prev, e_prev, b, e, b_next, e_next;
+  dst_bounds(p, y - 1, b_prev, e_prev);
+  dst_bounds(p, y, b, e);
+  dst_bounds(p, y + 1, b_next, e_next);
+  if (b < e) {  // northern
+    if (t < b) return {e_prev, b, false};
+    if (t < e) return {b, e, true};
+    return {e, b_next, false};
+  }
+  if (t < e) return {b_prev, e, true};
+  if (t < b) return {e, b, false};
+  return {b, e_next, true};
+}
+
+// ---------------------------------------------------------------------------
+// Names, by region of the country. A few carry non-ASCII letters, as real
+// profiles do.
+
+struct NameTable {
+  std::string_view first[12];
+  std::string_view last[12];
+};
+
+constexpr NameTable kNames[] = {
+    {{"Priya", "Rahul", "Ananya", "Arjun", "Fatima", "Imran", "Sneha", "Vikram", "Ayesha", "Rohan",
+      "Nusrat", "Sanjay"},
+     {"Sharma", "Patel", "Khan", "Gupta", "Reddy", "Iyer", "Ahmed", "Hossain", "Shrestha", "Perera",
+      "Singh", "Nair"}},
+    {{"Maria", "Jose", "Angelica", "Mark", "Minh", "Linh", "Trang", "Budi", "Siti", "Dewi",
+      "Kristine", "Paolo"},
+     {"Santos", "Reyes", "Cruz", "Dela Cruz", "Nguyễn", "Trần", "Lê", "Wijaya", "Santoso",
+      "Pratama", "Bautista", "Garcia"}},
+    {{"Oleksandr", "Olena", "Dmytro", "Iryna", "Marko", "Jelena", "Andrei", "Ioana", "Łukasz",
+      "Agnieszka", "Giorgi", "Anna"},
+     {"Kovalenko", "Shevchenko", "Bondarenko", "Petrović", "Jovanović", "Popescu", "Ionescu",
+      "Kowalski", "Nowak", "Wiśniewski", "Beridze", "Petrosyan"}},
+    {{"Lukas", "Sophie", "Jonas", "Lena", "Pablo", "Lucía", "Thomas", "Marie", "Daan", "Emma",
+      "Javier", "Clara"},
+     {"Müller", "Schmidt", "Fischer", "García", "Martínez", "López", "Dubois", "Bernard",
+      "de Vries", "Jansen", "Schneider", "Fernández"}},
+    {{"Chinedu", "Ngozi", "Oluwaseun", "Amaka", "Wanjiru", "Kamau", "Thabo", "Nomvula", "Emeka",
+      "Aisha", "Brian", "Faith"},
+     {"Okafor", "Adeyemi", "Okonkwo", "Balogun", "Mwangi", "Otieno", "Njoroge", "Nkosi", "Dlamini",
+      "Eze", "Bello", "Ochieng"}},
+    {{"João", "Ana", "Lucas", "Mariana", "Camila", "Mateo", "Valentina", "Santiago", "Gabriel",
+      "Juliana", "Diego", "Sofía"},
+     {"Silva", "Santos", "Oliveira", "Souza", "Pereira", "Rodríguez", "González", "Gómez",
+      "Hernández", "Ramírez", "Costa", "Fernandes"}},
+    {{"James", "Emily", "Michael", "Sarah", "David", "Jessica", "Chris", "Olivia", "Daniel",
+      "Hannah", "Ryan", "Megan"},
+     {"Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Taylor",
+      "Clarke", "Walker", "O'Brien"}},
+    {{"Mohamed", "Fatma", "Ahmed", "Mariam", "Reza", "Zahra", "Ali", "Leila", "Mehmet", "Elif",
+      "Omar", "Yasmin"},
+     {"Hassan", "Ibrahim", "Mahmoud", "Hosseini", "Ahmadi", "Karimi", "Yılmaz", "Kaya", "Demir",
+      "Saleh", "Farouk", "Rahimi"}},
+};
+
+constexpr std::string_view kAgencySuffixes[] = {" Digital",    " Labs", " Studio",   " Solutions",
+                                                " & Partners", " Tech", " Creative", " Global"};
+
+// ---------------------------------------------------------------------------
+// The output buffer. Lines are formatted in place with unchecked writes: the
+// buffer is flushed once it holds kFlushBytes, which leaves kRoom bytes for
+// the next line, far more than any line (a bad line and the event after it)
+// needs.
+
+class LineBuffer {
+ public:
+  static constexpr std::size_t kFlushBytes = 1 << 20;
+  static constexpr std::size_t kRoom = 64 << 10;
+
+  LineBuffer() : data_(kFlushBytes + kRoom), p_(data_.data()) {}
+
+  template <std::size_t N>
+  void lit(const char (&s)[N]) {  // a literal: its length is a constant
+    std::memcpy(p_, s, N - 1);
+    p_ += N - 1;
+  }
+  void put(std::string_view s) {
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void put(char c) { *p_++ = c; }
+
+  void put_uint(std::uint64_t v, int min_width = 0) {
+    int n = 1;
+    for (std::uint64_t rest = v / 10; rest != 0; rest /= 10) ++n;
+    n = std::max(n, min_width);
+    char* q = p_ + n;
+    p_ = q;
+    for (int i = 0; i < n; ++i) {
+      *--q = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+  }
+
+  void put_two_digits(unsigned v) {
+    p_[0] = static_cast<char>('0' + v / 10);
+    p_[1] = static_cast<char>('0' + v % 10);
+    p_ += 2;
+  }
+
+  std::size_t size() const { return static_cast<std::size_t>(p_ - data_.data()); }
+  void truncate(std::size_t n) { p_ = data_.data() + n; }
+  char& operator[](std::size_t i) { return data_[i]; }
+  char& back() { return p_[-1]; }
+  std::string_view view() const { return {data_.data(), size()}; }
+  bool full() const { return size() >= kFlushBytes; }
+  void clear() { p_ = data_.data(); }
+
+ private:
+  std::vector<char> data_;
+  char* p_;
+};
+
+// ---------------------------------------------------------------------------
+// The simulation: a discrete-event loop over a queue of actions.
+
+struct Window {  // a daily window in local time, possibly wrapping midnight
+  std::uint16_t open_min;
+  std::uint16_t len_min;
+};
+
+struct Freelancer {
+  std::uint32_t mean_offer_gap_min;
+  Window window;
+  std::uint8_t place;
+  Profile profile;
+  std::uint8_t capacity;
+  std::uint8_t active = 0;  // contracts started or about to start
+  bool agency;
+  bool joined = false;
+};
+
+struct Client {
+  Window window;
+  std::uint8_t place;
+};
+
+enum class Step : std::uint8_t { kStart, kClientMessage, kFreelancerMessage, kEnd };
+enum class EndReason : std::uint8_t { kCompleted, kCancelled, kReplaced, kNone };
+constexpr std::string_view kEndReasonNames[] = {"completed", "cancelled", "replaced"};
+
+struct Contract {
+  std::uint64_t number;
+  Instant started_at;
+  Instant wrap_up_after;  // the planned length is over; the next good moment ends it
+  std::uint32_t client;
+  std::uint32_t freelancer;
+  Step next;
+  EndReason reason;
+  std::uint8_t burst_left;
+  std::uint8_t follow_ups;
+  bool vanished;  // a ghoster stopped answering on this contract
+  bool live;
+  bool started;  // its contract_started line is written
+};
+
+enum class ActionKind : std::uint8_t {
+  kFreelancerJoins,
+  kClientJoins,
+  kOffer,
+  kReplacement,
+  kProfileChange,
+  kOptOut,
+  kOptIn,
+  kContract
+};
+
+struct Action {
+  Instant at;
+  // Insertion order << 8 | kind. The order makes ties total, so the output is
+  // deterministic; packing the kind keeps the action at 24 bytes.
+  std::uint64_t key;
+  std::uint32_t target;      // a freelancer, client or contract slot, by kind
+  std::uint32_t freelancer;  // kContract: its freelancer, to prefetch; kReplacement: the replaced
+  ActionKind kind() const { return static_cast<ActionKind>(key & 0xff); }
+};
+
+struct Later {
+  bool operator()(const Action& a, const Action& b) const {
+    return a.at != b.at ? a.at > b.at : a.key > b.key;
+  }
+};
+
+// A priority queue of actions in (at, key) order, as a calendar of one-hour
+// buckets: only the current hour is a heap, so the heap stays small and in
+// cache, and a push into a later hour is an append. Actions at or after the
+// end of the run are dropped; they would never run.
+class ActionQueue {
+ public:
+  ActionQueue(Instant origin, Instant end)
+      : origin_(origin),
+        end_(end),
+        buckets_(static_cast<std::size_t>((end - origin) / kHour + 1)) {}
+
+  void push(const Action& a) {
+    if (a.at >= end_) return;
+    const std::int64_t hour = floor_div(a.at - origin_, kHour);
+    if (hour <= hour_) {
+      current_.push_back(a);
+      std::push_heap(current_.begin(), current_.end(), Later{});
+    } else {
+      buckets_[static_cast<std::size_t>(hour)].push_back(a);
+    }
+  }
+
+  bool pop(Action& a) {
+    while (current_.empty()) {
+      if (++hour_ >= static_cast<std::int64_t>(buckets_.size())) return false;
+      std::vector<Action>& bucket = buckets_[static_cast<std::size_t>(hour_)];
+      current_.assign(bucket.begin(), bucket.end());
+      std::vector<Action>().swap(bucket);  // give the memory back
+      std::make_heap(current_.begin(), current_.end(), Later{});
+    }
+    std::pop_heap(current_.begin(), current_.end(), Later{});
+    a = current_.back();
+    current_.pop_back();
+    return true;
+  }
+
+  // The action pop() returns next, if it is already known.
+  const Action* peek() const { return current_.empty() ? nullptr : &current_.front(); }
+
+ private:
+  Instant origin_;
+  Instant end_;
+  std::int64_t hour_ = -1;
+  std::vector<Action> current_;
+  std::vector<std::vector<Action>> buckets_;
+};
+
+struct EndedRef {
+  std::uint64_t number;
+  std::uint32_t client;
+  std::uint32_t freelancer;
+};
+
+constexpr std::size_t kEndedRing = 64;
+
+class Generator {
+ public:
+  Generator(const MarketplaceOptions& options, const ChunkSink& sink)
+      : options_(options),
+        sink_(sink),
+        rng_(options.seed),
+        bad_rng_(options.seed ^ 0x6261646c696e6573ULL),  // "badlines": its own stream
+        end_(options.start + options.days * kDay),
+        queue_(options.start, end_) {
+    dst_cache_.fill({kForever, kNoInstant, false});  // empty spans: computed on first use
+    const double q = options.bad_line_share / (1.0 - options.bad_line_share);
+    bad_threshold_ = static_cast<std::uint64_t>(q * 4294967296.0);
+  }
+
+  MarketplaceStats run() {
+    create_users();
+    Action a;
+    while (!failed_ && queue_.pop(a)) {
+      // Contracts and freelancers sit at random places in memory; fetching
+      // the next action's while this one runs hides most of the cache
+      // misses. (Written inline: GCC deletes a call to a function that only
+      // prefetches, as it has no effect.)
+      if (const Action* next = queue_.peek(); next != nullptr) {
+        if (next->kind() == ActionKind::kContract) {
+          __builtin_prefetch(contracts_.data() + next->target);
+          __builtin_prefetch(freelancers_.data() + next->freelancer);
+        } else if (next->kind() == ActionKind::kOffer) {
+          __builtin_prefetch(freelancers_.data() + next->target);
+        }
+      }
+      dispatch(a);
+    }
+    flush();
+    stats_.events = stats_.lines - stats_.bad_lines;
+    stats_.complete = !failed_;
+    return stats_;
+  }
+
+ private:
+  // --- Set-up -------------------------------------------------------------
+
+  void create_users() {
+    const std::int64_t nf = options_.freelancers;
+    const std::int64_t nc = options_.clients;
+    const Duration span = end_ - options_.start;
+    freelancers_.resize(static_cast<std::size_t>(nf));
+    clients_.resize(static_cast<std::size_t>(nc));
+    for (std::int64_t i = 0; i < nc; ++i) {
+      Client& c = clients_[static_cast<std::size_t>(i)];
+      c.place = static_cast<std::uint8_t>(pick_place(rng_, kClientPlaces));
+      c.window = {static_cast<std::uint16_t>(rng_.between(7 * 60 + 30, 9 * 60 + 30)),
+                  static_cast<std::uint16_t>(rng_.between(9 * 60, 11 * 60))};
+      push(options_.start + rng_.between(0, 3 * kHour), ActionKind::kClientJoins, i);
+    }
+    for (std::int64_t i = 0; i < nf; ++i) {
+      Freelancer& f = freelancers_[static_cast<std::size_t>(i)];
+      init_freelancer(f);
+      const bool early = rng_.chance(ppm(0.85));
+      const Instant joins = options_.start + (early ? rng_.between(0, 3 * kHour)
+                                                    : rng_.between(3 * kHour, span * 4 / 5));
+      push(joins, ActionKind::kFreelancerJoins, i);
+      if (rng_.chance(ppm(0.04))) push(joins + rng_.between(kHour, span), ActionKind::kOptOut, i);
+      if (rng_.chance(ppm(0.03))) {
+        push(joins + rng_.between(kDay, span), ActionKind::kProfileChange, i);
+      }
+    }
+  }
+
+  void init_freelancer(Freelancer& f) {
+    f.place = static_cast<std::uint8_t>(pick_place(rng_, kFreelancerPlaces));
+    f.agency = rng_.chance(ppm(0.125));
+    set_capacity(f);
+    const std::uint64_t p = rng_.below(100);
+    const std::uint64_t fast = f.agency ? 75 : 57;
+    const std::uint64_t slow = f.agency ? 20 : 27;
+    f.profile = p < fast ? Profile::kFast : p < fast + slow ? Profile::kSlow : Profile::kGhoster;
+    ++stats_.freelancers_by_profile[static_cast<std::size_t>(f.profile)];
+    if (kFreelancerPlaces[f.place].night_shift && rng_.chance(ppm(0.20))) {
+      f.window = {static_cast<std::uint16_t>(rng_.between(17 * 60, 20 * 60)),
+                  static_cast<std::uint16_t>(rng_.between(9 * 60, 11 * 60))};
+    } else {
+      f.window = {static_cast<std::uint16_t>(rng_.between(7 * 60, 10 * 60)),
+                  static_cast<std::uint16_t>(rng_.between(10 * 60, 14 * 60))};
+    }
+  }
+
+  void set_capacity(Freelancer& f) {
+    f.capacity = static_cast<std::uint8_t>(f.agency ? rng_.between(3, 8) : rng_.between(1, 3));
+    f.mean_offer_gap_min =
+        static_cast<std::uint32_t>(f.agency ? rng_.between(3 * 24 * 60, 7 * 24 * 60)
+                                            : rng_.between(10 * 24 * 60, 22 * 24 * 60));
+  }
+
+  // --- The event loop -----------------------------------------------------
+
+  void push(Instant at, ActionKind kind, std::int64_t target, std::uint32_t freelancer = 0) {
+    const std::uint64_t key = seq_++ << 8 | static_cast<std::uint64_t>(kind);
+    queue_.push({at, key, static_cast<std::uint32_t>(target), freelancer});
+  }
+
+  void dispatch(const Action& a) {
+    switch (a.kind()) {
+      case ActionKind::kFreelancerJoins: freelancer_joins(a.target, a.at); break;
+      case ActionKind::kClientJoins: write_client_user(a.target, a.at); break;
+      case ActionKind::kOffer: offer(a.target, a.at); break;
+      case ActionKind::kReplacement: replacement(a.target, a.freelancer, a.at); break;
+      case ActionKind::kProfileChange: profile_change(a.target, a.at); break;
+      case ActionKind::kOptOut: opt(a.target, a.at, true); break;
+      case ActionKind::kOptIn: opt(a.target, a.at, false); break;
+      case ActionKind::kContract: contract_step(a.target, a.at); break;
+    }
+  }
+
+  Instant offer_gap(const Freelancer& f) {
+    return static_cast<Instant>(f.mean_offer_gap_min) * kMinute * sample(rng_, kOfferGapPermille) /
+           1040;
+  }
+
+  void freelancer_joins(std::uint32_t i, Instant t) {
+    Freelancer& f = freelancers_[i];
+    f.joined = true;
+    write_freelancer_user(i, t);
+    if (t < options_.start + 3 * kHour) warm_start(i, t);
+    push(t + 30 * kMinute + offer_gap(f), ActionKind::kOffer, i);
+  }
+
+  // A marketplace does not start empty: freelancers present from the start
+  // bring running contracts, which start within the first day and a half
+  // (close to the steady-state load, so the event rate hardly ramps up).
+  void warm_start(std::uint32_t i, Instant t) {
+    const Freelancer& f = freelancers_[i];
+    const std::int64_t running = rng_.between(0, f.capacity);
+    for (std::int64_t k = 0; k < running; ++k) {
+      open_contract(pick_client(), i, t + rng_.between(kHour, 36 * kHour));
+    }
+  }
+
+  // An offer reaches the freelancer, who takes it when below capacity.
+  void offer(std::uint32_t i, Instant t) {
+    Freelancer& f = freelancers_[i];
+    if (f.active < f.capacity) open_contract(pick_client(), i, t);
+    push(t + std::max<Duration>(kHour, offer_gap(f)), ActionKind::kOffer, i);
+  }
+
+  // Some clients hire far more than others: the minimum of two uniform
+  // draws favours low indexes.
+  std::uint32_t pick_client() {
+    const std::uint64_t n = clients_.size();
+    std::uint64_t c = rng_.below(n);
+    if (rng_.chance(ppm(0.6))) c = std::min(c, rng_.below(n));
+    return static_cast<std::uint32_t>(c);
+  }
+
+  // A client who replaced a freelancer hires another one.
+  void replacement(std::uint32_t client, std::uint32_t replaced, Instant t) {
+    for (int attempt = 0; attempt < 6; ++attempt) {
+      const auto i = static_cast<std::uint32_t>(rng_.below(freelancers_.size()));
+      const Freelancer& f = freelancers_[i];
+      if (i != replaced && f.joined && f.active < f.capacity) {
+        open_contract(client, i, t);
+        return;
+      }
+    }
+  }
+
+  void open_contract(std::uint32_t client, std::uint32_t freelancer, Instant t) {
+    std::uint32_t slot;
+    if (free_slots_.empty()) {
+      slot = static_cast<std::uint32_t>(contracts_.size());
+      contracts_.emplace_back();
+    } else {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
+    }
+    Contract& c = contracts_[slot];
+    c = Contract{};
+    c.number = ++contract_numbers_;
+    c.client = client;
+    c.freelancer = freelancer;
+    c.next = Step::kStart;
+    c.reason = EndReason::kNone;
+    c.live = true;
+    ++freelancers_[freelancer].active;
+    push(client_time(client, t), ActionKind::kContract, slot, freelancer);
+  }
+
+  void contract_step(std::uint32_t slot, Instant t) {
+    Contract& c = contracts_[slot];
+    switch (c.next) {
+      case Step::kStart: start_contract(c, slot, t); break;
+      case Step::kClientMessage: client_message(c, slot, t); break;
+      case Step::kFreelancerMessage: freelancer_message(c, slot, t); break;
+      case Step::kEnd: end_contract(c, slot, t); break;
+    }
+  }
+
+  void schedule(Contract& c, std::uint32_t slot, Step step, Instant at) {
+    c.next = step;
+    if (step == Step::kClientMessage) {
+      c.burst_left =
+          rng_.chance(kClientBurstPpm) ? static_cast<std::uint8_t>(rng_.between(1, 2)) : 0;
+    } else if (step == Step::kFreelancerMessage) {
+      c.burst_left = rng_.chance(kFreelancerBurstPpm) ? 1 : 0;
+    }
+    push(at, ActionKind::kContract, slot, c.freelancer);
+  }
+
+  void start_contract(Contract& c, std::uint32_t slot, Instant t) {
+    c.started_at = t;
+    c.wrap_up_after = t + sample(rng_, kContractLength);
+    c.started = true;
+    write_contract_started(c, t);
+    if (rng_.chance(kFreelancerFirstPpm)) {
+      schedule(c, slot, Step::kFreelancerMessage,
+               freelancer_time(c.freelancer, t + rng_.between(5 * kMinute, 6 * kHour)));
+    } else {
+      schedule(c, slot, Step::kClientMessage,
+               client_time(c.client, t + rng_.between(10 * kMinute, kDay)));
+    }
+  }
+
+  void client_message(Contract& c, std::uint32_t slot, Instant t) {
+    write_message(c, true, t);
+    if (c.burst_left > 0) {
+      --c.burst_left;
+      push(t + rng_.between(kMinute, 12 * kMinute), ActionKind::kContract, slot, c.freelancer);
+      return;
+    }
+    const Freelancer& f = freelancers_[c.freelancer];
+    const auto profile = static_cast<std::size_t>(f.profile);
+    // A ghoster who went silent on a contract stays silent; the others may
+    // still answer a follow-up.
+    const bool silent = c.vanished || rng_.chance(kNeverAnswerPpm[profile]);
+    if (silent && f.profile == Profile::kGhoster) c.vanished = true;
+    if (!silent) {
+      schedule(c, slot, Step::kFreelancerMessage,
+               freelancer_time(c.freelancer, t + sample(rng_, kReplyDelay[profile])));
+    } else if (c.follow_ups < kMaxFollowUps) {
+      ++c.follow_ups;
+      schedule(c, slot, Step::kClientMessage,
+               client_time(c.client, t + sample(rng_, kFollowUpGap)));
+    } else {
+      // The client gives up on a silent freelancer.
+      const std::uint64_t r = rng_.below(100);
+      c.reason = r < 55   ? EndReason::kCancelled
+                 : r < 90 ? EndReason::kReplaced
+                          : EndReason::kCompleted;
+      schedule(c, slot, Step::kEnd, client_time(c.client, t + sample(rng_, kGiveUpGap)));
+    }
+  }
+
+  void freelancer_message(Contract& c, std::uint32_t slot, Instant t) {
+    write_message(c, false, t);
+    if (c.burst_left > 0) {
+      --c.burst_left;
+      push(t + rng_.between(kMinute, 8 * kMinute), ActionKind::kContract, slot, c.freelancer);
+      return;
+    }
+    c.follow_ups = 0;
+    if (t >= c.wrap_up_after) {
+      const std::uint64_t r = rng_.below(100);
+      c.reason = r < 90   ? EndReason::kCompleted
+                 : r < 96 ? EndReason::kCancelled
+                          : EndReason::kReplaced;
+      schedule(c, slot, Step::kEnd, client_time(c.client, t + sample(rng_, kWrapUpGap)));
+    } else if (rng_.chance(kStatusUpdatePpm)) {
+      schedule(c, slot, Step::kFreelancerMessage,
+               freelancer_time(c.freelancer, t + sample(rng_, kStatusUpdateGap)));
+    } else {
+      schedule(c, slot, Step::kClientMessage, client_time(c.client, t + sample(rng_, kRoundGap)));
+    }
+  }
+
+  void end_contract(Contract& c, std::uint32_t slot, Instant t) {
+    if (rng_.chance(ppm(0.03))) c.reason = EndReason::kNone;
+    write_contract_ended(c, t);
+    ended_[ended_count_++ % kEndedRing] = {c.number, c.client, c.freelancer};
+    --freelancers_[c.freelancer].active;
+    if (c.reason == EndReason::kReplaced) {
+      push(client_time(c.client, t + rng_.between(kHour, 2 * kDay)), ActionKind::kReplacement,
+           c.client, c.freelancer);
+    }
+    c.live = false;
+    free_slots_.push_back(slot);
+  }
+
+  void profile_change(std::uint32_t i, Instant t) {
+    Freelancer& f = freelancers_[i];
+    if (rng_.chance(ppm(0.6))) {
+      std::size_t place = pick_place(rng_, kFreelancerPlaces);
+      if (place == f.place) place = (place + 1) % std::size(kFreelancerPlaces);
+      f.place = static_cast<std::uint8_t>(place);
+      write_user_update(i, t, true);
+    } else {
+      f.agency = !f.agency;
+      set_capacity(f);
+      write_user_update(i, t, false);
+    }
+  }
+
+  void opt(std::uint32_t i, Instant t, bool out) {
+    write_opt(i, t, out);
+    if (out && rng_.chance(ppm(0.25))) {
+      push(t + rng_.between(kDay, 30 * kDay), ActionKind::kOptIn, i);
+    }
+  }
+
+  // --- Local working hours -------------------------------------------------
+
+  // The place's UTC offset at `t`, in minutes. Each place remembers the span
+  // its last answer holds for: offsets change twice a year at most.
+  int offset_minutes(const Place& p, Instant t) {
+    if (p.dst == Dst::kNone) return p.std_offset_min;
+    const std::less<const Place*> before;
+    const bool client =
+        !before(&p, std::begin(kClientPlaces)) && before(&p, std::end(kClientPlaces));
+    const std::size_t slot = client ? std::size(kFreelancerPlaces) + (&p - kClientPlaces)
+                                    : static_cast<std::size_t>(&p - kFreelancerPlaces);
+    DstSpan& span = dst_cache_[slot];
+    if (t < span.from || t >= span.until) span = dst_span(p, t);
+    return p.std_offset_min + (span.dst ? 60 : 0);
+  }
+
+  Instant client_time(std::uint32_t i, Instant t) {
+    const Client& c = clients_[i];
+    return next_active(t, kClientPlaces[c.place], c.window, ppm(0.85));
+  }
+
+  Instant freelancer_time(std::uint32_t i, Instant t) {
+    const Freelancer& f = freelancers_[i];
+    return next_active(t, kFreelancerPlaces[f.place], f.window, ppm(0.35));
+  }
+
+  // The first instant at or after `t` inside the user's daily window. With
+  // the given chance the user does not work on weekends this time. A time
+  // moved to a window's opening gets up to 3 h of jitter so that not
+  // everyone writes at the minute the window opens.
+  Instant next_active(Instant t, const Place& place, Window w, std::uint32_t weekend_off_ppm) {
+    const Duration off = offset_minutes(place, t) * kMinute;
+    const Instant local = t + off;
+    const bool weekend_off = rng_.chance(weekend_off_ppm);
+    const std::int64_t day = floor_div(local, kDay);
+    const Duration open = w.open_min * kMinute;
+    const Duration len = w.len_min * kMinute;
+    for (std::int64_t d = day - 1; d <= day; ++d) {  // a window opened yesterday may wrap
+      const Instant opening = d * kDay + open;
+      if (local >= opening && local < opening + len && !(weekend_off && is_weekend(d))) return t;
+    }
+    std::int64_t d = local < day * kDay + open ? day : day + 1;
+    while (weekend_off && is_weekend(d)) ++d;
+    return d * kDay + open + rng_.between(0, std::min(len, 3 * kHour)) - off;
+  }
+
+  static bool is_weekend(std::int64_t day) {
+    const std::int64_t wd = weekday(day);
+    return wd == 0 || wd == 6;
+  }
+
+  // --- Writing events -----------------------------------------------------
+
+  void begin_line(Instant t) {
+    if (bad_threshold_ != 0 && (bad_rng_.next() >> 32) < bad_threshold_) write_bad_line(t);
+  }
+
+  void end_line() {
+    out_.lit("\"}\n");
+    ++stats_.lines;
+    if (out_.full()) flush();
+  }
+
+  void flush() {
+    if (out_.size() == 0 || failed_) return;
+    if (!sink_(out_.view())) failed_ = true;
+    out_.clear();
+  }
+
+  void put_freelancer_id(std::uint64_t i) {
+    out_.lit("fl");
+    out_.put_uint(i);
+  }
+  void put_client_id(std::uint64_t i) {
+    out_.lit("cl");
+    out_.put_uint(i);
+  }
+  void put_contract_id(std::uint64_t n) {
+    out_.put('c');
+    out_.put_uint(n, 6);
+  }
+
+  // Appends `","key":"value` (the value's closing quote comes from the next
+  // field or end_line).
+  template <std::size_t N>
+  void put_field(const char (&key)[N], std::string_view value) {
+    out_.lit("\",\"");
+    out_.lit(key);
+    out_.lit("\":\"");
+    out_.put(value);
+  }
+
+  // `YYYY-MM-DDTHH:MM:SS`, then `.mmm` when the milliseconds are not zero.
+  // The date part is cached: consecutive events mostly share a day.
+  void put_time(Instant t) {
+    const std::int64_t day = floor_div(t, kDay);
+    if (day != cached_day_) {
+      std::string date;
+      append_rfc3339(date, day * kDay);
+      std::memcpy(cached_date_, date.data(), 11);  // YYYY-MM-DDT
+      cached_day_ = day;
+    }
+    out_.lit(cached_date_);
+    const auto ms = static_cast<unsigned>(t - day * kDay);
+    const unsigned secs = ms / 1000;
+    out_.put_two_digits(secs / 3600);
+    out_.put(':');
+    out_.put_two_digits(secs / 60 % 60);
+    out_.put(':');
+    out_.put_two_digits(secs % 60);
+    if (ms % 1000 != 0) {
+      out_.put('.');
+      out_.put_uint(ms % 1000, 3);
+    }
+  }
+
+  void put_offset(int offset_min) {
+    out_.put(offset_min < 0 ? '-' : '+');
+    const int a = offset_min < 0 ? -offset_min : offset_min;
+    out_.put_two_digits(static_cast<unsigned>(a / 60));
+    out_.put(':');
+    out_.put_two_digits(static_cast<unsigned>(a % 60));
+  }
+
+  // Writes the timestamp of an event that happened at `t`, in one of the
+  // styles real feeds mix. A late stamp never goes before `not_before`.
+  void put_stamp(Instant t, const Place& place, Instant not_before) {
+    if (rng_.chance(kLatePpm)) t = std::max(not_before, t - rng_.between(kMinute, 10 * kMinute));
+    if (!rng_.chance(kMillisPpm)) t = floor_div(t, kSecond) * kSecond;
+    const std::size_t mark = out_.size();
+    const bool local = rng_.chance(kLocalOffsetPpm);
+    const int offset = local ? offset_minutes(place, t) : 0;
+    put_time(t + offset * kMinute);
+    if (floor_mod(t, kSecond) != 0 && rng_.chance(kMicrosPpm)) out_.put_uint(rng_.below(1000), 3);
+    if (local) {
+      put_offset(offset);
+    } else {
+      out_.put('Z');
+    }
+    if (rng_.chance(kLowerCasePpm)) {
+      out_[mark + 10] = 't';
+      if (out_.back() == 'Z') out_.back() = 'z';
+    }
+  }
+
+  void write_freelancer_user(std::uint32_t i, Instant t) {
+    const Freelancer& f = freelancers_[i];
+    const Place& place = kFreelancerPlaces[f.place];
+    begin_line(t);
+    out_.lit(R"({"type":"user","at":")");
+    put_stamp(t, place, options_.start);
+    out_.lit(R"(","id":")");
+    put_freelancer_id(i);
+    out_.lit(R"(","role":"freelancer)");
+    if (!rng_.chance(ppm(0.02))) put_field("country", place.country);
+    if (!rng_.chance(ppm(0.03))) put_field("tz", place.zone);
+    if (!rng_.chance(ppm(0.04))) put_field("kind", f.agency ? "agency" : "individual");
+    out_.lit(R"(","email":")");
+    put_freelancer_id(i);
+    out_.lit("@example.org");
+    if (!rng_.chance(ppm(0.10))) put_name(place.region, f.agency);
+    end_line();
+    ++stats_.users;
+  }
+
+  void write_client_user(std::uint32_t i, Instant t) {
+    const Place& place = kClientPlaces[clients_[i].place];
+    begin_line(t);
+    out_.lit(R"({"type":"user","at":")");
+    put_stamp(t, place, options_.start);
+    out_.lit(R"(","id":")");
+    put_client_id(i);
+    out_.lit(R"(","role":"client)");
+    put_field("country", place.country);
+    if (!rng_.chance(ppm(0.2))) put_field("tz", place.zone);
+    put_field("kind", rng_.chance(ppm(0.6)) ? "company" : "individual");
+    out_.lit(R"(","email":")");
+    put_client_id(i);
+    out_.lit("@example.com");
+    end_line();
+    ++stats_.users;
+  }
+
+  // A later profile edit: only the changed fields, as the spec allows.
+  void write_user_update(std::uint32_t i, Instant t, bool moved) {
+    const Freelancer& f = freelancers_[i];
+    const Place& place = kFreelancerPlaces[f.place];
+    begin_line(t);
+    out_.lit(R"({"type":"user","at":")");
+    put_stamp(t, place, options_.start);
+    out_.lit(R"(","id":")");
+    put_freelancer_id(i);
+    if (moved) {
+      put_field("country", place.country);
+      put_field("tz", place.zone);
+    } else {
+      put_field("kind", f.agency ? "agency" : "individual");
+    }
+    end_line();
+    ++stats_.users;
+  }
+
+  void put_name(Region region, bool agency) {
+    const NameTable& names = kNames[static_cast<std::size_t>(region)];
+    std::string name;
+    if (agency) {
+      name = names.last[rng_.below(12)];
+      name += kAgencySuffixes[rng_.below(std::size(kAgencySuffixes))];
+    } else {
+      name = names.first[rng_.below(12)];
+      name += ' ';
+      name += names.last[rng_.below(12)];
+    }
+    std::string json;
+    append_json_string(json, name);
+    json.pop_back();  // end_line writes the closing quote
+    out_.lit(R"(","name":)");
+    out_.put(json);
+  }
+
+  void write_contract_started(const Contract& c, Instant t) {
+    begin_line(t);
+    out_.lit(R"({"type":"contract_started","at":")");
+    put_stamp(t, kClientPlaces[clients_[c.client].place], options_.start);
+    out_.lit(R"(","contract":")");
+    put_contract_id(c.number);
+    out_.lit(R"(","client":")");
+    put_client_id(c.client);
+    out_.lit(R"(","freelancer":")");
+    put_freelancer_id(c.freelancer);
+    end_line();
+    ++stats_.contracts;
+  }
+
+  void write_message(const Contract& c, bool from_client, Instant t) {
+    begin_line(t);
+    out_.lit(R"({"type":"message","at":")");
+    const Place& place = from_client ? kClientPlaces[clients_[c.client].place]
+                                     : kFreelancerPlaces[freelancers_[c.freelancer].place];
+    put_stamp(t, place, c.started_at);
+    out_.lit(R"(","contract":")");
+    put_contract_id(c.number);
+    out_.lit(R"(","from":")");
+    if (from_client) {
+      put_client_id(c.client);
+    } else {
+      put_freelancer_id(c.freelancer);
+    }
+    if (rng_.chance(kMessageIdPpm)) {
+      out_.lit(R"(","id":"m)");
+      out_.put_uint(++message_ids_);
+    }
+    end_line();
+    ++stats_.messages;
+  }
+
+  void write_contract_ended(const Contract& c, Instant t) {
+    begin_line(t);
+    out_.lit(R"({"type":"contract_ended","at":")");
+    put_stamp(t, kClientPlaces[clients_[c.client].place], c.started_at);
+    out_.lit(R"(","contract":")");
+    put_contract_id(c.number);
+    if (c.reason != EndReason::kNone) {
+      put_field("reason", kEndReasonNames[static_cast<std::size_t>(c.reason)]);
+    }
+    end_line();
+    ++stats_.contracts_ended;
+  }
+
+  void write_opt(std::uint32_t i, Instant t, bool out) {
+    begin_line(t);
+    if (out) {
+      out_.lit(R"({"type":"opt_out","at":")");
+    } else {
+      out_.lit(R"({"type":"opt_in","at":")");
+    }
+    put_stamp(t, kFreelancerPlaces[freelancers_[i].place], options_.start);
+    out_.lit(R"(","user":")");
+    put_freelancer_id(i);
+    end_line();
+    ++(out ? stats_.opt_outs : stats_.opt_ins);
+  }
+
+  // --- Bad lines ----------------------------------------------------------
+  // They use bad_rng_ only and change nothing in the simulation, so the
+  // valid lines are the same whatever the bad-line share.
+
+  enum BadVariant {
+    kTruncated,
+    kInvalidUtf8,
+    kNanValue,
+    kNotObject,
+    kNoAt,
+    kNoType,
+    kNonStringCore,
+    kDuplicateKey,
+    kUnknownType,
+    kMissingTypeField,
+    kNonStringField,
+    kUnparseableTime,
+    kDuplicateStart,
+    kSelfContract,
+    kUnknownContract,
+    kEndedContract,
+    kStranger,
+    kBadVariantCount
+  };
+
+  void write_bad_line(Instant t) {
+    bad_at_.clear();
+    append_rfc3339(bad_at_, floor_div(t, kSecond) * kSecond);  // YYYY-MM-DDTHH:MM:SSZ
+    const auto variant = static_cast<BadVariant>(bad_rng_.below(kBadVariantCount));
+    const BadLineReason reason = write_bad_variant(variant);
+    out_.put('\n');
+    ++stats_.lines;
+    ++stats_.bad_lines;
+    ++stats_.bad_by_reason[static_cast<std::size_t>(reason)];
+  }
+
+  BadLineReason write_bad_variant(BadVariant variant) {
+    switch (variant) {
+      case kTruncated: return write_truncated();
+      case kInvalidUtf8: return write_invalid_utf8();
+      case kNanValue:
+        out_.put('{');
+        put_message_body();
+        if (bad_rng_.below(2) == 0) {
+          out_.lit(R"(,"sentiment":NaN})");
+        } else {
+          out_.lit(R"(,"score":Infinity})");
+        }
+        return BadLineReason::kBadJson;
+      case kNotObject: return write_not_object();
+      case kNoAt:
+        out_.lit(R"({"type":"message")");
+        put_message_parties();
+        out_.put('}');
+        return BadLineReason::kMissingField;
+      case kNoType:
+        out_.lit(R"({"at":)");
+        put_quoted_at();
+        put_message_parties();
+        out_.put('}');
+        return BadLineReason::kMissingField;
+      case kNonStringCore: return write_non_string_core();
+      case kDuplicateKey: return write_duplicate_key();
+      case kUnknownType: return write_unknown_type();
+      case kMissingTypeField: return write_missing_type_field();
+      case kNonStringField: return write_non_string_field();
+      case kUnparseableTime: return write_unparseable_time();
+      case kDuplicateStart: return write_duplicate_start();
+      case kSelfContract: return write_self_contract();
+      case kUnknownContract: return write_unknown_contract();
+      case kEndedContract: return write_ended_contract();
+      case kStranger: return write_stranger();
+      case kBadVariantCount: break;
+    }
+    return write_unknown_contract();
+  }
+
+  // A started, not yet ended contract, or nullptr when a few draws find none.
+  const Contract* live_contract() {
+    for (int attempt = 0; attempt < 8 && !contracts_.empty(); ++attempt) {
+      const Contract& c = contracts_[bad_rng_.below(contracts_.size())];
+      if (c.live && c.started) return &c;
+    }
+    return nullptr;
+  }
+
+  // A contract id that no contract ever has ("cx" never starts a real one).
+  void put_unknown_contract_id() {
+    out_.lit("cx");
+    out_.put_uint(bad_rng_.below(1'000'000), 6);
+  }
+
+  void put_quoted_at() {
+    out_.put('"');
+    out_.put(bad_at_);
+    out_.put('"');
+  }
+
+  // `"type":"message","at":"…","contract":"…","from":"…"` for a plausible
+  // message (without braces), used where the state does not matter.
+  void put_message_body() {
+    out_.lit(R"("type":"message","at":)");
+    put_quoted_at();
+    put_message_parties();
+  }
+
+  void put_message_parties() {
+    out_.lit(R"(,"contract":")");
+    const Contract* c = live_contract();
+    if (c != nullptr) {
+      put_contract_id(c->number);
+    } else {
+      put_unknown_contract_id();
+    }
+    out_.lit(R"(","from":")");
+    put_client_id(c != nullptr ? c->client : 0);
+    out_.put('"');
+  }
+
+  // A valid-looking message cut short, as a crashed writer leaves it.
+  BadLineReason write_truncated() {
+    const std::size_t mark = out_.size();
+    out_.put('{');
+    put_message_body();
+    out_.put('}');
+    const std::size_t len = out_.size() - mark;
+    out_.truncate(mark + 1 + bad_rng_.below(len - 1));  // a non-empty proper prefix
+    return BadLineReason::kBadJson;
+  }
+
+  BadLineReason write_invalid_utf8() {
+    static constexpr std::string_view kBroken[] = {"Jos\xC3(", "\xFF", "\xC0\xAF", "\xED\xA0\x80",
+                                                   "Ana\x80"};
+    out_.lit(R"({"type":"user","at":)");
+    put_quoted_at();
+    out_.lit(R"(,"id":")");
+    put_freelancer_id(bad_rng_.below(freelancers_.size()));
+    out_.lit(R"(","name":")");
+    out_.put(kBroken[bad_rng_.below(std::size(kBroken))]);
+    out_.lit("\"}");
+    return BadLineReason::kBadJson;
+  }
+
+  BadLineReason write_not_object() {
+    switch (bad_rng_.below(4)) {
+      case 0:
+        out_.lit(R"(["message",)");
+        put_quoted_at();
+        out_.lit(R"(,"c000001","cl0"])");
+        break;
+      case 1: out_.lit(R"("message")"); break;
+      case 2: out_.lit("42"); break;
+      default: out_.lit("null"); break;
+    }
+    return BadLineReason::kBadJson;
+  }
+
+  BadLineReason write_non_string_core() {
+    switch (bad_rng_.below(3)) {
+      case 0:  // epoch seconds instead of RFC 3339
+        out_.lit(R"({"type":"message","at":)");
+        out_.put_uint(
+            static_cast<std::uint64_t>(floor_div(parse_rfc3339(bad_at_).value_or(0), kSecond)));
+        break;
+      case 1:
+        out_.lit(R"({"type":null,"at":)");
+        put_quoted_at();
+        break;
+      default:
+        out_.lit(R"({"type":7,"at":)");
+        put_quoted_at();
+        break;
+    }
+    put_message_parties();
+    out_.put('}');
+    return BadLineReason::kBadField;
+  }
+
+  BadLineReason write_duplicate_key() {
+    if (bad_rng_.below(2) == 0) {
+      out_.lit(R"({"type":"message",)");
+      put_message_body();
+    } else {
+      out_.put('{');
+      put_message_body();
+      out_.lit(R"(,"at":)");
+      put_quoted_at();
+    }
+    out_.put('}');
+    return BadLineReason::kBadField;
+  }
+
+  BadLineReason write_unknown_type() {
+    static constexpr std::string_view kTypes[] = {"contract_paused", "offer_sent", "Message",
+                                                  "milestone_funded", "review"};
+    out_.lit(R"({"type":")");
+    out_.put(kTypes[bad_rng_.below(std::size(kTypes))]);
+    out_.lit(R"(","at":)");
+    put_quoted_at();
+    put_message_parties();
+    out_.put('}');
+    return BadLineReason::kUnknownType;
+  }
+
+  BadLineReason write_missing_type_field() {
+    switch (bad_rng_.below(5)) {
+      case 0:
+        out_.lit(R"({"type":"message","at":)");
+        put_quoted_at();
+        out_.lit(R"(,"contract":")");
+        put_unknown_contract_id();
+        out_.lit(R"(","id":"m0"})");
+        break;
+      case 1:
+        out_.lit(R"({"type":"contract_started","at":)");
+        put_quoted_at();
+        out_.lit(R"(,"contract":")");
+        put_unknown_contract_id();
+        out_.lit(R"(","client":"cl0"})");
+        break;
+      case 2:
+        out_.lit(R"({"type":"opt_out","at":)");
+        put_quoted_at();
+        out_.lit(R"(,"email":"fl0@example.org"})");
+        break;
+      case 3:
+        out_.lit(R"({"type":"user","at":)");
+        put_quoted_at();
+        out_.lit(R"(,"role":"freelancer","country":"IN"})");
+        break;
+      default:
+        out_.lit(R"({"type":"contract_ended","at":)");
+        put_quoted_at();
+        out_.lit(R"(,"reason":"completed"})");
+        break;
+    }
+    return BadLineReason::kMissingField;
+  }
+
+  BadLineReason write_non_string_field() {
+    switch (bad_rng_.below(7)) {
+      case 0:
+        out_.lit(R"({"type":"message","at":)");
+        put_quoted_at();
+        out_.lit(R"(,"contract":")");
+        put_unknown_contract_id();
+        out_.lit(R"(","from":null})");
+        break;
+      case 1:
+        out_.lit(R"({"type":"message","at":)");
+        put_quoted_at();
+        out_.lit(R"(,"contract":123,"from":"cl0"})");
+        break;
+      case 2:
+        out_.put('{');
+        put_message_body();
+        out_.lit(R"(,"id":42})");
+        break;
+      case 3:
+        out_.lit(R"({"type":"user","at":)");
+        put_quoted_at();
+        out_.lit(R"(,"id":"fl0","tz":null})");
+        break;
+      case 4:
+        out_.lit(R"({"type":"contract_ended","at":)");
+        put_quoted_at();
+        out_.lit(R"(,"contract":")");
+        put_unknown_contract_id();
+        out_.lit(R"(","reason":true})");
+        break;
+      case 5:
+        out_.lit(R"({"type":"opt_in","at":)");
+        put_quoted_at();
+        out_.lit(R"(,"user":["fl0"]})");
+        break;
+      default:
+        out_.lit(R"({"type":"contract_started","at":)");
+        put_quoted_at();
+        out_.lit(R"(,"contract":")");
+        put_unknown_contract_id();
+        out_.lit(R"(","client":17,"freelancer":"fl0"})");
+        break;
+    }
+    return BadLineReason::kBadField;
+  }
+
+  BadLineReason write_unparseable_time() {
+    std::string at = bad_at_;  // YYYY-MM-DDTHH:MM:SSZ
+    switch (bad_rng_.below(8)) {
+      case 0: at[10] = ' '; break;                   // space separator
+      case 1: at.replace(11, 8, "23:59:60"); break;  // leap second
+      case 2: at.replace(5, 5, "02-30"); break;      // impossible date
+      case 3: at.pop_back(); break;                  // no zone
+      case 4: at.replace(19, 1, "+0530"); break;     // offset without colon
+      case 5: at = "yesterday"; break;
+      case 6: at.clear(); break;
+      default: at.resize(10); break;  // date only
+    }
+    out_.lit(R"({"type":"message","at":")");
+    out_.put(at);
+    out_.put('"');
+    put_message_parties();
+    out_.put('}');
+    return BadLineReason::kBadTime;
+  }
+
+  // The same contract_started delivered twice, as at-least-once feeds do.
+  BadLineReason write_duplicate_start() {
+    const Contract* c = live_contract();
+    EndedRef ref;
+    if (c != nullptr) {
+      ref = {c->number, c->client, c->freelancer};
+    } else if (ended_count_ > 0) {
+      ref = ended_[bad_rng_.below(std::min(ended_count_, kEndedRing))];
+    } else {
+      return write_unknown_contract();
+    }
+    out_.lit(R"({"type":"contract_started","at":)");
+    put_quoted_at();
+    out_.lit(R"(,"contract":")");
+    put_contract_id(ref.number);
+    out_.lit(R"(","client":")");
+    put_client_id(ref.client);
+    out_.lit(R"(","freelancer":")");
+    put_freelancer_id(ref.freelancer);
+    out_.lit("\"}");
+    return BadLineReason::kDuplicateContract;
+  }
+
+  // A freelancer hiring themself.
+  BadLineReason write_self_contract() {
+    const std::uint64_t f = bad_rng_.below(freelancers_.size());
+    out_.lit(R"({"type":"contract_started","at":)");
+    put_quoted_at();
+    out_.lit(R"(,"contract":")");
+    put_unknown_contract_id();
+    out_.lit(R"(","client":")");
+    put_freelancer_id(f);
+    out_.lit(R"(","freelancer":")");
+    put_freelancer_id(f);
+    out_.lit("\"}");
+    return BadLineReason::kBadField;
+  }
+
+  BadLineReason write_unknown_contract() {
+    if (bad_rng_.below(2) == 0) {
+      out_.lit(R"({"type":"message","at":)");
+      put_quoted_at();
+      out_.lit(R"(,"contract":")");
+      put_unknown_contract_id();
+      out_.lit(R"(","from":"cl0"})");
+    } else {
+      out_.lit(R"({"type":"contract_ended","at":)");
+      put_quoted_at();
+      out_.lit(R"(,"contract":")");
+      put_unknown_contract_id();
+      out_.lit(R"(","reason":"cancelled"})");
+    }
+    return BadLineReason::kUnknownContract;
+  }
+
+  BadLineReason write_ended_contract() {
+    if (ended_count_ == 0) return write_unknown_contract();
+    const EndedRef& ref = ended_[bad_rng_.below(std::min(ended_count_, kEndedRing))];
+    if (bad_rng_.below(2) == 0) {  // a client writing into a closed room
+      out_.lit(R"({"type":"message","at":)");
+      put_quoted_at();
+      out_.lit(R"(,"contract":")");
+      put_contract_id(ref.number);
+      out_.lit(R"(","from":")");
+      put_client_id(ref.client);
+      out_.lit("\"}");
+    } else {  // the end delivered twice
+      out_.lit(R"({"type":"contract_ended","at":)");
+      put_quoted_at();
+      out_.lit(R"(,"contract":")");
+      put_contract_id(ref.number);
+      out_.lit(R"(","reason":"completed"})");
+    }
+    return BadLineReason::kContractEnded;
+  }
+
+  // A message on a live contract from a freelancer who is not on it.
+  BadLineReason write_stranger() {
+    const Contract* c = live_contract();
+    if (c == nullptr) return write_unknown_contract();
+    std::uint64_t other = bad_rng_.below(freelancers_.size());
+    if (other == c->freelancer) other = freelancers_.size();  // an id nobody has
+    out_.lit(R"({"type":"message","at":)");
+    put_quoted_at();
+    out_.lit(R"(,"contract":")");
+    put_contract_id(c->number);
+    out_.lit(R"(","from":")");
+    put_freelancer_id(other);
+    out_.lit("\"}");
+    return BadLineReason::kNotAParty;
+  }
+
+  const MarketplaceOptions& options_;
+  const ChunkSink& sink_;
+  Rng rng_;
+  Rng bad_rng_;
+  const Instant end_;
+  std::uint64_t bad_threshold_ = 0;  // per 2^32 lines
+
+  ActionQueue queue_;
+  std::uint64_t seq_ = 0;
+  std::vector<Freelancer> freelancers_;
+  std::vector<Client> clients_;
+  std::vector<Contract> contracts_;
+  std::vector<std::uint32_t> free_slots_;
+  std::uint64_t contract_numbers_ = 0;
+  std::uint64_t message_ids_ = 0;
+  std::array<EndedRef, kEndedRing> ended_{};
+  std::size_t ended_count_ = 0;
+
+  std::array<DstSpan, std::size(kFreelancerPlaces) + std::size(kClientPlaces)> dst_cache_;
+  LineBuffer out_;
+  std::int64_t cached_day_ = std::numeric_limits<std::int64_t>::min();
+  char cached_date_[12] = {};  // YYYY-MM-DDT and a NUL, so that lit() copies 11 bytes
+  std::string bad_at_;
+  bool failed_ = false;
+  MarketplaceStats stats_;
+};
+
+}  // namespace
+
+std::string_view reason_name(BadLineReason reason) {
+  static constexpr std::string_view kNames[kBadLineReasonCount] = {
+      "bad_json",           "missing_field",    "bad_field",      "unknown_type", "bad_time",
+      "duplicate_contract", "unknown_contract", "contract_ended", "not_a_party"};
+  return kNames[static_cast<std::size_t>(reason)];
+}
+
+std::string check_options(const MarketplaceOptions& o) {
+  constexpr std::int64_t kMaxUsers = 50'000'000;
+  if (o.freelancers < 1 || o.freelancers > kMaxUsers) {
+    return "--freelancers must be between 1 and 50000000, got " + std::to_string(o.freelancers);
+  }
+  if (o.clients < 1 || o.clients > kMaxUsers) {
+    return "--clients must be between 1 and 50000000, got " + std::to_string(o.clients);
+  }
+  if (o.days < 1 || o.days > 3650) {
+    return "--days must be between 1 and 3650, got " + std::to_string(o.days);
+  }
+  const Instant earliest = days_from_civil(1971, 1, 1) * kDay;
+  const Instant latest = days_from_civil(9000, 1, 1) * kDay;
+  if (o.start < earliest || o.start > latest) {
+    return "--start must lie between 1971 and 9000";
+  }
+  if (!(o.bad_line_share >= 0.0 && o.bad_line_share <= 0.5)) {  // also refuses NaN
+    return fmt::format("--bad-lines must be a share between 0 and 0.5, got {}", o.bad_line_share);
+  }
+  return "";
+}
+
+MarketplaceStats generate_marketplace(const MarketplaceOptions& options, const ChunkSink& sink) {
+  if (std::string problem = check_options(options); !problem.empty()) {
+    throw std::invalid_argument(problem);
+  }
+  Generator generator(options, sink);
+  return generator.run();
+}
+
+MarketplaceStats write_marketplace(const MarketplaceOptions& options, std::FILE* out) {
+  return generate_marketplace(options, [out](std::string_view chunk) {
+    return std::fwrite(chunk.data(), 1, chunk.size(), out) == chunk.size();
+  });
+}
+
+MarketplaceStats write_marketplace(const MarketplaceOptions& options, std::ostream& out) {
+  return generate_marketplace(options, [&out](std::string_view chunk) {
+    out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    return out.good();
+  });
+}
+
+}  // namespace gw::sim
