@@ -6,33 +6,57 @@
 #include <stdexcept>
 
 namespace gw {
+namespace {
 
-std::uint64_t Interner::hash(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
+std::uint64_t hash_of(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
 
-std::uint32_t Interner::probe(std::string_view s, std::uint64_t h, std::size_t& slot) const {
+}  // namespace
+
+std::uint64_t Interner::prefix_key(std::string_view s) {
+  unsigned char b[8] = {};
+  std::memcpy(b, s.data(), s.size() < 8 ? s.size() : 8);
+  std::uint64_t k = 0;
+  for (unsigned char c : b) k = (k << 8) | c;
+  return k;
+}
+
+Interner::Slot Interner::make_slot(std::string_view s, std::uint64_t hash, std::uint32_t id) {
+  const std::uint32_t len = s.size() < 255 ? static_cast<std::uint32_t>(s.size()) : 255;
+  return Slot{static_cast<std::uint32_t>(hash >> 40) << 8 | len, id + 1, prefix_key(s)};
+}
+
+bool Interner::matches(const Slot& slot, const Slot& key, std::string_view s) const {
+  if (slot.check != key.check || slot.head != key.head) return false;
+  // Equal length (below 255) and equal first 8 bytes: equal when that is all.
+  if (s.size() <= 8) return true;
+  return view(slot.id1 - 1) == s;
+}
+
+std::uint32_t Interner::probe(std::string_view s, const Slot& key, std::uint64_t hash, std::size_t& slot) const {
   const std::size_t mask = slots_.size() - 1;
-  const std::uint64_t tag = h >> 32;
-  for (slot = h & mask;; slot = (slot + 1) & mask) {
-    std::uint64_t v = slots_[slot];
-    if (v == 0) return kNone;
-    if ((v >> 32) == tag) {
-      std::uint32_t id = static_cast<std::uint32_t>(v) - 1;
-      if (view(id) == s) return id;
-    }
+  for (slot = hash & mask;; slot = (slot + 1) & mask) {
+    const Slot& candidate = slots_[slot];
+    if (candidate.id1 == 0) return kNone;
+    if (matches(candidate, key, s)) return candidate.id1 - 1;
   }
+}
+
+void Interner::prefetch(std::string_view s) const {
+  if (!slots_.empty()) __builtin_prefetch(&slots_[hash_of(s) & (slots_.size() - 1)]);
 }
 
 std::uint32_t Interner::find(std::string_view s) const {
   if (slots_.empty()) return kNone;
+  const std::uint64_t h = hash_of(s);
   std::size_t slot;
-  return probe(s, hash(s), slot);
+  return probe(s, make_slot(s, h, 0), h, slot);
 }
 
 std::uint32_t Interner::intern(std::string_view s) {
   if ((spans_.size() + 1) * 2 > slots_.size()) grow();
-  const std::uint64_t h = hash(s);
+  const std::uint64_t h = hash_of(s);
   std::size_t slot;
-  std::uint32_t id = probe(s, h, slot);
+  std::uint32_t id = probe(s, make_slot(s, h, 0), h, slot);
   if (id != kNone) return id;
   if (spans_.size() >= kNone - 1 || s.size() >= (1u << 24)) {
     throw std::length_error("interner: too many or too long ids");
@@ -40,24 +64,25 @@ std::uint32_t Interner::intern(std::string_view s) {
   id = static_cast<std::uint32_t>(spans_.size());
   spans_.push_back(Span{bytes_.size(), s.size()});
   bytes_.insert(bytes_.end(), s.begin(), s.end());
-  slots_[slot] = ((h >> 32) << 32) | (static_cast<std::uint64_t>(id) + 1);
+  slots_[slot] = make_slot(s, h, id);
   return id;
 }
 
 void Interner::grow() {
-  std::size_t n = slots_.empty() ? 1024 : slots_.size() * 2;
-  slots_.assign(n, 0);
+  const std::size_t n = slots_.empty() ? 1024 : slots_.size() * 2;
+  slots_.assign(n, Slot{});
   const std::size_t mask = n - 1;
   for (std::uint32_t id = 0; id < spans_.size(); ++id) {
-    std::uint64_t h = hash(view(id));
+    const std::string_view s = view(id);
+    const std::uint64_t h = hash_of(s);
     std::size_t slot = h & mask;
-    while (slots_[slot] != 0) slot = (slot + 1) & mask;
-    slots_[slot] = ((h >> 32) << 32) | (static_cast<std::uint64_t>(id) + 1);
+    while (slots_[slot].id1 != 0) slot = (slot + 1) & mask;
+    slots_[slot] = make_slot(s, h, id);
   }
 }
 
 std::size_t Interner::memory_bytes() const {
-  return bytes_.capacity() + spans_.capacity() * sizeof(Span) + slots_.capacity() * sizeof(std::uint64_t);
+  return bytes_.capacity() + spans_.capacity() * sizeof(Span) + slots_.capacity() * sizeof(Slot);
 }
 
 }  // namespace gw

@@ -41,8 +41,8 @@ RejectReason Engine::check(const Event& e, std::uint32_t id) const {
       const ContractState& c = contracts_[id];
       if (c.ended) return RejectReason::kContractEnded;
       if (e.type == EventType::kMessage) {
-        std::string_view from = e.get(Field::kFrom);
-        if (from != user_ids_.view(c.client) && from != user_ids_.view(c.freelancer)) {
+        const std::uint32_t from = user_ids_.find(e.get(Field::kFrom));
+        if (from == Interner::kNone || (from != c.client && from != c.freelancer)) {
           return RejectReason::kNotAParty;
         }
       }
@@ -68,6 +68,17 @@ void Engine::advance_watermark(Instant w) {
   if (w <= watermark_) w = watermark_;  // W2 = max(W, w); steps behind W still run
   while (!timers_.empty() && timers_.top().at < w) evaluate(timers_.pop());
   watermark_ = w;
+}
+
+void Engine::prefetch_ids(const Event& e) const {
+  if (e.has(Field::kContract)) contract_ids_.prefetch(e.get(Field::kContract));
+  if (e.has(Field::kFrom)) user_ids_.prefetch(e.get(Field::kFrom));
+}
+
+void Engine::prefetch_state(const Event& e) const {
+  if (!e.has(Field::kContract)) return;
+  const std::uint32_t id = contract_ids_.find(e.get(Field::kContract));
+  if (id != Interner::kNone) __builtin_prefetch(&contracts_[id]);
 }
 
 void Engine::evaluate_through(Instant until) {
@@ -136,9 +147,9 @@ void Engine::apply_user(const Event& e) {
 
 void Engine::apply_message(ContractState& c, std::uint32_t contract, const Event& e) {
   const Instant t = e.at;
-  if (e.get(Field::kFrom) == user_ids_.view(c.client)) {
+  if (user_ids_.find(e.get(Field::kFrom)) == c.client) {
     c.last_client_at = std::max(c.last_client_at, t);
-    if (!c.open && t > c.last_fl_at) open_episode(c, contract, t);
+    if (!c.open && t > c.last_fl_at) open_episode(c, contract, e.get(Field::kContract), t);
     return;
   }
   c.last_fl_at = std::max(c.last_fl_at, t);
@@ -146,17 +157,19 @@ void Engine::apply_message(ContractState& c, std::uint32_t contract, const Event
     close_episode(c, contract, t, Outcome::kReplied, nullptr);
     // A reply that arrives after a newer client message answers only the
     // older one: the newer message is pending from its own time.
-    if (c.last_client_at > t) open_episode(c, contract, c.last_client_at);
+    if (c.last_client_at > t) open_episode(c, contract, e.get(Field::kContract), c.last_client_at);
   }
 }
 
-void Engine::open_episode(ContractState& c, std::uint32_t contract, Instant pending_since) {
+void Engine::open_episode(ContractState& c, std::uint32_t contract, std::string_view contract_id,
+                          Instant pending_since) {
   c.open = true;
   ++c.episodes;
   c.pending_since = pending_since;
   c.steps_sent = 0;
   c.in_segment = in_segment(users_[c.freelancer]);
-  timers_.push(Timer{pending_since + policy_.ladder[0].after, contract, c.episodes, 0, true});
+  timers_.push(Timer{pending_since + policy_.ladder[0].after, Interner::prefix_key(contract_id), contract,
+                     c.episodes, 0, true});
 }
 
 void Engine::close_episode(ContractState& c, std::uint32_t contract, Instant at, Outcome outcome,
@@ -186,7 +199,7 @@ void Engine::evaluate(const Timer& t) {
   const auto& ladder = policy_.ladder;
   const std::size_t next = static_cast<std::size_t>(t.step) + 1;
   if (t.first && next < ladder.size()) {
-    timers_.push(Timer{c.pending_since + ladder[next].after, t.contract, t.episode,
+    timers_.push(Timer{c.pending_since + ladder[next].after, t.order, t.contract, t.episode,
                        static_cast<std::uint16_t>(next), true});
   }
   const Instant at = t.at;
@@ -197,7 +210,7 @@ void Engine::evaluate(const Timer& t) {
   // Rule 3: quiet hours defer the step to the window's end.
   if (policy_.quiet_hours) {
     if (auto end = policy_.quiet_hours->deferral(at, fl.zone)) {
-      timers_.push(Timer{*end, t.contract, t.episode, t.step, false});
+      timers_.push(Timer{*end, t.order, t.contract, t.episode, t.step, false});
       return;
     }
   }

@@ -44,6 +44,14 @@ class Engine {
   // raises the watermark to `w` (no-op for a `w` behind it).
   void advance_watermark(Instant w);
 
+  // Lookahead hints: an event's lookups miss the cache (hundreds of
+  // thousands of contracts), so a driver that reads ahead calls
+  // prefetch_ids(e) several events before submit(e), and prefetch_state(e)
+  // a few events later, to have the hash slots and then the contract's
+  // state in cache when submit(e) runs. No effect on results.
+  void prefetch_ids(const Event& e) const;
+  void prefetch_state(const Event& e) const;
+
   // End of input: evaluates every undecided step whose effective time is at
   // or before `until`. The watermark is left as it is.
   void evaluate_through(Instant until);
@@ -86,7 +94,8 @@ class Engine {
   void apply(const Event& e, std::uint32_t contract);
   void apply_user(const Event& e);
   void apply_message(ContractState& c, std::uint32_t contract, const Event& e);
-  void open_episode(ContractState& c, std::uint32_t contract, Instant pending_since);
+  // `contract_id` is the contract's id text (from the event at hand).
+  void open_episode(ContractState& c, std::uint32_t contract, std::string_view contract_id, Instant pending_since);
   void close_episode(ContractState& c, std::uint32_t contract, Instant at, Outcome outcome,
                      const Event* ended_by);
   void evaluate(const Timer& t);

@@ -13,6 +13,7 @@ namespace gw {
 
 struct Timer {
   Instant at;               // effective time
+  std::uint64_t order;      // Interner::prefix_key of the contract id: most ties end here
   std::uint32_t contract;   // id in the engine's contract interner
   std::uint32_t episode;    // the episode it belongs to; stale once that closes
   std::uint16_t step;       // 0-based ladder index
@@ -35,6 +36,7 @@ class TimerQueue {
   // Strict "a is due before b".
   bool before(const Timer& a, const Timer& b) const {
     if (a.at != b.at) return a.at < b.at;
+    if (a.order != b.order) return a.order < b.order;
     if (a.contract != b.contract) return ids_->view(a.contract) < ids_->view(b.contract);
     return a.step < b.step;
   }

@@ -39,6 +39,7 @@ Status open_output(AtomicFile& file, const std::string& path) {
 }
 
 constexpr std::uint64_t kProgressEveryLines = 1 << 18;
+constexpr std::size_t kLookahead = 16;
 
 }  // namespace
 
@@ -60,8 +61,48 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
   ReplayStats stats;
   ReplaySink sink(stats, actions, episodes);
   Engine engine(policy, sink);
-  LineParser parser;
-  Event event;
+
+  // Lines are validated kLookahead lines before the engine applies them, so
+  // that the engine can prefetch what each event will touch (see
+  // Engine::prefetch_ids). Each slot has its own parser, whose buffers hold
+  // the slot's event until it is applied.
+  struct Pending {
+    LineParser parser;
+    Event event;
+    RejectReason reason = RejectReason::kNone;
+    std::uint64_t line = 0;
+    std::string raw;  // the line: the reader's buffer moves on before a reject is known
+  };
+  std::vector<Pending> ring(kLookahead);
+  std::size_t head = 0, count = 0;
+  // Applies the oldest pending line; false when --strict must stop.
+  auto apply_oldest = [&]() {
+    Pending& p = ring[head];
+    head = (head + 1) % kLookahead;
+    --count;
+    if (count >= kLookahead / 2) {
+      const Pending& ahead = ring[(head + kLookahead / 2 - 1) % kLookahead];
+      if (ahead.reason == RejectReason::kNone) engine.prefetch_state(ahead.event);
+    }
+    RejectReason reason = p.reason;
+    if (reason == RejectReason::kNone) reason = engine.submit(p.event);
+    if (reason == RejectReason::kNone) {
+      ++stats.accepted;
+      return true;
+    }
+    ++stats.rejects[static_cast<std::size_t>(reason)];
+    if (options.strict) {
+      stats.strict_line = p.line;
+      stats.strict_reason = reason;
+      return false;
+    }
+    if (rejects.is_open()) {
+      append_reject_json(rejects.buffer(), p.line, reason, p.raw);
+      rejects.maybe_flush();
+    }
+    return true;
+  };
+
   std::string_view line;
   std::size_t capacity;
   while (reader.next(line, capacity)) {
@@ -74,22 +115,16 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
       ++stats.blank_lines;
       continue;
     }
-    RejectReason reason = parser.parse(line, capacity, event);
-    if (reason == RejectReason::kNone) reason = engine.submit(event);
-    if (reason == RejectReason::kNone) {
-      ++stats.accepted;
-      continue;
-    }
-    ++stats.rejects[static_cast<std::size_t>(reason)];
-    if (options.strict) {
-      stats.strict_line = reader.line_number();
-      stats.strict_reason = reason;
-      return stats;  // the AtomicFiles discard their temporary files
-    }
-    if (rejects.is_open()) {
-      append_reject_json(rejects.buffer(), reader.line_number(), reason, line);
-      rejects.maybe_flush();
-    }
+    if (count == kLookahead && !apply_oldest()) return stats;  // the AtomicFiles discard their temporary files
+    Pending& p = ring[(head + count) % kLookahead];
+    ++count;
+    p.line = reader.line_number();
+    p.raw.assign(line);
+    p.reason = p.parser.parse(line, capacity, p.event);
+    if (p.reason == RejectReason::kNone) engine.prefetch_ids(p.event);
+  }
+  while (count > 0) {
+    if (!apply_oldest()) return stats;
   }
   if (!reader.status()) return reader.status();
   stats.bytes = reader.bytes_read();
