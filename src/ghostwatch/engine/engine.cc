@@ -88,7 +88,7 @@ void Engine::evaluate_through(Instant until) {
 void Engine::emit_open_episodes() {
   std::vector<std::uint32_t> open;
   for (std::uint32_t id = 0; id < contracts_.size(); ++id) {
-    if (contracts_[id].open) open.push_back(id);
+    if (open_episode_[id] != 0) open.push_back(id);
   }
   std::sort(open.begin(), open.end(),
             [this](std::uint32_t a, std::uint32_t b) { return contract_ids_.view(a) < contract_ids_.view(b); });
@@ -120,11 +120,12 @@ void Engine::apply(const Event& e, std::uint32_t contract) {
       c.client = user_id(e.get(Field::kClient));
       c.freelancer = user_id(e.get(Field::kFreelancer));
       contracts_.push_back(c);
+      open_episode_.push_back(0);
       return;
     }
     case EventType::kContractEnded: {
       ContractState& c = contracts_[contract];
-      if (c.open) close_episode(c, contract, e.at, Outcome::kContractEnded, &e);
+      if (open_episode_[contract] != 0) close_episode(c, contract, e, Outcome::kContractEnded);
       c.ended = true;
       return;
     }
@@ -139,22 +140,24 @@ void Engine::apply(const Event& e, std::uint32_t contract) {
 }
 
 void Engine::apply_user(const Event& e) {
-  UserState& u = users_[user_id(e.get(Field::kId))];
-  if (e.has(Field::kCountry)) u.country = attributes_.intern(upper_ascii(e.get(Field::kCountry)));
-  if (e.has(Field::kKind)) u.kind = attributes_.intern(e.get(Field::kKind));
-  if (e.has(Field::kTz)) u.zone = zone_for(e.get(Field::kTz));
+  const std::uint32_t id = user_id(e.get(Field::kId));
+  UserDetail& d = user_details_[id];
+  if (e.has(Field::kCountry)) d.country = attributes_.intern(upper_ascii(e.get(Field::kCountry)));
+  if (e.has(Field::kKind)) d.kind = attributes_.intern(e.get(Field::kKind));
+  if (e.has(Field::kTz)) users_[id].zone = zone_for(e.get(Field::kTz));
+  users_[id].in_segment = segment_matches(d);
 }
 
 void Engine::apply_message(ContractState& c, std::uint32_t contract, const Event& e) {
   const Instant t = e.at;
   if (user_ids_.find(e.get(Field::kFrom)) == c.client) {
     c.last_client_at = std::max(c.last_client_at, t);
-    if (!c.open && t > c.last_fl_at) open_episode(c, contract, e.get(Field::kContract), t);
+    if (open_episode_[contract] == 0 && t > c.last_fl_at) open_episode(c, contract, e.get(Field::kContract), t);
     return;
   }
   c.last_fl_at = std::max(c.last_fl_at, t);
-  if (c.open && t >= c.pending_since) {
-    close_episode(c, contract, t, Outcome::kReplied, nullptr);
+  if (open_episode_[contract] != 0 && t >= c.pending_since) {
+    close_episode(c, contract, e, Outcome::kReplied);
     // A reply that arrives after a newer client message answers only the
     // older one: the newer message is pending from its own time.
     if (c.last_client_at > t) open_episode(c, contract, e.get(Field::kContract), c.last_client_at);
@@ -163,39 +166,39 @@ void Engine::apply_message(ContractState& c, std::uint32_t contract, const Event
 
 void Engine::open_episode(ContractState& c, std::uint32_t contract, std::string_view contract_id,
                           Instant pending_since) {
-  c.open = true;
-  ++c.episodes;
+  open_episode_[contract] = ++c.episodes;
   c.pending_since = pending_since;
   c.steps_sent = 0;
-  c.in_segment = in_segment(users_[c.freelancer]);
+  c.in_segment = users_[c.freelancer].in_segment;
   timers_.push(Timer{pending_since + policy_.ladder[0].after, Interner::prefix_key(contract_id), contract,
                      c.episodes, 0, true});
 }
 
-void Engine::close_episode(ContractState& c, std::uint32_t contract, Instant at, Outcome outcome,
-                           const Event* ended_by) {
-  c.open = false;
+void Engine::close_episode(ContractState& c, std::uint32_t contract, const Event& e, Outcome outcome) {
+  open_episode_[contract] = 0;
   EpisodeRecord r;
-  r.contract = contract_ids_.view(contract);
+  r.contract = e.get(Field::kContract);
   r.episode = c.episodes;
   r.freelancer = user_ids_.view(c.freelancer);
   r.client = user_ids_.view(c.client);
   r.arm = arm_of(c.freelancer);
   r.in_segment = c.in_segment;
   r.opened_at = c.pending_since;
-  r.closed_at = at;
+  r.closed_at = e.at;
   r.outcome = outcome;
   r.steps_sent = c.steps_sent;
-  if (ended_by != nullptr && ended_by->has(Field::kReason)) {
+  if (outcome == Outcome::kContractEnded && e.has(Field::kReason)) {
     r.has_end_reason = true;
-    r.end_reason = ended_by->get(Field::kReason);
+    r.end_reason = e.get(Field::kReason);
   }
   sink_.on_episode(r);
 }
 
 void Engine::evaluate(const Timer& t) {
+  // Most timers outlive their episode (a reply came first): the compact
+  // open_episode_ array tells without loading the contract's state.
+  if (open_episode_[t.contract] != t.episode) return;  // the episode closed: step dropped
   ContractState& c = contracts_[t.contract];
-  if (!c.open || c.episodes != t.episode) return;  // the episode closed: step dropped
   const auto& ladder = policy_.ladder;
   const std::size_t next = static_cast<std::size_t>(t.step) + 1;
   if (t.first && next < ladder.size()) {
@@ -206,7 +209,7 @@ void Engine::evaluate(const Timer& t) {
   // Rule 1: campaign window. Rule 2: segment. Both decide with no record.
   if (at < policy_.start || at >= policy_.end) return;
   UserState& fl = users_[c.freelancer];
-  if (!in_segment(fl)) return;
+  if (!fl.in_segment) return;
   // Rule 3: quiet hours defer the step to the window's end.
   if (policy_.quiet_hours) {
     if (auto end = policy_.quiet_hours->deferral(at, fl.zone)) {
@@ -231,13 +234,14 @@ void Engine::evaluate(const Timer& t) {
     return;
   }
   if (nudge && policy_.max_nudges_per_day > 0) {
-    auto lo = std::upper_bound(fl.sends.begin(), fl.sends.end(), at - kDay);
-    auto hi = std::lower_bound(lo, fl.sends.end(), at + kDay);
+    std::vector<Instant>& sends = user_details_[c.freelancer].sends;
+    auto lo = std::upper_bound(sends.begin(), sends.end(), at - kDay);
+    auto hi = std::lower_bound(lo, sends.end(), at + kDay);
     if (hi - lo >= policy_.max_nudges_per_day) {
       record(c, t, at, DecisionStatus::kSuppressed, DecisionReason::kFrequencyCap);
       return;
     }
-    fl.sends.insert(std::upper_bound(fl.sends.begin(), fl.sends.end(), at), at);
+    sends.insert(std::upper_bound(sends.begin(), sends.end(), at), at);
   }
   ++c.steps_sent;
   record(c, t, at, DecisionStatus::kSent, DecisionReason::kNone);
@@ -261,7 +265,7 @@ void Engine::record(const ContractState& c, const Timer& t, Instant at, Decision
   sink_.on_decision(d);
 }
 
-bool Engine::in_segment(const UserState& u) const {
+bool Engine::segment_matches(const UserDetail& u) const {
   if (!include_countries_.empty() && (u.country == Interner::kNone || !contains(include_countries_, u.country))) {
     return false;
   }
@@ -284,15 +288,20 @@ const date::time_zone* Engine::zone_for(std::string_view name) {
 
 std::uint32_t Engine::user_id(std::string_view name) {
   std::uint32_t id = user_ids_.intern(name);
-  if (id == users_.size()) users_.emplace_back();
+  if (id == users_.size()) {
+    user_details_.emplace_back();
+    users_.push_back(UserState{nullptr, false, segment_matches(user_details_.back()), -1});
+  }
   return id;
 }
 
 std::size_t Engine::memory_bytes() const {
   std::size_t n = contract_ids_.memory_bytes() + contracts_.capacity() * sizeof(ContractState) +
-                  user_ids_.memory_bytes() + users_.capacity() * sizeof(UserState) + attributes_.memory_bytes() +
+                  open_episode_.capacity() * sizeof(std::uint32_t) +
+                  user_ids_.memory_bytes() + users_.capacity() * sizeof(UserState) +
+                  user_details_.capacity() * sizeof(UserDetail) + attributes_.memory_bytes() +
                   zone_names_.memory_bytes() + timers_.memory_bytes();
-  for (const UserState& u : users_) n += u.sends.capacity() * sizeof(Instant);
+  for (const UserDetail& u : user_details_) n += u.sends.capacity() * sizeof(Instant);
   return n;
 }
 

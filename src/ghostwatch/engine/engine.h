@@ -68,13 +68,19 @@ class Engine {
   std::size_t memory_bytes() const;
 
  private:
+  // Per user, split by how often the rules read it: every episode opening
+  // and step evaluation reads UserState (16 bytes, so the array of them
+  // stays in cache); only user events and the frequency cap read UserDetail.
   struct UserState {
+    const date::time_zone* zone = nullptr;  // nullptr: UTC
+    bool opted_out = false;
+    bool in_segment = false;  // the segment test on the current attributes
+    std::int8_t arm = -1;     // cached Arm, -1 until first needed
+  };
+  struct UserDetail {
     std::uint32_t country = Interner::kNone;  // in attributes_, upper-cased
     std::uint32_t kind = Interner::kNone;     // in attributes_
-    const date::time_zone* zone = nullptr;    // nullptr: UTC
-    bool opted_out = false;
-    std::int8_t arm = -1;           // cached Arm, -1 until first needed
-    std::vector<Instant> sends;     // sent nudges, sorted; kept only with a cap
+    std::vector<Instant> sends;               // sent nudges, sorted; kept only with a cap
   };
   struct ContractState {
     std::uint32_t client = 0;
@@ -84,7 +90,6 @@ class Engine {
     Instant pending_since = kNoInstant;
     std::uint32_t episodes = 0;  // episodes opened; the open one is the last
     std::uint32_t steps_sent = 0;
-    bool open = false;
     bool ended = false;
     bool in_segment = false;
   };
@@ -96,12 +101,12 @@ class Engine {
   void apply_message(ContractState& c, std::uint32_t contract, const Event& e);
   // `contract_id` is the contract's id text (from the event at hand).
   void open_episode(ContractState& c, std::uint32_t contract, std::string_view contract_id, Instant pending_since);
-  void close_episode(ContractState& c, std::uint32_t contract, Instant at, Outcome outcome,
-                     const Event* ended_by);
+  // `e` is the event that closes the episode (a reply or contract_ended).
+  void close_episode(ContractState& c, std::uint32_t contract, const Event& e, Outcome outcome);
   void evaluate(const Timer& t);
   void record(const ContractState& c, const Timer& t, Instant at, DecisionStatus status,
               DecisionReason reason);
-  bool in_segment(const UserState& u) const;
+  bool segment_matches(const UserDetail& u) const;
   Arm arm_of(std::uint32_t user);
   const date::time_zone* zone_for(std::string_view name);
   std::uint32_t user_id(std::string_view name);
@@ -114,8 +119,10 @@ class Engine {
 
   Interner contract_ids_;
   std::vector<ContractState> contracts_;
+  std::vector<std::uint32_t> open_episode_;  // per contract: the open episode's number, 0 when none
   Interner user_ids_;
   std::vector<UserState> users_;
+  std::vector<UserDetail> user_details_;
   Interner attributes_;  // countries and kinds
   std::vector<std::uint32_t> include_countries_, exclude_countries_, kinds_;
   Interner zone_names_;

@@ -1,0 +1,76 @@
+#include "ghostwatch/engine/timer_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace gw {
+namespace {
+
+// Reference order of the spec: (time, contract id bytes, step).
+struct Key {
+  Instant at;
+  std::string contract;
+  std::uint16_t step;
+  bool operator<(const Key& o) const { return std::tie(at, contract, step) < std::tie(o.at, o.contract, o.step); }
+  bool operator==(const Key& o) const { return std::tie(at, contract, step) == std::tie(o.at, o.contract, o.step); }
+};
+
+TEST(TimerQueue, PopsInSpecOrderWhateverThePushOrder) {
+  Interner ids;
+  // Ids whose byte order differs from numeric order, share long prefixes,
+  // or differ only past the 8-byte key, or by a NUL byte.
+  const std::vector<std::string> names = {"c9", "c10", "B", "a", "contract-000001", "contract-000002",
+                                          "ab", std::string("ab\0", 3), "\xC3\xA9", "zz"};
+  for (const auto& n : names) ids.intern(n);
+  TimerQueue q(ids);
+  std::mt19937 rng(42);
+  std::vector<Key> pushed;
+  std::vector<Key> popped;
+  Instant clock = 0;
+  for (int round = 0; round < 2000; ++round) {
+    // Mostly increasing times with some late ones, interleaved with pops.
+    const std::uint32_t c = rng() % names.size();
+    const Instant at = clock + static_cast<Instant>(rng() % 5) - (rng() % 4 == 0 ? 50 : 0);
+    clock += rng() % 3;
+    const auto step = static_cast<std::uint16_t>(rng() % 3);
+    q.push(Timer{at, Interner::prefix_key(names[c]), c, 1, step, true});
+    pushed.push_back({at, names[c], step});
+    if (rng() % 3 == 0) {
+      // Whatever is popped must be the minimum of what is pending.
+      Timer t = q.pop();
+      Key k{t.at, names[t.contract], t.step};
+      auto it = std::min_element(pushed.begin(), pushed.end());
+      ASSERT_EQ(k, *it) << "round " << round;
+      pushed.erase(it);
+    }
+  }
+  while (!q.empty()) {
+    Timer t = q.pop();
+    popped.push_back({t.at, names[t.contract], t.step});
+  }
+  std::sort(pushed.begin(), pushed.end());
+  EXPECT_EQ(popped, pushed);
+}
+
+TEST(TimerQueue, TopIsTheNextPop) {
+  Interner ids;
+  ids.intern("a");
+  TimerQueue q(ids);
+  EXPECT_TRUE(q.empty());
+  q.push(Timer{10, Interner::prefix_key("a"), 0, 1, 0, true});
+  q.push(Timer{5, Interner::prefix_key("a"), 0, 1, 1, false});  // late: goes to the heap
+  EXPECT_EQ(q.size(), 2u);
+  EXPECT_EQ(q.top().at, 5);
+  EXPECT_EQ(q.pop().at, 5);
+  EXPECT_EQ(q.top().at, 10);
+  EXPECT_EQ(q.pop().at, 10);
+  EXPECT_TRUE(q.empty());
+}
+
+}  // namespace
+}  // namespace gw
