@@ -188,7 +188,16 @@ TEST(PolicyTest, EmptyQuietHoursMeansNone) {
 TEST(PolicyTest, LadderIsRequired) {
   ExpectRefused("[campaign]\nname = \"x\"\n", "ladder");
   ExpectRefused("", "ladder");
-  ExpectRefused("ladder = []\n", "ladder");
+  ExpectRefused("ladder = []\n", "at least one [[ladder]] step is required");
+}
+
+TEST(PolicyTest, LadderHasAtMostAThousandSteps) {
+  std::string steps;
+  for (int i = 1; i <= 1001; ++i) steps += Nudge(std::to_string(i) + "m");
+  ExpectRefused(steps, "at most 1000 steps");
+  steps.clear();
+  for (int i = 1; i <= 1000; ++i) steps += Nudge(std::to_string(i) + "m");
+  EXPECT_EQ(MustParse(steps).ladder.size(), 1000u);
 }
 
 TEST(PolicyTest, AfterMustBeStrictlyIncreasing) {

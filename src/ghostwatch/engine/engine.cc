@@ -29,7 +29,7 @@ Engine::Engine(const Policy& policy, EngineSink& sink)
   for (const auto& k : policy.segment.kinds) kinds_.push_back(attributes_.intern(k));
 }
 
-RejectReason Engine::check(const Event& e, std::uint32_t id) const {
+RejectReason Engine::check(const Event& e, std::uint32_t id, std::uint32_t from) const {
   switch (e.type) {
     case EventType::kContractStarted:
       if (id != Interner::kNone) return RejectReason::kDuplicateContract;
@@ -41,7 +41,6 @@ RejectReason Engine::check(const Event& e, std::uint32_t id) const {
       const ContractState& c = contracts_[id];
       if (c.ended) return RejectReason::kContractEnded;
       if (e.type == EventType::kMessage) {
-        const std::uint32_t from = user_ids_.find(e.get(Field::kFrom));
         if (from == Interner::kNone || (from != c.client && from != c.freelancer)) {
           return RejectReason::kNotAParty;
         }
@@ -56,10 +55,11 @@ RejectReason Engine::check(const Event& e, std::uint32_t id) const {
 RejectReason Engine::submit(const Event& e) {
   const std::uint32_t contract =
       e.has(Field::kContract) ? contract_ids_.find(e.get(Field::kContract)) : Interner::kNone;
-  RejectReason r = check(e, contract);
+  const std::uint32_t from = e.has(Field::kFrom) ? user_ids_.find(e.get(Field::kFrom)) : Interner::kNone;
+  RejectReason r = check(e, contract, from);
   if (r != RejectReason::kNone) return r;
   advance_watermark(e.at - policy_.allowed_lateness);
-  apply(e, contract);
+  apply(e, contract, from);
   latest_at_ = std::max(latest_at_, e.at);
   return RejectReason::kNone;
 }
@@ -108,7 +108,7 @@ void Engine::emit_open_episodes() {
   }
 }
 
-void Engine::apply(const Event& e, std::uint32_t contract) {
+void Engine::apply(const Event& e, std::uint32_t contract, std::uint32_t from) {
   switch (e.type) {
     case EventType::kUser:
       apply_user(e);
@@ -130,7 +130,7 @@ void Engine::apply(const Event& e, std::uint32_t contract) {
       return;
     }
     case EventType::kMessage:
-      apply_message(contracts_[contract], contract, e);
+      apply_message(contracts_[contract], contract, from, e);
       return;
     case EventType::kOptOut:
     case EventType::kOptIn:
@@ -148,9 +148,9 @@ void Engine::apply_user(const Event& e) {
   users_[id].in_segment = segment_matches(d);
 }
 
-void Engine::apply_message(ContractState& c, std::uint32_t contract, const Event& e) {
+void Engine::apply_message(ContractState& c, std::uint32_t contract, std::uint32_t from, const Event& e) {
   const Instant t = e.at;
-  if (user_ids_.find(e.get(Field::kFrom)) == c.client) {
+  if (from == c.client) {
     c.last_client_at = std::max(c.last_client_at, t);
     if (open_episode_[contract] == 0 && t > c.last_fl_at) open_episode(c, contract, e.get(Field::kContract), t);
     return;

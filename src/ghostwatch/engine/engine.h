@@ -94,11 +94,12 @@ class Engine {
     bool in_segment = false;
   };
 
-  // `contract` is the id of the event's contract, kNone when unknown or absent.
-  RejectReason check(const Event& e, std::uint32_t contract) const;
-  void apply(const Event& e, std::uint32_t contract);
+  // `contract` and `from` are the ids of the event's contract and sender,
+  // kNone when unknown or absent.
+  RejectReason check(const Event& e, std::uint32_t contract, std::uint32_t from) const;
+  void apply(const Event& e, std::uint32_t contract, std::uint32_t from);
   void apply_user(const Event& e);
-  void apply_message(ContractState& c, std::uint32_t contract, const Event& e);
+  void apply_message(ContractState& c, std::uint32_t contract, std::uint32_t from, const Event& e);
   // `contract_id` is the contract's id text (from the event at hand).
   void open_episode(ContractState& c, std::uint32_t contract, std::string_view contract_id, Instant pending_since);
   // `e` is the event that closes the episode (a reply or contract_ended).

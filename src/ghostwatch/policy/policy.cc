@@ -164,6 +164,10 @@ void read_ladder(const toml::table& root, Policy& p, Checker& check) {
     check.fail("ladder", "must be an array of tables ([[ladder]])");
     return;
   }
+  if (steps->size() > kMaxLadderSteps) {
+    check.fail("ladder", fmt::format("at most {} steps", kMaxLadderSteps));
+    return;
+  }
   for (size_t i = 0; i < steps->size(); ++i) {
     const toml::table& t = *steps->get(i)->as_table();
     std::string key = fmt::format("ladder[{}]", i + 1);

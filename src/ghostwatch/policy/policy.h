@@ -22,6 +22,9 @@ inline std::string_view step_action_name(StepAction a) {
   return a == StepAction::kNudge ? "nudge" : "escalate";
 }
 
+// More steps than any ladder needs; it bounds the engine's step index.
+inline constexpr std::size_t kMaxLadderSteps = 1000;
+
 struct LadderStep {
   Duration after = 0;
   StepAction action = StepAction::kNudge;
