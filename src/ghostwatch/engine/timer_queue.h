@@ -2,14 +2,15 @@
 // step index): the order in which the spec evaluates due steps. Not
 // thread-safe.
 //
-// Most timers arrive in order (a step's due time is its episode's opening
-// plus a fixed delay, and episodes open in event order), and most are
-// stale by the time they are due (a reply came first). So a timer that
-// sorts at or after the newest in-order one is appended to a FIFO, and only
-// the others (late events, deferrals, later steps) go to a binary heap; the
-// next timer is the smaller of the two heads. Both containers are sorted,
-// so the pop order is exactly the total order, while the common case costs
-// a sequential append and read instead of heap sifts through memory.
+// Most timers arrive in order: a step's first due time is its episode's
+// opening plus the step's fixed delay, and episodes open in event order. And
+// most are stale by the time they are due (a reply came first). So each of
+// the first kFifoSteps ladder steps has a FIFO, and a timer that sorts at or
+// after the newest one in its step's FIFO is appended there; only the others
+// (late events, deferrals, later steps) go to a binary heap. The next timer
+// is the smallest of the heads. Every container is sorted, so the pop order
+// is exactly the total order, while the common case costs a sequential
+// append and read instead of heap sifts through memory.
 #pragma once
 
 #include <cstdint>
@@ -35,13 +36,15 @@ class TimerQueue {
   // `contract_ids` orders ties on time; it must outlive the queue.
   explicit TimerQueue(const Interner& contract_ids) : ids_(&contract_ids) {}
 
+  static constexpr std::size_t kFifoSteps = 4;
+
   void push(const Timer& t);
-  bool empty() const { return heap_.empty() && fifo_.empty(); }
+  bool empty() const { return size_ == 0; }
   // REQUIRES: !empty()
-  const Timer& top() const { return from_fifo() ? fifo_.front() : heap_.front(); }
+  const Timer& top() const;
   Timer pop();
-  std::size_t size() const { return heap_.size() + fifo_.size(); }
-  std::size_t memory_bytes() const { return heap_.capacity() * sizeof(Timer) + fifo_.size() * sizeof(Timer); }
+  std::size_t size() const { return size_; }
+  std::size_t memory_bytes() const { return heap_.capacity() * sizeof(Timer) + (size_ - heap_.size()) * sizeof(Timer); }
 
  private:
   // Strict "a is due before b".
@@ -51,11 +54,13 @@ class TimerQueue {
     if (a.contract != b.contract) return ids_->view(a.contract) < ids_->view(b.contract);
     return a.step < b.step;
   }
-  bool from_fifo() const { return heap_.empty() || (!fifo_.empty() && before(fifo_.front(), heap_.front())); }
+  // The FIFO holding the smallest timer, or nullptr when the heap does.
+  std::deque<Timer>* smallest_fifo() const;
 
   const Interner* ids_;
-  std::deque<Timer> fifo_;  // sorted: each append sorts at or after the last
+  std::deque<Timer> fifos_[kFifoSteps];  // sorted: each append sorts at or after the last
   std::vector<Timer> heap_;
+  std::size_t size_ = 0;
 };
 
 }  // namespace gw
