@@ -15,35 +15,9 @@
 namespace gw::test {
 namespace {
 
-using Strings = std::vector<std::string>;
-
-constexpr const char* kLadder = R"(
-[[ladder]]
-after = "24h"
-action = "nudge"
-template = "r1"
-
-[[ladder]]
-after = "72h"
-action = "nudge"
-template = "r2"
-
-[[ladder]]
-after = "120h"
-action = "escalate"
-team = "ops"
-)";
-
 constexpr const char* kOneDayLadder = R"(
 [[ladder]]
 after = "24h"
-action = "nudge"
-template = "r1"
-)";
-
-constexpr const char* kOneHourLadder = R"(
-[[ladder]]
-after = "1h"
 action = "nudge"
 template = "r1"
 )";

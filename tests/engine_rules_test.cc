@@ -13,33 +13,6 @@
 namespace gw::test {
 namespace {
 
-using Strings = std::vector<std::string>;
-
-// The usual ladder: two nudges and an escalation, no other limits.
-constexpr const char* kLadder = R"(
-[[ladder]]
-after = "24h"
-action = "nudge"
-template = "r1"
-
-[[ladder]]
-after = "72h"
-action = "nudge"
-template = "r2"
-
-[[ladder]]
-after = "120h"
-action = "escalate"
-team = "ops"
-)";
-
-constexpr const char* kOneHourLadder = R"(
-[[ladder]]
-after = "1h"
-action = "nudge"
-template = "r1"
-)";
-
 const std::string kStart = "2019-07-31T00:00:00Z";
 
 // ===========================================================================

@@ -31,6 +31,33 @@
 
 namespace gw::test {
 
+using Strings = std::vector<std::string>;
+
+// The usual ladder: two nudges and an escalation, no other limits.
+inline constexpr const char* kLadder = R"(
+[[ladder]]
+after = "24h"
+action = "nudge"
+template = "r1"
+
+[[ladder]]
+after = "72h"
+action = "nudge"
+template = "r2"
+
+[[ladder]]
+after = "120h"
+action = "escalate"
+team = "ops"
+)";
+
+inline constexpr const char* kOneHourLadder = R"(
+[[ladder]]
+after = "1h"
+action = "nudge"
+template = "r1"
+)";
+
 // ---------------------------------------------------------------------------
 // Input builders: one NDJSON event line each.
 

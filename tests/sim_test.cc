@@ -239,8 +239,8 @@ TEST(SimMarketplace, EveryLineIsAValidEventOrACountedBadLine) {
   const Reading r = read(generate(o, &stats));
   EXPECT_EQ(r.lines, stats.lines);
   EXPECT_EQ(r.events.size(), stats.events);
-  for (std::size_t i = 0; i < kBadLineReasonCount; ++i) {
-    const std::string name(reason_name(static_cast<BadLineReason>(i)));
+  for (std::size_t i = 1; i < kRejectReasonCount; ++i) {
+    const std::string name(reject_reason_name(static_cast<RejectReason>(i)));
     const std::uint64_t seen = r.rejects.count(name) ? r.rejects.at(name) : 0;
     EXPECT_EQ(seen, stats.bad_by_reason[i]) << name;
     EXPECT_GT(seen, 0u) << "no bad line for " << name;

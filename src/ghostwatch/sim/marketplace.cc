@@ -1154,14 +1154,14 @@ class Generator {
     bad_at_.clear();
     append_rfc3339(bad_at_, floor_div(t, kSecond) * kSecond);  // YYYY-MM-DDTHH:MM:SSZ
     const auto variant = static_cast<BadVariant>(bad_rng_.below(kBadVariantCount));
-    const BadLineReason reason = write_bad_variant(variant);
+    const RejectReason reason = write_bad_variant(variant);
     out_.put('\n');
     ++stats_.lines;
     ++stats_.bad_lines;
     ++stats_.bad_by_reason[static_cast<std::size_t>(reason)];
   }
 
-  BadLineReason write_bad_variant(BadVariant variant) {
+  RejectReason write_bad_variant(BadVariant variant) {
     switch (variant) {
       case kTruncated: return write_truncated();
       case kInvalidUtf8: return write_invalid_utf8();
@@ -1173,19 +1173,19 @@ class Generator {
         } else {
           out_.lit(R"(,"score":Infinity})");
         }
-        return BadLineReason::kBadJson;
+        return RejectReason::kBadJson;
       case kNotObject: return write_not_object();
       case kNoAt:
         out_.lit(R"({"type":"message")");
         put_message_parties();
         out_.put('}');
-        return BadLineReason::kMissingField;
+        return RejectReason::kMissingField;
       case kNoType:
         out_.lit(R"({"at":)");
         put_quoted_at();
         put_message_parties();
         out_.put('}');
-        return BadLineReason::kMissingField;
+        return RejectReason::kMissingField;
       case kNonStringCore: return write_non_string_core();
       case kDuplicateKey: return write_duplicate_key();
       case kUnknownType: return write_unknown_type();
@@ -1245,17 +1245,17 @@ class Generator {
   }
 
   // A valid-looking message cut short, as a crashed writer leaves it.
-  BadLineReason write_truncated() {
+  RejectReason write_truncated() {
     const std::size_t mark = out_.size();
     out_.put('{');
     put_message_body();
     out_.put('}');
     const std::size_t len = out_.size() - mark;
     out_.truncate(mark + 1 + bad_rng_.below(len - 1));  // a non-empty proper prefix
-    return BadLineReason::kBadJson;
+    return RejectReason::kBadJson;
   }
 
-  BadLineReason write_invalid_utf8() {
+  RejectReason write_invalid_utf8() {
     static constexpr std::string_view kBroken[] = {"Jos\xC3(", "\xFF", "\xC0\xAF", "\xED\xA0\x80",
                                                    "Ana\x80"};
     out_.lit(R"({"type":"user","at":)");
@@ -1265,10 +1265,10 @@ class Generator {
     out_.lit(R"(","name":")");
     out_.put(kBroken[bad_rng_.below(std::size(kBroken))]);
     out_.lit("\"}");
-    return BadLineReason::kBadJson;
+    return RejectReason::kBadJson;
   }
 
-  BadLineReason write_not_object() {
+  RejectReason write_not_object() {
     switch (bad_rng_.below(4)) {
       case 0:
         out_.lit(R"(["message",)");
@@ -1279,10 +1279,10 @@ class Generator {
       case 2: out_.lit("42"); break;
       default: out_.lit("null"); break;
     }
-    return BadLineReason::kBadJson;
+    return RejectReason::kBadJson;
   }
 
-  BadLineReason write_non_string_core() {
+  RejectReason write_non_string_core() {
     switch (bad_rng_.below(3)) {
       case 0:  // epoch seconds instead of RFC 3339
         out_.lit(R"({"type":"message","at":)");
@@ -1300,10 +1300,10 @@ class Generator {
     }
     put_message_parties();
     out_.put('}');
-    return BadLineReason::kBadField;
+    return RejectReason::kBadField;
   }
 
-  BadLineReason write_duplicate_key() {
+  RejectReason write_duplicate_key() {
     if (bad_rng_.below(2) == 0) {
       out_.lit(R"({"type":"message",)");
       put_message_body();
@@ -1314,10 +1314,10 @@ class Generator {
       put_quoted_at();
     }
     out_.put('}');
-    return BadLineReason::kBadField;
+    return RejectReason::kBadField;
   }
 
-  BadLineReason write_unknown_type() {
+  RejectReason write_unknown_type() {
     static constexpr std::string_view kTypes[] = {"contract_paused", "offer_sent", "Message",
                                                   "milestone_funded", "review"};
     out_.lit(R"({"type":")");
@@ -1326,10 +1326,10 @@ class Generator {
     put_quoted_at();
     put_message_parties();
     out_.put('}');
-    return BadLineReason::kUnknownType;
+    return RejectReason::kUnknownType;
   }
 
-  BadLineReason write_missing_type_field() {
+  RejectReason write_missing_type_field() {
     switch (bad_rng_.below(5)) {
       case 0:
         out_.lit(R"({"type":"message","at":)");
@@ -1361,10 +1361,10 @@ class Generator {
         out_.lit(R"(,"reason":"completed"})");
         break;
     }
-    return BadLineReason::kMissingField;
+    return RejectReason::kMissingField;
   }
 
-  BadLineReason write_non_string_field() {
+  RejectReason write_non_string_field() {
     switch (bad_rng_.below(7)) {
       case 0:
         out_.lit(R"({"type":"message","at":)");
@@ -1408,10 +1408,10 @@ class Generator {
         out_.lit(R"(","client":17,"freelancer":"fl0"})");
         break;
     }
-    return BadLineReason::kBadField;
+    return RejectReason::kBadField;
   }
 
-  BadLineReason write_unparseable_time() {
+  RejectReason write_unparseable_time() {
     std::string at = bad_at_;  // YYYY-MM-DDTHH:MM:SSZ
     switch (bad_rng_.below(8)) {
       case 0: at[10] = ' '; break;                   // space separator
@@ -1428,11 +1428,11 @@ class Generator {
     out_.put('"');
     put_message_parties();
     out_.put('}');
-    return BadLineReason::kBadTime;
+    return RejectReason::kBadTime;
   }
 
   // The same contract_started delivered twice, as at-least-once feeds do.
-  BadLineReason write_duplicate_start() {
+  RejectReason write_duplicate_start() {
     const Contract* c = live_contract();
     EndedRef ref;
     if (c != nullptr) {
@@ -1451,11 +1451,11 @@ class Generator {
     out_.lit(R"(","freelancer":")");
     put_freelancer_id(ref.freelancer);
     out_.lit("\"}");
-    return BadLineReason::kDuplicateContract;
+    return RejectReason::kDuplicateContract;
   }
 
   // A freelancer hiring themself.
-  BadLineReason write_self_contract() {
+  RejectReason write_self_contract() {
     const std::uint64_t f = bad_rng_.below(freelancers_.size());
     out_.lit(R"({"type":"contract_started","at":)");
     put_quoted_at();
@@ -1466,10 +1466,10 @@ class Generator {
     out_.lit(R"(","freelancer":")");
     put_freelancer_id(f);
     out_.lit("\"}");
-    return BadLineReason::kBadField;
+    return RejectReason::kBadField;
   }
 
-  BadLineReason write_unknown_contract() {
+  RejectReason write_unknown_contract() {
     if (bad_rng_.below(2) == 0) {
       out_.lit(R"({"type":"message","at":)");
       put_quoted_at();
@@ -1483,10 +1483,10 @@ class Generator {
       put_unknown_contract_id();
       out_.lit(R"(","reason":"cancelled"})");
     }
-    return BadLineReason::kUnknownContract;
+    return RejectReason::kUnknownContract;
   }
 
-  BadLineReason write_ended_contract() {
+  RejectReason write_ended_contract() {
     if (ended_count_ == 0) return write_unknown_contract();
     const EndedRef& ref = ended_[bad_rng_.below(std::min(ended_count_, kEndedRing))];
     if (bad_rng_.below(2) == 0) {  // a client writing into a closed room
@@ -1504,11 +1504,11 @@ class Generator {
       put_contract_id(ref.number);
       out_.lit(R"(","reason":"completed"})");
     }
-    return BadLineReason::kContractEnded;
+    return RejectReason::kContractEnded;
   }
 
   // A message on a live contract from a freelancer who is not on it.
-  BadLineReason write_stranger() {
+  RejectReason write_stranger() {
     const Contract* c = live_contract();
     if (c == nullptr) return write_unknown_contract();
     std::uint64_t other = bad_rng_.below(freelancers_.size());
@@ -1520,7 +1520,7 @@ class Generator {
     out_.lit(R"(","from":")");
     put_freelancer_id(other);
     out_.lit("\"}");
-    return BadLineReason::kNotAParty;
+    return RejectReason::kNotAParty;
   }
 
   const MarketplaceOptions& options_;
@@ -1551,13 +1551,6 @@ class Generator {
 };
 
 }  // namespace
-
-std::string_view reason_name(BadLineReason reason) {
-  static constexpr std::string_view kNames[kBadLineReasonCount] = {
-      "bad_json",           "missing_field",    "bad_field",      "unknown_type", "bad_time",
-      "duplicate_contract", "unknown_contract", "contract_ended", "not_a_party"};
-  return kNames[static_cast<std::size_t>(reason)];
-}
 
 std::string check_options(const MarketplaceOptions& o) {
   constexpr std::int64_t kMaxUsers = 50'000'000;

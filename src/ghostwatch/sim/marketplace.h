@@ -99,6 +99,7 @@
 #include <string_view>
 
 #include "ghostwatch/core/time.h"
+#include "ghostwatch/engine/event.h"
 
 namespace gw::sim {
 
@@ -114,23 +115,6 @@ struct MarketplaceOptions {
   double bad_line_share = 0.002;      // share of all lines that are deliberately bad, 0..0.5
 };
 
-// The reject reasons of spec section 1, under which bad lines are counted.
-enum class BadLineReason : std::uint8_t {
-  kBadJson,
-  kMissingField,
-  kBadField,
-  kUnknownType,
-  kBadTime,
-  kDuplicateContract,
-  kUnknownContract,
-  kContractEnded,
-  kNotAParty,
-};
-inline constexpr std::size_t kBadLineReasonCount = 9;
-
-// The spec's name of a reason, e.g. "bad_json".
-std::string_view reason_name(BadLineReason reason);
-
 // Responsiveness profiles of freelancers.
 enum class Profile : std::uint8_t { kFast, kSlow, kGhoster };
 inline constexpr std::size_t kProfileCount = 3;
@@ -139,7 +123,7 @@ struct MarketplaceStats {
   std::uint64_t lines = 0;      // every line written
   std::uint64_t events = 0;     // valid events: lines - bad_lines
   std::uint64_t bad_lines = 0;  // deliberate bad lines
-  std::array<std::uint64_t, kBadLineReasonCount> bad_by_reason{};  // indexed by BadLineReason
+  std::array<std::uint64_t, kRejectReasonCount> bad_by_reason{};  // indexed by RejectReason
   std::uint64_t users = 0;      // `user` events, creations and updates
   std::uint64_t contracts = 0;  // `contract_started` events
   std::uint64_t contracts_ended = 0;
