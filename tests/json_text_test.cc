@@ -110,6 +110,42 @@ TEST(JsonTextTest, AppendsToWhatIsThere) {
   EXPECT_EQ(out, R"({"k":"v")");
 }
 
+// The escaping scans 8 bytes at a time: every byte value at every offset of
+// strings shorter than, equal to and longer than a word must come out as the
+// byte-at-a-time reference writes it.
+TEST(JsonTextTest, EveryByteAtEveryOffsetMatchesReference) {
+  auto reference = [](std::string_view s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+      if (c == '"') out += "\\\"";
+      else if (c == '\\') out += "\\\\";
+      else if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\t') out += "\\t";
+      else if (c < 0x20) {
+        char esc[7];
+        std::snprintf(esc, sizeof esc, "\\u%04x", c);
+        out += esc;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    return out + "\"";
+  };
+  for (std::size_t len : {1, 7, 8, 9, 16, 17, 24}) {
+    for (std::size_t at = 0; at < len; ++at) {
+      for (int c = 0; c < 256; ++c) {
+        std::string s(len, 'a');
+        s[at] = static_cast<char>(c);
+        ASSERT_EQ(Json(s), reference(s)) << "len " << len << " at " << at << " byte " << c;
+        std::string buf(json_string_max_size(s.size()), '\0');
+        char* end = write_json_string(buf.data(), s);
+        ASSERT_EQ(std::string_view(buf.data(), static_cast<std::size_t>(end - buf.data())), reference(s));
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // append_utf8_replacing_invalid
 

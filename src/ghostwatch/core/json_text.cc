@@ -1,32 +1,80 @@
 #include "ghostwatch/core/json_text.h"
 
 #include <cstdint>
+#include <cstring>
 
 namespace gw {
 
-void append_json_string(std::string& out, std::string_view s) {
+namespace {
+
+constexpr std::uint64_t kEachByte = 0x0101010101010101;  // a byte value repeated
+constexpr std::uint64_t kHighBits = 0x8080808080808080;
+
+// Whether any byte of the 8-byte word `w` needs an escape: is below 0x20,
+// '"' or '\\'. Bitwise ("SWAR") tests: (x - kEachByte * n) & ~x & kHighBits
+// is non-zero exactly when some byte of x is below n (n <= 0x80), and a byte
+// equal to c is a zero byte of w ^ (kEachByte * c). Byte order does not
+// matter, as only "any" is asked.
+bool word_needs_escape(std::uint64_t w) {
+  auto any_below = [](std::uint64_t x, std::uint64_t n) { return (x - kEachByte * n) & ~x & kHighBits; };
+  return (any_below(w, 0x20) | any_below(w ^ (kEachByte * '"'), 1) | any_below(w ^ (kEachByte * '\\'), 1)) != 0;
+}
+
+char* write_json_char(char* p, unsigned char c) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  size_t run = 0;  // start of the pending run of bytes that need no escape
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      default: {
-        char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out.append(esc, 6);
-      }
+  if (c >= 0x20 && c != '"' && c != '\\') {
+    *p++ = static_cast<char>(c);
+    return p;
+  }
+  *p++ = '\\';
+  switch (c) {
+    case '"': *p++ = '"'; break;
+    case '\\': *p++ = '\\'; break;
+    case '\n': *p++ = 'n'; break;
+    case '\r': *p++ = 'r'; break;
+    case '\t': *p++ = 't'; break;
+    default: {
+      const char esc[5] = {'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+      std::memcpy(p, esc, sizeof esc);
+      p += sizeof esc;
     }
   }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
+  return p;
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  // Grow `out` by the worst case, write in place, then trim to what was used.
+  const std::size_t start = out.size();
+  out.resize(start + json_string_max_size(s.size()));
+  char* end = write_json_string(out.data() + start, s);
+  out.resize(static_cast<std::size_t>(end - out.data()));
+}
+
+char* write_json_string(char* p, std::string_view s) {
+  const char* in = s.data();
+  const std::size_t n = s.size();
+  *p++ = '"';
+  std::size_t i = 0;
+  while (i < n) {
+    // Most text needs no escapes: copy it a word at a time.
+    if (n - i >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, in + i, 8);
+      if (!word_needs_escape(w)) {
+        std::memcpy(p, &w, 8);
+        p += 8;
+        i += 8;
+        continue;
+      }
+    }
+    // An escape is near, or fewer than 8 bytes are left: one byte.
+    p = write_json_char(p, static_cast<unsigned char>(in[i]));
+    ++i;
+  }
+  *p++ = '"';
+  return p;
 }
 
 void append_utf8_replacing_invalid(std::string& out, std::string_view s) {

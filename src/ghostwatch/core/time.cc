@@ -95,7 +95,7 @@ std::optional<Instant> parse_rfc3339(std::string_view s) {
   return secs * 1000 + millis;
 }
 
-void append_rfc3339(std::string& out, Instant t) {
+char* write_rfc3339(char* p, Instant t) {
   std::int64_t days = floor_div(t, kDay);
   std::int64_t ms_of_day = t - days * kDay;
   std::int64_t y;
@@ -103,8 +103,6 @@ void append_rfc3339(std::string& out, Instant t) {
   civil_from_days(days, y, m, d);
   unsigned secs = static_cast<unsigned>(ms_of_day / 1000);
   unsigned ms = static_cast<unsigned>(ms_of_day % 1000);
-  char buf[32];
-  char* p = buf;
   auto put = [&p](unsigned v, int width) {
     for (int i = width - 1; i >= 0; --i) {
       p[i] = static_cast<char>('0' + v % 10);
@@ -128,7 +126,12 @@ void append_rfc3339(std::string& out, Instant t) {
     put(ms, 3);
   }
   *p++ = 'Z';
-  out.append(buf, static_cast<size_t>(p - buf));
+  return p;
+}
+
+void append_rfc3339(std::string& out, Instant t) {
+  char buf[kRfc3339MaxSize];
+  out.append(buf, static_cast<std::size_t>(write_rfc3339(buf, t) - buf));
 }
 
 std::string format_rfc3339(Instant t) {

@@ -30,6 +30,9 @@ std::optional<Instant> parse_rfc3339(std::string_view text);
 // Appends `YYYY-MM-DDTHH:MM:SSZ`, with `.mmm` only when milliseconds are
 // non-zero. REQUIRES: t is within years 0000..9999.
 void append_rfc3339(std::string& out, Instant t);
+// The same, written at `p`; returns the end. Writes at most kRfc3339MaxSize bytes.
+inline constexpr std::size_t kRfc3339MaxSize = 24;
+char* write_rfc3339(char* p, Instant t);
 std::string format_rfc3339(Instant t);
 
 // Parses `<int><unit>` groups with units s, m, h, d, e.g. "1d12h", "90m",

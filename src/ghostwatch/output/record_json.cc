@@ -1,122 +1,183 @@
 #include "ghostwatch/output/record_json.h"
 
+#include <cassert>
+#include <cstring>
+
 #include "ghostwatch/core/json_text.h"
 #include "ghostwatch/core/time.h"
 
 namespace gw {
 namespace {
 
-using namespace std::string_view_literals;
+// Room for everything in a record but its free-text strings: the keys and
+// punctuation (under 300 bytes in either record), numbers (up to 20 digits
+// and a sign), times (26 bytes with quotes) and the enum names.
+constexpr std::size_t kMaxFixedSize = 512;
 
-void append_time(std::string& out, Instant t) {
-  out.push_back('"');
-  append_rfc3339(out, t);
-  out.push_back('"');
-}
-
-void append_uint(std::string& out, std::uint64_t v) {
-  char buf[20];
-  char* end = buf + sizeof buf;
-  char* p = end;
-  do {
-    *--p = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  out.append(p, static_cast<std::size_t>(end - p));
-}
-
-void append_int(std::string& out, std::int64_t v) {
-  if (v < 0) {
-    out.push_back('-');
-    append_uint(out, static_cast<std::uint64_t>(0) - static_cast<std::uint64_t>(v));
-  } else {
-    append_uint(out, static_cast<std::uint64_t>(v));
+// Builds one record at the end of `out`. `out` grows once by an upper bound
+// of the record's size and the pieces are stored through a cursor; finish()
+// trims `out` to what was written. A record has some 25 pieces, and one
+// std::string::append each (a capacity check and an out-of-line copy) cost
+// more than the formatting itself.
+class RecordWriter {
+ public:
+  RecordWriter(std::string& out, std::size_t max_size) : out_(out), end_(out.size() + max_size) {
+    const std::size_t start = out.size();
+    out.resize(end_);
+    p_ = out.data() + start;
   }
-}
+
+  template <std::size_t N>
+  void literal(const char (&text)[N]) {  // N counts the terminating NUL
+    std::memcpy(p_, text, N - 1);
+    p_ += N - 1;
+  }
+
+  void name(std::string_view text) {
+    std::memcpy(p_, text.data(), text.size());
+    p_ += text.size();
+  }
+
+  void string(std::string_view s) { p_ = write_json_string(p_, s); }
+
+  void uint(std::uint64_t v) {
+    std::size_t digits = 1;
+    for (std::uint64_t rest = v / 10; rest != 0; rest /= 10) ++digits;
+    p_ += digits;
+    char* q = p_;
+    do {
+      *--q = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+  }
+
+  void int64(std::int64_t v) {
+    if (v < 0) {
+      *p_++ = '-';
+      uint(static_cast<std::uint64_t>(0) - static_cast<std::uint64_t>(v));
+    } else {
+      uint(static_cast<std::uint64_t>(v));
+    }
+  }
+
+  void time(Instant t) {
+    *p_++ = '"';
+    p_ = write_rfc3339(p_, t);
+    *p_++ = '"';
+  }
+
+  void finish() {
+    assert(p_ <= out_.data() + end_);
+    out_.resize(static_cast<std::size_t>(p_ - out_.data()));
+  }
+
+ private:
+  std::string& out_;
+  std::size_t end_;  // the size of `out` that bounds the record
+  char* p_;
+};
 
 }  // namespace
 
 void append_decision_json(std::string& out, const Decision& d) {
-  out.append("{\"at\":"sv);
-  append_time(out, d.at);
-  out.append(",\"contract\":"sv);
-  append_json_string(out, d.contract);
-  out.append(",\"episode\":"sv);
-  append_uint(out, d.episode);
-  out.append(",\"step\":"sv);
-  append_uint(out, d.step);
-  out.append(",\"action\":\""sv);
-  out.append(step_action_name(d.action));
-  out.append(d.action == StepAction::kNudge ? "\",\"template\":"sv : "\",\"team\":"sv);
-  append_json_string(out, d.target);
-  out.append(",\"freelancer\":"sv);
-  append_json_string(out, d.freelancer);
-  out.append(",\"client\":"sv);
-  append_json_string(out, d.client);
-  out.append(",\"arm\":\""sv);
-  out.append(arm_name(d.arm));
-  out.append("\",\"status\":\""sv);
-  out.append(decision_status_name(d.status));
-  out.push_back('"');
-  if (d.reason != DecisionReason::kNone) {
-    out.append(",\"reason\":\""sv);
-    out.append(decision_reason_name(d.reason));
-    out.push_back('"');
+  RecordWriter w(out, kMaxFixedSize + json_string_max_size(d.contract.size()) +
+                          json_string_max_size(d.target.size()) + json_string_max_size(d.freelancer.size()) +
+                          json_string_max_size(d.client.size()));
+  w.literal("{\"at\":");
+  w.time(d.at);
+  w.literal(",\"contract\":");
+  w.string(d.contract);
+  w.literal(",\"episode\":");
+  w.uint(d.episode);
+  w.literal(",\"step\":");
+  w.uint(d.step);
+  w.literal(",\"action\":\"");
+  w.name(step_action_name(d.action));
+  if (d.action == StepAction::kNudge) {
+    w.literal("\",\"template\":");
+  } else {
+    w.literal("\",\"team\":");
   }
-  out.append("}\n"sv);
+  w.string(d.target);
+  w.literal(",\"freelancer\":");
+  w.string(d.freelancer);
+  w.literal(",\"client\":");
+  w.string(d.client);
+  w.literal(",\"arm\":\"");
+  w.name(arm_name(d.arm));
+  w.literal("\",\"status\":\"");
+  w.name(decision_status_name(d.status));
+  w.literal("\"");
+  if (d.reason != DecisionReason::kNone) {
+    w.literal(",\"reason\":\"");
+    w.name(decision_reason_name(d.reason));
+    w.literal("\"");
+  }
+  w.literal("}\n");
+  w.finish();
 }
 
 void append_episode_json(std::string& out, const EpisodeRecord& e) {
-  out.append("{\"contract\":"sv);
-  append_json_string(out, e.contract);
-  out.append(",\"episode\":"sv);
-  append_uint(out, e.episode);
-  out.append(",\"freelancer\":"sv);
-  append_json_string(out, e.freelancer);
-  out.append(",\"client\":"sv);
-  append_json_string(out, e.client);
-  out.append(",\"arm\":\""sv);
-  out.append(arm_name(e.arm));
-  out.append(e.in_segment ? "\",\"in_segment\":true"sv : "\",\"in_segment\":false"sv);
-  out.append(",\"opened_at\":"sv);
-  append_time(out, e.opened_at);
-  out.append(",\"closed_at\":"sv);
+  RecordWriter w(out, kMaxFixedSize + json_string_max_size(e.contract.size()) +
+                          json_string_max_size(e.freelancer.size()) + json_string_max_size(e.client.size()) +
+                          json_string_max_size(e.end_reason.size()));
+  w.literal("{\"contract\":");
+  w.string(e.contract);
+  w.literal(",\"episode\":");
+  w.uint(e.episode);
+  w.literal(",\"freelancer\":");
+  w.string(e.freelancer);
+  w.literal(",\"client\":");
+  w.string(e.client);
+  w.literal(",\"arm\":\"");
+  w.name(arm_name(e.arm));
+  if (e.in_segment) {
+    w.literal("\",\"in_segment\":true");
+  } else {
+    w.literal("\",\"in_segment\":false");
+  }
+  w.literal(",\"opened_at\":");
+  w.time(e.opened_at);
+  w.literal(",\"closed_at\":");
   if (e.outcome == Outcome::kOpen) {
-    out.append("null"sv);
+    w.literal("null");
   } else {
-    append_time(out, e.closed_at);
+    w.time(e.closed_at);
   }
-  out.append(",\"outcome\":\""sv);
-  out.append(outcome_name(e.outcome));
-  out.append("\",\"response_seconds\":"sv);
+  w.literal(",\"outcome\":\"");
+  w.name(outcome_name(e.outcome));
+  w.literal("\",\"response_seconds\":");
   if (e.outcome == Outcome::kReplied) {
-    append_int(out, floor_div(e.closed_at - e.opened_at, kSecond));
+    w.int64(floor_div(e.closed_at - e.opened_at, kSecond));
   } else {
-    out.append("null"sv);
+    w.literal("null");
   }
-  out.append(",\"steps_sent\":"sv);
-  append_uint(out, e.steps_sent);
+  w.literal(",\"steps_sent\":");
+  w.uint(e.steps_sent);
   if (e.outcome == Outcome::kContractEnded) {
-    out.append(",\"reason\":"sv);
+    w.literal(",\"reason\":");
     if (e.has_end_reason) {
-      append_json_string(out, e.end_reason);
+      w.string(e.end_reason);
     } else {
-      out.append("null"sv);
+      w.literal("null");
     }
   }
-  out.append("}\n"sv);
+  w.literal("}\n");
+  w.finish();
 }
 
 void append_reject_json(std::string& out, std::uint64_t line, RejectReason reason, std::string_view raw) {
-  out.append("{\"line\":"sv);
-  append_uint(out, line);
-  out.append(",\"reason\":\""sv);
-  out.append(reject_reason_name(reason));
-  out.append("\",\"raw\":"sv);
   std::string clean;
   append_utf8_replacing_invalid(clean, raw);
-  append_json_string(out, clean);
-  out.append("}\n"sv);
+  RecordWriter w(out, kMaxFixedSize + json_string_max_size(clean.size()));
+  w.literal("{\"line\":");
+  w.uint(line);
+  w.literal(",\"reason\":\"");
+  w.name(reject_reason_name(reason));
+  w.literal("\",\"raw\":");
+  w.string(clean);
+  w.literal("}\n");
+  w.finish();
 }
 
 }  // namespace gw
