@@ -3,16 +3,10 @@
 #include <algorithm>
 #include <cassert>
 
+#include "ghostwatch/core/ascii.h"
+
 namespace gw {
 namespace {
-
-std::string upper_ascii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
 
 bool contains(const std::vector<std::uint32_t>& ids, std::uint32_t id) {
   return std::find(ids.begin(), ids.end(), id) != ids.end();
@@ -142,7 +136,7 @@ void Engine::apply(const Event& e, std::uint32_t contract, std::uint32_t from) {
 void Engine::apply_user(const Event& e) {
   const std::uint32_t id = user_id(e.get(Field::kId));
   UserDetail& d = user_details_[id];
-  if (e.has(Field::kCountry)) d.country = attributes_.intern(upper_ascii(e.get(Field::kCountry)));
+  if (e.has(Field::kCountry)) d.country = attributes_.intern(to_upper_ascii(e.get(Field::kCountry)));
   if (e.has(Field::kKind)) d.kind = attributes_.intern(e.get(Field::kKind));
   if (e.has(Field::kTz)) users_[id].zone = zone_for(e.get(Field::kTz));
   users_[id].in_segment = segment_matches(d);

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "ghostwatch/core/ascii.h"
+
 namespace gw {
 namespace {
 
@@ -25,13 +27,6 @@ class Checker {
   std::string source_;
   std::string error_;
 };
-
-std::string upper(std::string s) {
-  for (char& c : s) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return s;
-}
 
 std::optional<std::string> get_string(const toml::table& t, std::string_view name, std::string_view key,
                                       Checker& check) {
@@ -123,10 +118,10 @@ void read_campaign(const toml::table& c, Policy& p, Checker& check) {
 void read_segment(const toml::table& s, Policy& p, Checker& check) {
   note_unknown_keys(s, "segment", {"countries_include", "countries_exclude", "kinds"}, p.unknown_keys);
   for (auto& c : get_string_list(s, "countries_include", "segment.countries_include", check)) {
-    p.segment.countries_include.push_back(upper(c));
+    p.segment.countries_include.push_back(to_upper_ascii(c));
   }
   for (auto& c : get_string_list(s, "countries_exclude", "segment.countries_exclude", check)) {
-    p.segment.countries_exclude.push_back(upper(c));
+    p.segment.countries_exclude.push_back(to_upper_ascii(c));
   }
   p.segment.kinds = get_string_list(s, "kinds", "segment.kinds", check);
 }
