@@ -86,20 +86,21 @@ void Engine::emit_open_episodes() {
   }
   std::sort(open.begin(), open.end(),
             [this](std::uint32_t a, std::uint32_t b) { return contract_ids_.view(a) < contract_ids_.view(b); });
-  for (std::uint32_t id : open) {
-    const ContractState& c = contracts_[id];
-    EpisodeRecord r;
-    r.contract = contract_ids_.view(id);
-    r.episode = c.episodes;
-    r.freelancer = user_ids_.view(c.freelancer);
-    r.client = user_ids_.view(c.client);
-    r.arm = arm_of(c.freelancer);
-    r.in_segment = c.in_segment;
-    r.opened_at = c.pending_since;
-    r.outcome = Outcome::kOpen;
-    r.steps_sent = c.steps_sent;
-    sink_.on_episode(r);
-  }
+  for (std::uint32_t id : open) sink_.on_episode(episode_record(contracts_[id], contract_ids_.view(id)));
+}
+
+EpisodeRecord Engine::episode_record(const ContractState& c, std::string_view contract_id) {
+  EpisodeRecord r;
+  r.contract = contract_id;
+  r.episode = c.episodes;
+  r.freelancer = user_ids_.view(c.freelancer);
+  r.client = user_ids_.view(c.client);
+  r.arm = arm_of(c.freelancer);
+  r.in_segment = c.in_segment;
+  r.opened_at = c.pending_since;
+  r.outcome = Outcome::kOpen;
+  r.steps_sent = c.steps_sent;
+  return r;
 }
 
 void Engine::apply(const Event& e, std::uint32_t contract, std::uint32_t from) {
@@ -170,17 +171,9 @@ void Engine::open_episode(ContractState& c, std::uint32_t contract, std::string_
 
 void Engine::close_episode(ContractState& c, std::uint32_t contract, const Event& e, Outcome outcome) {
   open_episode_[contract] = 0;
-  EpisodeRecord r;
-  r.contract = e.get(Field::kContract);
-  r.episode = c.episodes;
-  r.freelancer = user_ids_.view(c.freelancer);
-  r.client = user_ids_.view(c.client);
-  r.arm = arm_of(c.freelancer);
-  r.in_segment = c.in_segment;
-  r.opened_at = c.pending_since;
+  EpisodeRecord r = episode_record(c, e.get(Field::kContract));
   r.closed_at = e.at;
   r.outcome = outcome;
-  r.steps_sent = c.steps_sent;
   if (outcome == Outcome::kContractEnded && e.has(Field::kReason)) {
     r.has_end_reason = true;
     r.end_reason = e.get(Field::kReason);

@@ -5,11 +5,11 @@
 //
 // State is small and flat: per contract a few timestamps and the open
 // episode; per user the attributes the rules read; all pending steps in one
-// timer heap keyed by (effective time, contract id bytes, step index). Only
-// the next step of an episode is on the heap: step i+1 is scheduled when
-// step i is first evaluated, which keeps the heap to about one entry per
-// open episode and yields exactly the spec's evaluation order, because due
-// times strictly increase along the ladder.
+// TimerQueue ordered by (effective time, contract id bytes, step index).
+// Only the next step of an episode is pending: step i+1 is scheduled when
+// step i is first evaluated, which keeps about one timer per open episode
+// and yields exactly the spec's evaluation order, because due times strictly
+// increase along the ladder.
 //
 // Not thread-safe: one thread drives an Engine.
 #pragma once
@@ -104,6 +104,8 @@ class Engine {
   void open_episode(ContractState& c, std::uint32_t contract, std::string_view contract_id, Instant pending_since);
   // `e` is the event that closes the episode (a reply or contract_ended).
   void close_episode(ContractState& c, std::uint32_t contract, const Event& e, Outcome outcome);
+  // The record of `c`'s current episode as it stands, outcome open.
+  EpisodeRecord episode_record(const ContractState& c, std::string_view contract_id);
   void evaluate(const Timer& t);
   void record(const ContractState& c, const Timer& t, Instant at, DecisionStatus status,
               DecisionReason reason);
