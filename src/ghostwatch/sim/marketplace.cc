@@ -5,7 +5,6 @@
 #include <functional>
 #include <iterator>
 #include <limits>
-#include <ostream>
 #include <span>
 #include <stdexcept>
 #include <vector>
@@ -1585,13 +1584,6 @@ MarketplaceStats generate_marketplace(const MarketplaceOptions& options, const C
 MarketplaceStats write_marketplace(const MarketplaceOptions& options, std::FILE* out) {
   return generate_marketplace(options, [out](std::string_view chunk) {
     return std::fwrite(chunk.data(), 1, chunk.size(), out) == chunk.size();
-  });
-}
-
-MarketplaceStats write_marketplace(const MarketplaceOptions& options, std::ostream& out) {
-  return generate_marketplace(options, [&out](std::string_view chunk) {
-    out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    return out.good();
   });
 }
 

@@ -94,7 +94,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
-#include <iosfwd>
 #include <string>
 #include <string_view>
 
@@ -146,10 +145,9 @@ std::string check_options(const MarketplaceOptions& options);
 // check_options() reports a problem.
 MarketplaceStats generate_marketplace(const MarketplaceOptions& options, const ChunkSink& sink);
 
-// The same, writing to a stdio stream or an ostream. Write errors stop
+// The same, writing to a stdio stream. Write errors stop
 // generation and clear `complete`; the caller still checks and closes the
 // stream.
 MarketplaceStats write_marketplace(const MarketplaceOptions& options, std::FILE* out);
-MarketplaceStats write_marketplace(const MarketplaceOptions& options, std::ostream& out);
 
 }  // namespace gw::sim
