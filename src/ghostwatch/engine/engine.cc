@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cassert>
 
+#include <date/tz.h>
+
 #include "ghostwatch/core/ascii.h"
 
 namespace gw {
@@ -46,21 +48,35 @@ RejectReason Engine::check(const Event& e, std::uint32_t id, std::uint32_t from)
   }
 }
 
-RejectReason Engine::submit(const Event& e) {
+RejectReason Engine::submit(const Event& e) { return check_and_apply(e, true); }
+
+RejectReason Engine::submit_live(const Event& e) { return check_and_apply(e, false); }
+
+RejectReason Engine::check_and_apply(const Event& e, bool advance) {
   const std::uint32_t contract =
       e.has(Field::kContract) ? contract_ids_.find(e.get(Field::kContract)) : Interner::kNone;
   const std::uint32_t from = e.has(Field::kFrom) ? user_ids_.find(e.get(Field::kFrom)) : Interner::kNone;
   RejectReason r = check(e, contract, from);
   if (r != RejectReason::kNone) return r;
-  advance_watermark(e.at - policy_.allowed_lateness);
+  if (advance) advance_watermark(e.at - policy_.allowed_lateness);
   apply(e, contract, from);
   latest_at_ = std::max(latest_at_, e.at);
   return RejectReason::kNone;
 }
 
-void Engine::advance_watermark(Instant w) {
+void Engine::advance_watermark(Instant w) { evaluate_before(w, kNoInstant, kNoInstant); }
+
+void Engine::advance_clock(Instant now) {
+  evaluate_before(now - policy_.allowed_lateness, now - policy_.catch_up, now);
+}
+
+void Engine::evaluate_before(Instant w, Instant stale_before, Instant now) {
   if (w <= watermark_) w = watermark_;  // W2 = max(W, w); steps behind W still run
-  while (!timers_.empty() && timers_.top().at < w) evaluate(timers_.pop());
+  while (!timers_.empty() && timers_.top().at < w) {
+    Timer t = timers_.pop();
+    if (t.at < stale_before) t.at = now;
+    evaluate(t);
+  }
   watermark_ = w;
 }
 
@@ -167,6 +183,7 @@ void Engine::open_episode(ContractState& c, std::uint32_t contract, std::string_
   c.in_segment = users_[c.freelancer].in_segment;
   timers_.push(Timer{pending_since + policy_.ladder[0].after, Interner::prefix_key(contract_id), contract,
                      c.episodes, 0, true});
+  sink_.on_episode_opened(episode_record(c, contract_id));
 }
 
 void Engine::close_episode(ContractState& c, std::uint32_t contract, const Event& e, Outcome outcome) {
@@ -250,6 +267,40 @@ void Engine::record(const ContractState& c, const Timer& t, Instant at, Decision
   d.status = status;
   d.reason = reason;
   sink_.on_decision(d);
+}
+
+std::optional<ContractSnapshot> Engine::find_contract(std::string_view id) const {
+  const std::uint32_t contract = contract_ids_.find(id);
+  if (contract == Interner::kNone) return std::nullopt;
+  const ContractState& c = contracts_[contract];
+  ContractSnapshot s;
+  s.client = user_ids_.view(c.client);
+  s.freelancer = user_ids_.view(c.freelancer);
+  s.last_fl_at = c.last_fl_at;
+  s.last_client_at = c.last_client_at;
+  s.episodes = c.episodes;
+  s.ended = c.ended;
+  s.open = open_episode_[contract] != 0;
+  if (s.open) {
+    s.pending_since = c.pending_since;
+    s.steps_sent = c.steps_sent;
+  }
+  return s;
+}
+
+std::optional<UserSnapshot> Engine::find_user(std::string_view id) const {
+  const std::uint32_t user = user_ids_.find(id);
+  if (user == Interner::kNone) return std::nullopt;
+  const UserState& u = users_[user];
+  const UserDetail& d = user_details_[user];
+  UserSnapshot s;
+  if (d.country != Interner::kNone) s.country = attributes_.view(d.country);
+  if (d.kind != Interner::kNone) s.kind = attributes_.view(d.kind);
+  if (u.zone != nullptr) s.tz = u.zone->name();
+  s.opted_out = u.opted_out;
+  s.in_segment = u.in_segment;
+  s.arm = u.arm >= 0 ? static_cast<Arm>(u.arm) : assign_arm(policy_.salt, id, holdout_threshold_);
+  return s;
 }
 
 bool Engine::segment_matches(const UserDetail& u) const {

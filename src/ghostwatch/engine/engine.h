@@ -15,6 +15,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "ghostwatch/core/interner.h"
@@ -40,6 +42,17 @@ class Engine {
   // step due before it, then applies the event and returns kNone.
   RejectReason submit(const Event& e);
 
+  // The live service's loop body (spec section 4, "the live service"): the
+  // state rules, then the event is applied; the watermark is left to the
+  // clock, which advance_clock drives.
+  RejectReason submit_live(const Event& e);
+
+  // The live service's clock tick: raises the watermark to
+  // now - allowed_lateness, evaluating every step due before it in order; a
+  // step whose effective time is more than catch_up behind `now` (the
+  // service was down) is evaluated at `now` instead.
+  void advance_clock(Instant now);
+
   // Evaluates every undecided step whose effective time is before `w` and
   // raises the watermark to `w` (no-op for a `w` behind it).
   void advance_watermark(Instant w);
@@ -59,6 +72,10 @@ class Engine {
   // Emits a record (outcome open) for every episode still open, ordered by
   // contract id bytes. Call once, at the end of a replay.
   void emit_open_episodes();
+
+  // Inspection, for the live service's API; nullopt for an unknown id.
+  std::optional<ContractSnapshot> find_contract(std::string_view id) const;
+  std::optional<UserSnapshot> find_user(std::string_view id) const;
 
   Instant watermark() const { return watermark_; }
   // The largest `at` of all applied events; kNoInstant before the first.
@@ -94,6 +111,10 @@ class Engine {
     bool in_segment = false;
   };
 
+  RejectReason check_and_apply(const Event& e, bool advance);
+  // Pops and evaluates every step due before `w`; steps due before
+  // `stale_before` are evaluated at `now` (kNoInstant: never).
+  void evaluate_before(Instant w, Instant stale_before, Instant now);
   // `contract` and `from` are the ids of the event's contract and sender,
   // kNone when unknown or absent.
   RejectReason check(const Event& e, std::uint32_t contract, std::uint32_t from) const;

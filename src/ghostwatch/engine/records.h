@@ -59,7 +59,35 @@ class EngineSink {
  public:
   virtual ~EngineSink() = default;
   virtual void on_decision(const Decision& d) = 0;
+  // An episode closed (or, from emit_open_episodes, is still open).
   virtual void on_episode(const EpisodeRecord& e) = 0;
+  // An episode opened (outcome open). Only the live service stores these.
+  virtual void on_episode_opened(const EpisodeRecord&) {}
+};
+
+// A contract's conversation state as it stands (spec section 3), for
+// inspection. Views are valid until the engine next changes.
+struct ContractSnapshot {
+  std::string_view client;
+  std::string_view freelancer;
+  Instant last_fl_at = kNoInstant;     // kNoInstant: none yet
+  Instant last_client_at = kNoInstant;
+  std::uint32_t episodes = 0;          // episodes opened so far
+  bool ended = false;
+  // The open episode, when one is: its number is `episodes`.
+  bool open = false;
+  Instant pending_since = kNoInstant;
+  std::uint32_t steps_sent = 0;
+};
+
+// A user's attributes as the rules read them.
+struct UserSnapshot {
+  std::string_view country;  // upper-cased; empty when unknown
+  std::string_view kind;     // empty when unknown
+  std::string_view tz;       // the IANA zone in use; empty: UTC (unknown or none)
+  bool opted_out = false;
+  bool in_segment = false;
+  Arm arm = Arm::kTreatment;
 };
 
 }  // namespace gw
