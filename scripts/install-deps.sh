@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 PACKAGES=(
   cmake g++ make pkg-config python3
   libsimdjson-dev libtomlplusplus-dev libcli11-dev libfmt-dev libhowardhinnant-date-dev tzdata
-  libssl-dev libxxhash-dev
+  libssl-dev libxxhash-dev libsqlite3-dev libsqlitecpp-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 missing=()

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   int exit_status = gw::cli::kExitOk;
   gw::cli::add_replay_command(app, exit_status);
   gw::cli::add_simulate_command(app, exit_status);
+  gw::cli::add_serve_command(app, exit_status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

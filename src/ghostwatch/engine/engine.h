@@ -78,6 +78,9 @@ class Engine {
   std::optional<UserSnapshot> find_user(std::string_view id) const;
 
   Instant watermark() const { return watermark_; }
+  // The effective time of the next pending step evaluation; kForever when
+  // none is pending.
+  Instant next_due() const { return timers_.empty() ? kForever : timers_.top().at; }
   // The largest `at` of all applied events; kNoInstant before the first.
   Instant latest_event_at() const { return latest_at_; }
   std::uint32_t contract_count() const { return contract_ids_.size(); }

@@ -1,0 +1,219 @@
+// `ghostwatch serve`: the live service (docs/api.md, docs/operations.md).
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "ghostwatch/cli/commands.h"
+#include "ghostwatch/core/clock.h"
+#include "ghostwatch/server/http_api.h"
+#include "ghostwatch/server/service.h"
+#include "ghostwatch/store/sqlite/sqlite_store.h"
+
+namespace gw::cli {
+namespace {
+
+struct ServeArgs {
+  std::string config;
+  std::string data = "ghostwatch-data";
+  std::string store;
+  std::string listen = "127.0.0.1:8080";
+  std::string clock = "wall";
+  std::string log_format = "text";
+  std::string token_file;
+  std::size_t max_body_mb = 64;
+  int threads = 16;
+};
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// "read TOKEN" / "write TOKEN" lines; '#' comments.
+Status read_token_file(const std::string& path, ApiTokens& tokens) {
+  std::ifstream in(path);
+  if (!in) return Status::error(fmt::format("--token-file {}: cannot read it", path));
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    std::istringstream words(line);
+    std::string scope, token, extra;
+    words >> scope >> token >> extra;
+    if (scope.empty() || scope[0] == '#') continue;
+    if ((scope != "read" && scope != "write") || token.empty() || !extra.empty()) {
+      return Status::error(fmt::format("--token-file {}:{}: expected \"read TOKEN\" or \"write TOKEN\"", path, n));
+    }
+    (scope == "read" ? tokens.read : tokens.write).push_back(token);
+  }
+  return Status::ok();
+}
+
+void tokens_from_env(const char* name, std::vector<std::string>& out) {
+  const char* v = std::getenv(name);
+  if (v == nullptr) return;
+  std::istringstream in(v);
+  for (std::string t; std::getline(in, t, ',');) {
+    if (!t.empty()) out.push_back(t);
+  }
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int run(const ServeArgs& args) {
+  auto fail = [](const std::string& message, int status = kExitUsage) {
+    fmt::print(stderr, "ghostwatch serve: {}\n", message);
+    return status;
+  };
+  SystemClock clock;
+  Logger logger(args.log_format == "json" ? LogFormat::kJson : LogFormat::kText, clock);
+
+  auto policy = load_policy(args.config);
+  if (!policy) return fail("bad config: " + policy.message());
+  for (const auto& key : policy->unknown_keys) logger.log("warn", "unknown config key ignored", {{"key", key}});
+  const std::string policy_text = read_text(args.config);
+
+  const auto colon = args.listen.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos) port = std::atoi(args.listen.c_str() + colon + 1);
+  if (colon == std::string::npos || port < 0 || port > 65535) {
+    return fail(fmt::format("--listen: expected HOST:PORT, not \"{}\"", args.listen));
+  }
+  std::string host = args.listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+
+  HttpOptions http;
+  http.max_body_bytes = args.max_body_mb << 20;
+  http.threads = args.threads;
+  if (!args.token_file.empty()) {
+    if (Status s = read_token_file(args.token_file, http.tokens); !s) return fail(s.message());
+  }
+  tokens_from_env("GHOSTWATCH_READ_TOKENS", http.tokens.read);
+  tokens_from_env("GHOSTWATCH_WRITE_TOKENS", http.tokens.write);
+  if (!is_loopback(host) && !http.tokens.enabled()) {
+    return fail(fmt::format("refusing to listen on {} without tokens: set GHOSTWATCH_WRITE_TOKENS / "
+                            "GHOSTWATCH_READ_TOKENS or --token-file (an open API is for loopback only)",
+                            host));
+  }
+
+  std::string db_path;
+  if (!args.store.empty()) {
+    if (args.store.rfind("sqlite:", 0) != 0) {
+      return fail(fmt::format("--store: expected sqlite:PATH, not \"{}\"", args.store));
+    }
+    db_path = args.store.substr(7);
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(args.data, ec);
+    if (ec) return fail(fmt::format("--data {}: {}", args.data, ec.message()));
+    db_path = (std::filesystem::path(args.data) / "ghostwatch.db").string();
+  }
+  auto store = SqliteStore::open(db_path);
+  if (!store) return fail(store.message());
+
+  // Signals go to one thread, which turns them into a drain or a reload.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const ClockMode mode = args.clock == "events" ? ClockMode::kEvents : ClockMode::kWall;
+  auto service = Service::open(*policy, policy_text, **store, clock, mode);
+  if (!service) return fail(service.message());
+
+  RequestMetrics metrics;
+  HttpApi api(**service, **store, metrics, logger, http);
+  auto bound = api.bind(host, port);
+  if (!bound) return fail(bound.message());
+  logger.log("info", "listening",
+             {{"url", fmt::format("http://{}:{}", args.listen.substr(0, colon), *bound)},
+              {"clock", args.clock},
+              {"store", db_path},
+              {"recovered_log_entries", std::to_string((*service)->counters().log_entries)},
+              {"recovery_seconds", fmt::format("{:.3f}", (*service)->recovery_seconds())}});
+
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+  std::thread ticker([&] {
+    std::unique_lock lock(stop_mu);
+    while (!stop_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping; })) {
+      lock.unlock();
+      if (Status s = (*service)->tick(); !s) logger.log("error", "clock tick failed", {{"error", s.message()}});
+      lock.lock();
+    }
+  });
+  std::atomic<bool> signalled = false;
+  std::thread signal_thread([&] {
+    for (;;) {
+      int sig = 0;
+      sigwait(&signals, &sig);
+      if (signalled) return;  // the server stopped by itself; this wakes the thread to end
+      if (sig == SIGHUP) {
+        auto fresh = load_policy(args.config);
+        if (!fresh) {
+          logger.log("error", "config reload refused; the running config stays", {{"error", fresh.message()}});
+        } else if (read_text(args.config) == policy_text) {
+          logger.log("info", "config reloaded: unchanged");
+        } else {
+          logger.log("error",
+                     "config reload refused; the running config stays: the new config is valid, but changing the "
+                     "rules of a running data directory is not supported yet");
+        }
+        continue;
+      }
+      signalled = true;
+      logger.log("info", "draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      api.set_draining();
+      api.stop();
+      return;
+    }
+  });
+
+  api.run();  // returns once stop() has let in-flight requests finish
+  if (!signalled.exchange(true)) ::kill(::getpid(), SIGTERM);  // wake the signal thread
+  {
+    std::lock_guard lock(stop_mu);
+    stopping = true;
+  }
+  stop_cv.notify_all();
+  ticker.join();
+  signal_thread.join();
+  logger.log("info", "stopped");
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, int& exit_status) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app.add_subcommand("serve", "Run the live service: HTTP API, wall clock, durable state");
+  cmd->add_option("--config", args->config, "Policy TOML file")->required();
+  cmd->add_option("--data", args->data, "Data directory (SQLite database ghostwatch.db inside)");
+  cmd->add_option("--store", args->store, "Explicit store: sqlite:PATH");
+  cmd->add_option("--listen", args->listen, "HOST:PORT to listen on (PORT 0: any free port)");
+  cmd->add_option("--clock", args->clock, "wall (live) or events (event time, as replay)")
+      ->check(CLI::IsMember({"wall", "events"}));
+  cmd->add_option("--log-format", args->log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--token-file", args->token_file, "Bearer tokens, one \"read TOKEN\" or \"write TOKEN\" a line");
+  cmd->add_option("--max-body-mb", args->max_body_mb, "Largest request body accepted (MiB)")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--threads", args->threads, "HTTP worker threads")->check(CLI::Range(2, 1024));
+  cmd->callback([args, &exit_status] { exit_status = run(*args); });
+}
+
+}  // namespace gw::cli

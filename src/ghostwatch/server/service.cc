@@ -1,0 +1,257 @@
+#include "ghostwatch/server/service.h"
+
+#include <openssl/sha.h>
+#include <simdjson.h>
+
+#include <chrono>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "ghostwatch/ingest/line_reader.h"
+
+namespace gw {
+namespace {
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  std::string hex;
+  for (unsigned char b : digest) hex += fmt::format("{:02x}", b);
+  return hex;
+}
+
+std::string error_body(std::string_view code, std::string_view message) {
+  return nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
+}
+
+}  // namespace
+
+// Collects the engine's output into the batch being built (or, during
+// recovery, only counts it: it is in the store already).
+class Service::Sink final : public EngineSink {
+ public:
+  explicit Sink(ServiceCounters& counters) : counters_(counters) {}
+
+  void on_decision(const Decision& d) override {
+    ++counters_.decisions[static_cast<std::size_t>(d.action)][static_cast<std::size_t>(d.status)];
+    if (batch) batch->decisions.push_back(DecisionRow::from(d));
+  }
+  void on_episode(const EpisodeRecord& e) override {
+    --counters_.open_episodes;
+    if (batch) batch->episodes.push_back(EpisodeRow::from(e));
+  }
+  void on_episode_opened(const EpisodeRecord& e) override {
+    ++counters_.open_episodes;
+    if (batch) batch->episodes.push_back(EpisodeRow::from(e));
+  }
+
+  Batch* batch = nullptr;  // nullptr: recovering
+
+ private:
+  ServiceCounters& counters_;
+};
+
+Service::Service(const Policy& policy, Store& store, const Clock& clock, ClockMode mode)
+    : policy_(policy), store_(store), clock_(clock), mode_(mode) {}
+
+Service::~Service() = default;
+
+Result<std::unique_ptr<Service>> Service::open(const Policy& policy, const std::string& policy_text, Store& store,
+                                               const Clock& clock, ClockMode mode) {
+  auto kept = store.get_meta("policy");
+  if (!kept) return kept.status();
+  if (!kept->has_value()) {
+    if (Status s = store.set_meta("policy", policy_text); !s) return s;
+  } else if (**kept != policy_text) {
+    return Status::error(
+        "the config differs from the one this data directory was started with; the engine's state follows the "
+        "rules it was built under, so a data directory keeps its policy (start with the original config, or a new "
+        "--data directory)");
+  }
+  std::unique_ptr<Service> service(new Service(policy, store, clock, mode));
+  if (Status s = service->recover(); !s) return s;
+  return service;
+}
+
+Status Service::recover() {
+  const auto started = std::chrono::steady_clock::now();
+  counters_ = ServiceCounters{};
+  sink_ = std::make_unique<Sink>(counters_);
+  engine_ = std::make_unique<Engine>(policy_, *sink_);
+  last_tick_ = kNoInstant;
+  std::uint64_t seq = 0;
+  Event event;
+  Status s = store_.read_log([&](const LogEntry& entry) -> Status {
+    ++seq;
+    switch (entry.kind) {
+      case LogKind::kEvent:
+      case LogKind::kLiveEvent: {
+        RejectReason r = parser_.parse_copy(entry.line, event);
+        if (r == RejectReason::kNone) {
+          r = entry.kind == LogKind::kEvent ? engine_->submit(event) : engine_->submit_live(event);
+        }
+        if (r != RejectReason::kNone) {
+          return Status::error(fmt::format("recovery: log entry {} was accepted once but is now rejected ({}): {}",
+                                           seq, reject_reason_name(r), entry.line));
+        }
+        ++counters_.accepted;
+        return Status::ok();
+      }
+      case LogKind::kClockTick:
+        engine_->advance_clock(entry.at);
+        last_tick_ = entry.at;
+        return Status::ok();
+      case LogKind::kEvaluateThrough:
+        engine_->evaluate_through(entry.at);
+        return Status::ok();
+    }
+    return Status::ok();
+  });
+  if (!s) return s;
+  counters_.log_entries = seq;
+  // Rejects are not in the log; their counts come from the store.
+  for (std::int64_t after = 0;;) {
+    auto page = store_.rejects(after, 10000);
+    if (!page) return page.status();
+    if (page->empty()) break;
+    for (const StoredReject& r : *page) ++counters_.rejected[static_cast<std::size_t>(r.row.reason)];
+    after = page->back().id;
+  }
+  sink_->batch = nullptr;
+  recovery_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return Status::ok();
+}
+
+Status Service::commit() {
+  Batch& batch = *sink_->batch;
+  Status s = store_.commit(batch);
+  sink_->batch = nullptr;
+  if (s) {
+    counters_.log_entries += batch.log.size();
+    return s;
+  }
+  // The engine has applied what the store refused: rebuild it from the log.
+  if (Status r = recover(); !r) {
+    return Status::error(fmt::format("{}; and recovery failed: {}", s.message(), r.message()));
+  }
+  return s;
+}
+
+IngestReply Service::ingest(std::string_view body, const std::string& idempotency_key) {
+  std::lock_guard lock(mu_);
+  const std::string digest = idempotency_key.empty() ? std::string() : sha256_hex(body);
+  if (!idempotency_key.empty()) {
+    auto earlier = store_.find_response(idempotency_key);
+    if (!earlier) return {503, error_body("store_unavailable", earlier.message())};
+    if (earlier->has_value()) {
+      const IdempotentResponse& r = **earlier;
+      if (r.request_sha256 != digest) {
+        return {422, error_body("idempotency_key_reused",
+                                "this Idempotency-Key was used with a different body; use a new key for new events")};
+      }
+      return {r.status, r.body, true};
+    }
+  }
+
+  Batch batch;
+  batch.received_at = clock_.now();
+  sink_->batch = &batch;
+  simdjson::padded_string buffer(body);
+  const char* const end_of_buffer = buffer.data() + buffer.size() + simdjson::SIMDJSON_PADDING;
+  nlohmann::ordered_json rejects = nlohmann::ordered_json::array();
+  std::uint64_t accepted = 0;
+  std::uint64_t line_number = 0;
+  Event event;
+  std::string_view rest(buffer.data(), buffer.size());
+  while (!rest.empty()) {
+    const std::size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (is_blank_line(line)) continue;
+    RejectReason r = parser_.parse(line, static_cast<std::size_t>(end_of_buffer - line.data()), event);
+    if (r == RejectReason::kNone) r = mode_ == ClockMode::kEvents ? engine_->submit(event) : engine_->submit_live(event);
+    if (r != RejectReason::kNone) {
+      ++counters_.rejected[static_cast<std::size_t>(r)];
+      batch.rejects.push_back(RejectRow{line_number, r, std::string(line)});
+      rejects.push_back({{"line", line_number}, {"reason", reject_reason_name(r)}});
+      continue;
+    }
+    ++accepted;
+    ++counters_.accepted;
+    batch.log.push_back(LogEntry{mode_ == ClockMode::kEvents ? LogKind::kEvent : LogKind::kLiveEvent, event.at,
+                                 std::string(line)});
+  }
+  IngestReply reply;
+  reply.body = nlohmann::ordered_json{{"accepted", accepted},
+                              {"rejected", rejects.size()},
+                              {"decisions", batch.decisions.size()},
+                              {"rejects", std::move(rejects)}}
+                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (!idempotency_key.empty()) batch.response = IdempotentResponse{idempotency_key, digest, 200, reply.body};
+  if (Status s = commit(); !s) return {503, error_body("store_unavailable", s.message())};
+  return reply;
+}
+
+Result<std::uint64_t> Service::advance_to(Instant to) {
+  std::lock_guard lock(mu_);
+  if (mode_ != ClockMode::kEvents) {
+    return Status::error("advance is for --clock events; with the wall clock, time advances by itself");
+  }
+  Batch batch;
+  batch.received_at = clock_.now();
+  sink_->batch = &batch;
+  engine_->evaluate_through(to);
+  batch.log.push_back(LogEntry{LogKind::kEvaluateThrough, to, {}});
+  const std::uint64_t decisions = batch.decisions.size();
+  if (Status s = commit(); !s) return s;
+  return decisions;
+}
+
+Status Service::tick() {
+  std::lock_guard lock(mu_);
+  if (mode_ != ClockMode::kWall) return Status::ok();
+  const Instant now = std::max(clock_.now(), last_tick_);  // a clock stepped back does not undo time
+  last_tick_ = now;
+  if (engine_->next_due() >= now - policy_.allowed_lateness) {
+    // Nothing due: only the watermark moves, which recovery need not repeat
+    // (a live event never reads it; the next logged tick raises it again).
+    engine_->advance_clock(now);
+    return Status::ok();
+  }
+  Batch batch;
+  batch.received_at = now;
+  sink_->batch = &batch;
+  engine_->advance_clock(now);
+  batch.log.push_back(LogEntry{LogKind::kClockTick, now, {}});
+  return commit();
+}
+
+bool Service::with_contract(std::string_view id, const std::function<void(const ContractSnapshot&)>& fn) const {
+  std::lock_guard lock(mu_);
+  auto c = engine_->find_contract(id);
+  if (!c) return false;
+  fn(*c);
+  return true;
+}
+
+bool Service::with_user(std::string_view id, const std::function<void(const UserSnapshot&)>& fn) const {
+  std::lock_guard lock(mu_);
+  auto u = engine_->find_user(id);
+  if (!u) return false;
+  fn(*u);
+  return true;
+}
+
+ServiceCounters Service::counters() const {
+  std::lock_guard lock(mu_);
+  ServiceCounters c = counters_;
+  c.contracts = engine_->contract_count();
+  c.watermark = engine_->watermark();
+  c.next_due = engine_->next_due();
+  return c;
+}
+
+}  // namespace gw

@@ -1,0 +1,110 @@
+// The live service's core: one engine, driven by ingested events and a
+// clock, whose every change is committed to a Store before it is
+// acknowledged. It recovers by replaying the store's operation log through
+// a fresh engine (the engine is deterministic), so a crash at any point
+// loses no accepted event and duplicates no decision.
+//
+// Thread-safe: every call takes the service's mutex; queries that only read
+// the store do not need the service at all.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ghostwatch/core/clock.h"
+#include "ghostwatch/core/status.h"
+#include "ghostwatch/engine/engine.h"
+#include "ghostwatch/ingest/line_parser.h"
+#include "ghostwatch/policy/policy.h"
+#include "ghostwatch/store/store.h"
+
+namespace gw {
+
+// What drives the watermark (spec section 4).
+enum class ClockMode : std::uint8_t {
+  kWall,   // the wall clock minus allowed_lateness, with catch-up
+  kEvents  // event times, exactly as replay; POST /v1/advance ends a "replay"
+};
+
+// Totals since the data directory was created (recovery recounts them).
+struct ServiceCounters {
+  std::uint64_t accepted = 0;
+  std::array<std::uint64_t, kRejectReasonCount> rejected{};
+  // [action][status]
+  std::array<std::array<std::uint64_t, kDecisionStatusCount>, 2> decisions{};
+  std::uint64_t open_episodes = 0;
+  std::uint64_t contracts = 0;
+  Instant watermark = kNoInstant;
+  Instant next_due = kForever;
+  std::uint64_t log_entries = 0;
+};
+
+// The outcome of one ingest request, as the HTTP layer answers it.
+struct IngestReply {
+  int status = 200;
+  std::string body;       // JSON
+  bool replayed = false;  // an earlier response to the same Idempotency-Key
+};
+
+class Service {
+ public:
+  // Recovers the engine from `store`'s log. `policy_text` is the config as
+  // read; a data directory keeps the policy it was created with, and a
+  // different one is refused (no silent change of the rules mid-flight).
+  // `policy`, `store` and `clock` must outlive the service.
+  static Result<std::unique_ptr<Service>> open(const Policy& policy, const std::string& policy_text, Store& store,
+                                               const Clock& clock, ClockMode mode);
+  ~Service();
+
+  // Applies an NDJSON body (spec section 1 rules; line numbers count from 1
+  // within the body) and commits it. With a non-empty `idempotency_key`, a
+  // repeat of the same body returns the first response and changes nothing;
+  // the same key with another body is refused (422).
+  IngestReply ingest(std::string_view body, const std::string& idempotency_key);
+
+  // kEvents only: evaluates every step due at or before `to` (the end of a
+  // replay). Returns the number of decisions it made.
+  Result<std::uint64_t> advance_to(Instant to);
+
+  // kWall only: moves the watermark to the clock's now - allowed_lateness,
+  // firing due steps. Call it often (the serve loop does, every 100 ms).
+  Status tick();
+
+  // Call `fn` with the state as it stands, under the lock (the snapshot's
+  // views die with the call); false when the id is unknown.
+  bool with_contract(std::string_view id, const std::function<void(const ContractSnapshot&)>& fn) const;
+  bool with_user(std::string_view id, const std::function<void(const UserSnapshot&)>& fn) const;
+
+  ServiceCounters counters() const;
+  ClockMode mode() const { return mode_; }
+  // Seconds the recovery took when the service opened.
+  double recovery_seconds() const { return recovery_seconds_; }
+
+ private:
+  class Sink;
+  Service(const Policy& policy, Store& store, const Clock& clock, ClockMode mode);
+  Status recover();
+  // Commits the batch being built; on failure the engine is ahead of the
+  // store, so it is rebuilt from the log before the error is returned.
+  Status commit();
+
+  const Policy& policy_;
+  Store& store_;
+  const Clock& clock_;
+  const ClockMode mode_;
+  mutable std::mutex mu_;
+  std::unique_ptr<Sink> sink_;
+  std::unique_ptr<Engine> engine_;
+  LineParser parser_;
+  ServiceCounters counters_;
+  Instant last_tick_ = kNoInstant;
+  double recovery_seconds_ = 0;
+};
+
+}  // namespace gw

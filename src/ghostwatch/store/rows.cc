@@ -1,0 +1,105 @@
+#include "ghostwatch/store/rows.h"
+
+namespace gw {
+namespace {
+
+// The value among `count` enum values whose name is `name`.
+template <typename E, typename NameOf>
+std::optional<E> by_name(std::string_view name, std::size_t first, std::size_t count, NameOf name_of) {
+  for (std::size_t i = first; i < count; ++i) {
+    if (name_of(static_cast<E>(i)) == name) return static_cast<E>(i);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+DecisionRow DecisionRow::from(const Decision& d) {
+  DecisionRow r;
+  r.at = d.at;
+  r.contract = d.contract;
+  r.episode = d.episode;
+  r.step = d.step;
+  r.action = d.action;
+  r.target = d.target;
+  r.freelancer = d.freelancer;
+  r.client = d.client;
+  r.arm = d.arm;
+  r.status = d.status;
+  r.reason = d.reason;
+  return r;
+}
+
+Decision DecisionRow::view() const {
+  Decision d;
+  d.at = at;
+  d.contract = contract;
+  d.episode = episode;
+  d.step = step;
+  d.action = action;
+  d.target = target;
+  d.freelancer = freelancer;
+  d.client = client;
+  d.arm = arm;
+  d.status = status;
+  d.reason = reason;
+  return d;
+}
+
+EpisodeRow EpisodeRow::from(const EpisodeRecord& e) {
+  EpisodeRow r;
+  r.contract = e.contract;
+  r.episode = e.episode;
+  r.freelancer = e.freelancer;
+  r.client = e.client;
+  r.arm = e.arm;
+  r.in_segment = e.in_segment;
+  r.opened_at = e.opened_at;
+  r.closed_at = e.closed_at;
+  r.outcome = e.outcome;
+  r.steps_sent = e.steps_sent;
+  r.has_end_reason = e.has_end_reason;
+  r.end_reason = e.end_reason;
+  return r;
+}
+
+EpisodeRecord EpisodeRow::view() const {
+  EpisodeRecord e;
+  e.contract = contract;
+  e.episode = episode;
+  e.freelancer = freelancer;
+  e.client = client;
+  e.arm = arm;
+  e.in_segment = in_segment;
+  e.opened_at = opened_at;
+  e.closed_at = closed_at;
+  e.outcome = outcome;
+  e.steps_sent = steps_sent;
+  e.has_end_reason = has_end_reason;
+  e.end_reason = end_reason;
+  return e;
+}
+
+std::optional<DecisionStatus> parse_decision_status(std::string_view name) {
+  return by_name<DecisionStatus>(name, 0, kDecisionStatusCount, decision_status_name);
+}
+
+std::optional<DecisionReason> parse_decision_reason(std::string_view name) {
+  return by_name<DecisionReason>(name, 0, 4, decision_reason_name);
+}
+
+std::optional<Outcome> parse_outcome(std::string_view name) {
+  return by_name<Outcome>(name, 0, kOutcomeCount, outcome_name);
+}
+
+std::optional<StepAction> parse_step_action(std::string_view name) {
+  return by_name<StepAction>(name, 0, 2, step_action_name);
+}
+
+std::optional<Arm> parse_arm(std::string_view name) { return by_name<Arm>(name, 0, 2, arm_name); }
+
+std::optional<RejectReason> parse_reject_reason(std::string_view name) {
+  return by_name<RejectReason>(name, 1, kRejectReasonCount, reject_reason_name);
+}
+
+}  // namespace gw

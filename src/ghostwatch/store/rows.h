@@ -1,0 +1,108 @@
+// What the live service stores (spec section 5's records, owned), and the
+// unit it commits: one Batch per request or clock tick. Rows own their
+// strings, unlike the engine's records, whose views die with the sink call.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ghostwatch/core/time.h"
+#include "ghostwatch/engine/event.h"
+#include "ghostwatch/engine/records.h"
+
+namespace gw {
+
+struct DecisionRow {
+  std::int64_t id = 0;  // assigned by the store, increasing in processing order
+  Instant at = 0;
+  std::string contract;
+  std::uint32_t episode = 0;
+  std::uint32_t step = 0;
+  StepAction action = StepAction::kNudge;
+  std::string target;
+  std::string freelancer;
+  std::string client;
+  Arm arm = Arm::kTreatment;
+  DecisionStatus status = DecisionStatus::kSent;
+  DecisionReason reason = DecisionReason::kNone;
+
+  static DecisionRow from(const Decision& d);
+  // A view for the output formatters; valid while this row lives.
+  Decision view() const;
+};
+
+struct EpisodeRow {
+  std::int64_t id = 0;  // assigned by the store when the episode opens
+  std::string contract;
+  std::uint32_t episode = 0;
+  std::string freelancer;
+  std::string client;
+  Arm arm = Arm::kTreatment;
+  bool in_segment = false;
+  Instant opened_at = 0;
+  Instant closed_at = kNoInstant;
+  Outcome outcome = Outcome::kOpen;
+  std::uint32_t steps_sent = 0;
+  bool has_end_reason = false;
+  std::string end_reason;
+
+  static EpisodeRow from(const EpisodeRecord& e);
+  EpisodeRecord view() const;
+};
+
+struct RejectRow {
+  std::uint64_t line = 0;  // 1-based, within its request
+  RejectReason reason = RejectReason::kNone;
+  std::string raw;
+};
+
+// The operation log: replaying it through a fresh engine rebuilds the state
+// exactly (the engine is deterministic), which is how the service recovers.
+enum class LogKind : std::uint8_t {
+  kEvent = 0,           // an accepted event, event-time clock: Engine::submit
+  kLiveEvent = 1,       // an accepted event, wall clock: Engine::submit_live
+  kClockTick = 2,       // Engine::advance_clock(at)
+  kEvaluateThrough = 3  // Engine::evaluate_through(at) (POST /v1/advance)
+};
+
+struct LogEntry {
+  LogKind kind = LogKind::kEvent;
+  Instant at = 0;    // the event's time, or the tick's / advance's instant
+  std::string line;  // the event line, as received; empty for the others
+};
+
+// A stored response to a request with an Idempotency-Key.
+struct IdempotentResponse {
+  std::string key;
+  std::string request_sha256;  // hex, of the request body
+  int status = 200;
+  std::string body;
+};
+
+// Everything one request or tick changes, committed atomically in order:
+// log entries, rejects, episode writes (an opening inserts the row, a
+// closing completes it), decisions (a sent one joins the outbox and counts
+// on its open episode), and the idempotent response.
+struct Batch {
+  Instant received_at = 0;
+  std::vector<LogEntry> log;
+  std::vector<RejectRow> rejects;
+  std::vector<EpisodeRow> episodes;
+  std::vector<DecisionRow> decisions;
+  std::optional<IdempotentResponse> response;
+
+  bool empty() const { return log.empty() && rejects.empty() && episodes.empty() && decisions.empty() && !response; }
+};
+
+// Names back to values (the store keeps the spec's names, readable in SQL).
+std::optional<DecisionStatus> parse_decision_status(std::string_view name);
+std::optional<DecisionReason> parse_decision_reason(std::string_view name);  // "" is kNone
+std::optional<Outcome> parse_outcome(std::string_view name);
+std::optional<StepAction> parse_step_action(std::string_view name);
+std::optional<Arm> parse_arm(std::string_view name);
+std::optional<RejectReason> parse_reject_reason(std::string_view name);
+
+}  // namespace gw

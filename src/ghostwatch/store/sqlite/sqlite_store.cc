@@ -1,0 +1,501 @@
+#include "ghostwatch/store/sqlite/sqlite_store.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <fmt/format.h>
+
+namespace gw {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS log(
+  seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, at INTEGER NOT NULL, line TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rejects(
+  id INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, line INTEGER NOT NULL,
+  reason TEXT NOT NULL, raw BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS decisions(
+  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, contract TEXT NOT NULL, episode INTEGER NOT NULL,
+  step INTEGER NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL, freelancer TEXT NOT NULL,
+  client TEXT NOT NULL, arm TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL,
+  UNIQUE(contract, episode, step));
+CREATE TABLE IF NOT EXISTS episodes(
+  id INTEGER PRIMARY KEY, contract TEXT NOT NULL, episode INTEGER NOT NULL,
+  freelancer TEXT NOT NULL, client TEXT NOT NULL, arm TEXT NOT NULL, in_segment INTEGER NOT NULL,
+  opened_at INTEGER NOT NULL, closed_at INTEGER, outcome TEXT NOT NULL, steps_sent INTEGER NOT NULL,
+  has_end_reason INTEGER NOT NULL, end_reason TEXT NOT NULL, close_seq INTEGER,
+  UNIQUE(contract, episode));
+CREATE INDEX IF NOT EXISTS episodes_by_close ON episodes(close_seq);
+CREATE INDEX IF NOT EXISTS episodes_by_freelancer ON episodes(freelancer);
+CREATE TABLE IF NOT EXISTS outbox(
+  decision_id INTEGER PRIMARY KEY REFERENCES decisions(id), channel TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER, last_error TEXT, done_at INTEGER);
+CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox(state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS idempotency(
+  key TEXT PRIMARY KEY, request_sha256 TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
+)sql";
+
+constexpr const char* kDecisionColumns =
+    "id, at, contract, episode, step, action, target, freelancer, client, arm, status, reason";
+constexpr const char* kEpisodeColumns =
+    "id, contract, episode, freelancer, client, arm, in_segment, opened_at, closed_at, outcome, steps_sent, "
+    "has_end_reason, end_reason";
+
+std::string text(const SQLite::Column& c) { return std::string(static_cast<const char*>(c.getBlob()), c.getBytes()); }
+
+template <typename T>
+T must(std::optional<T> v, const char* what) {
+  if (!v) throw SQLite::Exception(fmt::format("store: unreadable {} in database", what));
+  return *v;
+}
+
+DecisionRow read_decision(SQLite::Statement& s) {
+  DecisionRow r;
+  r.id = s.getColumn(0).getInt64();
+  r.at = s.getColumn(1).getInt64();
+  r.contract = text(s.getColumn(2));
+  r.episode = static_cast<std::uint32_t>(s.getColumn(3).getInt64());
+  r.step = static_cast<std::uint32_t>(s.getColumn(4).getInt64());
+  r.action = must(parse_step_action(text(s.getColumn(5))), "action");
+  r.target = text(s.getColumn(6));
+  r.freelancer = text(s.getColumn(7));
+  r.client = text(s.getColumn(8));
+  r.arm = must(parse_arm(text(s.getColumn(9))), "arm");
+  r.status = must(parse_decision_status(text(s.getColumn(10))), "status");
+  r.reason = must(parse_decision_reason(text(s.getColumn(11))), "reason");
+  return r;
+}
+
+EpisodeRow read_episode(SQLite::Statement& s) {
+  EpisodeRow r;
+  r.id = s.getColumn(0).getInt64();
+  r.contract = text(s.getColumn(1));
+  r.episode = static_cast<std::uint32_t>(s.getColumn(2).getInt64());
+  r.freelancer = text(s.getColumn(3));
+  r.client = text(s.getColumn(4));
+  r.arm = must(parse_arm(text(s.getColumn(5))), "arm");
+  r.in_segment = s.getColumn(6).getInt() != 0;
+  r.opened_at = s.getColumn(7).getInt64();
+  r.closed_at = s.getColumn(8).isNull() ? kNoInstant : s.getColumn(8).getInt64();
+  r.outcome = must(parse_outcome(text(s.getColumn(9))), "outcome");
+  r.steps_sent = static_cast<std::uint32_t>(s.getColumn(10).getInt64());
+  r.has_end_reason = s.getColumn(11).getInt() != 0;
+  r.end_reason = text(s.getColumn(12));
+  return r;
+}
+
+// Binds as TEXT (ids sort by their bytes as TEXT); `v` must outlive exec.
+void bind_text(SQLite::Statement& s, int i, const std::string& v) { s.bindNoCopy(i, v); }
+
+// A WHERE clause and its parameters, built from a query's filters.
+struct Filter {
+  std::string where;
+  std::vector<std::string> texts;  // bound in order as ?1, ?2, ...
+  std::vector<std::int64_t> ints;  // bound after the texts
+  std::vector<bool> is_text;
+
+  void add(const std::string& clause, std::string v) {
+    where += (where.empty() ? " WHERE " : " AND ") + clause;
+    texts.push_back(std::move(v));
+    is_text.push_back(true);
+  }
+  void add(const std::string& clause, std::int64_t v) {
+    where += (where.empty() ? " WHERE " : " AND ") + clause;
+    ints.push_back(v);
+    is_text.push_back(false);
+  }
+  void add(const std::string& clause) { where += (where.empty() ? " WHERE " : " AND ") + clause; }
+  void bind(SQLite::Statement& s) const {
+    std::size_t t = 0, n = 0;
+    for (std::size_t i = 0; i < is_text.size(); ++i) {
+      const int index = static_cast<int>(i) + 1;
+      if (is_text[i]) {
+        s.bind(index, texts[t++]);
+      } else {
+        s.bind(index, ints[n++]);
+      }
+    }
+  }
+};
+
+Filter episode_filter(const EpisodeQuery& q, bool with_cursor) {
+  Filter f;
+  if (q.state == EpisodeState::kOpen) f.add("outcome = 'open'");
+  if (q.state == EpisodeState::kClosed) f.add("outcome <> 'open'");
+  if (!q.freelancer.empty()) f.add("freelancer = ?", q.freelancer);
+  if (!q.contract.empty()) f.add("contract = ?", q.contract);
+  if (q.arm) f.add("arm = ?", std::string(arm_name(*q.arm)));
+  if (q.opened_since) f.add("opened_at >= ?", *q.opened_since);
+  if (with_cursor) f.add("id > ?", q.after_id);
+  return f;
+}
+
+Filter decision_filter(const DecisionQuery& q, bool with_cursor) {
+  Filter f;
+  if (q.status) f.add("status = ?", std::string(decision_status_name(*q.status)));
+  if (q.action) f.add("action = ?", std::string(step_action_name(*q.action)));
+  if (!q.contract.empty()) f.add("contract = ?", q.contract);
+  if (with_cursor) f.add("id > ?", q.since_id);
+  return f;
+}
+
+std::unique_ptr<SQLite::Database> connect(const std::string& path, int flags) {
+  auto db = std::make_unique<SQLite::Database>(path, flags);
+  db->setBusyTimeout(10000);
+  return db;
+}
+
+// The writer's connection: WAL (readers never block it), and a commit is on
+// disk when it returns.
+SQLite::Database open_writer(const std::string& path) {
+  SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+  db.setBusyTimeout(10000);
+  db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+  db.exec(kSchema);
+  return db;
+}
+
+Status failure(const char* what, const std::exception& e) {
+  return Status::error(fmt::format("store: {}: {}", what, e.what()));
+}
+
+}  // namespace
+
+struct SqliteStore::Writer {
+  explicit Writer(const std::string& path)
+      : db(open_writer(path)),
+        log(db, "INSERT INTO log(kind, at, line) VALUES(?, ?, ?)"),
+        reject(db, "INSERT INTO rejects(received_at, line, reason, raw) VALUES(?, ?, ?, ?)"),
+        opened(db,
+               "INSERT INTO episodes(contract, episode, freelancer, client, arm, in_segment, opened_at, closed_at, "
+               "outcome, steps_sent, has_end_reason, end_reason, close_seq) "
+               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+               "ON CONFLICT(contract, episode) DO UPDATE SET closed_at = excluded.closed_at, "
+               "outcome = excluded.outcome, steps_sent = excluded.steps_sent, "
+               "has_end_reason = excluded.has_end_reason, end_reason = excluded.end_reason, "
+               "close_seq = excluded.close_seq RETURNING id"),
+        decision(db,
+                 "INSERT INTO decisions(at, contract, episode, step, action, target, freelancer, client, arm, "
+                 "status, reason) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        outbox(db, "INSERT INTO outbox(decision_id, channel) VALUES(?, ?)"),
+        count_sent(db,
+                   "UPDATE episodes SET steps_sent = steps_sent + 1 "
+                   "WHERE contract = ? AND episode = ? AND outcome = 'open'"),
+        response(db,
+                 "INSERT INTO idempotency(key, request_sha256, status, body, created_at) VALUES(?, ?, ?, ?, ?)") {
+    SQLite::Statement max(db, "SELECT COALESCE(MAX(close_seq), 0) FROM episodes");
+    max.executeStep();
+    next_close_seq = max.getColumn(0).getInt64() + 1;
+  }
+
+  SQLite::Database db;
+  SQLite::Statement log, reject, opened, decision, outbox, count_sent, response;
+  std::int64_t next_close_seq = 1;
+};
+
+class SqliteStore::Reader {
+ public:
+  Reader(SqliteStore& store, std::unique_ptr<SQLite::Database> db) : store_(store), db_(std::move(db)) {}
+  ~Reader() {
+    std::lock_guard lock(store_.pool_mu_);
+    store_.pool_.push_back(std::move(db_));
+  }
+  SQLite::Database& db() { return *db_; }
+
+ private:
+  SqliteStore& store_;
+  std::unique_ptr<SQLite::Database> db_;
+};
+
+SqliteStore::SqliteStore(std::string path) : path_(std::move(path)) {}
+SqliteStore::~SqliteStore() = default;
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  try {
+    std::unique_ptr<SqliteStore> store(new SqliteStore(path));
+    store->writer_ = std::make_unique<Writer>(path);
+    return store;
+  } catch (const std::exception& e) {
+    return Status::error(fmt::format("store: cannot open SQLite database {}: {}", path, e.what()));
+  }
+}
+
+SqliteStore::Reader SqliteStore::reader() {
+  {
+    std::lock_guard lock(pool_mu_);
+    if (!pool_.empty()) {
+      auto db = std::move(pool_.back());
+      pool_.pop_back();
+      return Reader(*this, std::move(db));
+    }
+  }
+  return Reader(*this, connect(path_, SQLite::OPEN_READONLY));
+}
+
+Status SqliteStore::commit(Batch& batch) {
+  std::lock_guard lock(writer_mu_);
+  Writer& w = *writer_;
+  const std::int64_t close_seq_before = w.next_close_seq;
+  try {
+    SQLite::Transaction tx(w.db);
+    for (const LogEntry& e : batch.log) {
+      w.log.reset();
+      w.log.bind(1, static_cast<int>(e.kind));
+      w.log.bind(2, e.at);
+      bind_text(w.log, 3, e.line);
+      w.log.exec();
+    }
+    for (const RejectRow& r : batch.rejects) {
+      w.reject.reset();
+      w.reject.bind(1, batch.received_at);
+      w.reject.bind(2, static_cast<std::int64_t>(r.line));
+      w.reject.bind(3, std::string(reject_reason_name(r.reason)));
+      w.reject.bind(4, r.raw.data(), static_cast<int>(r.raw.size()));
+      w.reject.exec();
+    }
+    for (EpisodeRow& e : batch.episodes) {
+      SQLite::Statement& s = w.opened;
+      s.reset();
+      bind_text(s, 1, e.contract);
+      s.bind(2, static_cast<std::int64_t>(e.episode));
+      bind_text(s, 3, e.freelancer);
+      bind_text(s, 4, e.client);
+      s.bind(5, std::string(arm_name(e.arm)));
+      s.bind(6, e.in_segment ? 1 : 0);
+      s.bind(7, e.opened_at);
+      const bool open = e.outcome == Outcome::kOpen;
+      if (open) {
+        s.bind(8);
+        s.bind(13);
+      } else {
+        s.bind(8, e.closed_at);
+        s.bind(13, w.next_close_seq++);
+      }
+      s.bind(9, std::string(outcome_name(e.outcome)));
+      s.bind(10, static_cast<std::int64_t>(e.steps_sent));
+      s.bind(11, e.has_end_reason ? 1 : 0);
+      bind_text(s, 12, e.end_reason);
+      if (!s.executeStep()) throw SQLite::Exception("store: episode upsert returned no id");
+      e.id = s.getColumn(0).getInt64();
+      while (s.executeStep()) {
+      }
+    }
+    for (DecisionRow& d : batch.decisions) {
+      SQLite::Statement& s = w.decision;
+      s.reset();
+      s.bind(1, d.at);
+      bind_text(s, 2, d.contract);
+      s.bind(3, static_cast<std::int64_t>(d.episode));
+      s.bind(4, static_cast<std::int64_t>(d.step));
+      s.bind(5, std::string(step_action_name(d.action)));
+      bind_text(s, 6, d.target);
+      bind_text(s, 7, d.freelancer);
+      bind_text(s, 8, d.client);
+      s.bind(9, std::string(arm_name(d.arm)));
+      s.bind(10, std::string(decision_status_name(d.status)));
+      s.bind(11, std::string(decision_reason_name(d.reason)));
+      s.exec();
+      d.id = w.db.getLastInsertRowid();
+      if (d.status != DecisionStatus::kSent) continue;
+      w.outbox.reset();
+      w.outbox.bind(1, d.id);
+      w.outbox.bind(2, d.action == StepAction::kNudge ? "email" : "case");
+      w.outbox.exec();
+      w.count_sent.reset();
+      bind_text(w.count_sent, 1, d.contract);
+      w.count_sent.bind(2, static_cast<std::int64_t>(d.episode));
+      w.count_sent.exec();
+    }
+    if (batch.response) {
+      const IdempotentResponse& r = *batch.response;
+      w.response.reset();
+      w.response.bind(1, r.key);
+      w.response.bind(2, r.request_sha256);
+      w.response.bind(3, r.status);
+      w.response.bind(4, r.body);
+      w.response.bind(5, batch.received_at);
+      w.response.exec();
+    }
+    tx.commit();
+    return Status::ok();
+  } catch (const std::exception& e) {
+    w.next_close_seq = close_seq_before;
+    return failure("commit failed, nothing of the batch was stored", e);
+  }
+}
+
+Status SqliteStore::read_log(const std::function<Status(const LogEntry&)>& fn) {
+  try {
+    Reader r = reader();
+    SQLite::Statement s(r.db(), "SELECT kind, at, line FROM log ORDER BY seq");
+    LogEntry e;
+    while (s.executeStep()) {
+      const int kind = s.getColumn(0).getInt();
+      if (kind < 0 || kind > static_cast<int>(LogKind::kEvaluateThrough)) {
+        return Status::error(fmt::format("store: log entry of unknown kind {}", kind));
+      }
+      e.kind = static_cast<LogKind>(kind);
+      e.at = s.getColumn(1).getInt64();
+      e.line = text(s.getColumn(2));
+      if (Status st = fn(e); !st) return st;
+    }
+    return Status::ok();
+  } catch (const std::exception& e) {
+    return failure("reading the log", e);
+  }
+}
+
+Result<std::uint64_t> SqliteStore::log_size() {
+  try {
+    Reader r = reader();
+    SQLite::Statement s(r.db(), "SELECT COUNT(*) FROM log");
+    s.executeStep();
+    return static_cast<std::uint64_t>(s.getColumn(0).getInt64());
+  } catch (const std::exception& e) {
+    return failure("counting the log", e);
+  }
+}
+
+Result<std::optional<IdempotentResponse>> SqliteStore::find_response(const std::string& key) {
+  try {
+    Reader r = reader();
+    SQLite::Statement s(r.db(), "SELECT request_sha256, status, body FROM idempotency WHERE key = ?");
+    s.bind(1, key);
+    if (!s.executeStep()) return std::optional<IdempotentResponse>();
+    IdempotentResponse resp;
+    resp.key = key;
+    resp.request_sha256 = text(s.getColumn(0));
+    resp.status = s.getColumn(1).getInt();
+    resp.body = text(s.getColumn(2));
+    return std::optional<IdempotentResponse>(std::move(resp));
+  } catch (const std::exception& e) {
+    return failure("reading an idempotent response", e);
+  }
+}
+
+Result<std::optional<std::string>> SqliteStore::get_meta(const std::string& key) {
+  try {
+    Reader r = reader();
+    SQLite::Statement s(r.db(), "SELECT value FROM meta WHERE key = ?");
+    s.bind(1, key);
+    if (!s.executeStep()) return std::optional<std::string>();
+    return std::optional<std::string>(text(s.getColumn(0)));
+  } catch (const std::exception& e) {
+    return failure("reading meta", e);
+  }
+}
+
+Status SqliteStore::set_meta(const std::string& key, const std::string& value) {
+  std::lock_guard lock(writer_mu_);
+  try {
+    SQLite::Statement s(writer_->db,
+                        "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    s.bind(1, key);
+    s.bind(2, value);
+    s.exec();
+    return Status::ok();
+  } catch (const std::exception& e) {
+    return failure("writing meta", e);
+  }
+}
+
+Result<std::vector<EpisodeRow>> SqliteStore::episodes(const EpisodeQuery& q) {
+  try {
+    Reader r = reader();
+    Filter f = episode_filter(q, true);
+    SQLite::Statement s(r.db(), fmt::format("SELECT {} FROM episodes{} ORDER BY id LIMIT {}", kEpisodeColumns,
+                                            f.where, q.limit));
+    f.bind(s);
+    std::vector<EpisodeRow> out;
+    while (s.executeStep()) out.push_back(read_episode(s));
+    return out;
+  } catch (const std::exception& e) {
+    return failure("querying episodes", e);
+  }
+}
+
+Result<std::vector<DecisionRow>> SqliteStore::decisions(const DecisionQuery& q) {
+  try {
+    Reader r = reader();
+    Filter f = decision_filter(q, true);
+    SQLite::Statement s(r.db(), fmt::format("SELECT {} FROM decisions{} ORDER BY id LIMIT {}", kDecisionColumns,
+                                            f.where, q.limit));
+    f.bind(s);
+    std::vector<DecisionRow> out;
+    while (s.executeStep()) out.push_back(read_decision(s));
+    return out;
+  } catch (const std::exception& e) {
+    return failure("querying decisions", e);
+  }
+}
+
+Status SqliteStore::export_episodes(const EpisodeQuery& q, const std::function<void(const EpisodeRow&)>& fn) {
+  try {
+    Reader r = reader();
+    SQLite::Transaction snapshot(r.db());  // both passes read the same state
+    Filter f = episode_filter(q, false);
+    const std::string both = f.where.empty() ? " WHERE " : f.where + " AND ";
+    SQLite::Statement closed(r.db(), fmt::format("SELECT {} FROM episodes{}close_seq IS NOT NULL ORDER BY close_seq",
+                                                 kEpisodeColumns, both));
+    f.bind(closed);
+    while (closed.executeStep()) fn(read_episode(closed));
+    SQLite::Statement open(r.db(), fmt::format("SELECT {} FROM episodes{}close_seq IS NULL ORDER BY contract",
+                                               kEpisodeColumns, both));
+    f.bind(open);
+    while (open.executeStep()) fn(read_episode(open));
+    return Status::ok();
+  } catch (const std::exception& e) {
+    return failure("exporting episodes", e);
+  }
+}
+
+Status SqliteStore::export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) {
+  try {
+    Reader r = reader();
+    Filter f = decision_filter(q, false);
+    SQLite::Statement s(r.db(), fmt::format("SELECT {} FROM decisions{} ORDER BY id", kDecisionColumns, f.where));
+    f.bind(s);
+    while (s.executeStep()) fn(read_decision(s));
+    return Status::ok();
+  } catch (const std::exception& e) {
+    return failure("exporting decisions", e);
+  }
+}
+
+Result<std::vector<StoredReject>> SqliteStore::rejects(std::int64_t after_id, std::size_t limit) {
+  try {
+    Reader r = reader();
+    SQLite::Statement s(r.db(), fmt::format("SELECT id, received_at, line, reason, raw FROM rejects WHERE id > ? "
+                                            "ORDER BY id LIMIT {}",
+                                            limit));
+    s.bind(1, after_id);
+    std::vector<StoredReject> out;
+    while (s.executeStep()) {
+      StoredReject x;
+      x.id = s.getColumn(0).getInt64();
+      x.received_at = s.getColumn(1).getInt64();
+      x.row.line = static_cast<std::uint64_t>(s.getColumn(2).getInt64());
+      x.row.reason = must(parse_reject_reason(text(s.getColumn(3))), "reject reason");
+      x.row.raw = text(s.getColumn(4));
+      out.push_back(std::move(x));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return failure("querying rejects", e);
+  }
+}
+
+Result<std::uint64_t> SqliteStore::outbox_depth() {
+  try {
+    Reader r = reader();
+    SQLite::Statement s(r.db(), "SELECT COUNT(*) FROM outbox WHERE state = 'pending'");
+    s.executeStep();
+    return static_cast<std::uint64_t>(s.getColumn(0).getInt64());
+  } catch (const std::exception& e) {
+    return failure("counting the outbox", e);
+  }
+}
+
+}  // namespace gw

@@ -1,0 +1,54 @@
+// Store on one SQLite file in WAL mode, the embedded default. Commits are
+// durable when commit() returns (synchronous = FULL): a process crash or a
+// power cut after it loses nothing. One writer connection (serialised by a
+// mutex) and a pool of reader connections, so queries run while the writer
+// commits and see only committed batches.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ghostwatch/store/store.h"
+
+namespace SQLite {
+class Database;
+}
+
+namespace gw {
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if needed) the database at `path` and its schema.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+  ~SqliteStore() override;
+
+  Status commit(Batch& batch) override;
+  Status read_log(const std::function<Status(const LogEntry&)>& fn) override;
+  Result<std::uint64_t> log_size() override;
+  Result<std::optional<IdempotentResponse>> find_response(const std::string& key) override;
+  Result<std::optional<std::string>> get_meta(const std::string& key) override;
+  Status set_meta(const std::string& key, const std::string& value) override;
+  Result<std::vector<EpisodeRow>> episodes(const EpisodeQuery& q) override;
+  Result<std::vector<DecisionRow>> decisions(const DecisionQuery& q) override;
+  Status export_episodes(const EpisodeQuery& q, const std::function<void(const EpisodeRow&)>& fn) override;
+  Status export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) override;
+  Result<std::vector<StoredReject>> rejects(std::int64_t after_id, std::size_t limit) override;
+  Result<std::uint64_t> outbox_depth() override;
+
+ private:
+  class Reader;  // a pooled reader connection, returned on destruction
+  struct Writer;
+
+  explicit SqliteStore(std::string path);
+  Reader reader();
+
+  std::string path_;
+  std::mutex writer_mu_;
+  std::unique_ptr<Writer> writer_;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<SQLite::Database>> pool_;
+};
+
+}  // namespace gw

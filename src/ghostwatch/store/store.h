@@ -1,0 +1,86 @@
+// The live service's durable storage: the operation log it recovers from,
+// the records it serves (decisions, episodes, rejects), the outbox that
+// delivery drains, and idempotent responses. One interface, so SQLite (the
+// embedded default) and PostgreSQL (shared, several workers) can stand
+// behind it.
+//
+// Thread-safe: commit() and the log are for the one thread that drives the
+// engine at a time; queries may run from any thread, concurrently with it,
+// and see only committed batches.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ghostwatch/core/status.h"
+#include "ghostwatch/store/rows.h"
+
+namespace gw {
+
+enum class EpisodeState : std::uint8_t { kAny, kOpen, kClosed };
+
+struct EpisodeQuery {
+  EpisodeState state = EpisodeState::kAny;
+  std::string freelancer;  // empty: any
+  std::string contract;    // empty: any
+  std::optional<Arm> arm;
+  std::optional<Instant> opened_since;  // opened_at >= it
+  std::int64_t after_id = 0;            // page cursor: rows with a larger id
+  std::size_t limit = 100;
+};
+
+struct DecisionQuery {
+  std::int64_t since_id = 0;  // cursor: decisions with a larger id
+  std::optional<DecisionStatus> status;
+  std::optional<StepAction> action;
+  std::string contract;  // empty: any
+  std::size_t limit = 100;
+};
+
+struct StoredReject {
+  std::int64_t id = 0;
+  Instant received_at = 0;
+  RejectRow row;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Commits `batch` atomically: all of it or (on error) none of it. Sets the
+  // ids of its decision and episode rows.
+  virtual Status commit(Batch& batch) = 0;
+
+  // Calls `fn` for every log entry in commit order; stops at fn's first
+  // error and returns it.
+  virtual Status read_log(const std::function<Status(const LogEntry&)>& fn) = 0;
+  virtual Result<std::uint64_t> log_size() = 0;
+
+  virtual Result<std::optional<IdempotentResponse>> find_response(const std::string& key) = 0;
+
+  // Small settings that must survive restarts (the policy in force, ...).
+  virtual Result<std::optional<std::string>> get_meta(const std::string& key) = 0;
+  virtual Status set_meta(const std::string& key, const std::string& value) = 0;
+
+  // Pages in id order.
+  virtual Result<std::vector<EpisodeRow>> episodes(const EpisodeQuery& q) = 0;
+  virtual Result<std::vector<DecisionRow>> decisions(const DecisionQuery& q) = 0;
+
+  // Every row matching the filters (cursor and limit ignored), from one
+  // consistent snapshot, in the order `replay` writes them: decisions in
+  // processing order; closed episodes in closing order, then open ones by
+  // contract id bytes.
+  virtual Status export_episodes(const EpisodeQuery& q, const std::function<void(const EpisodeRow&)>& fn) = 0;
+  virtual Status export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) = 0;
+
+  // Rejected lines, newest last, after the cursor.
+  virtual Result<std::vector<StoredReject>> rejects(std::int64_t after_id, std::size_t limit) = 0;
+
+  // Decisions waiting in the outbox for delivery.
+  virtual Result<std::uint64_t> outbox_depth() = 0;
+};
+
+}  // namespace gw
