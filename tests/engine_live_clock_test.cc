@@ -92,6 +92,19 @@ TEST(EngineLiveClock, AfterAnOutageStepsRunAtTheCurrentTimeAndOnlyTheLatestGoesO
                    Dec{.at = "2024-03-04T12:00:00Z", .step = 2, .target = "r2"}}));
 }
 
+TEST(EngineLiveClock, StepsCaughtUpTogetherGoOutInContractOrderAtTheCurrentTime) {
+  // Lateness holds the watermark behind now; caught-up steps go out anyway.
+  LiveEngine live(std::string("[campaign]\ncatch_up = \"10m\"\nallowed_lateness = \"1h\"\n") + kLadder);
+  live.Submit(Started("2024-03-01T00:00:00Z", "c2", "k2", "f2"));
+  live.Submit(Started("2024-03-01T00:00:00Z", "c1", "k1", "f1"));
+  live.Submit(Msg("2024-03-01T09:00:00Z", "k2", "c2"));  // c2's step 1 is due first
+  live.Submit(Msg("2024-03-01T10:00:00Z", "k1", "c1"));
+  live.Clock("2024-03-03T00:00:00Z");
+  EXPECT_EQ(live.out().decisions,
+            Lines({Dec{.at = "2024-03-03T00:00:00Z"},
+                   Dec{.at = "2024-03-03T00:00:00Z", .contract = "c2", .freelancer = "f2", .client = "k2"}}));
+}
+
 TEST(EngineLiveClock, AllowedLatenessHoldsTheWatermarkBehindTheClock) {
   LiveEngine live(std::string("[campaign]\nallowed_lateness = \"5m\"\n") + kLadder);
   live.Submit(Started("2024-03-01T00:00:00Z"));

@@ -72,10 +72,21 @@ void Engine::advance_clock(Instant now) {
 
 void Engine::evaluate_before(Instant w, Instant stale_before, Instant now) {
   if (w <= watermark_) w = watermark_;  // W2 = max(W, w); steps behind W still run
-  while (!timers_.empty() && timers_.top().at < w) {
-    Timer t = timers_.pop();
-    if (t.at < stale_before) t.at = now;
-    evaluate(t);
+  while (!timers_.empty()) {
+    const Timer& top = timers_.top();
+    if (top.at < stale_before) {
+      // Catch-up: the step's effective time becomes now, and it re-enters
+      // the order there, so steps caught up together go out in (contract,
+      // step) order; it is evaluated in this pass even when allowed_lateness
+      // holds the watermark behind now.
+      Timer t = timers_.pop();
+      t.at = now;
+      t.caught_up = true;
+      timers_.push(t);
+      continue;
+    }
+    if (!(top.at < w || (top.caught_up && top.at <= now))) break;
+    evaluate(timers_.pop());
   }
   watermark_ = w;
 }

@@ -29,6 +29,7 @@ struct Timer {
   std::uint32_t episode;    // the episode it belongs to; stale once that closes
   std::uint16_t step;       // 0-based ladder index
   bool first;               // first evaluation (not a deferral): schedules the next step
+  bool caught_up = false;   // re-stamped to the current time after an outage (live service)
 };
 
 class TimerQueue {
