@@ -264,6 +264,7 @@ int run_ingest(const Args& args) {
     max.push_back(r.latencies.back());
     ratio.push_back(replay_rate.back() / lines_rate.back());
     cpu.push_back((exit.cpu_user_seconds + exit.cpu_system_seconds) / r.seconds);
+    std::fflush(stdout);
   }
   fmt::print("medians over {} runs (min..max):\n", args.repeat);
   fmt::print("  serve ingest:   {} k events/s, {} k lines/s, {} requests/s\n", summary(events_rate, 1e-3, 1),

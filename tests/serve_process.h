@@ -57,7 +57,7 @@ class ServeProcess {
   // in `log_path`; waits until it listens (or exits). `env` adds NAME=VALUE
   // entries to the environment.
   ServeProcess(const std::vector<std::string>& args, std::string log_path, const std::vector<std::string>& env = {})
-      : log_path_(std::move(log_path)) {
+      : log_path_(std::move(log_path)), log_start_(read_file(log_path_).size()) {
     std::vector<std::string> argv_s = {GHOSTWATCH_BINARY, "serve", "--listen", "127.0.0.1:0"};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
@@ -87,7 +87,8 @@ class ServeProcess {
 
   int port() const { return port_; }
   bool running() const { return pid_ > 0 && !exited_; }
-  std::string log() const { return read_file(log_path_); }
+  // What this process has written to the log (earlier runs may share it).
+  std::string log() const { return read_file(log_path_).substr(log_start_); }
   httplib::Client client() const {
     httplib::Client c("127.0.0.1", port_);
     c.set_tcp_nodelay(true);
@@ -135,6 +136,7 @@ class ServeProcess {
   }
 
   std::string log_path_;
+  std::size_t log_start_;
   pid_t pid_ = -1;
   int port_ = 0;
   bool exited_ = false;
