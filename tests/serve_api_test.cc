@@ -147,6 +147,40 @@ TEST_F(ServeApi, EventClockMatchesReplayLineForLine) {
   EXPECT_EQ(c.Get("/v1/episodes?format=ndjson")->body, expected.episodes);
 }
 
+TEST_F(ServeApi, EpisodePagesWalkClosedThenOpenEpisodesInExportOrder) {
+  const std::string events = dir_.file("events.ndjson");
+  simulate(events, 5, 120, 60, 12);
+  auto serve = start({"--clock", "events"});
+  auto c = serve->client();
+  for (const std::string& b : bodies(read_file(events), 1000)) ASSERT_EQ(c.Post("/v1/events", b, kNdjson)->status, 200);
+  const std::string exported = c.Get("/v1/episodes?format=ndjson")->body;
+  std::vector<nlohmann::json> expected;
+  std::istringstream lines(exported);
+  for (std::string line; std::getline(lines, line);) expected.push_back(nlohmann::json::parse(line));
+  ASSERT_GT(expected.size(), 100u);
+  ASSERT_EQ(expected.back()["outcome"], "open");  // both phases are walked
+
+  std::vector<nlohmann::json> paged;
+  std::string after;
+  for (int pages = 0; pages < 1000; ++pages) {
+    auto page = nlohmann::json::parse(c.Get("/v1/episodes?limit=37" + (after.empty() ? "" : "&after=" + after))->body);
+    for (auto& item : page["items"]) {
+      EXPECT_EQ(item["id"].is_null(), item["outcome"] == "open") << item;
+      if (!item["id"].is_null()) {
+        EXPECT_EQ(item["id"], paged.size() + 1) << "closed episodes are numbered in closing order";
+      }
+      item.erase("id");
+      paged.push_back(item);
+    }
+    if (page["next_after"].is_null()) break;
+    after = httplib::detail::encode_query_param(page["next_after"].get<std::string>());
+  }
+  EXPECT_EQ(paged, expected);
+  auto open = nlohmann::json::parse(c.Get("/v1/episodes?status=open&limit=1000")->body)["items"];
+  auto closed = nlohmann::json::parse(c.Get("/v1/episodes?status=closed&limit=1000")->body)["items"];
+  EXPECT_EQ(open.size() + closed.size(), expected.size());
+}
+
 TEST_F(ServeApi, TokensScopeReadAndWrite) {
   auto serve = start({}, {"GHOSTWATCH_READ_TOKENS=reader", "GHOSTWATCH_WRITE_TOKENS=writer,writer2"});
   auto c = serve->client();

@@ -51,48 +51,56 @@ std::vector<std::string> exported_episodes(Store& store, EpisodeQuery q = {}) {
   return out;
 }
 
-TEST(SqliteStore, SentDecisionsJoinTheOutboxAndCountOnTheirOpenEpisode) {
+TEST(SqliteStore, SentDecisionsJoinTheOutbox) {
   TempDir dir;
   auto store = open_store(dir);
   Batch b;
-  b.episodes.push_back(episode("c1", 1, Outcome::kOpen));
   b.decisions.push_back(decision("c1", 1, 1, DecisionStatus::kSent));
   b.decisions.push_back(decision("c1", 1, 2, DecisionStatus::kSuppressed));
+  b.decisions.push_back(decision("c2", 1, 1, DecisionStatus::kHeldOut));
   ASSERT_TRUE(store->commit(b));
   EXPECT_GT(b.decisions[0].id, 0);
   EXPECT_GT(b.decisions[1].id, b.decisions[0].id);
+  EXPECT_GT(b.decisions[2].id, b.decisions[1].id);
   EXPECT_EQ(store->outbox_depth().value(), 1u);
-  EXPECT_EQ(exported_episodes(*store), (std::vector<std::string>{"c1/1:open:1"}));
-
-  // Closing carries the engine's final count; later sends of another open
-  // episode count there only.
   Batch c;
-  EpisodeRow closed = episode("c1", 1, Outcome::kReplied, 9000);
-  closed.steps_sent = 1;
-  c.episodes.push_back(closed);
-  c.episodes.push_back(episode("c1", 2, Outcome::kOpen));
   c.decisions.push_back(decision("c1", 2, 1, DecisionStatus::kSent));
   ASSERT_TRUE(store->commit(c));
-  EXPECT_EQ(exported_episodes(*store), (std::vector<std::string>{"c1/1:replied:1", "c1/2:open:1"}));
   EXPECT_EQ(store->outbox_depth().value(), 2u);
 }
 
-TEST(SqliteStore, ExportOrderIsClosingOrderThenOpenEpisodesByContractBytes) {
+TEST(SqliteStore, ClosedEpisodesExportInClosingOrderUpToABound) {
   TempDir dir;
   auto store = open_store(dir);
   Batch b;
-  for (const char* c : {"b", "a", "\xC3\xA9", "Z", "c"}) b.episodes.push_back(episode(c, 1, Outcome::kOpen));
+  std::int64_t id = 0;
+  for (const char* c : {"b", "a", "\xC3\xA9", "Z"}) {
+    b.episodes.push_back(episode(c, 1, Outcome::kReplied, 600));
+    b.episodes.back().id = ++id;
+  }
   ASSERT_TRUE(store->commit(b));
   Batch close;
   close.episodes.push_back(episode("c", 1, Outcome::kContractEnded, 700));
-  close.episodes.push_back(episode("a", 1, Outcome::kReplied, 600));
+  close.episodes.back().id = ++id;
+  close.episodes.back().steps_sent = 2;
   ASSERT_TRUE(store->commit(close));
-  EXPECT_EQ(exported_episodes(*store),
-            (std::vector<std::string>{"c/1:contract_ended:0", "a/1:replied:0", "Z/1:open:0", "b/1:open:0",
-                                      "\xC3\xA9/1:open:0"}));
-  EpisodeQuery open_only;
+  EXPECT_EQ(exported_episodes(*store), (std::vector<std::string>{"b/1:replied:0", "a/1:replied:0",
+                                                                 "\xC3\xA9/1:replied:0", "Z/1:replied:0",
+                                                                 "c/1:contract_ended:2"}));
+  EpisodeQuery bounded;
+  bounded.through_id = 2;
+  EXPECT_EQ(exported_episodes(*store, bounded), (std::vector<std::string>{"b/1:replied:0", "a/1:replied:0"}));
+  EpisodeQuery open_only;  // open episodes are the engine's, never rows
   open_only.state = EpisodeState::kOpen;
-  EXPECT_EQ(exported_episodes(*store, open_only).size(), 3u);
+  EXPECT_TRUE(exported_episodes(*store, open_only).empty());
+  EXPECT_TRUE(store->episodes(open_only).value().empty());
+  EpisodeQuery page;
+  page.after_id = 3;
+  auto rows = store->episodes(page).value();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].id, 4);
+  EXPECT_EQ(rows[1].contract, "c");
+  EXPECT_EQ(rows[1].closed_at, 700);
 }
 
 TEST(SqliteStore, AFailedCommitStoresNothingOfItsBatch) {
@@ -102,9 +110,10 @@ TEST(SqliteStore, AFailedCommitStoresNothingOfItsBatch) {
   first.decisions.push_back(decision("c1", 1, 1, DecisionStatus::kSent));
   ASSERT_TRUE(store->commit(first));
   Batch bad;
-  bad.log.push_back(LogEntry{LogKind::kEvent, 5, R"({"type":"user","at":"2024-01-01T00:00:00Z","id":"u"})"});
+  bad.log.push_back(LogEntry{LogKind::kEvent, kNoInstant, R"({"type":"user","at":"2024-01-01T00:00:00Z","id":"u"})"});
   bad.rejects.push_back(RejectRow{1, RejectReason::kBadJson, "{"});
-  bad.episodes.push_back(episode("c9", 1, Outcome::kOpen));
+  bad.episodes.push_back(episode("c9", 1, Outcome::kReplied, 900));
+  bad.episodes.back().id = 1;
   bad.decisions.push_back(decision("c1", 1, 1, DecisionStatus::kSent));  // decided twice: refused
   Status s = store->commit(bad);
   EXPECT_FALSE(s);
@@ -120,8 +129,11 @@ TEST(SqliteStore, LogIdempotentResponsesAndMetaSurviveReopening) {
   {
     auto store = open_store(dir);
     Batch b;
-    b.log.push_back(LogEntry{LogKind::kLiveEvent, 7, "line one"});
+    // A run of event lines is stored as one row and read back line by line.
+    b.log.push_back(LogEntry{LogKind::kLiveEvent, kNoInstant, "line one"});
+    b.log.push_back(LogEntry{LogKind::kLiveEvent, kNoInstant, "line\rtwo"});
     b.log.push_back(LogEntry{LogKind::kClockTick, 9, ""});
+    b.log.push_back(LogEntry{LogKind::kLiveEvent, kNoInstant, "line three"});
     b.rejects.push_back(RejectRow{3, RejectReason::kNotAParty, std::string("raw\xFF", 4)});
     b.response = IdempotentResponse{"key-1", "abc", 200, "{\"accepted\":1}"};
     ASSERT_TRUE(store->commit(b));
@@ -130,10 +142,12 @@ TEST(SqliteStore, LogIdempotentResponsesAndMetaSurviveReopening) {
   auto store = open_store(dir);
   std::vector<std::string> log;
   ASSERT_TRUE(store->read_log([&](const LogEntry& e) {
-    log.push_back(std::to_string(static_cast<int>(e.kind)) + "@" + std::to_string(e.at) + ":" + e.line);
+    log.push_back(std::to_string(static_cast<int>(e.kind)) + "@" +
+                  (e.at == kNoInstant ? std::string("-") : std::to_string(e.at)) + ":" + e.line);
     return Status::ok();
   }));
-  EXPECT_EQ(log, (std::vector<std::string>{"1@7:line one", "2@9:"}));
+  EXPECT_EQ(log, (std::vector<std::string>{"1@-:line one", "1@-:line\rtwo", "2@9:", "1@-:line three"}));
+  EXPECT_EQ(store->log_size().value(), 4u);
   auto r = store->find_response("key-1").value();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->request_sha256, "abc");

@@ -79,6 +79,13 @@ int run(const ServeArgs& args) {
     fmt::print(stderr, "ghostwatch serve: {}\n", message);
     return status;
   };
+  // Signals go to one thread, which turns them into a drain or a reload;
+  // blocked before any thread starts (the store's too), which inherit that.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
   SystemClock clock;
   Logger logger(args.log_format == "json" ? LogFormat::kJson : LogFormat::kText, clock);
 
@@ -124,12 +131,6 @@ int run(const ServeArgs& args) {
   }
   auto store = SqliteStore::open(db_path);
   if (!store) return fail(store.message());
-
-  // Signals go to one thread, which turns them into a drain or a reload.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   const ClockMode mode = args.clock == "events" ? ClockMode::kEvents : ClockMode::kWall;
   auto service = Service::open(*policy, policy_text, **store, clock, mode);

@@ -107,13 +107,17 @@ void Engine::evaluate_through(Instant until) {
 }
 
 void Engine::emit_open_episodes() {
+  for_each_open_episode([this](const EpisodeRecord& r) { sink_.on_episode(r); });
+}
+
+void Engine::for_each_open_episode(const std::function<void(const EpisodeRecord&)>& fn) {
   std::vector<std::uint32_t> open;
   for (std::uint32_t id = 0; id < contracts_.size(); ++id) {
     if (open_episode_[id] != 0) open.push_back(id);
   }
   std::sort(open.begin(), open.end(),
             [this](std::uint32_t a, std::uint32_t b) { return contract_ids_.view(a) < contract_ids_.view(b); });
-  for (std::uint32_t id : open) sink_.on_episode(episode_record(contracts_[id], contract_ids_.view(id)));
+  for (std::uint32_t id : open) fn(episode_record(contracts_[id], contract_ids_.view(id)));
 }
 
 EpisodeRecord Engine::episode_record(const ContractState& c, std::string_view contract_id) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -72,6 +73,11 @@ class Engine {
   // Emits a record (outcome open) for every episode still open, ordered by
   // contract id bytes. Call once, at the end of a replay.
   void emit_open_episodes();
+
+  // Calls `fn` with the record (outcome open) of every episode still open,
+  // ordered by contract id bytes, without emitting anything. The record's
+  // views die with the call.
+  void for_each_open_episode(const std::function<void(const EpisodeRecord&)>& fn);
 
   // Inspection, for the live service's API; nullopt for an unknown id.
   std::optional<ContractSnapshot> find_contract(std::string_view id) const;

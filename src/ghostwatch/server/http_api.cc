@@ -87,9 +87,29 @@ EpisodeQuery episode_query(const httplib::Request& req) {
   q.contract = param(req, "contract").value_or("");
   q.arm = enum_param<Arm>(req, "arm", parse_arm, "treatment, control");
   q.opened_since = time_param(req, "opened_since");
-  q.after_id = int_param(req, "after", 0, 0, INT64_MAX);
   q.limit = static_cast<std::size_t>(int_param(req, "limit", 100, 1, kMaxPageSize));
   return q;
+}
+
+// Episode pages list closed episodes in closing order, then open ones by
+// contract id bytes (the export's order). The cursor `after` is the last
+// closed episode's id, or "open:" and the last open episode's contract.
+struct EpisodeCursor {
+  std::int64_t after_id = 0;
+  std::optional<std::string> after_contract;  // set: the page starts among open episodes
+};
+
+constexpr std::string_view kOpenCursor = "open:";
+
+EpisodeCursor episode_cursor(const httplib::Request& req) {
+  EpisodeCursor c;
+  auto v = param(req, "after");
+  if (v && v->rfind(kOpenCursor, 0) == 0) {
+    c.after_contract = v->substr(kOpenCursor.size());
+  } else {
+    c.after_id = int_param(req, "after", 0, 0, INT64_MAX);
+  }
+  return c;
 }
 
 DecisionQuery decision_query(const httplib::Request& req) {
@@ -102,10 +122,11 @@ DecisionQuery decision_query(const httplib::Request& req) {
   return q;
 }
 
-// A spec record line ("{...}\n") as an API item with its id first.
-void append_item(std::string& out, std::int64_t id, std::string_view record_line) {
+// A spec record line ("{...}\n") as an API item with its id first (null
+// for an open episode, which gets its id when it closes).
+void append_item(std::string& out, std::optional<std::int64_t> id, std::string_view record_line) {
   if (out.back() != '[') out += ',';
-  out += fmt::format("{{\"id\":{},", id);
+  out += id ? fmt::format("{{\"id\":{},", *id) : std::string("{\"id\":null,");
   out.append(record_line.substr(1, record_line.size() - 2));  // drop '{' and '\n'
 }
 
@@ -126,7 +147,7 @@ std::string episode_items(const std::vector<EpisodeRow>& rows) {
   for (const EpisodeRow& r : rows) {
     line.clear();
     append_episode_json(line, r.view());
-    append_item(out, r.id, line);
+    append_item(out, r.outcome == Outcome::kOpen ? std::nullopt : std::optional<std::int64_t>(r.id), line);
   }
   return out + "]";
 }
@@ -250,23 +271,28 @@ struct HttpApi::Impl {
                     "application/json");
   }
 
-  // Streams every matching record as NDJSON in the spec's order.
+  // Streams every matching record as NDJSON in the spec's order: the
+  // store's rows, then `tail` (the open episodes of the same moment).
   template <typename Query, typename Row>
   void export_ndjson(httplib::Response& res, Query q,
                      Status (Store::*exporter)(const Query&, const std::function<void(const Row&)>&),
-                     void (*append)(std::string&, const decltype(std::declval<Row>().view())&)) {
+                     void (*append)(std::string&, const decltype(std::declval<Row>().view())&),
+                     std::vector<Row> tail = {}) {
     res.set_chunked_content_provider(
-        "application/x-ndjson", [this, q, exporter, append](std::size_t, httplib::DataSink& sink) {
+        "application/x-ndjson",
+        [this, q, exporter, append, tail = std::move(tail)](std::size_t, httplib::DataSink& sink) {
           std::string buf;
           bool open = true;
-          Status s = (store.*exporter)(q, [&](const Row& row) {
+          auto write = [&](const Row& row) {
             if (!open) return;
             append(buf, row.view());
             if (buf.size() >= (64u << 10)) {
               open = sink.write(buf.data(), buf.size());
               buf.clear();
             }
-          });
+          };
+          Status s = (store.*exporter)(q, write);
+          for (const Row& row : tail) write(row);
           if (!s) {
             logger.log("error", "export failed", {{"error", s.message()}});
             return false;  // the client sees a truncated chunked body, never a silently short file
@@ -280,13 +306,32 @@ struct HttpApi::Impl {
   void get_episodes(const httplib::Request& req, httplib::Response& res) {
     EpisodeQuery q = episode_query(req);
     if (wants_ndjson(req)) {
-      export_ndjson<EpisodeQuery, EpisodeRow>(res, q, &Store::export_episodes, append_episode_json);
+      Service::EpisodeSnapshot snap = service.episode_snapshot(q);
+      q.through_id = snap.closed_through;
+      export_ndjson<EpisodeQuery, EpisodeRow>(res, q, &Store::export_episodes, append_episode_json,
+                                              std::move(snap.open));
       return;
     }
-    auto rows = store.episodes(q);
-    if (!rows) return send_error(res, 503, "store_unavailable", rows.message());
-    const std::string next = rows->size() == q.limit ? std::to_string(rows->back().id) : "null";
-    res.set_content(fmt::format("{{\"items\":{},\"next_after\":{}}}", episode_items(*rows), next),
+    const EpisodeCursor cursor = episode_cursor(req);
+    std::vector<EpisodeRow> rows;
+    if (!cursor.after_contract) {
+      q.after_id = cursor.after_id;
+      auto closed = store.episodes(q);
+      if (!closed) return send_error(res, 503, "store_unavailable", closed.message());
+      rows = std::move(*closed);
+    }
+    if (rows.size() < q.limit) {
+      std::optional<std::string_view> after;
+      if (cursor.after_contract) after = *cursor.after_contract;
+      for (EpisodeRow& r : service.open_episodes(q, after, q.limit - rows.size())) rows.push_back(std::move(r));
+    }
+    std::string next = "null";
+    if (rows.size() == q.limit) {
+      const EpisodeRow& last = rows.back();
+      next = last.outcome == Outcome::kOpen ? nlohmann::json(std::string(kOpenCursor) + last.contract).dump()
+                                            : nlohmann::json(std::to_string(last.id)).dump();
+    }
+    res.set_content(fmt::format("{{\"items\":{},\"next_after\":{}}}", episode_items(rows), next),
                     "application/json");
   }
 
@@ -330,6 +375,7 @@ struct HttpApi::Impl {
     auto episodes = store.episodes(eq);
     auto decisions = store.decisions(dq);
     if (!episodes) return send_error(res, 503, "store_unavailable", episodes.message());
+    for (EpisodeRow& r : service.open_episodes(eq, std::nullopt, 1)) episodes->push_back(std::move(r));
     if (!decisions) return send_error(res, 503, "store_unavailable", decisions.message());
     std::string body = state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     body.pop_back();

@@ -39,12 +39,13 @@ class Service::Sink final : public EngineSink {
   }
   void on_episode(const EpisodeRecord& e) override {
     --counters_.open_episodes;
-    if (batch) batch->episodes.push_back(EpisodeRow::from(e));
+    ++counters_.closed_episodes;
+    if (!batch) return;
+    batch->episodes.push_back(EpisodeRow::from(e));
+    batch->episodes.back().id = static_cast<std::int64_t>(counters_.closed_episodes);
   }
-  void on_episode_opened(const EpisodeRecord& e) override {
-    ++counters_.open_episodes;
-    if (batch) batch->episodes.push_back(EpisodeRow::from(e));
-  }
+  // An open episode is engine state (rebuilt from the log), not a row.
+  void on_episode_opened(const EpisodeRecord&) override { ++counters_.open_episodes; }
 
   Batch* batch = nullptr;  // nullptr: recovering
 
@@ -181,8 +182,8 @@ IngestReply Service::ingest(std::string_view body, const std::string& idempotenc
     }
     ++accepted;
     ++counters_.accepted;
-    batch.log.push_back(LogEntry{mode_ == ClockMode::kEvents ? LogKind::kEvent : LogKind::kLiveEvent, event.at,
-                                 std::string(line)});
+    batch.log.push_back(
+        LogEntry{mode_ == ClockMode::kEvents ? LogKind::kEvent : LogKind::kLiveEvent, kNoInstant, std::string(line)});
   }
   IngestReply reply;
   reply.body = nlohmann::ordered_json{{"accepted", accepted},
@@ -243,6 +244,39 @@ bool Service::with_user(std::string_view id, const std::function<void(const User
   if (!u) return false;
   fn(*u);
   return true;
+}
+
+namespace {
+
+bool matches(const EpisodeQuery& q, const EpisodeRecord& e) {
+  return (q.freelancer.empty() || e.freelancer == q.freelancer) && (q.contract.empty() || e.contract == q.contract) &&
+         (!q.arm || e.arm == *q.arm) && (!q.opened_since || e.opened_at >= *q.opened_since);
+}
+
+}  // namespace
+
+std::vector<EpisodeRow> Service::open_episodes(const EpisodeQuery& q, std::optional<std::string_view> after_contract,
+                                               std::size_t limit) {
+  std::vector<EpisodeRow> out;
+  if (q.state == EpisodeState::kClosed) return out;
+  std::lock_guard lock(mu_);
+  engine_->for_each_open_episode([&](const EpisodeRecord& e) {
+    if (out.size() < limit && (!after_contract || e.contract > *after_contract) && matches(q, e)) {
+      out.push_back(EpisodeRow::from(e));
+    }
+  });
+  return out;
+}
+
+Service::EpisodeSnapshot Service::episode_snapshot(const EpisodeQuery& q) {
+  EpisodeSnapshot snap;
+  std::lock_guard lock(mu_);
+  snap.closed_through = static_cast<std::int64_t>(counters_.closed_episodes);
+  if (q.state == EpisodeState::kClosed) return snap;
+  engine_->for_each_open_episode([&](const EpisodeRecord& e) {
+    if (matches(q, e)) snap.open.push_back(EpisodeRow::from(e));
+  });
+  return snap;
 }
 
 ServiceCounters Service::counters() const {

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ghostwatch/core/clock.h"
 #include "ghostwatch/core/status.h"
@@ -39,6 +40,7 @@ struct ServiceCounters {
   // [action][status]
   std::array<std::array<std::uint64_t, kDecisionStatusCount>, 2> decisions{};
   std::uint64_t open_episodes = 0;
+  std::uint64_t closed_episodes = 0;  // also the id of the last one closed
   std::uint64_t contracts = 0;
   Instant watermark = kNoInstant;
   Instant next_due = kForever;
@@ -80,6 +82,21 @@ class Service {
   // views die with the call); false when the id is unknown.
   bool with_contract(std::string_view id, const std::function<void(const ContractSnapshot&)>& fn) const;
   bool with_user(std::string_view id, const std::function<void(const UserSnapshot&)>& fn) const;
+
+  // Open episodes matching `q` (its state, cursor and limit aside), ordered
+  // by contract id bytes, after `after_contract` (nullopt: from the first),
+  // at most `limit`.
+  std::vector<EpisodeRow> open_episodes(const EpisodeQuery& q, std::optional<std::string_view> after_contract,
+                                        std::size_t limit);
+
+  // A consistent view for an export: every open episode matching `q` (as
+  // above, all of them), and the id of the last closed episode at the same
+  // moment, up to which the store's closed episodes complete the picture.
+  struct EpisodeSnapshot {
+    std::int64_t closed_through = 0;
+    std::vector<EpisodeRow> open;
+  };
+  EpisodeSnapshot episode_snapshot(const EpisodeQuery& q);
 
   ServiceCounters counters() const;
   ClockMode mode() const { return mode_; }

@@ -35,7 +35,7 @@ struct DecisionRow {
 };
 
 struct EpisodeRow {
-  std::int64_t id = 0;  // assigned by the store when the episode opens
+  std::int64_t id = 0;  // the closing order: the n-th episode to close has id n
   std::string contract;
   std::uint32_t episode = 0;
   std::string freelancer;
@@ -70,7 +70,7 @@ enum class LogKind : std::uint8_t {
 
 struct LogEntry {
   LogKind kind = LogKind::kEvent;
-  Instant at = 0;    // the event's time, or the tick's / advance's instant
+  Instant at = 0;    // the tick's / advance's instant (events carry theirs in `line`)
   std::string line;  // the event line, as received; empty for the others
 };
 
@@ -83,9 +83,8 @@ struct IdempotentResponse {
 };
 
 // Everything one request or tick changes, committed atomically in order:
-// log entries, rejects, episode writes (an opening inserts the row, a
-// closing completes it), decisions (a sent one joins the outbox and counts
-// on its open episode), and the idempotent response.
+// log entries, rejects, the episodes it closed, decisions (a sent one joins
+// the outbox), and the idempotent response.
 struct Batch {
   Instant received_at = 0;
   std::vector<LogEntry> log;

@@ -1,6 +1,7 @@
 // The live service's durable storage: the operation log it recovers from,
-// the records it serves (decisions, episodes, rejects), the outbox that
-// delivery drains, and idempotent responses. One interface, so SQLite (the
+// the records it serves (decisions, closed episodes, rejects), the outbox
+// that delivery drains, and idempotent responses. Open episodes are engine
+// state, rebuilt from the log; the service answers for them. One interface, so SQLite (the
 // embedded default) and PostgreSQL (shared, several workers) can stand
 // behind it.
 //
@@ -11,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,12 +25,13 @@ namespace gw {
 enum class EpisodeState : std::uint8_t { kAny, kOpen, kClosed };
 
 struct EpisodeQuery {
-  EpisodeState state = EpisodeState::kAny;
+  EpisodeState state = EpisodeState::kAny;  // the store holds closed ones only
   std::string freelancer;  // empty: any
   std::string contract;    // empty: any
   std::optional<Arm> arm;
   std::optional<Instant> opened_since;  // opened_at >= it
   std::int64_t after_id = 0;            // page cursor: rows with a larger id
+  std::int64_t through_id = std::numeric_limits<std::int64_t>::max();  // export bound: rows with an id at or below it
   std::size_t limit = 100;
 };
 
@@ -51,7 +54,8 @@ class Store {
   virtual ~Store() = default;
 
   // Commits `batch` atomically: all of it or (on error) none of it. Sets the
-  // ids of its decision and episode rows.
+  // ids of its decision rows (increasing in batch order); episode rows come
+  // with theirs (the closing order, counted by the service).
   virtual Status commit(Batch& batch) = 0;
 
   // Calls `fn` for every log entry in commit order; stops at fn's first
@@ -65,14 +69,13 @@ class Store {
   virtual Result<std::optional<std::string>> get_meta(const std::string& key) = 0;
   virtual Status set_meta(const std::string& key, const std::string& value) = 0;
 
-  // Pages in id order.
+  // Pages in id order (closed episodes: closing order; nothing for kOpen).
   virtual Result<std::vector<EpisodeRow>> episodes(const EpisodeQuery& q) = 0;
   virtual Result<std::vector<DecisionRow>> decisions(const DecisionQuery& q) = 0;
 
-  // Every row matching the filters (cursor and limit ignored), from one
-  // consistent snapshot, in the order `replay` writes them: decisions in
-  // processing order; closed episodes in closing order, then open ones by
-  // contract id bytes.
+  // Every row matching the filters (cursor and limit ignored; episodes up
+  // to `through_id`), in the order `replay` writes them: decisions in
+  // processing order, closed episodes in closing order.
   virtual Status export_episodes(const EpisodeQuery& q, const std::function<void(const EpisodeRow&)>& fn) = 0;
   virtual Status export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) = 0;
 

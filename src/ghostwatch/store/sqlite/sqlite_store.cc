@@ -9,8 +9,12 @@ namespace {
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- One row per run of accepted event lines of one request (joined by '\n',
+-- which no line holds), or per clock tick / advance: one B-tree append per
+-- request instead of one per event.
 CREATE TABLE IF NOT EXISTS log(
-  seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, at INTEGER NOT NULL, line TEXT NOT NULL);
+  seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, at INTEGER NOT NULL, entries INTEGER NOT NULL,
+  lines TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rejects(
   id INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, line INTEGER NOT NULL,
   reason TEXT NOT NULL, raw BLOB NOT NULL);
@@ -19,13 +23,15 @@ CREATE TABLE IF NOT EXISTS decisions(
   step INTEGER NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL, freelancer TEXT NOT NULL,
   client TEXT NOT NULL, arm TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL,
   UNIQUE(contract, episode, step));
+-- Closed episodes only, appended as they close: id is the closing order.
+-- Open episodes live in the engine's state (the service answers for them),
+-- so an episode is written once, by one append, and never updated.
 CREATE TABLE IF NOT EXISTS episodes(
   id INTEGER PRIMARY KEY, contract TEXT NOT NULL, episode INTEGER NOT NULL,
   freelancer TEXT NOT NULL, client TEXT NOT NULL, arm TEXT NOT NULL, in_segment INTEGER NOT NULL,
-  opened_at INTEGER NOT NULL, closed_at INTEGER, outcome TEXT NOT NULL, steps_sent INTEGER NOT NULL,
-  has_end_reason INTEGER NOT NULL, end_reason TEXT NOT NULL, close_seq INTEGER,
+  opened_at INTEGER NOT NULL, closed_at INTEGER NOT NULL, outcome TEXT NOT NULL, steps_sent INTEGER NOT NULL,
+  has_end_reason INTEGER NOT NULL, end_reason TEXT NOT NULL,
   UNIQUE(contract, episode));
-CREATE INDEX IF NOT EXISTS episodes_by_close ON episodes(close_seq);
 CREATE INDEX IF NOT EXISTS episodes_by_freelancer ON episodes(freelancer);
 CREATE TABLE IF NOT EXISTS outbox(
   decision_id INTEGER PRIMARY KEY REFERENCES decisions(id), channel TEXT NOT NULL,
@@ -42,6 +48,8 @@ constexpr const char* kDecisionColumns =
 constexpr const char* kEpisodeColumns =
     "id, contract, episode, freelancer, client, arm, in_segment, opened_at, closed_at, outcome, steps_sent, "
     "has_end_reason, end_reason";
+
+bool is_event(LogKind k) { return k == LogKind::kEvent || k == LogKind::kLiveEvent; }
 
 std::string text(const SQLite::Column& c) { return std::string(static_cast<const char*>(c.getBlob()), c.getBytes()); }
 
@@ -122,8 +130,6 @@ struct Filter {
 
 Filter episode_filter(const EpisodeQuery& q, bool with_cursor) {
   Filter f;
-  if (q.state == EpisodeState::kOpen) f.add("outcome = 'open'");
-  if (q.state == EpisodeState::kClosed) f.add("outcome <> 'open'");
   if (!q.freelancer.empty()) f.add("freelancer = ?", q.freelancer);
   if (!q.contract.empty()) f.add("contract = ?", q.contract);
   if (q.arm) f.add("arm = ?", std::string(arm_name(*q.arm)));
@@ -152,7 +158,9 @@ std::unique_ptr<SQLite::Database> connect(const std::string& path, int flags) {
 SQLite::Database open_writer(const std::string& path) {
   SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
   db.setBusyTimeout(10000);
-  db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+  // A 256 MiB page cache (allocated as used) keeps the indexes' hot pages
+  // out of pread().
+  db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-262144;");
   db.exec(kSchema);
   return db;
 }
@@ -166,33 +174,20 @@ Status failure(const char* what, const std::exception& e) {
 struct SqliteStore::Writer {
   explicit Writer(const std::string& path)
       : db(open_writer(path)),
-        log(db, "INSERT INTO log(kind, at, line) VALUES(?, ?, ?)"),
+        log(db, "INSERT INTO log(kind, at, entries, lines) VALUES(?, ?, ?, ?)"),
         reject(db, "INSERT INTO rejects(received_at, line, reason, raw) VALUES(?, ?, ?, ?)"),
-        opened(db,
+        closed(db,
                "INSERT INTO episodes(contract, episode, freelancer, client, arm, in_segment, opened_at, closed_at, "
-               "outcome, steps_sent, has_end_reason, end_reason, close_seq) "
-               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
-               "ON CONFLICT(contract, episode) DO UPDATE SET closed_at = excluded.closed_at, "
-               "outcome = excluded.outcome, steps_sent = excluded.steps_sent, "
-               "has_end_reason = excluded.has_end_reason, end_reason = excluded.end_reason, "
-               "close_seq = excluded.close_seq RETURNING id"),
+               "outcome, steps_sent, has_end_reason, end_reason, id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         decision(db,
                  "INSERT INTO decisions(at, contract, episode, step, action, target, freelancer, client, arm, "
                  "status, reason) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         outbox(db, "INSERT INTO outbox(decision_id, channel) VALUES(?, ?)"),
-        count_sent(db,
-                   "UPDATE episodes SET steps_sent = steps_sent + 1 "
-                   "WHERE contract = ? AND episode = ? AND outcome = 'open'"),
         response(db,
-                 "INSERT INTO idempotency(key, request_sha256, status, body, created_at) VALUES(?, ?, ?, ?, ?)") {
-    SQLite::Statement max(db, "SELECT COALESCE(MAX(close_seq), 0) FROM episodes");
-    max.executeStep();
-    next_close_seq = max.getColumn(0).getInt64() + 1;
-  }
+                 "INSERT INTO idempotency(key, request_sha256, status, body, created_at) VALUES(?, ?, ?, ?, ?)") {}
 
   SQLite::Database db;
-  SQLite::Statement log, reject, opened, decision, outbox, count_sent, response;
-  std::int64_t next_close_seq = 1;
+  SQLite::Statement log, reject, closed, decision, outbox, response;
 };
 
 class SqliteStore::Reader {
@@ -237,15 +232,30 @@ SqliteStore::Reader SqliteStore::reader() {
 Status SqliteStore::commit(Batch& batch) {
   std::lock_guard lock(writer_mu_);
   Writer& w = *writer_;
-  const std::int64_t close_seq_before = w.next_close_seq;
   try {
     SQLite::Transaction tx(w.db);
-    for (const LogEntry& e : batch.log) {
+    std::string lines;
+    for (std::size_t i = 0; i < batch.log.size();) {
+      const LogEntry& first = batch.log[i];
+      std::size_t n = 1;
+      if (is_event(first.kind)) {
+        lines = first.line;
+        for (; i + n < batch.log.size() && batch.log[i + n].kind == first.kind; ++n) {
+          lines += '\n';
+          lines += batch.log[i + n].line;
+        }
+      }
       w.log.reset();
-      w.log.bind(1, static_cast<int>(e.kind));
-      w.log.bind(2, e.at);
-      bind_text(w.log, 3, e.line);
+      w.log.bind(1, static_cast<int>(first.kind));
+      w.log.bind(2, is_event(first.kind) ? 0 : first.at);
+      w.log.bind(3, static_cast<std::int64_t>(n));
+      if (is_event(first.kind)) {
+        bind_text(w.log, 4, lines);
+      } else {
+        w.log.bind(4, "");
+      }
       w.log.exec();
+      i += n;
     }
     for (const RejectRow& r : batch.rejects) {
       w.reject.reset();
@@ -255,8 +265,8 @@ Status SqliteStore::commit(Batch& batch) {
       w.reject.bind(4, r.raw.data(), static_cast<int>(r.raw.size()));
       w.reject.exec();
     }
-    for (EpisodeRow& e : batch.episodes) {
-      SQLite::Statement& s = w.opened;
+    for (const EpisodeRow& e : batch.episodes) {
+      SQLite::Statement& s = w.closed;
       s.reset();
       bind_text(s, 1, e.contract);
       s.bind(2, static_cast<std::int64_t>(e.episode));
@@ -265,22 +275,13 @@ Status SqliteStore::commit(Batch& batch) {
       s.bind(5, std::string(arm_name(e.arm)));
       s.bind(6, e.in_segment ? 1 : 0);
       s.bind(7, e.opened_at);
-      const bool open = e.outcome == Outcome::kOpen;
-      if (open) {
-        s.bind(8);
-        s.bind(13);
-      } else {
-        s.bind(8, e.closed_at);
-        s.bind(13, w.next_close_seq++);
-      }
+      s.bind(8, e.closed_at);
       s.bind(9, std::string(outcome_name(e.outcome)));
       s.bind(10, static_cast<std::int64_t>(e.steps_sent));
       s.bind(11, e.has_end_reason ? 1 : 0);
       bind_text(s, 12, e.end_reason);
-      if (!s.executeStep()) throw SQLite::Exception("store: episode upsert returned no id");
-      e.id = s.getColumn(0).getInt64();
-      while (s.executeStep()) {
-      }
+      s.bind(13, e.id);
+      s.exec();
     }
     for (DecisionRow& d : batch.decisions) {
       SQLite::Statement& s = w.decision;
@@ -303,10 +304,6 @@ Status SqliteStore::commit(Batch& batch) {
       w.outbox.bind(1, d.id);
       w.outbox.bind(2, d.action == StepAction::kNudge ? "email" : "case");
       w.outbox.exec();
-      w.count_sent.reset();
-      bind_text(w.count_sent, 1, d.contract);
-      w.count_sent.bind(2, static_cast<std::int64_t>(d.episode));
-      w.count_sent.exec();
     }
     if (batch.response) {
       const IdempotentResponse& r = *batch.response;
@@ -321,7 +318,6 @@ Status SqliteStore::commit(Batch& batch) {
     tx.commit();
     return Status::ok();
   } catch (const std::exception& e) {
-    w.next_close_seq = close_seq_before;
     return failure("commit failed, nothing of the batch was stored", e);
   }
 }
@@ -329,7 +325,7 @@ Status SqliteStore::commit(Batch& batch) {
 Status SqliteStore::read_log(const std::function<Status(const LogEntry&)>& fn) {
   try {
     Reader r = reader();
-    SQLite::Statement s(r.db(), "SELECT kind, at, line FROM log ORDER BY seq");
+    SQLite::Statement s(r.db(), "SELECT kind, at, entries, lines FROM log ORDER BY seq");
     LogEntry e;
     while (s.executeStep()) {
       const int kind = s.getColumn(0).getInt();
@@ -337,9 +333,21 @@ Status SqliteStore::read_log(const std::function<Status(const LogEntry&)>& fn) {
         return Status::error(fmt::format("store: log entry of unknown kind {}", kind));
       }
       e.kind = static_cast<LogKind>(kind);
-      e.at = s.getColumn(1).getInt64();
-      e.line = text(s.getColumn(2));
-      if (Status st = fn(e); !st) return st;
+      e.at = is_event(e.kind) ? kNoInstant : s.getColumn(1).getInt64();
+      const std::int64_t entries = s.getColumn(2).getInt64();
+      if (!is_event(e.kind)) {
+        e.line.clear();
+        if (Status st = fn(e); !st) return st;
+        continue;
+      }
+      const SQLite::Column lines = s.getColumn(3);
+      std::string_view rest(static_cast<const char*>(lines.getBlob()), lines.getBytes());
+      for (std::int64_t k = 0; k < entries; ++k) {
+        const std::size_t nl = rest.find('\n');
+        e.line.assign(rest.substr(0, nl));
+        rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+        if (Status st = fn(e); !st) return st;
+      }
     }
     return Status::ok();
   } catch (const std::exception& e) {
@@ -350,7 +358,7 @@ Status SqliteStore::read_log(const std::function<Status(const LogEntry&)>& fn) {
 Result<std::uint64_t> SqliteStore::log_size() {
   try {
     Reader r = reader();
-    SQLite::Statement s(r.db(), "SELECT COUNT(*) FROM log");
+    SQLite::Statement s(r.db(), "SELECT COALESCE(SUM(entries), 0) FROM log");
     s.executeStep();
     return static_cast<std::uint64_t>(s.getColumn(0).getInt64());
   } catch (const std::exception& e) {
@@ -402,6 +410,7 @@ Status SqliteStore::set_meta(const std::string& key, const std::string& value) {
 }
 
 Result<std::vector<EpisodeRow>> SqliteStore::episodes(const EpisodeQuery& q) {
+  if (q.state == EpisodeState::kOpen) return std::vector<EpisodeRow>();
   try {
     Reader r = reader();
     Filter f = episode_filter(q, true);
@@ -432,19 +441,15 @@ Result<std::vector<DecisionRow>> SqliteStore::decisions(const DecisionQuery& q) 
 }
 
 Status SqliteStore::export_episodes(const EpisodeQuery& q, const std::function<void(const EpisodeRow&)>& fn) {
+  if (q.state == EpisodeState::kOpen) return Status::ok();
   try {
     Reader r = reader();
-    SQLite::Transaction snapshot(r.db());  // both passes read the same state
     Filter f = episode_filter(q, false);
-    const std::string both = f.where.empty() ? " WHERE " : f.where + " AND ";
-    SQLite::Statement closed(r.db(), fmt::format("SELECT {} FROM episodes{}close_seq IS NOT NULL ORDER BY close_seq",
-                                                 kEpisodeColumns, both));
-    f.bind(closed);
-    while (closed.executeStep()) fn(read_episode(closed));
-    SQLite::Statement open(r.db(), fmt::format("SELECT {} FROM episodes{}close_seq IS NULL ORDER BY contract",
-                                               kEpisodeColumns, both));
-    f.bind(open);
-    while (open.executeStep()) fn(read_episode(open));
+    const std::string bound = f.where.empty() ? " WHERE id <= ?" : f.where + " AND id <= ?";
+    SQLite::Statement s(r.db(), fmt::format("SELECT {} FROM episodes{} ORDER BY id", kEpisodeColumns, bound));
+    f.bind(s);
+    s.bind(static_cast<int>(f.is_text.size()) + 1, q.through_id);
+    while (s.executeStep()) fn(read_episode(s));
     return Status::ok();
   } catch (const std::exception& e) {
     return failure("exporting episodes", e);
