@@ -65,13 +65,12 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
   // Lines are validated kLookahead lines before the engine applies them, so
   // that the engine can prefetch what each event will touch (see
   // Engine::prefetch_ids). Each slot has its own parser, whose buffers hold
-  // the slot's event until it is applied.
+  // the slot's line and event until it is applied.
   struct Pending {
     LineParser parser;
     Event event;
     RejectReason reason = RejectReason::kNone;
     std::uint64_t line = 0;
-    std::string raw;  // the line: the reader's buffer moves on before a reject is known
   };
   std::vector<Pending> ring(kLookahead);
   std::size_t head = 0, count = 0;
@@ -97,7 +96,7 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
       return false;
     }
     if (rejects.is_open()) {
-      append_reject_json(rejects.buffer(), p.line, reason, p.raw);
+      append_reject_json(rejects.buffer(), p.line, reason, p.parser.line());
       rejects.maybe_flush();
     }
     return true;
@@ -119,7 +118,6 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
     Pending& p = ring[(head + count) % kLookahead];
     ++count;
     p.line = reader.line_number();
-    p.raw.assign(line);
     p.reason = p.parser.parse(line, capacity, p.event);
     if (p.reason == RejectReason::kNone) engine.prefetch_ids(p.event);
   }
