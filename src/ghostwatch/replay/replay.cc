@@ -69,6 +69,7 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
   struct Pending {
     LineParser parser;
     Event event;
+    Engine::EventIds ids;
     RejectReason reason = RejectReason::kNone;
     std::uint64_t line = 0;
   };
@@ -80,11 +81,11 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
     head = (head + 1) % kLookahead;
     --count;
     if (count >= kLookahead / 2) {
-      const Pending& ahead = ring[(head + kLookahead / 2 - 1) % kLookahead];
-      if (ahead.reason == RejectReason::kNone) engine.prefetch_state(ahead.event);
+      Pending& ahead = ring[(head + kLookahead / 2 - 1) % kLookahead];
+      if (ahead.reason == RejectReason::kNone) engine.prefetch_state(ahead.event, ahead.ids);
     }
     RejectReason reason = p.reason;
-    if (reason == RejectReason::kNone) reason = engine.submit(p.event);
+    if (reason == RejectReason::kNone) reason = engine.submit(p.event, p.ids);
     if (reason == RejectReason::kNone) {
       ++stats.accepted;
       return true;
@@ -119,7 +120,7 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
     ++count;
     p.line = reader.line_number();
     p.reason = p.parser.parse(line, capacity, p.event);
-    if (p.reason == RejectReason::kNone) engine.prefetch_ids(p.event);
+    if (p.reason == RejectReason::kNone) engine.prefetch_ids(p.event, p.ids);
   }
   while (count > 0) {
     if (!apply_oldest()) return stats;
