@@ -626,6 +626,32 @@ TEST_F(LineParserTest, ParserIsReusableAfterRejects) {
   EXPECT_FALSE(event_.has(Field::kName));  // nothing carried over from the previous event
 }
 
+// Plain lines ({"key":"value",...}) are read by a one-pass scanner, others by
+// simdjson: both readers must agree on every line the scanner takes.
+TEST_F(LineParserTest, PlainAndGeneralFormsOfALineGiveTheSameEvent) {
+  const std::string head = R"({"type":"message","at":"2019-08-01T12:00:00Z",)";
+  const std::vector<std::string> lines = {
+      head + R"("contract":"c1","from":"u1"})",  // plain
+      head + R"( "contract":"c1","from":"u1"})",
+      head + R"("contract":"\u0063\u0031","from":"u1"})",
+      head + R"("contract":"c1","from":"u1","n":1})",
+  };
+  for (const std::string& line : lines) {
+    ASSERT_EQ(Parse(line), "accepted") << line;
+    EXPECT_EQ(event_.get(Field::kContract), "c1") << line;
+    EXPECT_EQ(event_.get(Field::kFrom), "u1") << line;
+    EXPECT_EQ(parser_.line(), line);
+  }
+  const std::string utf8 = head + R"("contract":"c1","from":"u)" + "\xc3\xa9" + R"("})";
+  ASSERT_EQ(Parse(utf8), "accepted");
+  EXPECT_EQ(event_.get(Field::kFrom), "u\xc3\xa9");
+  // Plain in form but invalid: invalid UTF-8, a control character, an
+  // unclosed string at the end.
+  EXPECT_EQ(Parse(head + R"("contract":"c1","from":"u)" + "\xc3" + R"("})"), "bad_json");
+  EXPECT_EQ(Parse(head + R"("contract":"c1","from":"u)" + "\x1f" + R"("})"), "bad_json");
+  EXPECT_EQ(Parse(head + R"("contract":"c1","from":"u1})"), "bad_json");
+}
+
 // ---------------------------------------------------------------------------
 // Blank lines.
 

@@ -6,11 +6,7 @@
 #include <stdexcept>
 
 namespace gw {
-namespace {
-
-std::uint64_t hash_of(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
-
-}  // namespace
+std::uint64_t Interner::hash_of(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
 
 std::uint64_t Interner::prefix_key(std::string_view s) {
   unsigned char b[8] = {};
@@ -41,20 +37,18 @@ std::uint32_t Interner::probe(std::string_view s, const Slot& key, std::uint64_t
   }
 }
 
-void Interner::prefetch(std::string_view s) const {
-  if (!slots_.empty()) __builtin_prefetch(&slots_[hash_of(s) & (slots_.size() - 1)]);
+void Interner::prefetch(std::uint64_t hash) const {
+  if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
 }
 
-std::uint32_t Interner::find(std::string_view s) const {
+std::uint32_t Interner::find(std::string_view s, std::uint64_t h) const {
   if (slots_.empty()) return kNone;
-  const std::uint64_t h = hash_of(s);
   std::size_t slot;
   return probe(s, make_slot(s, h, 0), h, slot);
 }
 
-std::uint32_t Interner::intern(std::string_view s) {
+std::uint32_t Interner::intern(std::string_view s, std::uint64_t h) {
   if ((spans_.size() + 1) * 2 > slots_.size()) grow();
-  const std::uint64_t h = hash_of(s);
   std::size_t slot;
   std::uint32_t id = probe(s, make_slot(s, h, 0), h, slot);
   if (id != kNone) return id;

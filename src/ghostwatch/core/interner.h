@@ -21,12 +21,19 @@ class Interner {
  public:
   static constexpr std::uint32_t kNone = UINT32_MAX;
 
+  // The hash the table uses, for callers that look a string up more than
+  // once: the overloads taking `hash` require hash == hash_of(s).
+  static std::uint64_t hash_of(std::string_view s);
+
   // Returns the id of `s`, adding it when new.
-  std::uint32_t intern(std::string_view s);
+  std::uint32_t intern(std::string_view s) { return intern(s, hash_of(s)); }
+  std::uint32_t intern(std::string_view s, std::uint64_t hash);
   // Returns the id of `s`, or kNone when it was never interned.
-  std::uint32_t find(std::string_view s) const;
-  // Starts loading the table slot where `s` would be found (a hint).
-  void prefetch(std::string_view s) const;
+  std::uint32_t find(std::string_view s) const { return find(s, hash_of(s)); }
+  std::uint32_t find(std::string_view s, std::uint64_t hash) const;
+  // Starts loading the table slot where a string of this hash would be
+  // found (a hint).
+  void prefetch(std::uint64_t hash) const;
   std::string_view view(std::uint32_t id) const {
     const Span& sp = spans_[id];
     return {bytes_.data() + sp.offset, sp.length};

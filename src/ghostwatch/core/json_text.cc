@@ -7,19 +7,6 @@ namespace gw {
 
 namespace {
 
-constexpr std::uint64_t kEachByte = 0x0101010101010101;  // a byte value repeated
-constexpr std::uint64_t kHighBits = 0x8080808080808080;
-
-// Whether any byte of the 8-byte word `w` needs an escape: is below 0x20,
-// '"' or '\\'. Bitwise ("SWAR") tests: (x - kEachByte * n) & ~x & kHighBits
-// is non-zero exactly when some byte of x is below n (n <= 0x80), and a byte
-// equal to c is a zero byte of w ^ (kEachByte * c). Byte order does not
-// matter, as only "any" is asked.
-bool word_needs_escape(std::uint64_t w) {
-  auto any_below = [](std::uint64_t x, std::uint64_t n) { return (x - kEachByte * n) & ~x & kHighBits; };
-  return (any_below(w, 0x20) | any_below(w ^ (kEachByte * '"'), 1) | any_below(w ^ (kEachByte * '\\'), 1)) != 0;
-}
-
 char* write_json_char(char* p, unsigned char c) {
   static constexpr char kHex[] = "0123456789abcdef";
   if (c >= 0x20 && c != '"' && c != '\\') {
@@ -62,7 +49,7 @@ char* write_json_string(char* p, std::string_view s) {
     if (n - i >= 8) {
       std::uint64_t w;
       std::memcpy(&w, in + i, 8);
-      if (!word_needs_escape(w)) {
+      if (json_special_mask(w) == 0) {
         std::memcpy(p, &w, 8);
         p += 8;
         i += 8;

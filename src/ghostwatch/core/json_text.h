@@ -2,7 +2,10 @@
 // Thread-safe: pure functions.
 #pragma once
 
+#include <bit>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -21,6 +24,34 @@ constexpr std::size_t json_string_max_size(std::size_t n) { return 6 * n + 2; }
 // for json_string_max_size(s.size()) bytes. Returns the end of the literal.
 // For callers that assemble a whole record in a buffer of known size.
 char* write_json_string(char* p, std::string_view s);
+
+// The bytes that end a run of plain JSON string text: '"', '\\' and control
+// characters (below 0x20). json_special_mask(w) of the 8 bytes w at p (in
+// memory order, read with std::memcpy) is non-zero when some byte of w is
+// special, and its lowest set bit on a little-endian load is the high bit of
+// the first special byte: bitwise ("SWAR") tests, where
+// (x - kEachByte * n) & ~x & kHighBits flags every byte of x below n
+// (n <= 0x80) exactly up to the first one (a borrow may flag bytes above it),
+// and a byte equal to c is a zero byte of x ^ (kEachByte * c).
+inline std::uint64_t json_special_mask(std::uint64_t w) {
+  constexpr std::uint64_t kEachByte = 0x0101010101010101;  // a byte value repeated
+  constexpr std::uint64_t kHighBits = 0x8080808080808080;
+  auto below = [](std::uint64_t x, std::uint64_t n) { return (x - kEachByte * n) & ~x & kHighBits; };
+  return below(w, 0x20) | below(w ^ (kEachByte * '"'), 1) | below(w ^ (kEachByte * '\\'), 1);
+}
+
+// The first special byte at or after `p`, 8 bytes at a time. REQUIRES: a
+// special byte (e.g. a NUL terminator) lies within the readable memory, and
+// 7 bytes after it are readable too.
+inline const char* find_json_special(const char* p) {
+  for (;;) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
+    if (const std::uint64_t m = json_special_mask(w)) return p + std::countr_zero(m) / 8;
+    p += 8;
+  }
+}
 
 // Appends `s` with every ill-formed UTF-8 sequence replaced by U+FFFD, one
 // replacement per maximal ill-formed subpart (the Unicode recommendation,

@@ -48,18 +48,32 @@ RejectReason Engine::check(const Event& e, std::uint32_t id, std::uint32_t from)
   }
 }
 
-RejectReason Engine::submit(const Event& e) { return check_and_apply(e, true); }
+RejectReason Engine::submit(const Event& e) { return check_and_apply(e, hash_ids(e), true); }
 
-RejectReason Engine::submit_live(const Event& e) { return check_and_apply(e, false); }
+RejectReason Engine::submit(const Event& e, const EventIds& ids) { return check_and_apply(e, ids, true); }
 
-RejectReason Engine::check_and_apply(const Event& e, bool advance) {
-  const std::uint32_t contract =
-      e.has(Field::kContract) ? contract_ids_.find(e.get(Field::kContract)) : Interner::kNone;
-  const std::uint32_t from = e.has(Field::kFrom) ? user_ids_.find(e.get(Field::kFrom)) : Interner::kNone;
-  RejectReason r = check(e, contract, from);
+RejectReason Engine::submit_live(const Event& e) { return check_and_apply(e, hash_ids(e), false); }
+
+Engine::EventIds Engine::hash_ids(const Event& e) {
+  EventIds ids;
+  if (e.has(Field::kContract)) ids.contract_hash = Interner::hash_of(e.get(Field::kContract));
+  if (e.has(Field::kFrom)) ids.from_hash = Interner::hash_of(e.get(Field::kFrom));
+  return ids;
+}
+
+void Engine::find_ids(const Event& e, EventIds& ids) const {
+  if (ids.contract == Interner::kNone && e.has(Field::kContract)) {
+    ids.contract = contract_ids_.find(e.get(Field::kContract), ids.contract_hash);
+  }
+  if (ids.from == Interner::kNone && e.has(Field::kFrom)) ids.from = user_ids_.find(e.get(Field::kFrom), ids.from_hash);
+}
+
+RejectReason Engine::check_and_apply(const Event& e, EventIds ids, bool advance) {
+  find_ids(e, ids);
+  RejectReason r = check(e, ids.contract, ids.from);
   if (r != RejectReason::kNone) return r;
   if (advance) advance_watermark(e.at - policy_.allowed_lateness);
-  apply(e, contract, from);
+  apply(e, ids);
   latest_at_ = std::max(latest_at_, e.at);
   return RejectReason::kNone;
 }
@@ -91,15 +105,15 @@ void Engine::evaluate_before(Instant w, Instant stale_before, Instant now) {
   watermark_ = w;
 }
 
-void Engine::prefetch_ids(const Event& e) const {
-  if (e.has(Field::kContract)) contract_ids_.prefetch(e.get(Field::kContract));
-  if (e.has(Field::kFrom)) user_ids_.prefetch(e.get(Field::kFrom));
+void Engine::prefetch_ids(const Event& e, EventIds& ids) const {
+  ids = hash_ids(e);
+  if (e.has(Field::kContract)) contract_ids_.prefetch(ids.contract_hash);
+  if (e.has(Field::kFrom)) user_ids_.prefetch(ids.from_hash);
 }
 
-void Engine::prefetch_state(const Event& e) const {
-  if (!e.has(Field::kContract)) return;
-  const std::uint32_t id = contract_ids_.find(e.get(Field::kContract));
-  if (id != Interner::kNone) __builtin_prefetch(&contracts_[id]);
+void Engine::prefetch_state(const Event& e, EventIds& ids) const {
+  find_ids(e, ids);
+  if (ids.contract != Interner::kNone) __builtin_prefetch(&contracts_[ids.contract]);
 }
 
 void Engine::evaluate_through(Instant until) {
@@ -134,13 +148,14 @@ EpisodeRecord Engine::episode_record(const ContractState& c, std::string_view co
   return r;
 }
 
-void Engine::apply(const Event& e, std::uint32_t contract, std::uint32_t from) {
+void Engine::apply(const Event& e, const EventIds& ids) {
+  const std::uint32_t contract = ids.contract;
   switch (e.type) {
     case EventType::kUser:
       apply_user(e);
       return;
     case EventType::kContractStarted: {
-      [[maybe_unused]] std::uint32_t id = contract_ids_.intern(e.get(Field::kContract));
+      [[maybe_unused]] std::uint32_t id = contract_ids_.intern(e.get(Field::kContract), ids.contract_hash);
       assert(id == contracts_.size() && contract == Interner::kNone);
       ContractState c;
       c.client = user_id(e.get(Field::kClient));
@@ -156,7 +171,7 @@ void Engine::apply(const Event& e, std::uint32_t contract, std::uint32_t from) {
       return;
     }
     case EventType::kMessage:
-      apply_message(contracts_[contract], contract, from, e);
+      apply_message(contracts_[contract], contract, ids.from, e);
       return;
     case EventType::kOptOut:
     case EventType::kOptIn:

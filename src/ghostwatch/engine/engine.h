@@ -58,13 +58,24 @@ class Engine {
   // raises the watermark to `w` (no-op for a `w` behind it).
   void advance_watermark(Instant w);
 
-  // Lookahead hints: an event's lookups miss the cache (hundreds of
-  // thousands of contracts), so a driver that reads ahead calls
-  // prefetch_ids(e) several events before submit(e), and prefetch_state(e)
-  // a few events later, to have the hash slots and then the contract's
-  // state in cache when submit(e) runs. No effect on results.
-  void prefetch_ids(const Event& e) const;
-  void prefetch_state(const Event& e) const;
+  // Lookahead: an event's lookups miss the cache (hundreds of thousands of
+  // contracts), so a driver that reads ahead calls prefetch_ids(e, ids)
+  // several events before submit(e, ids), and prefetch_state(e, ids) a few
+  // events later. The first hashes the event's contract and sender ids and
+  // starts loading their hash slots; the second finds them and starts
+  // loading the contract's state; submit(e, ids) then reuses the hashes and
+  // the ids found (an id not found yet is looked up again: the events in
+  // between may have added it). Same results as submit(e).
+  struct EventIds {
+    std::uint64_t contract_hash = 0;  // Interner::hash_of the id, when present
+    std::uint64_t from_hash = 0;
+    std::uint32_t contract = Interner::kNone;  // kNone: absent or not found yet
+    std::uint32_t from = Interner::kNone;
+  };
+  void prefetch_ids(const Event& e, EventIds& ids) const;
+  void prefetch_state(const Event& e, EventIds& ids) const;
+  // REQUIRES: prefetch_ids(e, ids) was called.
+  RejectReason submit(const Event& e, const EventIds& ids);
 
   // End of input: evaluates every undecided step whose effective time is at
   // or before `until`. The watermark is left as it is.
@@ -120,14 +131,18 @@ class Engine {
     bool in_segment = false;
   };
 
-  RejectReason check_and_apply(const Event& e, bool advance);
+  // Fills the hashes of `e`'s ids.
+  static EventIds hash_ids(const Event& e);
+  // Looks up the ids of `ids` not found yet.
+  void find_ids(const Event& e, EventIds& ids) const;
+  RejectReason check_and_apply(const Event& e, EventIds ids, bool advance);
   // Pops and evaluates every step due before `w`; steps due before
   // `stale_before` are evaluated at `now` (kNoInstant: never).
   void evaluate_before(Instant w, Instant stale_before, Instant now);
   // `contract` and `from` are the ids of the event's contract and sender,
   // kNone when unknown or absent.
   RejectReason check(const Event& e, std::uint32_t contract, std::uint32_t from) const;
-  void apply(const Event& e, std::uint32_t contract, std::uint32_t from);
+  void apply(const Event& e, const EventIds& ids);
   void apply_user(const Event& e);
   void apply_message(ContractState& c, std::uint32_t contract, std::uint32_t from, const Event& e);
   // `contract_id` is the contract's id text (from the event at hand).

@@ -5,45 +5,46 @@
 namespace gw {
 
 void TimerQueue::push(const Timer& t) {
+  const bool smallest = size_ == 0 || before(t, top());
   ++size_;
+  std::size_t container = kHeap;
   if (t.step < kFifoSteps) {
     std::deque<Timer>& fifo = fifos_[t.step];
     if (fifo.empty() || !before(t, fifo.back())) {
       fifo.push_back(t);
-      return;
+      container = t.step;
     }
   }
-  heap_.push_back(t);
-  std::push_heap(heap_.begin(), heap_.end(), [this](const Timer& a, const Timer& b) { return before(b, a); });
+  if (container == kHeap) {
+    heap_.push_back(t);
+    std::push_heap(heap_.begin(), heap_.end(), [this](const Timer& a, const Timer& b) { return before(b, a); });
+  }
+  if (smallest) smallest_ = container;
 }
 
-std::deque<Timer>* TimerQueue::smallest_fifo() const {
+void TimerQueue::find_smallest() {
+  smallest_ = kHeap;
   const Timer* best = heap_.empty() ? nullptr : &heap_.front();
-  std::deque<Timer>* best_fifo = nullptr;
-  for (const std::deque<Timer>& fifo : fifos_) {
-    if (!fifo.empty() && (best == nullptr || before(fifo.front(), *best))) {
-      best = &fifo.front();
-      best_fifo = const_cast<std::deque<Timer>*>(&fifo);
+  for (std::size_t i = 0; i < kFifoSteps; ++i) {
+    if (!fifos_[i].empty() && (best == nullptr || before(fifos_[i].front(), *best))) {
+      best = &fifos_[i].front();
+      smallest_ = i;
     }
   }
-  return best_fifo;
-}
-
-const Timer& TimerQueue::top() const {
-  const std::deque<Timer>* fifo = smallest_fifo();
-  return fifo != nullptr ? fifo->front() : heap_.front();
 }
 
 Timer TimerQueue::pop() {
   --size_;
-  if (std::deque<Timer>* fifo = smallest_fifo()) {
-    Timer t = fifo->front();
-    fifo->pop_front();
-    return t;
+  Timer t;
+  if (smallest_ != kHeap) {
+    t = fifos_[smallest_].front();
+    fifos_[smallest_].pop_front();
+  } else {
+    std::pop_heap(heap_.begin(), heap_.end(), [this](const Timer& a, const Timer& b) { return before(b, a); });
+    t = heap_.back();
+    heap_.pop_back();
   }
-  std::pop_heap(heap_.begin(), heap_.end(), [this](const Timer& a, const Timer& b) { return before(b, a); });
-  Timer t = heap_.back();
-  heap_.pop_back();
+  find_smallest();
   return t;
 }
 

@@ -42,7 +42,7 @@ class TimerQueue {
   void push(const Timer& t);
   bool empty() const { return size_ == 0; }
   // REQUIRES: !empty()
-  const Timer& top() const;
+  const Timer& top() const { return front(smallest_); }
   Timer pop();
   std::size_t size() const { return size_; }
   std::size_t memory_bytes() const { return heap_.capacity() * sizeof(Timer) + (size_ - heap_.size()) * sizeof(Timer); }
@@ -55,13 +55,20 @@ class TimerQueue {
     if (a.contract != b.contract) return ids_->view(a.contract) < ids_->view(b.contract);
     return a.step < b.step;
   }
-  // The FIFO holding the smallest timer, or nullptr when the heap does.
-  std::deque<Timer>* smallest_fifo() const;
+  // A container: a FIFO's index, or kHeap.
+  static constexpr std::size_t kHeap = kFifoSteps;
+  const Timer& front(std::size_t c) const { return c == kHeap ? heap_.front() : fifos_[c].front(); }
+  // Sets smallest_ by comparing the heads.
+  void find_smallest();
 
   const Interner* ids_;
   std::deque<Timer> fifos_[kFifoSteps];  // sorted: each append sorts at or after the last
   std::vector<Timer> heap_;
   std::size_t size_ = 0;
+  // The container holding the smallest timer (when any), kept by push and
+  // pop: the engine asks for top() before every event, far more often than
+  // the smallest timer changes.
+  std::size_t smallest_ = kHeap;
 };
 
 }  // namespace gw

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 
+#include "ghostwatch/core/json_text.h"
 #include "ghostwatch/core/time.h"
 
 namespace gw {
@@ -153,6 +154,77 @@ bool validate(value v, int depth) {
   return false;
 }
 
+// The top-level fields of one line as the rules see them, collected by
+// either reader of the line (LineParser::scan_plain or simdjson), then
+// judged in the spec's order by decide().
+class FieldSet {
+ public:
+  explicit FieldSet(Event& out) : out_(out) { out_.present = 0; }
+
+  // A top-level field whose key is `key`; `text` is its value when
+  // `is_string`.
+  void add(std::string_view key, bool is_string, std::string_view text) { add(classify(key), is_string, text); }
+  void add(KeyInfo info, bool is_string, std::string_view text) {
+    switch (info.key) {
+      case Key::kType:
+        if (++type_count_ == 1) type_is_string_ = is_string, type_text_ = text;
+        return;
+      case Key::kAt:
+        if (++at_count_ == 1) at_is_string_ = is_string, at_text_ = text;
+        return;
+      case Key::kOther: return;
+      case Key::kField: {
+        const std::uint32_t b = bit(info.field);
+        if (seen_ & b) {
+          duplicated_ |= b;
+        } else {
+          seen_ |= b;
+          if (!is_string) non_string_ |= b;
+          out_.fields[static_cast<std::size_t>(info.field)] = text;
+        }
+      }
+    }
+  }
+
+  // Rules 2-7 on a line that is valid JSON.
+  RejectReason decide() {
+    if (type_count_ == 0 || at_count_ == 0) return RejectReason::kMissingField;
+    if (!type_is_string_ || !at_is_string_ || type_count_ > 1 || at_count_ > 1) return RejectReason::kBadField;
+    const TypeRule* rule = nullptr;
+    for (const TypeRule& r : kTypes) {
+      if (r.name == type_text_) rule = &r;
+    }
+    if (rule == nullptr) return RejectReason::kUnknownType;
+    if ((seen_ & rule->required) != rule->required) return RejectReason::kMissingField;
+    if ((duplicated_ | non_string_) & rule->listed) return RejectReason::kBadField;
+    auto at = parse_rfc3339(at_text_);
+    if (!at) return RejectReason::kBadTime;
+    out_.type = rule->type;
+    out_.at = *at;
+    out_.present = seen_ & rule->listed;
+    return RejectReason::kNone;
+  }
+
+ private:
+  Event& out_;
+  int type_count_ = 0, at_count_ = 0;
+  bool type_is_string_ = false, at_is_string_ = false;
+  std::string_view type_text_, at_text_;
+  std::uint32_t seen_ = 0, duplicated_ = 0, non_string_ = 0;
+};
+
+bool is_ascii(std::string_view s) {
+  std::uint64_t high = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    high |= w;
+  }
+  for (; i < s.size(); ++i) high |= static_cast<unsigned char>(s[i]);
+  return (high & 0x8080808080808080) == 0;
+}
+
 }  // namespace
 
 bool is_blank_line(std::string_view line) {
@@ -162,18 +234,56 @@ bool is_blank_line(std::string_view line) {
   return true;
 }
 
-RejectReason LineParser::parse(std::string_view line, std::size_t capacity, Event& out) {
+RejectReason LineParser::parse(std::string_view line, std::size_t /*capacity*/, Event& out) {
+  return parse_copy(line, out);
+}
+
+RejectReason LineParser::parse_copy(std::string_view line, Event& out) {
+  // The copy is followed by a NUL, which stops scan_plain's word-at-a-time
+  // reads, and by simdjson's padding.
+  if (line_.size() < line.size() + simdjson::SIMDJSON_PADDING) line_.resize(line.size() + simdjson::SIMDJSON_PADDING);
+  std::memcpy(line_.data(), line.data(), line.size());
+  line_[line.size()] = '\0';
+  line_size_ = line.size();
+  if (std::optional<RejectReason> r = scan_plain(out)) return *r;
+  return parse_json(out);
+}
+
+std::optional<RejectReason> LineParser::scan_plain(Event& out) const {
+  // Every byte outside the strings is structural here, so the line is valid
+  // JSON when the strings are: no escapes or control characters (checked by
+  // the scan) and valid UTF-8 (checked once for the line).
+  const char* p = line_.data();
+  const char* const end = p + line_size_;
+  if (*p != '{' || (!is_ascii(line()) && !simdjson::validate_utf8(p, line_size_))) return std::nullopt;
+  FieldSet fields(out);
+  ++p;
+  for (;;) {
+    if (*p != '"') return std::nullopt;
+    const char* key_end = find_json_special(p + 1);
+    if (*key_end != '"' || key_end[1] != ':' || key_end[2] != '"') return std::nullopt;
+    const char* value = key_end + 3;
+    const char* value_end = find_json_special(value);
+    if (*value_end != '"') return std::nullopt;
+    fields.add(std::string_view(p + 1, static_cast<std::size_t>(key_end - p - 1)), true,
+               std::string_view(value, static_cast<std::size_t>(value_end - value)));
+    p = value_end + 1;
+    if (*p == ',') {
+      ++p;
+      continue;
+    }
+    if (*p == '}' && p + 1 == end) return fields.decide();
+    return std::nullopt;
+  }
+}
+
+RejectReason LineParser::parse_json(Event& out) {
   simdjson::ondemand::document doc;
-  if (parser_.iterate(line.data(), line.size(), capacity).get(doc)) return RejectReason::kBadJson;
+  if (parser_.iterate(line_.data(), line_size_, line_.size()).get(doc)) return RejectReason::kBadJson;
   simdjson::ondemand::object obj;
   if (doc.get_object().get(obj)) return RejectReason::kBadJson;
 
-  int type_count = 0, at_count = 0;
-  bool type_is_string = false, at_is_string = false;
-  std::string_view type_text, at_text;
-  std::uint32_t seen = 0, duplicated = 0, non_string = 0;
-  out.present = 0;
-
+  FieldSet fields(out);
   for (auto field : obj) {
     std::string_view key;
     if (field.error() || field.unescaped_key().get(key)) return RejectReason::kBadJson;
@@ -192,51 +302,12 @@ RejectReason LineParser::parse(std::string_view line, std::size_t capacity, Even
     } else if (!validate(v, 1)) {
       return RejectReason::kBadJson;
     }
-    switch (info.key) {
-      case Key::kType:
-        if (++type_count == 1) type_is_string = is_string, type_text = text;
-        break;
-      case Key::kAt:
-        if (++at_count == 1) at_is_string = is_string, at_text = text;
-        break;
-      default: {
-        const std::uint32_t b = bit(info.field);
-        if (seen & b) {
-          duplicated |= b;
-        } else {
-          seen |= b;
-          if (!is_string) non_string |= b;
-          out.fields[static_cast<std::size_t>(info.field)] = text;
-        }
-      }
-    }
+    fields.add(info, is_string, text);
   }
   // Anything after the object (trailing tokens) makes the line invalid JSON.
   const char* trailing;
   if (!doc.current_location().get(trailing)) return RejectReason::kBadJson;
-
-  if (type_count == 0 || at_count == 0) return RejectReason::kMissingField;
-  if (!type_is_string || !at_is_string || type_count > 1 || at_count > 1) return RejectReason::kBadField;
-  const TypeRule* rule = nullptr;
-  for (const TypeRule& r : kTypes) {
-    if (r.name == type_text) rule = &r;
-  }
-  if (rule == nullptr) return RejectReason::kUnknownType;
-  if ((seen & rule->required) != rule->required) return RejectReason::kMissingField;
-  if ((duplicated | non_string) & rule->listed) return RejectReason::kBadField;
-  auto at = parse_rfc3339(at_text);
-  if (!at) return RejectReason::kBadTime;
-
-  out.type = rule->type;
-  out.at = *at;
-  out.present = seen & rule->listed;
-  return RejectReason::kNone;
-}
-
-RejectReason LineParser::parse_copy(std::string_view line, Event& out) {
-  scratch_ = simdjson::padded_string(line);
-  return parse(std::string_view(scratch_.data(), scratch_.size()), scratch_.size() + simdjson::SIMDJSON_PADDING,
-               out);
+  return fields.decide();
 }
 
 }  // namespace gw

@@ -1,12 +1,18 @@
 // Validates one NDJSON line against the event rules of spec section 1
 // (rules 1-7: JSON, fields, types, time) and extracts the event. State rules
-// (rule 8) belong to the engine. Uses simdjson's On-Demand API and walks
-// every value, so a line is accepted only when it is entirely valid JSON.
-// Not thread-safe: one parser per thread; an Event's views are valid until
-// the next parse().
+// (rule 8) belong to the engine. A line is accepted only when it is entirely
+// valid JSON. Not thread-safe: one parser per thread; an Event's views, and
+// line(), are valid until the next parse().
+//
+// The parser works on its own copy of the line. Most lines are a flat object
+// of plain strings ({"key":"value",...}, no whitespace, no escapes): those
+// are read in one pass over the copy and their values are views of it. Any
+// other line goes to simdjson's On-Demand API, which visits every value.
 #pragma once
 
+#include <optional>
 #include <string_view>
+#include <vector>
 
 #include <simdjson.h>
 
@@ -20,18 +26,25 @@ class LineParser {
   // validator's recursion; no real event comes near it).
   static constexpr int kMaxDepth = 256;
 
-  // Parses `line` (no newline, trailing CR already removed). The bytes
-  // line.data()[line.size() .. capacity) must be readable: simdjson reads up
-  // to SIMDJSON_PADDING bytes past the end. REQUIRES: capacity >= line.size()
-  // + SIMDJSON_PADDING. Returns kNone and fills `out` for a valid event.
+  // Parses `line` (no newline, trailing CR already removed). Returns kNone
+  // and fills `out` for a valid event. `line` is copied, so it need not stay
+  // valid and `capacity` (its readable size, for callers that parse in a
+  // padded buffer) is not needed: parse and parse_copy are the same.
   RejectReason parse(std::string_view line, std::size_t capacity, Event& out);
-
-  // Convenience for tests and small inputs: copies into a padded buffer.
   RejectReason parse_copy(std::string_view line, Event& out);
 
+  // The line last parsed.
+  std::string_view line() const { return {line_.data(), line_size_}; }
+
  private:
+  // The one-pass reader of flat plain-string lines: nullopt when the line is
+  // not of that form (then parse_json decides).
+  std::optional<RejectReason> scan_plain(Event& out) const;
+  RejectReason parse_json(Event& out);
+
   simdjson::ondemand::parser parser_;
-  simdjson::padded_string scratch_;
+  std::vector<char> line_;  // the line, a NUL, and simdjson's padding
+  std::size_t line_size_ = 0;
 };
 
 // True for lines that are empty or hold only spaces and tabs (skipped).

@@ -65,13 +65,13 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
   // Lines are validated kLookahead lines before the engine applies them, so
   // that the engine can prefetch what each event will touch (see
   // Engine::prefetch_ids). Each slot has its own parser, whose buffers hold
-  // the slot's event until it is applied.
+  // the slot's line and event until it is applied.
   struct Pending {
     LineParser parser;
     Event event;
+    Engine::EventIds ids;
     RejectReason reason = RejectReason::kNone;
     std::uint64_t line = 0;
-    std::string raw;  // the line: the reader's buffer moves on before a reject is known
   };
   std::vector<Pending> ring(kLookahead);
   std::size_t head = 0, count = 0;
@@ -81,11 +81,11 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
     head = (head + 1) % kLookahead;
     --count;
     if (count >= kLookahead / 2) {
-      const Pending& ahead = ring[(head + kLookahead / 2 - 1) % kLookahead];
-      if (ahead.reason == RejectReason::kNone) engine.prefetch_state(ahead.event);
+      Pending& ahead = ring[(head + kLookahead / 2 - 1) % kLookahead];
+      if (ahead.reason == RejectReason::kNone) engine.prefetch_state(ahead.event, ahead.ids);
     }
     RejectReason reason = p.reason;
-    if (reason == RejectReason::kNone) reason = engine.submit(p.event);
+    if (reason == RejectReason::kNone) reason = engine.submit(p.event, p.ids);
     if (reason == RejectReason::kNone) {
       ++stats.accepted;
       return true;
@@ -97,7 +97,7 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
       return false;
     }
     if (rejects.is_open()) {
-      append_reject_json(rejects.buffer(), p.line, reason, p.raw);
+      append_reject_json(rejects.buffer(), p.line, reason, p.parser.line());
       rejects.maybe_flush();
     }
     return true;
@@ -119,9 +119,8 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
     Pending& p = ring[(head + count) % kLookahead];
     ++count;
     p.line = reader.line_number();
-    p.raw.assign(line);
     p.reason = p.parser.parse(line, capacity, p.event);
-    if (p.reason == RejectReason::kNone) engine.prefetch_ids(p.event);
+    if (p.reason == RejectReason::kNone) engine.prefetch_ids(p.event, p.ids);
   }
   while (count > 0) {
     if (!apply_oldest()) return stats;
