@@ -12,3 +12,8 @@ find_package(SQLiteCpp REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 find_package(Threads REQUIRED)
+# The mail layer: GMime 3 builds and parses MIME, libcurl speaks SMTP,
+# kainjow-mustache (header-only, no CMake config) renders the templates.
+pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
+find_package(CURL REQUIRED)
+find_path(KAINJOW_MUSTACHE_INCLUDE_DIR kainjow/mustache.hpp REQUIRED)

@@ -16,5 +16,6 @@ inline constexpr int kExitUsage = 2;    // bad config, unreadable file, strict r
 void add_replay_command(CLI::App& app, int& exit_status);
 void add_simulate_command(CLI::App& app, int& exit_status);
 void add_serve_command(CLI::App& app, int& exit_status);
+void add_preview_command(CLI::App& app, int& exit_status);
 
 }  // namespace gw::cli
