@@ -22,7 +22,7 @@ action = "nudge"
 template = "r1"
 )";
 
-const std::string kStart = "2019-07-30T00:00:00Z";
+const std::string kContractStartedAt = "2019-07-30T00:00:00Z";
 
 // A quiet-hours policy over the one-day ladder.
 std::string Quiet(std::string_view window, std::string_view ladder = kOneDayLadder) {
@@ -61,7 +61,7 @@ template = "t4"
   // Due: 08-01T12:00 (before start: ignored), 08-02T00:00 (= start: fires),
   // 08-03T00:00 (fires), 08-04T00:00 (= end: ignored). Ignored = no record.
   Output out =
-      Replay(policy, {Started(kStart), Msg("2019-08-01T00:00:00Z", "k1"), Tick("2019-08-05T00:00:00Z")});
+      Replay(policy, {Started(kContractStartedAt), Msg("2019-08-01T00:00:00Z", "k1"), Tick("2019-08-05T00:00:00Z")});
   EXPECT_EQ(out.decisions, Lines({Dec{.at = "2019-08-02T00:00:00Z", .step = 2, .target = "t2"},
                                   Dec{.at = "2019-08-03T00:00:00Z", .step = 3, .target = "t3"}}));
   EXPECT_EQ(out.episodes, Lines({Ep{.opened_at = "2019-08-01T00:00:00Z", .steps_sent = 2}}));
@@ -70,7 +70,7 @@ template = "t4"
 TEST(EngineRule1CampaignWindow, StepDeferredPastTheEndIsIgnored) {
   // Due 08-02T22:30 (inside the campaign, inside quiet hours), deferred to
   // 08-03T08:00 and evaluated again from rule 1: at or after end, ignored.
-  std::vector<std::string> in = {Started(kStart), Msg("2019-08-01T22:30:00Z", "k1"),
+  std::vector<std::string> in = {Started(kContractStartedAt), Msg("2019-08-01T22:30:00Z", "k1"),
                                  Tick("2019-08-04T00:00:00Z")};
   Output ended = Replay("[campaign]\nend = \"2019-08-02T23:00:00Z\"\n" + Quiet("22:00-08:00"), in);
   EXPECT_EQ(ended.decisions, Strings{});
@@ -83,7 +83,7 @@ TEST(EngineRule1CampaignWindow, StepBeforeStartIsIgnoredNotDeferredIntoTheCampai
   // Due 08-02T03:00, before start (08-02T08:00): rule 1 ignores it before
   // rule 3 could defer it to 08:00, when it would be inside the campaign.
   Output out = Replay("[campaign]\nstart = \"2019-08-02T08:00:00Z\"\n" + Quiet("22:00-08:00"),
-                      {Started(kStart), Msg("2019-08-01T03:00:00Z", "k1"), Tick("2019-08-04T00:00:00Z")});
+                      {Started(kContractStartedAt), Msg("2019-08-01T03:00:00Z", "k1"), Tick("2019-08-04T00:00:00Z")});
   EXPECT_EQ(out.decisions, Strings{});
 }
 
@@ -95,7 +95,7 @@ TEST(EngineRule1CampaignWindow, StepBeforeStartIsIgnoredNotDeferredIntoTheCampai
 Output RunSegment(const std::string& policy, const Strings& users) {
   Strings in = users;
   for (int i = 1; i <= 4; ++i) {
-    in.push_back(Started(kStart, "c" + std::to_string(i), "k1", "f" + std::to_string(i)));
+    in.push_back(Started(kContractStartedAt, "c" + std::to_string(i), "k1", "f" + std::to_string(i)));
   }
   for (int i = 1; i <= 4; ++i) in.push_back(Msg("2019-08-01T00:00:00Z", "k1", "c" + std::to_string(i)));
   in.push_back(Tick("2019-08-02T00:00:00Z"));
@@ -121,9 +121,9 @@ TEST(EngineRule2Segment, IncludeListUpperCasesBothSidesAndUnknownCountryMatchesN
   // part): in. f2 US: out. f3 no country: unknown, out. f4 "Fr": in.
   Output out =
       RunSegment(std::string("[segment]\ncountries_include = [\"de\", \"FR\"]\n") + kOneDayLadder,
-                 {UserLine(kStart, "f1", R"("country":"de","role":"client")"),
-                  UserLine(kStart, "f2", R"("country":"US")"), UserLine(kStart, "f3", R"("kind":"agency")"),
-                  UserLine(kStart, "f4", R"("country":"Fr")")});
+                 {UserLine(kContractStartedAt, "f1", R"("country":"de","role":"client")"),
+                  UserLine(kContractStartedAt, "f2", R"("country":"US")"), UserLine(kContractStartedAt, "f3", R"("kind":"agency")"),
+                  UserLine(kContractStartedAt, "f4", R"("country":"Fr")")});
   EXPECT_EQ(out.decisions, Lines({SegmentSent(1), SegmentSent(4)}));
   EXPECT_EQ(out.episodes,
             Lines({SegmentEp(1, true), SegmentEp(2, false), SegmentEp(3, false), SegmentEp(4, true)}));
@@ -134,8 +134,8 @@ TEST(EngineRule2Segment, ExcludeListUpperCasesBothSidesAndUnknownCountryMatchesN
   // in (matches no exclude list). f4 "DE": in.
   Output out =
       RunSegment(std::string("[segment]\ncountries_exclude = [\"us\", \"GB\"]\n") + kOneDayLadder,
-                 {UserLine(kStart, "f1", R"("country":"US")"), UserLine(kStart, "f2", R"("country":"gb")"),
-                  UserLine(kStart, "f4", R"("country":"DE")")});
+                 {UserLine(kContractStartedAt, "f1", R"("country":"US")"), UserLine(kContractStartedAt, "f2", R"("country":"gb")"),
+                  UserLine(kContractStartedAt, "f4", R"("country":"DE")")});
   EXPECT_EQ(out.decisions, Lines({SegmentSent(3), SegmentSent(4)}));
   EXPECT_EQ(out.episodes,
             Lines({SegmentEp(1, false), SegmentEp(2, false), SegmentEp(3, true), SegmentEp(4, true)}));
@@ -146,15 +146,15 @@ TEST(EngineRule2Segment, KindsAreComparedExactlyAndUnknownKindMatchesNoNonEmptyL
   // kind out; f4 "individual" out.
   Output out = RunSegment(
       std::string("[segment]\nkinds = [\"agency\"]\n") + kOneDayLadder,
-      {UserLine(kStart, "f1", R"("kind":"agency")"), UserLine(kStart, "f2", R"("kind":"Agency")"),
-       UserLine(kStart, "f3", R"("country":"DE")"), UserLine(kStart, "f4", R"("kind":"individual")")});
+      {UserLine(kContractStartedAt, "f1", R"("kind":"agency")"), UserLine(kContractStartedAt, "f2", R"("kind":"Agency")"),
+       UserLine(kContractStartedAt, "f3", R"("country":"DE")"), UserLine(kContractStartedAt, "f4", R"("kind":"individual")")});
   EXPECT_EQ(out.decisions, Lines({SegmentSent(1)}));
   EXPECT_EQ(out.episodes,
             Lines({SegmentEp(1, true), SegmentEp(2, false), SegmentEp(3, false), SegmentEp(4, false)}));
 }
 
 TEST(EngineRule2Segment, EmptyListsTakeEveryoneIncludingUnknownCountryAndKind) {
-  Output out = RunSegment(kOneDayLadder, {UserLine(kStart, "f2", R"("country":"US","kind":"x")")});
+  Output out = RunSegment(kOneDayLadder, {UserLine(kContractStartedAt, "f2", R"("country":"US","kind":"x")")});
   EXPECT_EQ(out.decisions, Lines({SegmentSent(1), SegmentSent(2), SegmentSent(3), SegmentSent(4)}));
 }
 
@@ -166,7 +166,7 @@ TEST(EngineRule2Segment, LaterStepsSeeAttributeChanges) {
   // is sent.
   const std::string policy = std::string("[segment]\ncountries_exclude = [\"US\"]\n") + kLadder;
   Output out = Replay(
-      policy, {Started(kStart), UserLine(kStart, "f1", R"("country":"DE")"),
+      policy, {Started(kContractStartedAt), UserLine(kContractStartedAt, "f1", R"("country":"DE")"),
                Msg("2019-08-01T00:00:00Z", "k1"), UserLine("2019-08-04T00:00:00Z", "f1", R"("country":"US")"),
                UserLine("2019-08-05T00:00:00Z", "f1", R"("country":"de")"), Tick("2019-08-06T00:00:00Z")});
   EXPECT_EQ(out.decisions,
@@ -181,7 +181,7 @@ TEST(EngineRule2Segment, EpisodeInSegmentIsTheTestAtOpeningTime) {
   const std::string policy = std::string("[segment]\ncountries_exclude = [\"US\"]\n") + kOneDayLadder;
   Output out =
       Replay(policy,
-             {Started(kStart), UserLine(kStart, "f1", R"("country":"US")"), Msg("2019-08-01T00:00:00Z", "k1"),
+             {Started(kContractStartedAt), UserLine(kContractStartedAt, "f1", R"("country":"US")"), Msg("2019-08-01T00:00:00Z", "k1"),
               UserLine("2019-08-01T12:00:00Z", "f1", R"("country":"DE")"), Tick("2019-08-02T00:00:00Z")});
   EXPECT_EQ(out.decisions, Lines({Dec{.at = "2019-08-02T00:00:00Z"}}));
   EXPECT_EQ(out.episodes,
@@ -197,7 +197,7 @@ TEST(EngineRule3QuietHours, WindowNotWrappingStartMinuteInsideEndMinuteOutside) 
   // c3 04:59:59.999 (deferred to 05:00), c4 00:59:59.999 (sent).
   // At T = 05:00 the deferred steps re-enter (T, contract) order: c1 c2 c3.
   Output out = Replay(Quiet("01:00-05:00"),
-                      {Started(kStart), Started(kStart, "c2"), Started(kStart, "c3"), Started(kStart, "c4"),
+                      {Started(kContractStartedAt), Started(kContractStartedAt, "c2"), Started(kContractStartedAt, "c3"), Started(kContractStartedAt, "c4"),
                        Msg("2019-08-01T01:00:00Z", "k1", "c1"), Msg("2019-08-01T05:00:00Z", "k1", "c2"),
                        Msg("2019-08-01T04:59:59.999Z", "k1", "c3"),
                        Msg("2019-08-01T00:59:59.999Z", "k1", "c4"), Tick("2019-08-03T00:00:00Z")});
@@ -211,8 +211,8 @@ TEST(EngineRule3QuietHours, WindowWrappingMidnight) {
   // "22:00-08:00", UTC. Due: c1 08-02T22:00 -> 08-03T08:00; c2 08-02T03:00
   // -> 08-02T08:00; c3 12:00 sent; c4 08:00 (end minute) sent; c5
   // 21:59:59.999 sent; c6 00:00 -> 08:00.
-  Strings in = {Started(kStart)};
-  for (const char* c : {"c2", "c3", "c4", "c5", "c6"}) in.push_back(Started(kStart, c));
+  Strings in = {Started(kContractStartedAt)};
+  for (const char* c : {"c2", "c3", "c4", "c5", "c6"}) in.push_back(Started(kContractStartedAt, c));
   for (auto [c, at] :
        {std::pair{"c1", "2019-08-01T22:00:00Z"}, std::pair{"c2", "2019-08-01T03:00:00Z"},
         std::pair{"c3", "2019-08-01T12:00:00Z"}, std::pair{"c4", "2019-08-01T08:00:00Z"},
@@ -234,7 +234,7 @@ TEST(EngineRule3QuietHours, FreelancerLocalTime) {
   // deferred to 08:00 JST on 08-03 = 08-02T23:00Z. c2 due 12:59Z = 21:59 JST:
   // sent.
   Output out = Replay(Quiet("22:00-08:00"),
-                      {Started(kStart), Started(kStart, "c2"), UserLine(kStart, "f1", R"("tz":"Asia/Tokyo")"),
+                      {Started(kContractStartedAt), Started(kContractStartedAt, "c2"), UserLine(kContractStartedAt, "f1", R"("tz":"Asia/Tokyo")"),
                        Msg("2019-08-01T13:00:00Z", "k1", "c1"), Msg("2019-08-01T12:59:00Z", "k1", "c2"),
                        Tick("2019-08-03T00:00:00Z")});
   EXPECT_EQ(out.decisions, Lines({Dec{.at = "2019-08-02T12:59:00Z", .contract = "c2"},
@@ -254,8 +254,8 @@ TEST(EngineRule3QuietHours, UnknownAndNonIanaTimeZonesUseUtc) {
   Strings in;
   for (int i = 1; i <= 8; ++i) {
     std::string c = "c" + std::to_string(i), f = "f" + std::to_string(i);
-    in.push_back(Started(kStart, c, "k1", f));
-    if (i == 5) in.push_back(UserLine(kStart, f, R"("tz":"America/New_York")"));
+    in.push_back(Started(kContractStartedAt, c, "k1", f));
+    if (i == 5) in.push_back(UserLine(kContractStartedAt, f, R"("tz":"America/New_York")"));
     in.push_back(UserLine("2019-07-31T00:00:00Z", f, R"("tz":")" + tzs[i - 1] + "\""));
     in.push_back(Msg("2019-08-01T10:00:00Z", "k1", c));
   }
@@ -284,7 +284,7 @@ TEST(EngineRule3QuietHours, LocaltimeIsNotAnIanaZoneSoItIsUtc) {
   EXPECT_EQ(find_time_zone("localtime"), nullptr)
       << "tz \"localtime\" resolves to the host's /etc/localtime zone instead of counting as unknown (UTC)";
   Output out =
-      Replay(Quiet("22:00-08:00"), {Started(kStart), UserLine(kStart, "f1", R"("tz":"localtime")"),
+      Replay(Quiet("22:00-08:00"), {Started(kContractStartedAt), UserLine(kContractStartedAt, "f1", R"("tz":"localtime")"),
                                     Msg("2019-08-01T10:00:00Z", "k1"), Tick("2019-08-03T00:00:00Z")});
   EXPECT_EQ(out.decisions, Lines({Dec{.at = "2019-08-02T10:00:00Z"}}));
 }
@@ -361,7 +361,7 @@ TEST(EngineRule3QuietHours, EpisodeClosingWhileDeferredDropsTheStep) {
   // (32 h = 115200 s). c2: contract ends at 07:59:59.999. c3: a reply stamped
   // exactly 08:00 is applied before the deferred step runs.
   Output out = Replay(Quiet("22:00-08:00"),
-                      {Started(kStart), Started(kStart, "c2"), Started(kStart, "c3"),
+                      {Started(kContractStartedAt), Started(kContractStartedAt, "c2"), Started(kContractStartedAt, "c3"),
                        Msg("2019-08-01T23:00:00Z", "k1", "c1"), Msg("2019-08-01T23:00:00Z", "k1", "c2"),
                        Msg("2019-08-01T23:00:00Z", "k1", "c3"), Tick("2019-08-03T00:00:00Z"),
                        Msg("2019-08-03T07:00:00Z", "f1", "c1"), Ended("2019-08-03T07:59:59.999Z", "c2"),
@@ -391,7 +391,7 @@ TEST(EngineRule3QuietHours, DeferredStepIsEvaluatedAgainFromRule1) {
   const std::string policy = "[segment]\ncountries_exclude = [\"US\"]\n" + Quiet("22:00-08:00");
   Strings in;
   for (int i = 1; i <= 3; ++i)
-    in.push_back(Started(kStart, "c" + std::to_string(i), "k1", "f" + std::to_string(i)));
+    in.push_back(Started(kContractStartedAt, "c" + std::to_string(i), "k1", "f" + std::to_string(i)));
   for (int i = 1; i <= 3; ++i) in.push_back(Msg("2019-08-01T23:00:00Z", "k1", "c" + std::to_string(i)));
   for (const std::string& e : {UserLine("2019-08-03T00:00:00Z", "f1", R"("tz":"America/New_York")"),
                                UserLine("2019-08-03T00:00:00Z", "f2", R"("country":"us")"),
@@ -434,7 +434,7 @@ template = "t3"
 
 TEST(EngineRule4Superseded, AfterDeferralOnlyTheLatestStepGoesOut) {
   Output out = Replay(kSupersedePolicy,
-                      {Started(kStart), Msg("2019-08-01T00:00:00Z", "k1"), Tick("2019-08-03T00:00:00Z")});
+                      {Started(kContractStartedAt), Msg("2019-08-01T00:00:00Z", "k1"), Tick("2019-08-03T00:00:00Z")});
   EXPECT_EQ(
       out.decisions,
       Lines({Dec{.at = "2019-08-02T08:00:00Z", .target = "t1", .status = "skipped", .reason = "superseded"},
@@ -459,7 +459,7 @@ action = "escalate"
 team = "ops"
 )");
   Output out =
-      Replay(policy, {Started(kStart), Msg("2019-08-01T00:00:00Z", "k1"), Tick("2019-08-03T00:00:00Z")});
+      Replay(policy, {Started(kContractStartedAt), Msg("2019-08-01T00:00:00Z", "k1"), Tick("2019-08-03T00:00:00Z")});
   EXPECT_EQ(
       out.decisions,
       Lines({Dec{.at = "2019-08-02T08:00:00Z", .target = "t1", .status = "skipped", .reason = "superseded"},
@@ -471,7 +471,7 @@ TEST(EngineRule4Superseded, ComesBeforeHeldOutAndOptedOut) {
   // Everyone in control (holdout 100): step 1 is still "skipped", not
   // "held_out"; the others are held out.
   Output control = Replay("[campaign]\nholdout_percent = 100\n" + kSupersedePolicy,
-                          {Started(kStart), Msg("2019-08-01T00:00:00Z", "k1"), Tick("2019-08-03T00:00:00Z")});
+                          {Started(kContractStartedAt), Msg("2019-08-01T00:00:00Z", "k1"), Tick("2019-08-03T00:00:00Z")});
   EXPECT_EQ(control.decisions, Lines({Dec{.at = "2019-08-02T08:00:00Z",
                                           .target = "t1",
                                           .arm = "control",
@@ -489,7 +489,7 @@ TEST(EngineRule4Superseded, ComesBeforeHeldOutAndOptedOut) {
                                           .status = "held_out"}}));
   EXPECT_EQ(control.episodes, Lines({Ep{.arm = "control", .opened_at = "2019-08-01T00:00:00Z"}}));
   // Opted out: step 1 "skipped", the others suppressed.
-  Output opted = Replay(kSupersedePolicy, {Started(kStart), OptOut(kStart, "f1"),
+  Output opted = Replay(kSupersedePolicy, {Started(kContractStartedAt), OptOut(kContractStartedAt, "f1"),
                                            Msg("2019-08-01T00:00:00Z", "k1"), Tick("2019-08-03T00:00:00Z")});
   EXPECT_EQ(
       opted.decisions,
@@ -529,7 +529,7 @@ TEST(EngineRule4Superseded, ComesBeforeHeldOutAndOptedOut) {
 Output RunArm(std::string_view salt, std::string_view holdout, std::string_view freelancer) {
   std::string policy = "[campaign]\nsalt = \"" + std::string(salt) + "\"\n";
   if (!holdout.empty()) policy += "holdout_percent = " + std::string(holdout) + "\n";
-  return Replay(policy + kOneDayLadder, {Started(kStart, "c1", "k1", freelancer),
+  return Replay(policy + kOneDayLadder, {Started(kContractStartedAt, "c1", "k1", freelancer),
                                          Msg("2019-08-01T00:00:00Z", "k1"), Tick("2019-08-02T00:00:00Z")});
 }
 
@@ -575,7 +575,7 @@ TEST(EngineRule5Arm, HoldoutHundredHoldsOutEverybody) {
 
 TEST(EngineRule5Arm, ControlHoldsOutEscalationsToo) {
   Output out = Replay(std::string("[campaign]\nholdout_percent = 100\n") + kLadder,
-                      {Started(kStart), Msg("2019-08-01T00:00:00Z", "k1"), Tick("2019-08-06T00:00:00Z")});
+                      {Started(kContractStartedAt), Msg("2019-08-01T00:00:00Z", "k1"), Tick("2019-08-06T00:00:00Z")});
   EXPECT_EQ(out.decisions, Lines({Dec{.at = "2019-08-02T00:00:00Z", .arm = "control", .status = "held_out"},
                                   Dec{.at = "2019-08-04T00:00:00Z",
                                       .step = 2,
@@ -595,7 +595,7 @@ TEST(EngineRule5Arm, ControlHoldsOutEscalationsToo) {
 // Rule 6: opt-out.
 
 TEST(EngineRule6OptOut, SuppressesNudgesButNotEscalations) {
-  Output out = Replay(kLadder, {Started(kStart), Msg("2019-08-01T00:00:00Z", "k1"),
+  Output out = Replay(kLadder, {Started(kContractStartedAt), Msg("2019-08-01T00:00:00Z", "k1"),
                                 OptOut("2019-08-01T01:00:00Z", "f1"), Tick("2019-08-06T00:00:00Z")});
   EXPECT_EQ(out.decisions,
             Lines({Dec{.at = "2019-08-02T00:00:00Z", .status = "suppressed", .reason = "opted_out"},
@@ -610,7 +610,7 @@ TEST(EngineRule6OptOut, SuppressesNudgesButNotEscalations) {
 
 TEST(EngineRule6OptOut, OptInUndoesOptOut) {
   Output out = Replay(
-      kLadder, {Started(kStart), Msg("2019-08-01T00:00:00Z", "k1"), OptOut("2019-08-01T01:00:00Z", "f1"),
+      kLadder, {Started(kContractStartedAt), Msg("2019-08-01T00:00:00Z", "k1"), OptOut("2019-08-01T01:00:00Z", "f1"),
                 OptIn("2019-08-03T00:00:00Z", "f1"), Tick("2019-08-06T00:00:00Z")});
   EXPECT_EQ(out.decisions,
             Lines({Dec{.at = "2019-08-02T00:00:00Z", .status = "suppressed", .reason = "opted_out"},
@@ -625,8 +625,8 @@ TEST(EngineRule6OptOut, AppliesToIdsNoUserEventNames) {
   // The client's opt_out does not affect the freelancer's nudges (c2).
   Output out =
       Replay(kOneDayLadder, {OptOut("2019-07-01T00:00:00Z", "f1"), OptOut("2019-07-01T00:00:00Z", "nobody"),
-                             OptOut("2019-07-01T00:00:00Z", "k2"), Started(kStart),
-                             Started(kStart, "c2", "k2", "f2"), Msg("2019-08-01T00:00:00Z", "k1"),
+                             OptOut("2019-07-01T00:00:00Z", "k2"), Started(kContractStartedAt),
+                             Started(kContractStartedAt, "c2", "k2", "f2"), Msg("2019-08-01T00:00:00Z", "k1"),
                              Msg("2019-08-01T00:00:00Z", "k2", "c2"), Tick("2019-08-02T00:00:00Z")});
   EXPECT_EQ(out.rejects, Strings{});
   EXPECT_EQ(out.decisions,
@@ -635,7 +635,7 @@ TEST(EngineRule6OptOut, AppliesToIdsNoUserEventNames) {
 }
 
 TEST(EngineRule6OptOut, OptOutStampedAtTheDueTimeIsAppliedFirst) {
-  Output out = Replay(kOneDayLadder, {Started(kStart), Msg("2019-08-01T00:00:00Z", "k1"),
+  Output out = Replay(kOneDayLadder, {Started(kContractStartedAt), Msg("2019-08-01T00:00:00Z", "k1"),
                                       OptOut("2019-08-02T00:00:00Z", "f1")});
   EXPECT_EQ(out.decisions,
             Lines({Dec{.at = "2019-08-02T00:00:00Z", .status = "suppressed", .reason = "opted_out"}}));
@@ -643,7 +643,7 @@ TEST(EngineRule6OptOut, OptOutStampedAtTheDueTimeIsAppliedFirst) {
 
 TEST(EngineRule6OptOut, HeldOutComesBeforeOptedOut) {
   Output out = Replay(std::string("[campaign]\nholdout_percent = 100\n") + kOneDayLadder,
-                      {Started(kStart), OptOut(kStart, "f1"), Msg("2019-08-01T00:00:00Z", "k1"),
+                      {Started(kContractStartedAt), OptOut(kContractStartedAt, "f1"), Msg("2019-08-01T00:00:00Z", "k1"),
                        Tick("2019-08-02T00:00:00Z")});
   EXPECT_EQ(out.decisions,
             Lines({Dec{.at = "2019-08-02T00:00:00Z", .arm = "control", .status = "held_out"}}));
@@ -662,8 +662,8 @@ TEST(EngineRule7FrequencyCap, RollingWindowBounds) {
   // f2: c3 sent 08-02T00:00; c4 due 08-02T23:59:59.999, 23:59:59.999 later:
   // the send counts, c4 is capped.
   Output out =
-      Replay(Cap(1), {Started(kStart), Started(kStart, "c2"), Started(kStart, "c3", "k2", "f2"),
-                      Started(kStart, "c4", "k2", "f2"), Msg("2019-08-01T00:00:00Z", "k1", "c1"),
+      Replay(Cap(1), {Started(kContractStartedAt), Started(kContractStartedAt, "c2"), Started(kContractStartedAt, "c3", "k2", "f2"),
+                      Started(kContractStartedAt, "c4", "k2", "f2"), Msg("2019-08-01T00:00:00Z", "k1", "c1"),
                       Msg("2019-08-02T00:00:00Z", "k1", "c2"), Msg("2019-08-01T00:00:00Z", "k2", "c3"),
                       Msg("2019-08-01T23:59:59.999Z", "k2", "c4"), Tick("2019-08-04T00:00:00Z")});
   EXPECT_EQ(out.decisions,
@@ -684,8 +684,8 @@ TEST(EngineRule7FrequencyCap, CountsSentNudgesPerFreelancerAcrossContracts) {
   // another freelancer. c5's window (08-02T00:30, ...) holds only c2's send
   // (c1's fell out, c3 was not sent): 1 < 2, sent.
   Output out =
-      Replay(Cap(2), {Started(kStart), Started(kStart, "c2"), Started(kStart, "c3"),
-                      Started(kStart, "c4", "k1", "f2"), Started(kStart, "c5"),
+      Replay(Cap(2), {Started(kContractStartedAt), Started(kContractStartedAt, "c2"), Started(kContractStartedAt, "c3"),
+                      Started(kContractStartedAt, "c4", "k1", "f2"), Started(kContractStartedAt, "c5"),
                       Msg("2019-08-01T00:00:00Z", "k1", "c1"), Msg("2019-08-01T01:00:00Z", "k1", "c2"),
                       Msg("2019-08-01T02:00:00Z", "k1", "c3"), Msg("2019-08-01T02:00:00Z", "k1", "c4"),
                       Msg("2019-08-02T00:30:00Z", "k1", "c5"), Tick("2019-08-04T00:00:00Z")});
@@ -701,7 +701,7 @@ TEST(EngineRule7FrequencyCap, CountsSentNudgesPerFreelancerAcrossContracts) {
 
 TEST(EngineRule7FrequencyCap, CapZeroIsNoCap) {
   Strings in;
-  for (const char* c : {"c1", "c2", "c3", "c4", "c5"}) in.push_back(Started(kStart, c));
+  for (const char* c : {"c1", "c2", "c3", "c4", "c5"}) in.push_back(Started(kContractStartedAt, c));
   for (const char* c : {"c1", "c2", "c3", "c4", "c5"}) in.push_back(Msg("2019-08-01T00:00:00Z", "k1", c));
   in.push_back(Tick("2019-08-02T00:00:00Z"));
   Output out = Replay(Cap(0), in);
@@ -730,7 +730,7 @@ action = "escalate"
 team = "ops"
 )");
   Output out =
-      Replay(policy, {Started(kStart), Started(kStart, "c2"), Started(kStart, "c3"),
+      Replay(policy, {Started(kContractStartedAt), Started(kContractStartedAt, "c2"), Started(kContractStartedAt, "c3"),
                       Msg("2019-08-01T00:00:00Z", "k1", "c1"), Msg("2019-08-01T12:00:00Z", "k1", "c2"),
                       Msg("2019-08-02T01:00:00Z", "k1", "c3"), Tick("2019-08-05T00:00:00Z")});
   EXPECT_EQ(out.decisions,
@@ -764,7 +764,7 @@ TEST(EngineRule7FrequencyCap, LateStampedSendsAfterTCount) {
   // end (until 08-01T05:00): c1's send is exactly 24 h after: not counted,
   // sent.
   Output out = Replay(Cap(1, kOneHourLadder),
-                      {Started(kStart), Started(kStart, "c2", "k2", "f1"), Started(kStart, "c3", "k3", "f1"),
+                      {Started(kContractStartedAt), Started(kContractStartedAt, "c2", "k2", "f1"), Started(kContractStartedAt, "c3", "k3", "f1"),
                        Msg("2019-08-01T00:00:00Z", "k1", "c1"), Tick("2019-08-01T05:00:00Z"),
                        Msg("2019-07-31T23:00:00Z", "k2", "c2"), Msg("2019-07-31T00:00:00Z", "k3", "c3")});
   EXPECT_EQ(out.decisions, Lines({Dec{.at = "2019-08-01T01:00:00Z"},
@@ -785,7 +785,7 @@ TEST(EngineRule7FrequencyCap, SuppressedNudgesDoNotCount) {
   // Cap 1. f1 opted out until 08-02T06:00: c1's nudge (08-02T00:00) is
   // suppressed and is no send; c2's nudge at 08-02T12:00 is sent.
   Output out =
-      Replay(Cap(1), {Started(kStart), Started(kStart, "c2"), OptOut(kStart, "f1"),
+      Replay(Cap(1), {Started(kContractStartedAt), Started(kContractStartedAt, "c2"), OptOut(kContractStartedAt, "f1"),
                       Msg("2019-08-01T00:00:00Z", "k1", "c1"), Msg("2019-08-01T12:00:00Z", "k1", "c2"),
                       OptIn("2019-08-02T06:00:00Z", "f1"), Tick("2019-08-03T00:00:00Z")});
   EXPECT_EQ(out.decisions,
@@ -817,7 +817,7 @@ action = "nudge"
 template = "r2"
 )");
   Output out = Replay(
-      policy, {Started(kStart), Msg("2019-08-01T23:00:00Z", "k1"),
+      policy, {Started(kContractStartedAt), Msg("2019-08-01T23:00:00Z", "k1"),
                UserLine("2019-08-03T00:00:00Z", "f1", R"("tz":"America/Los_Angeles")"),
                UserLine("2019-08-03T10:00:00Z", "f1", R"("tz":"Asia/Tokyo")"), Tick("2019-08-05T00:00:00Z")});
   EXPECT_EQ(out.decisions,

@@ -12,7 +12,7 @@ namespace {
 
 constexpr const char* kNdjson = "application/x-ndjson";
 
-const std::string kStart = R"({"type":"contract_started","at":"2024-03-01T00:00:00Z","contract":"c1","client":"k1","freelancer":"f1"})"
+const std::string kStartLine = R"({"type":"contract_started","at":"2024-03-01T00:00:00Z","contract":"c1","client":"k1","freelancer":"f1"})"
                            "\n";
 const std::string kAsk = R"({"type":"message","at":"2024-03-01T10:00:00Z","contract":"c1","from":"k1"})"
                          "\n";
@@ -54,12 +54,12 @@ class ServeApi : public ::testing::Test {
 TEST_F(ServeApi, BadRequestsGetTheirStatusAndChangeNothing) {
   auto serve = start({"--clock", "events", "--max-body-mb", "1"});
   auto c = serve->client();
-  ASSERT_EQ(c.Post("/v1/events", kStart + kAsk, kNdjson)->status, 200);
+  ASSERT_EQ(c.Post("/v1/events", kStartLine + kAsk, kNdjson)->status, 200);
   const std::string before = state_of(c);
   EXPECT_EQ(before, "ghostwatch_events_accepted_total 2;ghostwatch_log_entries 2;");
 
-  expect_json_error(c.Post("/v1/events", kStart, "application/json"), 415, "unsupported_media_type");
-  expect_json_error(c.Post("/v1/events", kStart, "text/plain"), 415, "unsupported_media_type");
+  expect_json_error(c.Post("/v1/events", kStartLine, "application/json"), 415, "unsupported_media_type");
+  expect_json_error(c.Post("/v1/events", kStartLine, "text/plain"), 415, "unsupported_media_type");
   expect_json_error(c.Post("/v1/events", std::string(2u << 20, ' '), kNdjson), 413, "payload_too_large");
   expect_json_error(c.Get("/v1/episodes?status=maybe"), 400, "bad_parameter");
   expect_json_error(c.Get("/v1/episodes?limit=0"), 400, "bad_parameter");
@@ -73,11 +73,11 @@ TEST_F(ServeApi, BadRequestsGetTheirStatusAndChangeNothing) {
   expect_json_error(c.Get("/v2/anything"), 404, "not_found");
   httplib::Headers key = {{"Idempotency-Key", "k"}};
   ASSERT_EQ(c.Post("/v1/events", key, "", kNdjson)->status, 200);
-  expect_json_error(c.Post("/v1/events", key, kStart, kNdjson), 422, "idempotency_key_reused");
+  expect_json_error(c.Post("/v1/events", key, kStartLine, kNdjson), 422, "idempotency_key_reused");
 
   EXPECT_EQ(state_of(c), before);
   // Lines the spec rejects are answered 200 with their reasons, and kept.
-  auto r = c.Post("/v1/events", kStart + "{\"type\":1}\n", kNdjson);
+  auto r = c.Post("/v1/events", kStartLine + "{\"type\":1}\n", kNdjson);
   ASSERT_EQ(r->status, 200);
   EXPECT_EQ(nlohmann::json::parse(r->body)["rejects"],
             nlohmann::json::parse(R"([{"line":1,"reason":"duplicate_contract"},{"line":2,"reason":"missing_field"}])"));
@@ -92,7 +92,7 @@ TEST_F(ServeApi, QueriesShowStateEpisodesAndDecisions) {
   auto c = serve->client();
   const std::string user = R"({"type":"user","at":"2024-03-01T00:00:00Z","id":"f1","country":"in","tz":"Asia/Kolkata"})"
                            "\n";
-  ASSERT_EQ(c.Post("/v1/events", user + kStart + kAsk, kNdjson)->status, 200);
+  ASSERT_EQ(c.Post("/v1/events", user + kStartLine + kAsk, kNdjson)->status, 200);
   auto adv = c.Post("/v1/advance?to=2024-03-02T12:00:00Z", "", "text/plain");
   ASSERT_EQ(adv->status, 200) << adv->body;
   EXPECT_EQ(nlohmann::json::parse(adv->body)["decisions"], 1);
@@ -186,9 +186,9 @@ TEST_F(ServeApi, TokensScopeReadAndWrite) {
   auto c = serve->client();
   expect_json_error(c.Get("/v1/episodes"), 401, "unauthorized");
   expect_json_error(c.Get("/v1/episodes", bearer("guess")), 401, "unauthorized");
-  expect_json_error(c.Post("/v1/events", bearer("reader"), kStart, kNdjson), 403, "forbidden");
+  expect_json_error(c.Post("/v1/events", bearer("reader"), kStartLine, kNdjson), 403, "forbidden");
   EXPECT_EQ(c.Get("/v1/episodes", bearer("reader"))->status, 200);
-  EXPECT_EQ(c.Post("/v1/events", bearer("writer2"), kStart, kNdjson)->status, 200);
+  EXPECT_EQ(c.Post("/v1/events", bearer("writer2"), kStartLine, kNdjson)->status, 200);
   EXPECT_EQ(c.Get("/metrics", bearer("writer"))->status, 200);
   EXPECT_EQ(c.Get("/healthz")->status, 200);  // probes need no token
   // The wall clock runs this service: advance is refused.
@@ -217,7 +217,7 @@ TEST_F(ServeApi, SighupRefusesABadConfigAndSigtermDrains) {
   }
   EXPECT_NE(serve->log().find("reload refused"), std::string::npos) << serve->log();
   auto c = serve->client();
-  EXPECT_EQ(c.Post("/v1/events", kStart, kNdjson)->status, 200);  // the old config keeps running
+  EXPECT_EQ(c.Post("/v1/events", kStartLine, kNdjson)->status, 200);  // the old config keeps running
   serve->kill(SIGTERM);
   EXPECT_EQ(serve->wait(), 0);
   // Every log line is a JSON object.

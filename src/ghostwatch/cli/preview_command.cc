@@ -25,7 +25,7 @@ struct PreviewFlags {
   bool mime = false;
 };
 
-void print_error(const std::string& message) { fmt::print(stderr, "ghostwatch preview: error: {}\n", message); }
+void preview_error(const std::string& message) { fmt::print(stderr, "ghostwatch preview: error: {}\n", message); }
 
 // Sample people and times: a non-ASCII name and an ampersand show the
 // encoding and the HTML escaping at work.
@@ -54,22 +54,22 @@ int run_preview(const PreviewFlags& flags) {
   if (!flags.config.empty()) {
     Result<mail::MailConfig> loaded = mail::load_mail_config(flags.config);
     if (!loaded) {
-      print_error(loaded.message());
+      preview_error(loaded.message());
       return kExitUsage;
     }
     config = std::move(*loaded);
     dir = config->template_dir;
   } else if (flags.mime) {
-    print_error("--mime needs --config: the headers come from the [mail] section");
+    preview_error("--mime needs --config: the headers come from the [mail] section");
     return kExitUsage;
   }
   Result<mail::TemplateSet> templates = mail::TemplateSet::load(dir);
   if (!templates) {
-    print_error(templates.message());
+    preview_error(templates.message());
     return kExitUsage;
   }
   if (!templates->has(flags.template_name)) {
-    print_error(fmt::format("{}: no template named \"{}\" (there are: {})", dir, flags.template_name,
+    preview_error(fmt::format("{}: no template named \"{}\" (there are: {})", dir, flags.template_name,
                             fmt::join(templates->names(), ", ")));
     return kExitUsage;
   }
@@ -95,7 +95,7 @@ int run_preview(const PreviewFlags& flags) {
     if (flags.mime) {
       Result<mail::OutgoingMail> mail = composer.compose(request);
       if (!mail) {
-        print_error(mail.message());
+        preview_error(mail.message());
         return kExitFailure;
       }
       std::fwrite(mail->bytes.data(), 1, mail->bytes.size(), stdout);
@@ -104,7 +104,7 @@ int run_preview(const PreviewFlags& flags) {
   }
   Result<mail::RenderedMail> rendered = templates->render(flags.template_name, locale, vars);
   if (!rendered) {
-    print_error(rendered.message());
+    preview_error(rendered.message());
     return kExitFailure;
   }
   fmt::print("Template: {} (locale {}{})\nSubject: {}\n\n--- text/plain ---\n{}\n--- text/html ---\n{}",

@@ -31,7 +31,7 @@ struct SimulateFlags {
   std::string out = "-";
 };
 
-void print_error(const std::string& message) {
+void simulate_error(const std::string& message) {
   fmt::print(stderr, "ghostwatch simulate: error: {}\n", message);
 }
 
@@ -67,7 +67,7 @@ int run_simulate(const SimulateFlags& flags) {
   const char* seed_end = flags.seed.data() + flags.seed.size();
   const auto [seed_stop, seed_error] = std::from_chars(flags.seed.data(), seed_end, options.seed);
   if (flags.seed.empty() || seed_error != std::errc() || seed_stop != seed_end) {
-    print_error("--seed must be an integer from 0 to 18446744073709551615, got '" + flags.seed +
+    simulate_error("--seed must be an integer from 0 to 18446744073709551615, got '" + flags.seed +
                 "'");
     return kExitUsage;
   }
@@ -77,13 +77,13 @@ int run_simulate(const SimulateFlags& flags) {
   options.bad_line_share = flags.bad_lines;
   const std::optional<Instant> start = parse_rfc3339(flags.start);
   if (!start) {
-    print_error("--start must be an RFC 3339 time such as 2019-08-01T00:00:00Z, got '" +
+    simulate_error("--start must be an RFC 3339 time such as 2019-08-01T00:00:00Z, got '" +
                 flags.start + "'");
     return kExitUsage;
   }
   options.start = *start;
   if (const std::string problem = sim::check_options(options); !problem.empty()) {
-    print_error(problem);
+    simulate_error(problem);
     return kExitUsage;
   }
 
@@ -94,14 +94,14 @@ int run_simulate(const SimulateFlags& flags) {
   if (flags.out.empty() || flags.out == "-") {
     stats = sim::write_marketplace(options, stdout);
     if (!stats.complete || std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
-      print_error(std::string("cannot write to standard output: ") + std::strerror(errno));
+      simulate_error(std::string("cannot write to standard output: ") + std::strerror(errno));
       return kExitFailure;
     }
     generating = seconds_since(began);
   } else {
     AtomicFile file;
     if (const Status opened = file.open(flags.out); !opened) {
-      print_error(opened.message());
+      simulate_error(opened.message());
       return kExitUsage;
     }
     stats = sim::generate_marketplace(options, [&file](std::string_view chunk) {
@@ -111,7 +111,7 @@ int run_simulate(const SimulateFlags& flags) {
     generating = seconds_since(began);
     const Clock::time_point commit_began = Clock::now();
     if (const Status committed = file.commit(); !committed) {
-      print_error(committed.message());
+      simulate_error(committed.message());
       return kExitFailure;
     }
     syncing = seconds_since(commit_began);
