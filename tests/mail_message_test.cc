@@ -18,8 +18,7 @@ constexpr Instant kOpened = 1564660800000;  // 2019-08-01T12:00:00Z
 
 MailComposer sample_composer() {
   Result<MailConfig> config =
-      parse_mail_config(test::kSampleMailToml, "mail.toml", GHOSTWATCH_SOURCE_DIR,
-                        [](const std::string&) -> std::optional<std::string> { return std::nullopt; });
+      parse_mail_config(test::kSampleMailToml, "mail.toml", GHOSTWATCH_SOURCE_DIR, test::sample_mail_env);
   EXPECT_TRUE(config.is_ok()) << config.message();
   Result<TemplateSet> templates = TemplateSet::load(config->template_dir);
   EXPECT_TRUE(templates.is_ok()) << templates.message();
@@ -108,8 +107,8 @@ TEST(MailMessage, ReminderHasEveryHeaderAndBothParts) {
 
   const std::string opt_out = composer.opt_out_url("u-17");
   EXPECT_EQ(m.headers.at("List-Unsubscribe"), "<" + opt_out + ">, <" + composer.opt_out_mailto("u-17") + ">");
-  ASSERT_EQ(opt_out.rfind("https://marketplace.example/mail/opt-out/", 0), 0u) << opt_out;
-  Result<std::string> user = composer.tokens().verify_opt_out_token(opt_out.substr(opt_out.rfind('/') + 1));
+  ASSERT_EQ(opt_out.rfind("https://marketplace.example/v1/unsubscribe?token=", 0), 0u) << opt_out;
+  Result<std::string> user = composer.tokens().verify_opt_out_token(opt_out.substr(opt_out.rfind('=') + 1));
   ASSERT_TRUE(user.is_ok()) << user.message();
   EXPECT_EQ(*user, "u-17");
   EXPECT_EQ(composer.opt_out_mailto("u-17").rfind("mailto:opt-out+", 0), 0u);

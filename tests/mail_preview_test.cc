@@ -61,7 +61,8 @@ TEST(MailPreview, UnknownTemplatesAndBrokenDirectoriesExitWithStatus2) {
 TEST(MailPreview, MimeShowsTheWholeMessageFromTheConfig) {
   TempDir dir;
   std::string config = kSampleMailToml;
-  config.replace(config.find("template_dir = \"templates\""), 26, "template_dir = \"" + kTemplates + "\"");
+  config.replace(config.find("templates = \"templates\""), 23, "templates = \"" + kTemplates + "\"");
+  export_sample_mail_key();
   write_file(dir.file("policy.toml"), config);
   const Output r = run("--template reminder-2 --locale es --mime --config " + dir.file("policy.toml"));
   ASSERT_EQ(r.status, 0) << r.out;

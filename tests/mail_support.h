@@ -5,7 +5,9 @@
 
 #include <gmime/gmime.h>
 
+#include <cstdlib>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -100,16 +102,29 @@ inline ParsedMail parse_mail(const std::string& bytes) {
   return out;
 }
 
-// A [mail] section that parses; tests change one key at a time.
-inline const char* kSampleMailToml = R"(
-[mail]
-from_address = "reminders@marketplace.example"
-from_name = "Marketplace Reminders"
-reply_domain = "reply.marketplace.example"
-link_base_url = "https://marketplace.example/"
-template_dir = "templates"
-secret = "0123456789abcdef0123456789abcdef-test-only"
-smtp_url = "smtp://127.0.0.1:2525"
+// The signing key of the sample config, and the variable it is read from.
+inline constexpr const char* kSampleMailKeyEnv = "GHOSTWATCH_TEST_MAIL_KEY";
+inline constexpr const char* kSampleMailKey = "0123456789abcdef0123456789abcdef-test-only";
+
+// An environment with only the sample's key, for parse_mail_config.
+inline std::optional<std::string> sample_mail_env(const std::string& name) {
+  if (name == kSampleMailKeyEnv) return std::string(kSampleMailKey);
+  return std::nullopt;
+}
+
+// For configs read by a child process or load_mail_config (getenv).
+inline void export_sample_mail_key() { ::setenv(kSampleMailKeyEnv, kSampleMailKey, 1); }
+
+// [mail] and [smtp] sections that parse; tests change one key at a time.
+inline const char* kSampleMailToml = R"([mail]
+from = "Marketplace Reminders <reminders@marketplace.example>"
+inbound_domain = "reply.marketplace.example"
+public_url = "https://marketplace.example/"
+templates = "templates"
+secret_env = "GHOSTWATCH_TEST_MAIL_KEY"
+
+[smtp]
+url = "smtp://127.0.0.1:2525"
 )";
 
 }  // namespace gw::test

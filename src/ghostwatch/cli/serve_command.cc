@@ -8,15 +8,21 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <cstring>
 #include <memory>
+#include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include "ghostwatch/cli/commands.h"
 #include "ghostwatch/core/clock.h"
+#include "ghostwatch/delivery/mail_dispatcher.h"
+#include "ghostwatch/mail/mail_config.h"
 #include "ghostwatch/server/http_api.h"
 #include "ghostwatch/server/service.h"
 #include "ghostwatch/store/sqlite/sqlite_store.h"
@@ -74,6 +80,61 @@ std::string read_text(const std::string& path) {
   return s.str();
 }
 
+// The sections of the config file that are not the engine's policy: a
+// data directory keeps its policy, but these may change between runs.
+bool is_delivery_key(const std::string& key) {
+  for (const char* section : {"mail", "smtp"}) {
+    const std::string_view k(key);
+    if (k == section || (k.rfind(section, 0) == 0 && k.size() > std::strlen(section) && k[std::strlen(section)] == '.')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The policy part of the config text (without [mail] and [smtp]), which a
+// data directory keeps; a bad file is returned as it is (load_policy has
+// refused it already).
+std::string policy_part(const std::string& text) {
+  try {
+    toml::table root = toml::parse(text);
+    root.erase("mail");
+    root.erase("smtp");
+    std::ostringstream out;
+    out << root;
+    return out.str();
+  } catch (const toml::parse_error&) {
+    return text;
+  }
+}
+
+// E-mail delivery, when the config has a [mail] section.
+struct Mailer {
+  std::unique_ptr<mail::MailComposer> composer;
+  std::unique_ptr<mail::SmtpTransport> transport;
+};
+
+Result<std::optional<Mailer>> load_mailer(const std::string& config, const std::string& text, const Policy& policy,
+                                          Logger& logger) {
+  if (!mail::has_mail_section(text)) return std::optional<Mailer>();
+  auto mail_config = mail::load_mail_config(config);
+  if (!mail_config) return mail_config.status();
+  for (const auto& key : mail_config->unknown_keys) logger.log("warn", "unknown config key ignored", {{"key", key}});
+  auto templates = mail::TemplateSet::load(mail_config->template_dir);
+  if (!templates) return Status::error("templates: " + templates.message());
+  for (std::size_t i = 0; i < policy.ladder.size(); ++i) {
+    const LadderStep& step = policy.ladder[i];
+    if (step.action == StepAction::kNudge && !templates->has(step.target)) {
+      return Status::error(fmt::format("ladder[{}].target: no template \"{}\" in {}", i + 1, step.target,
+                                       mail_config->template_dir));
+    }
+  }
+  Mailer m;
+  m.transport = std::make_unique<mail::SmtpTransport>(mail_config->smtp);
+  m.composer = std::make_unique<mail::MailComposer>(std::move(*mail_config), std::move(*templates));
+  return std::optional<Mailer>(std::move(m));
+}
+
 int run(const ServeArgs& args) {
   auto fail = [](const std::string& message, int status = kExitUsage) {
     fmt::print(stderr, "ghostwatch serve: {}\n", message);
@@ -91,8 +152,16 @@ int run(const ServeArgs& args) {
 
   auto policy = load_policy(args.config);
   if (!policy) return fail("bad config: " + policy.message());
-  for (const auto& key : policy->unknown_keys) logger.log("warn", "unknown config key ignored", {{"key", key}});
-  const std::string policy_text = read_text(args.config);
+  for (const auto& key : policy->unknown_keys) {
+    if (!is_delivery_key(key)) logger.log("warn", "unknown config key ignored", {{"key", key}});
+  }
+  const std::string config_text = read_text(args.config);
+  const std::string policy_text = policy_part(config_text);
+  auto mailer = load_mailer(args.config, config_text, *policy, logger);
+  if (!mailer) return fail("bad config: " + mailer.message());
+  if (!mailer->has_value()) {
+    logger.log("warn", "no [mail] section in the config: nudges are recorded in the outbox but not e-mailed");
+  }
 
   const auto colon = args.listen.rfind(':');
   int port = -1;
@@ -106,6 +175,7 @@ int run(const ServeArgs& args) {
   HttpOptions http;
   http.max_body_bytes = args.max_body_mb << 20;
   http.threads = args.threads;
+  if (mailer->has_value()) http.opt_out_tokens = &(*mailer)->composer->tokens();
   if (!args.token_file.empty()) {
     if (Status s = read_token_file(args.token_file, http.tokens); !s) return fail(s.message());
   }
@@ -158,6 +228,38 @@ int run(const ServeArgs& args) {
       lock.lock();
     }
   });
+  std::unique_ptr<MailDispatcher> dispatcher;
+  std::thread delivery;
+  if (mailer->has_value()) {
+    mail::SmtpTransport& transport = *(*mailer)->transport;
+    dispatcher = std::make_unique<MailDispatcher>(
+        **store, **service, *(*mailer)->composer,
+        [&transport](std::string_view from, std::string_view rcpt, std::string_view bytes) {
+          return transport.send(from, rcpt, bytes);
+        },
+        clock, policy->name, std::random_device{}());
+    delivery = std::thread([&] {
+      std::unique_lock lock(stop_mu);
+      while (!stopping) {
+        lock.unlock();
+        auto pass = dispatcher->run_once();
+        if (!pass) {
+          logger.log("error", "mail delivery stopped for now", {{"error", pass.message()}});
+        } else if (pass->handled() > 0) {
+          logger.log("info", "mail delivery",
+                     {{"sent", std::to_string(pass->sent)},
+                      {"retrying", std::to_string(pass->retrying)},
+                      {"failed", std::to_string(pass->failed)},
+                      {"paced", std::to_string(pass->paced)}});
+        }
+        lock.lock();
+        // A full page may have more behind it; otherwise wait a little.
+        if (!pass || pass->handled() == 0) {
+          stop_cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping; });
+        }
+      }
+    });
+  }
   std::atomic<bool> signalled = false;
   std::thread signal_thread([&] {
     for (;;) {
@@ -168,7 +270,7 @@ int run(const ServeArgs& args) {
         auto fresh = load_policy(args.config);
         if (!fresh) {
           logger.log("error", "config reload refused; the running config stays", {{"error", fresh.message()}});
-        } else if (read_text(args.config) == policy_text) {
+        } else if (policy_part(read_text(args.config)) == policy_text) {
           logger.log("info", "config reloaded: unchanged");
         } else {
           logger.log("error",
@@ -193,6 +295,7 @@ int run(const ServeArgs& args) {
   }
   stop_cv.notify_all();
   ticker.join();
+  if (delivery.joinable()) delivery.join();
   signal_thread.join();
   logger.log("info", "stopped");
   return kExitOk;

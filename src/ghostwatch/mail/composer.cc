@@ -11,19 +11,22 @@ MailComposer::MailComposer(MailConfig config, TemplateSet templates)
     : config_(std::move(config)), templates_(std::move(templates)), tokens_(config_.secret_key) {}
 
 std::string MailComposer::conversation_url(const std::string& contract) const {
-  return fmt::format("{}/contracts/{}/messages", config_.link_base_url, percent_encode(contract));
+  std::string url = config_.conversation_url;
+  const std::size_t at = url.find("{contract}");
+  url.replace(at, 10, percent_encode(contract));
+  return url;
 }
 
 std::string MailComposer::opt_out_url(const std::string& user) const {
-  return fmt::format("{}/mail/opt-out/{}", config_.link_base_url, tokens_.opt_out_token(user));
+  return fmt::format("{}/v1/unsubscribe?token={}", config_.public_url, tokens_.opt_out_token(user));
 }
 
 std::string MailComposer::opt_out_mailto(const std::string& user) const {
-  return fmt::format("mailto:opt-out+{}@{}?subject=opt-out", tokens_.opt_out_token(user), config_.reply_domain);
+  return fmt::format("mailto:opt-out+{}@{}?subject=opt-out", tokens_.opt_out_token(user), config_.inbound_domain);
 }
 
 std::string MailComposer::reply_address(const EpisodeRef& episode) const {
-  return fmt::format("reply+{}@{}", tokens_.reply_token(episode), config_.reply_domain);
+  return fmt::format("reply+{}@{}", tokens_.reply_token(episode), config_.inbound_domain);
 }
 
 Result<OutgoingMail> MailComposer::compose(const MailRequest& request) const {

@@ -58,10 +58,12 @@ class MailComposer {
   Result<OutgoingMail> compose(const MailRequest& request) const;
 
   const TokenSigner& tokens() const { return tokens_; }
-  std::string conversation_url(const std::string& contract) const;  // <link_base_url>/contracts/<contract>/messages
-  std::string opt_out_url(const std::string& user) const;           // <link_base_url>/mail/opt-out/<token>
-  std::string opt_out_mailto(const std::string& user) const;        // mailto:opt-out+<token>@<reply_domain>
-  std::string reply_address(const EpisodeRef& episode) const;       // reply+<token>@<reply_domain>
+  std::string conversation_url(const std::string& contract) const;  // conversation_url, {contract} percent-encoded
+  std::string opt_out_url(const std::string& user) const;           // <public_url>/v1/unsubscribe?token=<token>
+  std::string opt_out_mailto(const std::string& user) const;        // mailto:opt-out+<token>@<inbound_domain>
+  std::string reply_address(const EpisodeRef& episode) const;       // reply+<token>@<inbound_domain>
+  const MailConfig& config() const { return config_; }
+  const TemplateSet& templates() const { return templates_; }
 
  private:
   MailConfig config_;

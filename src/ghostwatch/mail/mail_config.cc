@@ -3,10 +3,11 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <set>
+#include <span>
 #include <sstream>
 
 #include "ghostwatch/mail/header_text.h"
@@ -14,23 +15,33 @@
 namespace gw::mail {
 namespace {
 
-constexpr std::string_view kKnownKeys[] = {
-    "from_address", "from_name", "reply_domain",      "link_base_url", "template_dir",    "secret", "secret_env",
-    "smtp_url",     "smtp_user", "smtp_password_env", "starttls",      "connect_timeout", "timeout"};
+constexpr std::string_view kMailKeys[] = {"from",       "inbound_domain", "public_url", "conversation_url",
+                                          "secret_env", "templates"};
+constexpr std::string_view kSmtpKeys[] = {"url",
+                                          "username",
+                                          "password_env",
+                                          "require_tls",
+                                          "connect_timeout",
+                                          "timeout",
+                                          "per_domain_per_minute",
+                                          "retry_initial",
+                                          "retry_max",
+                                          "give_up_after"};
 
-// Reads [mail]; stops at the first broken rule, phrased "<source>: mail.<key>: <rule>".
+// Reads one table; stops at the first broken rule, phrased
+// "<source>: <section>.<key>: <rule>" (the error is shared across sections).
 class Reader {
  public:
-  Reader(const toml::table& mail, std::string_view source) : mail_(mail), source_(source) {}
+  Reader(const toml::table* table, std::string_view section, std::string_view source, std::string& error)
+      : table_(table), section_(section), source_(source), error_(error) {}
   bool failed() const { return !error_.empty(); }
-  const std::string& error() const { return error_; }
   void fail(std::string_view key, std::string_view rule) {
-    if (!failed()) error_ = fmt::format("{}: mail.{}: {}", source_, key, rule);
+    if (!failed()) error_ = fmt::format("{}: {}.{}: {}", source_, section_, key, rule);
   }
-  bool has(std::string_view key) const { return mail_.contains(key); }
+  bool has(std::string_view key) const { return table_ != nullptr && table_->contains(key); }
 
   std::string string(std::string_view key, bool required, std::string fallback = "") {
-    const toml::node* n = mail_.get(key);
+    const toml::node* n = table_ == nullptr ? nullptr : table_->get(key);
     if (n == nullptr) {
       if (required) fail(key, "is required");
       return fallback;
@@ -43,13 +54,23 @@ class Reader {
   }
 
   bool boolean(std::string_view key, bool fallback) {
-    const toml::node* n = mail_.get(key);
+    const toml::node* n = table_ == nullptr ? nullptr : table_->get(key);
     if (n == nullptr) return fallback;
     if (!n->is_boolean()) {
       fail(key, "must be true or false");
       return fallback;
     }
     return n->as_boolean()->get();
+  }
+
+  std::int64_t integer(std::string_view key, std::int64_t fallback, std::int64_t min, std::int64_t max) {
+    const toml::node* n = table_ == nullptr ? nullptr : table_->get(key);
+    if (n == nullptr) return fallback;
+    if (!n->is_integer() || n->as_integer()->get() < min || n->as_integer()->get() > max) {
+      fail(key, fmt::format("must be a whole number from {} to {}", min, max));
+      return fallback;
+    }
+    return n->as_integer()->get();
   }
 
   Duration duration(std::string_view key, Duration fallback) {
@@ -64,15 +85,65 @@ class Reader {
     return *d;
   }
 
+  // The variable named by `key`; its value must be set.
+  std::optional<std::string> secret(std::string_view key, const EnvLookup& env) {
+    const std::string name = string(key, true);
+    if (failed()) return std::nullopt;
+    std::optional<std::string> value = env(name);
+    if (!value) fail(key, fmt::format("the environment variable {} is not set", name));
+    return value;
+  }
+
+  void collect_unknown(std::span<const std::string_view> known, std::vector<std::string>& out) const {
+    if (table_ == nullptr) return;
+    for (const auto& [key, value] : *table_) {
+      if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
+        out.push_back(fmt::format("{}.{}", section_, key.str()));
+      }
+    }
+  }
+
  private:
-  const toml::table& mail_;
+  const toml::table* table_;
+  std::string section_;
   std::string source_;
-  std::string error_;
+  std::string& error_;
 };
 
 bool is_domain(std::string_view d) { return is_safe_address(fmt::format("x@{}", d)) && d.find('.') != 0; }
 
+// "Name <address>" or "address".
+Mailbox parse_from(std::string_view text) {
+  const std::size_t open = text.rfind('<');
+  if (open == std::string_view::npos || text.empty() || text.back() != '>') return Mailbox{"", std::string(text)};
+  std::string_view name = text.substr(0, open);
+  while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+  if (name.size() >= 2 && name.front() == '"' && name.back() == '"') name = name.substr(1, name.size() - 2);
+  return Mailbox{std::string(name), std::string(text.substr(open + 1, text.size() - open - 2))};
+}
+
+// http(s) URL safe for a header; http only so a test or a private
+// deployment can run without TLS.
+bool is_safe_url(std::string_view url) {
+  if (url.rfind("http://", 0) == 0) return is_safe_https_url(fmt::format("https://{}", url.substr(7)));
+  return is_safe_https_url(url);
+}
+
+const toml::table* table_of(const toml::table& root, std::string_view name) {
+  const toml::node* n = root.get(name);
+  return n == nullptr ? nullptr : n->as_table();
+}
+
 }  // namespace
+
+bool has_mail_section(std::string_view text) {
+  try {
+    const toml::table root = toml::parse(text);
+    return table_of(root, "mail") != nullptr;
+  } catch (const toml::parse_error&) {
+    return false;
+  }
+}
 
 Result<MailConfig> parse_mail_config(std::string_view text, std::string_view source, const std::string& base_dir,
                                      const EnvLookup& env) {
@@ -84,73 +155,74 @@ Result<MailConfig> parse_mail_config(std::string_view text, std::string_view sou
     return Status::error(
         fmt::format("{}:{}:{}: not valid TOML: {}", source, where.line, where.column, e.description()));
   }
-  const toml::node* section = root.get("mail");
-  if (section == nullptr || !section->is_table()) {
+  const toml::table* mail_table = table_of(root, "mail");
+  if (mail_table == nullptr) {
     return Status::error(fmt::format("{}: mail: a [mail] table is required to send e-mail", source));
   }
-  const toml::table& mail = *section->as_table();
   MailConfig c;
-  for (const auto& [key, value] : mail) {
-    if (std::find(std::begin(kKnownKeys), std::end(kKnownKeys), key.str()) == std::end(kKnownKeys)) {
-      c.unknown_keys.push_back(fmt::format("mail.{}", key.str()));
-    }
-  }
-  Reader r(mail, source);
+  std::string error;
+  Reader mail(mail_table, "mail", source, error);
+  Reader smtp(table_of(root, "smtp"), "smtp", source, error);
+  mail.collect_unknown(kMailKeys, c.unknown_keys);
+  smtp.collect_unknown(kSmtpKeys, c.unknown_keys);
 
-  c.from.address = r.string("from_address", true);
-  if (!r.failed() && !is_safe_address(c.from.address)) r.fail("from_address", "must be a plain ASCII e-mail address");
-  c.from.name = r.string("from_name", false);
-  if (!r.failed() && neutralise_header_text(c.from.name) != c.from.name) {
-    r.fail("from_name", "must be one line without control characters or extra spaces");
+  c.from = parse_from(mail.string("from", true));
+  if (!mail.failed() && !is_safe_address(c.from.address)) {
+    mail.fail("from", "must be \"Name <address>\" or \"address\" with a plain ASCII e-mail address");
   }
-  c.reply_domain = r.string("reply_domain", true);
-  if (!r.failed() && !is_domain(c.reply_domain))
-    r.fail("reply_domain", "must be a domain name like \"reply.example.com\"");
-  c.link_base_url = r.string("link_base_url", true);
-  while (!c.link_base_url.empty() && c.link_base_url.back() == '/') c.link_base_url.pop_back();
-  if (!r.failed() && !is_safe_https_url(c.link_base_url)) {
-    r.fail("link_base_url", "must be an https:// URL without spaces or control characters");
+  if (!mail.failed() && neutralise_header_text(c.from.name) != c.from.name) {
+    mail.fail("from", "the name must be one line without control characters or extra spaces");
   }
-  const std::string template_dir = r.string("template_dir", false, "templates");
-  c.template_dir = (std::filesystem::path(base_dir) / template_dir).lexically_normal().string();
-
-  if (r.has("secret") == r.has("secret_env")) {
-    r.fail("secret", "set exactly one of mail.secret and mail.secret_env");
-  } else if (r.has("secret")) {
-    c.secret_key = r.string("secret", true);
-  } else {
-    const std::string name = r.string("secret_env", true);
-    const std::optional<std::string> value = r.failed() ? std::nullopt : env(name);
-    if (!r.failed() && !value) r.fail("secret_env", fmt::format("the environment variable {} is not set", name));
-    if (value) c.secret_key = *value;
+  c.inbound_domain = mail.string("inbound_domain", true);
+  if (!mail.failed() && !is_domain(c.inbound_domain)) {
+    mail.fail("inbound_domain", "must be a domain name like \"reply.example.com\"");
   }
-  if (!r.failed() && c.secret_key.size() < kMinSecretKeyBytes) {
-    r.fail(r.has("secret") ? "secret" : "secret_env",
-           fmt::format("the signing key must be at least {} bytes long", kMinSecretKeyBytes));
+  c.public_url = mail.string("public_url", true);
+  while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+  if (!mail.failed() && !is_safe_url(c.public_url)) {
+    mail.fail("public_url", "must be an https:// (or http://) URL without spaces or control characters");
+  }
+  c.conversation_url = mail.string("conversation_url", false, c.public_url + "/contracts/{contract}/messages");
+  std::string probe = c.conversation_url;  // checked with a contract id in place
+  const std::size_t slot = probe.find("{contract}");
+  if (slot != std::string::npos) probe.replace(slot, 10, "c");
+  if (!mail.failed() && (slot == std::string::npos || !is_safe_url(probe))) {
+    mail.fail("conversation_url", "must be an https:// (or http://) URL holding \"{contract}\"");
+  }
+  const std::string templates = mail.string("templates", false, "templates");
+  c.template_dir = (std::filesystem::path(base_dir) / templates).lexically_normal().string();
+  if (std::optional<std::string> key = mail.secret("secret_env", env)) c.secret_key = std::move(*key);
+  if (!mail.failed() && c.secret_key.size() < kMinSecretKeyBytes) {
+    mail.fail("secret_env", fmt::format("the signing key must be at least {} bytes long", kMinSecretKeyBytes));
   }
 
-  c.smtp.url = r.string("smtp_url", true);
+  c.smtp.url = smtp.string("url", true);
   const bool smtps = c.smtp.url.rfind("smtps://", 0) == 0;
-  if (!r.failed() && !smtps && c.smtp.url.rfind("smtp://", 0) != 0) {
-    r.fail("smtp_url", "must start with smtp:// (plain or STARTTLS) or smtps:// (implicit TLS)");
+  if (!smtp.failed() && !smtps && c.smtp.url.rfind("smtp://", 0) != 0) {
+    smtp.fail("url", "must start with smtp:// (STARTTLS when offered) or smtps:// (implicit TLS)");
   }
-  c.smtp.starttls = r.boolean("starttls", false);
-  if (!r.failed() && smtps && c.smtp.starttls) {
-    r.fail("starttls", "does not apply to smtps:// URLs, which use TLS from the start");
+  c.smtp.require_tls = smtp.boolean("require_tls", false);
+  if (!smtp.failed() && smtps && c.smtp.require_tls) {
+    smtp.fail("require_tls", "does not apply to smtps:// URLs, which use TLS from the start");
   }
-  c.smtp.user = r.string("smtp_user", false);
-  if (!r.failed() && r.has("smtp_password_env") != !c.smtp.user.empty()) {
-    r.fail("smtp_password_env", "set both mail.smtp_user and mail.smtp_password_env, or neither");
+  c.smtp.user = smtp.string("username", false);
+  if (!smtp.failed() && smtp.has("password_env") != !c.smtp.user.empty()) {
+    smtp.fail("password_env", "set both smtp.username and smtp.password_env, or neither");
   }
-  if (!r.failed() && r.has("smtp_password_env")) {
-    const std::string name = r.string("smtp_password_env", true);
-    const std::optional<std::string> value = r.failed() ? std::nullopt : env(name);
-    if (!r.failed() && !value) r.fail("smtp_password_env", fmt::format("the environment variable {} is not set", name));
-    if (value) c.smtp.password = *value;
+  if (!smtp.failed() && smtp.has("password_env")) {
+    if (std::optional<std::string> password = smtp.secret("password_env", env)) c.smtp.password = *password;
   }
-  c.smtp.connect_timeout = r.duration("connect_timeout", c.smtp.connect_timeout);
-  c.smtp.timeout = r.duration("timeout", c.smtp.timeout);
-  if (r.failed()) return Status::error(r.error());
+  c.smtp.connect_timeout = smtp.duration("connect_timeout", c.smtp.connect_timeout);
+  c.smtp.timeout = smtp.duration("timeout", c.smtp.timeout);
+  c.dispatch.per_domain_per_minute =
+      static_cast<int>(smtp.integer("per_domain_per_minute", c.dispatch.per_domain_per_minute, 1, 1000000));
+  c.dispatch.retry_initial = smtp.duration("retry_initial", c.dispatch.retry_initial);
+  c.dispatch.retry_max = smtp.duration("retry_max", c.dispatch.retry_max);
+  c.dispatch.give_up_after = smtp.duration("give_up_after", c.dispatch.give_up_after);
+  if (!smtp.failed() && c.dispatch.retry_max < c.dispatch.retry_initial) {
+    smtp.fail("retry_max", "must be at least smtp.retry_initial");
+  }
+  if (!error.empty()) return Status::error(error);
   return c;
 }
 

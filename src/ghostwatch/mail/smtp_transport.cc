@@ -125,7 +125,7 @@ SendResult SmtpTransport::send(std::string_view envelope_from, std::string_view 
   // Every option is set for every message: the handle (and its connection
   // cache) is reused, the previous message's pointers are not.
   curl_easy_setopt(curl, CURLOPT_URL, settings_.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_USE_SSL, settings_.starttls ? CURLUSESSL_ALL : CURLUSESSL_NONE);
+  curl_easy_setopt(curl, CURLOPT_USE_SSL, settings_.require_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY);
   if (!settings_.user.empty()) {
     curl_easy_setopt(curl, CURLOPT_USERNAME, settings_.user.c_str());
     curl_easy_setopt(curl, CURLOPT_PASSWORD, settings_.password.c_str());

@@ -21,10 +21,10 @@
 namespace gw::mail {
 
 struct SmtpSettings {
-  std::string url;        // smtp://host:port (STARTTLS when `starttls`) or smtps://host:port (implicit TLS)
-  std::string user;       // empty: no AUTH
-  std::string password;   // used with `user`
-  bool starttls = false;  // require STARTTLS (CURLUSESSL_ALL) on smtp:// URLs
+  std::string url;          // smtp://host:port (STARTTLS when offered) or smtps://host:port (implicit TLS)
+  std::string user;         // empty: no AUTH
+  std::string password;     // used with `user`
+  bool require_tls = false;  // smtp:// only: fail rather than send in clear when STARTTLS is not offered
   Duration connect_timeout = 10 * kSecond;
   Duration timeout = 60 * kSecond;  // the whole send, connection included
 };

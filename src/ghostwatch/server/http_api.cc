@@ -393,6 +393,15 @@ struct HttpApi::Impl {
               {"arm", arm_name(u.arm)}};
     });
     if (!known) return send_error(res, 404, "not_found", fmt::format("no user \"{}\"", id));
+    auto contact = store.user_contact(id);
+    if (!contact) return send_error(res, 503, "store_unavailable", contact.message());
+    const UserContact none;
+    const UserContact& c = contact->has_value() ? **contact : none;
+    auto given = [](const std::optional<std::string>& v) {
+      return v && !v->empty() ? nlohmann::ordered_json(*v) : nlohmann::ordered_json();
+    };
+    body["email"] = given(c.email);
+    body["name"] = given(c.name);
     res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
   }
 
@@ -412,6 +421,71 @@ struct HttpApi::Impl {
     out += "]";
     const std::string next = rows->size() == limit ? std::to_string(rows->back().id) : "null";
     res.set_content(fmt::format("{{\"items\":{},\"next_after\":{}}}", out, next), "application/json");
+  }
+
+  void get_outbox(const httplib::Request& req, httplib::Response& res) {
+    const auto state =
+        enum_param<DeliveryState>(req, "state", parse_delivery_state, "pending, sent, failed, undeliverable");
+    const std::int64_t after = int_param(req, "after", 0, 0, INT64_MAX);
+    const auto limit = static_cast<std::size_t>(int_param(req, "limit", 100, 1, kMaxPageSize));
+    auto rows = store.outbox(state, after, limit);
+    if (!rows) return send_error(res, 503, "store_unavailable", rows.message());
+    using Json = nlohmann::ordered_json;
+    auto when = [](Instant t) { return t == kNoInstant ? Json() : Json(format_rfc3339(t)); };
+    auto text_or_null = [](const std::string& s) { return s.empty() ? Json() : Json(s); };
+    nlohmann::ordered_json items = nlohmann::ordered_json::array();
+    for (const OutboxItem& item : *rows) {
+      const Delivery& d = item.delivery;
+      items.push_back({{"decision", d.decision_id},
+                       {"contract", item.decision.contract},
+                       {"episode", item.decision.episode},
+                       {"step", item.decision.step},
+                       {"action", step_action_name(item.decision.action)},
+                       {"channel", d.channel},
+                       {"state", delivery_state_name(d.state)},
+                       {"attempts", d.attempts},
+                       {"next_attempt_at", d.state == DeliveryState::kPending ? when(d.next_attempt_at) : Json()},
+                       {"first_attempt_at", when(d.first_attempt_at)},
+                       {"done_at", when(d.done_at)},
+                       {"message_id", text_or_null(d.message_id)},
+                       {"last_error", text_or_null(d.last_error)}});
+    }
+    const nlohmann::ordered_json next =
+        rows->size() == limit ? nlohmann::ordered_json(rows->back().delivery.decision_id) : nlohmann::ordered_json();
+    res.set_content(nlohmann::ordered_json{{"items", std::move(items)}, {"next_after", next}}.dump(
+                        -1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    "application/json");
+  }
+
+  // The opt-out link of every e-mail (List-Unsubscribe): GET from a click,
+  // POST "List-Unsubscribe=One-Click" from a mail client (RFC 8058). The
+  // signed token is the authority; no login.
+  void unsubscribe(const httplib::Request& req, httplib::Response& res) {
+    if (options.opt_out_tokens == nullptr) {
+      return send_error(res, 404, "not_found", "e-mail is not configured on this server ([mail] section)");
+    }
+    auto token = param(req, "token");
+    if (!token) return send_error(res, 400, "bad_parameter", "token: required");
+    Result<std::string> user = options.opt_out_tokens->verify_opt_out_token(*token);
+    if (!user) return send_error(res, 400, "invalid_token", "this unsubscribe link is not valid: " + user.message());
+    const IngestReply reply = service.opt_out(*user);
+    if (reply.status != 200) {
+      res.status = reply.status;
+      return res.set_content(reply.body, "application/json");
+    }
+    const auto outcome = nlohmann::json::parse(reply.body, nullptr, false);
+    if (outcome.is_discarded() || outcome.value("accepted", 0) != 1) {
+      return send_error(res, 409, "opt_out_rejected",
+                        fmt::format("the opt_out event for user \"{}\" was rejected: {}", *user, reply.body));
+    }
+    if (req.method == "POST") {
+      return res.set_content(nlohmann::json{{"user", *user}, {"opted_out", true}}.dump(), "application/json");
+    }
+    res.set_content(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+        "content=\"width=device-width\"><title>Unsubscribed</title></head><body><h1>You are unsubscribed</h1>"
+        "<p>You will not get reminder e-mails about unanswered messages any more.</p></body></html>",
+        "text/html; charset=utf-8");
   }
 
   void get_metrics(const httplib::Request&, httplib::Response& res) {
@@ -471,6 +545,9 @@ struct HttpApi::Impl {
     server.Get("/v1/rejects", route("rejects", Scope::kRead, std::bind(&Impl::get_rejects, this, _1, _2)));
     server.Get(R"(/v1/contracts/(.+))", route("contract", Scope::kRead, std::bind(&Impl::get_contract, this, _1, _2)));
     server.Get(R"(/v1/users/(.+))", route("user", Scope::kRead, std::bind(&Impl::get_user, this, _1, _2)));
+    server.Get("/v1/outbox", route("outbox", Scope::kRead, std::bind(&Impl::get_outbox, this, _1, _2)));
+    server.Get("/v1/unsubscribe", route("unsubscribe", Scope::kNone, std::bind(&Impl::unsubscribe, this, _1, _2)));
+    server.Post("/v1/unsubscribe", route("unsubscribe", Scope::kNone, std::bind(&Impl::unsubscribe, this, _1, _2)));
     server.Get("/metrics", route("metrics", Scope::kRead, std::bind(&Impl::get_metrics, this, _1, _2)));
     server.Get("/healthz", route("healthz", Scope::kNone, [](const httplib::Request&, httplib::Response& res) {
                  res.set_content("{\"status\":\"ok\"}", "application/json");

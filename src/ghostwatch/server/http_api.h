@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ghostwatch/core/status.h"
+#include "ghostwatch/mail/tokens.h"
 #include "ghostwatch/server/access_log.h"
 #include "ghostwatch/server/request_metrics.h"
 #include "ghostwatch/server/service.h"
@@ -27,6 +28,9 @@ struct HttpOptions {
   std::size_t max_body_bytes = 64u << 20;  // 413 above it
   int threads = 16;                        // one per keep-alive connection in use
   ApiTokens tokens;
+  // Checks the opt-out tokens of /v1/unsubscribe links; nullptr when e-mail
+  // is off (the route answers 404). Must outlive the API.
+  const mail::TokenSigner* opt_out_tokens = nullptr;
 };
 
 class HttpApi {

@@ -21,6 +21,16 @@ std::string sha256_hex(std::string_view data) {
   return hex;
 }
 
+// The contact details a user event gives (the engine keeps only what its rules read).
+UserContact contact_of(const Event& e) {
+  UserContact u;
+  u.id = std::string(e.get(Field::kId));
+  if (e.has(Field::kEmail)) u.email = std::string(e.get(Field::kEmail));
+  if (e.has(Field::kName)) u.name = std::string(e.get(Field::kName));
+  if (e.has(Field::kCountry)) u.country = std::string(e.get(Field::kCountry));
+  return u;
+}
+
 std::string error_body(std::string_view code, std::string_view message) {
   return nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
 }
@@ -182,6 +192,7 @@ IngestReply Service::ingest(std::string_view body, const std::string& idempotenc
     }
     ++accepted;
     ++counters_.accepted;
+    if (event.type == EventType::kUser) batch.users.push_back(contact_of(event));
     batch.log.push_back(
         LogEntry{mode_ == ClockMode::kEvents ? LogKind::kEvent : LogKind::kLiveEvent, kNoInstant, std::string(line)});
   }
@@ -236,6 +247,25 @@ bool Service::with_contract(std::string_view id, const std::function<void(const 
   if (!c) return false;
   fn(*c);
   return true;
+}
+
+std::optional<Instant> Service::open_episode_opened_at(std::string_view contract, std::uint32_t episode) const {
+  std::lock_guard lock(mu_);
+  auto c = engine_->find_contract(contract);
+  if (!c || !c->open || c->episodes != episode) return std::nullopt;
+  return c->pending_since;
+}
+
+IngestReply Service::opt_out(std::string_view user) {
+  Instant at = clock_.now();
+  if (mode_ == ClockMode::kEvents) {
+    std::lock_guard lock(mu_);
+    // Event time: now is the latest event's time, not the wall clock's.
+    at = std::max<Instant>(engine_->latest_event_at(), 0);
+  }
+  const std::string line = nlohmann::json{{"type", "opt_out"}, {"at", format_rfc3339(at)}, {"user", user}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return ingest(line, "");
 }
 
 bool Service::with_user(std::string_view id, const std::function<void(const UserSnapshot&)>& fn) const {

@@ -78,6 +78,14 @@ class Service {
   // firing due steps. Call it often (the serve loop does, every 100 ms).
   Status tick();
 
+  // Records an `opt_out` event for `user` (an unsubscribe link or button),
+  // at the clock's now (wall clock) or the latest event's time (event time).
+  IngestReply opt_out(std::string_view user);
+
+  // The opening time of episode `episode` of `contract` while it is open;
+  // nullopt once it has closed (the store has it then) or if it never opened.
+  std::optional<Instant> open_episode_opened_at(std::string_view contract, std::uint32_t episode) const;
+
   // Call `fn` with the state as it stands, under the lock (the snapshot's
   // views die with the call); false when the id is unknown.
   bool with_contract(std::string_view id, const std::function<void(const ContractSnapshot&)>& fn) const;

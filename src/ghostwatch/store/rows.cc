@@ -102,4 +102,18 @@ std::optional<RejectReason> parse_reject_reason(std::string_view name) {
   return by_name<RejectReason>(name, 1, kRejectReasonCount, reject_reason_name);
 }
 
+std::string_view delivery_state_name(DeliveryState s) {
+  switch (s) {
+    case DeliveryState::kPending: return "pending";
+    case DeliveryState::kSent: return "sent";
+    case DeliveryState::kFailed: return "failed";
+    case DeliveryState::kUndeliverable: return "undeliverable";
+  }
+  return "pending";
+}
+
+std::optional<DeliveryState> parse_delivery_state(std::string_view name) {
+  return by_name<DeliveryState>(name, 0, 4, delivery_state_name);
+}
+
 }  // namespace gw

@@ -74,6 +74,44 @@ struct LogEntry {
   std::string line;  // the event line, as received; empty for the others
 };
 
+// A user's contact details, from accepted `user` events (spec section 1:
+// fields given replace earlier values). In an update, nullopt leaves the
+// stored value; read back, a value never given is empty.
+struct UserContact {
+  std::string id;
+  std::optional<std::string> email;
+  std::optional<std::string> name;
+  std::optional<std::string> country;
+};
+
+// Where a decision stands in the outbox: every `sent` decision joins it as
+// kPending; delivery moves it to one of the other states exactly once.
+enum class DeliveryState : std::uint8_t {
+  kPending,       // not delivered yet (due at next_attempt_at)
+  kSent,          // the server accepted it
+  kFailed,        // refused for good (5xx), or temporary failures for too long
+  kUndeliverable  // nothing to send to (no address), or nothing to send
+};
+std::string_view delivery_state_name(DeliveryState s);  // "pending", "sent", "failed", "undeliverable"
+std::optional<DeliveryState> parse_delivery_state(std::string_view name);
+
+struct Delivery {
+  std::int64_t decision_id = 0;
+  std::string channel;  // "email" (nudges) or "case" (escalations)
+  DeliveryState state = DeliveryState::kPending;
+  std::uint32_t attempts = 0;            // sends tried so far
+  Instant next_attempt_at = 0;           // pending: not before this
+  Instant first_attempt_at = kNoInstant;  // kNoInstant: never tried
+  Instant done_at = kNoInstant;           // when it left kPending
+  std::string message_id;                 // e-mail: the Message-ID sent (the same on every attempt)
+  std::string last_error;                 // the last failure, as the server or the dispatcher said it
+};
+
+struct OutboxItem {
+  DecisionRow decision;
+  Delivery delivery;
+};
+
 // A stored response to a request with an Idempotency-Key.
 struct IdempotentResponse {
   std::string key;
@@ -84,16 +122,19 @@ struct IdempotentResponse {
 
 // Everything one request or tick changes, committed atomically in order:
 // log entries, rejects, the episodes it closed, decisions (a sent one joins
-// the outbox), and the idempotent response.
+// the outbox), user contact updates, and the idempotent response.
 struct Batch {
   Instant received_at = 0;
   std::vector<LogEntry> log;
+  std::vector<UserContact> users;
   std::vector<RejectRow> rejects;
   std::vector<EpisodeRow> episodes;
   std::vector<DecisionRow> decisions;
   std::optional<IdempotentResponse> response;
 
-  bool empty() const { return log.empty() && rejects.empty() && episodes.empty() && decisions.empty() && !response; }
+  bool empty() const {
+    return log.empty() && users.empty() && rejects.empty() && episodes.empty() && decisions.empty() && !response;
+  }
 };
 
 // Names back to values (the store keeps the spec's names, readable in SQL).

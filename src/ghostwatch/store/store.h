@@ -7,7 +7,8 @@
 //
 // Thread-safe: commit() and the log are for the one thread that drives the
 // engine at a time; queries may run from any thread, concurrently with it,
-// and see only committed batches.
+// and see only committed batches; record_delivery() is for the delivery
+// thread.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ghostwatch/core/status.h"
@@ -84,6 +86,22 @@ class Store {
 
   // Decisions waiting in the outbox for delivery.
   virtual Result<std::uint64_t> outbox_depth() = 0;
+
+  // Pending entries of `channel` due at or before `now`, the longest due
+  // first (then in decision order), at most `limit`.
+  virtual Result<std::vector<OutboxItem>> due_outbox(std::string_view channel, Instant now, std::size_t limit) = 0;
+  // Entries after `after_id` (a decision id) in decision order, in `state`
+  // when given: the API's view of delivery.
+  virtual Result<std::vector<OutboxItem>> outbox(std::optional<DeliveryState> state, std::int64_t after_id,
+                                                 std::size_t limit) = 0;
+  // Writes what delivery made of the entry `d.decision_id` (all of `d` but
+  // its channel); durable when it returns. Safe from any one thread beside
+  // the engine's.
+  virtual Status record_delivery(const Delivery& d) = 0;
+
+  // The contact details of a user (empty fields where none were given), or
+  // nullopt when no `user` event named it.
+  virtual Result<std::optional<UserContact>> user_contact(const std::string& id) = 0;
 };
 
 }  // namespace gw

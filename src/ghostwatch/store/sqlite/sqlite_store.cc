@@ -33,11 +33,16 @@ CREATE TABLE IF NOT EXISTS episodes(
   has_end_reason INTEGER NOT NULL, end_reason TEXT NOT NULL,
   UNIQUE(contract, episode));
 CREATE INDEX IF NOT EXISTS episodes_by_freelancer ON episodes(freelancer);
+-- Every sent decision, until delivery is done with it; times are ms since
+-- the epoch, NULL for "never".
 CREATE TABLE IF NOT EXISTS outbox(
   decision_id INTEGER PRIMARY KEY REFERENCES decisions(id), channel TEXT NOT NULL,
   state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at INTEGER, last_error TEXT, done_at INTEGER);
+  next_attempt_at INTEGER NOT NULL DEFAULT 0, first_attempt_at INTEGER, done_at INTEGER,
+  message_id TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox(state, next_attempt_at);
+-- Contact details from user events (the engine keeps only what its rules read).
+CREATE TABLE IF NOT EXISTS users(id TEXT PRIMARY KEY, email TEXT, name TEXT, country TEXT);
 CREATE TABLE IF NOT EXISTS idempotency(
   key TEXT PRIMARY KEY, request_sha256 TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
   created_at INTEGER NOT NULL);
@@ -183,11 +188,14 @@ struct SqliteStore::Writer {
                  "INSERT INTO decisions(at, contract, episode, step, action, target, freelancer, client, arm, "
                  "status, reason) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         outbox(db, "INSERT INTO outbox(decision_id, channel) VALUES(?, ?)"),
+        user(db,
+             "INSERT INTO users(id, email, name, country) VALUES(?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET "
+             "email = COALESCE(?2, email), name = COALESCE(?3, name), country = COALESCE(?4, country)"),
         response(db,
                  "INSERT INTO idempotency(key, request_sha256, status, body, created_at) VALUES(?, ?, ?, ?, ?)") {}
 
   SQLite::Database db;
-  SQLite::Statement log, reject, closed, decision, outbox, response;
+  SQLite::Statement log, reject, closed, decision, outbox, user, response;
 };
 
 class SqliteStore::Reader {
@@ -304,6 +312,16 @@ Status SqliteStore::commit(Batch& batch) {
       w.outbox.bind(1, d.id);
       w.outbox.bind(2, d.action == StepAction::kNudge ? "email" : "case");
       w.outbox.exec();
+    }
+    for (const UserContact& u : batch.users) {
+      SQLite::Statement& s = w.user;
+      s.reset();
+      s.clearBindings();
+      bind_text(s, 1, u.id);
+      if (u.email) bind_text(s, 2, *u.email);
+      if (u.name) bind_text(s, 3, *u.name);
+      if (u.country) bind_text(s, 4, *u.country);
+      s.exec();
     }
     if (batch.response) {
       const IdempotentResponse& r = *batch.response;
@@ -500,6 +518,111 @@ Result<std::uint64_t> SqliteStore::outbox_depth() {
     return static_cast<std::uint64_t>(s.getColumn(0).getInt64());
   } catch (const std::exception& e) {
     return failure("counting the outbox", e);
+  }
+}
+
+namespace {
+
+constexpr const char* kOutboxSelect =
+    "SELECT d.id, d.at, d.contract, d.episode, d.step, d.action, d.target, d.freelancer, d.client, d.arm, "
+    "d.status, d.reason, o.channel, o.state, o.attempts, o.next_attempt_at, o.first_attempt_at, o.done_at, "
+    "o.message_id, o.last_error FROM outbox o JOIN decisions d ON d.id = o.decision_id";
+
+Instant instant_or_none(const SQLite::Column& c) { return c.isNull() ? kNoInstant : c.getInt64(); }
+
+OutboxItem read_outbox_item(SQLite::Statement& s) {
+  OutboxItem item;
+  item.decision = read_decision(s);
+  Delivery& d = item.delivery;
+  d.decision_id = item.decision.id;
+  d.channel = text(s.getColumn(12));
+  d.state = must(parse_delivery_state(text(s.getColumn(13))), "delivery state");
+  d.attempts = static_cast<std::uint32_t>(s.getColumn(14).getInt64());
+  d.next_attempt_at = s.getColumn(15).getInt64();
+  d.first_attempt_at = instant_or_none(s.getColumn(16));
+  d.done_at = instant_or_none(s.getColumn(17));
+  d.message_id = text(s.getColumn(18));
+  d.last_error = text(s.getColumn(19));
+  return item;
+}
+
+void bind_instant(SQLite::Statement& s, int i, Instant at) {
+  if (at == kNoInstant) {
+    s.bind(i);
+  } else {
+    s.bind(i, at);
+  }
+}
+
+}  // namespace
+
+Result<std::vector<OutboxItem>> SqliteStore::due_outbox(std::string_view channel, Instant now, std::size_t limit) {
+  try {
+    Reader r = reader();
+    SQLite::Statement s(r.db(), fmt::format("{} WHERE o.state = 'pending' AND o.channel = ? AND o.next_attempt_at <= ? "
+                                            "ORDER BY o.next_attempt_at, o.decision_id LIMIT {}",
+                                            kOutboxSelect, limit));
+    s.bind(1, std::string(channel));
+    s.bind(2, now);
+    std::vector<OutboxItem> out;
+    while (s.executeStep()) out.push_back(read_outbox_item(s));
+    return out;
+  } catch (const std::exception& e) {
+    return failure("reading the due outbox", e);
+  }
+}
+
+Result<std::vector<OutboxItem>> SqliteStore::outbox(std::optional<DeliveryState> state, std::int64_t after_id,
+                                                    std::size_t limit) {
+  try {
+    Reader r = reader();
+    SQLite::Statement s(r.db(), fmt::format("{} WHERE o.decision_id > ?{} ORDER BY o.decision_id LIMIT {}",
+                                            kOutboxSelect, state ? " AND o.state = ?" : "", limit));
+    s.bind(1, after_id);
+    if (state) s.bind(2, std::string(delivery_state_name(*state)));
+    std::vector<OutboxItem> out;
+    while (s.executeStep()) out.push_back(read_outbox_item(s));
+    return out;
+  } catch (const std::exception& e) {
+    return failure("querying the outbox", e);
+  }
+}
+
+Status SqliteStore::record_delivery(const Delivery& d) {
+  std::lock_guard lock(writer_mu_);
+  try {
+    SQLite::Statement s(writer_->db,
+                        "UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, first_attempt_at = ?, "
+                        "done_at = ?, message_id = ?, last_error = ? WHERE decision_id = ?");
+    s.bind(1, std::string(delivery_state_name(d.state)));
+    s.bind(2, static_cast<std::int64_t>(d.attempts));
+    s.bind(3, d.next_attempt_at);
+    bind_instant(s, 4, d.first_attempt_at);
+    bind_instant(s, 5, d.done_at);
+    s.bind(6, d.message_id);
+    s.bind(7, d.last_error);
+    s.bind(8, d.decision_id);
+    if (s.exec() != 1) return Status::error(fmt::format("store: no outbox entry for decision {}", d.decision_id));
+    return Status::ok();
+  } catch (const std::exception& e) {
+    return failure("recording a delivery", e);
+  }
+}
+
+Result<std::optional<UserContact>> SqliteStore::user_contact(const std::string& id) {
+  try {
+    Reader r = reader();
+    SQLite::Statement s(r.db(), "SELECT email, name, country FROM users WHERE id = ?");
+    s.bind(1, id);
+    if (!s.executeStep()) return std::optional<UserContact>();
+    UserContact u;
+    u.id = id;
+    u.email = text(s.getColumn(0));
+    u.name = text(s.getColumn(1));
+    u.country = text(s.getColumn(2));
+    return std::optional<UserContact>(std::move(u));
+  } catch (const std::exception& e) {
+    return failure("reading a user's contact details", e);
   }
 }
 

@@ -36,6 +36,11 @@ class SqliteStore final : public Store {
   Status export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) override;
   Result<std::vector<StoredReject>> rejects(std::int64_t after_id, std::size_t limit) override;
   Result<std::uint64_t> outbox_depth() override;
+  Result<std::vector<OutboxItem>> due_outbox(std::string_view channel, Instant now, std::size_t limit) override;
+  Result<std::vector<OutboxItem>> outbox(std::optional<DeliveryState> state, std::int64_t after_id,
+                                         std::size_t limit) override;
+  Status record_delivery(const Delivery& d) override;
+  Result<std::optional<UserContact>> user_contact(const std::string& id) override;
 
  private:
   class Reader;  // a pooled reader connection, returned on destruction
