@@ -4,7 +4,11 @@
 // main.cc is the composition root that names them all.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string_view>
 
 namespace gw::cli {
 
@@ -12,6 +16,11 @@ namespace gw::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // an unexpected runtime failure
 inline constexpr int kExitUsage = 2;    // bad config, unreadable file, strict reject, bad flags
+
+// "ghostwatch <command>: error: <message>" on stderr.
+inline void print_command_error(std::string_view command, std::string_view message) {
+  fmt::print(stderr, "ghostwatch {}: error: {}\n", command, message);
+}
 
 void add_replay_command(CLI::App& app, int& exit_status);
 void add_simulate_command(CLI::App& app, int& exit_status);

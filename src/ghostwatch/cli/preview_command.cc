@@ -25,8 +25,6 @@ struct PreviewFlags {
   bool mime = false;
 };
 
-void preview_error(const std::string& message) { fmt::print(stderr, "ghostwatch preview: error: {}\n", message); }
-
 // Sample people and times: a non-ASCII name and an ampersand show the
 // encoding and the HTML escaping at work.
 constexpr Instant kSampleOpened = 1564660800000;  // 2019-08-01T12:00:00Z
@@ -54,23 +52,23 @@ int run_preview(const PreviewFlags& flags) {
   if (!flags.config.empty()) {
     Result<mail::MailConfig> loaded = mail::load_mail_config(flags.config);
     if (!loaded) {
-      preview_error(loaded.message());
+      print_command_error("preview", loaded.message());
       return kExitUsage;
     }
     config = std::move(*loaded);
     dir = config->template_dir;
   } else if (flags.mime) {
-    preview_error("--mime needs --config: the headers come from the [mail] section");
+    print_command_error("preview", "--mime needs --config: the headers come from the [mail] section");
     return kExitUsage;
   }
   Result<mail::TemplateSet> templates = mail::TemplateSet::load(dir);
   if (!templates) {
-    preview_error(templates.message());
+    print_command_error("preview", templates.message());
     return kExitUsage;
   }
   if (!templates->has(flags.template_name)) {
-    preview_error(fmt::format("{}: no template named \"{}\" (there are: {})", dir, flags.template_name,
-                            fmt::join(templates->names(), ", ")));
+    print_command_error("preview", fmt::format("{}: no template named \"{}\" (there are: {})", dir, flags.template_name,
+                                               fmt::join(templates->names(), ", ")));
     return kExitUsage;
   }
   const std::string locale = templates->resolve_locale(flags.template_name, flags.locale);
@@ -95,7 +93,7 @@ int run_preview(const PreviewFlags& flags) {
     if (flags.mime) {
       Result<mail::OutgoingMail> mail = composer.compose(request);
       if (!mail) {
-        preview_error(mail.message());
+        print_command_error("preview", mail.message());
         return kExitFailure;
       }
       std::fwrite(mail->bytes.data(), 1, mail->bytes.size(), stdout);
@@ -104,7 +102,7 @@ int run_preview(const PreviewFlags& flags) {
   }
   Result<mail::RenderedMail> rendered = templates->render(flags.template_name, locale, vars);
   if (!rendered) {
-    preview_error(rendered.message());
+    print_command_error("preview", rendered.message());
     return kExitFailure;
   }
   fmt::print("Template: {} (locale {}{})\nSubject: {}\n\n--- text/plain ---\n{}\n--- text/html ---\n{}",

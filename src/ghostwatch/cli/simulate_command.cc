@@ -1,5 +1,7 @@
 // `ghostwatch simulate`: writes a deterministic synthetic marketplace as
 // NDJSON events (see ghostwatch/sim/marketplace.h for the model).
+#include <fmt/core.h>
+
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -9,8 +11,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <fmt/core.h>
 
 #include "ghostwatch/cli/commands.h"
 #include "ghostwatch/core/atomic_file.h"
@@ -31,31 +31,22 @@ struct SimulateFlags {
   std::string out = "-";
 };
 
-void simulate_error(const std::string& message) {
-  fmt::print(stderr, "ghostwatch simulate: error: {}\n", message);
-}
-
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // One line: what was written, and how fast. `generating` is the time to
 // generate and write; `syncing` the time to make the file durable.
-void print_summary(const sim::MarketplaceStats& s, const sim::MarketplaceOptions& o,
-                   double generating, double syncing) {
-  const auto profile = [&s](sim::Profile p) {
-    return s.freelancers_by_profile[static_cast<std::size_t>(p)];
-  };
+void print_summary(const sim::MarketplaceStats& s, const sim::MarketplaceOptions& o, double generating,
+                   double syncing) {
+  const auto profile = [&s](sim::Profile p) { return s.freelancers_by_profile[static_cast<std::size_t>(p)]; };
   fmt::print(stderr,
              "ghostwatch simulate: {} events + {} bad lines, {} contracts ({} ended), {} messages; "
              "{} freelancers (fast {}, slow {}, ghoster {}), {} clients, {} days; "
              "{:.2f} s, {:.2f} M lines/s",
              s.events, s.bad_lines, s.contracts, s.contracts_ended, s.messages, o.freelancers,
-             profile(sim::Profile::kFast), profile(sim::Profile::kSlow),
-             profile(sim::Profile::kGhoster), o.clients, o.days, generating,
-             generating > 0 ? static_cast<double>(s.lines) / generating / 1e6 : 0.0);
+             profile(sim::Profile::kFast), profile(sim::Profile::kSlow), profile(sim::Profile::kGhoster), o.clients,
+             o.days, generating, generating > 0 ? static_cast<double>(s.lines) / generating / 1e6 : 0.0);
   if (syncing > 0) fmt::print(stderr, " (+{:.2f} s to sync the file)", syncing);
   fmt::print(stderr, "\n");
 }
@@ -67,8 +58,8 @@ int run_simulate(const SimulateFlags& flags) {
   const char* seed_end = flags.seed.data() + flags.seed.size();
   const auto [seed_stop, seed_error] = std::from_chars(flags.seed.data(), seed_end, options.seed);
   if (flags.seed.empty() || seed_error != std::errc() || seed_stop != seed_end) {
-    simulate_error("--seed must be an integer from 0 to 18446744073709551615, got '" + flags.seed +
-                "'");
+    print_command_error("simulate",
+                        "--seed must be an integer from 0 to 18446744073709551615, got '" + flags.seed + "'");
     return kExitUsage;
   }
   options.freelancers = flags.freelancers;
@@ -77,13 +68,13 @@ int run_simulate(const SimulateFlags& flags) {
   options.bad_line_share = flags.bad_lines;
   const std::optional<Instant> start = parse_rfc3339(flags.start);
   if (!start) {
-    simulate_error("--start must be an RFC 3339 time such as 2019-08-01T00:00:00Z, got '" +
-                flags.start + "'");
+    print_command_error("simulate",
+                        "--start must be an RFC 3339 time such as 2019-08-01T00:00:00Z, got '" + flags.start + "'");
     return kExitUsage;
   }
   options.start = *start;
   if (const std::string problem = sim::check_options(options); !problem.empty()) {
-    simulate_error(problem);
+    print_command_error("simulate", problem);
     return kExitUsage;
   }
 
@@ -94,14 +85,14 @@ int run_simulate(const SimulateFlags& flags) {
   if (flags.out.empty() || flags.out == "-") {
     stats = sim::write_marketplace(options, stdout);
     if (!stats.complete || std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
-      simulate_error(std::string("cannot write to standard output: ") + std::strerror(errno));
+      print_command_error("simulate", std::string("cannot write to standard output: ") + std::strerror(errno));
       return kExitFailure;
     }
     generating = seconds_since(began);
   } else {
     AtomicFile file;
     if (const Status opened = file.open(flags.out); !opened) {
-      simulate_error(opened.message());
+      print_command_error("simulate", opened.message());
       return kExitUsage;
     }
     stats = sim::generate_marketplace(options, [&file](std::string_view chunk) {
@@ -111,7 +102,7 @@ int run_simulate(const SimulateFlags& flags) {
     generating = seconds_since(began);
     const Clock::time_point commit_began = Clock::now();
     if (const Status committed = file.commit(); !committed) {
-      simulate_error(committed.message());
+      print_command_error("simulate", committed.message());
       return kExitFailure;
     }
     syncing = seconds_since(commit_began);
@@ -123,21 +114,16 @@ int run_simulate(const SimulateFlags& flags) {
 }  // namespace
 
 void add_simulate_command(CLI::App& app, int& exit_status) {
-  CLI::App* cmd = app.add_subcommand(
-      "simulate", "Write a deterministic synthetic marketplace as NDJSON events");
+  CLI::App* cmd = app.add_subcommand("simulate", "Write a deterministic synthetic marketplace as NDJSON events");
   auto flags = std::make_shared<SimulateFlags>();
-  cmd->add_option("--seed", flags->seed,
-                  "Random seed; the same seed and options give the same bytes")
+  cmd->add_option("--seed", flags->seed, "Random seed; the same seed and options give the same bytes")
       ->capture_default_str();
-  cmd->add_option("--freelancers", flags->freelancers, "Number of freelancers")
-      ->capture_default_str();
+  cmd->add_option("--freelancers", flags->freelancers, "Number of freelancers")->capture_default_str();
   cmd->add_option("--clients", flags->clients, "Number of clients")->capture_default_str();
   cmd->add_option("--days", flags->days, "Simulated days")->capture_default_str();
   cmd->add_option("--start", flags->start, "Start time (RFC 3339)")->capture_default_str();
-  cmd->add_option("--bad-lines", flags->bad_lines, "Share of deliberately bad lines, 0..0.5")
-      ->capture_default_str();
-  cmd->add_option("--out", flags->out, "Output file; '-' is standard output")
-      ->capture_default_str();
+  cmd->add_option("--bad-lines", flags->bad_lines, "Share of deliberately bad lines, 0..0.5")->capture_default_str();
+  cmd->add_option("--out", flags->out, "Output file; '-' is standard output")->capture_default_str();
   cmd->callback([flags, &exit_status] { exit_status = run_simulate(*flags); });
 }
 
