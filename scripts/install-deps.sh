@@ -6,7 +6,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 PACKAGES=(
-  cmake g++ make pkg-config python3
+  cmake g++ make ninja-build pkg-config python3 openssl
   libsimdjson-dev libtomlplusplus-dev libcli11-dev libfmt-dev libhowardhinnant-date-dev tzdata
   libssl-dev libxxhash-dev libsqlite3-dev libsqlitecpp-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
