@@ -73,7 +73,7 @@ TEST_F(MailConfigTest, EveryKeyIsRead) {
   text = with("mail.from", "\"reminders@marketplace.example\"", text);
   text = with("mail.conversation_url", "\"https://app.example/c/{contract}\"", text);
   for (const char* kv : {"username = \"mailer\"", "password_env = \"GW_SMTP_PASSWORD\"", "require_tls = true",
-                         "connect_timeout = \"3s\"", "timeout = \"2m\"", "per_domain_per_minute = 5",
+                         "ca_file = \"../passwd\"", "connect_timeout = \"3s\"", "timeout = \"2m\"", "per_domain_per_minute = 5",
                          "retry_initial = \"10s\"", "retry_max = \"20m\"", "give_up_after = \"3d\""}) {
     text += std::string(kv) + "\n";
   }
@@ -85,6 +85,7 @@ TEST_F(MailConfigTest, EveryKeyIsRead) {
   EXPECT_EQ(c->smtp.user, "mailer");
   EXPECT_EQ(c->smtp.password, "hunter2");
   EXPECT_TRUE(c->smtp.require_tls);
+  EXPECT_EQ(c->smtp.ca_file, "/etc/passwd") << "relative to the config file's directory";
   EXPECT_EQ(c->smtp.connect_timeout, 3 * kSecond);
   EXPECT_EQ(c->smtp.timeout, 2 * kMinute);
   EXPECT_EQ(c->dispatch.per_domain_per_minute, 5);
@@ -123,6 +124,8 @@ TEST_F(MailConfigTest, BrokenRulesNameTheFileAndKey) {
   EXPECT_EQ(error_of(with("smtp.require_tls", "true", with("smtp.url", "\"smtps://mail.example\""))),
             "policy.toml: smtp.require_tls: does not apply to smtps:// URLs, which use TLS from the start");
   EXPECT_EQ(error_of(with("smtp.require_tls", "\"yes\"")), "policy.toml: smtp.require_tls: must be true or false");
+  EXPECT_EQ(error_of(with("smtp.ca_file", "\"private-ca.pem\"")),
+            "policy.toml: smtp.ca_file: /etc/ghostwatch/private-ca.pem is not a readable file");
   EXPECT_EQ(error_of(with("smtp.username", "\"mailer\"")),
             "policy.toml: smtp.password_env: set both smtp.username and smtp.password_env, or neither");
   EXPECT_EQ(error_of(with("smtp.password_env", "\"NOPE\"", with("smtp.username", "\"mailer\""))),

@@ -75,8 +75,8 @@ templates = ")") + GHOSTWATCH_SOURCE_DIR + R"(/templates"
 url = ")" + smtp_url + R"("
 connect_timeout = "2s"
 timeout = "5s"
-retry_initial = "100ms"
-retry_max = "400ms"
+retry_initial = "1s"
+retry_max = "2s"
 )";
 }
 
@@ -102,9 +102,9 @@ class MailDispatch : public ::testing::Test {
     return p;
   }
 
-  static void post_marketplace(ServeProcess& serve) {
+  static void post_marketplace(ServeProcess& serve, const std::string& events = kEvents) {
     auto c = serve.client();
-    auto r = c.Post("/v1/events", kEvents, kNdjsonType);
+    auto r = c.Post("/v1/events", events, kNdjsonType);
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 200) << r->body;
     r = c.Post(std::string("/v1/advance?to=") + kAfterTwoSteps, "", "text/plain");
@@ -143,8 +143,8 @@ TEST_F(MailDispatch, EverySentNudgeArrivesOnceThreadedLocalisedAndUnsubscribable
   const std::vector<std::string> delivered = sink.delivered();
   ASSERT_EQ(delivered.size(), 2u) << sink.envelopes();
   EXPECT_EQ(sink.envelopes(),
-            "reminders@marketplace.example jose@freelancers.example\n"
-            "reminders@marketplace.example jose@freelancers.example\n");
+            "reminders@marketplace.example jose@freelancers.example tls=0 auth=-\n"
+            "reminders@marketplace.example jose@freelancers.example tls=0 auth=-\n");
   ParsedMail first = parse_mail(delivered[0]);
   ParsedMail second = parse_mail(delivered[1]);
   if (first.headers.count("In-Reply-To") != 0) std::swap(first, second);
@@ -238,6 +238,35 @@ TEST_F(MailDispatch, ServerDownForAWhileThenBackEveryEmailArrivesOnce) {
   for (const std::string& m : delivered) ids.insert(parse_mail(m).message_id);
   EXPECT_EQ(delivered.size(), 2u);
   EXPECT_EQ(ids.size(), 2u) << "two distinct e-mails, each once";
+}
+
+TEST_F(MailDispatch, AKillBetweenSendingAndRecordingResendsWithTheSameMessageId) {
+  SmtpSink sink;
+  ASSERT_TRUE(sink.ready()) << sink.log();
+  // The sink stores this freelancer's mail at once and answers 3 s later:
+  // a kill in between leaves a delivered e-mail whose delivery is not recorded.
+  std::string events = kEvents;
+  events.replace(events.find("jose@"), 5, "slow-accept@");
+  auto serve = start(sink.url());
+  post_marketplace(*serve, events);
+  for (int i = 0; i < 600 && sink.delivered().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(sink.delivered().size(), 1u) << sink.log();
+  serve->kill(SIGKILL);
+  serve->wait();
+  const std::string first_id = parse_mail(sink.delivered()[0]).message_id;
+
+  serve = start(sink.url());
+  wait_until_delivered(*serve);
+  std::map<std::string, int> copies;
+  for (const std::string& m : sink.delivered()) ++copies[parse_mail(m).message_id];
+  ASSERT_EQ(copies.size(), 2u) << "both steps arrived, and no e-mail under a new Message-ID";
+  EXPECT_EQ(copies[first_id], 2) << "the unrecorded one again, recognisable by its Message-ID";
+  std::set<std::string> recorded;
+  for (const auto& e : outbox(*serve, "?state=sent")) {
+    if (e["channel"] == "email") recorded.insert(e["message_id"].get<std::string>());
+  }
+  EXPECT_EQ(recorded.size(), 2u);
+  for (const auto& [id, n] : copies) EXPECT_EQ(recorded.count(id), 1u) << id;
 }
 
 TEST_F(MailDispatch, WithoutAMailSectionNothingIsSentAndTheOutboxWaits) {

@@ -107,7 +107,7 @@ TEST_F(MailSmtp, DeliversTheExactBytesAndReusesTheConnection) {
   const test::ParsedMail parsed = test::parse_mail(*std::find(delivered.begin(), delivered.end(), mail.bytes));
   EXPECT_EQ(parsed.to.name, "José Müller");
   EXPECT_EQ(parsed.message_id, mail.message_id);
-  EXPECT_NE(sink_->envelopes().find("reminders@marketplace.example jose@freelancer.example\n"), std::string::npos)
+  EXPECT_NE(sink_->envelopes().find("reminders@marketplace.example jose@freelancer.example tls=0 auth=-\n"), std::string::npos)
       << sink_->envelopes();
 }
 

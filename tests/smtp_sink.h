@@ -1,6 +1,7 @@
-// Test-only: a real SMTP server for the mail tests, aiosmtpd (Debian's
-// python3-aiosmtpd) with the handler in tests/smtp_sink.py on a loopback
-// port, and loopback socket helpers.
+// Test-only: a real SMTP server for the mail tests, tests/smtp_sink.py on
+// aiosmtpd (Debian's python3-aiosmtpd) on a loopback port, optionally with
+// TLS and AUTH; a throwaway self-signed certificate for it; and loopback
+// socket helpers.
 #pragma once
 
 #include <arpa/inet.h>
@@ -67,29 +68,36 @@ inline bool can_connect(int port) {
   return ok;
 }
 
-// aiosmtpd with tests/smtp_sink.py delivering into a fresh Maildir, on
-// `port` (0: a free one). The destructor stops it.
+// How SmtpSink's server talks: plain by default; TLS with the certificate
+// and key files given (STARTTLS, required before mail; or implicit TLS,
+// smtps://); AUTH required when `auth` ("user:password") is set.
+struct SinkOptions {
+  int port = 0;  // 0: a free one
+  std::string starttls_cert, starttls_key;
+  std::string smtps_cert, smtps_key;
+  std::string auth;
+};
+
+// tests/smtp_sink.py (aiosmtpd) delivering into a fresh Maildir. The
+// destructor stops it.
 class SmtpSink {
  public:
-  explicit SmtpSink(int port = 0) : port_(port == 0 ? free_port() : port) {
-    const std::string listen = "127.0.0.1:" + std::to_string(port_);
-    std::vector<std::string> args = {kPython,  "-m", "aiosmtpd", "-n", "-l", listen, "-c", "smtp_sink.GhostwatchSink",
-                                     maildir()};
+  explicit SmtpSink(int port = 0) : SmtpSink(SinkOptions{port, {}, {}, {}, {}, {}}) {}
+  explicit SmtpSink(const SinkOptions& options)
+      : port_(options.port == 0 ? free_port() : options.port), smtps_(!options.smtps_cert.empty()) {
+    std::vector<std::string> args = {kPython, std::string(GHOSTWATCH_SOURCE_DIR) + "/tests/smtp_sink.py", "--listen",
+                                     "127.0.0.1:" + std::to_string(port_), "--maildir", maildir()};
+    if (!options.starttls_cert.empty()) args.insert(args.end(), {"--starttls", options.starttls_cert, options.starttls_key});
+    if (smtps_) args.insert(args.end(), {"--smtps", options.smtps_cert, options.smtps_key});
+    if (!options.auth.empty()) args.insert(args.end(), {"--auth", options.auth});
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    std::vector<std::string> env_s = {std::string("PYTHONPATH=") + GHOSTWATCH_SOURCE_DIR + "/tests"};
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string_view(*e).rfind("PYTHONPATH=", 0) != 0) env_s.emplace_back(*e);
-    }
-    std::vector<char*> envp;
-    for (auto& e : env_s) envp.push_back(e.data());
-    envp.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, dir_.file("sink.log").c_str(), O_WRONLY | O_CREAT, 0644);
     posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    if (posix_spawn(&pid_, kPython, &actions, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
+    if (posix_spawn(&pid_, kPython, &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&actions);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (pid_ > 0 && !can_connect(port_) && std::chrono::steady_clock::now() < deadline) {
@@ -103,7 +111,7 @@ class SmtpSink {
     }
   }
   bool ready() const { return pid_ > 0 && can_connect(port_); }
-  std::string url() const { return "smtp://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return (smtps_ ? "smtps://127.0.0.1:" : "smtp://127.0.0.1:") + std::to_string(port_); }
   std::string maildir() const { return dir_.file("maildir"); }
   std::string log() const { return read_file(dir_.file("sink.log")); }
 
@@ -121,7 +129,23 @@ class SmtpSink {
  private:
   TempDir dir_;
   int port_;
+  bool smtps_;
   pid_t pid_ = -1;
 };
+
+// A throwaway self-signed certificate for 127.0.0.1 (openssl's CLI), valid
+// for a day, in `dir`: what a test gives SinkOptions and SmtpSettings::ca_file.
+struct TestCertificate {
+  std::string cert, key;
+  bool ok = false;
+};
+
+inline TestCertificate make_test_certificate(const TempDir& dir) {
+  TestCertificate c{dir.file("cert.pem"), dir.file("key.pem")};
+  c.ok = run_command("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+                     "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+                     c.key + " -out " + c.cert + " >/dev/null 2>&1") == 0;
+  return c;
+}
 
 }  // namespace gw::test

@@ -21,6 +21,7 @@ constexpr std::string_view kSmtpKeys[] = {"url",
                                           "username",
                                           "password_env",
                                           "require_tls",
+                                          "ca_file",
                                           "connect_timeout",
                                           "timeout",
                                           "per_domain_per_minute",
@@ -183,9 +184,11 @@ Result<MailConfig> parse_mail_config(std::string_view text, std::string_view sou
     mail.fail("public_url", "must be an https:// (or http://) URL without spaces or control characters");
   }
   c.conversation_url = mail.string("conversation_url", false, c.public_url + "/contracts/{contract}/messages");
-  std::string probe = c.conversation_url;  // checked with a contract id in place
-  const std::size_t slot = probe.find("{contract}");
-  if (slot != std::string::npos) probe.replace(slot, 10, "c");
+  // Checked with a contract id in place of the slot.
+  const std::size_t slot = c.conversation_url.find("{contract}");
+  const std::string probe = slot == std::string::npos
+                                ? c.conversation_url
+                                : c.conversation_url.substr(0, slot) + "c" + c.conversation_url.substr(slot + 10);
   if (!mail.failed() && (slot == std::string::npos || !is_safe_url(probe))) {
     mail.fail("conversation_url", "must be an https:// (or http://) URL holding \"{contract}\"");
   }
@@ -204,6 +207,12 @@ Result<MailConfig> parse_mail_config(std::string_view text, std::string_view sou
   c.smtp.require_tls = smtp.boolean("require_tls", false);
   if (!smtp.failed() && smtps && c.smtp.require_tls) {
     smtp.fail("require_tls", "does not apply to smtps:// URLs, which use TLS from the start");
+  }
+  if (const std::string ca_file = smtp.string("ca_file", false); !ca_file.empty()) {
+    c.smtp.ca_file = (std::filesystem::path(base_dir) / ca_file).lexically_normal().string();
+    if (!smtp.failed() && !(std::filesystem::is_regular_file(c.smtp.ca_file) && std::ifstream(c.smtp.ca_file))) {
+      smtp.fail("ca_file", fmt::format("{} is not a readable file", c.smtp.ca_file));
+    }
   }
   c.smtp.user = smtp.string("username", false);
   if (!smtp.failed() && smtp.has("password_env") != !c.smtp.user.empty()) {

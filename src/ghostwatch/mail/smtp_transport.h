@@ -25,6 +25,7 @@ struct SmtpSettings {
   std::string user;         // empty: no AUTH
   std::string password;     // used with `user`
   bool require_tls = false;  // smtp:// only: fail rather than send in clear when STARTTLS is not offered
+  std::string ca_file;       // PEM CA certificates to verify the server with; empty: the system's
   Duration connect_timeout = 10 * kSecond;
   Duration timeout = 60 * kSecond;  // the whole send, connection included
 };
