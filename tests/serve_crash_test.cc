@@ -29,7 +29,8 @@ TEST(ServeCrash, KilledAtRandomPointsItResumesExactly) {
   std::mt19937 rng(seed);
   const std::vector<std::string> args = {"--config", kExamplePolicy, "--data", dir.file("data"), "--clock", "events"};
   // The server is killed once the client has reached each of these
-  // requests, after a random delay of up to a few requests' time: sometimes
+  // requests, after a random delay of up to 5 ms (a few requests here; a
+  // longer one lets the client finish before the last kills): sometimes
   // mid-request, sometimes between two, sometimes while it recovers.
   std::vector<std::size_t> kill_at(5);
   for (auto& k : kill_at) k = std::uniform_int_distribution<std::size_t>(1, requests.size() - 1)(rng);
@@ -42,7 +43,7 @@ TEST(ServeCrash, KilledAtRandomPointsItResumesExactly) {
     ServeProcess serve(args, dir.file("serve.log"));
     ASSERT_TRUE(serve.running()) << serve.log();
     std::atomic<bool> done = false;
-    const int delay_us = std::uniform_int_distribution<int>(0, 30000)(rng);
+    const int delay_us = std::uniform_int_distribution<int>(0, 5000)(rng);
     std::thread killer([&] {
       if (kills == kill_at.size()) return;
       while (!done && next < kill_at[kills]) std::this_thread::sleep_for(std::chrono::microseconds(200));

@@ -4,19 +4,14 @@
 #include <gmime/gmime.h>
 #include <openssl/sha.h>
 
-#include <memory>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 #include "ghostwatch/mail/header_text.h"
 
 namespace gw::mail {
 namespace {
-
-struct GObjectUnref {
-  void operator()(void* p) const { g_object_unref(p); }
-};
-template <typename T>
-using GPtr = std::unique_ptr<T, GObjectUnref>;
 
 void ensure_gmime() {
   static std::once_flag once;
@@ -43,30 +38,103 @@ bool is_safe_message_id(std::string_view id) {
 std::string sha256_hex128(std::string_view s) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), digest);
-  std::string hex;
-  for (int i = 0; i < 16; ++i) hex += fmt::format("{:02x}", digest[i]);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    hex[2 * i] = kHex[digest[i] >> 4];
+    hex[2 * i + 1] = kHex[digest[i] & 0xF];
+  }
   return hex;
 }
 
-void add_mailbox(InternetAddressList* list, const std::string& name, const std::string& address) {
-  GPtr<InternetAddress> mailbox(internet_address_mailbox_new(neutralise_header_text(name).c_str(), address.c_str()));
-  // GMime picks iso-8859-1 for names it can; UTF-8 everywhere is simpler for
-  // every reader and for our own tests.
-  internet_address_set_charset(mailbox.get(), "utf-8");
-  internet_address_list_add(list, mailbox.get());
+// A string GMime allocated, freed with g_free.
+std::string take_gstring(char* p) {
+  std::string out = p != nullptr ? p : "";
+  g_free(p);
+  return out;
 }
 
-GPtr<GMimePart> text_part(const char* subtype, const std::string& content) {
-  GPtr<GMimePart> part(g_mime_part_new_with_type("text", subtype));
-  // Not g_mime_text_part_set_text: it re-encodes to the "best" charset,
-  // often iso-8859-1; we send the UTF-8 we rendered.
-  GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(content.data(), content.size()));
-  GPtr<GMimeDataWrapper> wrapper(g_mime_data_wrapper_new_with_stream(stream.get(), GMIME_CONTENT_ENCODING_DEFAULT));
-  g_mime_part_set_content(part.get(), wrapper.get());
-  g_mime_object_set_content_type_parameter(GMIME_OBJECT(part.get()), "charset", "utf-8");
-  // Quoted-printable keeps lines under 78 characters and the text readable.
-  g_mime_part_set_content_encoding(part.get(), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
-  return part;
+// RFC 2047 UTF-8 encoded words (GMime's encoder) where `text` needs them;
+// plain ASCII stays as it is. `phrase`: a display name, which is also
+// quoted where RFC 5322 requires it.
+std::string encode_header_words(const std::string& text, bool phrase) {
+  if (text.empty()) return text;
+  return take_gstring(phrase ? g_mime_utils_header_encode_phrase(nullptr, text.c_str(), "utf-8")
+                             : g_mime_utils_header_encode_text(nullptr, text.c_str(), "utf-8"));
+}
+
+// Writes "Name: value" and CRLF, folding at the spaces between `words`
+// (which are joined by one space) to keep lines within 78 characters where
+// a word allows. Folding only inserts CRLF before an existing space, so
+// unfolding gives back exactly the joined words: URLs, Message-IDs and
+// encoded words are never split or re-encoded.
+void write_header(std::string& out, std::string_view name, const std::vector<std::string>& words) {
+  constexpr std::size_t kLine = 78;
+  out += name;
+  out += ':';
+  std::size_t line = name.size() + 1;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i > 0 && line + 1 + words[i].size() > kLine) {
+      out += "\r\n";
+      line = 0;
+    }
+    out += ' ';
+    out += words[i];
+    line += 1 + words[i].size();
+  }
+  out += "\r\n";
+}
+
+// `value` split at its spaces, the places write_header may fold.
+std::vector<std::string> split_at_spaces(const std::string& value) {
+  std::vector<std::string> words;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t space = value.find(' ', start);
+    words.push_back(value.substr(start, space - start));
+    if (space == std::string::npos) break;
+    start = space + 1;
+  }
+  return words;
+}
+
+// Unstructured text (Subject, X- values), one line, encoded where needed.
+std::vector<std::string> text_words(const std::string& text) {
+  return split_at_spaces(encode_header_words(neutralise_header_text(text), false));
+}
+
+// A mailbox: the display name (encoded, quoted if needed) and <address>.
+// The name is kept as one word: some parsers (GMime's among them) keep the
+// line break of a fold inside a display name.
+std::vector<std::string> mailbox_words(const std::string& name, const std::string& address) {
+  std::vector<std::string> words;
+  const std::string clean = neutralise_header_text(name);
+  if (!clean.empty()) words.push_back(encode_header_words(clean, true));
+  words.push_back("<" + address + ">");
+  return words;
+}
+
+// A text part: UTF-8, quoted-printable (lines under 77 characters, the text
+// readable), CRLF line ends.
+void write_text_part(std::string& out, std::string_view subtype, const std::string& content) {
+  out += fmt::format("Content-Type: text/{}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
+                     subtype);
+  std::string lf;  // canonical LF line ends in, so a CR is never encoded as =0D
+  lf.reserve(content.size());
+  for (std::size_t i = 0; i < content.size(); ++i) {
+    if (content[i] == '\r' && i + 1 < content.size() && content[i + 1] == '\n') continue;
+    lf.push_back(content[i]);
+  }
+  GMimeEncoding qp;
+  g_mime_encoding_init_encode(&qp, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+  std::string encoded(g_mime_encoding_outlen(&qp, lf.size()), '\0');
+  encoded.resize(g_mime_encoding_flush(&qp, lf.data(), lf.size(), encoded.data()));
+  out.reserve(out.size() + encoded.size() + encoded.size() / 64 + 2);
+  for (const char c : encoded) {
+    if (c == '\n') out += '\r';
+    out += c;
+  }
+  out += "\r\n";  // belongs to the boundary that follows (RFC 2046), not to the text
 }
 
 Status check_spec(const MessageSpec& s) {
@@ -105,46 +173,41 @@ Result<std::string> build_mime(const MessageSpec& spec) {
   if (Status checked = check_spec(spec); !checked) return checked;
   ensure_gmime();
 
-  GPtr<GMimeMessage> message(g_mime_message_new(TRUE));
-  GMimeObject* headers = GMIME_OBJECT(message.get());
-  add_mailbox(g_mime_message_get_from(message.get()), spec.from.name, spec.from.address);
-  add_mailbox(g_mime_message_get_to(message.get()), spec.to.name, spec.to.address);
-  add_mailbox(g_mime_message_get_reply_to(message.get()), spec.from.name, spec.reply_to);
-  g_mime_message_set_subject(message.get(), neutralise_header_text(spec.subject).c_str(), "utf-8");
+  std::string out;
+  out.reserve(2048 + 2 * (spec.text.size() + spec.html.size()));
   GDateTime* date = g_date_time_new_from_unix_utc(floor_div(spec.date, kSecond));
-  g_mime_message_set_date(message.get(), date);
+  write_header(out, "Date", {take_gstring(g_mime_utils_header_format_date(date))});
   g_date_time_unref(date);
-  g_mime_message_set_message_id(message.get(), spec.message_id.c_str());
+  write_header(out, "From", mailbox_words(spec.from.name, spec.from.address));
+  write_header(out, "Reply-To", mailbox_words(spec.from.name, spec.reply_to));
+  write_header(out, "To", mailbox_words(spec.to.name, spec.to.address));
+  write_header(out, "Subject", text_words(spec.subject));
+  write_header(out, "Message-ID", {"<" + spec.message_id + ">"});
   if (!spec.references.empty()) {
-    g_mime_object_set_header(headers, "In-Reply-To", fmt::format("<{}>", spec.references.back()).c_str(), nullptr);
-    g_mime_object_set_header(headers, "References", fmt::format("<{}>", fmt::join(spec.references, "> <")).c_str(),
-                             nullptr);
+    write_header(out, "In-Reply-To", {"<" + spec.references.back() + ">"});
+    std::vector<std::string> ids;
+    for (const std::string& id : spec.references) ids.push_back("<" + id + ">");
+    write_header(out, "References", ids);
   }
-  g_mime_object_set_header(headers, "List-Unsubscribe",
-                           fmt::format("<{}>, <{}>", spec.unsubscribe_url, spec.unsubscribe_mailto).c_str(), nullptr);
-  g_mime_object_set_header(headers, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click", nullptr);
+  // RFC 2369: angle-bracketed URLs, folded only after the comma.
+  write_header(out, "List-Unsubscribe", {"<" + spec.unsubscribe_url + ">,", "<" + spec.unsubscribe_mailto + ">"});
+  write_header(out, "List-Unsubscribe-Post", {"List-Unsubscribe=One-Click"});
   // RFC 3834: vacation responders must not answer; Exchange reads the second.
-  g_mime_object_set_header(headers, "Auto-Submitted", "auto-generated", nullptr);
-  g_mime_object_set_header(headers, "X-Auto-Response-Suppress", "OOF, AutoReply", nullptr);
-  g_mime_object_set_header(headers, "X-Ghostwatch-Campaign", neutralise_header_text(spec.campaign).c_str(), "utf-8");
-  g_mime_object_set_header(headers, "X-Ghostwatch-Arm", neutralise_header_text(spec.arm).c_str(), "utf-8");
-
-  GPtr<GMimeMultipart> alternative(g_mime_multipart_new_with_subtype("alternative"));
-  // GMime's default boundary is random; this one keeps a rebuild byte-equal.
-  // "=_" never occurs in quoted-printable text, so it cannot clash with a part.
-  g_mime_multipart_set_boundary(alternative.get(), ("=_" + sha256_hex128(spec.message_id)).c_str());
-  GPtr<GMimePart> text = text_part("plain", spec.text);
-  GPtr<GMimePart> html = text_part("html", spec.html);
-  g_mime_multipart_add(alternative.get(), GMIME_OBJECT(text.get()));
-  g_mime_multipart_add(alternative.get(), GMIME_OBJECT(html.get()));
-  g_mime_message_set_mime_part(message.get(), GMIME_OBJECT(alternative.get()));
-
-  GMimeFormatOptions* format = g_mime_format_options_new();
-  g_mime_format_options_set_newline_format(format, GMIME_NEWLINE_FORMAT_DOS);
-  char* bytes = g_mime_object_to_string(headers, format);
-  g_mime_format_options_free(format);
-  std::string out(bytes);
-  g_free(bytes);
+  write_header(out, "Auto-Submitted", {"auto-generated"});
+  write_header(out, "X-Auto-Response-Suppress", {"OOF,", "AutoReply"});
+  write_header(out, "X-Ghostwatch-Campaign", text_words(spec.campaign));
+  write_header(out, "X-Ghostwatch-Arm", text_words(spec.arm));
+  write_header(out, "MIME-Version", {"1.0"});
+  // A boundary from the Message-ID keeps a rebuild byte-equal. "=_" never
+  // occurs in quoted-printable text, so it cannot clash with a part.
+  const std::string boundary = "=_" + sha256_hex128(spec.message_id);
+  write_header(out, "Content-Type", {"multipart/alternative;", "boundary=\"" + boundary + "\""});
+  out += "\r\n";
+  for (const auto& [subtype, content] : {std::pair{"plain", &spec.text}, {"html", &spec.html}}) {
+    out += "--" + boundary + "\r\n";
+    write_text_part(out, subtype, *content);
+  }
+  out += "--" + boundary + "--\r\n";
   return out;
 }
 

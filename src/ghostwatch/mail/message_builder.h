@@ -1,10 +1,13 @@
-// Builds the MIME bytes of one reminder or check-in e-mail with GMime:
+// Builds the MIME bytes of one reminder or check-in e-mail:
 // multipart/alternative (text/plain, then text/html), UTF-8 throughout
 // (parts quoted-printable, non-ASCII names and subjects as RFC 2047 UTF-8
-// encoded words), CRLF line endings ready for SMTP DATA, and the headers
-// described in docs/mail.md: deterministic Message-ID, In-Reply-To and
-// References for the thread, Reply-To, List-Unsubscribe (+ RFC 8058
-// one-click), Auto-Submitted and the campaign/arm headers.
+// encoded words, both with GMime's encoders), CRLF line endings ready for
+// SMTP DATA, and the headers described in docs/mail.md: deterministic
+// Message-ID, In-Reply-To and References for the thread, Reply-To,
+// List-Unsubscribe (+ RFC 8058 one-click), Auto-Submitted and the
+// campaign/arm headers. Headers are folded only at the spaces between
+// words, so URLs, Message-IDs, names and encoded words are never split or
+// re-encoded.
 // Guarantees: no field can add a header or a line. Names, the subject and
 // the campaign/arm values pass through neutralise_header_text; addresses,
 // Message-IDs and URLs that contain anything unsafe are refused with an

@@ -13,12 +13,18 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "ghostwatch/core/status.h"
 #include "ghostwatch/core/time.h"
+
+namespace kainjow::mustache {
+template <typename StringType>
+class basic_mustache;
+}  // namespace kainjow::mustache
 
 namespace gw::mail {
 
@@ -69,7 +75,9 @@ class TemplateSet {
  private:
   struct Source {
     std::string path;
-    std::string text;
+    // Parsed at load, with the part's escaping set; shared by copies of the
+    // set and never modified after load.
+    std::shared_ptr<const kainjow::mustache::basic_mustache<std::string>> parsed;
   };
   struct Localised {
     Source subject, text, html;
