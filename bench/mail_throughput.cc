@@ -12,6 +12,7 @@
 // shipped Spanish reminder to a freelancer with a non-ASCII name, a new
 // episode each (new tokens and Message-IDs). Medians of --repeat runs.
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -24,8 +25,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "child_process.h"
 #include "ghostwatch/mail/composer.h"
@@ -193,8 +192,9 @@ int main(int argc, char** argv) {
     compose_rate.push_back(args.compose / seconds);
     reuse_rate.push_back(args.deliver / deliver_all(url, mails, args.deliver, true));
     fresh_rate.push_back(args.deliver / deliver_all(url, mails, args.deliver, false));
-    fmt::print("run {}: compose {:.0f} e-mails/s; deliver {:.0f}/s reusing the connection, {:.0f}/s with a new one each\n",
-               run, compose_rate.back(), reuse_rate.back(), fresh_rate.back());
+    fmt::print(
+        "run {}: compose {:.0f} e-mails/s; deliver {:.0f}/s reusing the connection, {:.0f}/s with a new one each\n",
+        run, compose_rate.back(), reuse_rate.back(), fresh_rate.back());
   }
   fmt::print("median of {} runs ({} bytes per e-mail):\n", args.repeat, bytes);
   fmt::print("  compose (render + MIME): {:.0f} e-mails/s on one core (target >= 20000)\n", median(compose_rate));

@@ -12,11 +12,10 @@
 
 #include <chrono>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "ghostwatch/mail/message_builder.h"
 #include "mail_support.h"
@@ -45,12 +44,15 @@ std::string example_policy_with_mail(const std::string& smtp_url) {
 from = "Marketplace Reminders <reminders@marketplace.example>"
 inbound_domain = "reply.marketplace.example"
 public_url = "https://ghostwatch.marketplace.example"
-secret_env = ")" + std::string(kSampleMailKeyEnv) +
+secret_env = ")" +
+         std::string(kSampleMailKeyEnv) +
          R"("
-templates = ")" + GHOSTWATCH_SOURCE_DIR + R"(/templates"
+templates = ")" +
+         GHOSTWATCH_SOURCE_DIR + R"(/templates"
 
 [smtp]
-url = ")" + smtp_url + R"("
+url = ")" +
+         smtp_url + R"("
 per_domain_per_minute = 1000000
 retry_initial = "1s"
 retry_max = "2s"
@@ -90,7 +92,8 @@ TEST(MailMarketplace, EverySentNudgeArrivesOnceThreadedAcrossCrashes) {
   const std::vector<std::string> requests = bodies(read_file(events), 200);
   std::mt19937 rng(7);
   std::set<std::size_t> kill_after;
-  while (kill_after.size() < 3) kill_after.insert(std::uniform_int_distribution<std::size_t>(2, requests.size() - 1)(rng));
+  while (kill_after.size() < 3)
+    kill_after.insert(std::uniform_int_distribution<std::size_t>(2, requests.size() - 1)(rng));
   const std::vector<std::string> args = {"--config", policy, "--data", dir.file("data"), "--clock", "events"};
   const std::vector<std::string> env = {std::string(kSampleMailKeyEnv) + "=" + kSampleMailKey};
   auto serve = std::make_unique<ServeProcess>(args, dir.file("serve.log"), env);
@@ -125,8 +128,8 @@ TEST(MailMarketplace, EverySentNudgeArrivesOnceThreadedAcrossCrashes) {
     const SentNudge& s = it->second;
     EXPECT_EQ(m.to.address, email_of[s.freelancer]) << m.message_id;
     EXPECT_EQ(m.headers.at("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click");
-    EXPECT_EQ(m.headers.at("List-Unsubscribe").rfind("<https://ghostwatch.marketplace.example/v1/unsubscribe?token=", 0),
-              0u);
+    EXPECT_EQ(
+        m.headers.at("List-Unsubscribe").rfind("<https://ghostwatch.marketplace.example/v1/unsubscribe?token=", 0), 0u);
     // Threaded on the latest earlier step of the episode that was sent.
     std::string previous;
     for (int earlier = 1; earlier < s.step; ++earlier) {

@@ -203,7 +203,7 @@ TEST_F(ServeApi, RefusesAnOpenApiOffLoopback) {
   EXPECT_NE(read_file(dir_.file("err")).find("without tokens"), std::string::npos) << read_file(dir_.file("err"));
 }
 
-TEST_F(ServeApi, SighupRefusesABadConfigAndSigtermDrains) {
+TEST_F(ServeApi, SighupRefusesABadConfigAppliesAGoodOneAndSigtermDrains) {
   const std::string config = dir_.file("policy.toml");
   write_file(config, read_file(kExamplePolicy));
   auto serve = std::make_unique<ServeProcess>(
@@ -218,6 +218,15 @@ TEST_F(ServeApi, SighupRefusesABadConfigAndSigtermDrains) {
   EXPECT_NE(serve->log().find("reload refused"), std::string::npos) << serve->log();
   auto c = serve->client();
   EXPECT_EQ(c.Post("/v1/events", kStartLine, kNdjson)->status, 200);  // the old config keeps running
+  // A valid change is applied.
+  std::string faster = read_file(kExamplePolicy);
+  faster.replace(faster.find("\"24h\""), 5, "\"12h\"");
+  write_file(config, faster);
+  serve->kill(SIGHUP);
+  for (int i = 0; i < 100 && serve->log().find("the new rules apply") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(serve->log().find("config reloaded: the new rules apply from now on"), std::string::npos) << serve->log();
   serve->kill(SIGTERM);
   EXPECT_EQ(serve->wait(), 0);
   // Every log line is a JSON object.

@@ -38,8 +38,7 @@ class ServiceTest : public ::testing::Test {
       EXPECT_TRUE(s.is_ok()) << s.message();
       store_ = std::move(*s);
     }
-    policy_ = MustParsePolicy(policy_text_);
-    auto service = Service::open(policy_, policy_text_, *store_, clock_, mode);
+    auto service = Service::open(policy_text_, *store_, clock_, mode);
     EXPECT_TRUE(service.is_ok()) << service.message();
     return service ? std::move(*service) : nullptr;
   }
@@ -62,7 +61,6 @@ class ServiceTest : public ::testing::Test {
 
   TempDir dir_;
   std::string policy_text_;
-  Policy policy_;
   ManualClock clock_;
   std::unique_ptr<SqliteStore> store_;
 };
@@ -167,16 +165,78 @@ TEST_F(ServiceTest, AdvanceIsRefusedUnderTheWallClock) {
   EXPECT_FALSE(s->advance_to(0).is_ok());
 }
 
-TEST_F(ServiceTest, ADataDirectoryKeepsItsPolicy) {
+// A 12 h / 36 h ladder for the reload tests.
+constexpr const char* kFasterLadder = R"(
+[[ladder]]
+after = "12h"
+action = "nudge"
+template = "r1"
+
+[[ladder]]
+after = "36h"
+action = "nudge"
+template = "fast"
+)";
+
+TEST_F(ServiceTest, AReloadRulesFromNowOnAndRecoveryReplaysItAtTheSamePoint) {
   auto s = open();
+  clock_.set("2024-03-01T10:00:00Z");
+  s->ingest(body({Started("2024-03-01T00:00:00Z"), Msg("2024-03-01T10:00:00Z", "k1")}), "");
+  clock_.set("2024-03-01T16:00:00Z");
+  const std::string faster = std::string("[campaign]\ncatch_up = \"10m\"\n") + kFasterLadder;
+  auto reloaded = s->reload(faster);
+  ASSERT_TRUE(reloaded.is_ok()) << reloaded.message();
+  ASSERT_TRUE(*reloaded);
+  EXPECT_EQ(s->policy().ladder[1].target, "fast");
+  clock_.set("2024-03-01T22:00:00.500Z");
+  ASSERT_TRUE(s->tick());
+  const auto first_step = Lines({Dec{.at = "2024-03-01T22:00:00Z"}});
+  EXPECT_EQ(decisions(), first_step) << "step 1 at opening + 12 h, the new ladder";
+
+  // A restart with the same (edited) config: the log switches at the same
+  // point, nothing is decided again, and the new ladder goes on.
   crash(s);
-  policy_text_ = std::string("[campaign]\nholdout_percent = 50.0\n") + kLadder;
-  auto store = SqliteStore::open(dir_.file("g.db"));
-  ASSERT_TRUE(store.is_ok());
-  Policy p = MustParsePolicy(policy_text_);
-  auto refused = Service::open(p, policy_text_, **store, clock_, ClockMode::kWall);
-  ASSERT_FALSE(refused.is_ok());
-  EXPECT_NE(refused.message().find("keeps its policy"), std::string::npos) << refused.message();
+  policy_text_ = faster;
+  s = open();
+  EXPECT_EQ(decisions(), first_step);
+  auto again = s->reload(faster);
+  ASSERT_TRUE(again.is_ok()) << again.message();
+  EXPECT_FALSE(*again) << "the rules in force: nothing to do";
+  clock_.set("2024-03-02T22:00:00.500Z");
+  ASSERT_TRUE(s->tick());
+  EXPECT_EQ(decisions(),
+            Lines({Dec{.at = "2024-03-01T22:00:00Z"}, Dec{.at = "2024-03-02T22:00:00Z", .step = 2, .target = "fast"}}));
+}
+
+TEST_F(ServiceTest, ARestartWithAnEditedConfigAppliesItAsAReload) {
+  auto s = open();
+  clock_.set("2024-03-01T10:00:00Z");
+  s->ingest(body({Started("2024-03-01T00:00:00Z"), Msg("2024-03-01T10:00:00Z", "k1")}), "");
+  crash(s);
+  policy_text_ = std::string("[campaign]\ncatch_up = \"10m\"\nholdout_percent = 100.0\n") + kLadder;
+  s = open();
+  EXPECT_EQ(s->policy().holdout_percent, 100.0);
+  clock_.set("2024-03-02T10:00:00.500Z");
+  ASSERT_TRUE(s->tick());
+  EXPECT_EQ(decisions(), Lines({Dec{.at = "2024-03-02T10:00:00Z", .arm = "control", .status = "held_out"}}));
+  const std::uint64_t logged = s->counters().log_entries;
+  crash(s);
+  s = open();  // the same config again: recovered, not reloaded a second time
+  EXPECT_EQ(s->counters().log_entries, logged);
+  EXPECT_EQ(s->policy().holdout_percent, 100.0);
+}
+
+TEST_F(ServiceTest, AReloadRefusesAnotherCampaignAndABadPolicyAndChangesNothing) {
+  auto s = open();
+  const std::uint64_t logged = s->counters().log_entries;
+  auto renamed = s->reload(std::string("[campaign]\nname = \"other\"\n") + kLadder);
+  ASSERT_FALSE(renamed.is_ok());
+  EXPECT_EQ(renamed.message().rfind("campaign.name: ", 0), 0u) << renamed.message();
+  auto bad = s->reload("[campaign]\nholdout_percent = 400\n" + std::string(kLadder));
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.message().find("holdout_percent"), std::string::npos) << bad.message();
+  EXPECT_EQ(s->counters().log_entries, logged);
+  EXPECT_EQ(s->policy().ladder.size(), 3u);
 }
 
 }  // namespace

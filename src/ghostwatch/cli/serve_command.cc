@@ -80,8 +80,8 @@ std::string read_text(const std::string& path) {
   return s.str();
 }
 
-// The sections of the config file that are not the engine's policy: a
-// data directory keeps its policy, but these may change between runs.
+// The sections of the config file that are not the engine's policy: read
+// at start only, and not part of what a reload compares.
 bool is_delivery_key(const std::string& key) {
   for (const char* section : {"mail", "smtp"}) {
     const std::string_view k(key);
@@ -92,8 +92,8 @@ bool is_delivery_key(const std::string& key) {
   return false;
 }
 
-// The policy part of the config text (without [mail] and [smtp]), which a
-// data directory keeps; a bad file is returned as it is (load_policy has
+// The policy part of the config text (without [mail] and [smtp]), which the
+// service keeps and compares on reload; a bad file is returned as it is (load_policy has
 // refused it already).
 std::string policy_part(const std::string& text) {
   try {
@@ -106,6 +106,17 @@ std::string policy_part(const std::string& text) {
   } catch (const toml::parse_error&) {
     return text;
   }
+}
+
+// Every nudge step of the ladder names a template of the set.
+Status check_ladder_templates(const Policy& policy, const mail::TemplateSet& templates, const std::string& dir) {
+  for (std::size_t i = 0; i < policy.ladder.size(); ++i) {
+    const LadderStep& step = policy.ladder[i];
+    if (step.action == StepAction::kNudge && !templates.has(step.target)) {
+      return Status::error(fmt::format("ladder[{}].target: no template \"{}\" in {}", i + 1, step.target, dir));
+    }
+  }
+  return Status::ok();
 }
 
 // E-mail delivery, when the config has a [mail] section.
@@ -122,17 +133,28 @@ Result<std::optional<Mailer>> load_mailer(const std::string& config, const std::
   for (const auto& key : mail_config->unknown_keys) logger.log("warn", "unknown config key ignored", {{"key", key}});
   auto templates = mail::TemplateSet::load(mail_config->template_dir);
   if (!templates) return Status::error("templates: " + templates.message());
-  for (std::size_t i = 0; i < policy.ladder.size(); ++i) {
-    const LadderStep& step = policy.ladder[i];
-    if (step.action == StepAction::kNudge && !templates->has(step.target)) {
-      return Status::error(fmt::format("ladder[{}].target: no template \"{}\" in {}", i + 1, step.target,
-                                       mail_config->template_dir));
-    }
-  }
+  if (Status s = check_ladder_templates(policy, *templates, mail_config->template_dir); !s) return s;
   Mailer m;
   m.transport = std::make_unique<mail::SmtpTransport>(mail_config->smtp);
   m.composer = std::make_unique<mail::MailComposer>(std::move(*mail_config), std::move(*templates));
   return std::optional<Mailer>(std::move(m));
+}
+
+// SIGHUP: the config file's policy becomes the rules from now on
+// (Service::reload), once it is valid and every nudge step has a template.
+// [mail] and [smtp] are read at start only.
+Status reload_config(const std::string& path, Service& service, const mail::MailComposer* composer, Logger& logger) {
+  auto fresh = load_policy(path);
+  if (!fresh) return fresh.status();
+  if (composer != nullptr) {
+    if (Status s = check_ladder_templates(*fresh, composer->templates(), composer->config().template_dir); !s) {
+      return Status::error(fmt::format("{}: {}", path, s.message()));
+    }
+  }
+  auto changed = service.reload(policy_part(read_text(path)));
+  if (!changed) return changed.status();
+  logger.log("info", *changed ? "config reloaded: the new rules apply from now on" : "config reloaded: unchanged");
+  return Status::ok();
 }
 
 int run(const ServeArgs& args) {
@@ -203,7 +225,7 @@ int run(const ServeArgs& args) {
   if (!store) return fail(store.message());
 
   const ClockMode mode = args.clock == "events" ? ClockMode::kEvents : ClockMode::kWall;
-  auto service = Service::open(*policy, policy_text, **store, clock, mode);
+  auto service = Service::open(policy_text, **store, clock, mode);
   if (!service) return fail(service.message());
 
   RequestMetrics metrics;
@@ -267,16 +289,9 @@ int run(const ServeArgs& args) {
       sigwait(&signals, &sig);
       if (signalled) return;  // the server stopped by itself; this wakes the thread to end
       if (sig == SIGHUP) {
-        auto fresh = load_policy(args.config);
-        if (!fresh) {
-          logger.log("error", "config reload refused; the running config stays", {{"error", fresh.message()}});
-        } else if (policy_part(read_text(args.config)) == policy_text) {
-          logger.log("info", "config reloaded: unchanged");
-        } else {
-          logger.log("error",
-                     "config reload refused; the running config stays: the new config is valid, but changing the "
-                     "rules of a running data directory is not supported yet");
-        }
+        const Status s =
+            reload_config(args.config, **service, mailer->has_value() ? (*mailer)->composer.get() : nullptr, logger);
+        if (!s) logger.log("error", "config reload refused; the running config stays", {{"error", s.message()}});
         continue;
       }
       signalled = true;

@@ -17,12 +17,48 @@ bool contains(const std::vector<std::uint32_t>& ids, std::uint32_t id) {
 }  // namespace
 
 Engine::Engine(const Policy& policy, EngineSink& sink)
-    : policy_(policy), sink_(sink), holdout_threshold_(holdout_threshold(policy.holdout_percent)),
+    : policy_(&policy),
+      sink_(sink),
+      holdout_threshold_(holdout_threshold(policy.holdout_percent)),
       timers_(contract_ids_) {
   assert(!policy.ladder.empty());
-  for (const auto& c : policy.segment.countries_include) include_countries_.push_back(attributes_.intern(c));
-  for (const auto& c : policy.segment.countries_exclude) exclude_countries_.push_back(attributes_.intern(c));
-  for (const auto& k : policy.segment.kinds) kinds_.push_back(attributes_.intern(k));
+  intern_segment();
+}
+
+void Engine::intern_segment() {
+  include_countries_.clear();
+  exclude_countries_.clear();
+  kinds_.clear();
+  for (const auto& c : policy_->segment.countries_include) include_countries_.push_back(attributes_.intern(c));
+  for (const auto& c : policy_->segment.countries_exclude) exclude_countries_.push_back(attributes_.intern(c));
+  for (const auto& k : policy_->segment.kinds) kinds_.push_back(attributes_.intern(k));
+}
+
+void Engine::set_policy(const Policy& policy) {
+  assert(!policy.ladder.empty());
+  policy_ = &policy;
+  holdout_threshold_ = holdout_threshold(policy.holdout_percent);
+  intern_segment();
+  for (std::size_t u = 0; u < users_.size(); ++u) {
+    users_[u].in_segment = segment_matches(user_details_[u]);
+    users_[u].arm = -1;  // a cache of assign_arm, whose salt and share may have changed
+  }
+  // Deferred evaluations of steps the new ladder still has stay as they are;
+  // every open episode's next step is scheduled again from the new ladder.
+  std::vector<Timer> deferred;
+  while (!timers_.empty()) {
+    const Timer t = timers_.pop();
+    if (!t.first && open_episode_[t.contract] == t.episode && t.step < policy.ladder.size()) deferred.push_back(t);
+  }
+  for (const Timer& t : deferred) timers_.push(t);
+  for (std::uint32_t contract = 0; contract < open_episode_.size(); ++contract) {
+    if (open_episode_[contract] == 0) continue;
+    const ContractState& c = contracts_[contract];
+    if (c.next_step >= policy.ladder.size()) continue;
+    const Instant due = std::max(c.pending_since + policy.ladder[c.next_step].after, watermark_);
+    timers_.push(Timer{due, Interner::prefix_key(contract_ids_.view(contract)), contract, open_episode_[contract],
+                       c.next_step, true});
+  }
 }
 
 RejectReason Engine::check(const Event& e, std::uint32_t id, std::uint32_t from) const {
@@ -72,7 +108,7 @@ RejectReason Engine::check_and_apply(const Event& e, EventIds ids, bool advance)
   find_ids(e, ids);
   RejectReason r = check(e, ids.contract, ids.from);
   if (r != RejectReason::kNone) return r;
-  if (advance) advance_watermark(e.at - policy_.allowed_lateness);
+  if (advance) advance_watermark(e.at - policy_->allowed_lateness);
   apply(e, ids);
   latest_at_ = std::max(latest_at_, e.at);
   return RejectReason::kNone;
@@ -81,7 +117,7 @@ RejectReason Engine::check_and_apply(const Event& e, EventIds ids, bool advance)
 void Engine::advance_watermark(Instant w) { evaluate_before(w, kNoInstant, kNoInstant); }
 
 void Engine::advance_clock(Instant now) {
-  evaluate_before(now - policy_.allowed_lateness, now - policy_.catch_up, now);
+  evaluate_before(now - policy_->allowed_lateness, now - policy_->catch_up, now);
 }
 
 void Engine::evaluate_before(Instant w, Instant stale_before, Instant now) {
@@ -210,9 +246,10 @@ void Engine::open_episode(ContractState& c, std::uint32_t contract, std::string_
   open_episode_[contract] = ++c.episodes;
   c.pending_since = pending_since;
   c.steps_sent = 0;
+  c.next_step = 0;
   c.in_segment = users_[c.freelancer].in_segment;
-  timers_.push(Timer{pending_since + policy_.ladder[0].after, Interner::prefix_key(contract_id), contract,
-                     c.episodes, 0, true});
+  timers_.push(Timer{pending_since + policy_->ladder[0].after, Interner::prefix_key(contract_id), contract, c.episodes,
+                     0, true});
   sink_.on_episode_opened(episode_record(c, contract_id));
 }
 
@@ -233,20 +270,21 @@ void Engine::evaluate(const Timer& t) {
   // open_episode_ array tells without loading the contract's state.
   if (open_episode_[t.contract] != t.episode) return;  // the episode closed: step dropped
   ContractState& c = contracts_[t.contract];
-  const auto& ladder = policy_.ladder;
+  const auto& ladder = policy_->ladder;
   const std::size_t next = static_cast<std::size_t>(t.step) + 1;
+  if (t.first) c.next_step = static_cast<std::uint16_t>(next);
   if (t.first && next < ladder.size()) {
     timers_.push(Timer{c.pending_since + ladder[next].after, t.order, t.contract, t.episode,
                        static_cast<std::uint16_t>(next), true});
   }
   const Instant at = t.at;
   // Rule 1: campaign window. Rule 2: segment. Both decide with no record.
-  if (at < policy_.start || at >= policy_.end) return;
+  if (at < policy_->start || at >= policy_->end) return;
   UserState& fl = users_[c.freelancer];
   if (!fl.in_segment) return;
   // Rule 3: quiet hours defer the step to the window's end.
-  if (policy_.quiet_hours) {
-    if (auto end = policy_.quiet_hours->deferral(at, fl.zone)) {
+  if (policy_->quiet_hours) {
+    if (auto end = policy_->quiet_hours->deferral(at, fl.zone)) {
       timers_.push(Timer{*end, t.order, t.contract, t.episode, t.step, false});
       return;
     }
@@ -267,11 +305,11 @@ void Engine::evaluate(const Timer& t) {
     record(c, t, at, DecisionStatus::kSuppressed, DecisionReason::kOptedOut);
     return;
   }
-  if (nudge && policy_.max_nudges_per_day > 0) {
+  if (nudge && policy_->max_nudges_per_day > 0) {
     std::vector<Instant>& sends = user_details_[c.freelancer].sends;
     auto lo = std::upper_bound(sends.begin(), sends.end(), at - kDay);
     auto hi = std::lower_bound(lo, sends.end(), at + kDay);
-    if (hi - lo >= policy_.max_nudges_per_day) {
+    if (hi - lo >= policy_->max_nudges_per_day) {
       record(c, t, at, DecisionStatus::kSuppressed, DecisionReason::kFrequencyCap);
       return;
     }
@@ -283,7 +321,7 @@ void Engine::evaluate(const Timer& t) {
 
 void Engine::record(const ContractState& c, const Timer& t, Instant at, DecisionStatus status,
                     DecisionReason reason) {
-  const LadderStep& step = policy_.ladder[t.step];
+  const LadderStep& step = policy_->ladder[t.step];
   Decision d;
   d.at = at;
   d.contract = contract_ids_.view(t.contract);
@@ -329,7 +367,7 @@ std::optional<UserSnapshot> Engine::find_user(std::string_view id) const {
   if (u.zone != nullptr) s.tz = u.zone->name();
   s.opted_out = u.opted_out;
   s.in_segment = u.in_segment;
-  s.arm = u.arm >= 0 ? static_cast<Arm>(u.arm) : assign_arm(policy_.salt, id, holdout_threshold_);
+  s.arm = u.arm >= 0 ? static_cast<Arm>(u.arm) : assign_arm(policy_->salt, id, holdout_threshold_);
   return s;
 }
 
@@ -344,7 +382,7 @@ bool Engine::segment_matches(const UserDetail& u) const {
 
 Arm Engine::arm_of(std::uint32_t user) {
   UserState& u = users_[user];
-  if (u.arm < 0) u.arm = static_cast<std::int8_t>(assign_arm(policy_.salt, user_ids_.view(user), holdout_threshold_));
+  if (u.arm < 0) u.arm = static_cast<std::int8_t>(assign_arm(policy_->salt, user_ids_.view(user), holdout_threshold_));
   return static_cast<Arm>(u.arm);
 }
 

@@ -37,6 +37,18 @@ class Engine {
   // `policy` and `sink` must outlive the engine.
   Engine(const Policy& policy, EngineSink& sink);
 
+  // The live service's config reload: `policy` (which must outlive the
+  // engine, or the next set_policy) rules every evaluation from now on; the
+  // past is never re-decided. Segment membership and arms are taken from it
+  // for every user; every open episode's next step is scheduled again on the
+  // new ladder, from the episode's opening as always, but not before the
+  // watermark (a step the new ladder makes overdue is evaluated at the next
+  // evaluation, at the watermark), and an episode past the end of the new
+  // ladder has no more steps; a step deferred by quiet hours keeps its
+  // deferral when the new ladder still has it. A frequency cap counts only
+  // the sends made while a cap was in force.
+  void set_policy(const Policy& policy);
+
   // The replay loop's body for one accepted-so-far line: returns the state
   // rule (spec section 1, rule 8) the event breaks, changing nothing; else
   // advances the watermark to max(W, at - allowed_lateness), evaluating every
@@ -127,6 +139,7 @@ class Engine {
     Instant pending_since = kNoInstant;
     std::uint32_t episodes = 0;  // episodes opened; the open one is the last
     std::uint32_t steps_sent = 0;
+    std::uint16_t next_step = 0;  // the open episode's first ladder step not evaluated yet
     bool ended = false;
     bool in_segment = false;
   };
@@ -155,11 +168,13 @@ class Engine {
   void record(const ContractState& c, const Timer& t, Instant at, DecisionStatus status,
               DecisionReason reason);
   bool segment_matches(const UserDetail& u) const;
+  // The segment's countries and kinds as attribute ids.
+  void intern_segment();
   Arm arm_of(std::uint32_t user);
   const date::time_zone* zone_for(std::string_view name);
   std::uint32_t user_id(std::string_view name);
 
-  const Policy& policy_;
+  const Policy* policy_;
   EngineSink& sink_;
   std::uint32_t holdout_threshold_;
   Instant watermark_ = kNoInstant;

@@ -63,33 +63,72 @@ class Service::Sink final : public EngineSink {
   ServiceCounters& counters_;
 };
 
-Service::Service(const Policy& policy, Store& store, const Clock& clock, ClockMode mode)
-    : policy_(policy), store_(store), clock_(clock), mode_(mode) {}
+Service::Service(std::string first_policy_text, Store& store, const Clock& clock, ClockMode mode)
+    : first_policy_text_(std::move(first_policy_text)), store_(store), clock_(clock), mode_(mode) {}
 
 Service::~Service() = default;
 
-Result<std::unique_ptr<Service>> Service::open(const Policy& policy, const std::string& policy_text, Store& store,
-                                               const Clock& clock, ClockMode mode) {
+Result<std::unique_ptr<Service>> Service::open(const std::string& policy_text, Store& store, const Clock& clock,
+                                               ClockMode mode) {
   auto kept = store.get_meta("policy");
   if (!kept) return kept.status();
   if (!kept->has_value()) {
     if (Status s = store.set_meta("policy", policy_text); !s) return s;
-  } else if (**kept != policy_text) {
-    return Status::error(
-        "the config differs from the one this data directory was started with; the engine's state follows the "
-        "rules it was built under, so a data directory keeps its policy (start with the original config, or a new "
-        "--data directory)");
   }
-  std::unique_ptr<Service> service(new Service(policy, store, clock, mode));
+  std::unique_ptr<Service> service(new Service(kept->value_or(policy_text), store, clock, mode));
   if (Status s = service->recover(); !s) return s;
+  if (auto changed = service->reload(policy_text); !changed) return changed.status();
   return service;
+}
+
+Status Service::switch_policy(const std::string& text, std::string_view source) {
+  Result<Policy> parsed = parse_policy(text, source);
+  if (!parsed) return parsed.status();
+  auto fresh = std::make_unique<const Policy>(std::move(*parsed));
+  if (engine_) engine_->set_policy(*fresh);
+  policy_ = std::move(fresh);  // the engine no longer points at the old one
+  policy_text_ = text;
+  return Status::ok();
+}
+
+Result<bool> Service::reload(const std::string& policy_text) {
+  std::lock_guard lock(mu_);
+  if (policy_text == policy_text_) return false;
+  Result<Policy> fresh = parse_policy(policy_text, "the new config");
+  if (!fresh) return fresh.status();
+  if (fresh->name != policy_->name) {
+    return Status::error(fmt::format(
+        "campaign.name: this data directory holds the campaign \"{}\" (its arms, Message-IDs and report); a new "
+        "campaign needs a new --data directory",
+        policy_->name));
+  }
+  Batch batch;
+  batch.received_at = clock_.now();
+  sink_->batch = &batch;
+  if (mode_ == ClockMode::kWall) {
+    const Instant now = std::max(clock_.now(), last_tick_);
+    last_tick_ = now;
+    engine_->advance_clock(now);
+    batch.log.push_back(LogEntry{LogKind::kClockTick, now, {}});
+  }
+  if (Status s = switch_policy(policy_text, "the new config"); !s) return s;
+  batch.log.push_back(LogEntry{LogKind::kPolicy, engine_->watermark(), policy_text});
+  if (Status s = commit(); !s) return s;
+  return true;
+}
+
+Policy Service::policy() const {
+  std::lock_guard lock(mu_);
+  return *policy_;
 }
 
 Status Service::recover() {
   const auto started = std::chrono::steady_clock::now();
   counters_ = ServiceCounters{};
   sink_ = std::make_unique<Sink>(counters_);
-  engine_ = std::make_unique<Engine>(policy_, *sink_);
+  engine_.reset();
+  if (Status s = switch_policy(first_policy_text_, "the data directory's policy"); !s) return s;
+  engine_ = std::make_unique<Engine>(*policy_, *sink_);
   last_tick_ = kNoInstant;
   std::uint64_t seq = 0;
   Event event;
@@ -115,6 +154,11 @@ Status Service::recover() {
         return Status::ok();
       case LogKind::kEvaluateThrough:
         engine_->evaluate_through(entry.at);
+        return Status::ok();
+      case LogKind::kPolicy:
+        if (Status p = switch_policy(entry.line, fmt::format("log entry {} (a reload)", seq)); !p) {
+          return Status::error(fmt::format("recovery: {}", p.message()));
+        }
         return Status::ok();
     }
     return Status::ok();
@@ -227,7 +271,7 @@ Status Service::tick() {
   if (mode_ != ClockMode::kWall) return Status::ok();
   const Instant now = std::max(clock_.now(), last_tick_);  // a clock stepped back does not undo time
   last_tick_ = now;
-  if (engine_->next_due() >= now - policy_.allowed_lateness) {
+  if (engine_->next_due() >= now - policy_->allowed_lateness) {
     // Nothing due: only the watermark moves, which recovery need not repeat
     // (a live event never reads it; the next logged tick raises it again).
     engine_->advance_clock(now);

@@ -56,13 +56,27 @@ struct IngestReply {
 
 class Service {
  public:
-  // Recovers the engine from `store`'s log. `policy_text` is the config as
-  // read; a data directory keeps the policy it was created with, and a
-  // different one is refused (no silent change of the rules mid-flight).
-  // `policy`, `store` and `clock` must outlive the service.
-  static Result<std::unique_ptr<Service>> open(const Policy& policy, const std::string& policy_text, Store& store,
-                                               const Clock& clock, ClockMode mode);
+  // Recovers the engine from `store`'s log: under the policy the data
+  // directory was created with, switching to each reload's policy where the
+  // log has it. Then `policy_text` (the config's policy part, valid) is
+  // applied as a reload if it differs from the rules in force, so a restart
+  // with an edited config works like SIGHUP. `store` and `clock` must
+  // outlive the service.
+  static Result<std::unique_ptr<Service>> open(const std::string& policy_text, Store& store, const Clock& clock,
+                                               ClockMode mode);
   ~Service();
+
+  // A config reload: `policy_text` rules every evaluation from now on
+  // (Engine::set_policy says how open episodes continue; the past is never
+  // re-decided). It is logged, so recovery switches at the same point. With
+  // the wall clock the watermark is first brought to now (a logged tick), so
+  // the switch happens at a recorded time. Returns false, changing nothing,
+  // when the text equals the rules in force; refuses an invalid policy and a
+  // different campaign name (a data directory holds one campaign: its arms,
+  // Message-IDs and report) with an error naming the key.
+  Result<bool> reload(const std::string& policy_text);
+  // The rules in force (a copy: a reload replaces them).
+  Policy policy() const;
 
   // Applies an NDJSON body (spec section 1 rules; line numbers count from 1
   // within the body) and commits it. With a non-empty `idempotency_key`, a
@@ -113,13 +127,17 @@ class Service {
 
  private:
   class Sink;
-  Service(const Policy& policy, Store& store, const Clock& clock, ClockMode mode);
+  Service(std::string first_policy_text, Store& store, const Clock& clock, ClockMode mode);
   Status recover();
+  // Makes `text` the rules in force; the engine switches to it now.
+  Status switch_policy(const std::string& text, std::string_view source);
   // Commits the batch being built; on failure the engine is ahead of the
   // store, so it is rebuilt from the log before the error is returned.
   Status commit();
 
-  const Policy& policy_;
+  const std::string first_policy_text_;   // the data directory's, where the log starts
+  std::unique_ptr<const Policy> policy_;  // in force; the engine points at it
+  std::string policy_text_;
   Store& store_;
   const Clock& clock_;
   const ClockMode mode_;

@@ -62,16 +62,17 @@ struct RejectRow {
 // The operation log: replaying it through a fresh engine rebuilds the state
 // exactly (the engine is deterministic), which is how the service recovers.
 enum class LogKind : std::uint8_t {
-  kEvent = 0,           // an accepted event, event-time clock: Engine::submit
-  kLiveEvent = 1,       // an accepted event, wall clock: Engine::submit_live
-  kClockTick = 2,       // Engine::advance_clock(at)
-  kEvaluateThrough = 3  // Engine::evaluate_through(at) (POST /v1/advance)
+  kEvent = 0,            // an accepted event, event-time clock: Engine::submit
+  kLiveEvent = 1,        // an accepted event, wall clock: Engine::submit_live
+  kClockTick = 2,        // Engine::advance_clock(at)
+  kEvaluateThrough = 3,  // Engine::evaluate_through(at) (POST /v1/advance)
+  kPolicy = 4            // Engine::set_policy: a config reload; `line` is the new policy's text
 };
 
 struct LogEntry {
   LogKind kind = LogKind::kEvent;
-  Instant at = 0;    // the tick's / advance's instant (events carry theirs in `line`)
-  std::string line;  // the event line, as received; empty for the others
+  Instant at = 0;    // the tick's / advance's / reload's instant (events carry theirs in `line`)
+  std::string line;  // the event line as received, or the policy text; empty for the others
 };
 
 // A user's contact details, from accepted `user` events (spec section 1:
