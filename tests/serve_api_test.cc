@@ -10,8 +10,6 @@
 namespace gw::test {
 namespace {
 
-constexpr const char* kNdjson = "application/x-ndjson";
-
 const std::string kStartLine = R"({"type":"contract_started","at":"2024-03-01T00:00:00Z","contract":"c1","client":"k1","freelancer":"f1"})"
                            "\n";
 const std::string kAsk = R"({"type":"message","at":"2024-03-01T10:00:00Z","contract":"c1","from":"k1"})"

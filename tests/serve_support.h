@@ -13,6 +13,8 @@
 
 namespace gw::test {
 
+inline constexpr const char* kNdjson = "application/x-ndjson";
+
 inline const std::string kExamplePolicy = std::string(GHOSTWATCH_SOURCE_DIR) + "/examples/policy.toml";
 
 // Far after every simulated event: both the replay and the service evaluate

@@ -1,14 +1,16 @@
 // `ghostwatch serve`: the live service (docs/api.md, docs/operations.md).
+#include <fmt/format.h>
 #include <signal.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <random>
@@ -16,11 +18,9 @@
 #include <string>
 #include <thread>
 
-#include <fmt/format.h>
-#include <toml++/toml.h>
-
 #include "ghostwatch/cli/commands.h"
 #include "ghostwatch/core/clock.h"
+#include "ghostwatch/delivery/case_opener.h"
 #include "ghostwatch/delivery/mail_dispatcher.h"
 #include "ghostwatch/mail/mail_config.h"
 #include "ghostwatch/server/http_api.h"
@@ -229,7 +229,7 @@ int run(const ServeArgs& args) {
   if (!service) return fail(service.message());
 
   RequestMetrics metrics;
-  HttpApi api(**service, **store, metrics, logger, http);
+  HttpApi api(**service, **store, clock, metrics, logger, http);
   auto bound = api.bind(host, port);
   if (!bound) return fail(bound.message());
   logger.log("info", "listening",
@@ -247,6 +247,20 @@ int run(const ServeArgs& args) {
     while (!stop_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping; })) {
       lock.unlock();
       if (Status s = (*service)->tick(); !s) logger.log("error", "clock tick failed", {{"error", s.message()}});
+      lock.lock();
+    }
+  });
+  // Escalations open their cases, e-mail or not.
+  CaseOpener case_opener(**store, clock);
+  std::thread cases([&] {
+    std::unique_lock lock(stop_mu);
+    while (!stop_cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping; })) {
+      lock.unlock();
+      if (auto taken = case_opener.run_once(); !taken) {
+        logger.log("error", "opening cases stopped for now", {{"error", taken.message()}});
+      } else if (*taken > 0) {
+        logger.log("info", "cases opened or reopened", {{"escalations", std::to_string(*taken)}});
+      }
       lock.lock();
     }
   });
@@ -310,6 +324,7 @@ int run(const ServeArgs& args) {
   }
   stop_cv.notify_all();
   ticker.join();
+  cases.join();
   if (delivery.joinable()) delivery.join();
   signal_thread.join();
   logger.log("info", "stopped");

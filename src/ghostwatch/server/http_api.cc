@@ -1,61 +1,23 @@
 #include "ghostwatch/server/http_api.h"
 
+#include <fmt/format.h>
 #include <httplib.h>
 
 #include <atomic>
-#include <chrono>
 #include <charconv>
-
-#include <fmt/format.h>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "ghostwatch/output/record_json.h"
+#include "ghostwatch/server/case_api.h"
+#include "ghostwatch/server/http_support.h"
 
 namespace gw {
 namespace {
 
+using namespace gw::http;  // NOLINT(google-build-using-namespace): the route helpers
+
 enum class Scope { kNone, kRead, kWrite };
-
-constexpr std::size_t kMaxPageSize = 1000;
-
-void send_error(httplib::Response& res, int status, std::string_view code, std::string_view message) {
-  res.status = status;
-  res.set_content(nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump(
-                      -1, ' ', false, nlohmann::json::error_handler_t::replace),
-                  "application/json");
-}
-
-// A query parameter that failed to parse: the message names it.
-struct BadParameter {
-  std::string message;
-};
-
-std::optional<std::string> param(const httplib::Request& req, const char* name) {
-  if (!req.has_param(name)) return std::nullopt;
-  return req.get_param_value(name);
-}
-
-std::int64_t int_param(const httplib::Request& req, const char* name, std::int64_t fallback, std::int64_t lo,
-                       std::int64_t hi) {
-  auto v = param(req, name);
-  if (!v) return fallback;
-  std::int64_t n = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc() || p != v->data() + v->size() || n < lo || n > hi) {
-    throw BadParameter{fmt::format("{}: must be an integer from {} to {}, not \"{}\"", name, lo, hi, *v)};
-  }
-  return n;
-}
-
-template <typename T>
-std::optional<T> enum_param(const httplib::Request& req, const char* name, std::optional<T> (*parse)(std::string_view),
-                            std::string_view allowed) {
-  auto v = param(req, name);
-  if (!v) return std::nullopt;
-  auto parsed = parse(*v);
-  if (!parsed) throw BadParameter{fmt::format("{}: must be one of {}, not \"{}\"", name, allowed, *v)};
-  return parsed;
-}
 
 std::optional<Instant> time_param(const httplib::Request& req, const char* name) {
   auto v = param(req, name);
@@ -152,8 +114,6 @@ std::string episode_items(const std::vector<EpisodeRow>& rows) {
   return out + "]";
 }
 
-nlohmann::json instant_json(Instant t) { return t == kNoInstant ? nlohmann::json() : nlohmann::json(format_rfc3339(t)); }
-
 bool media_type_is(const std::string& header, std::string_view type) {
   std::string_view v = header;
   v = v.substr(0, v.find(';'));
@@ -181,11 +141,12 @@ bool token_in(const std::vector<std::string>& tokens, std::string_view t) {
 }  // namespace
 
 struct HttpApi::Impl {
-  Impl(Service& s, Store& st, RequestMetrics& m, Logger& l, HttpOptions o)
-      : service(s), store(st), metrics(m), logger(l), options(std::move(o)) {}
+  Impl(Service& s, Store& st, const Clock& clock, RequestMetrics& m, Logger& l, HttpOptions o)
+      : service(s), store(st), cases(st, clock), metrics(m), logger(l), options(std::move(o)) {}
 
   Service& service;
   Store& store;
+  CaseApi cases;
   RequestMetrics& metrics;
   Logger& logger;
   HttpOptions options;
@@ -546,6 +507,12 @@ struct HttpApi::Impl {
     server.Get(R"(/v1/contracts/(.+))", route("contract", Scope::kRead, std::bind(&Impl::get_contract, this, _1, _2)));
     server.Get(R"(/v1/users/(.+))", route("user", Scope::kRead, std::bind(&Impl::get_user, this, _1, _2)));
     server.Get("/v1/outbox", route("outbox", Scope::kRead, std::bind(&Impl::get_outbox, this, _1, _2)));
+    server.Get("/v1/cases", route("cases", Scope::kRead, std::bind(&CaseApi::list, &cases, _1, _2)));
+    server.Get(R"(/v1/cases/(\d{1,18}))", route("case", Scope::kRead, std::bind(&CaseApi::get, &cases, _1, _2)));
+    server.Patch(R"(/v1/cases/(\d{1,18}))",
+                 route("case_update", Scope::kWrite, std::bind(&CaseApi::update, &cases, _1, _2)));
+    server.Post(R"(/v1/cases/(\d{1,18})/notes)",
+                route("case_note", Scope::kWrite, std::bind(&CaseApi::add_note, &cases, _1, _2)));
     server.Get("/v1/unsubscribe", route("unsubscribe", Scope::kNone, std::bind(&Impl::unsubscribe, this, _1, _2)));
     server.Post("/v1/unsubscribe", route("unsubscribe", Scope::kNone, std::bind(&Impl::unsubscribe, this, _1, _2)));
     server.Get("/metrics", route("metrics", Scope::kRead, std::bind(&Impl::get_metrics, this, _1, _2)));
@@ -579,8 +546,9 @@ struct HttpApi::Impl {
   }
 };
 
-HttpApi::HttpApi(Service& service, Store& store, RequestMetrics& metrics, Logger& logger, HttpOptions options)
-    : impl_(std::make_unique<Impl>(service, store, metrics, logger, std::move(options))) {
+HttpApi::HttpApi(Service& service, Store& store, const Clock& clock, RequestMetrics& metrics, Logger& logger,
+                 HttpOptions options)
+    : impl_(std::make_unique<Impl>(service, store, clock, metrics, logger, std::move(options))) {
   impl_->install();
 }
 

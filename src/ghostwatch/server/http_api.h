@@ -1,5 +1,5 @@
 // The live service's HTTP API (docs/api.md): ingest, advance, queries,
-// health and metrics, with bearer-token scopes. Thread-safe: requests run on
+// cases, health and metrics, with bearer-token scopes. Thread-safe: requests run on
 // a pool of threads; the Service and Store serialise what they must.
 #pragma once
 
@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ghostwatch/core/clock.h"
 #include "ghostwatch/core/status.h"
 #include "ghostwatch/mail/tokens.h"
 #include "ghostwatch/server/access_log.h"
@@ -36,7 +37,8 @@ struct HttpOptions {
 class HttpApi {
  public:
   // All references must outlive the API.
-  HttpApi(Service& service, Store& store, RequestMetrics& metrics, Logger& logger, HttpOptions options);
+  HttpApi(Service& service, Store& store, const Clock& clock, RequestMetrics& metrics, Logger& logger,
+          HttpOptions options);
   ~HttpApi();
 
   // Binds `host`:`port` (0: any free port); returns the port bound.

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ghostwatch/core/status.h"
+#include "ghostwatch/store/cases.h"
 #include "ghostwatch/store/rows.h"
 
 namespace gw {
@@ -102,6 +103,24 @@ class Store {
   // The contact details of a user (empty fields where none were given), or
   // nullopt when no `user` event named it.
   virtual Result<std::optional<UserContact>> user_contact(const std::string& id) = 0;
+
+  // Cases (cases.h). Takes the escalation outbox entry `item` (channel
+  // "case") in one transaction: opens or reopens its contract's case for the
+  // team the decision names, links the episode, and marks the entry
+  // delivered at `now`. An entry taken before (a retry after a crash) finds
+  // its case and changes nothing. Returns the case's id. Delivery thread.
+  virtual Result<std::int64_t> take_escalation(const OutboxItem& item, Instant now) = 0;
+  // Cases matching `q`, in id order after its cursor.
+  virtual Result<std::vector<CaseRow>> cases(const CaseQuery& q) = 0;
+  virtual Result<std::optional<CaseRow>> find_case(std::int64_t id) = 0;
+  // The case's own entries, the decisions of its linked episodes and their
+  // delivered e-mails, oldest first.
+  virtual Result<std::vector<CaseEntry>> case_timeline(std::int64_t id) = 0;
+  // Applies `u` (a timeline entry per field that changes); false when there
+  // is no such case.
+  virtual Result<bool> update_case(std::int64_t id, const CaseUpdate& u, Instant now) = 0;
+  virtual Result<bool> add_case_note(std::int64_t id, const std::string& author, const std::string& text,
+                                     Instant now) = 0;
 };
 
 }  // namespace gw

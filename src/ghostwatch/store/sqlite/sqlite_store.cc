@@ -1,8 +1,9 @@
 #include "ghostwatch/store/sqlite/sqlite_store.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
-
 #include <fmt/format.h>
+
+#include "ghostwatch/store/sqlite/sqlite_cases.h"
 
 namespace gw {
 namespace {
@@ -173,6 +174,7 @@ SQLite::Database open_writer(const std::string& path) {
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-262144; "
       "PRAGMA wal_autocheckpoint=8000;");
   db.exec(kSchema);
+  sqlite_cases::create_schema(db);
   return db;
 }
 
@@ -627,6 +629,37 @@ Result<std::optional<UserContact>> SqliteStore::user_contact(const std::string& 
   } catch (const std::exception& e) {
     return failure("reading a user's contact details", e);
   }
+}
+
+Result<std::int64_t> SqliteStore::take_escalation(const OutboxItem& item, Instant now) {
+  std::lock_guard lock(writer_mu_);
+  return sqlite_cases::take_escalation(writer_->db, item, now);
+}
+
+Result<std::vector<CaseRow>> SqliteStore::cases(const CaseQuery& q) {
+  Reader r = reader();
+  return sqlite_cases::list(r.db(), q);
+}
+
+Result<std::optional<CaseRow>> SqliteStore::find_case(std::int64_t id) {
+  Reader r = reader();
+  return sqlite_cases::find(r.db(), id);
+}
+
+Result<std::vector<CaseEntry>> SqliteStore::case_timeline(std::int64_t id) {
+  Reader r = reader();
+  return sqlite_cases::timeline(r.db(), id);
+}
+
+Result<bool> SqliteStore::update_case(std::int64_t id, const CaseUpdate& u, Instant now) {
+  std::lock_guard lock(writer_mu_);
+  return sqlite_cases::update(writer_->db, id, u, now);
+}
+
+Result<bool> SqliteStore::add_case_note(std::int64_t id, const std::string& author, const std::string& text,
+                                        Instant now) {
+  std::lock_guard lock(writer_mu_);
+  return sqlite_cases::add_note(writer_->db, id, author, text, now);
 }
 
 }  // namespace gw

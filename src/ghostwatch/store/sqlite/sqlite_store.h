@@ -41,6 +41,12 @@ class SqliteStore final : public Store {
                                          std::size_t limit) override;
   Status record_delivery(const Delivery& d) override;
   Result<std::optional<UserContact>> user_contact(const std::string& id) override;
+  Result<std::int64_t> take_escalation(const OutboxItem& item, Instant now) override;
+  Result<std::vector<CaseRow>> cases(const CaseQuery& q) override;
+  Result<std::optional<CaseRow>> find_case(std::int64_t id) override;
+  Result<std::vector<CaseEntry>> case_timeline(std::int64_t id) override;
+  Result<bool> update_case(std::int64_t id, const CaseUpdate& u, Instant now) override;
+  Result<bool> add_case_note(std::int64_t id, const std::string& author, const std::string& text, Instant now) override;
 
  private:
   class Reader;  // a pooled reader connection, returned on destruction

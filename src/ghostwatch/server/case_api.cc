@@ -1,0 +1,143 @@
+#include "ghostwatch/server/case_api.h"
+
+#include <string>
+
+#include "ghostwatch/server/http_support.h"
+
+namespace gw {
+namespace {
+
+using http::send_error;
+using Json = nlohmann::ordered_json;
+
+Json case_json(const CaseRow& c) {
+  auto or_null = [](const std::string& s) { return s.empty() ? Json() : Json(s); };
+  return {{"id", c.id},
+          {"team", c.team},
+          {"contract", c.contract},
+          {"episode", c.episode},
+          {"freelancer", c.freelancer},
+          {"client", c.client},
+          {"status", case_status_name(c.status)},
+          {"outcome", or_null(std::string(case_outcome_name(c.outcome)))},
+          {"assignee", or_null(c.assignee)},
+          {"opened_at", format_rfc3339(c.opened_at)},
+          {"updated_at", format_rfc3339(c.updated_at)}};
+}
+
+void send_json(httplib::Response& res, const Json& body) {
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+}
+
+// The request's JSON object body, or nullopt after answering 400.
+std::optional<nlohmann::json> object_body(const httplib::Request& req, httplib::Response& res) {
+  auto body = nlohmann::json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    send_error(res, 400, "bad_body", "the body must be a JSON object");
+    return std::nullopt;
+  }
+  return body;
+}
+
+// A string field of `body`: nullopt when absent; answers 400 (and sets
+// `failed`) when it is not a string.
+std::optional<std::string> string_field(const nlohmann::json& body, const char* name, httplib::Response& res,
+                                        bool& failed) {
+  if (failed || !body.contains(name)) return std::nullopt;
+  if (!body[name].is_string()) {
+    send_error(res, 400, "bad_body", fmt::format("{}: must be a string", name));
+    failed = true;
+    return std::nullopt;
+  }
+  return body[name].get<std::string>();
+}
+
+std::int64_t case_id(const httplib::Request& req) { return std::stoll(req.matches[1]); }
+
+}  // namespace
+
+void CaseApi::list(const httplib::Request& req, httplib::Response& res) {
+  CaseQuery q;
+  q.contract = http::param(req, "contract").value_or("");
+  q.team = http::param(req, "team").value_or("");
+  q.assignee = http::param(req, "assignee").value_or("");
+  q.status = http::enum_param<CaseStatus>(req, "status", parse_case_status, "new, open, pending, solved");
+  q.after_id = http::int_param(req, "after", 0, 0, INT64_MAX);
+  q.limit = static_cast<std::size_t>(http::int_param(req, "limit", 100, 1, http::kMaxPageSize));
+  auto rows = store_.cases(q);
+  if (!rows) return send_error(res, 503, "store_unavailable", rows.message());
+  Json items = Json::array();
+  for (const CaseRow& c : *rows) items.push_back(case_json(c));
+  send_json(res,
+            {{"items", std::move(items)}, {"next_after", rows->size() == q.limit ? Json(rows->back().id) : Json()}});
+}
+
+void CaseApi::get(const httplib::Request& req, httplib::Response& res) {
+  const std::int64_t id = case_id(req);
+  auto c = store_.find_case(id);
+  if (!c) return send_error(res, 503, "store_unavailable", c.message());
+  if (!c->has_value()) return send_error(res, 404, "not_found", fmt::format("no case {}", id));
+  auto entries = store_.case_timeline(id);
+  if (!entries) return send_error(res, 503, "store_unavailable", entries.message());
+  Json body = case_json(**c);
+  Json timeline = Json::array();
+  for (const CaseEntry& e : *entries) {
+    Json entry = {{"at", format_rfc3339(e.at)}, {"kind", e.kind}};
+    if (e.episode != 0) entry["episode"] = e.episode;
+    if (!e.author.empty()) entry["author"] = e.author;
+    if (!e.text.empty()) entry["text"] = e.text;
+    timeline.push_back(std::move(entry));
+  }
+  body["timeline"] = std::move(timeline);
+  send_json(res, body);
+}
+
+void CaseApi::update(const httplib::Request& req, httplib::Response& res) {
+  const auto body = object_body(req, res);
+  if (!body) return;
+  bool failed = false;
+  CaseUpdate u;
+  const auto status = string_field(*body, "status", res, failed);
+  const auto outcome = string_field(*body, "outcome", res, failed);
+  u.assignee = string_field(*body, "assignee", res, failed);
+  u.author = string_field(*body, "author", res, failed).value_or("");
+  if (failed) return;
+  if (status) {
+    u.status = parse_case_status(*status);
+    if (!u.status) {
+      return send_error(res, 400, "bad_body",
+                        fmt::format("status: must be one of new, open, pending, solved, not \"{}\"", *status));
+    }
+  }
+  if (outcome) {
+    u.outcome = parse_case_outcome(*outcome);
+    if (!u.outcome || outcome->empty()) {
+      return send_error(res, 400, "bad_body",
+                        fmt::format("outcome: must be one of freelancer_responded, freelancer_replaced, "
+                                    "client_withdrew, no_action, not \"{}\"",
+                                    *outcome));
+    }
+  }
+  auto done = store_.update_case(case_id(req), u, clock_.now());
+  if (!done) return send_error(res, 503, "store_unavailable", done.message());
+  if (!*done) return send_error(res, 404, "not_found", fmt::format("no case {}", case_id(req)));
+  get(req, res);
+}
+
+void CaseApi::add_note(const httplib::Request& req, httplib::Response& res) {
+  const auto body = object_body(req, res);
+  if (!body) return;
+  bool failed = false;
+  const auto text = string_field(*body, "text", res, failed);
+  const std::string author = string_field(*body, "author", res, failed).value_or("");
+  if (failed) return;
+  if (!text || text->empty()) return send_error(res, 400, "bad_body", "text: a note needs a non-empty text");
+  auto done = store_.add_case_note(case_id(req), author, *text, clock_.now());
+  if (!done) return send_error(res, 503, "store_unavailable", done.message());
+  if (!*done) return send_error(res, 404, "not_found", fmt::format("no case {}", case_id(req)));
+  res.status = 201;
+  get(req, res);
+  res.status = 201;
+}
+
+}  // namespace gw

@@ -1,0 +1,67 @@
+// Request and response helpers shared by the HTTP API's route files: JSON
+// error bodies, query parameters that name themselves when they fail to
+// parse (BadParameter, which the route wrapper answers with a 400), and
+// the JSON form of an instant.
+#pragma once
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include <charconv>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ghostwatch/core/time.h"
+
+namespace gw::http {
+
+inline constexpr std::size_t kMaxPageSize = 1000;
+
+inline void send_error(httplib::Response& res, int status, std::string_view code, std::string_view message) {
+  res.status = status;
+  res.set_content(nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump(
+                      -1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
+}
+
+// A query parameter that failed to parse: the message names it.
+struct BadParameter {
+  std::string message;
+};
+
+inline std::optional<std::string> param(const httplib::Request& req, const char* name) {
+  if (!req.has_param(name)) return std::nullopt;
+  return req.get_param_value(name);
+}
+
+inline std::int64_t int_param(const httplib::Request& req, const char* name, std::int64_t fallback, std::int64_t lo,
+                              std::int64_t hi) {
+  auto v = param(req, name);
+  if (!v) return fallback;
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || p != v->data() + v->size() || n < lo || n > hi) {
+    throw BadParameter{fmt::format("{}: must be an integer from {} to {}, not \"{}\"", name, lo, hi, *v)};
+  }
+  return n;
+}
+
+template <typename T>
+std::optional<T> enum_param(const httplib::Request& req, const char* name, std::optional<T> (*parse)(std::string_view),
+                            std::string_view allowed) {
+  auto v = param(req, name);
+  if (!v) return std::nullopt;
+  auto parsed = parse(*v);
+  if (!parsed) throw BadParameter{fmt::format("{}: must be one of {}, not \"{}\"", name, allowed, *v)};
+  return parsed;
+}
+
+// An instant as RFC 3339 text, null for kNoInstant.
+inline nlohmann::json instant_json(Instant t) {
+  return t == kNoInstant ? nlohmann::json() : nlohmann::json(format_rfc3339(t));
+}
+
+}  // namespace gw::http

@@ -1,0 +1,242 @@
+#include "ghostwatch/store/sqlite/sqlite_cases.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+
+namespace gw::sqlite_cases {
+namespace {
+
+constexpr const char* kCasesSchema = R"sql(
+-- One case per contract and team; `episode` is the latest escalated one.
+CREATE TABLE IF NOT EXISTS cases(
+  id INTEGER PRIMARY KEY, team TEXT NOT NULL, contract TEXT NOT NULL, episode INTEGER NOT NULL,
+  freelancer TEXT NOT NULL, client TEXT NOT NULL, status TEXT NOT NULL, outcome TEXT NOT NULL DEFAULT '',
+  assignee TEXT NOT NULL DEFAULT '', opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+  UNIQUE(contract, team));
+-- A case's own timeline; decisions and e-mails are joined in when read.
+-- An escalation is linked once: UNIQUE(case_id, kind, episode) for it.
+CREATE TABLE IF NOT EXISTS case_entries(
+  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id), at INTEGER NOT NULL,
+  kind TEXT NOT NULL, episode INTEGER NOT NULL DEFAULT 0, author TEXT NOT NULL DEFAULT '',
+  text TEXT NOT NULL DEFAULT '');
+CREATE UNIQUE INDEX IF NOT EXISTS case_escalations ON case_entries(case_id, episode) WHERE kind = 'escalated';
+CREATE INDEX IF NOT EXISTS case_entries_by_case ON case_entries(case_id, at);
+)sql";
+
+constexpr const char* kCaseColumns =
+    "id, team, contract, episode, freelancer, client, status, outcome, assignee, opened_at, updated_at";
+
+std::string column_text(const SQLite::Column& c) {
+  return std::string(static_cast<const char*>(c.getBlob()), static_cast<std::size_t>(c.getBytes()));
+}
+
+Status failure(const char* what, const std::exception& e) {
+  return Status::error(fmt::format("store: {}: {}", what, e.what()));
+}
+
+CaseRow read_case(SQLite::Statement& s) {
+  CaseRow c;
+  c.id = s.getColumn(0).getInt64();
+  c.team = column_text(s.getColumn(1));
+  c.contract = column_text(s.getColumn(2));
+  c.episode = static_cast<std::uint32_t>(s.getColumn(3).getInt64());
+  c.freelancer = column_text(s.getColumn(4));
+  c.client = column_text(s.getColumn(5));
+  const auto status = parse_case_status(column_text(s.getColumn(6)));
+  const auto outcome = parse_case_outcome(column_text(s.getColumn(7)));
+  if (!status || !outcome) throw SQLite::Exception(fmt::format("store: case {} has an unreadable status", c.id));
+  c.status = *status;
+  c.outcome = *outcome;
+  c.assignee = column_text(s.getColumn(8));
+  c.opened_at = s.getColumn(9).getInt64();
+  c.updated_at = s.getColumn(10).getInt64();
+  return c;
+}
+
+void add_entry(SQLite::Database& db, std::int64_t id, Instant at, const char* kind, std::uint32_t episode,
+               const std::string& author, const std::string& text) {
+  SQLite::Statement s(db,
+                      "INSERT INTO case_entries(case_id, at, kind, episode, author, text) VALUES(?, ?, ?, ?, ?, ?)");
+  s.bind(1, id);
+  s.bind(2, at);
+  s.bind(3, kind);
+  s.bind(4, static_cast<std::int64_t>(episode));
+  s.bind(5, author);
+  s.bind(6, text);
+  s.exec();
+}
+
+}  // namespace
+
+void create_schema(SQLite::Database& db) { db.exec(kCasesSchema); }
+
+Result<std::int64_t> take_escalation(SQLite::Database& db, const OutboxItem& item, Instant now) {
+  const DecisionRow& d = item.decision;
+  try {
+    SQLite::Transaction tx(db);
+    std::int64_t id = 0;
+    bool reopen = false;
+    {
+      SQLite::Statement find(db, "SELECT id, status FROM cases WHERE contract = ? AND team = ?");
+      find.bind(1, d.contract);
+      find.bind(2, d.target);
+      if (find.executeStep()) {
+        id = find.getColumn(0).getInt64();
+        const std::string status = column_text(find.getColumn(1));
+        reopen = status == "pending" || status == "solved";
+      }
+    }
+    if (id == 0) {
+      SQLite::Statement insert(db,
+                               "INSERT INTO cases(team, contract, episode, freelancer, client, status, opened_at, "
+                               "updated_at) VALUES(?, ?, ?, ?, ?, 'new', ?, ?)");
+      insert.bind(1, d.target);
+      insert.bind(2, d.contract);
+      insert.bind(3, static_cast<std::int64_t>(d.episode));
+      insert.bind(4, d.freelancer);
+      insert.bind(5, d.client);
+      insert.bind(6, d.at);
+      insert.bind(7, now);
+      insert.exec();
+      id = db.getLastInsertRowid();
+    }
+    SQLite::Statement linked(db, "SELECT 1 FROM case_entries WHERE case_id = ? AND kind = 'escalated' AND episode = ?");
+    linked.bind(1, id);
+    linked.bind(2, static_cast<std::int64_t>(d.episode));
+    if (!linked.executeStep()) {
+      add_entry(db, id, d.at, "escalated", d.episode, "", fmt::format("step {} escalated to {}", d.step, d.target));
+      SQLite::Statement link(db,
+                             "UPDATE cases SET episode = MAX(episode, ?), updated_at = ?, status = CASE WHEN ? "
+                             "THEN 'open' ELSE status END WHERE id = ?");
+      link.bind(1, static_cast<std::int64_t>(d.episode));
+      link.bind(2, now);
+      link.bind(3, reopen ? 1 : 0);
+      link.bind(4, id);
+      link.exec();
+      if (reopen) add_entry(db, id, now, "status", d.episode, "", "open");
+    }
+    SQLite::Statement done(db,
+                           "UPDATE outbox SET state = 'sent', attempts = attempts + 1, first_attempt_at = "
+                           "COALESCE(first_attempt_at, ?1), done_at = ?1 WHERE decision_id = ?2 AND state = 'pending'");
+    done.bind(1, now);
+    done.bind(2, d.id);
+    done.exec();
+    tx.commit();
+    return id;
+  } catch (const std::exception& e) {
+    return failure("opening a case", e);
+  }
+}
+
+Result<std::vector<CaseRow>> list(SQLite::Database& db, const CaseQuery& q) {
+  try {
+    std::string where = "id > ?1";
+    if (!q.contract.empty()) where += " AND contract = ?2";
+    if (!q.team.empty()) where += " AND team = ?3";
+    if (q.status) where += " AND status = ?4";
+    if (!q.assignee.empty()) where += " AND assignee = ?5";
+    SQLite::Statement s(db, fmt::format("SELECT {} FROM cases WHERE {} ORDER BY id LIMIT ?6", kCaseColumns, where));
+    s.bind(1, q.after_id);
+    if (!q.contract.empty()) s.bind(2, q.contract);
+    if (!q.team.empty()) s.bind(3, q.team);
+    if (q.status) s.bind(4, std::string(case_status_name(*q.status)));
+    if (!q.assignee.empty()) s.bind(5, q.assignee);
+    s.bind(6, static_cast<std::int64_t>(q.limit));
+    std::vector<CaseRow> out;
+    while (s.executeStep()) out.push_back(read_case(s));
+    return out;
+  } catch (const std::exception& e) {
+    return failure("listing cases", e);
+  }
+}
+
+Result<std::optional<CaseRow>> find(SQLite::Database& db, std::int64_t id) {
+  try {
+    SQLite::Statement s(db, fmt::format("SELECT {} FROM cases WHERE id = ?", kCaseColumns));
+    s.bind(1, id);
+    if (!s.executeStep()) return std::optional<CaseRow>();
+    return std::optional<CaseRow>(read_case(s));
+  } catch (const std::exception& e) {
+    return failure("reading a case", e);
+  }
+}
+
+Result<std::vector<CaseEntry>> timeline(SQLite::Database& db, std::int64_t id) {
+  try {
+    // The linked episodes' decisions and delivered e-mails, with the case's
+    // own entries; ties in time keep that order (0, 1, 2) and then entry order.
+    SQLite::Statement s(db, R"sql(
+WITH c AS (SELECT contract FROM cases WHERE id = ?1),
+     linked AS (SELECT DISTINCT episode FROM case_entries WHERE case_id = ?1 AND kind = 'escalated')
+SELECT at, kind, episode, author, text, 1 AS src, id FROM case_entries WHERE case_id = ?1
+UNION ALL
+SELECT d.at, 'decision', d.episode, '', d.action || ' step ' || d.step || ' ' || d.status, 0, d.id
+  FROM decisions d WHERE d.contract = (SELECT contract FROM c) AND d.episode IN (SELECT episode FROM linked)
+UNION ALL
+SELECT o.done_at, 'email_sent', d.episode, '', o.message_id, 2, d.id
+  FROM outbox o JOIN decisions d ON d.id = o.decision_id
+  WHERE o.channel = 'email' AND o.state = 'sent' AND d.contract = (SELECT contract FROM c)
+    AND d.episode IN (SELECT episode FROM linked)
+ORDER BY 1, 6, 7)sql");
+    s.bind(1, id);
+    std::vector<CaseEntry> out;
+    while (s.executeStep()) {
+      CaseEntry e;
+      e.at = s.getColumn(0).getInt64();
+      e.kind = column_text(s.getColumn(1));
+      e.episode = static_cast<std::uint32_t>(s.getColumn(2).getInt64());
+      e.author = column_text(s.getColumn(3));
+      e.text = column_text(s.getColumn(4));
+      out.push_back(std::move(e));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return failure("reading a case's timeline", e);
+  }
+}
+
+Result<bool> update(SQLite::Database& db, std::int64_t id, const CaseUpdate& u, Instant now) {
+  try {
+    SQLite::Transaction tx(db);
+    SQLite::Statement current(db, fmt::format("SELECT {} FROM cases WHERE id = ?", kCaseColumns));
+    current.bind(1, id);
+    if (!current.executeStep()) return false;
+    const CaseRow c = read_case(current);
+    const auto change = [&](const char* column, const std::string& before, const std::string& after) {
+      if (before == after) return;
+      SQLite::Statement s(db, fmt::format("UPDATE cases SET {} = ?, updated_at = ? WHERE id = ?", column));
+      s.bind(1, after);
+      s.bind(2, now);
+      s.bind(3, id);
+      s.exec();
+      add_entry(db, id, now, column, 0, u.author, after);
+    };
+    if (u.status) change("status", std::string(case_status_name(c.status)), std::string(case_status_name(*u.status)));
+    if (u.outcome) {
+      change("outcome", std::string(case_outcome_name(c.outcome)), std::string(case_outcome_name(*u.outcome)));
+    }
+    if (u.assignee) change("assignee", c.assignee, *u.assignee);
+    tx.commit();
+    return true;
+  } catch (const std::exception& e) {
+    return failure("updating a case", e);
+  }
+}
+
+Result<bool> add_note(SQLite::Database& db, std::int64_t id, const std::string& author, const std::string& text,
+                      Instant now) {
+  try {
+    SQLite::Transaction tx(db);
+    SQLite::Statement touch(db, "UPDATE cases SET updated_at = ? WHERE id = ?");
+    touch.bind(1, now);
+    touch.bind(2, id);
+    if (touch.exec() == 0) return false;
+    add_entry(db, id, now, "note", 0, author, text);
+    tx.commit();
+    return true;
+  } catch (const std::exception& e) {
+    return failure("adding a note to a case", e);
+  }
+}
+
+}  // namespace gw::sqlite_cases

@@ -1,0 +1,149 @@
+// Cases over a real SQLite store: escalations taken from the outbox by
+// CaseOpener (one case per contract and team, idempotent across retries,
+// reopened and linked by a later escalation), the timeline, updates and
+// notes. The service runs in event time, driven by the test.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "engine_test_harness.h"
+#include "ghostwatch/delivery/case_opener.h"
+#include "ghostwatch/server/service.h"
+#include "ghostwatch/store/sqlite/sqlite_store.h"
+#include "serve_process.h"
+
+namespace gw::test {
+namespace {
+
+class FixedClock final : public Clock {
+ public:
+  Instant now() const override { return now_; }
+  Instant now_ = parse_rfc3339("2024-03-20T00:00:00Z").value();
+};
+
+std::string ndjson(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+class CaseStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = SqliteStore::open(dir_.file("g.db"));
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    store_ = std::move(*s);
+    auto service = Service::open(kLadder, *store_, clock_, ClockMode::kEvents);
+    ASSERT_TRUE(service.is_ok()) << service.message();
+    service_ = std::move(*service);
+    opener_ = std::make_unique<CaseOpener>(*store_, clock_);
+  }
+
+  // Ingests `lines`, evaluates every step through `until`, opens cases.
+  void run(const std::vector<std::string>& lines, std::string_view until) {
+    ASSERT_EQ(service_->ingest(ndjson(lines), "").status, 200);
+    ASSERT_TRUE(service_->advance_to(parse_rfc3339(until).value()).is_ok());
+    ASSERT_TRUE(opener_->run_once().is_ok());
+  }
+
+  std::vector<std::string> kinds(std::int64_t id) {
+    std::vector<std::string> out;
+    const std::vector<CaseEntry> entries = store_->case_timeline(id).value();
+    for (const CaseEntry& e : entries) out.push_back(e.kind + ":" + e.text);
+    return out;
+  }
+
+  TempDir dir_;
+  FixedClock clock_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<CaseOpener> opener_;
+};
+
+TEST_F(CaseStoreTest, AnEscalationOpensOneCaseWithTheEpisodesHistory) {
+  run({Started("2024-03-01T00:00:00Z"), Msg("2024-03-01T10:00:00Z", "k1")}, "2024-03-07T00:00:00Z");
+  const auto cases = store_->cases({}).value();
+  ASSERT_EQ(cases.size(), 1u);
+  const CaseRow& c = cases[0];
+  EXPECT_EQ(c.team, "ops");
+  EXPECT_EQ(c.contract, "c1");
+  EXPECT_EQ(c.episode, 1u);
+  EXPECT_EQ(c.freelancer, "f1");
+  EXPECT_EQ(c.client, "k1");
+  EXPECT_EQ(c.status, CaseStatus::kNew);
+  EXPECT_EQ(c.outcome, CaseOutcome::kNone);
+  EXPECT_EQ(format_rfc3339(c.opened_at), "2024-03-06T10:00:00Z") << "the escalation's time";
+  EXPECT_EQ(kinds(c.id),
+            (std::vector<std::string>{"decision:nudge step 1 sent", "decision:nudge step 2 sent",
+                                      "decision:escalate step 3 sent", "escalated:step 3 escalated to ops"}));
+  EXPECT_TRUE(store_->due_outbox("case", clock_.now(), 10).value().empty()) << "the escalation was taken";
+  EXPECT_EQ(opener_->run_once().value(), 0u);
+}
+
+TEST_F(CaseStoreTest, TakingTheSameEscalationAgainChangesNothing) {
+  ASSERT_EQ(service_->ingest(ndjson({Started("2024-03-01T00:00:00Z"), Msg("2024-03-01T10:00:00Z", "k1")}), "").status,
+            200);
+  ASSERT_TRUE(service_->advance_to(parse_rfc3339("2024-03-07T00:00:00Z").value()).is_ok());
+  const auto due = store_->due_outbox("case", clock_.now(), 10).value();
+  ASSERT_EQ(due.size(), 1u);
+  // A crash after the commit but before the delivery thread knew: it takes
+  // the same entry again.
+  const std::int64_t first = store_->take_escalation(due[0], clock_.now()).value();
+  const std::int64_t again = store_->take_escalation(due[0], clock_.now()).value();
+  EXPECT_EQ(first, again);
+  EXPECT_EQ(store_->cases({}).value().size(), 1u);
+  const std::vector<CaseEntry> entries = store_->case_timeline(first).value();
+  EXPECT_EQ(std::count_if(entries.begin(), entries.end(), [](const CaseEntry& e) { return e.kind == "escalated"; }), 1);
+}
+
+TEST_F(CaseStoreTest, ALaterEscalationOfTheContractReopensAndLinksTheCase) {
+  run({Started("2024-03-01T00:00:00Z"), Msg("2024-03-01T10:00:00Z", "k1")}, "2024-03-07T00:00:00Z");
+  const std::int64_t id = store_->cases({}).value().at(0).id;
+  CaseUpdate solved;
+  solved.status = CaseStatus::kSolved;
+  solved.outcome = CaseOutcome::kFreelancerResponded;
+  solved.author = "ana";
+  ASSERT_TRUE(store_->update_case(id, solved, clock_.now()).value());
+  // The freelancer answers, the client writes again, silence again.
+  run({Msg("2024-03-08T00:00:00Z", "f1"), Msg("2024-03-09T00:00:00Z", "k1")}, "2024-03-15T00:00:00Z");
+  const auto cases = store_->cases({}).value();
+  ASSERT_EQ(cases.size(), 1u) << "one case per contract and team";
+  EXPECT_EQ(cases[0].episode, 2u);
+  EXPECT_EQ(cases[0].status, CaseStatus::kOpen) << "reopened";
+  const auto entries = store_->case_timeline(id).value();
+  EXPECT_EQ(std::count_if(entries.begin(), entries.end(), [](const CaseEntry& e) { return e.kind == "escalated"; }), 2);
+  EXPECT_EQ(entries.back().kind, "status");
+  EXPECT_EQ(entries.back().text, "open");
+}
+
+TEST_F(CaseStoreTest, UpdatesAndNotesJoinTheTimelineWithTheirAuthor) {
+  run({Started("2024-03-01T00:00:00Z"), Msg("2024-03-01T10:00:00Z", "k1")}, "2024-03-07T00:00:00Z");
+  const std::int64_t id = store_->cases({}).value().at(0).id;
+  CaseUpdate u;
+  u.status = CaseStatus::kPending;
+  u.assignee = "ana";
+  u.author = "lead";
+  ASSERT_TRUE(store_->update_case(id, u, clock_.now()).value());
+  ASSERT_TRUE(store_->update_case(id, u, clock_.now()).value()) << "the same again: no new entries";
+  ASSERT_TRUE(store_->add_case_note(id, "ana", "Client says they found someone else.", clock_.now()).value());
+  const CaseRow c = *store_->find_case(id).value();
+  EXPECT_EQ(c.status, CaseStatus::kPending);
+  EXPECT_EQ(c.assignee, "ana");
+  const auto entries = store_->case_timeline(id).value();
+  ASSERT_EQ(entries.size(), 7u);
+  EXPECT_EQ(entries[4].kind + "/" + entries[4].author + "/" + entries[4].text, "status/lead/pending");
+  EXPECT_EQ(entries[5].kind + "/" + entries[5].author + "/" + entries[5].text, "assignee/lead/ana");
+  EXPECT_EQ(entries[6].kind + "/" + entries[6].author + "/" + entries[6].text,
+            "note/ana/Client says they found someone else.");
+  EXPECT_FALSE(store_->update_case(id + 100, u, clock_.now()).value());
+  EXPECT_FALSE(store_->add_case_note(id + 100, "ana", "x", clock_.now()).value());
+  CaseQuery pending;
+  pending.status = CaseStatus::kPending;
+  EXPECT_EQ(store_->cases(pending).value().size(), 1u);
+  CaseQuery other_team;
+  other_team.team = "billing";
+  EXPECT_TRUE(store_->cases(other_team).value().empty());
+}
+
+}  // namespace
+}  // namespace gw::test
