@@ -82,6 +82,11 @@ TEST_F(ServeCases, AnEscalationOpensACaseTheTeamCanWork) {
   EXPECT_EQ(kase["timeline"][3]["kind"], "escalated");
   EXPECT_EQ(c.Get("/v1/cases?team=improving-outcomes&status=new&contract=c1")->body, c.Get("/v1/cases")->body);
   EXPECT_EQ(nlohmann::json::parse(c.Get("/v1/cases?status=solved")->body)["items"].size(), 0u);
+  r = c.Get("/v1/cases?format=ndjson");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/x-ndjson");
+  ASSERT_EQ(r->body.back(), '\n');
+  EXPECT_EQ(nlohmann::json::parse(r->body), items[0]) << "the export is the list's items, a line each";
 
   r = c.Patch("/v1/cases/" + id, R"({"status":"open","assignee":"ana","author":"lead"})", kJson);
   ASSERT_EQ(r->status, 200) << r->body;

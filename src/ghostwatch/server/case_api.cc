@@ -57,6 +57,7 @@ std::int64_t case_id(const httplib::Request& req) { return std::stoll(req.matche
 }  // namespace
 
 void CaseApi::list(const httplib::Request& req, httplib::Response& res) {
+  const bool ndjson = http::wants_ndjson(req);
   CaseQuery q;
   q.contract = http::param(req, "contract").value_or("");
   q.team = http::param(req, "team").value_or("");
@@ -64,6 +65,21 @@ void CaseApi::list(const httplib::Request& req, httplib::Response& res) {
   q.status = http::enum_param<CaseStatus>(req, "status", parse_case_status, "new, open, pending, solved");
   q.after_id = http::int_param(req, "after", 0, 0, INT64_MAX);
   q.limit = static_cast<std::size_t>(http::int_param(req, "limit", 100, 1, http::kMaxPageSize));
+  if (ndjson) {
+    // Every matching case, one JSON object a line (for the experiment report).
+    std::string out;
+    q.limit = http::kMaxPageSize;
+    for (;;) {
+      auto page = store_.cases(q);
+      if (!page) return send_error(res, 503, "store_unavailable", page.message());
+      for (const CaseRow& c : *page)
+        out += case_json(c).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      if (page->size() < q.limit) break;
+      q.after_id = page->back().id;
+    }
+    res.set_content(out, "application/x-ndjson");
+    return;
+  }
   auto rows = store_.cases(q);
   if (!rows) return send_error(res, 503, "store_unavailable", rows.message());
   Json items = Json::array();

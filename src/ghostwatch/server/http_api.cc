@@ -27,13 +27,6 @@ std::optional<Instant> time_param(const httplib::Request& req, const char* name)
   return t;
 }
 
-bool wants_ndjson(const httplib::Request& req) {
-  auto f = param(req, "format");
-  if (!f || *f == "json") return false;
-  if (*f == "ndjson") return true;
-  throw BadParameter{fmt::format("format: must be json or ndjson, not \"{}\"", *f)};
-}
-
 EpisodeQuery episode_query(const httplib::Request& req) {
   EpisodeQuery q;
   if (auto s = param(req, "status")) {

@@ -59,6 +59,14 @@ std::optional<T> enum_param(const httplib::Request& req, const char* name, std::
   return parsed;
 }
 
+// ?format=ndjson asks for an export (json, the default, for a page).
+inline bool wants_ndjson(const httplib::Request& req) {
+  auto f = param(req, "format");
+  if (!f || *f == "json") return false;
+  if (*f == "ndjson") return true;
+  throw BadParameter{fmt::format("format: must be json or ndjson, not \"{}\"", *f)};
+}
+
 // An instant as RFC 3339 text, null for kNoInstant.
 inline nlohmann::json instant_json(Instant t) {
   return t == kNoInstant ? nlohmann::json() : nlohmann::json(format_rfc3339(t));
