@@ -2,6 +2,7 @@
 // CaseOpener (one case per contract and team, idempotent across retries,
 // reopened and linked by a later escalation), the timeline, updates and
 // notes. The service runs in event time, driven by the test.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -36,7 +37,7 @@ class CaseStoreTest : public ::testing::Test {
     auto service = Service::open(kLadder, *store_, clock_, ClockMode::kEvents);
     ASSERT_TRUE(service.is_ok()) << service.message();
     service_ = std::move(*service);
-    opener_ = std::make_unique<CaseOpener>(*store_, clock_);
+    opener_ = std::make_unique<CaseOpener>(*store_, clock_, false);
   }
 
   // Ingests `lines`, evaluates every step through `until`, opens cases.
@@ -88,8 +89,8 @@ TEST_F(CaseStoreTest, TakingTheSameEscalationAgainChangesNothing) {
   ASSERT_EQ(due.size(), 1u);
   // A crash after the commit but before the delivery thread knew: it takes
   // the same entry again.
-  const std::int64_t first = store_->take_escalation(due[0], clock_.now()).value();
-  const std::int64_t again = store_->take_escalation(due[0], clock_.now()).value();
+  const std::int64_t first = store_->take_escalation(due[0], clock_.now(), false).value();
+  const std::int64_t again = store_->take_escalation(due[0], clock_.now(), false).value();
   EXPECT_EQ(first, again);
   EXPECT_EQ(store_->cases({}).value().size(), 1u);
   const std::vector<CaseEntry> entries = store_->case_timeline(first).value();
@@ -143,6 +144,48 @@ TEST_F(CaseStoreTest, UpdatesAndNotesJoinTheTimelineWithTheirAuthor) {
   CaseQuery other_team;
   other_team.team = "billing";
   EXPECT_TRUE(store_->cases(other_team).value().empty());
+}
+
+// A database from before the client check-in keyed its outbox by decision
+// alone; opening it rebuilds the table keyed by (decision, channel) and
+// keeps every row.
+TEST(CaseStoreMigration, AnOutboxKeyedByDecisionIsRebuiltWithItsRows) {
+  TempDir dir;
+  {
+    SQLite::Database db(dir.file("old.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec(R"sql(
+CREATE TABLE decisions(
+  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, contract TEXT NOT NULL, episode INTEGER NOT NULL,
+  step INTEGER NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL, freelancer TEXT NOT NULL,
+  client TEXT NOT NULL, arm TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL,
+  UNIQUE(contract, episode, step));
+CREATE TABLE outbox(
+  decision_id INTEGER PRIMARY KEY REFERENCES decisions(id), channel TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0, first_attempt_at INTEGER, done_at INTEGER,
+  message_id TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL DEFAULT '');
+CREATE INDEX outbox_by_state ON outbox(state, next_attempt_at);
+INSERT INTO decisions VALUES(1, 0, 'c1', 1, 3, 'escalate', 'ops', 'f1', 'k1', 'treatment', 'sent', '');
+INSERT INTO outbox(decision_id, channel, attempts, message_id) VALUES(1, 'case', 2, 'kept');
+)sql");
+  }
+  auto store = SqliteStore::open(dir.file("old.db"));
+  ASSERT_TRUE(store.is_ok()) << store.message();
+  const auto rows = (*store)->outbox(std::nullopt, 0, 10).value();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].delivery.channel, "case");
+  EXPECT_EQ(rows[0].delivery.attempts, 2u);
+  EXPECT_EQ(rows[0].delivery.message_id, "kept");
+  // The same decision can now have its check-in e-mail too.
+  FixedClock clock;
+  ASSERT_TRUE((*store)->take_escalation(rows[0], clock.now(), true).is_ok());
+  const auto after = (*store)->outbox(std::nullopt, 0, 10).value();
+  ASSERT_EQ(after.size(), 2u);
+  const auto state = [](const OutboxItem& i) {
+    return i.delivery.channel + "/" + std::string(delivery_state_name(i.delivery.state));
+  };
+  EXPECT_EQ(state(after[0]), "case/sent");
+  EXPECT_EQ(state(after[1]), "email/pending");
 }
 
 }  // namespace

@@ -93,8 +93,11 @@ class MailDispatch : public ::testing::Test {
     if (!have_aiosmtpd()) GTEST_SKIP() << kPython << " has no aiosmtpd module: apt-get install python3-aiosmtpd";
   }
 
-  std::unique_ptr<ServeProcess> start(const std::string& smtp_url) {
-    write_file(dir_.file("policy.toml"), policy_with_mail(smtp_url));
+  // `extra_mail_keys`: lines added to the [mail] table.
+  std::unique_ptr<ServeProcess> start(const std::string& smtp_url, const std::string& extra_mail_keys = "") {
+    std::string policy = policy_with_mail(smtp_url);
+    policy.insert(policy.find("[mail]\n") + 7, extra_mail_keys);
+    write_file(dir_.file("policy.toml"), policy);
     auto p = std::make_unique<ServeProcess>(
         std::vector<std::string>{"--config", dir_.file("policy.toml"), "--data", dir_.file("data"), "--clock", "events"},
         dir_.file("serve.log"), std::vector<std::string>{std::string(kSampleMailKeyEnv) + "=" + kSampleMailKey});
@@ -267,6 +270,59 @@ TEST_F(MailDispatch, AKillBetweenSendingAndRecordingResendsWithTheSameMessageId)
   }
   EXPECT_EQ(recorded.size(), 2u);
   for (const auto& [id, n] : copies) EXPECT_EQ(recorded.count(id), 1u) << id;
+}
+
+TEST_F(MailDispatch, AnEscalationChecksInWithTheClientWhenConfigured) {
+  SmtpSink sink;
+  ASSERT_TRUE(sink.ready()) << sink.log();
+  auto serve = start(sink.url(), "client_checkin = \"escalation-checkin\"\n");
+  auto c = serve->client();
+  ASSERT_EQ(c.Post("/v1/events", kEvents, kNdjsonType)->status, 200);
+  ASSERT_EQ(c.Post("/v1/advance?to=2024-03-07T00:00:00Z", "", "text/plain")->status, 200);
+  // The escalations open their cases, and the case thread queues each
+  // check-in for the mail thread: wait for both threads.
+  const auto mail_to_client = [&] {
+    std::vector<std::string> out;
+    for (const std::string& m : sink.delivered()) {
+      if (parse_mail(m).to.address == "ana@clients.example") out.push_back(m);
+    }
+    return out;
+  };
+  std::vector<std::string> to_client;
+  for (int i = 0; i < 100 && (to_client = mail_to_client()).size() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  wait_until_delivered(*serve);
+  to_client = mail_to_client();
+  // c1, c2 and c3 escalate; their client has an address (c2's freelancer has none).
+  ASSERT_EQ(to_client.size(), 3u) << sink.envelopes();
+  std::string subject = read_file(std::string(GHOSTWATCH_SOURCE_DIR) + "/templates/escalation-checkin.en.subject");
+  subject = subject.substr(0, subject.find('\n'));
+  const auto subject_for = [&](const std::string& freelancer) {
+    std::string s = subject;
+    return s.replace(s.find("{{freelancer_name}}"), 19, freelancer);
+  };
+  std::set<std::string> subjects;
+  for (const std::string& m : to_client) subjects.insert(parse_mail(m).subject);
+  // The client is in the US: English. A freelancer without a name or an
+  // address is named by their id.
+  EXPECT_EQ(subjects, (std::set<std::string>{subject_for("José Müller"), subject_for("Rhea"), subject_for("f2")}));
+  const ParsedMail checkin = parse_mail(to_client[0]);
+  EXPECT_EQ(checkin.to.name, "Ana O'Brien");
+  EXPECT_EQ(checkin.headers.count("In-Reply-To"), 0u) << "a thread of its own, not the freelancer's";
+  EXPECT_EQ(checkin.reply_to.address.rfind("reply+", 0), 0u) << "a reply reaches the case";
+  std::set<std::string> ids;
+  for (const std::string& m : to_client) ids.insert(parse_mail(m).message_id);
+  EXPECT_EQ(ids.size(), 3u);
+  // The escalation decisions have both entries, each delivered once.
+  int cases = 0, emails = 0;
+  for (const auto& e : outbox(*serve, "?state=sent")) {
+    if (e["action"] != "escalate") continue;
+    (e["channel"] == "case" ? cases : emails) += 1;
+  }
+  EXPECT_EQ(cases, 3);
+  EXPECT_EQ(emails, 3);
+  EXPECT_EQ(nlohmann::json::parse(c.Get("/v1/cases")->body)["items"].size(), 3u);
 }
 
 TEST_F(MailDispatch, WithoutAMailSectionNothingIsSentAndTheOutboxWaits) {

@@ -134,6 +134,10 @@ Result<std::optional<Mailer>> load_mailer(const std::string& config, const std::
   auto templates = mail::TemplateSet::load(mail_config->template_dir);
   if (!templates) return Status::error("templates: " + templates.message());
   if (Status s = check_ladder_templates(policy, *templates, mail_config->template_dir); !s) return s;
+  if (!mail_config->client_checkin.empty() && !templates->has(mail_config->client_checkin)) {
+    return Status::error(fmt::format("mail.client_checkin: no template \"{}\" in {}", mail_config->client_checkin,
+                                     mail_config->template_dir));
+  }
   Mailer m;
   m.transport = std::make_unique<mail::SmtpTransport>(mail_config->smtp);
   m.composer = std::make_unique<mail::MailComposer>(std::move(*mail_config), std::move(*templates));
@@ -251,7 +255,8 @@ int run(const ServeArgs& args) {
     }
   });
   // Escalations open their cases, e-mail or not.
-  CaseOpener case_opener(**store, clock);
+  const bool client_checkin = mailer->has_value() && !(*mailer)->composer->config().client_checkin.empty();
+  CaseOpener case_opener(**store, clock, client_checkin);
   std::thread cases([&] {
     std::unique_lock lock(stop_mu);
     while (!stop_cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping; })) {

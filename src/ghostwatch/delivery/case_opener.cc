@@ -7,7 +7,7 @@ Result<std::size_t> CaseOpener::run_once() {
   auto due = store_.due_outbox("case", now, 200);
   if (!due) return due.status();
   for (const OutboxItem& item : *due) {
-    if (auto taken = store_.take_escalation(item, now); !taken) return taken.status();
+    if (auto taken = store_.take_escalation(item, now, client_checkin_); !taken) return taken.status();
   }
   return due->size();
 }

@@ -14,8 +14,10 @@ namespace gw {
 
 class CaseOpener {
  public:
-  // `store` and `clock` must outlive the opener.
-  CaseOpener(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  // `store` and `clock` must outlive the opener. With `client_checkin`, each
+  // escalation also queues the check-in e-mail to the client (mail.client_checkin).
+  CaseOpener(Store& store, const Clock& clock, bool client_checkin)
+      : store_(store), clock_(clock), client_checkin_(client_checkin) {}
 
   // Takes every escalation due now, up to a page of them; returns how many.
   Result<std::size_t> run_once();
@@ -23,6 +25,7 @@ class CaseOpener {
  private:
   Store& store_;
   const Clock& clock_;
+  bool client_checkin_;
 };
 
 }  // namespace gw

@@ -88,27 +88,42 @@ Status MailDispatcher::deliver(OutboxItem& item, DispatchPass& pass) {
     return store_.record_delivery(d);
   };
 
+  // A nudge goes to the freelancer; an escalation's entry is the check-in
+  // to the client (mail.client_checkin), in a thread of its own.
+  const bool checkin = decision.action == StepAction::kEscalate;
   auto freelancer = store_.user_contact(decision.freelancer);
   if (!freelancer) return freelancer.status();
-  if (!freelancer->has_value() || (*freelancer)->email.value_or("").empty()) {
-    return give_up(DeliveryState::kUndeliverable,
-                   fmt::format("freelancer {} has no e-mail address (a user event with `email` gives one)",
-                               decision.freelancer));
-  }
-  const UserContact& to = **freelancer;
   auto client = store_.user_contact(decision.client);
   if (!client) return client.status();
+  const std::optional<UserContact>& recipient = checkin ? *client : *freelancer;
+  const std::string& recipient_id = checkin ? decision.client : decision.freelancer;
+  if (!recipient || recipient->email.value_or("").empty()) {
+    return give_up(DeliveryState::kUndeliverable,
+                   fmt::format("{} {} has no e-mail address (a user event with `email` gives one)",
+                               checkin ? "client" : "freelancer", recipient_id));
+  }
+  bool opted_out = false;
+  if (checkin) service_.with_user(decision.client, [&](const UserSnapshot& u) { opted_out = u.opted_out; });
+  if (opted_out) {
+    return give_up(DeliveryState::kUndeliverable, fmt::format("client {} opted out of e-mail", decision.client));
+  }
+  const UserContact& to = *recipient;
+  const auto name_of = [](const std::optional<UserContact>& u) {
+    if (!u) return std::string();
+    if (!u->name.value_or("").empty()) return *u->name;
+    return u->email ? u->email->substr(0, u->email->find('@')) : std::string();
+  };
 
   mail::MailRequest request;
   request.campaign = campaign_;
   request.arm = std::string(arm_name(decision.arm));
   request.episode = mail::EpisodeRef{decision.contract, decision.episode};
   request.step = static_cast<int>(decision.step);
-  request.template_name = decision.target;
+  request.template_name = checkin ? composer_.config().client_checkin : decision.target;
   request.locale = std::string(locale_for_country(to.country.value_or("")));
   request.recipient = mail::Person{to.id, to.name.value_or(""), *to.email};
-  request.freelancer_name = request.recipient.name;
-  if (request.freelancer_name.empty()) request.freelancer_name = to.email->substr(0, to.email->find('@'));
+  request.freelancer_name = name_of(*freelancer);
+  if (request.freelancer_name.empty()) request.freelancer_name = decision.freelancer;
   request.client_name = client->has_value() ? (*client)->name.value_or("") : "";
   if (request.client_name.empty()) request.client_name = someone_client(request.locale);
   request.at = decision.at;
@@ -126,7 +141,7 @@ Status MailDispatcher::deliver(OutboxItem& item, DispatchPass& pass) {
       if (e.episode == decision.episode) request.waiting_since = e.opened_at;
     }
   }
-  // The earlier nudges of the episode: this e-mail continues their thread.
+  // The earlier nudges of the episode: a reminder continues their thread.
   DecisionQuery earlier;
   earlier.contract = decision.contract;
   earlier.action = StepAction::kNudge;
@@ -135,7 +150,9 @@ Status MailDispatcher::deliver(OutboxItem& item, DispatchPass& pass) {
   auto nudges = store_.decisions(earlier);
   if (!nudges) return nudges.status();
   for (const DecisionRow& n : *nudges) {
-    if (n.episode == decision.episode && n.step < decision.step) request.thread_steps.push_back(static_cast<int>(n.step));
+    if (!checkin && n.episode == decision.episode && n.step < decision.step) {
+      request.thread_steps.push_back(static_cast<int>(n.step));
+    }
   }
 
   auto mail = composer_.compose(request);

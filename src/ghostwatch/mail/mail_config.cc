@@ -15,8 +15,8 @@
 namespace gw::mail {
 namespace {
 
-constexpr std::string_view kMailKeys[] = {"from",       "inbound_domain", "public_url", "conversation_url",
-                                          "secret_env", "templates"};
+constexpr std::string_view kMailKeys[] = {"from",       "inbound_domain", "public_url",    "conversation_url",
+                                          "secret_env", "templates",      "client_checkin"};
 constexpr std::string_view kSmtpKeys[] = {"url",
                                           "username",
                                           "password_env",
@@ -183,6 +183,7 @@ Result<MailConfig> parse_mail_config(std::string_view text, std::string_view sou
   if (!mail.failed() && !is_safe_url(c.public_url)) {
     mail.fail("public_url", "must be an https:// (or http://) URL without spaces or control characters");
   }
+  c.client_checkin = mail.string("client_checkin", false);
   c.conversation_url = mail.string("conversation_url", false, c.public_url + "/contracts/{contract}/messages");
   // Checked with a contract id in place of the slot.
   const std::size_t slot = c.conversation_url.find("{contract}");

@@ -38,6 +38,7 @@ struct MailConfig {
   std::string public_url;        // http(s):// base of this service's links, without a trailing '/'
   std::string conversation_url;  // the marketplace's conversation page, "{contract}" replaced
   std::string template_dir;      // `templates`; relative paths are taken from the config file's directory
+  std::string client_checkin;    // a template: escalations also e-mail the client with it; empty: they do not
   std::string secret_key;        // the value of the variable named by `secret_env`
   SmtpSettings smtp;
   DispatchSettings dispatch;

@@ -405,7 +405,7 @@ struct HttpApi::Impl {
                        {"last_error", text_or_null(d.last_error)}});
     }
     const nlohmann::ordered_json next =
-        rows->size() == limit ? nlohmann::ordered_json(rows->back().delivery.decision_id) : nlohmann::ordered_json();
+        rows->size() >= limit ? nlohmann::ordered_json(rows->back().delivery.decision_id) : nlohmann::ordered_json();
     res.set_content(nlohmann::ordered_json{{"items", std::move(items)}, {"next_after", next}}.dump(
                         -1, ' ', false, nlohmann::json::error_handler_t::replace),
                     "application/json");

@@ -91,12 +91,15 @@ class Store {
   // Pending entries of `channel` due at or before `now`, the longest due
   // first (then in decision order), at most `limit`.
   virtual Result<std::vector<OutboxItem>> due_outbox(std::string_view channel, Instant now, std::size_t limit) = 0;
-  // Entries after `after_id` (a decision id) in decision order, in `state`
-  // when given: the API's view of delivery.
+  // Entries after `after_id` (a decision id) in decision order (then by
+  // channel), in `state` when given: the API's view of delivery. At most
+  // `limit` decisions' worth: one more row when the last decision has two
+  // entries (an escalation's case and client check-in), so that a page never
+  // splits a decision.
   virtual Result<std::vector<OutboxItem>> outbox(std::optional<DeliveryState> state, std::int64_t after_id,
                                                  std::size_t limit) = 0;
-  // Writes what delivery made of the entry `d.decision_id` (all of `d` but
-  // its channel); durable when it returns. Safe from any one thread beside
+  // Writes what delivery made of the entry (`d.decision_id`, `d.channel`);
+  // durable when it returns. Safe from any one thread beside
   // the engine's.
   virtual Status record_delivery(const Delivery& d) = 0;
 
@@ -109,7 +112,9 @@ class Store {
   // team the decision names, links the episode, and marks the entry
   // delivered at `now`. An entry taken before (a retry after a crash) finds
   // its case and changes nothing. Returns the case's id. Delivery thread.
-  virtual Result<std::int64_t> take_escalation(const OutboxItem& item, Instant now) = 0;
+  // With `client_checkin`, a newly linked episode also gets an "email"
+  // outbox entry for the same decision: the check-in e-mail to the client.
+  virtual Result<std::int64_t> take_escalation(const OutboxItem& item, Instant now, bool client_checkin) = 0;
   // Cases matching `q`, in id order after its cursor.
   virtual Result<std::vector<CaseRow>> cases(const CaseQuery& q) = 0;
   virtual Result<std::optional<CaseRow>> find_case(std::int64_t id) = 0;

@@ -70,7 +70,7 @@ void add_entry(SQLite::Database& db, std::int64_t id, Instant at, const char* ki
 
 void create_schema(SQLite::Database& db) { db.exec(kCasesSchema); }
 
-Result<std::int64_t> take_escalation(SQLite::Database& db, const OutboxItem& item, Instant now) {
+Result<std::int64_t> take_escalation(SQLite::Database& db, const OutboxItem& item, Instant now, bool client_checkin) {
   const DecisionRow& d = item.decision;
   try {
     SQLite::Transaction tx(db);
@@ -114,10 +114,19 @@ Result<std::int64_t> take_escalation(SQLite::Database& db, const OutboxItem& ite
       link.bind(4, id);
       link.exec();
       if (reopen) add_entry(db, id, now, "status", d.episode, "", "open");
+      if (client_checkin) {
+        SQLite::Statement checkin(db,
+                                  "INSERT OR IGNORE INTO outbox(decision_id, channel, next_attempt_at) "
+                                  "VALUES(?, 'email', ?)");
+        checkin.bind(1, d.id);
+        checkin.bind(2, now);
+        checkin.exec();
+      }
     }
     SQLite::Statement done(db,
                            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, first_attempt_at = "
-                           "COALESCE(first_attempt_at, ?1), done_at = ?1 WHERE decision_id = ?2 AND state = 'pending'");
+                           "COALESCE(first_attempt_at, ?1), done_at = ?1 WHERE decision_id = ?2 AND channel = 'case' "
+                           "AND state = 'pending'");
     done.bind(1, now);
     done.bind(2, d.id);
     done.exec();

@@ -22,7 +22,7 @@ namespace gw::sqlite_cases {
 // Creates the cases tables if they are missing.
 void create_schema(SQLite::Database& db);
 
-Result<std::int64_t> take_escalation(SQLite::Database& db, const OutboxItem& item, Instant now);
+Result<std::int64_t> take_escalation(SQLite::Database& db, const OutboxItem& item, Instant now, bool client_checkin);
 Result<std::vector<CaseRow>> list(SQLite::Database& db, const CaseQuery& q);
 Result<std::optional<CaseRow>> find(SQLite::Database& db, std::int64_t id);
 Result<std::vector<CaseEntry>> timeline(SQLite::Database& db, std::int64_t id);

@@ -37,10 +37,11 @@ CREATE INDEX IF NOT EXISTS episodes_by_freelancer ON episodes(freelancer);
 -- Every sent decision, until delivery is done with it; times are ms since
 -- the epoch, NULL for "never".
 CREATE TABLE IF NOT EXISTS outbox(
-  decision_id INTEGER PRIMARY KEY REFERENCES decisions(id), channel TEXT NOT NULL,
+  decision_id INTEGER NOT NULL REFERENCES decisions(id), channel TEXT NOT NULL,
   state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER NOT NULL DEFAULT 0, first_attempt_at INTEGER, done_at INTEGER,
-  message_id TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL DEFAULT '');
+  message_id TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(decision_id, channel));
 CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox(state, next_attempt_at);
 -- Contact details from user events (the engine keeps only what its rules read).
 CREATE TABLE IF NOT EXISTS users(id TEXT PRIMARY KEY, email TEXT, name TEXT, country TEXT);
@@ -159,6 +160,22 @@ std::unique_ptr<SQLite::Database> connect(const std::string& path, int flags) {
   return db;
 }
 
+// Databases made before an escalation could have both a case and an e-mail
+// (the client check-in) keyed the outbox by decision alone: the table is
+// rebuilt keyed by (decision, channel), rows unchanged.
+void migrate_outbox_key(SQLite::Database& db) {
+  {
+    SQLite::Statement pk(db, "SELECT pk FROM pragma_table_info('outbox') WHERE name = 'channel'");
+    if (!pk.executeStep() || pk.getColumn(0).getInt() != 0) return;
+  }
+  SQLite::Transaction tx(db);
+  db.exec("ALTER TABLE outbox RENAME TO outbox_by_decision");
+  db.exec(kSchema);  // the new outbox table and its index
+  db.exec("INSERT INTO outbox SELECT * FROM outbox_by_decision; DROP TABLE outbox_by_decision;");
+  db.exec(kSchema);  // the index again: it had moved with the renamed table
+  tx.commit();
+}
+
 // The writer's connection: WAL (readers never block it), and a commit is on
 // disk when it returns.
 SQLite::Database open_writer(const std::string& path) {
@@ -174,6 +191,7 @@ SQLite::Database open_writer(const std::string& path) {
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-262144; "
       "PRAGMA wal_autocheckpoint=8000;");
   db.exec(kSchema);
+  migrate_outbox_key(db);
   sqlite_cases::create_schema(db);
   return db;
 }
@@ -581,12 +599,15 @@ Result<std::vector<OutboxItem>> SqliteStore::outbox(std::optional<DeliveryState>
                                                     std::size_t limit) {
   try {
     Reader r = reader();
-    SQLite::Statement s(r.db(), fmt::format("{} WHERE o.decision_id > ?{} ORDER BY o.decision_id LIMIT {}",
-                                            kOutboxSelect, state ? " AND o.state = ?" : "", limit));
+    // One more row than asked: a decision's entries (a case and an e-mail)
+    // stay on one page, since the cursor is the decision id.
+    SQLite::Statement s(r.db(), fmt::format("{} WHERE o.decision_id > ?{} ORDER BY o.decision_id, o.channel LIMIT {}",
+                                            kOutboxSelect, state ? " AND o.state = ?" : "", limit + 1));
     s.bind(1, after_id);
     if (state) s.bind(2, std::string(delivery_state_name(*state)));
     std::vector<OutboxItem> out;
     while (s.executeStep()) out.push_back(read_outbox_item(s));
+    if (out.size() > limit && out[limit].delivery.decision_id != out[limit - 1].delivery.decision_id) out.pop_back();
     return out;
   } catch (const std::exception& e) {
     return failure("querying the outbox", e);
@@ -598,7 +619,7 @@ Status SqliteStore::record_delivery(const Delivery& d) {
   try {
     SQLite::Statement s(writer_->db,
                         "UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, first_attempt_at = ?, "
-                        "done_at = ?, message_id = ?, last_error = ? WHERE decision_id = ?");
+                        "done_at = ?, message_id = ?, last_error = ? WHERE decision_id = ? AND channel = ?");
     s.bind(1, std::string(delivery_state_name(d.state)));
     s.bind(2, static_cast<std::int64_t>(d.attempts));
     s.bind(3, d.next_attempt_at);
@@ -607,7 +628,10 @@ Status SqliteStore::record_delivery(const Delivery& d) {
     s.bind(6, d.message_id);
     s.bind(7, d.last_error);
     s.bind(8, d.decision_id);
-    if (s.exec() != 1) return Status::error(fmt::format("store: no outbox entry for decision {}", d.decision_id));
+    s.bind(9, d.channel);
+    if (s.exec() != 1) {
+      return Status::error(fmt::format("store: no {} outbox entry for decision {}", d.channel, d.decision_id));
+    }
     return Status::ok();
   } catch (const std::exception& e) {
     return failure("recording a delivery", e);
@@ -631,9 +655,9 @@ Result<std::optional<UserContact>> SqliteStore::user_contact(const std::string& 
   }
 }
 
-Result<std::int64_t> SqliteStore::take_escalation(const OutboxItem& item, Instant now) {
+Result<std::int64_t> SqliteStore::take_escalation(const OutboxItem& item, Instant now, bool client_checkin) {
   std::lock_guard lock(writer_mu_);
-  return sqlite_cases::take_escalation(writer_->db, item, now);
+  return sqlite_cases::take_escalation(writer_->db, item, now, client_checkin);
 }
 
 Result<std::vector<CaseRow>> SqliteStore::cases(const CaseQuery& q) {

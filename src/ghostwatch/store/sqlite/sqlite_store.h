@@ -41,7 +41,7 @@ class SqliteStore final : public Store {
                                          std::size_t limit) override;
   Status record_delivery(const Delivery& d) override;
   Result<std::optional<UserContact>> user_contact(const std::string& id) override;
-  Result<std::int64_t> take_escalation(const OutboxItem& item, Instant now) override;
+  Result<std::int64_t> take_escalation(const OutboxItem& item, Instant now, bool client_checkin) override;
   Result<std::vector<CaseRow>> cases(const CaseQuery& q) override;
   Result<std::optional<CaseRow>> find_case(std::int64_t id) override;
   Result<std::vector<CaseEntry>> case_timeline(std::int64_t id) override;
