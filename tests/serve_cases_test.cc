@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "ghostwatch/tickets/webhook.h"
 #include "serve_support.h"
 
 namespace gw::test {
@@ -115,6 +116,55 @@ TEST_F(ServeCases, AnEscalationOpensACaseTheTeamCanWork) {
   EXPECT_EQ(c.Get("/v1/cases/999999")->status, 404);
   EXPECT_EQ(c.Patch("/v1/cases/999999", R"({"status":"open"})", kJson)->status, 404);
   EXPECT_EQ(c.Post("/v1/cases/999999/notes", R"({"text":"x"})", kJson)->status, 404);
+}
+
+TEST(ServeCasesWebhook, TheServiceMirrorsCaseChangesToTheConfiguredWebhook) {
+  std::mutex mu;
+  std::vector<nlohmann::json> received;
+  int bad_signatures = 0;
+  const std::string secret = "serve-webhook-secret-0123456789";
+  httplib::Server receiver;
+  receiver.Post("/gw", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    if (req.get_header_value("X-Ghostwatch-Signature") != webhook_signature(secret, req.body)) ++bad_signatures;
+    received.push_back(nlohmann::json::parse(req.body));
+    res.status = 204;
+  });
+  const int port = receiver.bind_to_any_port("127.0.0.1");
+  std::thread server([&] { receiver.listen_after_bind(); });
+
+  TempDir dir;
+  write_file(dir.file("policy.toml"), read_file(kExamplePolicy) + "\n[webhook]\nurl = \"http://127.0.0.1:" +
+                                          std::to_string(port) + "/gw\"\nsecret_env = \"GW_TEST_HOOK\"\n");
+  {
+    ServeProcess serve({"--config", dir.file("policy.toml"), "--data", dir.file("data"), "--clock", "events"},
+                       dir.file("serve.log"), {"GW_TEST_HOOK=" + secret});
+    ASSERT_TRUE(serve.running()) << serve.log();
+    auto c = serve.client();
+    // f3 is in the treatment arm of the example policy's salt.
+    const std::string events =
+        R"({"type":"contract_started","at":"2024-03-01T00:00:00Z","contract":"c1","client":"k1","freelancer":"f3"})"
+        "\n"
+        R"({"type":"message","at":"2024-03-01T10:00:00Z","contract":"c1","from":"k1"})"
+        "\n";
+    ASSERT_EQ(c.Post("/v1/events", events, kNdjson)->status, 200);
+    ASSERT_EQ(nlohmann::json::parse(c.Get("/v1/users/f3")->body)["arm"], "treatment");
+    ASSERT_EQ(c.Post("/v1/advance?to=2024-03-07T00:00:00Z", "", "text/plain")->status, 200);
+    for (int i = 0; i < 100; ++i) {
+      {
+        std::lock_guard lock(mu);
+        if (!received.empty()) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  receiver.stop();
+  server.join();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(bad_signatures, 0);
+  EXPECT_EQ(received[0]["kind"], "escalated");
+  EXPECT_EQ(received[0]["case"]["team"], "improving-outcomes");
+  EXPECT_EQ(received[0]["case"]["freelancer"], "f3");
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include "ghostwatch/server/http_api.h"
 #include "ghostwatch/server/service.h"
 #include "ghostwatch/store/sqlite/sqlite_store.h"
+#include "ghostwatch/tickets/webhook.h"
 
 namespace gw::cli {
 namespace {
@@ -83,7 +84,7 @@ std::string read_text(const std::string& path) {
 // The sections of the config file that are not the engine's policy: read
 // at start only, and not part of what a reload compares.
 bool is_delivery_key(const std::string& key) {
-  for (const char* section : {"mail", "smtp"}) {
+  for (const char* section : {"mail", "smtp", "webhook"}) {
     const std::string_view k(key);
     if (k == section || (k.rfind(section, 0) == 0 && k.size() > std::strlen(section) && k[std::strlen(section)] == '.')) {
       return true;
@@ -92,7 +93,7 @@ bool is_delivery_key(const std::string& key) {
   return false;
 }
 
-// The policy part of the config text (without [mail] and [smtp]), which the
+// The policy part of the config text (without [mail], [smtp], [webhook]), which the
 // service keeps and compares on reload; a bad file is returned as it is (load_policy has
 // refused it already).
 std::string policy_part(const std::string& text) {
@@ -100,6 +101,7 @@ std::string policy_part(const std::string& text) {
     toml::table root = toml::parse(text);
     root.erase("mail");
     root.erase("smtp");
+    root.erase("webhook");
     std::ostringstream out;
     out << root;
     return out.str();
@@ -188,6 +190,10 @@ int run(const ServeArgs& args) {
   if (!mailer->has_value()) {
     logger.log("warn", "no [mail] section in the config: nudges are recorded in the outbox but not e-mailed");
   }
+  std::vector<std::string> webhook_unknown;
+  auto webhook = parse_webhook_config(config_text, args.config, process_env, &webhook_unknown);
+  if (!webhook) return fail("bad config: " + webhook.message());
+  for (const auto& key : webhook_unknown) logger.log("warn", "unknown config key ignored", {{"key", key}});
 
   const auto colon = args.listen.rfind(':');
   int port = -1;
@@ -269,6 +275,26 @@ int run(const ServeArgs& args) {
       lock.lock();
     }
   });
+  // Case changes to the webhook, when one is configured.
+  std::thread mirror;
+  if (webhook->has_value()) {
+    mirror = std::thread([&, hook = std::make_shared<CaseWebhook>(**store, clock, **webhook)] {
+      std::unique_lock lock(stop_mu);
+      while (!stop_cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping; })) {
+        lock.unlock();
+        auto pass = hook->run_once();
+        if (!pass) {
+          logger.log("error", "webhook stopped for now", {{"error", pass.message()}});
+        } else if (pass->delivered + pass->refused > 0 || !pass->last_error.empty()) {
+          logger.log(pass->last_error.empty() ? "info" : "warn", "webhook",
+                     {{"delivered", std::to_string(pass->delivered)},
+                      {"refused", std::to_string(pass->refused)},
+                      {"error", pass->last_error}});
+        }
+        lock.lock();
+      }
+    });
+  }
   std::unique_ptr<MailDispatcher> dispatcher;
   std::thread delivery;
   if (mailer->has_value()) {
@@ -330,6 +356,7 @@ int run(const ServeArgs& args) {
   stop_cv.notify_all();
   ticker.join();
   cases.join();
+  if (mirror.joinable()) mirror.join();
   if (delivery.joinable()) delivery.join();
   signal_thread.join();
   logger.log("info", "stopped");

@@ -10,6 +10,7 @@
 #include <span>
 #include <sstream>
 
+#include "ghostwatch/core/config_table.h"
 #include "ghostwatch/mail/header_text.h"
 
 namespace gw::mail {
@@ -28,88 +29,6 @@ constexpr std::string_view kSmtpKeys[] = {"url",
                                           "retry_initial",
                                           "retry_max",
                                           "give_up_after"};
-
-// Reads one table; stops at the first broken rule, phrased
-// "<source>: <section>.<key>: <rule>" (the error is shared across sections).
-class Reader {
- public:
-  Reader(const toml::table* table, std::string_view section, std::string_view source, std::string& error)
-      : table_(table), section_(section), source_(source), error_(error) {}
-  bool failed() const { return !error_.empty(); }
-  void fail(std::string_view key, std::string_view rule) {
-    if (!failed()) error_ = fmt::format("{}: {}.{}: {}", source_, section_, key, rule);
-  }
-  bool has(std::string_view key) const { return table_ != nullptr && table_->contains(key); }
-
-  std::string string(std::string_view key, bool required, std::string fallback = "") {
-    const toml::node* n = table_ == nullptr ? nullptr : table_->get(key);
-    if (n == nullptr) {
-      if (required) fail(key, "is required");
-      return fallback;
-    }
-    if (!n->is_string()) {
-      fail(key, "must be a string");
-      return fallback;
-    }
-    return std::string(n->as_string()->get());
-  }
-
-  bool boolean(std::string_view key, bool fallback) {
-    const toml::node* n = table_ == nullptr ? nullptr : table_->get(key);
-    if (n == nullptr) return fallback;
-    if (!n->is_boolean()) {
-      fail(key, "must be true or false");
-      return fallback;
-    }
-    return n->as_boolean()->get();
-  }
-
-  std::int64_t integer(std::string_view key, std::int64_t fallback, std::int64_t min, std::int64_t max) {
-    const toml::node* n = table_ == nullptr ? nullptr : table_->get(key);
-    if (n == nullptr) return fallback;
-    if (!n->is_integer() || n->as_integer()->get() < min || n->as_integer()->get() > max) {
-      fail(key, fmt::format("must be a whole number from {} to {}", min, max));
-      return fallback;
-    }
-    return n->as_integer()->get();
-  }
-
-  Duration duration(std::string_view key, Duration fallback) {
-    if (!has(key)) return fallback;
-    const std::string text = string(key, true);
-    if (failed()) return fallback;
-    const std::optional<Duration> d = parse_duration(text);
-    if (!d || *d <= 0) {
-      fail(key, fmt::format("must be a positive duration like \"10s\" or \"2m\", not \"{}\"", text));
-      return fallback;
-    }
-    return *d;
-  }
-
-  // The variable named by `key`; its value must be set.
-  std::optional<std::string> secret(std::string_view key, const EnvLookup& env) {
-    const std::string name = string(key, true);
-    if (failed()) return std::nullopt;
-    std::optional<std::string> value = env(name);
-    if (!value) fail(key, fmt::format("the environment variable {} is not set", name));
-    return value;
-  }
-
-  void collect_unknown(std::span<const std::string_view> known, std::vector<std::string>& out) const {
-    if (table_ == nullptr) return;
-    for (const auto& [key, value] : *table_) {
-      if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
-        out.push_back(fmt::format("{}.{}", section_, key.str()));
-      }
-    }
-  }
-
- private:
-  const toml::table* table_;
-  std::string section_;
-  std::string source_;
-  std::string& error_;
-};
 
 bool is_domain(std::string_view d) { return is_safe_address(fmt::format("x@{}", d)) && d.find('.') != 0; }
 
@@ -162,8 +81,8 @@ Result<MailConfig> parse_mail_config(std::string_view text, std::string_view sou
   }
   MailConfig c;
   std::string error;
-  Reader mail(mail_table, "mail", source, error);
-  Reader smtp(table_of(root, "smtp"), "smtp", source, error);
+  ConfigTable mail(mail_table, "mail", source, error);
+  ConfigTable smtp(table_of(root, "smtp"), "smtp", source, error);
   mail.collect_unknown(kMailKeys, c.unknown_keys);
   smtp.collect_unknown(kSmtpKeys, c.unknown_keys);
 
@@ -242,12 +161,7 @@ Result<MailConfig> load_mail_config(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   const std::string base_dir = std::filesystem::path(path).parent_path().string();
-  return parse_mail_config(text.str(), path, base_dir.empty() ? "." : base_dir,
-                           [](const std::string& name) -> std::optional<std::string> {
-                             const char* value = std::getenv(name.c_str());
-                             if (value == nullptr) return std::nullopt;
-                             return std::string(value);
-                           });
+  return parse_mail_config(text.str(), path, base_dir.empty() ? "." : base_dir, process_env);
 }
 
 }  // namespace gw::mail

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ghostwatch/core/config_table.h"
 #include "ghostwatch/core/status.h"
 #include "ghostwatch/mail/message_builder.h"
 #include "ghostwatch/mail/smtp_transport.h"
@@ -44,9 +45,6 @@ struct MailConfig {
   DispatchSettings dispatch;
   std::vector<std::string> unknown_keys;  // "mail.<key>" / "smtp.<key>", for a warning
 };
-
-// Looks up an environment variable; std::getenv in load_mail_config, a map in tests.
-using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 
 // `source` names the file in messages; `base_dir` resolves a relative
 // `templates`. A file without a [mail] table is refused: callers that treat

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "ghostwatch/server/case_json.h"
 #include "ghostwatch/server/http_support.h"
 
 namespace gw {
@@ -9,21 +10,6 @@ namespace {
 
 using http::send_error;
 using Json = nlohmann::ordered_json;
-
-Json case_json(const CaseRow& c) {
-  auto or_null = [](const std::string& s) { return s.empty() ? Json() : Json(s); };
-  return {{"id", c.id},
-          {"team", c.team},
-          {"contract", c.contract},
-          {"episode", c.episode},
-          {"freelancer", c.freelancer},
-          {"client", c.client},
-          {"status", case_status_name(c.status)},
-          {"outcome", or_null(std::string(case_outcome_name(c.outcome)))},
-          {"assignee", or_null(c.assignee)},
-          {"opened_at", format_rfc3339(c.opened_at)},
-          {"updated_at", format_rfc3339(c.updated_at)}};
-}
 
 void send_json(httplib::Response& res, const Json& body) {
   res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
@@ -97,13 +83,7 @@ void CaseApi::get(const httplib::Request& req, httplib::Response& res) {
   if (!entries) return send_error(res, 503, "store_unavailable", entries.message());
   Json body = case_json(**c);
   Json timeline = Json::array();
-  for (const CaseEntry& e : *entries) {
-    Json entry = {{"at", format_rfc3339(e.at)}, {"kind", e.kind}};
-    if (e.episode != 0) entry["episode"] = e.episode;
-    if (!e.author.empty()) entry["author"] = e.author;
-    if (!e.text.empty()) entry["text"] = e.text;
-    timeline.push_back(std::move(entry));
-  }
+  for (const CaseEntry& e : *entries) timeline.push_back(case_entry_json(e));
   body["timeline"] = std::move(timeline);
   send_json(res, body);
 }

@@ -51,6 +51,15 @@ struct CaseEntry {
   std::string text;
 };
 
+// A timeline entry as a change to mirror elsewhere (ticket systems): the
+// case's own entries (escalated, status, outcome, assignee, note) in the
+// order they were made; `id` increases.
+struct CaseChange {
+  std::int64_t id = 0;
+  std::int64_t case_id = 0;
+  CaseEntry entry;
+};
+
 struct CaseQuery {
   std::string contract;  // empty: any
   std::string team;

@@ -124,6 +124,8 @@ class Store {
   // Applies `u` (a timeline entry per field that changes); false when there
   // is no such case.
   virtual Result<bool> update_case(std::int64_t id, const CaseUpdate& u, Instant now) = 0;
+  // The cases' own timeline entries after `after_id`, oldest first.
+  virtual Result<std::vector<CaseChange>> case_changes(std::int64_t after_id, std::size_t limit) = 0;
   virtual Result<bool> add_case_note(std::int64_t id, const std::string& author, const std::string& text,
                                      Instant now) = 0;
 };

@@ -204,6 +204,30 @@ ORDER BY 1, 6, 7)sql");
   }
 }
 
+Result<std::vector<CaseChange>> changes(SQLite::Database& db, std::int64_t after_id, std::size_t limit) {
+  try {
+    SQLite::Statement s(
+        db, "SELECT id, case_id, at, kind, episode, author, text FROM case_entries WHERE id > ? ORDER BY id LIMIT ?");
+    s.bind(1, after_id);
+    s.bind(2, static_cast<std::int64_t>(limit));
+    std::vector<CaseChange> out;
+    while (s.executeStep()) {
+      CaseChange c;
+      c.id = s.getColumn(0).getInt64();
+      c.case_id = s.getColumn(1).getInt64();
+      c.entry.at = s.getColumn(2).getInt64();
+      c.entry.kind = column_text(s.getColumn(3));
+      c.entry.episode = static_cast<std::uint32_t>(s.getColumn(4).getInt64());
+      c.entry.author = column_text(s.getColumn(5));
+      c.entry.text = column_text(s.getColumn(6));
+      out.push_back(std::move(c));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return failure("reading case changes", e);
+  }
+}
+
 Result<bool> update(SQLite::Database& db, std::int64_t id, const CaseUpdate& u, Instant now) {
   try {
     SQLite::Transaction tx(db);

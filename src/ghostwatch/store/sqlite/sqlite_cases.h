@@ -26,6 +26,7 @@ Result<std::int64_t> take_escalation(SQLite::Database& db, const OutboxItem& ite
 Result<std::vector<CaseRow>> list(SQLite::Database& db, const CaseQuery& q);
 Result<std::optional<CaseRow>> find(SQLite::Database& db, std::int64_t id);
 Result<std::vector<CaseEntry>> timeline(SQLite::Database& db, std::int64_t id);
+Result<std::vector<CaseChange>> changes(SQLite::Database& db, std::int64_t after_id, std::size_t limit);
 Result<bool> update(SQLite::Database& db, std::int64_t id, const CaseUpdate& u, Instant now);
 Result<bool> add_note(SQLite::Database& db, std::int64_t id, const std::string& author, const std::string& text,
                       Instant now);

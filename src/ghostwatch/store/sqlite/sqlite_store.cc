@@ -675,6 +675,11 @@ Result<std::vector<CaseEntry>> SqliteStore::case_timeline(std::int64_t id) {
   return sqlite_cases::timeline(r.db(), id);
 }
 
+Result<std::vector<CaseChange>> SqliteStore::case_changes(std::int64_t after_id, std::size_t limit) {
+  Reader r = reader();
+  return sqlite_cases::changes(r.db(), after_id, limit);
+}
+
 Result<bool> SqliteStore::update_case(std::int64_t id, const CaseUpdate& u, Instant now) {
   std::lock_guard lock(writer_mu_);
   return sqlite_cases::update(writer_->db, id, u, now);

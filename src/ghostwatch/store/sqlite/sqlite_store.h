@@ -46,6 +46,7 @@ class SqliteStore final : public Store {
   Result<std::optional<CaseRow>> find_case(std::int64_t id) override;
   Result<std::vector<CaseEntry>> case_timeline(std::int64_t id) override;
   Result<bool> update_case(std::int64_t id, const CaseUpdate& u, Instant now) override;
+  Result<std::vector<CaseChange>> case_changes(std::int64_t after_id, std::size_t limit) override;
   Result<bool> add_case_note(std::int64_t id, const std::string& author, const std::string& text, Instant now) override;
 
  private:

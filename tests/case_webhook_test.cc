@@ -1,0 +1,198 @@
+// CaseWebhook against a real HTTP server on loopback (cpp-httplib), which
+// checks each request's shape and HMAC-SHA256 signature: every case change
+// arrives once, in order, retried after a 503, skipped after a 400, and not
+// again after a restart. And the [webhook] table's rules.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "engine_test_harness.h"
+#include "ghostwatch/delivery/case_opener.h"
+#include "ghostwatch/server/service.h"
+#include "ghostwatch/store/sqlite/sqlite_store.h"
+#include "ghostwatch/tickets/webhook.h"
+#include "serve_process.h"
+
+namespace gw::test {
+namespace {
+
+constexpr const char* kSecret = "webhook-test-secret-0123456789";
+
+class SteppedClock final : public Clock {
+ public:
+  Instant now() const override { return now_; }
+  Instant now_ = parse_rfc3339("2024-03-20T00:00:00Z").value();
+};
+
+// What the receiver saw, and how it answers the next requests.
+struct Receiver {
+  std::mutex mu;
+  std::vector<nlohmann::json> bodies;
+  std::vector<std::string> deliveries;
+  std::vector<int> answers;  // consumed in order; 200 once empty
+  int bad_signatures = 0;
+};
+
+std::string hmac_hex(const std::string& body) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  HMAC(EVP_sha256(), kSecret, static_cast<int>(std::strlen(kSecret)),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &n);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < n; ++i) {
+    out += kHex[mac[i] >> 4];
+    out += kHex[mac[i] & 15];
+  }
+  return out;
+}
+
+class CaseWebhookTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(SqliteStore::open(dir_.file("g.db")).value());
+    service_ = std::move(Service::open(kLadder, *store_, clock_, ClockMode::kEvents).value());
+    server_.Post("/hooks/ghostwatch", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(receiver_.mu);
+      if (req.get_header_value("X-Ghostwatch-Signature") != "sha256=" + hmac_hex(req.body)) {
+        ++receiver_.bad_signatures;
+      }
+      int status = 200;
+      if (!receiver_.answers.empty()) {
+        status = receiver_.answers.front();
+        receiver_.answers.erase(receiver_.answers.begin());
+      }
+      if (status == 200) {
+        receiver_.bodies.push_back(nlohmann::json::parse(req.body));
+        receiver_.deliveries.push_back(req.get_header_value("X-Ghostwatch-Delivery"));
+      }
+      res.status = status;
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  void TearDown() override {
+    server_.stop();
+    thread_.join();
+  }
+
+  WebhookSettings settings() const {
+    WebhookSettings w;
+    w.url = "http://127.0.0.1:" + std::to_string(port_) + "/hooks/ghostwatch";
+    w.secret = kSecret;
+    w.retry_initial = 5 * kSecond;
+    return w;
+  }
+
+  // An escalation's case, then a change of status and a note: four changes
+  // (escalated, status, assignee, note).
+  std::int64_t make_case_with_changes() {
+    std::string body;
+    for (const auto& l : {Started("2024-03-01T00:00:00Z"), Msg("2024-03-01T10:00:00Z", "k1")}) body += l + "\n";
+    EXPECT_EQ(service_->ingest(body, "").status, 200);
+    EXPECT_TRUE(service_->advance_to(parse_rfc3339("2024-03-07T00:00:00Z").value()).is_ok());
+    EXPECT_EQ(CaseOpener(*store_, clock_, false).run_once().value(), 1u);
+    const std::int64_t id = store_->cases({}).value().at(0).id;
+    CaseUpdate u;
+    u.status = CaseStatus::kOpen;
+    u.assignee = "ana";
+    u.author = "lead";
+    EXPECT_TRUE(store_->update_case(id, u, clock_.now()).value());
+    EXPECT_TRUE(store_->add_case_note(id, "ana", "Called the client.", clock_.now()).value());
+    return id;
+  }
+
+  TempDir dir_;
+  SteppedClock clock_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Service> service_;
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  Receiver receiver_;
+};
+
+TEST_F(CaseWebhookTest, EveryChangeArrivesSignedInOrderRetriedAfterA503AndNotAgainAfterARestart) {
+  const std::int64_t id = make_case_with_changes();
+  receiver_.answers = {503};
+  CaseWebhook hook(*store_, clock_, settings());
+  WebhookPass pass = hook.run_once().value();
+  EXPECT_TRUE(pass.waiting);
+  EXPECT_EQ(pass.delivered, 0u);
+  EXPECT_EQ(pass.last_error, "HTTP 503");
+  pass = hook.run_once().value();
+  EXPECT_TRUE(pass.waiting) << "not before retry_initial";
+  clock_.now_ += 5 * kSecond;
+  pass = hook.run_once().value();
+  EXPECT_FALSE(pass.waiting) << pass.last_error;
+  EXPECT_EQ(pass.delivered, 4u);
+
+  std::lock_guard lock(receiver_.mu);
+  EXPECT_EQ(receiver_.bad_signatures, 0);
+  ASSERT_EQ(receiver_.bodies.size(), 4u);
+  std::vector<std::string> kinds;
+  for (const auto& b : receiver_.bodies) {
+    kinds.push_back(b["kind"].get<std::string>());
+    EXPECT_EQ(b["case"]["id"], id);
+    EXPECT_EQ(b["case"]["team"], "ops");
+    EXPECT_EQ(b["case"]["contract"], "c1");
+    EXPECT_EQ(b["entry"]["kind"], b["kind"]);
+    EXPECT_EQ(receiver_.deliveries[kinds.size() - 1], b["id"].dump());
+  }
+  EXPECT_EQ(kinds, (std::vector<std::string>{"escalated", "status", "assignee", "note"}));
+  EXPECT_EQ(receiver_.bodies[3]["entry"]["text"], "Called the client.");
+  EXPECT_EQ(receiver_.bodies[3]["entry"]["author"], "ana");
+
+  // A restart: the position is in the store.
+  CaseWebhook again(*store_, clock_, settings());
+  EXPECT_EQ(again.run_once().value().delivered, 0u);
+}
+
+TEST_F(CaseWebhookTest, ARefusedChangeIsSkippedAndTheOthersGoOn) {
+  make_case_with_changes();
+  receiver_.answers = {200, 400};
+  CaseWebhook hook(*store_, clock_, settings());
+  const WebhookPass pass = hook.run_once().value();
+  EXPECT_EQ(pass.delivered, 3u);
+  EXPECT_EQ(pass.refused, 1u);
+  EXPECT_NE(pass.last_error.find("HTTP 400"), std::string::npos) << pass.last_error;
+  std::lock_guard lock(receiver_.mu);
+  ASSERT_EQ(receiver_.bodies.size(), 3u);
+  EXPECT_EQ(receiver_.bodies[1]["kind"], "assignee");
+}
+
+TEST(WebhookConfig, TheTableIsOptionalAndItsRulesNameTheKey) {
+  const EnvLookup env = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "HOOK_SECRET") return std::string(kSecret);
+    if (name == "SHORT") return std::string("short");
+    return std::nullopt;
+  };
+  EXPECT_FALSE(parse_webhook_config("[campaign]\nname = \"x\"\n", "p.toml", env).value().has_value());
+  auto ok = parse_webhook_config(
+      "[webhook]\nurl = \"https://hooks.example/gw\"\nsecret_env = \"HOOK_SECRET\"\nretry_max = \"1h\"\n", "p.toml",
+      env);
+  ASSERT_TRUE(ok.is_ok()) << ok.message();
+  EXPECT_EQ((*ok)->url, "https://hooks.example/gw");
+  EXPECT_EQ((*ok)->secret, kSecret);
+  EXPECT_EQ((*ok)->retry_max, kHour);
+  const auto error = [&](const std::string& text) {
+    auto r = parse_webhook_config(text, "p.toml", env);
+    return r.is_ok() ? std::string("(no error)") : r.message();
+  };
+  EXPECT_EQ(error("[webhook]\nsecret_env = \"HOOK_SECRET\"\n"), "p.toml: webhook.url: is required");
+  EXPECT_EQ(error("[webhook]\nurl = \"ftp://x\"\nsecret_env = \"HOOK_SECRET\"\n"),
+            "p.toml: webhook.url: must be an http:// or https:// URL with a host");
+  EXPECT_EQ(error("[webhook]\nurl = \"https://x.example\"\nsecret_env = \"NOPE\"\n"),
+            "p.toml: webhook.secret_env: the environment variable NOPE is not set");
+  EXPECT_EQ(error("[webhook]\nurl = \"https://x.example\"\nsecret_env = \"SHORT\"\n"),
+            "p.toml: webhook.secret_env: the signing secret must be at least 16 bytes long");
+  EXPECT_EQ(error("webhook = 3\n"), "p.toml: webhook: must be a table");
+}
+
+}  // namespace
+}  // namespace gw::test
