@@ -1,4 +1,4 @@
-// CaseWebhook against a real HTTP server on loopback (cpp-httplib), which
+// CaseMirror with the WebhookTarget against a real HTTP server on loopback (cpp-httplib), which
 // checks each request's shape and HMAC-SHA256 signature: every case change
 // arrives once, in order, retried after a 503, skipped after a 400, and not
 // again after a restart. And the [webhook] table's rules.
@@ -85,7 +85,7 @@ class CaseWebhookTest : public ::testing::Test {
     WebhookSettings w;
     w.url = "http://127.0.0.1:" + std::to_string(port_) + "/hooks/ghostwatch";
     w.secret = kSecret;
-    w.retry_initial = 5 * kSecond;
+    w.retry.initial = 5 * kSecond;
     return w;
   }
 
@@ -120,11 +120,11 @@ class CaseWebhookTest : public ::testing::Test {
 TEST_F(CaseWebhookTest, EveryChangeArrivesSignedInOrderRetriedAfterA503AndNotAgainAfterARestart) {
   const std::int64_t id = make_case_with_changes();
   receiver_.answers = {503};
-  CaseWebhook hook(*store_, clock_, settings());
-  WebhookPass pass = hook.run_once().value();
+  CaseMirror hook(*store_, clock_, "webhook.cursor", settings().retry, WebhookTarget(settings()));
+  MirrorPass pass = hook.run_once().value();
   EXPECT_TRUE(pass.waiting);
   EXPECT_EQ(pass.delivered, 0u);
-  EXPECT_EQ(pass.last_error, "HTTP 503");
+  EXPECT_NE(pass.last_error.find("HTTP 503"), std::string::npos) << pass.last_error;
   pass = hook.run_once().value();
   EXPECT_TRUE(pass.waiting) << "not before retry_initial";
   clock_.now_ += 5 * kSecond;
@@ -149,15 +149,15 @@ TEST_F(CaseWebhookTest, EveryChangeArrivesSignedInOrderRetriedAfterA503AndNotAga
   EXPECT_EQ(receiver_.bodies[3]["entry"]["author"], "ana");
 
   // A restart: the position is in the store.
-  CaseWebhook again(*store_, clock_, settings());
+  CaseMirror again(*store_, clock_, "webhook.cursor", settings().retry, WebhookTarget(settings()));
   EXPECT_EQ(again.run_once().value().delivered, 0u);
 }
 
 TEST_F(CaseWebhookTest, ARefusedChangeIsSkippedAndTheOthersGoOn) {
   make_case_with_changes();
   receiver_.answers = {200, 400};
-  CaseWebhook hook(*store_, clock_, settings());
-  const WebhookPass pass = hook.run_once().value();
+  CaseMirror hook(*store_, clock_, "webhook.cursor", settings().retry, WebhookTarget(settings()));
+  const MirrorPass pass = hook.run_once().value();
   EXPECT_EQ(pass.delivered, 3u);
   EXPECT_EQ(pass.refused, 1u);
   EXPECT_NE(pass.last_error.find("HTTP 400"), std::string::npos) << pass.last_error;
@@ -179,7 +179,7 @@ TEST(WebhookConfig, TheTableIsOptionalAndItsRulesNameTheKey) {
   ASSERT_TRUE(ok.is_ok()) << ok.message();
   EXPECT_EQ((*ok)->url, "https://hooks.example/gw");
   EXPECT_EQ((*ok)->secret, kSecret);
-  EXPECT_EQ((*ok)->retry_max, kHour);
+  EXPECT_EQ((*ok)->retry.max, kHour);
   const auto error = [&](const std::string& text) {
     auto r = parse_webhook_config(text, "p.toml", env);
     return r.is_ok() ? std::string("(no error)") : r.message();

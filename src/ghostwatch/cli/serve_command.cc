@@ -278,7 +278,9 @@ int run(const ServeArgs& args) {
   // Case changes to the webhook, when one is configured.
   std::thread mirror;
   if (webhook->has_value()) {
-    mirror = std::thread([&, hook = std::make_shared<CaseWebhook>(**store, clock, **webhook)] {
+    auto hook =
+        std::make_shared<CaseMirror>(**store, clock, "webhook.cursor", (*webhook)->retry, WebhookTarget(**webhook));
+    mirror = std::thread([&, hook] {
       std::unique_lock lock(stop_mu);
       while (!stop_cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping; })) {
         lock.unlock();
