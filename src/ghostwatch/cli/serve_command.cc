@@ -27,6 +27,7 @@
 #include "ghostwatch/server/service.h"
 #include "ghostwatch/store/sqlite/sqlite_store.h"
 #include "ghostwatch/tickets/webhook.h"
+#include "ghostwatch/tickets/zendesk.h"
 
 namespace gw::cli {
 namespace {
@@ -84,7 +85,7 @@ std::string read_text(const std::string& path) {
 // The sections of the config file that are not the engine's policy: read
 // at start only, and not part of what a reload compares.
 bool is_delivery_key(const std::string& key) {
-  for (const char* section : {"mail", "smtp", "webhook"}) {
+  for (const char* section : {"mail", "smtp", "webhook", "zendesk"}) {
     const std::string_view k(key);
     if (k == section || (k.rfind(section, 0) == 0 && k.size() > std::strlen(section) && k[std::strlen(section)] == '.')) {
       return true;
@@ -93,7 +94,7 @@ bool is_delivery_key(const std::string& key) {
   return false;
 }
 
-// The policy part of the config text (without [mail], [smtp], [webhook]), which the
+// The policy part of the config text (without [mail], [smtp], [webhook], [zendesk]), which the
 // service keeps and compares on reload; a bad file is returned as it is (load_policy has
 // refused it already).
 std::string policy_part(const std::string& text) {
@@ -102,6 +103,7 @@ std::string policy_part(const std::string& text) {
     root.erase("mail");
     root.erase("smtp");
     root.erase("webhook");
+    root.erase("zendesk");
     std::ostringstream out;
     out << root;
     return out.str();
@@ -190,9 +192,11 @@ int run(const ServeArgs& args) {
   if (!mailer->has_value()) {
     logger.log("warn", "no [mail] section in the config: nudges are recorded in the outbox but not e-mailed");
   }
-  std::vector<std::string> webhook_unknown;
+  std::vector<std::string> webhook_unknown;  // and [zendesk]
   auto webhook = parse_webhook_config(config_text, args.config, process_env, &webhook_unknown);
   if (!webhook) return fail("bad config: " + webhook.message());
+  auto zendesk = parse_zendesk_config(config_text, args.config, process_env, &webhook_unknown);
+  if (!zendesk) return fail("bad config: " + zendesk.message());
   for (const auto& key : webhook_unknown) logger.log("warn", "unknown config key ignored", {{"key", key}});
 
   const auto colon = args.listen.rfind(':');
@@ -275,20 +279,27 @@ int run(const ServeArgs& args) {
       lock.lock();
     }
   });
-  // Case changes to the webhook, when one is configured.
-  std::thread mirror;
+  // Case changes to the webhook and to Zendesk, when configured: a thread each.
+  std::vector<std::shared_ptr<CaseMirror>> mirrors;
   if (webhook->has_value()) {
-    auto hook =
-        std::make_shared<CaseMirror>(**store, clock, "webhook.cursor", (*webhook)->retry, WebhookTarget(**webhook));
-    mirror = std::thread([&, hook] {
+    mirrors.push_back(
+        std::make_shared<CaseMirror>(**store, clock, "webhook.cursor", (*webhook)->retry, WebhookTarget(**webhook)));
+  }
+  if (zendesk->has_value()) {
+    mirrors.push_back(std::make_shared<CaseMirror>(**store, clock, "zendesk.cursor", (*zendesk)->retry,
+                                                   ZendeskTarget(**store, **zendesk)));
+  }
+  std::vector<std::thread> mirror_threads;
+  for (const auto& mirror : mirrors) {
+    mirror_threads.emplace_back([&, mirror] {
       std::unique_lock lock(stop_mu);
       while (!stop_cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping; })) {
         lock.unlock();
-        auto pass = hook->run_once();
+        auto pass = mirror->run_once();
         if (!pass) {
-          logger.log("error", "webhook stopped for now", {{"error", pass.message()}});
+          logger.log("error", "mirroring cases stopped for now", {{"error", pass.message()}});
         } else if (pass->delivered + pass->refused > 0 || !pass->last_error.empty()) {
-          logger.log(pass->last_error.empty() ? "info" : "warn", "webhook",
+          logger.log(pass->last_error.empty() ? "info" : "warn", "cases mirrored",
                      {{"delivered", std::to_string(pass->delivered)},
                       {"refused", std::to_string(pass->refused)},
                       {"error", pass->last_error}});
@@ -358,7 +369,7 @@ int run(const ServeArgs& args) {
   stop_cv.notify_all();
   ticker.join();
   cases.join();
-  if (mirror.joinable()) mirror.join();
+  for (std::thread& t : mirror_threads) t.join();
   if (delivery.joinable()) delivery.join();
   signal_thread.join();
   logger.log("info", "stopped");

@@ -1,0 +1,216 @@
+// ZendeskTarget through CaseMirror against a local HTTP server that plays
+// the Zendesk Tickets API (search by external_id, create, update) and
+// checks each request's shape and API-token authentication: one ticket per
+// case, never a second one after a crash, every change an internal comment,
+// status and outcome on the ticket. And the [zendesk] table's rules.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "engine_test_harness.h"
+#include "ghostwatch/delivery/case_opener.h"
+#include "ghostwatch/server/service.h"
+#include "ghostwatch/store/sqlite/sqlite_store.h"
+#include "ghostwatch/tickets/zendesk.h"
+#include "serve_process.h"
+
+namespace gw::test {
+namespace {
+
+class StillClock final : public Clock {
+ public:
+  Instant now() const override { return parse_rfc3339("2024-03-20T00:00:00Z").value(); }
+};
+
+// A Zendesk account's tickets, as the fake API keeps them.
+struct FakeZendesk {
+  std::mutex mu;
+  std::map<std::int64_t, nlohmann::json> tickets;  // id -> ticket
+  std::vector<std::string> requests;               // "METHOD path"
+  int unauthorised = 0;
+  bool fail_next_update = false;
+};
+
+class CaseZendeskTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(SqliteStore::open(dir_.file("g.db")).value());
+    service_ = std::move(Service::open(kLadder, *store_, clock_, ClockMode::kEvents).value());
+    // "ops@acme.example/token:s3cret" in base64.
+    const std::string auth = "Basic b3BzQGFjbWUuZXhhbXBsZS90b2tlbjpzM2NyZXQ=";
+    const auto authorised = [this, auth](const httplib::Request& req) {
+      std::lock_guard lock(zd_.mu);
+      zd_.requests.push_back(req.method + " " + req.path);
+      if (req.get_header_value("Authorization") == auth) return true;
+      ++zd_.unauthorised;
+      return false;
+    };
+    server_.Get("/api/v2/tickets.json", [this, authorised](const httplib::Request& req, httplib::Response& res) {
+      if (!authorised(req)) return void(res.status = 401);
+      std::lock_guard lock(zd_.mu);
+      nlohmann::json found = nlohmann::json::array();
+      for (const auto& [id, t] : zd_.tickets) {
+        if (t["external_id"] == req.get_param_value("external_id")) found.push_back(t);
+      }
+      res.set_content(nlohmann::json{{"tickets", found}}.dump(), "application/json");
+    });
+    server_.Post("/api/v2/tickets.json", [this, authorised](const httplib::Request& req, httplib::Response& res) {
+      if (!authorised(req)) return void(res.status = 401);
+      std::lock_guard lock(zd_.mu);
+      nlohmann::json t = nlohmann::json::parse(req.body)["ticket"];
+      t["id"] = 1000 + static_cast<std::int64_t>(zd_.tickets.size());
+      t["comments"] = nlohmann::json::array({t["comment"]});
+      t.erase("comment");
+      zd_.tickets[t["id"]] = t;
+      res.status = 201;
+      res.set_content(nlohmann::json{{"ticket", t}}.dump(), "application/json");
+    });
+    server_.Put(R"(/api/v2/tickets/(\d+)\.json)",
+                [this, authorised](const httplib::Request& req, httplib::Response& res) {
+                  if (!authorised(req)) return void(res.status = 401);
+                  std::lock_guard lock(zd_.mu);
+                  if (zd_.fail_next_update) {
+                    zd_.fail_next_update = false;
+                    return void(res.status = 503);
+                  }
+                  auto it = zd_.tickets.find(std::stoll(req.matches[1]));
+                  if (it == zd_.tickets.end()) return void(res.status = 404);
+                  const nlohmann::json update = nlohmann::json::parse(req.body)["ticket"];
+                  it->second["comments"].push_back(update["comment"]);
+                  if (update.contains("status")) it->second["status"] = update["status"];
+                  for (const auto& tag : update.value("additional_tags", nlohmann::json::array()))
+                    it->second["tags"].push_back(tag);
+                  res.set_content(nlohmann::json{{"ticket", it->second}}.dump(), "application/json");
+                });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  void TearDown() override {
+    server_.stop();
+    thread_.join();
+  }
+
+  ZendeskSettings settings() const {
+    ZendeskSettings z;
+    z.url = "http://127.0.0.1:" + std::to_string(port_);
+    z.email = "ops@acme.example";
+    z.token = "s3cret";
+    z.groups["ops"] = 360001;
+    z.retry.initial = kSecond;
+    return z;
+  }
+
+  std::int64_t escalate_with_client_address() {
+    std::string body;
+    for (const auto& l : {UserLine("2024-03-01T00:00:00Z", "k1", R"("email":"ana@clients.example","name":"Ana")"),
+                          Started("2024-03-01T00:00:00Z"), Msg("2024-03-01T10:00:00Z", "k1")}) {
+      body += l + "\n";
+    }
+    EXPECT_EQ(service_->ingest(body, "").status, 200);
+    EXPECT_TRUE(service_->advance_to(parse_rfc3339("2024-03-07T00:00:00Z").value()).is_ok());
+    EXPECT_EQ(CaseOpener(*store_, clock_, false).run_once().value(), 1u);
+    return store_->cases({}).value().at(0).id;
+  }
+
+  TempDir dir_;
+  StillClock clock_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Service> service_;
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  FakeZendesk zd_;
+};
+
+TEST_F(CaseZendeskTest, ACaseIsOneTicketThatFollowsItsChanges) {
+  const std::int64_t id = escalate_with_client_address();
+  CaseMirror mirror(*store_, clock_, "zendesk.cursor", settings().retry, ZendeskTarget(*store_, settings()));
+  ASSERT_EQ(mirror.run_once().value().delivered, 1u);
+  CaseUpdate u;
+  u.status = CaseStatus::kSolved;
+  u.outcome = CaseOutcome::kFreelancerReplaced;
+  u.author = "ana";
+  ASSERT_TRUE(store_->update_case(id, u, clock_.now()).value());
+  ASSERT_TRUE(store_->add_case_note(id, "ana", "Found a new freelancer.", clock_.now()).value());
+  const MirrorPass pass = mirror.run_once().value();
+  EXPECT_EQ(pass.delivered, 3u) << pass.last_error;
+
+  std::lock_guard lock(zd_.mu);
+  EXPECT_EQ(zd_.unauthorised, 0);
+  ASSERT_EQ(zd_.tickets.size(), 1u);
+  const nlohmann::json& t = zd_.tickets.begin()->second;
+  EXPECT_EQ(t["external_id"], "ghostwatch-case-" + std::to_string(id));
+  EXPECT_EQ(t["group_id"], 360001);
+  EXPECT_EQ(t["requester"]["email"], "ana@clients.example");
+  EXPECT_EQ(t["status"], "solved");
+  EXPECT_EQ(t["tags"], nlohmann::json({"ghostwatch", "team-ops", "outcome-freelancer_replaced"}));
+  ASSERT_EQ(t["comments"].size(), 4u);
+  for (const auto& comment : t["comments"]) EXPECT_EQ(comment["public"], false) << "internal notes only";
+  EXPECT_NE(t["comments"][0]["body"].get<std::string>().find("contract c1"), std::string::npos);
+  EXPECT_EQ(t["comments"][3]["body"], "Found a new freelancer. (note by ana)");
+}
+
+TEST_F(CaseZendeskTest, ARetryAfterACrashFindsTheTicketInsteadOfMakingASecond) {
+  escalate_with_client_address();
+  // The first run made the ticket, then the process died before it moved
+  // its position: a new mirror (and target) starts over from the change.
+  {
+    ZendeskTarget first(*store_, settings());
+    const CaseChange change = store_->case_changes(0, 1).value().at(0);
+    ASSERT_EQ(first(change, store_->find_case(change.case_id).value()).outcome, MirrorResult::kDone);
+  }
+  CaseMirror mirror(*store_, clock_, "zendesk.cursor", settings().retry, ZendeskTarget(*store_, settings()));
+  ASSERT_EQ(mirror.run_once().value().delivered, 1u);
+  std::lock_guard lock(zd_.mu);
+  EXPECT_EQ(zd_.tickets.size(), 1u);
+  EXPECT_EQ(zd_.tickets.begin()->second["comments"].size(), 2u) << "the change again, as a comment on the same ticket";
+}
+
+TEST_F(CaseZendeskTest, AnUnavailableApiIsRetriedLater) {
+  const std::int64_t id = escalate_with_client_address();
+  CaseMirror mirror(*store_, clock_, "zendesk.cursor", settings().retry, ZendeskTarget(*store_, settings()));
+  ASSERT_EQ(mirror.run_once().value().delivered, 1u);
+  ASSERT_TRUE(store_->add_case_note(id, "ana", "x", clock_.now()).value());
+  {
+    std::lock_guard lock(zd_.mu);
+    zd_.fail_next_update = true;
+  }
+  const MirrorPass pass = mirror.run_once().value();
+  EXPECT_TRUE(pass.waiting);
+  EXPECT_NE(pass.last_error.find("HTTP 503"), std::string::npos) << pass.last_error;
+}
+
+TEST(ZendeskConfig, TheTableIsOptionalAndItsRulesNameTheKey) {
+  const EnvLookup env = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "ZD_TOKEN") return std::string("tok");
+    return std::nullopt;
+  };
+  EXPECT_FALSE(parse_zendesk_config("[campaign]\nname = \"x\"\n", "p.toml", env).value().has_value());
+  auto ok = parse_zendesk_config(
+      "[zendesk]\nurl = \"https://acme.zendesk.com/\"\nemail = \"ops@acme.example\"\ntoken_env = \"ZD_TOKEN\"\n"
+      "[zendesk.groups]\nimproving-outcomes = 360001234567\n",
+      "p.toml", env);
+  ASSERT_TRUE(ok.is_ok()) << ok.message();
+  EXPECT_EQ((*ok)->url, "https://acme.zendesk.com");
+  EXPECT_EQ((*ok)->token, "tok");
+  EXPECT_EQ((*ok)->groups.at("improving-outcomes"), 360001234567);
+  const auto error = [&](const std::string& text) {
+    auto r = parse_zendesk_config(text, "p.toml", env);
+    return r.is_ok() ? std::string("(no error)") : r.message();
+  };
+  const std::string base = "[zendesk]\nemail = \"ops@acme.example\"\ntoken_env = \"ZD_TOKEN\"\n";
+  EXPECT_EQ(error(base), "p.toml: zendesk.url: is required");
+  EXPECT_EQ(error(base + "url = \"https://acme.zendesk.com/api/v2\"\n"),
+            "p.toml: zendesk.url: must be the account's base URL, like \"https://acme.zendesk.com\"");
+  EXPECT_EQ(error(base + "url = \"https://acme.zendesk.com\"\n[zendesk.groups]\nops = \"x\"\n"),
+            "p.toml: zendesk.groups.ops: must be a positive whole number (a Zendesk group id)");
+  EXPECT_EQ(error("[zendesk]\nurl = \"https://a.zendesk.com\"\nemail = \"ops\"\ntoken_env = \"ZD_TOKEN\"\n"),
+            "p.toml: zendesk.email: must be the API user's e-mail address");
+}
+
+}  // namespace
+}  // namespace gw::test
