@@ -34,11 +34,16 @@ class Result {
 
   bool is_ok() const { return v_.index() == 0; }
   explicit operator bool() const { return is_ok(); }
-  // REQUIRES: is_ok()
-  T& value() { return std::get<T>(v_); }
-  const T& value() const { return std::get<T>(v_); }
-  T& operator*() { return value(); }
+  // REQUIRES: is_ok(). On a temporary Result the value is moved out, so
+  // `for (auto& x : f().value())` cannot dangle.
+  T& value() & { return std::get<T>(v_); }
+  const T& value() const& { return std::get<T>(v_); }
+  T value() && { return std::move(std::get<T>(v_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T operator*() && { return std::move(std::get<T>(v_)); }
   T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
   // REQUIRES: !is_ok()
   const Status& status() const { return std::get<Status>(v_); }
   const std::string& message() const { return status().message(); }
