@@ -7,20 +7,10 @@
 
 #include <algorithm>
 
-#include "engine_test_harness.h"
-#include "ghostwatch/delivery/case_opener.h"
-#include "ghostwatch/server/service.h"
-#include "ghostwatch/store/sqlite/sqlite_store.h"
-#include "serve_process.h"
+#include "case_support.h"
 
 namespace gw::test {
 namespace {
-
-class FixedClock final : public Clock {
- public:
-  Instant now() const override { return now_; }
-  Instant now_ = parse_rfc3339("2024-03-20T00:00:00Z").value();
-};
 
 std::string ndjson(const std::vector<std::string>& lines) {
   std::string out;
@@ -31,12 +21,8 @@ std::string ndjson(const std::vector<std::string>& lines) {
 class CaseStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = SqliteStore::open(dir_.file("g.db"));
-    ASSERT_TRUE(s.is_ok()) << s.message();
-    store_ = std::move(*s);
-    auto service = Service::open(kLadder, *store_, clock_, ClockMode::kEvents);
-    ASSERT_TRUE(service.is_ok()) << service.message();
-    service_ = std::move(*service);
+    store_ = world_.store.get();
+    service_ = world_.service.get();
     opener_ = std::make_unique<CaseOpener>(*store_, clock_, false);
   }
 
@@ -55,9 +41,10 @@ class CaseStoreTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  FixedClock clock_;
-  std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<Service> service_;
+  CaseWorld world_{dir_};
+  const SettableClock& clock_ = world_.clock;
+  SqliteStore* store_ = nullptr;
+  Service* service_ = nullptr;
   std::unique_ptr<CaseOpener> opener_;
 };
 
@@ -177,7 +164,7 @@ INSERT INTO outbox(decision_id, channel, attempts, message_id) VALUES(1, 'case',
   EXPECT_EQ(rows[0].delivery.attempts, 2u);
   EXPECT_EQ(rows[0].delivery.message_id, "kept");
   // The same decision can now have its check-in e-mail too.
-  FixedClock clock;
+  SettableClock clock;
   ASSERT_TRUE((*store)->take_escalation(rows[0], clock.now(), true).is_ok());
   const auto after = (*store)->outbox(std::nullopt, 0, 10).value();
   ASSERT_EQ(after.size(), 2u);

@@ -11,23 +11,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "engine_test_harness.h"
-#include "ghostwatch/delivery/case_opener.h"
-#include "ghostwatch/server/service.h"
-#include "ghostwatch/store/sqlite/sqlite_store.h"
+#include "case_support.h"
 #include "ghostwatch/tickets/webhook.h"
-#include "serve_process.h"
 
 namespace gw::test {
 namespace {
 
 constexpr const char* kSecret = "webhook-test-secret-0123456789";
-
-class SteppedClock final : public Clock {
- public:
-  Instant now() const override { return now_; }
-  Instant now_ = parse_rfc3339("2024-03-20T00:00:00Z").value();
-};
 
 // What the receiver saw, and how it answers the next requests.
 struct Receiver {
@@ -55,9 +45,7 @@ std::string hmac_hex(const std::string& body) {
 class CaseWebhookTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(SqliteStore::open(dir_.file("g.db")).value());
-    service_ = std::move(Service::open(kLadder, *store_, clock_, ClockMode::kEvents).value());
-    server_.Post("/hooks/ghostwatch", [this](const httplib::Request& req, httplib::Response& res) {
+    http_.server.Post("/hooks/ghostwatch", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard lock(receiver_.mu);
       if (req.get_header_value("X-Ghostwatch-Signature") != "sha256=" + hmac_hex(req.body)) {
         ++receiver_.bad_signatures;
@@ -73,17 +61,12 @@ class CaseWebhookTest : public ::testing::Test {
       }
       res.status = status;
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  void TearDown() override {
-    server_.stop();
-    thread_.join();
+    http_.start();
   }
 
   WebhookSettings settings() const {
     WebhookSettings w;
-    w.url = "http://127.0.0.1:" + std::to_string(port_) + "/hooks/ghostwatch";
+    w.url = http_.url() + "/hooks/ghostwatch";
     w.secret = kSecret;
     w.retry.initial = 5 * kSecond;
     return w;
@@ -92,42 +75,33 @@ class CaseWebhookTest : public ::testing::Test {
   // An escalation's case, then a change of status and a note: four changes
   // (escalated, status, assignee, note).
   std::int64_t make_case_with_changes() {
-    std::string body;
-    for (const auto& l : {Started("2024-03-01T00:00:00Z"), Msg("2024-03-01T10:00:00Z", "k1")}) body += l + "\n";
-    EXPECT_EQ(service_->ingest(body, "").status, 200);
-    EXPECT_TRUE(service_->advance_to(parse_rfc3339("2024-03-07T00:00:00Z").value()).is_ok());
-    EXPECT_EQ(CaseOpener(*store_, clock_, false).run_once().value(), 1u);
-    const std::int64_t id = store_->cases({}).value().at(0).id;
+    const std::int64_t id = world_.escalate();
     CaseUpdate u;
     u.status = CaseStatus::kOpen;
     u.assignee = "ana";
     u.author = "lead";
-    EXPECT_TRUE(store_->update_case(id, u, clock_.now()).value());
-    EXPECT_TRUE(store_->add_case_note(id, "ana", "Called the client.", clock_.now()).value());
+    EXPECT_TRUE(world_.store->update_case(id, u, world_.clock.now()).value());
+    EXPECT_TRUE(world_.store->add_case_note(id, "ana", "Called the client.", world_.clock.now()).value());
     return id;
   }
 
   TempDir dir_;
-  SteppedClock clock_;
-  std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<Service> service_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  CaseWorld world_{dir_};
+  LoopbackServer http_;
   Receiver receiver_;
 };
 
 TEST_F(CaseWebhookTest, EveryChangeArrivesSignedInOrderRetriedAfterA503AndNotAgainAfterARestart) {
   const std::int64_t id = make_case_with_changes();
   receiver_.answers = {503};
-  CaseMirror hook(*store_, clock_, "webhook.cursor", settings().retry, WebhookTarget(settings()));
+  CaseMirror hook(*world_.store, world_.clock, "webhook.cursor", settings().retry, WebhookTarget(settings()));
   MirrorPass pass = hook.run_once().value();
   EXPECT_TRUE(pass.waiting);
   EXPECT_EQ(pass.delivered, 0u);
   EXPECT_NE(pass.last_error.find("HTTP 503"), std::string::npos) << pass.last_error;
   pass = hook.run_once().value();
   EXPECT_TRUE(pass.waiting) << "not before retry_initial";
-  clock_.now_ += 5 * kSecond;
+  world_.clock.now_ += 5 * kSecond;
   pass = hook.run_once().value();
   EXPECT_FALSE(pass.waiting) << pass.last_error;
   EXPECT_EQ(pass.delivered, 4u);
@@ -149,14 +123,14 @@ TEST_F(CaseWebhookTest, EveryChangeArrivesSignedInOrderRetriedAfterA503AndNotAga
   EXPECT_EQ(receiver_.bodies[3]["entry"]["author"], "ana");
 
   // A restart: the position is in the store.
-  CaseMirror again(*store_, clock_, "webhook.cursor", settings().retry, WebhookTarget(settings()));
+  CaseMirror again(*world_.store, world_.clock, "webhook.cursor", settings().retry, WebhookTarget(settings()));
   EXPECT_EQ(again.run_once().value().delivered, 0u);
 }
 
 TEST_F(CaseWebhookTest, ARefusedChangeIsSkippedAndTheOthersGoOn) {
   make_case_with_changes();
   receiver_.answers = {200, 400};
-  CaseMirror hook(*store_, clock_, "webhook.cursor", settings().retry, WebhookTarget(settings()));
+  CaseMirror hook(*world_.store, world_.clock, "webhook.cursor", settings().retry, WebhookTarget(settings()));
   const MirrorPass pass = hook.run_once().value();
   EXPECT_EQ(pass.delivered, 3u);
   EXPECT_EQ(pass.refused, 1u);

@@ -11,20 +11,11 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "engine_test_harness.h"
-#include "ghostwatch/delivery/case_opener.h"
-#include "ghostwatch/server/service.h"
-#include "ghostwatch/store/sqlite/sqlite_store.h"
+#include "case_support.h"
 #include "ghostwatch/tickets/zendesk.h"
-#include "serve_process.h"
 
 namespace gw::test {
 namespace {
-
-class StillClock final : public Clock {
- public:
-  Instant now() const override { return parse_rfc3339("2024-03-20T00:00:00Z").value(); }
-};
 
 // A Zendesk account's tickets, as the fake API keeps them.
 struct FakeZendesk {
@@ -38,8 +29,6 @@ struct FakeZendesk {
 class CaseZendeskTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(SqliteStore::open(dir_.file("g.db")).value());
-    service_ = std::move(Service::open(kLadder, *store_, clock_, ClockMode::kEvents).value());
     // "ops@acme.example/token:s3cret" in base64.
     const std::string auth = "Basic b3BzQGFjbWUuZXhhbXBsZS90b2tlbjpzM2NyZXQ=";
     const auto authorised = [this, auth](const httplib::Request& req) {
@@ -49,7 +38,7 @@ class CaseZendeskTest : public ::testing::Test {
       ++zd_.unauthorised;
       return false;
     };
-    server_.Get("/api/v2/tickets.json", [this, authorised](const httplib::Request& req, httplib::Response& res) {
+    http_.server.Get("/api/v2/tickets.json", [this, authorised](const httplib::Request& req, httplib::Response& res) {
       if (!authorised(req)) return void(res.status = 401);
       std::lock_guard lock(zd_.mu);
       nlohmann::json found = nlohmann::json::array();
@@ -58,7 +47,7 @@ class CaseZendeskTest : public ::testing::Test {
       }
       res.set_content(nlohmann::json{{"tickets", found}}.dump(), "application/json");
     });
-    server_.Post("/api/v2/tickets.json", [this, authorised](const httplib::Request& req, httplib::Response& res) {
+    http_.server.Post("/api/v2/tickets.json", [this, authorised](const httplib::Request& req, httplib::Response& res) {
       if (!authorised(req)) return void(res.status = 401);
       std::lock_guard lock(zd_.mu);
       nlohmann::json t = nlohmann::json::parse(req.body)["ticket"];
@@ -69,34 +58,29 @@ class CaseZendeskTest : public ::testing::Test {
       res.status = 201;
       res.set_content(nlohmann::json{{"ticket", t}}.dump(), "application/json");
     });
-    server_.Put(R"(/api/v2/tickets/(\d+)\.json)",
-                [this, authorised](const httplib::Request& req, httplib::Response& res) {
-                  if (!authorised(req)) return void(res.status = 401);
-                  std::lock_guard lock(zd_.mu);
-                  if (zd_.fail_next_update) {
-                    zd_.fail_next_update = false;
-                    return void(res.status = 503);
-                  }
-                  auto it = zd_.tickets.find(std::stoll(req.matches[1]));
-                  if (it == zd_.tickets.end()) return void(res.status = 404);
-                  const nlohmann::json update = nlohmann::json::parse(req.body)["ticket"];
-                  it->second["comments"].push_back(update["comment"]);
-                  if (update.contains("status")) it->second["status"] = update["status"];
-                  for (const auto& tag : update.value("additional_tags", nlohmann::json::array()))
-                    it->second["tags"].push_back(tag);
-                  res.set_content(nlohmann::json{{"ticket", it->second}}.dump(), "application/json");
-                });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  void TearDown() override {
-    server_.stop();
-    thread_.join();
+    http_.server.Put(R"(/api/v2/tickets/(\d+)\.json)",
+                     [this, authorised](const httplib::Request& req, httplib::Response& res) {
+                       if (!authorised(req)) return void(res.status = 401);
+                       std::lock_guard lock(zd_.mu);
+                       if (zd_.fail_next_update) {
+                         zd_.fail_next_update = false;
+                         return void(res.status = 503);
+                       }
+                       auto it = zd_.tickets.find(std::stoll(req.matches[1]));
+                       if (it == zd_.tickets.end()) return void(res.status = 404);
+                       const nlohmann::json update = nlohmann::json::parse(req.body)["ticket"];
+                       it->second["comments"].push_back(update["comment"]);
+                       if (update.contains("status")) it->second["status"] = update["status"];
+                       for (const auto& tag : update.value("additional_tags", nlohmann::json::array()))
+                         it->second["tags"].push_back(tag);
+                       res.set_content(nlohmann::json{{"ticket", it->second}}.dump(), "application/json");
+                     });
+    http_.start();
   }
 
   ZendeskSettings settings() const {
     ZendeskSettings z;
-    z.url = "http://127.0.0.1:" + std::to_string(port_);
+    z.url = http_.url();
     z.email = "ops@acme.example";
     z.token = "s3cret";
     z.groups["ops"] = 360001;
@@ -105,37 +89,26 @@ class CaseZendeskTest : public ::testing::Test {
   }
 
   std::int64_t escalate_with_client_address() {
-    std::string body;
-    for (const auto& l : {UserLine("2024-03-01T00:00:00Z", "k1", R"("email":"ana@clients.example","name":"Ana")"),
-                          Started("2024-03-01T00:00:00Z"), Msg("2024-03-01T10:00:00Z", "k1")}) {
-      body += l + "\n";
-    }
-    EXPECT_EQ(service_->ingest(body, "").status, 200);
-    EXPECT_TRUE(service_->advance_to(parse_rfc3339("2024-03-07T00:00:00Z").value()).is_ok());
-    EXPECT_EQ(CaseOpener(*store_, clock_, false).run_once().value(), 1u);
-    return store_->cases({}).value().at(0).id;
+    return world_.escalate({UserLine("2024-03-01T00:00:00Z", "k1", R"("email":"ana@clients.example","name":"Ana")")});
   }
 
   TempDir dir_;
-  StillClock clock_;
-  std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<Service> service_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  CaseWorld world_{dir_};
+  LoopbackServer http_;
   FakeZendesk zd_;
 };
 
 TEST_F(CaseZendeskTest, ACaseIsOneTicketThatFollowsItsChanges) {
   const std::int64_t id = escalate_with_client_address();
-  CaseMirror mirror(*store_, clock_, "zendesk.cursor", settings().retry, ZendeskTarget(*store_, settings()));
+  CaseMirror mirror(*world_.store, world_.clock, "zendesk.cursor", settings().retry,
+                    ZendeskTarget(*world_.store, settings()));
   ASSERT_EQ(mirror.run_once().value().delivered, 1u);
   CaseUpdate u;
   u.status = CaseStatus::kSolved;
   u.outcome = CaseOutcome::kFreelancerReplaced;
   u.author = "ana";
-  ASSERT_TRUE(store_->update_case(id, u, clock_.now()).value());
-  ASSERT_TRUE(store_->add_case_note(id, "ana", "Found a new freelancer.", clock_.now()).value());
+  ASSERT_TRUE(world_.store->update_case(id, u, world_.clock.now()).value());
+  ASSERT_TRUE(world_.store->add_case_note(id, "ana", "Found a new freelancer.", world_.clock.now()).value());
   const MirrorPass pass = mirror.run_once().value();
   EXPECT_EQ(pass.delivered, 3u) << pass.last_error;
 
@@ -159,11 +132,12 @@ TEST_F(CaseZendeskTest, ARetryAfterACrashFindsTheTicketInsteadOfMakingASecond) {
   // The first run made the ticket, then the process died before it moved
   // its position: a new mirror (and target) starts over from the change.
   {
-    ZendeskTarget first(*store_, settings());
-    const CaseChange change = store_->case_changes(0, 1).value().at(0);
-    ASSERT_EQ(first(change, store_->find_case(change.case_id).value()).outcome, MirrorResult::kDone);
+    ZendeskTarget first(*world_.store, settings());
+    const CaseChange change = world_.store->case_changes(0, 1).value().at(0);
+    ASSERT_EQ(first(change, world_.store->find_case(change.case_id).value()).outcome, MirrorResult::kDone);
   }
-  CaseMirror mirror(*store_, clock_, "zendesk.cursor", settings().retry, ZendeskTarget(*store_, settings()));
+  CaseMirror mirror(*world_.store, world_.clock, "zendesk.cursor", settings().retry,
+                    ZendeskTarget(*world_.store, settings()));
   ASSERT_EQ(mirror.run_once().value().delivered, 1u);
   std::lock_guard lock(zd_.mu);
   EXPECT_EQ(zd_.tickets.size(), 1u);
@@ -172,9 +146,10 @@ TEST_F(CaseZendeskTest, ARetryAfterACrashFindsTheTicketInsteadOfMakingASecond) {
 
 TEST_F(CaseZendeskTest, AnUnavailableApiIsRetriedLater) {
   const std::int64_t id = escalate_with_client_address();
-  CaseMirror mirror(*store_, clock_, "zendesk.cursor", settings().retry, ZendeskTarget(*store_, settings()));
+  CaseMirror mirror(*world_.store, world_.clock, "zendesk.cursor", settings().retry,
+                    ZendeskTarget(*world_.store, settings()));
   ASSERT_EQ(mirror.run_once().value().delivered, 1u);
-  ASSERT_TRUE(store_->add_case_note(id, "ana", "x", clock_.now()).value());
+  ASSERT_TRUE(world_.store->add_case_note(id, "ana", "x", world_.clock.now()).value());
   {
     std::lock_guard lock(zd_.mu);
     zd_.fail_next_update = true;

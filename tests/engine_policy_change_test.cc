@@ -33,18 +33,6 @@ Output RunWithReload(const std::string& first, const std::vector<std::string>& b
   return out;
 }
 
-constexpr const char* kShortLadder = R"(
-[[ladder]]
-after = "12h"
-action = "nudge"
-template = "r1"
-
-[[ladder]]
-after = "36h"
-action = "nudge"
-template = "fast"
-)";
-
 TEST(EnginePolicyChange, PendingStepsMoveToTheNewLadderFromTheEpisodesOpening) {
   // Opened at 00:00; at 06:00 the ladder becomes 12 h / 36 h.
   const Output out = RunWithReload(

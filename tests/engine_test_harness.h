@@ -51,6 +51,20 @@ action = "escalate"
 team = "ops"
 )";
 
+// A faster two-step ladder (12 h, 36 h; the second template "fast"), for
+// changing the rules of a running engine.
+inline constexpr const char* kShortLadder = R"(
+[[ladder]]
+after = "12h"
+action = "nudge"
+template = "r1"
+
+[[ladder]]
+after = "36h"
+action = "nudge"
+template = "fast"
+)";
+
 inline constexpr const char* kOneHourLadder = R"(
 [[ladder]]
 after = "1h"

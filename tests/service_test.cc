@@ -165,25 +165,12 @@ TEST_F(ServiceTest, AdvanceIsRefusedUnderTheWallClock) {
   EXPECT_FALSE(s->advance_to(0).is_ok());
 }
 
-// A 12 h / 36 h ladder for the reload tests.
-constexpr const char* kFasterLadder = R"(
-[[ladder]]
-after = "12h"
-action = "nudge"
-template = "r1"
-
-[[ladder]]
-after = "36h"
-action = "nudge"
-template = "fast"
-)";
-
 TEST_F(ServiceTest, AReloadRulesFromNowOnAndRecoveryReplaysItAtTheSamePoint) {
   auto s = open();
   clock_.set("2024-03-01T10:00:00Z");
   s->ingest(body({Started("2024-03-01T00:00:00Z"), Msg("2024-03-01T10:00:00Z", "k1")}), "");
   clock_.set("2024-03-01T16:00:00Z");
-  const std::string faster = std::string("[campaign]\ncatch_up = \"10m\"\n") + kFasterLadder;
+  const std::string faster = std::string("[campaign]\ncatch_up = \"10m\"\n") + kShortLadder;
   auto reloaded = s->reload(faster);
   ASSERT_TRUE(reloaded.is_ok()) << reloaded.message();
   ASSERT_TRUE(*reloaded);

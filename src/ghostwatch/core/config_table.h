@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ghostwatch/core/status.h"
 #include "ghostwatch/core/time.h"
 
 namespace gw {
@@ -30,6 +31,22 @@ inline std::optional<std::string> process_env(const std::string& name) {
   const char* value = std::getenv(name.c_str());
   if (value == nullptr) return std::nullopt;
   return std::string(value);
+}
+
+// The table `name` of the TOML `text`: nullopt when the file has none; an
+// error naming the file when the text is not TOML or `name` is not a table.
+inline Result<std::optional<toml::table>> optional_table(std::string_view text, std::string_view source,
+                                                         std::string_view name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, std::string(source));
+  } catch (const toml::parse_error& e) {
+    return Status::error(fmt::format("{}: not valid TOML: {}", source, e.description()));
+  }
+  const toml::node* node = root.get(name);
+  if (node == nullptr) return std::optional<toml::table>();
+  if (!node->is_table()) return Status::error(fmt::format("{}: {}: must be a table", source, name));
+  return std::optional<toml::table>(*node->as_table());
 }
 
 class ConfigTable {

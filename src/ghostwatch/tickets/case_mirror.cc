@@ -16,6 +16,13 @@ std::optional<std::pair<std::string, std::string>> split_http_url(const std::str
   return std::pair{std::move(origin), path == std::string::npos ? std::string("/") : url.substr(path)};
 }
 
+void read_timeout_and_retry(ConfigTable& table, Duration& timeout, RetrySettings& retry) {
+  timeout = table.duration("timeout", timeout);
+  retry.initial = table.duration("retry_initial", retry.initial);
+  retry.max = table.duration("retry_max", retry.max);
+  if (!table.failed() && retry.max < retry.initial) table.fail("retry_max", "must be at least retry_initial");
+}
+
 MirrorResult::Outcome http_outcome(std::optional<int> status) {
   if (!status || *status == 408 || *status == 429 || *status >= 500) return MirrorResult::kRetry;
   if (*status >= 200 && *status < 300) return MirrorResult::kDone;

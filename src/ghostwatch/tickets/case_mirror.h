@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "ghostwatch/core/clock.h"
+#include "ghostwatch/core/config_table.h"
 #include "ghostwatch/core/status.h"
 #include "ghostwatch/store/store.h"
 
@@ -36,6 +37,10 @@ struct RetrySettings {
   Duration initial = 5 * kSecond;
   Duration max = 10 * kMinute;
 };
+
+// Reads the `timeout`, `retry_initial` and `retry_max` keys of a
+// connector's table into the given defaults.
+void read_timeout_and_retry(ConfigTable& table, Duration& timeout, RetrySettings& retry);
 
 // "scheme://host[:port]" and the path ("/" when none) of an http(s) URL
 // with a host; nullopt otherwise.

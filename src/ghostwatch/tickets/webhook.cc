@@ -19,28 +19,17 @@ constexpr std::string_view kWebhookKeys[] = {"url", "secret_env", "timeout", "re
 Result<std::optional<WebhookSettings>> parse_webhook_config(std::string_view text, std::string_view source,
                                                             const EnvLookup& env,
                                                             std::vector<std::string>* unknown_keys) {
-  toml::table root;
-  try {
-    root = toml::parse(text, std::string(source));
-  } catch (const toml::parse_error& e) {
-    return Status::error(fmt::format("{}: not valid TOML: {}", source, e.description()));
-  }
-  const toml::table* table = root["webhook"].as_table();
-  if (table == nullptr) {
-    if (root.contains("webhook")) return Status::error(fmt::format("{}: webhook: must be a table", source));
-    return std::optional<WebhookSettings>();
-  }
+  auto table = optional_table(text, source, "webhook");
+  if (!table) return table.status();
+  if (!table->has_value()) return std::optional<WebhookSettings>();
   std::string error;
-  ConfigTable t(table, "webhook", source, error);
+  ConfigTable t(&**table, "webhook", source, error);
   WebhookSettings w;
   w.url = t.string("url", true);
   if (!t.failed() && !split_http_url(w.url)) t.fail("url", "must be an http:// or https:// URL with a host");
   if (auto secret = t.secret("secret_env", env)) w.secret = *secret;
   if (!t.failed() && w.secret.size() < 16) t.fail("secret_env", "the signing secret must be at least 16 bytes long");
-  w.timeout = t.duration("timeout", w.timeout);
-  w.retry.initial = t.duration("retry_initial", w.retry.initial);
-  w.retry.max = t.duration("retry_max", w.retry.max);
-  if (!t.failed() && w.retry.max < w.retry.initial) t.fail("retry_max", "must be at least retry_initial");
+  read_timeout_and_retry(t, w.timeout, w.retry);
   if (t.failed()) return Status::error(error);
   if (unknown_keys != nullptr) t.collect_unknown(kWebhookKeys, *unknown_keys);
   return std::optional<WebhookSettings>(std::move(w));

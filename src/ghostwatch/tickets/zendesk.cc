@@ -34,19 +34,11 @@ std::string comment_for(const CaseChange& change, const CaseRow& c) {
 Result<std::optional<ZendeskSettings>> parse_zendesk_config(std::string_view text, std::string_view source,
                                                             const EnvLookup& env,
                                                             std::vector<std::string>* unknown_keys) {
-  toml::table root;
-  try {
-    root = toml::parse(text, std::string(source));
-  } catch (const toml::parse_error& e) {
-    return Status::error(fmt::format("{}: not valid TOML: {}", source, e.description()));
-  }
-  const toml::table* table = root["zendesk"].as_table();
-  if (table == nullptr) {
-    if (root.contains("zendesk")) return Status::error(fmt::format("{}: zendesk: must be a table", source));
-    return std::optional<ZendeskSettings>();
-  }
+  auto table = optional_table(text, source, "zendesk");
+  if (!table) return table.status();
+  if (!table->has_value()) return std::optional<ZendeskSettings>();
   std::string error;
-  ConfigTable t(table, "zendesk", source, error);
+  ConfigTable t(&**table, "zendesk", source, error);
   ZendeskSettings z;
   z.url = t.string("url", true);
   if (!z.url.empty() && z.url.back() == '/') z.url.pop_back();
@@ -56,7 +48,7 @@ Result<std::optional<ZendeskSettings>> parse_zendesk_config(std::string_view tex
   z.email = t.string("email", true);
   if (!t.failed() && z.email.find('@') == std::string::npos) t.fail("email", "must be the API user's e-mail address");
   if (auto token = t.secret("token_env", env)) z.token = *token;
-  if (const toml::node* groups = table->get("groups"); groups != nullptr && !t.failed()) {
+  if (const toml::node* groups = (*table)->get("groups"); groups != nullptr && !t.failed()) {
     if (!groups->is_table()) {
       t.fail("groups", "must be a table of team = group id");
     } else {
@@ -69,10 +61,7 @@ Result<std::optional<ZendeskSettings>> parse_zendesk_config(std::string_view tex
       }
     }
   }
-  z.timeout = t.duration("timeout", z.timeout);
-  z.retry.initial = t.duration("retry_initial", z.retry.initial);
-  z.retry.max = t.duration("retry_max", z.retry.max);
-  if (!t.failed() && z.retry.max < z.retry.initial) t.fail("retry_max", "must be at least retry_initial");
+  read_timeout_and_retry(t, z.timeout, z.retry);
   if (t.failed()) return Status::error(error);
   if (unknown_keys != nullptr) t.collect_unknown(kZendeskKeys, *unknown_keys);
   return std::optional<ZendeskSettings>(std::move(z));
