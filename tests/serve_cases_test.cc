@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "case_support.h"
 #include "ghostwatch/tickets/webhook.h"
 #include "serve_support.h"
 
@@ -123,19 +124,18 @@ TEST(ServeCasesWebhook, TheServiceMirrorsCaseChangesToTheConfiguredWebhook) {
   std::vector<nlohmann::json> received;
   int bad_signatures = 0;
   const std::string secret = "serve-webhook-secret-0123456789";
-  httplib::Server receiver;
-  receiver.Post("/gw", [&](const httplib::Request& req, httplib::Response& res) {
+  LoopbackServer receiver;
+  receiver.server.Post("/gw", [&](const httplib::Request& req, httplib::Response& res) {
     std::lock_guard lock(mu);
     if (req.get_header_value("X-Ghostwatch-Signature") != webhook_signature(secret, req.body)) ++bad_signatures;
     received.push_back(nlohmann::json::parse(req.body));
     res.status = 204;
   });
-  const int port = receiver.bind_to_any_port("127.0.0.1");
-  std::thread server([&] { receiver.listen_after_bind(); });
+  receiver.start();
 
   TempDir dir;
-  write_file(dir.file("policy.toml"), read_file(kExamplePolicy) + "\n[webhook]\nurl = \"http://127.0.0.1:" +
-                                          std::to_string(port) + "/gw\"\nsecret_env = \"GW_TEST_HOOK\"\n");
+  write_file(dir.file("policy.toml"), read_file(kExamplePolicy) + "\n[webhook]\nurl = \"" + receiver.url() +
+                                          "/gw\"\nsecret_env = \"GW_TEST_HOOK\"\n");
   {
     ServeProcess serve({"--config", dir.file("policy.toml"), "--data", dir.file("data"), "--clock", "events"},
                        dir.file("serve.log"), {"GW_TEST_HOOK=" + secret});
@@ -158,8 +158,6 @@ TEST(ServeCasesWebhook, TheServiceMirrorsCaseChangesToTheConfiguredWebhook) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
-  receiver.stop();
-  server.join();
   ASSERT_EQ(received.size(), 1u);
   EXPECT_EQ(bad_signatures, 0);
   EXPECT_EQ(received[0]["kind"], "escalated");
