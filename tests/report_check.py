@@ -2,9 +2,10 @@
 """Independent check of `ghostwatch report`'s JSON (docs/report.md).
 
 Recomputes, from the episode and decision NDJSON files and the policy, every
-population count, metric, confidence interval, p-value, the SRM test and the
-cost counts with numpy and scipy, sharing no code with the C++, and compares
-them with the report (relative tolerance 1e-6, absolute 1e-9 near zero).
+population count, metric, confidence interval, p-value, the SRM test, the
+cost counts, the Kaplan-Meier summaries and the log-rank test with numpy and
+scipy (1.10 has no log-rank: it is written out here), sharing no code with
+the C++, and compares them with the report (relative tolerance 1e-6, absolute 1e-9 near zero).
 Prints each mismatch; exit status 0 when there is none, 1 otherwise.
 
 usage: report_check.py POLICY.toml EPISODES.ndjson ACTIONS.ndjson REPORT.json [UNTIL]
@@ -60,6 +61,41 @@ def compare(t_ys, t_cl, c_ys, c_cl):
         out.update(se=se, ci_low=diff - z * se, ci_high=diff + z * se)
         out["p_value"] = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else None
     return out
+
+
+def kaplan_meier(t, ev):
+    """Event times, survival after each, and the median (first time with S <= 0.5)."""
+    times = np.unique(t[ev])
+    at_risk = np.array([np.sum(t >= x) for x in times], dtype=float)
+    deaths = np.array([np.sum((t == x) & ev) for x in times], dtype=float)
+    surv = np.cumprod(1 - deaths / at_risk) if len(times) else np.array([])
+    below = np.nonzero(surv <= 0.5)[0]
+    median = float(times[below[0]]) if len(below) else None
+    return times, surv, median
+
+
+def survival_at(times, surv, x):
+    k = np.searchsorted(times, x, side="right")
+    return 1.0 if k == 0 else float(surv[k - 1])
+
+
+def logrank(t1, e1, t0, e0):
+    """Mantel-Haenszel log-rank of arm 1 against arm 0."""
+    t = np.concatenate([t1, t0])
+    e = np.concatenate([e1, e0])
+    observed = expected = var = 0.0
+    for x in np.unique(t[e]):
+        n1 = np.sum(t1 >= x)
+        n = np.sum(t >= x)
+        d1 = np.sum((t1 == x) & e1)
+        d = np.sum((t == x) & e)
+        observed += d1
+        expected += d * n1 / n
+        if n > 1:
+            var += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1)
+    chi2 = (observed - expected) ** 2 / var if var > 0 else None
+    return {"observed_treatment": float(observed), "expected_treatment": float(expected), "chi2": chi2,
+            "p_value": float(stats.chi2.sf(chi2, 1)) if chi2 is not None else None}
 
 
 def main(argv):
@@ -138,6 +174,26 @@ def main(argv):
         expected["metrics"][f"reply_{hours}h"] = metric(reply)
     expected["metrics"]["bad_outcome"] = metric(
         lambda e, _t: 1.0 if e["outcome"] == "contract_ended" and e.get("reason") in ("cancelled", "replaced") else 0.0)
+
+    hour_ms = 3600 * 1000
+    followed = {"treatment": ([], []), "control": ([], [])}
+    for e, trigger, _ in pop:
+        if trigger > data_end:
+            continue
+        end, event = data_end, False
+        if e["closed_at"] is not None and when(e["closed_at"]) <= data_end:
+            end, event = when(e["closed_at"]), e["outcome"] == "replied"
+        followed[e["arm"]][0].append(max(0, (end - trigger) // timedelta(milliseconds=1)))
+        followed[e["arm"]][1].append(event)
+    arrays = {arm: (np.array(ts, dtype=np.int64), np.array(es, dtype=bool)) for arm, (ts, es) in followed.items()}
+    expected["survival"] = {"logrank": logrank(*arrays["treatment"], *arrays["control"])}
+    for arm, (t, ev) in arrays.items():
+        times, surv, median = kaplan_meier(t, ev)
+        curve = {"episodes": len(t), "events": int(ev.sum()), "censored": int((~ev).sum()),
+                 "median_hours": median / hour_ms if median is not None else None}
+        for hours in (24, 48, 72):
+            curve[f"survival_{hours}h"] = survival_at(times, surv, hours * hour_ms)
+        expected["survival"][arm] = curve
 
     problems = []
 

@@ -79,6 +79,7 @@ ExperimentReport compute_experiment(const ReportInput& input, const ReportOption
   }
   metric("bad_outcome",
          [](const ReportEpisode& e) { return std::optional<double>(report_is_bad_outcome(e) ? 1.0 : 0.0); });
+  report.survival = analyse_survival(episodes, report.data_end);
   return report;
 }
 

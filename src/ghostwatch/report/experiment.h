@@ -3,7 +3,7 @@
 // triggered at its earliest decision, in its episode's arm: intention to
 // treat), the SRM test on its freelancers, the four outcome metrics compared
 // between arms with freelancer-clustered variances, and the cost side (sends
-// per arm). A pure computation over a loaded ReportInput. Thread-safe.
+// per arm), and time to reply (survival.h). A pure computation over a loaded ReportInput. Thread-safe.
 #pragma once
 
 #include <array>
@@ -14,6 +14,7 @@
 #include "ghostwatch/core/time.h"
 #include "ghostwatch/report/report_input.h"
 #include "ghostwatch/report/stats.h"
+#include "ghostwatch/report/survival.h"
 
 namespace gw::report {
 
@@ -43,6 +44,7 @@ struct ExperimentReport {
   std::array<ArmSummary, 2> arms;  // indexed by Arm
   SrmTest srm;
   std::vector<MetricResult> metrics;
+  SurvivalAnalysis survival;
 
   const ArmSummary& arm(Arm a) const { return arms[static_cast<std::size_t>(a)]; }
 };

@@ -40,6 +40,20 @@ Json report_metric_json(const Comparison& c) {
               {"freelancers_control", c.control.clusters}};
 }
 
+Json report_hours(std::optional<Duration> d) {
+  if (!d) return nullptr;
+  return static_cast<double>(*d) / static_cast<double>(kHour);
+}
+
+Json report_curve_json(const KmCurve& c) {
+  Json j{{"episodes", c.episodes},
+         {"events", c.events},
+         {"censored", c.censored},
+         {"median_hours", report_hours(c.median)}};
+  for (const int hours : {24, 48, 72}) j["survival_" + std::to_string(hours) + "h"] = c.survival_at(hours * kHour);
+  return j;
+}
+
 }  // namespace
 
 std::string experiment_json(const ExperimentReport& report) {
@@ -58,6 +72,14 @@ std::string experiment_json(const ExperimentReport& report) {
   Json metrics = Json::object();
   for (const MetricResult& m : report.metrics) metrics[m.name] = report_metric_json(m.comparison);
   j["metrics"] = std::move(metrics);
+  const LogRankTest& lr = report.survival.logrank;
+  j["survival"] = Json{{"treatment", report_curve_json(report.survival.arm(Arm::kTreatment))},
+                       {"control", report_curve_json(report.survival.arm(Arm::kControl))},
+                       {"logrank",
+                        {{"observed_treatment", lr.observed_treatment},
+                         {"expected_treatment", lr.expected_treatment},
+                         {"chi2", report_number(lr.chi2)},
+                         {"p_value", report_number(lr.p_value)}}}};
   j["cost"] = Json{{"treatment", report_cost_json(report.arm(Arm::kTreatment))},
                    {"control", report_cost_json(report.arm(Arm::kControl))}};
   return j.dump(2) + "\n";
