@@ -80,9 +80,15 @@ std::filesystem::path* ReportEndToEnd::dir_ = nullptr;
 
 TEST_F(ReportEndToEnd, EveryNumberMatchesAnIndependentComputation) {
   if (!report_have_scipy()) GTEST_SKIP() << kReportPython << " has no scipy: apt-get install python3-scipy";
-  const ReportRun r = report(policy(), path("report.json"));
+  const ReportRun r = report(policy(), path("report.json"), " --out " + path("report.html"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output.find("SAMPLE RATIO MISMATCH"), std::string::npos) << r.output;
+  std::ifstream html_file(path("report.html"));
+  std::stringstream html;
+  html << html_file.rdbuf();
+  EXPECT_NE(html.str().find("<svg"), std::string::npos);
+  EXPECT_NE(html.str().find("replied within 24 h"), std::string::npos);
+  EXPECT_EQ(html.str().find("class=\"srm\""), std::string::npos);
   const ReportRun c = check(policy(), path("report.json"));
   EXPECT_EQ(c.status, 0) << c.output;
   EXPECT_NE(c.output.find(" 0 mismatches"), std::string::npos) << c.output;
@@ -109,9 +115,13 @@ TEST_F(ReportEndToEnd, AWrongHoldoutShareRaisesTheSrmAlarm) {
   toml.replace(at, 22, "holdout_percent = 30.0");
   const std::string skewed = path("skewed.toml");
   std::ofstream(skewed) << toml;
-  const ReportRun r = report(skewed, path("skewed.json"));
+  const ReportRun r = report(skewed, path("skewed.json"), " --out " + path("skewed.html"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("WARNING: SAMPLE RATIO MISMATCH"), std::string::npos) << r.output;
+  std::ifstream html_file(path("skewed.html"));
+  std::stringstream html;
+  html << html_file.rdbuf();
+  EXPECT_NE(html.str().find("<div class=\"srm\">Sample ratio mismatch"), std::string::npos);
   const ReportRun c = check(skewed, path("skewed.json"));
   EXPECT_EQ(c.status, 0) << c.output;
 }

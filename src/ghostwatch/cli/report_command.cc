@@ -11,20 +11,19 @@
 #include "ghostwatch/core/time.h"
 #include "ghostwatch/policy/policy.h"
 #include "ghostwatch/report/experiment.h"
+#include "ghostwatch/report/report_html.h"
 #include "ghostwatch/report/report_input.h"
 #include "ghostwatch/report/report_json.h"
 
 namespace gw::cli {
 namespace {
 
-// Below it the arms' sizes are taken as evidence of a broken assignment.
-constexpr double kSrmAlarmP = 0.001;
-
 struct ReportArgs {
   std::string config;
   std::string episodes, actions;
   std::string until;
   std::string json;
+  std::string html;
 };
 
 Status write_report_file(const std::string& path, const std::string& text) {
@@ -60,18 +59,25 @@ int run_report(const ReportArgs& args) {
     print_command_error("report", written.message());
     return kExitFailure;
   }
+  if (!args.html.empty()) {
+    if (Status written = write_report_file(args.html, report::experiment_html(result)); !written) {
+      print_command_error("report", written.message());
+      return kExitFailure;
+    }
+  }
   const report::SrmTest& srm = result.srm;
-  if (srm.p_value && *srm.p_value < kSrmAlarmP) {
+  if (srm.p_value && *srm.p_value < report::kSrmAlarmP) {
     fmt::print(stderr,
                "ghostwatch report: WARNING: SAMPLE RATIO MISMATCH: {} treatment and {} control freelancers, "
                "expected {:.1f} and {:.1f} for a {}% holdout (chi2 = {:.2f}, p = {:.2g}). The arms are not what "
-               "the assignment promises: do not trust the comparisons below until the cause is found.\n",
+               "the assignment promises: do not trust the report's comparisons until the cause is found.\n",
                srm.treatment, srm.control, srm.expected_treatment, srm.expected_control, result.holdout_percent,
                srm.chi2.value_or(0), *srm.p_value);
   }
   fmt::print(stderr, "ghostwatch report: {} population episodes ({} treatment, {} control), written to {}\n",
              result.arm(Arm::kTreatment).episodes + result.arm(Arm::kControl).episodes,
-             result.arm(Arm::kTreatment).episodes, result.arm(Arm::kControl).episodes, args.json);
+             result.arm(Arm::kTreatment).episodes, result.arm(Arm::kControl).episodes,
+             args.html.empty() ? args.json : args.json + " and " + args.html);
   return kExitOk;
 }
 
@@ -85,6 +91,7 @@ void add_report_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--actions", args->actions, "Decision records (NDJSON) from replay --actions")->required();
   cmd->add_option("--until", args->until, "The data end (RFC 3339); default: the latest time in the inputs");
   cmd->add_option("--json", args->json, "Write the report (JSON) here")->required();
+  cmd->add_option("--out", args->html, "Also write the report as one self-contained HTML page here");
   cmd->callback([args, &exit_status] { exit_status = run_report(*args); });
 }
 

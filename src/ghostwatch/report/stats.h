@@ -59,6 +59,9 @@ struct SrmTest {
   std::optional<double> chi2, p_value;
 };
 
+// An SRM p-value below it is taken as evidence of a broken assignment.
+inline constexpr double kSrmAlarmP = 0.001;
+
 SrmTest srm_test(std::int64_t treatment, std::int64_t control, double holdout_percent);
 
 }  // namespace gw::report
