@@ -100,6 +100,14 @@ TEST_F(ReportInputTest, ABadLineNamesTheFileAndLine) {
   } cases[] = {
       {episodes, good + "{\"at\":", actions_path + ":2: not a JSON object"},
       {episodes, good + good + "[1]\n", actions_path + ":3: not a JSON object"},
+      {episodes,
+       R"({"at":"2019-08-03T12:00:00Z","contract":"c1","episode":1,"action":"nudge","status":"sent","x":[1,]})"
+       "\n",
+       actions_path + ":1: the value of \"x\" is not valid JSON"},
+      {episodes + R"({"contract":"c3","episode":1,"freelancer":"u1","arm":"control","in_segment":true,)"
+                  R"("opened_at":"2019-08-01T12:00:00Z","closed_at":null,"outcome":"open","steps_sent":01})"
+                  "\n",
+       good, episodes_path + ":3: the value of \"steps_sent\" is not valid JSON"},
       {episodes + "{} x\n", good, episodes_path + ":3: "},
       {episodes, report_decision("2019-08-03T12:00:00", "c1", "nudge", "sent"),
        actions_path + ":1: \"at\" must be an RFC 3339 timestamp"},

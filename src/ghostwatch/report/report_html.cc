@@ -51,16 +51,16 @@ std::string html_km_svg(const SurvivalAnalysis& s) {
       kW, kH, kW, kH);
   svg += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{2}" y2="{1}" stroke="#888"/>)", kLeft, kBottom, kRight);
   svg += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#888"/>)", kLeft, kTop, kBottom);
-  for (double f = 0; f <= 1.0001; f += 0.25) {
-    const double y = html_scale(f, 0, 1, kBottom, kTop);
-    svg += fmt::format(R"(<text x="{}" y="{:.1f}" font-size="11" text-anchor="end">{:.0f} %</text>)", kLeft - 5, y + 4,
-                       f * 100);
+  for (int percent = 0; percent <= 100; percent += 25) {
+    const double y = html_scale(percent, 0, 100, kBottom, kTop);
+    svg += fmt::format(R"(<text x="{}" y="{:.1f}" font-size="11" text-anchor="end">{} %</text>)", kLeft - 5, y + 4,
+                       percent);
   }
-  const double tick = max_hours > 96 ? 24 : 12;
-  for (double h = 0; h <= max_hours + 0.001; h += tick) {
+  const int tick = max_hours > 96 ? 24 : 12;
+  for (int h = 0; h <= static_cast<int>(max_hours); h += tick) {
     const double x = html_scale(h, 0, max_hours, kLeft, kRight);
-    svg += fmt::format(R"(<text x="{:.1f}" y="{}" font-size="11" text-anchor="middle">{:.0f} h</text>)", x,
-                       kBottom + 15, h);
+    svg +=
+        fmt::format(R"(<text x="{:.1f}" y="{}" font-size="11" text-anchor="middle">{} h</text>)", x, kBottom + 15, h);
   }
   svg += fmt::format(R"(<text x="{}" y="{}" font-size="12" text-anchor="middle">hours since the first step</text>)",
                      (kLeft + kRight) / 2, kBottom + 32);

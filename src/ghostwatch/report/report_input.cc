@@ -8,12 +8,12 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "ghostwatch/ingest/line_parser.h"
 #include "ghostwatch/ingest/line_reader.h"
 
 namespace gw::report {
 namespace {
 
-using simdjson::ondemand::json_type;
 using simdjson::ondemand::object;
 using simdjson::ondemand::value;
 
@@ -147,6 +147,8 @@ Status report_parse_episode(object& obj, ReportEpisode& e) {
       bool is_null = false;
       if (!v.is_null().get(is_null) && is_null) continue;
       if ((s = report_string(v, key, text))) e.reason = text;
+    } else if (!is_valid_json_value(v)) {
+      s = Status::error(fmt::format("the value of \"{}\" is not valid JSON", key));
     }
     if (!s) return s;
   }
@@ -203,6 +205,8 @@ Status report_parse_decision(object& obj, ReportDecision& d) {
         s = Status::error("\"status\" must be \"sent\", \"held_out\", \"suppressed\" or \"skipped\"");
       }
       d.sent = text == "sent";
+    } else if (!is_valid_json_value(v)) {
+      s = Status::error(fmt::format("the value of \"{}\" is not valid JSON", key));
     }
     if (!s) return s;
   }
