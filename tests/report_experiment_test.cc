@@ -27,20 +27,20 @@ ReportEpisode report_episode(const std::string& freelancer, Arm arm, Instant tri
   return e;
 }
 
-ReportEpisode replied(ReportEpisode e, Instant at) {
+ReportEpisode report_replied(ReportEpisode e, Instant at) {
   e.outcome = Outcome::kReplied;
   e.closed_at = at;
   return e;
 }
 
-ReportEpisode ended(ReportEpisode e, Instant at, std::string reason) {
+ReportEpisode report_ended(ReportEpisode e, Instant at, std::string reason) {
   e.outcome = Outcome::kContractEnded;
   e.closed_at = at;
   e.reason = std::move(reason);
   return e;
 }
 
-const MetricResult& metric(const ExperimentReport& r, const std::string& name) {
+const MetricResult& report_metric(const ExperimentReport& r, const std::string& name) {
   for (const MetricResult& m : r.metrics) {
     if (m.name == name) return m;
   }
@@ -72,34 +72,34 @@ TEST(ReportExperiment, PopulationIsInSegmentEpisodesWithADecision) {
   EXPECT_EQ(r.arm(Arm::kTreatment).freelancers, 1);
   EXPECT_EQ(r.arm(Arm::kControl).episodes, 1);
   EXPECT_EQ(r.arm(Arm::kControl).freelancers, 1);
-  EXPECT_EQ(metric(r, "bad_outcome").comparison.treatment.n, 2);
+  EXPECT_EQ(report_metric(r, "bad_outcome").comparison.treatment.n, 2);
 }
 
 TEST(ReportExperiment, ReplyWindowsStartAtTheTriggerAndLeaveOutWhatTheDataCannotShow) {
   const Instant data_end = kReportT0 + 10 * kDay;
   ReportInput input;
   // Replied exactly 24 h after the trigger: counts for every window.
-  input.episodes.push_back(replied(report_episode("a", Arm::kTreatment, kReportT0), kReportT0 + kDay));
+  input.episodes.push_back(report_replied(report_episode("a", Arm::kTreatment, kReportT0), kReportT0 + kDay));
   // Replied 1 ms too late for 24 h, in time for 48 h.
-  input.episodes.push_back(replied(report_episode("b", Arm::kTreatment, kReportT0), kReportT0 + kDay + 1));
+  input.episodes.push_back(report_replied(report_episode("b", Arm::kTreatment, kReportT0), kReportT0 + kDay + 1));
   // Its 72 h window ends exactly at the data end: kept in all three.
   input.episodes.push_back(report_episode("c", Arm::kTreatment, data_end - 3 * kDay));
   // Its 72 h window ends 1 ms after the data end: left out of reply_72h only.
   input.episodes.push_back(
-      replied(report_episode("d", Arm::kTreatment, data_end - 3 * kDay + 1), data_end - 3 * kDay + 1 + kHour));
+      report_replied(report_episode("d", Arm::kTreatment, data_end - 3 * kDay + 1), data_end - 3 * kDay + 1 + kHour));
   // Its 24 h window already ends after the data end: left out of all three, still in bad_outcome.
   input.episodes.push_back(report_episode("e", Arm::kTreatment, data_end - kDay + 1));
   const ExperimentReport r = compute_experiment(input, report_options(data_end));
-  const ArmRate& r24 = metric(r, "reply_24h").comparison.treatment;
-  const ArmRate& r48 = metric(r, "reply_48h").comparison.treatment;
-  const ArmRate& r72 = metric(r, "reply_72h").comparison.treatment;
+  const ArmRate& r24 = report_metric(r, "reply_24h").comparison.treatment;
+  const ArmRate& r48 = report_metric(r, "reply_48h").comparison.treatment;
+  const ArmRate& r72 = report_metric(r, "reply_72h").comparison.treatment;
   EXPECT_EQ(r24.n, 4);
   EXPECT_DOUBLE_EQ(*r24.rate, 2.0 / 4);  // a, d
   EXPECT_EQ(r48.n, 4);
   EXPECT_DOUBLE_EQ(*r48.rate, 3.0 / 4);  // a, b, d
   EXPECT_EQ(r72.n, 3);
   EXPECT_DOUBLE_EQ(*r72.rate, 2.0 / 3);  // a, b
-  EXPECT_EQ(metric(r, "bad_outcome").comparison.treatment.n, 5);
+  EXPECT_EQ(report_metric(r, "bad_outcome").comparison.treatment.n, 5);
   EXPECT_EQ(r.data_end, data_end);
 }
 
@@ -109,22 +109,22 @@ TEST(ReportExperiment, DataEndDefaultsToTheLatestTimeInTheInputs) {
   input.max_time = kReportT0 + kDay;
   const ExperimentReport r = compute_experiment(input, report_options());
   EXPECT_EQ(r.data_end, kReportT0 + kDay);
-  EXPECT_EQ(metric(r, "reply_24h").comparison.treatment.n, 1);
-  EXPECT_EQ(metric(r, "reply_48h").comparison.treatment.n, 0);
-  EXPECT_FALSE(metric(r, "reply_48h").comparison.treatment.rate.has_value());
+  EXPECT_EQ(report_metric(r, "reply_24h").comparison.treatment.n, 1);
+  EXPECT_EQ(report_metric(r, "reply_48h").comparison.treatment.n, 0);
+  EXPECT_FALSE(report_metric(r, "reply_48h").comparison.treatment.rate.has_value());
 }
 
 TEST(ReportExperiment, BadOutcomeIsACancelledOrReplacedContract) {
   ReportInput input;
   const Instant t = kReportT0;
-  input.episodes.push_back(ended(report_episode("a", Arm::kControl, t), t + kHour, "cancelled"));
-  input.episodes.push_back(ended(report_episode("b", Arm::kControl, t), t + kHour, "replaced"));
-  input.episodes.push_back(ended(report_episode("c", Arm::kControl, t), t + kHour, "completed"));
-  input.episodes.push_back(ended(report_episode("d", Arm::kControl, t), t + kHour, ""));  // reason null
-  input.episodes.push_back(replied(report_episode("e", Arm::kControl, t), t + kHour));
+  input.episodes.push_back(report_ended(report_episode("a", Arm::kControl, t), t + kHour, "cancelled"));
+  input.episodes.push_back(report_ended(report_episode("b", Arm::kControl, t), t + kHour, "replaced"));
+  input.episodes.push_back(report_ended(report_episode("c", Arm::kControl, t), t + kHour, "completed"));
+  input.episodes.push_back(report_ended(report_episode("d", Arm::kControl, t), t + kHour, ""));  // reason null
+  input.episodes.push_back(report_replied(report_episode("e", Arm::kControl, t), t + kHour));
   input.episodes.push_back(report_episode("f", Arm::kControl, t));  // open
   const ExperimentReport r = compute_experiment(input, report_options(t));
-  const ArmRate& bad = metric(r, "bad_outcome").comparison.control;
+  const ArmRate& bad = report_metric(r, "bad_outcome").comparison.control;
   EXPECT_EQ(bad.n, 6);
   EXPECT_DOUBLE_EQ(*bad.rate, 2.0 / 6);
 }
@@ -134,15 +134,15 @@ TEST(ReportExperiment, ArmsAreComparedWithFreelancerClusters) {
   const Instant t = kReportT0;
   // Treatment A: 1, 1; B: 0; C: 1, 0, 0 (stats_test: rate 0.5, variance 0.0625).
   for (const auto& [who, y] : {std::pair{"A", 1}, {"A", 1}, {"B", 0}, {"C", 1}, {"C", 0}, {"C", 0}}) {
-    input.episodes.push_back(y ? ended(report_episode(who, Arm::kTreatment, t), t, "replaced")
+    input.episodes.push_back(y ? report_ended(report_episode(who, Arm::kTreatment, t), t, "replaced")
                                : report_episode(who, Arm::kTreatment, t));
   }
   // Control D: 0, 0; E: 1; F: 0 (rate 0.25, variance 0.08203125).
   for (const auto& [who, y] : {std::pair{"D", 0}, {"D", 0}, {"E", 1}, {"F", 0}}) {
-    input.episodes.push_back(y ? ended(report_episode(who, Arm::kControl, t), t, "cancelled")
+    input.episodes.push_back(y ? report_ended(report_episode(who, Arm::kControl, t), t, "cancelled")
                                : report_episode(who, Arm::kControl, t));
   }
-  const Comparison& c = metric(compute_experiment(input, report_options(t)), "bad_outcome").comparison;
+  const Comparison& c = report_metric(compute_experiment(input, report_options(t)), "bad_outcome").comparison;
   EXPECT_DOUBLE_EQ(*c.treatment.variance, 0.0625);
   EXPECT_DOUBLE_EQ(*c.control.variance, 0.08203125);
   EXPECT_DOUBLE_EQ(*c.diff, 0.25);

@@ -8,7 +8,7 @@
 namespace gw::report {
 namespace {
 
-constexpr double kSignificance = 0.05;
+constexpr double kHtmlSignificance = 0.05;
 
 // What y = 1 means for a metric, after "Nudged freelancers".
 std::string_view html_metric_phrase(std::string_view name) {
@@ -35,7 +35,7 @@ double html_scale(double v, double lo, double hi, double a, double b) {
   return hi == lo ? a : a + (v - lo) / (hi - lo) * (b - a);
 }
 
-constexpr std::string_view kArmColour[2] = {"#c0392b", "#2c3e50"};  // treatment, control
+constexpr std::string_view kHtmlArmColour[2] = {"#c0392b", "#2c3e50"};  // treatment, control
 
 // The Kaplan-Meier curves as step lines, up to the last reply time of either
 // arm (at most 14 days), one point per pixel column at most.
@@ -83,9 +83,9 @@ std::string html_km_svg(const SurvivalAnalysis& s) {
     }
     if (last_x < kRight) path += fmt::format("H{:.1f}", kRight);
     const auto a = static_cast<std::size_t>(arm);
-    svg += fmt::format(R"(<path d="{}" fill="none" stroke="{}" stroke-width="2"/>)", path, kArmColour[a]);
+    svg += fmt::format(R"(<path d="{}" fill="none" stroke="{}" stroke-width="2"/>)", path, kHtmlArmColour[a]);
     svg += fmt::format(R"(<text x="{}" y="{}" font-size="12" fill="{}" text-anchor="end">{}</text>)", kRight,
-                       kTop + 14 + 16 * static_cast<double>(a), kArmColour[a],
+                       kTop + 14 + 16 * static_cast<double>(a), kHtmlArmColour[a],
                        arm == Arm::kTreatment ? "treatment (nudged)" : "control (held out)");
   }
   return svg + "</svg>";
@@ -126,7 +126,7 @@ std::string html_forest_svg(const std::vector<MetricResult>& metrics) {
     }
     if (c.diff) {
       svg += fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="5" fill="{}"/>)", x_of(*c.diff), y,
-                         c.p_value && *c.p_value < kSignificance ? "#c0392b" : "#2c3e50");
+                         c.p_value && *c.p_value < kHtmlSignificance ? "#c0392b" : "#2c3e50");
     }
   }
   return svg + "</svg>";
@@ -166,7 +166,7 @@ std::string metric_verdict(const MetricResult& metric) {
                              : "95 % CI not defined";
   const std::string numbers = fmt::format("{} vs {}, {} points ({}), {}", html_percent(*c.treatment.rate),
                                           html_percent(*c.control.rate), html_points(*c.diff), ci, html_p(c.p_value));
-  if (c.p_value && *c.p_value < kSignificance) {
+  if (c.p_value && *c.p_value < kHtmlSignificance) {
     return fmt::format("Nudged freelancers {} {}: {}", phrase, *c.diff > 0 ? "more often" : "less often", numbers);
   }
   return fmt::format("No clear difference in how often nudged freelancers {}: {}", phrase, numbers);
