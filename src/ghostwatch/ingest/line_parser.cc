@@ -227,6 +227,8 @@ bool is_ascii(std::string_view s) {
 
 }  // namespace
 
+bool is_valid_json_value(simdjson::ondemand::value v) { return validate(v, 1); }
+
 bool is_blank_line(std::string_view line) {
   for (char c : line) {
     if (c != ' ' && c != '\t') return false;

@@ -50,4 +50,8 @@ class LineParser {
 // True for lines that are empty or hold only spaces and tabs (skipped).
 bool is_blank_line(std::string_view line);
 
+// Walks all of `v` (an On-Demand value, which would otherwise be skipped
+// unchecked): true when it is valid JSON nested at most kMaxDepth deep.
+bool is_valid_json_value(simdjson::ondemand::value v);
+
 }  // namespace gw

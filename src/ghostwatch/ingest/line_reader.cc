@@ -20,7 +20,7 @@ Status LineReader::open(const std::string& path, std::size_t buffer_bytes) {
     fd_ = STDIN_FILENO;
   } else {
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) return Status::error(fmt::format("{}: cannot open the events file: {}", path, std::strerror(errno)));
+    if (fd_ < 0) return Status::error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
     owns_fd_ = true;
     ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
   }

@@ -1,0 +1,73 @@
+#include "ghostwatch/report/stats.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace gw::report {
+
+ArmRate clustered_rate(std::vector<Observation> observations) {
+  ArmRate r;
+  r.n = static_cast<std::int64_t>(observations.size());
+  if (r.n == 0) return r;
+  double sum = 0;
+  for (const Observation& o : observations) sum += o.y;
+  const double rate = sum / static_cast<double>(r.n);
+  r.rate = rate;
+  std::sort(observations.begin(), observations.end(),
+            [](const Observation& a, const Observation& b) { return a.cluster < b.cluster; });
+  double squares = 0;
+  for (std::size_t i = 0; i < observations.size();) {
+    double residual = 0;
+    const std::uint32_t cluster = observations[i].cluster;
+    for (; i < observations.size() && observations[i].cluster == cluster; ++i) residual += observations[i].y - rate;
+    squares += residual * residual;
+    ++r.clusters;
+  }
+  if (r.clusters >= 2) {
+    const double g = static_cast<double>(r.clusters);
+    const double n = static_cast<double>(r.n);
+    r.variance = g / (g - 1) * squares / (n * n);
+  }
+  return r;
+}
+
+Comparison compare_arms(ArmRate treatment, ArmRate control) {
+  Comparison c;
+  c.treatment = treatment;
+  c.control = control;
+  if (treatment.rate && control.rate) {
+    c.diff = *treatment.rate - *control.rate;
+    if (*control.rate != 0) c.relative = *c.diff / *control.rate;
+    if (treatment.variance && control.variance) {
+      c.se = std::sqrt(*treatment.variance + *control.variance);
+      c.ci_low = *c.diff - kZ975 * *c.se;
+      c.ci_high = *c.diff + kZ975 * *c.se;
+      if (*c.se > 0) c.p_value = normal_two_sided_p(*c.diff / *c.se);
+    }
+  }
+  return c;
+}
+
+SrmTest srm_test(std::int64_t treatment, std::int64_t control, double holdout_percent) {
+  SrmTest s;
+  s.treatment = treatment;
+  s.control = control;
+  const double total = static_cast<double>(treatment + control);
+  s.expected_control = total * holdout_percent / 100.0;
+  s.expected_treatment = total - s.expected_control;
+  if (total == 0) return s;
+  double chi2 = 0;
+  for (const auto& [observed, expected] : {std::pair{static_cast<double>(treatment), s.expected_treatment},
+                                           std::pair{static_cast<double>(control), s.expected_control}}) {
+    if (expected > 0) {
+      chi2 += (observed - expected) * (observed - expected) / expected;
+    } else if (observed > 0) {
+      chi2 = std::numeric_limits<double>::infinity();
+    }
+  }
+  s.chi2 = chi2;
+  s.p_value = std::isinf(chi2) ? 0.0 : chi2_1_sf(chi2);
+  return s;
+}
+
+}  // namespace gw::report
