@@ -142,7 +142,8 @@ TEST(ReportExperiment, ArmsAreComparedWithFreelancerClusters) {
     input.episodes.push_back(y ? report_ended(report_episode(who, Arm::kControl, t), t, "cancelled")
                                : report_episode(who, Arm::kControl, t));
   }
-  const Comparison& c = report_metric(compute_experiment(input, report_options(t)), "bad_outcome").comparison;
+  const ExperimentReport r = compute_experiment(input, report_options(t));
+  const Comparison& c = report_metric(r, "bad_outcome").comparison;
   EXPECT_DOUBLE_EQ(*c.treatment.variance, 0.0625);
   EXPECT_DOUBLE_EQ(*c.control.variance, 0.08203125);
   EXPECT_DOUBLE_EQ(*c.diff, 0.25);
@@ -177,7 +178,8 @@ TEST(ReportExperiment, CostCountsSendsOfThePopulation) {
   outside.nudges_sent = 5;
   outside.escalations_sent = 1;
   input.episodes = {a, b, outside};
-  const ArmSummary& s = compute_experiment(input, report_options(kReportT0)).arm(Arm::kTreatment);
+  const ExperimentReport r = compute_experiment(input, report_options(kReportT0));
+  const ArmSummary& s = r.arm(Arm::kTreatment);
   EXPECT_EQ(s.nudges_sent, 3);
   EXPECT_EQ(s.escalated_episodes, 1);
   EXPECT_EQ(s.freelancers, 2);
