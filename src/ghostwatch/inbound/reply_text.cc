@@ -1,0 +1,246 @@
+#include "ghostwatch/inbound/reply_text.h"
+
+#include <cstddef>
+
+#include "ghostwatch/inbound/reply_markers.h"
+
+namespace gw::inbound {
+namespace {
+
+enum class ReplyLineKind {
+  kBlank,
+  kText,
+  kQuoted,
+  kHeader,      // a strong quote header, a marker or a line of a header block
+  kWeakHeader,  // "<name> wrote:": a header only directly above quoted lines
+};
+
+enum class ReplyFragmentKind { kText, kQuoted, kHeader };
+
+// Lines a client may wrap a quote header over ("On <date>, <name>\n<address>\nwrote:").
+constexpr std::size_t kReplyMaxWrappedLines = 4;
+constexpr std::size_t kReplyMaxWrappedBytes = 400;
+// Lines of a header block after its "From:" line.
+constexpr std::size_t kReplyMaxHeaderBlockLines = 12;
+
+std::string reply_normalise_newlines(std::string_view body) {
+  std::string out;
+  out.reserve(body.size());
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    if (body[i] != '\r') {
+      out.push_back(body[i]);
+    } else {
+      out.push_back('\n');
+      if (i + 1 < body.size() && body[i + 1] == '\n') ++i;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string_view> reply_split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) {
+      lines.push_back(text.substr(start));
+      return lines;
+    }
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
+ReplyLineKind reply_classify_line(std::string_view line) {
+  if (trim_text(line).empty()) return ReplyLineKind::kBlank;
+  if (is_quoted_line(line)) return ReplyLineKind::kQuoted;
+  if (is_original_message_marker(line)) return ReplyLineKind::kHeader;
+  switch (classify_quote_header(line)) {
+    case QuoteHeader::kStrong: return ReplyLineKind::kHeader;
+    case QuoteHeader::kWeak: return ReplyLineKind::kWeakHeader;
+    case QuoteHeader::kNone: break;
+  }
+  return ReplyLineKind::kText;
+}
+
+// Marks quote headers wrapped over several lines: "On Dec 16, 2011, at
+// 12:47 PM, Corey Donohoe" / "<reply@reply.github.com>" / "wrote:".
+void reply_mark_wrapped_headers(const std::vector<std::string_view>& lines, std::vector<ReplyLineKind>& kinds) {
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (kinds[i] != ReplyLineKind::kText || !may_start_wrapped_quote_header(lines[i])) continue;
+    std::string joined(trim_text(lines[i]));
+    for (std::size_t j = i + 1; j < lines.size() && j < i + kReplyMaxWrappedLines; ++j) {
+      if (kinds[j] == ReplyLineKind::kBlank || kinds[j] == ReplyLineKind::kQuoted) break;
+      joined += ' ';
+      joined += trim_text(lines[j]);
+      if (joined.size() > kReplyMaxWrappedBytes) break;
+      if (classify_quote_header(joined) == QuoteHeader::kStrong) {
+        for (std::size_t k = i; k <= j; ++k) kinds[k] = ReplyLineKind::kHeader;
+        i = j;
+        break;
+      }
+    }
+  }
+}
+
+// Marks header blocks of quoted or forwarded messages: a "From:" line and
+// the date, recipient and subject lines right below it. One other key is
+// enough when the sender has an address, two are needed otherwise.
+void reply_mark_header_blocks(const std::vector<std::string_view>& lines, std::vector<ReplyLineKind>& kinds) {
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (kinds[i] == ReplyLineKind::kBlank || kinds[i] == ReplyLineKind::kQuoted) continue;
+    if (header_key(lines[i]) != HeaderKey::kFrom) continue;
+    std::size_t end = i + 1;
+    while (end < lines.size() && end <= i + kReplyMaxHeaderBlockLines && kinds[end] != ReplyLineKind::kBlank &&
+           kinds[end] != ReplyLineKind::kQuoted && header_key(lines[end]) == HeaderKey::kOther) {
+      ++end;
+    }
+    const std::size_t others = end - i - 1;
+    if (others >= 2 || (others == 1 && header_value_has_address(lines[i]))) {
+      for (std::size_t k = i; k < end; ++k) kinds[k] = ReplyLineKind::kHeader;
+      i = end - 1;
+    }
+  }
+}
+
+bool reply_line_joins(ReplyFragmentKind fragment, ReplyLineKind line) {
+  switch (fragment) {
+    case ReplyFragmentKind::kText:
+      return line == ReplyLineKind::kBlank || line == ReplyLineKind::kText || line == ReplyLineKind::kWeakHeader;
+    case ReplyFragmentKind::kQuoted: return line != ReplyLineKind::kText;
+    case ReplyFragmentKind::kHeader: return line == ReplyLineKind::kHeader;
+  }
+  return false;
+}
+
+ReplyFragmentKind reply_fragment_kind(ReplyLineKind line) {
+  switch (line) {
+    case ReplyLineKind::kQuoted: return ReplyFragmentKind::kQuoted;
+    case ReplyLineKind::kHeader: return ReplyFragmentKind::kHeader;
+    default: return ReplyFragmentKind::kText;
+  }
+}
+
+// `line` without trailing spaces and tabs, unless it starts a signature
+// ("-- " keeps its space).
+std::string_view reply_line_without_trailing_space(std::string_view line) {
+  const std::size_t end = line.find_last_not_of(" \t");
+  if (end == std::string_view::npos || end + 1 == line.size()) return line.substr(0, end + 1);
+  if (classify_signature_start(line) != SignatureStart::kNone) return line;
+  return line.substr(0, end + 1);
+}
+
+// Collects fragments from the bottom of the body up.
+class ReplyScanner {
+ public:
+  explicit ReplyScanner(const std::vector<std::string_view>& lines) : lines_(lines) {}
+
+  void add_line_above(std::size_t index, ReplyLineKind kind) {
+    if (open_ && kind_ == ReplyFragmentKind::kText) {
+      const SignatureStart start = classify_signature_start(lines_[top_]);
+      if (start == SignatureStart::kStrong || (start == SignatureStart::kWeak && kind == ReplyLineKind::kBlank)) {
+        signature_ = true;
+        finish();
+      }
+    }
+    if (open_ && reply_line_joins(kind_, kind)) {
+      top_ = index;
+      return;
+    }
+    finish();
+    open_ = true;
+    kind_ = reply_fragment_kind(kind);
+    top_ = bottom_ = index;
+    signature_ = false;
+  }
+
+  // The top of the body ends the last fragment like a blank line would.
+  std::vector<ReplyFragment> finish_at_top() {
+    if (open_ && kind_ == ReplyFragmentKind::kText && classify_signature_start(lines_[top_]) != SignatureStart::kNone) {
+      signature_ = true;
+    }
+    finish();
+    return {fragments_.rbegin(), fragments_.rend()};
+  }
+
+ private:
+  void finish() {
+    if (!open_) return;
+    open_ = false;
+    ReplyFragment f;
+    for (std::size_t i = top_; i <= bottom_; ++i) {
+      if (i > top_) f.text += '\n';
+      f.text += reply_line_without_trailing_space(lines_[i]);
+    }
+    f.quoted = kind_ == ReplyFragmentKind::kQuoted;
+    f.header = kind_ == ReplyFragmentKind::kHeader;
+    f.signature = signature_;
+    if (f.header) {
+      for (ReplyFragment& below : fragments_) below.hidden = true;
+      found_visible_ = false;
+      f.hidden = true;
+    } else if (!found_visible_) {
+      if (f.quoted || f.signature || trim_text(f.text).empty()) {
+        f.hidden = true;
+      } else {
+        found_visible_ = true;
+      }
+    }
+    fragments_.push_back(std::move(f));
+  }
+
+  const std::vector<std::string_view>& lines_;
+  std::vector<ReplyFragment> fragments_;  // bottom first
+  bool open_ = false;
+  ReplyFragmentKind kind_ = ReplyFragmentKind::kText;
+  std::size_t top_ = 0;
+  std::size_t bottom_ = 0;
+  bool signature_ = false;
+  bool found_visible_ = false;
+};
+
+std::string_view reply_rstrip(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r' ||
+                        s.back() == '\f' || s.back() == '\v' || s.back() == '\0')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::vector<ReplyFragment> reply_fragments(std::string_view plain_body) {
+  const std::string text = reply_normalise_newlines(plain_body);
+  const std::vector<std::string_view> lines = reply_split_lines(text);
+  std::vector<ReplyLineKind> kinds;
+  kinds.reserve(lines.size());
+  for (std::string_view line : lines) kinds.push_back(reply_classify_line(line));
+  reply_mark_wrapped_headers(lines, kinds);
+  reply_mark_header_blocks(lines, kinds);
+  ReplyScanner scanner(lines);
+  for (std::size_t i = lines.size(); i-- > 0;) scanner.add_line_above(i, kinds[i]);
+  return scanner.finish_at_top();
+}
+
+std::string visible_text(const std::vector<ReplyFragment>& fragments) {
+  std::string out;
+  bool first = true;
+  for (const ReplyFragment& f : fragments) {
+    if (f.hidden || f.quoted || f.header) continue;
+    if (!first) out += '\n';
+    out += f.text;
+    first = false;
+  }
+  out.resize(reply_rstrip(out).size());
+  // Leading blank lines (left between a quote and an inline answer) go too.
+  std::size_t start = 0;
+  for (std::size_t eol = out.find('\n'); eol != std::string::npos; eol = out.find('\n', start)) {
+    if (!trim_text(std::string_view(out).substr(start, eol - start)).empty()) break;
+    start = eol + 1;
+  }
+  return out.substr(start);
+}
+
+std::string visible_reply(std::string_view plain_body) { return visible_text(reply_fragments(plain_body)); }
+
+}  // namespace gw::inbound
