@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -141,6 +143,48 @@ TEST(ReplyText, LookAlikesAreKept) {
   EXPECT_EQ(visible_reply("From: the team, with thanks\n\nBye\n"), "From: the team, with thanks\n\nBye");
 }
 
+TEST(ReplyText, MoreClientFormats) {
+  // Finnish Gmail wraps before the address; the date line has no date word.
+  EXPECT_EQ(
+      visible_reply("Kiitos!\n\nti 2. tammikuuta 2024 klo 10.00 Matti Meikäläinen\n<matti@example.fi> kirjoitti:\n\n"
+                    "vanha viesti\n"),
+      "Kiitos!");
+  // A header without its colon.
+  EXPECT_EQ(visible_reply("Fine.\n\nOn Tue, 2 Jan 2024 09:00:00 +0100 Ana <ana@example.com> wrote\n\nold\n"), "Fine.");
+  // A title between rules in a language not in the tables, above a header block.
+  EXPECT_EQ(visible_reply("Tak.\n\n-------- Oprindelig besked --------\nFra: Ana <ana@example.dk>\nDato: 02.01.2024\n"
+                          "Til: bob@example.dk\nEmne: Tilbud\n\nGammel\n"),
+            "Tak.");
+  // Outlook wraps a long sender over two lines.
+  EXPECT_EQ(
+      visible_reply("Noted.\n\nFrom: Human Resources\n<hr-notifications+123@example.com>\nSent: Monday, 1 January 2024"
+                    "\nTo: Ana\nSubject: News\n\nold\n"),
+      "Noted.");
+  // Outlook's mobile footer with its link, and the original message below it with no header.
+  EXPECT_EQ(
+      visible_reply("Merci.\n\nTélécharger Outlook pour Android<https://aka.ms/x>\n\n________________________________\n"
+                    "From: Ana <ana@example.com>\nSent: Monday\nTo: Bob\nSubject: Hi\n\nold\n"),
+      "Merci.");
+  EXPECT_EQ(visible_reply("Danke.\n\nGesendet von Outlook für Android<https://aka.ms/y>\n\nDie alte Nachricht\n"),
+            "Danke.");
+  EXPECT_EQ(visible_reply("Ok.\n\nSent from my iPhone\n\nthe message I answered\n"), "Ok.");
+}
+
+TEST(ReplyText, ContentThatLooksLikeMarkersStays) {
+  // Markdown rules are not signature delimiters.
+  EXPECT_EQ(visible_reply("Plan:\n\n## Steps\n----\n\n1. build\n\n----\n\nThat is all.\n"),
+            "Plan:\n\n## Steps\n----\n\n1. build\n\n----\n\nThat is all.");
+  // Dates in the text, and a text line with a date right above a header.
+  EXPECT_EQ(visible_reply("Times:\n\n2024-01-15 14:30\n15.01.2024 14:30\nJan 15, 2024 at 14:30\n\nDone.\n"),
+            "Times:\n\n2024-01-15 14:30\n15.01.2024 14:30\nJan 15, 2024 at 14:30\n\nDone.");
+  EXPECT_EQ(visible_reply("Call me at 5 pm\nOn Mon, Jan 1, 2024 at 10:00 AM Ana <ana@example.com> wrote:\n> hi\n"),
+            "Call me at 5 pm");
+  EXPECT_EQ(visible_reply("The alert was sent from my iPhone app to all users.\n"),
+            "The alert was sent from my iPhone app to all users.");
+  EXPECT_EQ(visible_reply("See https://example.com/on-date-someone-wrote-about-it\n"),
+            "See https://example.com/on-date-someone-wrote-about-it");
+}
+
 TEST(ReplyText, InlineAnswersAreKeptWithoutTheQuotes) {
   const std::string body =
       "On Tue, Apr 29, 2014 at 4:22 PM, Dev <dev@example.com> wrote:\n\n> first question?\n\nFirst answer.\n\n"
@@ -163,6 +207,53 @@ TEST(ReplyText, FragmentsJoinBackToTheBody) {
   std::string joined;
   for (std::size_t i = 0; i < fragments.size(); ++i) joined += (i > 0 ? "\n" : "") + fragments[i].text;
   EXPECT_EQ(joined, body);
+}
+
+// Random bodies made of the pieces the classifiers look for: no exception,
+// and the fragments always join back to the body less trailing spaces.
+TEST(ReplyText, RandomBodiesOfMarkerPieces) {
+  const char* pieces[] = {"-",      "--",   "_",  "-- ",  "=",    ">",    "> ",     "On ",    "wrote",
+                          ":",      "：",   "\n", "\r\n", "\r",   " ",    "\t",     "2024",   "@",
+                          "<",      ">",    "a",  "é",    "\xFF", "\xC2", "From: ", "Sent: ", "Sent from my ",
+                          "iPhone", "写道", "Am "};
+  std::uint32_t state = 12345;
+  auto next = [&state] {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+  };
+  for (int round = 0; round < 3000; ++round) {
+    std::string body;
+    const std::uint32_t count = next() % 60;
+    for (std::uint32_t i = 0; i < count; ++i) body += pieces[next() % std::size(pieces)];
+    std::vector<ReplyFragment> fragments;
+    ASSERT_NO_THROW(fragments = reply_fragments(body)) << body;
+    ASSERT_NO_THROW(visible_text(fragments)) << body;
+    std::string joined;
+    for (std::size_t i = 0; i < fragments.size(); ++i) joined += (i > 0 ? "\n" : "") + fragments[i].text;
+    std::string normalised;
+    for (std::size_t i = 0; i < body.size(); ++i) {
+      if (body[i] != '\r') {
+        normalised += body[i];
+      } else {
+        normalised += '\n';
+        if (i + 1 < body.size() && body[i + 1] == '\n') ++i;
+      }
+    }
+    auto strip_line_ends = [](const std::string& text) {
+      std::string out;
+      std::size_t start = 0;
+      for (;;) {
+        const std::size_t end = text.find('\n', start);
+        std::string line = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.pop_back();
+        out += line;
+        if (end == std::string::npos) return out;
+        out += '\n';
+        start = end + 1;
+      }
+    };
+    EXPECT_EQ(strip_line_ends(joined), strip_line_ends(normalised)) << body;
+  }
 }
 
 TEST(ReplyText, LongLinesStayFast) {

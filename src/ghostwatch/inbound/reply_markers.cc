@@ -73,6 +73,9 @@ constexpr std::string_view kMarkerOriginalPhrases[] = {"original message",
                                                        "oprindelig meddelelse",
                                                        "videresendt meddelelse",
                                                        "opprinnelig melding",
+                                                       "oprindelig besked",
+                                                       "videresendt besked",
+                                                       "opprinnelig e-post",
                                                        "videresendt melding",
                                                        "alkuperäinen viesti",
                                                        "välitetty viesti",
@@ -101,48 +104,22 @@ constexpr std::string_view kMarkerFromKeys[] = {
     "from",   "de",     "von",    "da",     "van",    "od",        "от",  "från",       "fra",       "lähettäjä",
     "feladó", "kimden", "发件人", "寄件者", "差出人", "보낸 사람", "από", "expéditeur", "remitente", "odesílatel"};
 
-constexpr std::string_view kMarkerOtherKeys[] = {"sent",       "date",
-                                                 "to",         "cc",
-                                                 "bcc",        "subject",
-                                                 "reply-to",   "enviado",
-                                                 "enviada em", "fecha",
-                                                 "para",       "asunto",
-                                                 "assunto",    "data",
-                                                 "envoyé",     "envoyé le",
-                                                 "à",          "a",
-                                                 "objet",      "gesendet",
-                                                 "datum",      "an",
-                                                 "betreff",    "inviato",
-                                                 "oggetto",    "verzonden",
-                                                 "aan",        "onderwerp",
-                                                 "wysłano",    "do",
-                                                 "temat",      "dw",
-                                                 "отправлено", "дата",
-                                                 "кому",       "тема",
-                                                 "копия",      "skickat",
-                                                 "till",       "ämne",
-                                                 "kopia",      "sendt",
-                                                 "til",        "emne",
-                                                 "kopi",       "发送时间",
-                                                 "日期",       "收件人",
-                                                 "抄送",       "主题",
-                                                 "寄件日期",   "收件者",
-                                                 "副本",       "主旨",
-                                                 "送信日時",   "宛先",
-                                                 "件名",       "送信日",
-                                                 "보낸 날짜",  "받는 사람",
-                                                 "제목",       "참조",
-                                                 "lähetetty",  "vastaanottaja",
-                                                 "aihe",       "gönderildi",
-                                                 "kime",       "konu",
-                                                 "tarih",      "elküldve",
-                                                 "címzett",    "tárgy",
-                                                 "odesláno",   "komu",
-                                                 "předmět",    "στάλθηκε",
-                                                 "προς",       "θέμα",
-                                                 "cc/bcc",     "kopie",
-                                                 "envío",      "destinatario",
-                                                 "cco"};
+constexpr std::string_view kMarkerOtherKeys[] = {
+    "sent",          "date",      "to",         "cc",         "bcc",        "subject",
+    "reply-to",      "enviado",   "enviada em", "fecha",      "para",       "asunto",
+    "assunto",       "data",      "envoyé",     "envoyé le",  "à",          "a",
+    "objet",         "gesendet",  "datum",      "an",         "betreff",    "inviato",
+    "oggetto",       "verzonden", "aan",        "onderwerp",  "wysłano",    "do",
+    "temat",         "dw",        "отправлено", "дата",       "кому",       "тема",
+    "копия",         "skickat",   "dato",       "enviado el", "enviado em", "till",
+    "ämne",          "kopia",     "sendt",      "til",        "emne",       "kopi",
+    "发送时间",      "日期",      "收件人",     "抄送",       "主题",       "寄件日期",
+    "收件者",        "副本",      "主旨",       "送信日時",   "宛先",       "件名",
+    "送信日",        "보낸 날짜", "받는 사람",  "제목",       "참조",       "lähetetty",
+    "vastaanottaja", "aihe",      "gönderildi", "kime",       "konu",       "tarih",
+    "elküldve",      "címzett",   "tárgy",      "odesláno",   "komu",       "předmět",
+    "στάλθηκε",      "προς",      "θέμα",       "cc/bcc",     "kopie",      "envío",
+    "destinatario",  "cco"};
 
 // Mobile and webmail footers. After a possessive prefix ("Sent from my")
 // any short tail counts; after a bare one ("Sent from") the tail must name a
@@ -206,7 +183,17 @@ constexpr std::string_view kMarkerBareFooters[] = {"sent from",
                                                    "get outlook for",
                                                    "obtener outlook para",
                                                    "obtenir outlook pour",
-                                                   "scarica outlook per"};
+                                                   "scarica outlook per",
+                                                   "télécharger outlook pour",
+                                                   "telecharger outlook pour",
+                                                   "download outlook for",
+                                                   "descargar outlook para",
+                                                   "baixe o outlook para",
+                                                   "baixar o outlook para",
+                                                   "download outlook voor",
+                                                   "hämta outlook för",
+                                                   "pobierz outlook dla",
+                                                   "скачать outlook для"};
 
 // Device and app names a bare footer must mention.
 constexpr std::string_view kMarkerDeviceWords[] = {
@@ -403,11 +390,15 @@ QuoteHeader classify_quote_header(std::string_view text) {
   if (text.empty() || text.size() > kMaxHeaderBytes || is_quoted_line(text)) return QuoteHeader::kNone;
   bool colon = false;
   const std::string_view body = marker_strip_colon(text, colon);
-  if (!colon || body.empty()) return QuoteHeader::kNone;
+  if (body.empty()) return QuoteHeader::kNone;
   const std::string folded = fold_case(body);
   const bool digit = marker_has_digit(folded);
   const bool address = folded.find('@') != std::string::npos;
   const bool lead = marker_starts_with_lead_word(folded);
+  if (!colon) {
+    // "On Wed, 14 Nov 2018 08:14:43 -0200 John Doe <john@doe.com> wrote".
+    return lead && digit && marker_ends_with_wrote_word(folded) ? QuoteHeader::kStrong : QuoteHeader::kNone;
+  }
   if (marker_ends_with_wrote_word(folded)) {
     return (digit || address || lead) ? QuoteHeader::kStrong : QuoteHeader::kWeak;
   }
@@ -424,9 +415,29 @@ QuoteHeader classify_quote_header(std::string_view text) {
 
 bool may_start_wrapped_quote_header(std::string_view line) {
   line = trim_text(line);
-  if (line.empty() || line.size() > 300 || is_quoted_line(line)) return false;
+  if (line.empty() || line.size() > 200 || is_quoted_line(line)) return false;
+  // A sentence ends there; a header's first line ends with a name or "<".
+  if (std::string_view(".!?;:").find(line.back()) != std::string_view::npos) return false;
+  return marker_has_digit(line);
+}
+
+bool starts_like_quote_header(std::string_view line) {
+  line = trim_text(line);
+  if (line.empty()) return false;
   if (marker_is_digit(static_cast<unsigned char>(line[0]))) return true;
   return marker_starts_with_lead_word(fold_case(line.substr(0, 16)));
+}
+
+bool is_decorated_title(std::string_view line) {
+  line = trim_text(line);
+  if (line.size() > 200) return false;
+  constexpr std::string_view kRule = "-_=";
+  const std::size_t first = line.find_first_not_of(kRule);
+  if (first == std::string_view::npos || first < 3) return false;
+  const std::size_t last = line.find_last_not_of(kRule);
+  if (line.size() - last - 1 < 3) return false;
+  const std::size_t words = marker_word_count(line.substr(first, last - first + 1));
+  return words >= 1 && words <= 6;
 }
 
 bool is_original_message_marker(std::string_view line) {
@@ -485,7 +496,14 @@ SignatureStart classify_signature_start(std::string_view line) {
     return SignatureStart::kStrong;
   }
   if (is_mobile_footer(t)) return SignatureStart::kStrong;
-  if (marker_starts_with(t, "--") || marker_starts_with(t, "__")) return SignatureStart::kWeak;
+  // "--Bob", "-- Tim", "__Ana": a delimiter glued to a name. A short rule
+  // alone ("----", markdown) is not one.
+  if (marker_starts_with(t, "--") || marker_starts_with(t, "__")) {
+    const std::size_t name = t.find_first_not_of(t[0]);
+    if (name == std::string_view::npos) return SignatureStart::kNone;
+    const std::string_view rest = trim_text(t.substr(name));
+    return !rest.empty() && marker_word_count(rest) <= 4 ? SignatureStart::kWeak : SignatureStart::kNone;
+  }
   // "-Abhishek Kona": a dash glued to a short name.
   if (t.size() >= 2 && t[0] == '-' &&
       (marker_is_ascii_alpha(static_cast<unsigned char>(t[1])) || static_cast<unsigned char>(t[1]) >= 0x80)) {
@@ -497,7 +515,14 @@ SignatureStart classify_signature_start(std::string_view line) {
 bool is_mobile_footer(std::string_view line) {
   line = trim_text(line);
   if (line.empty() || line.size() > 160) return false;
-  const std::string folded = fold_case(line);
+  // Outlook glues a link to its footer: "Get Outlook for iOS<https://aka.ms/o0ukef>".
+  std::string folded = fold_case(line);
+  for (std::size_t open = folded.find('<'); open != std::string::npos; open = folded.find('<', open)) {
+    const std::size_t close = folded.find('>', open);
+    if (close == std::string::npos) break;
+    folded.erase(open, close - open + 1);
+  }
+  folded = std::string(trim_text(folded));
   std::string_view tail;
   for (std::string_view prefix : kMarkerPossessiveFooters) {
     if (marker_tail_after(folded, prefix, tail) && marker_is_short_tail(tail, 5)) return true;
@@ -512,6 +537,10 @@ bool is_mobile_footer(std::string_view line) {
   if (marker_ends_with(german, ".")) german.remove_suffix(1);
   if (marker_tail_after(german, "von meinem", tail) && marker_ends_with(tail, " gesendet") &&
       marker_is_short_tail(tail, 7)) {
+    return true;
+  }
+  if (marker_tail_after(german, "outlook für", tail) && marker_ends_with(tail, " herunterladen") &&
+      marker_is_short_tail(tail, 3)) {
     return true;
   }
   // Chinese, Japanese and Korean footers: "发自我的iPhone", "iPhoneから送信".

@@ -38,8 +38,18 @@ enum class QuoteHeader {
 QuoteHeader classify_quote_header(std::string_view text);
 
 // True when a client may have wrapped a quote header starting on `line`
-// over the next lines: it starts with "On"/"Le"/"Am"/"El"… or a digit.
+// over the next lines: a short line with a digit (the date) that does not
+// end a sentence ("pe 20. lokakuuta 2017 klo 17.50 John Coe").
 bool may_start_wrapped_quote_header(std::string_view line);
+
+// True when `line` starts with a digit or a date word ("On", "Le", "Am",
+// "El", "W dniu", "在"…): a quote header of its own, never the tail of a
+// wrapped one.
+bool starts_like_quote_header(std::string_view line);
+
+// A short title between rules, "-------- Oprindelig besked --------": an
+// original-message marker in any language when a header block follows it.
+bool is_decorated_title(std::string_view line);
 
 // "-----Original Message-----", "---------- Forwarded message ---------",
 // "Begin forwarded message:" and their translations.
@@ -55,10 +65,11 @@ bool header_value_has_address(std::string_view line);
 
 enum class SignatureStart {
   kNone,
-  // "--Name", "__…", "-Name": a signature only below a blank line.
+  // "--Bob", "-- Tim", "__Ana", "-Name": a signature only below a blank line.
   kWeak,
   // "-- ", "--", a rule of at least 7 '-' or '_', a mobile footer: a
-  // signature even right below text.
+  // signature even right below text. Shorter rules ("----") are not
+  // signatures.
   kStrong,
 };
 SignatureStart classify_signature_start(std::string_view line);

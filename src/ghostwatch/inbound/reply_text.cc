@@ -64,13 +64,16 @@ ReplyLineKind reply_classify_line(std::string_view line) {
 }
 
 // Marks quote headers wrapped over several lines: "On Dec 16, 2011, at
-// 12:47 PM, Corey Donohoe" / "<reply@reply.github.com>" / "wrote:".
+// 12:47 PM, Corey Donohoe" / "<reply@reply.github.com>" / "wrote:". A line
+// that is a quote header of its own ("On …") is never a continuation, so
+// text with a date right above a header stays text.
 void reply_mark_wrapped_headers(const std::vector<std::string_view>& lines, std::vector<ReplyLineKind>& kinds) {
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (kinds[i] != ReplyLineKind::kText || !may_start_wrapped_quote_header(lines[i])) continue;
     std::string joined(trim_text(lines[i]));
     for (std::size_t j = i + 1; j < lines.size() && j < i + kReplyMaxWrappedLines; ++j) {
       if (kinds[j] == ReplyLineKind::kBlank || kinds[j] == ReplyLineKind::kQuoted) break;
+      if (kinds[j] == ReplyLineKind::kHeader && starts_like_quote_header(lines[j])) break;
       joined += ' ';
       joined += trim_text(lines[j]);
       if (joined.size() > kReplyMaxWrappedBytes) break;
@@ -84,21 +87,38 @@ void reply_mark_wrapped_headers(const std::vector<std::string_view>& lines, std:
 }
 
 // Marks header blocks of quoted or forwarded messages: a "From:" line and
-// the date, recipient and subject lines right below it. One other key is
-// enough when the sender has an address, two are needed otherwise.
+// the date, recipient and subject lines right below it (a value wrapped
+// onto the next line or two is part of the block). One other key is enough
+// when the sender has an address, two are needed otherwise. A title between
+// rules right above a header line ("---- Oprindelig besked ----") is a
+// marker in any language.
 void reply_mark_header_blocks(const std::vector<std::string_view>& lines, std::vector<ReplyLineKind>& kinds) {
+  constexpr std::size_t kMaxWrappedValueLines = 2;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (kinds[i] == ReplyLineKind::kBlank || kinds[i] == ReplyLineKind::kQuoted) continue;
-    if (header_key(lines[i]) != HeaderKey::kFrom) continue;
-    std::size_t end = i + 1;
-    while (end < lines.size() && end <= i + kReplyMaxHeaderBlockLines && kinds[end] != ReplyLineKind::kBlank &&
-           kinds[end] != ReplyLineKind::kQuoted && header_key(lines[end]) == HeaderKey::kOther) {
-      ++end;
+    if (i + 1 < lines.size() && is_decorated_title(lines[i]) && header_key(lines[i + 1]) != HeaderKey::kNone) {
+      kinds[i] = ReplyLineKind::kHeader;
+      continue;
     }
-    const std::size_t others = end - i - 1;
-    if (others >= 2 || (others == 1 && header_value_has_address(lines[i]))) {
-      for (std::size_t k = i; k < end; ++k) kinds[k] = ReplyLineKind::kHeader;
-      i = end - 1;
+    if (header_key(lines[i]) != HeaderKey::kFrom) continue;
+    std::size_t last = i;
+    std::size_t others = 0;
+    bool address = header_value_has_address(lines[i]);
+    for (std::size_t j = i + 1, wrapped = 0; j < lines.size() && j <= i + kReplyMaxHeaderBlockLines; ++j) {
+      if (kinds[j] == ReplyLineKind::kBlank || kinds[j] == ReplyLineKind::kQuoted) break;
+      if (header_key(lines[j]) == HeaderKey::kOther) {
+        ++others;
+        last = j;
+        wrapped = 0;
+      } else if (++wrapped > kMaxWrappedValueLines) {
+        break;
+      } else if (others == 0) {
+        address = address || lines[j].find('@') != std::string_view::npos;
+      }
+    }
+    if (others >= 2 || (others == 1 && address)) {
+      for (std::size_t k = i; k <= last; ++k) kinds[k] = ReplyLineKind::kHeader;
+      i = last;
     }
   }
 }
@@ -175,7 +195,10 @@ class ReplyScanner {
     f.quoted = kind_ == ReplyFragmentKind::kQuoted;
     f.header = kind_ == ReplyFragmentKind::kHeader;
     f.signature = signature_;
-    if (f.header) {
+    // Nobody writes below "Sent from my iPhone": what follows is the quoted
+    // message (Outlook and mobile clients put the footer above it).
+    const bool footer = f.signature && is_mobile_footer(lines_[top_]);
+    if (f.header || footer) {
       for (ReplyFragment& below : fragments_) below.hidden = true;
       found_visible_ = false;
       f.hidden = true;

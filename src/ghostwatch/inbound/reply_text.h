@@ -4,8 +4,8 @@
 // bottom up as the reply parsers of GitHub and Zapier do: runs of quoted
 // lines (with the quote header above them), header blocks, signatures and
 // text. Fragments below the lowest text a person wrote are hidden; a quote
-// header or header block that no quoted line follows hides everything
-// below it. Linear in the body's size (no regular expressions).
+// header or header block that no quoted line follows, and a mobile footer
+// ("Sent from my iPhone"), hide everything below them. Linear in the body's size (no regular expressions).
 // Thread-safe: pure functions.
 #pragma once
 
@@ -31,7 +31,8 @@ struct ReplyFragment {
   // or is a mobile footer ("Sent from my iPhone"…).
   bool signature = false;
   // Not part of the reply: below the lowest visible text and quoted, a
-  // signature, blank or a header; or below a header.
+  // signature, blank or a header; or a header or mobile footer, or below
+  // one.
   bool hidden = false;
 };
 
