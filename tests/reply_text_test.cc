@@ -189,7 +189,7 @@ TEST(ReplyText, InlineAnswersAreKeptWithoutTheQuotes) {
   const std::string body =
       "On Tue, Apr 29, 2014 at 4:22 PM, Dev <dev@example.com> wrote:\n\n> first question?\n\nFirst answer.\n\n"
       "> second question?\n\nSecond answer.\n\n> old\n\n-- \nSig\n";
-  EXPECT_EQ(visible_reply(body), "First answer.\n\nSecond answer.");
+  EXPECT_EQ(visible_reply(body), "First answer.\nSecond answer.");
 }
 
 TEST(ReplyText, CrLfAndLoneCrAreLineBreaks) {
@@ -435,6 +435,24 @@ void run_suite(const std::string& suite_name, SuiteTally& tally) {
             << tally.exact_total << ", all expectations " << tally.checks_passed << "/" << tally.checks_total << "\n";
   ::testing::Test::RecordProperty("exact_passed", tally.exact_passed);
   ::testing::Test::RecordProperty("exact_total", tally.exact_total);
+}
+
+// A bottom post: the greeting and the answer below the quote, joined
+// without the quote, its header, the list footer or trailing spaces.
+TEST(ReplyTextSuites, BottomPostKeepsGreetingAndAnswer) {
+  const std::filesystem::path file =
+      std::filesystem::path(GHOSTWATCH_SHARED_DIR) / "data/email/reply-github/test/emails/email_1_2.txt";
+  if (!std::filesystem::exists(file)) GTEST_SKIP() << "no " << file;
+  const std::string reply = visible_reply(reply_test_read_file(file));
+  EXPECT_EQ(reply.rfind("Hi,\nYou can list the keys for the bucket and call delete for each. Or if you\n", 0), 0u)
+      << reply;
+  EXPECT_NE(reply.find("RiakBucketInfo bucketInfo = bucketResponse.getBucketInfo();\n\n        for(String key"),
+            std::string::npos)
+      << reply;
+  EXPECT_NE(reply.find("\n\nSee also\n\nhttp://wiki.basho.com/REST-API.html#Bucket-operations\n"), std::string::npos)
+      << reply;
+  EXPECT_TRUE(reply.ends_with("delete them all individually.\"")) << reply;
+  EXPECT_EQ(reply.find('>'), std::string::npos) << reply;
 }
 
 bool reply_suites_present() {

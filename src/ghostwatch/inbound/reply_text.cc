@@ -230,6 +230,18 @@ std::string_view reply_rstrip(std::string_view s) {
   return s;
 }
 
+// `text` without its leading blank lines (indentation of the first line
+// kept) and right-stripped.
+std::string_view reply_without_blank_edge_lines(std::string_view text) {
+  text = reply_rstrip(text);
+  std::size_t start = 0;
+  for (std::size_t eol = text.find('\n'); eol != std::string_view::npos; eol = text.find('\n', start)) {
+    if (!trim_text(text.substr(start, eol - start)).empty()) break;
+    start = eol + 1;
+  }
+  return trim_text(text).empty() ? std::string_view() : text.substr(start);
+}
+
 }  // namespace
 
 std::vector<ReplyFragment> reply_fragments(std::string_view plain_body) {
@@ -247,21 +259,14 @@ std::vector<ReplyFragment> reply_fragments(std::string_view plain_body) {
 
 std::string visible_text(const std::vector<ReplyFragment>& fragments) {
   std::string out;
-  bool first = true;
   for (const ReplyFragment& f : fragments) {
     if (f.hidden || f.quoted || f.header) continue;
-    if (!first) out += '\n';
-    out += f.text;
-    first = false;
+    const std::string_view text = reply_without_blank_edge_lines(f.text);
+    if (text.empty()) continue;
+    if (!out.empty()) out += '\n';
+    out += text;
   }
-  out.resize(reply_rstrip(out).size());
-  // Leading blank lines (left between a quote and an inline answer) go too.
-  std::size_t start = 0;
-  for (std::size_t eol = out.find('\n'); eol != std::string::npos; eol = out.find('\n', start)) {
-    if (!trim_text(std::string_view(out).substr(start, eol - start)).empty()) break;
-    start = eol + 1;
-  }
-  return out.substr(start);
+  return out;
 }
 
 std::string visible_reply(std::string_view plain_body) { return visible_text(reply_fragments(plain_body)); }

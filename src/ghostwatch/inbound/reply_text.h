@@ -40,9 +40,9 @@ struct ReplyFragment {
 // the body back, less trailing spaces.
 std::vector<ReplyFragment> reply_fragments(std::string_view plain_body);
 
-// The fragments that are neither hidden, quoted nor headers, joined with
-// "\n", right-stripped and without leading blank lines: what the sender
-// wrote. Inline answers between
+// The fragments that are neither hidden, quoted nor headers, each without
+// its leading and trailing blank lines (indentation kept), joined with
+// "\n": what the sender wrote. Inline answers between
 // quoted passages are kept; the quoted passages are not.
 std::string visible_text(const std::vector<ReplyFragment>& fragments);
 
