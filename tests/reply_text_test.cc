@@ -168,6 +168,23 @@ TEST(ReplyText, MoreClientFormats) {
   EXPECT_EQ(visible_reply("Danke.\n\nGesendet von Outlook für Android<https://aka.ms/y>\n\nDie alte Nachricht\n"),
             "Danke.");
   EXPECT_EQ(visible_reply("Ok.\n\nSent from my iPhone\n\nthe message I answered\n"), "Ok.");
+  // German Gmail wrapping inside the date, after the address.
+  EXPECT_EQ(visible_reply("Gut.\n\nMax Muster <max@example.de> schrieb am Mo., 1.\nJan. 2024, 10:00:\n\n> alt\n"),
+            "Gut.");
+  // Zoho decorates the header with dashes and drops the colon.
+  EXPECT_EQ(visible_reply("Sure.\n\n---- On Mon, 01 Jan 2024 10:00:00 +0100 ana@example.com wrote ----\n\nold\n"),
+            "Sure.");
+  // An app footer with its link, right above a wrapped header with no quoting below it.
+  EXPECT_EQ(
+      visible_reply("Yes it can.\n\nSent from SomeApp<http://someapp.example/r?b=1>\nOn Jan 1, 2024, at 10:00, Ana "
+                    "<ana@example.com<\nmailto:ana@example.com>> wrote:\nCan you check?\n"),
+      "Yes it can.");
+  // Date-first headers with an address and no verb.
+  for (const char* header : {"30.09.2017, 18.30, \"Ana - Shop\" <ana@example.com>:",
+                             "11:00 AM, November 17, 2021, \"Ana\" <ana@example.com>:",
+                             "Wednesday, 17 November 2021, 3:32 PM +0300 from ana@example.com <ana@example.com>:"}) {
+    EXPECT_EQ(visible_reply(std::string("Reply.\n\n") + header + "\n\nold\n"), "Reply.") << header;
+  }
 }
 
 TEST(ReplyText, ContentThatLooksLikeMarkersStays) {

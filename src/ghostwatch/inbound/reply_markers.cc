@@ -388,6 +388,9 @@ QuoteHeader classify_quote_header(std::string_view text) {
   constexpr std::size_t kMaxHeaderBytes = 400;
   text = trim_text(text);
   if (text.empty() || text.size() > kMaxHeaderBytes || is_quoted_line(text)) return QuoteHeader::kNone;
+  // Zoho and Zimbra decorate it: "---- On … wrote ----", "- Le … a écrit :".
+  while (!text.empty() && text.front() == '-') text = trim_text(text.substr(1));
+  while (!text.empty() && text.back() == '-') text = trim_text(text.substr(0, text.size() - 1));
   bool colon = false;
   const std::string_view body = marker_strip_colon(text, colon);
   if (body.empty()) return QuoteHeader::kNone;
@@ -402,8 +405,9 @@ QuoteHeader classify_quote_header(std::string_view text) {
   if (marker_ends_with_wrote_word(folded)) {
     return (digit || address || lead) ? QuoteHeader::kStrong : QuoteHeader::kWeak;
   }
-  // "Am 01.01.2023 um 10:00 schrieb Max Mustermann <max@example.de>:".
-  if (digit && (lead || marker_is_digit(static_cast<unsigned char>(folded[0]))) &&
+  // "Am 01.01.2023 um 10:00 schrieb Max Mustermann <max@example.de>:",
+  // "Max <max@example.de> schrieb am So., 23. Juni 2024, 21:08:".
+  if (digit && (lead || address || marker_is_digit(static_cast<unsigned char>(folded[0]))) &&
       marker_has_inner_wrote_word(folded)) {
     return QuoteHeader::kStrong;
   }
@@ -416,8 +420,10 @@ QuoteHeader classify_quote_header(std::string_view text) {
 bool may_start_wrapped_quote_header(std::string_view line) {
   line = trim_text(line);
   if (line.empty() || line.size() > 200 || is_quoted_line(line)) return false;
-  // A sentence ends there; a header's first line ends with a name or "<".
-  if (std::string_view(".!?;:").find(line.back()) != std::string_view::npos) return false;
+  // A sentence ends there; a header's first line ends with a name or "<",
+  // or holds the address ("Aa Bb <a@b.org> schrieb am So., 23.").
+  const bool sentence_end = std::string_view(".!?;:").find(line.back()) != std::string_view::npos;
+  if (sentence_end && line.find('@') == std::string_view::npos) return false;
   return marker_has_digit(line);
 }
 
@@ -516,10 +522,14 @@ bool is_mobile_footer(std::string_view line) {
   line = trim_text(line);
   if (line.empty() || line.size() > 160) return false;
   // Outlook glues a link to its footer: "Get Outlook for iOS<https://aka.ms/o0ukef>".
+  // A footer with a link glued on is an app's, whatever its name ("Sent
+  // from TypeApp<http://…>").
   std::string folded = fold_case(line);
+  bool app_link = false;
   for (std::size_t open = folded.find('<'); open != std::string::npos; open = folded.find('<', open)) {
     const std::size_t close = folded.find('>', open);
     if (close == std::string::npos) break;
+    app_link = app_link || folded.compare(open + 1, 4, "http") == 0;
     folded.erase(open, close - open + 1);
   }
   folded = std::string(trim_text(folded));
@@ -528,7 +538,8 @@ bool is_mobile_footer(std::string_view line) {
     if (marker_tail_after(folded, prefix, tail) && marker_is_short_tail(tail, 5)) return true;
   }
   for (std::string_view prefix : kMarkerBareFooters) {
-    if (marker_tail_after(folded, prefix, tail) && marker_is_short_tail(tail, 6) && marker_tail_names_device(tail)) {
+    if (marker_tail_after(folded, prefix, tail) && marker_is_short_tail(tail, 6) &&
+        (app_link || marker_tail_names_device(tail))) {
       return true;
     }
   }
