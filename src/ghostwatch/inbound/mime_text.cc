@@ -41,19 +41,26 @@ std::string mime_decoded_text(GMimePart* part) {
   std::unique_ptr<GMimeStream, MimeUnref> out(g_mime_stream_mem_new());
   g_mime_data_wrapper_write_to_stream(wrapper, out.get());
   GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out.get()));
-  const char* data = reinterpret_cast<const char*>(bytes->data);
-  const std::size_t size = bytes->len;
+  // NUL is never text; dropping it keeps the C-string APIs below whole.
+  std::string data(reinterpret_cast<const char*>(bytes->data), bytes->len);
+  data.erase(std::remove(data.begin(), data.end(), '\0'), data.end());
+  const gssize size = static_cast<gssize>(data.size());
   const char* charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
-  if (g_utf8_validate(data, static_cast<gssize>(size), nullptr)) return std::string(data, size);
-  if (charset != nullptr) {
+  const char* iconv_name = charset != nullptr ? g_mime_charset_iconv_name(charset) : nullptr;
+  // UTF-8 and ASCII need no conversion; anything else does even when its
+  // bytes happen to be valid UTF-8 (UTF-7 is plain ASCII).
+  const bool utf8_compatible = iconv_name == nullptr || g_ascii_strcasecmp(iconv_name, "UTF-8") == 0 ||
+                               g_ascii_strcasecmp(iconv_name, "US-ASCII") == 0 ||
+                               g_ascii_strcasecmp(iconv_name, "ASCII") == 0;
+  if (utf8_compatible && g_utf8_validate(data.data(), size, nullptr)) return data;
+  if (!utf8_compatible) {
     gsize written = 0;
-    MimeGString converted(g_convert(data, static_cast<gssize>(size), "UTF-8", g_mime_charset_iconv_name(charset),
-                                    nullptr, &written, nullptr));
+    MimeGString converted(g_convert(data.data(), size, "UTF-8", iconv_name, nullptr, &written, nullptr));
     if (converted) return mime_valid_utf8(converted.get(), written);
   }
-  // No charset, or one iconv does not know: GMime's guess from the bytes.
-  MimeGString guessed(g_mime_utils_decode_8bit(nullptr, data, size));
-  return guessed ? mime_valid_utf8(guessed.get()) : mime_valid_utf8(data, size);
+  // No charset, a wrong one, or one iconv does not know: GMime's guess from the bytes.
+  MimeGString guessed(g_mime_utils_decode_8bit(nullptr, data.data(), data.size()));
+  return guessed ? mime_valid_utf8(guessed.get()) : mime_valid_utf8(data.data(), data.size());
 }
 
 struct MimeBodies {
