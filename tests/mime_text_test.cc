@@ -77,6 +77,19 @@ TEST(MimeText, HtmlOnlyBecomesText) {
   EXPECT_EQ(visible_reply(m.text), "Café & crème ok\nline two ☺");
 }
 
+TEST(MimeText, OutlookAndAppleHtmlReplies) {
+  const std::string outlook =
+      "<html><body><div>Works for me.</div><div><br></div><div id=\"appendonsend\"></div><hr>"
+      "<div id=\"divRplyFwdMsg\"><font><b>From:</b> Ana &lt;ana@example.com&gt;<br><b>Sent:</b> Monday, January 1, "
+      "2024 10:00<br><b>To:</b> Bob<br><b>Subject:</b> Offer</font><div>&nbsp;</div></div><div>Old text</div>"
+      "</body></html>";
+  EXPECT_EQ(visible_reply(html_to_text(outlook)), "Works for me.");
+  const std::string apple =
+      "<html><body><div>Sounds good.</div><div><br><blockquote type=\"cite\"><div>On 1 Jan 2024, at 10:00, Ana "
+      "&lt;ana@example.com&gt; wrote:</div><br><div>Old text</div></blockquote></div></body></html>";
+  EXPECT_EQ(visible_reply(html_to_text(apple)), "Sounds good.");
+}
+
 TEST(MimeText, HtmlToTextKeepsPreformattedText) {
   EXPECT_EQ(html_to_text("<p>a  b</p><pre>x  y\n  z</pre><ul><li>one</li><li>two</li></ul>"),
             "a b\n\nx  y\n  z\n\none\ntwo");
