@@ -15,5 +15,7 @@ find_package(Threads REQUIRED)
 # The mail layer: GMime 3 builds and parses MIME, libcurl speaks SMTP,
 # kainjow-mustache (header-only, no CMake config) renders the templates.
 pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
+# Inbound mail: libxml2's forgiving HTML parser turns HTML-only replies into text.
+pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)
 find_package(CURL REQUIRED)
 find_path(KAINJOW_MUSTACHE_INCLUDE_DIR kainjow/mustache.hpp REQUIRED)

@@ -10,7 +10,7 @@ PACKAGES=(
   libsimdjson-dev libtomlplusplus-dev libcli11-dev libfmt-dev libhowardhinnant-date-dev tzdata
   libssl-dev libxxhash-dev libsqlite3-dev libsqlitecpp-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libgmime-3.0-dev libcurl4-openssl-dev libkainjow-mustache-dev python3-aiosmtpd python3-scipy
+  libgmime-3.0-dev libcurl4-openssl-dev libkainjow-mustache-dev libxml2-dev python3-aiosmtpd python3-scipy
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

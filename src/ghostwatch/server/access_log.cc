@@ -17,7 +17,9 @@ void Logger::log(std::string_view level, std::string_view message, const Fields&
     line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
     line = ts + " " + std::string(level) + " " + std::string(message);
-    for (const auto& [k, v] : fields) line += " " + std::string(k) + "=" + v;
+    // append, not `" " + std::string(k)`: GCC 12 reports a false
+    // -Wstringop-overflow on that operator+ when the unity batch inlines it.
+    for (const auto& [k, v] : fields) line.append(" ").append(k).append("=").append(v);
   }
   line += '\n';
   std::lock_guard lock(mu_);
