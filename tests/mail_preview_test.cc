@@ -1,7 +1,6 @@
 // `ghostwatch preview`, run as a user would run it.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <string>
 
 #include "mail_support.h"
@@ -10,26 +9,12 @@
 namespace gw::test {
 namespace {
 
-struct Output {
-  int status = -1;
-  std::string out;
-};
-
-Output run(const std::string& args) {
-  Output r;
-  FILE* p = ::popen((std::string(GHOSTWATCH_BINARY) + " preview " + args + " 2>&1").c_str(), "r");
-  char buffer[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, p)) > 0) r.out.append(buffer, n);
-  const int status = ::pclose(p);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+CommandOutput run(const std::string& args) { return run_ghostwatch("preview " + args); }
 
 const std::string kTemplates = std::string(GHOSTWATCH_SOURCE_DIR) + "/templates";
 
 TEST(MailPreview, RendersSubjectTextAndHtml) {
-  const Output r = run("--template reminder-1 --locale es --templates " + kTemplates);
+  const CommandOutput r = run("--template reminder-1 --locale es --templates " + kTemplates);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out.rfind("Template: reminder-1 (locale es)\nSubject: Ana O'Brien & Co espera tu respuesta\n", 0), 0u)
       << r.out;
@@ -40,13 +25,13 @@ TEST(MailPreview, RendersSubjectTextAndHtml) {
 }
 
 TEST(MailPreview, SaysWhichLocaleItFellBackTo) {
-  const Output r = run("--template escalation-checkin --locale pt-BR --templates " + kTemplates);
+  const CommandOutput r = run("--template escalation-checkin --locale pt-BR --templates " + kTemplates);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out.rfind("Template: escalation-checkin (locale en, asked for pt-BR)\n", 0), 0u) << r.out;
 }
 
 TEST(MailPreview, UnknownTemplatesAndBrokenDirectoriesExitWithStatus2) {
-  Output r = run("--template reminder-9 --templates " + kTemplates);
+  CommandOutput r = run("--template reminder-9 --templates " + kTemplates);
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.out.find("no template named \"reminder-9\" (there are: escalation-checkin, reminder-1, reminder-2)"),
             std::string::npos)
@@ -64,7 +49,7 @@ TEST(MailPreview, MimeShowsTheWholeMessageFromTheConfig) {
   config.replace(config.find("templates = \"templates\""), 23, "templates = \"" + kTemplates + "\"");
   export_sample_mail_key();
   write_file(dir.file("policy.toml"), config);
-  const Output r = run("--template reminder-2 --locale es --mime --config " + dir.file("policy.toml"));
+  const CommandOutput r = run("--template reminder-2 --locale es --mime --config " + dir.file("policy.toml"));
   ASSERT_EQ(r.status, 0) << r.out;
   const ParsedMail m = parse_mail(r.out);
   ASSERT_TRUE(m.ok);

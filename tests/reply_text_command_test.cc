@@ -1,30 +1,17 @@
 // `ghostwatch reply-text`, run as a user would run it.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "serve_process.h"
+
 namespace gw::inbound {
 namespace {
 
-struct ReplyCommandOutput {
-  int status = -1;
-  std::string out;
-};
-
-ReplyCommandOutput run_reply_text_command(const std::string& args) {
-  ReplyCommandOutput r;
-  FILE* p = ::popen((std::string(GHOSTWATCH_BINARY) + " reply-text " + args + " 2>&1").c_str(), "r");
-  char buffer[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, p)) > 0) r.out.append(buffer, n);
-  const int status = ::pclose(p);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+test::CommandOutput run_reply_text_command(const std::string& args) {
+  return test::run_ghostwatch("reply-text " + args);
 }
 
 class ReplyTextCommand : public ::testing::Test {
@@ -51,7 +38,7 @@ TEST_F(ReplyTextCommand, PrintsTheVisibleReplyOfAMessage) {
             "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
             "S=C3=AD, el viernes me va bien.\r\n\r\nEnviado desde mi iPhone\r\n\r\n"
             "El lun, 1 ene 2024 a las 10:00, Bob <bob@example.com> escribi=C3=B3:\r\n> =C2=BFEl viernes?\r\n");
-  const ReplyCommandOutput r = run_reply_text_command(eml);
+  const test::CommandOutput r = run_reply_text_command(eml);
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out, "Sí, el viernes me va bien.\n");
 }
@@ -61,29 +48,29 @@ TEST_F(ReplyTextCommand, HtmlOnlyMessages) {
       write("html.eml",
             "From: a@example.com\nContent-Type: text/html\n\n<div>Deal!</div><div>On Mon, Jan 1, "
             "2024 at 10:00 AM Bob &lt;bob@example.com&gt; wrote:<blockquote>old</blockquote></div>");
-  const ReplyCommandOutput r = run_reply_text_command(eml);
+  const test::CommandOutput r = run_reply_text_command(eml);
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out, "Deal!\n");
 }
 
 TEST_F(ReplyTextCommand, PlainBodiesFromStdin) {
   const std::string body = write("body.txt", "Thanks!\n\n-- \nAna\n");
-  const ReplyCommandOutput r = run_reply_text_command("--plain - < " + body);
+  const test::CommandOutput r = run_reply_text_command("--plain - < " + body);
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out, "Thanks!\n");
-  const ReplyCommandOutput file = run_reply_text_command("--plain " + body);
+  const test::CommandOutput file = run_reply_text_command("--plain " + body);
   EXPECT_EQ(file.out, "Thanks!\n");
 }
 
 TEST_F(ReplyTextCommand, AnUnreadableFileIsNamed) {
   const std::string missing = (dir_ / "missing.eml").string();
-  const ReplyCommandOutput r = run_reply_text_command(missing);
+  const test::CommandOutput r = run_reply_text_command(missing);
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(r.out, "ghostwatch reply-text: error: " + missing + ": cannot open: No such file or directory\n");
-  const ReplyCommandOutput dir = run_reply_text_command(dir_.string());
+  const test::CommandOutput dir = run_reply_text_command(dir_.string());
   EXPECT_EQ(dir.status, 2) << dir.out;
   EXPECT_EQ(dir.out, "ghostwatch reply-text: error: " + dir_.string() + ": cannot read: is a directory\n");
-  const ReplyCommandOutput empty = run_reply_text_command(write("empty.eml", ""));
+  const test::CommandOutput empty = run_reply_text_command(write("empty.eml", ""));
   EXPECT_EQ(empty.status, 2) << empty.out;
   EXPECT_NE(empty.out.find("empty.eml: not an e-mail message"), std::string::npos) << empty.out;
 }

@@ -51,6 +51,24 @@ inline std::string read_file(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// `ghostwatch <args>` run through the shell, its standard output and error
+// together, and its exit status (-1 when it did not exit normally).
+struct CommandOutput {
+  int status = -1;
+  std::string out;
+};
+
+inline CommandOutput run_ghostwatch(const std::string& args) {
+  CommandOutput r;
+  FILE* p = ::popen((std::string(GHOSTWATCH_BINARY) + " " + args + " 2>&1").c_str(), "r");
+  char buffer[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, p)) > 0) r.out.append(buffer, n);
+  const int status = ::pclose(p);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 class ServeProcess {
  public:
   // Starts `ghostwatch serve --listen 127.0.0.1:0 ARGS...` with its stderr
