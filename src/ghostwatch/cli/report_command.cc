@@ -20,7 +20,7 @@ namespace {
 
 struct ReportArgs {
   std::string config;
-  std::string episodes, actions;
+  std::string episodes, actions, cases;
   std::string until;
   std::string json;
   std::string html;
@@ -54,7 +54,15 @@ int run_report(const ReportArgs& args) {
     print_command_error("report", input.message());
     return kExitUsage;
   }
-  const report::ExperimentReport result = report::compute_experiment(*input, options);
+  report::ExperimentReport result = report::compute_experiment(*input, options);
+  if (!args.cases.empty()) {
+    auto cases = report::load_report_cases(args.cases);
+    if (!cases) {
+      print_command_error("report", cases.message());
+      return kExitUsage;
+    }
+    result.cases = report::case_outcomes(*input, *cases);
+  }
   if (Status written = write_report_file(args.json, report::experiment_json(result)); !written) {
     print_command_error("report", written.message());
     return kExitFailure;
@@ -89,6 +97,7 @@ void add_report_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--config", args->config, "Policy TOML file (campaign name, holdout share)")->required();
   cmd->add_option("--episodes", args->episodes, "Episode records (NDJSON) from replay --episodes")->required();
   cmd->add_option("--actions", args->actions, "Decision records (NDJSON) from replay --actions")->required();
+  cmd->add_option("--cases", args->cases, "Cases (NDJSON) from serve's GET /v1/cases?format=ndjson");
   cmd->add_option("--until", args->until, "The data end (RFC 3339); default: the latest time in the inputs");
   cmd->add_option("--json", args->json, "Write the report (JSON) here")->required();
   cmd->add_option("--out", args->html, "Also write the report as one self-contained HTML page here");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ghostwatch/core/time.h"
+#include "ghostwatch/report/case_outcomes.h"
 #include "ghostwatch/report/report_input.h"
 #include "ghostwatch/report/stats.h"
 #include "ghostwatch/report/survival.h"
@@ -45,6 +46,9 @@ struct ExperimentReport {
   SrmTest srm;
   std::vector<MetricResult> metrics;
   SurvivalAnalysis survival;
+  // With --cases: per arm (indexed by Arm), what the support team made of
+  // the escalations (case_outcomes.h).
+  std::optional<std::array<ArmCases, 2>> cases;
 
   const ArmSummary& arm(Arm a) const { return arms[static_cast<std::size_t>(a)]; }
 };

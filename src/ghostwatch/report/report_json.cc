@@ -82,6 +82,15 @@ std::string experiment_json(const ExperimentReport& report) {
                          {"p_value", report_number(lr.p_value)}}}};
   j["cost"] = Json{{"treatment", report_cost_json(report.arm(Arm::kTreatment))},
                    {"control", report_cost_json(report.arm(Arm::kControl))}};
+  if (report.cases) {
+    Json cases = Json::object();
+    for (const Arm a : {Arm::kTreatment, Arm::kControl}) {
+      const ArmCases& c = (*report.cases)[static_cast<std::size_t>(a)];
+      cases[std::string(arm_name(a))] =
+          Json{{"episodes_with_case", c.episodes_with_case}, {"by_outcome", c.by_outcome}, {"by_status", c.by_status}};
+    }
+    j["cases"] = std::move(cases);
+  }
   return j.dump(2) + "\n";
 }
 
