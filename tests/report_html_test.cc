@@ -24,13 +24,13 @@ MetricResult html_metric(std::string name, double t, double c, double low, doubl
 
 TEST(ReportHtml, VerdictsInPlainLanguage) {
   EXPECT_EQ(metric_verdict(html_metric("reply_24h", 0.612, 0.55, 0.031, 0.093, 0.0001)),
-            "Nudged freelancers replied within 24 h more often: 61.2 % vs 55.0 %, +6.2 points "
+            "Nudged freelancers replied within 24 h more often: 61.2\u00a0% vs 55.0\u00a0%, +6.2 points "
             "(95 % CI +3.1 to +9.3), p = 0.0001");
   EXPECT_EQ(metric_verdict(html_metric("bad_outcome", 0.04, 0.06, -0.03, -0.01, 0.00001)),
-            "Nudged freelancers had their contract cancelled or replaced less often: 4.0 % vs 6.0 %, -2.0 points "
+            "Nudged freelancers had their contract cancelled or replaced less often: 4.0\u00a0% vs 6.0\u00a0%, -2.0 points "
             "(95 % CI -3.0 to -1.0), p < 0.0001");
   EXPECT_EQ(metric_verdict(html_metric("reply_72h", 0.70, 0.69, -0.02, 0.04, 0.52)),
-            "No clear difference in how often nudged freelancers replied within 72 h: 70.0 % vs 69.0 %, +1.0 points "
+            "No clear difference in how often nudged freelancers replied within 72 h: 70.0\u00a0% vs 69.0\u00a0%, +1.0 points "
             "(95 % CI -2.0 to +4.0), p = 0.5200");
   MetricResult empty;
   empty.name = "reply_48h";
@@ -64,7 +64,7 @@ TEST(ReportHtml, SelfContainedAndEscaped) {
   std::size_t svgs = 0;
   for (std::size_t at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1)) ++svgs;
   EXPECT_EQ(svgs, 2u);  // the forest plot and the Kaplan-Meier curves
-  EXPECT_NE(html.find("replied within 24 h more often: 61.2 % vs 55.0 %"), std::string::npos);
+  EXPECT_NE(html.find("replied within 24 h more often: 61.2\u00a0% vs 55.0\u00a0%"), std::string::npos);
   EXPECT_EQ(html.find("class=\"srm\""), std::string::npos);
 }
 

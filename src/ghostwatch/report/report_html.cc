@@ -19,7 +19,8 @@ std::string_view html_metric_phrase(std::string_view name) {
   return name;
 }
 
-std::string html_percent(double rate) { return fmt::format("{:.1f} %", rate * 100); }
+// A no-break space keeps "27.3 %" on one line.
+std::string html_percent(double rate) { return fmt::format("{:.1f}\u00a0%", rate * 100); }
 std::string html_points(double diff) { return fmt::format("{:+.1f}", diff * 100); }
 
 // A p-value to four decimals, "< 0.0001" below that.
@@ -250,8 +251,8 @@ th:first-child,td:first-child{text-align:left}.srm{border:4px solid #c0392b;back
                         ? fmt::format("{:.2f}", static_cast<double>(a.nudges_sent) / static_cast<double>(a.freelancers))
                         : "–") +
         "</td><td>" +
-        html_escape(a.episodes > 0 ? fmt::format("{:.1f} %", 100.0 * static_cast<double>(a.escalated_episodes) /
-                                                                 static_cast<double>(a.episodes))
+        html_escape(a.episodes > 0 ? html_percent(static_cast<double>(a.escalated_episodes) /
+                                                  static_cast<double>(a.episodes))
                                    : "–") +
         "</td></tr>\n";
   }
