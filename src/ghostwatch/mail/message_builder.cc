@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 #include <gmime/gmime.h>
-#include <openssl/sha.h>
 
 #include <mutex>
 #include <utility>
 #include <vector>
 
+#include "ghostwatch/core/hex.h"
 #include "ghostwatch/mail/header_text.h"
 
 namespace gw::mail {
@@ -35,17 +35,7 @@ bool is_safe_message_id(std::string_view id) {
 }
 
 // The first 128 bits of SHA-256(s) as 32 lower-case hex digits.
-std::string sha256_hex128(std::string_view s) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex(32, '0');
-  for (int i = 0; i < 16; ++i) {
-    hex[2 * i] = kHex[digest[i] >> 4];
-    hex[2 * i + 1] = kHex[digest[i] & 0xF];
-  }
-  return hex;
-}
+std::string sha256_hex128(std::string_view s) { return sha256_hex(s).substr(0, 32); }
 
 // A string GMime allocated, freed with g_free.
 std::string take_gstring(char* p) {

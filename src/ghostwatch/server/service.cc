@@ -1,25 +1,16 @@
 #include "ghostwatch/server/service.h"
 
-#include <openssl/sha.h>
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <chrono>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "ghostwatch/core/hex.h"
 #include "ghostwatch/ingest/line_reader.h"
 
 namespace gw {
 namespace {
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  std::string hex;
-  for (unsigned char b : digest) hex += fmt::format("{:02x}", b);
-  return hex;
-}
 
 // The contact details a user event gives (the engine keeps only what its rules read).
 UserContact contact_of(const Event& e) {

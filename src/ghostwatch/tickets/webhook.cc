@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 
+#include "ghostwatch/core/hex.h"
 #include "ghostwatch/server/case_json.h"
 
 namespace gw {
@@ -40,9 +41,7 @@ std::string webhook_signature(const std::string& secret, std::string_view body) 
   unsigned int n = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac.data(), &n);
-  std::string out = "sha256=";
-  for (unsigned int i = 0; i < n; ++i) out += fmt::format("{:02x}", mac[i]);
-  return out;
+  return "sha256=" + lower_hex(mac.data(), n);
 }
 
 MirrorResult WebhookTarget::operator()(const CaseChange& change, const std::optional<CaseRow>& kase) const {

@@ -3,8 +3,13 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 
+#include "ghostwatch/store/sqlite/sqlite_support.h"
+
 namespace gw::sqlite_cases {
 namespace {
+
+using sqlite_support::column_text;
+using sqlite_support::failure;
 
 constexpr const char* kCasesSchema = R"sql(
 -- One case per contract and team; `episode` is the latest escalated one.
@@ -25,14 +30,6 @@ CREATE INDEX IF NOT EXISTS case_entries_by_case ON case_entries(case_id, at);
 
 constexpr const char* kCaseColumns =
     "id, team, contract, episode, freelancer, client, status, outcome, assignee, opened_at, updated_at";
-
-std::string column_text(const SQLite::Column& c) {
-  return std::string(static_cast<const char*>(c.getBlob()), static_cast<std::size_t>(c.getBytes()));
-}
-
-Status failure(const char* what, const std::exception& e) {
-  return Status::error(fmt::format("store: {}: {}", what, e.what()));
-}
 
 CaseRow read_case(SQLite::Statement& s) {
   CaseRow c;

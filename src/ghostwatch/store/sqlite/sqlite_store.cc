@@ -4,9 +4,13 @@
 #include <fmt/format.h>
 
 #include "ghostwatch/store/sqlite/sqlite_cases.h"
+#include "ghostwatch/store/sqlite/sqlite_support.h"
 
 namespace gw {
 namespace {
+
+using sqlite_support::column_text;
+using sqlite_support::failure;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -58,8 +62,6 @@ constexpr const char* kEpisodeColumns =
 
 bool is_event(LogKind k) { return k == LogKind::kEvent || k == LogKind::kLiveEvent; }
 
-std::string text(const SQLite::Column& c) { return std::string(static_cast<const char*>(c.getBlob()), c.getBytes()); }
-
 template <typename T>
 T must(std::optional<T> v, const char* what) {
   if (!v) throw SQLite::Exception(fmt::format("store: unreadable {} in database", what));
@@ -70,34 +72,34 @@ DecisionRow read_decision(SQLite::Statement& s) {
   DecisionRow r;
   r.id = s.getColumn(0).getInt64();
   r.at = s.getColumn(1).getInt64();
-  r.contract = text(s.getColumn(2));
+  r.contract = column_text(s.getColumn(2));
   r.episode = static_cast<std::uint32_t>(s.getColumn(3).getInt64());
   r.step = static_cast<std::uint32_t>(s.getColumn(4).getInt64());
-  r.action = must(parse_step_action(text(s.getColumn(5))), "action");
-  r.target = text(s.getColumn(6));
-  r.freelancer = text(s.getColumn(7));
-  r.client = text(s.getColumn(8));
-  r.arm = must(parse_arm(text(s.getColumn(9))), "arm");
-  r.status = must(parse_decision_status(text(s.getColumn(10))), "status");
-  r.reason = must(parse_decision_reason(text(s.getColumn(11))), "reason");
+  r.action = must(parse_step_action(column_text(s.getColumn(5))), "action");
+  r.target = column_text(s.getColumn(6));
+  r.freelancer = column_text(s.getColumn(7));
+  r.client = column_text(s.getColumn(8));
+  r.arm = must(parse_arm(column_text(s.getColumn(9))), "arm");
+  r.status = must(parse_decision_status(column_text(s.getColumn(10))), "status");
+  r.reason = must(parse_decision_reason(column_text(s.getColumn(11))), "reason");
   return r;
 }
 
 EpisodeRow read_episode(SQLite::Statement& s) {
   EpisodeRow r;
   r.id = s.getColumn(0).getInt64();
-  r.contract = text(s.getColumn(1));
+  r.contract = column_text(s.getColumn(1));
   r.episode = static_cast<std::uint32_t>(s.getColumn(2).getInt64());
-  r.freelancer = text(s.getColumn(3));
-  r.client = text(s.getColumn(4));
-  r.arm = must(parse_arm(text(s.getColumn(5))), "arm");
+  r.freelancer = column_text(s.getColumn(3));
+  r.client = column_text(s.getColumn(4));
+  r.arm = must(parse_arm(column_text(s.getColumn(5))), "arm");
   r.in_segment = s.getColumn(6).getInt() != 0;
   r.opened_at = s.getColumn(7).getInt64();
   r.closed_at = s.getColumn(8).isNull() ? kNoInstant : s.getColumn(8).getInt64();
-  r.outcome = must(parse_outcome(text(s.getColumn(9))), "outcome");
+  r.outcome = must(parse_outcome(column_text(s.getColumn(9))), "outcome");
   r.steps_sent = static_cast<std::uint32_t>(s.getColumn(10).getInt64());
   r.has_end_reason = s.getColumn(11).getInt() != 0;
-  r.end_reason = text(s.getColumn(12));
+  r.end_reason = column_text(s.getColumn(12));
   return r;
 }
 
@@ -194,10 +196,6 @@ SQLite::Database open_writer(const std::string& path) {
   migrate_outbox_key(db);
   sqlite_cases::create_schema(db);
   return db;
-}
-
-Status failure(const char* what, const std::exception& e) {
-  return Status::error(fmt::format("store: {}: {}", what, e.what()));
 }
 
 }  // namespace
@@ -415,9 +413,9 @@ Result<std::optional<IdempotentResponse>> SqliteStore::find_response(const std::
     if (!s.executeStep()) return std::optional<IdempotentResponse>();
     IdempotentResponse resp;
     resp.key = key;
-    resp.request_sha256 = text(s.getColumn(0));
+    resp.request_sha256 = column_text(s.getColumn(0));
     resp.status = s.getColumn(1).getInt();
-    resp.body = text(s.getColumn(2));
+    resp.body = column_text(s.getColumn(2));
     return std::optional<IdempotentResponse>(std::move(resp));
   } catch (const std::exception& e) {
     return failure("reading an idempotent response", e);
@@ -430,7 +428,7 @@ Result<std::optional<std::string>> SqliteStore::get_meta(const std::string& key)
     SQLite::Statement s(r.db(), "SELECT value FROM meta WHERE key = ?");
     s.bind(1, key);
     if (!s.executeStep()) return std::optional<std::string>();
-    return std::optional<std::string>(text(s.getColumn(0)));
+    return std::optional<std::string>(column_text(s.getColumn(0)));
   } catch (const std::exception& e) {
     return failure("reading meta", e);
   }
@@ -523,8 +521,8 @@ Result<std::vector<StoredReject>> SqliteStore::rejects(std::int64_t after_id, st
       x.id = s.getColumn(0).getInt64();
       x.received_at = s.getColumn(1).getInt64();
       x.row.line = static_cast<std::uint64_t>(s.getColumn(2).getInt64());
-      x.row.reason = must(parse_reject_reason(text(s.getColumn(3))), "reject reason");
-      x.row.raw = text(s.getColumn(4));
+      x.row.reason = must(parse_reject_reason(column_text(s.getColumn(3))), "reject reason");
+      x.row.raw = column_text(s.getColumn(4));
       out.push_back(std::move(x));
     }
     return out;
@@ -558,14 +556,14 @@ OutboxItem read_outbox_item(SQLite::Statement& s) {
   item.decision = read_decision(s);
   Delivery& d = item.delivery;
   d.decision_id = item.decision.id;
-  d.channel = text(s.getColumn(12));
-  d.state = must(parse_delivery_state(text(s.getColumn(13))), "delivery state");
+  d.channel = column_text(s.getColumn(12));
+  d.state = must(parse_delivery_state(column_text(s.getColumn(13))), "delivery state");
   d.attempts = static_cast<std::uint32_t>(s.getColumn(14).getInt64());
   d.next_attempt_at = s.getColumn(15).getInt64();
   d.first_attempt_at = instant_or_none(s.getColumn(16));
   d.done_at = instant_or_none(s.getColumn(17));
-  d.message_id = text(s.getColumn(18));
-  d.last_error = text(s.getColumn(19));
+  d.message_id = column_text(s.getColumn(18));
+  d.last_error = column_text(s.getColumn(19));
   return item;
 }
 
@@ -646,9 +644,9 @@ Result<std::optional<UserContact>> SqliteStore::user_contact(const std::string& 
     if (!s.executeStep()) return std::optional<UserContact>();
     UserContact u;
     u.id = id;
-    u.email = text(s.getColumn(0));
-    u.name = text(s.getColumn(1));
-    u.country = text(s.getColumn(2));
+    u.email = column_text(s.getColumn(0));
+    u.name = column_text(s.getColumn(1));
+    u.country = column_text(s.getColumn(2));
     return std::optional<UserContact>(std::move(u));
   } catch (const std::exception& e) {
     return failure("reading a user's contact details", e);
