@@ -47,6 +47,8 @@ void CaseApi::list(const httplib::Request& req, httplib::Response& res) {
   CaseQuery q;
   q.contract = http::param(req, "contract").value_or("");
   q.team = http::param(req, "team").value_or("");
+  q.freelancer = http::param(req, "freelancer").value_or("");
+  q.client = http::param(req, "client").value_or("");
   q.assignee = http::param(req, "assignee").value_or("");
   q.status = http::enum_param<CaseStatus>(req, "status", parse_case_status, "new, open, pending, solved");
   q.after_id = http::int_param(req, "after", 0, 0, INT64_MAX);

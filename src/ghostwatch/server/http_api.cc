@@ -342,8 +342,13 @@ struct HttpApi::Impl {
     nlohmann::ordered_json body;
     const bool known = service.with_user(id, [&](const UserSnapshot& u) {
       auto or_null = [](std::string_view v) { return v.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(v); };
-      body = {{"user", id},           {"country", or_null(u.country)}, {"kind", or_null(u.kind)},
-              {"tz", or_null(u.tz)},  {"opted_out", u.opted_out},      {"in_segment", u.in_segment},
+      body = {{"user", id},
+              {"country", or_null(u.country)},
+              {"kind", or_null(u.kind)},
+              {"tz", or_null(u.tz)},
+              {"opted_out", u.opted_out},
+              {"bouncing", u.bouncing},
+              {"in_segment", u.in_segment},
               {"arm", arm_name(u.arm)}};
     });
     if (!known) return send_error(res, 404, "not_found", fmt::format("no user \"{}\"", id));
