@@ -11,6 +11,7 @@
 #include "ghostwatch/output/record_json.h"
 #include "ghostwatch/server/case_api.h"
 #include "ghostwatch/server/http_support.h"
+#include "ghostwatch/server/inbound_api.h"
 
 namespace gw {
 namespace {
@@ -135,11 +136,14 @@ bool token_in(const std::vector<std::string>& tokens, std::string_view t) {
 
 struct HttpApi::Impl {
   Impl(Service& s, Store& st, const Clock& clock, RequestMetrics& m, Logger& l, HttpOptions o)
-      : service(s), store(st), cases(st, clock), metrics(m), logger(l), options(std::move(o)) {}
+      : service(s), store(st), cases(st, clock), metrics(m), logger(l), options(std::move(o)) {
+    if (options.intake != nullptr) inbound.emplace(*options.intake, st, clock);
+  }
 
   Service& service;
   Store& store;
   CaseApi cases;
+  std::optional<InboundApi> inbound;
   RequestMetrics& metrics;
   Logger& logger;
   HttpOptions options;
@@ -511,6 +515,16 @@ struct HttpApi::Impl {
                  route("case_update", Scope::kWrite, std::bind(&CaseApi::update, &cases, _1, _2)));
     server.Post(R"(/v1/cases/(\d{1,18})/notes)",
                 route("case_note", Scope::kWrite, std::bind(&CaseApi::add_note, &cases, _1, _2)));
+    if (inbound) {
+      server.Post("/v1/inbound", route("inbound", Scope::kWrite, std::bind(&InboundApi::take, &*inbound, _1, _2)));
+      server.Get("/v1/inbound", route("inbound", Scope::kRead, std::bind(&InboundApi::list, &*inbound, _1, _2)));
+      server.Get(R"(/v1/inbound/(\d{1,18}))",
+                 route("inbound_message", Scope::kRead, std::bind(&InboundApi::get, &*inbound, _1, _2)));
+      server.Get(R"(/v1/inbound/(\d{1,18})/raw)",
+                 route("inbound_message", Scope::kRead, std::bind(&InboundApi::raw, &*inbound, _1, _2)));
+      server.Post(R"(/v1/inbound/(\d{1,18})/attach)",
+                  route("inbound_attach", Scope::kWrite, std::bind(&InboundApi::attach, &*inbound, _1, _2)));
+    }
     server.Get("/v1/unsubscribe", route("unsubscribe", Scope::kNone, std::bind(&Impl::unsubscribe, this, _1, _2)));
     server.Post("/v1/unsubscribe", route("unsubscribe", Scope::kNone, std::bind(&Impl::unsubscribe, this, _1, _2)));
     server.Get("/metrics", route("metrics", Scope::kRead, std::bind(&Impl::get_metrics, this, _1, _2)));
