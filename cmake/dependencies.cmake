@@ -18,4 +18,6 @@ pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
 # Inbound mail: libxml2's forgiving HTML parser turns HTML-only replies into text.
 pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)
 find_package(CURL REQUIRED)
+# The shared store for several workers: PostgreSQL through libpqxx 6 (pkg-config only).
+pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 find_path(KAINJOW_MUSTACHE_INCLUDE_DIR kainjow/mustache.hpp REQUIRED)

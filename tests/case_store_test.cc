@@ -1,4 +1,4 @@
-// Cases over a real SQLite store: escalations taken from the outbox by
+// Cases over a real store, SQLite and PostgreSQL: escalations taken from the outbox by
 // CaseOpener (one case per contract and team, idempotent across retries,
 // reopened and linked by a later escalation), the timeline, updates and
 // notes. The service runs in event time, driven by the test.
@@ -18,9 +18,10 @@ std::string ndjson(const std::vector<std::string>& lines) {
   return out;
 }
 
-class CaseStoreTest : public ::testing::Test {
+class CaseStoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
+    if (!world_.available()) GTEST_SKIP() << kNoPostgres;
     store_ = world_.store.get();
     service_ = world_.service.get();
     opener_ = std::make_unique<CaseOpener>(*store_, clock_, false);
@@ -41,14 +42,14 @@ class CaseStoreTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  CaseWorld world_{dir_};
+  CaseWorld world_{dir_, GetParam()};
   const SettableClock& clock_ = world_.clock;
-  SqliteStore* store_ = nullptr;
+  Store* store_ = nullptr;
   Service* service_ = nullptr;
   std::unique_ptr<CaseOpener> opener_;
 };
 
-TEST_F(CaseStoreTest, AnEscalationOpensOneCaseWithTheEpisodesHistory) {
+TEST_P(CaseStoreTest, AnEscalationOpensOneCaseWithTheEpisodesHistory) {
   run({Started("2024-03-01T00:00:00Z"), Msg("2024-03-01T10:00:00Z", "k1")}, "2024-03-07T00:00:00Z");
   const auto cases = store_->cases({}).value();
   ASSERT_EQ(cases.size(), 1u);
@@ -68,7 +69,7 @@ TEST_F(CaseStoreTest, AnEscalationOpensOneCaseWithTheEpisodesHistory) {
   EXPECT_EQ(opener_->run_once().value(), 0u);
 }
 
-TEST_F(CaseStoreTest, TakingTheSameEscalationAgainChangesNothing) {
+TEST_P(CaseStoreTest, TakingTheSameEscalationAgainChangesNothing) {
   ASSERT_EQ(service_->ingest(ndjson({Started("2024-03-01T00:00:00Z"), Msg("2024-03-01T10:00:00Z", "k1")}), "").status,
             200);
   ASSERT_TRUE(service_->advance_to(parse_rfc3339("2024-03-07T00:00:00Z").value()).is_ok());
@@ -84,7 +85,7 @@ TEST_F(CaseStoreTest, TakingTheSameEscalationAgainChangesNothing) {
   EXPECT_EQ(std::count_if(entries.begin(), entries.end(), [](const CaseEntry& e) { return e.kind == "escalated"; }), 1);
 }
 
-TEST_F(CaseStoreTest, ALaterEscalationOfTheContractReopensAndLinksTheCase) {
+TEST_P(CaseStoreTest, ALaterEscalationOfTheContractReopensAndLinksTheCase) {
   run({Started("2024-03-01T00:00:00Z"), Msg("2024-03-01T10:00:00Z", "k1")}, "2024-03-07T00:00:00Z");
   const std::int64_t id = store_->cases({}).value().at(0).id;
   CaseUpdate solved;
@@ -104,7 +105,7 @@ TEST_F(CaseStoreTest, ALaterEscalationOfTheContractReopensAndLinksTheCase) {
   EXPECT_EQ(entries.back().text, "open");
 }
 
-TEST_F(CaseStoreTest, UpdatesAndNotesJoinTheTimelineWithTheirAuthor) {
+TEST_P(CaseStoreTest, UpdatesAndNotesJoinTheTimelineWithTheirAuthor) {
   run({Started("2024-03-01T00:00:00Z"), Msg("2024-03-01T10:00:00Z", "k1")}, "2024-03-07T00:00:00Z");
   const std::int64_t id = store_->cases({}).value().at(0).id;
   CaseUpdate u;
@@ -132,6 +133,8 @@ TEST_F(CaseStoreTest, UpdatesAndNotesJoinTheTimelineWithTheirAuthor) {
   other_team.team = "billing";
   EXPECT_TRUE(store_->cases(other_team).value().empty());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, CaseStoreTest, GW_ALL_BACKENDS);
 
 // A database from before the client check-in keyed its outbox by decision
 // alone; opening it rebuilds the table keyed by (decision, channel) and

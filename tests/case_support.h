@@ -1,5 +1,5 @@
 // Test-only helpers for the case tests: a service in event time over a real
-// SQLite store that turns a client's unanswered message into a case (the
+// store (SQLite, or PostgreSQL for the contract suites) that turns a client's unanswered message into a case (the
 // harness's kLadder: nudges at 24 h and 72 h, an escalation to "ops" at
 // 120 h), a clock the test sets, and an HTTP server on loopback for the
 // connectors to talk to.
@@ -15,8 +15,8 @@
 #include "engine_test_harness.h"
 #include "ghostwatch/delivery/case_opener.h"
 #include "ghostwatch/server/service.h"
-#include "ghostwatch/store/sqlite/sqlite_store.h"
 #include "serve_process.h"
+#include "store_backends.h"
 
 namespace gw::test {
 
@@ -28,9 +28,15 @@ class SettableClock final : public Clock {
 
 class CaseWorld {
  public:
-  explicit CaseWorld(const TempDir& dir)
-      : store(std::move(SqliteStore::open(dir.file("g.db")).value())),
-        service(std::move(Service::open(kLadder, *store, clock, ClockMode::kEvents).value())) {}
+  // On `backend`'s store; without a PostgreSQL server, `store` and `service`
+  // stay null and available() is false (the test skips with kNoPostgres).
+  explicit CaseWorld(const TempDir& dir, Backend backend = Backend::kSqlite) {
+    const StoreOpener opener(backend, dir);
+    if (!opener.available()) return;
+    store = opener.open();
+    service = std::move(Service::open(kLadder, *store, clock, ClockMode::kEvents).value());
+  }
+  bool available() const { return service != nullptr; }
 
   // Contract c1 (client k1, freelancer f1), its client's message at
   // 2024-03-01T10:00Z after `before` (e.g. user events), steps evaluated
@@ -46,7 +52,7 @@ class CaseWorld {
   }
 
   SettableClock clock;
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Store> store;
   std::unique_ptr<Service> service;
 };
 

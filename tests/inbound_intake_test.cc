@@ -1,5 +1,5 @@
-// Inbound e-mail intake (inbound/intake.h) over a real SQLite store and a
-// service in event time: the routing rules of docs/inbound.md, one test
+// Inbound e-mail intake (inbound/intake.h) over a real store (SQLite and
+// PostgreSQL) and a service in event time: the routing rules of docs/inbound.md, one test
 // each, with the visible reply on the case's timeline.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -34,10 +34,12 @@ const std::string kReplyBody =
     "Sorry, I'm on it now.\r\n\r\nOn Fri, 1 Mar 2024 at 10:00, Ghostwatch <nudge@example.com> wrote:\r\n"
     "> Your client is waiting for an answer.\r\n";
 
-class InboundIntakeTest : public ::testing::Test {
+class InboundIntakeTest : public ::testing::TestWithParam<Backend> {
  protected:
-  InboundIntakeTest()
-      : world(dir), signer(kKey), intake(*world.service, *world.store, world.clock, {&signer, kDomain}) {}
+  void SetUp() override {
+    if (!world.available()) GTEST_SKIP() << kNoPostgres;
+    intake.emplace(*world.service, *world.store, world.clock, inbound::IntakeSettings{&signer, kDomain});
+  }
 
   // Contract c1's client message at 2024-03-01T10:00Z, open (no step yet).
   void open_episode() {
@@ -49,7 +51,7 @@ class InboundIntakeTest : public ::testing::Test {
   std::string reply_to(std::string_view contract, std::int64_t episode) const {
     return fmt::format("reply+{}@{}", signer.reply_token({std::string(contract), episode}), kDomain);
   }
-  InboundTaken take(const std::string& raw) { return intake.take(raw, "test").value(); }
+  InboundTaken take(const std::string& raw) { return intake->take(raw, "test").value(); }
   std::vector<CaseEntry> entries(std::int64_t case_id, std::string_view kind) {
     std::vector<CaseEntry> out;
     for (CaseEntry& e : world.store->case_timeline(case_id).value()) {
@@ -60,12 +62,12 @@ class InboundIntakeTest : public ::testing::Test {
   InboundRow stored(std::int64_t id) { return world.store->find_inbound(id).value().value(); }
 
   TempDir dir;
-  CaseWorld world;
-  mail::TokenSigner signer;
-  inbound::Intake intake;
+  CaseWorld world{dir, GetParam()};
+  mail::TokenSigner signer{kKey};
+  std::optional<inbound::Intake> intake;
 };
 
-TEST_F(InboundIntakeTest, AReplyToTheThreadJoinsTheEscalatedCaseWithOnlyTheVisibleText) {
+TEST_P(InboundIntakeTest, AReplyToTheThreadJoinsTheEscalatedCaseWithOnlyTheVisibleText) {
   const std::int64_t case_id = world.escalate(kUsers);
   const InboundTaken t = take(Mail("Freelancer One <f1@example.com>", reply_to("c1", 1), "r1@example.com", kReplyBody));
   EXPECT_EQ(t.route, InboundRoute::kCase);
@@ -82,7 +84,7 @@ TEST_F(InboundIntakeTest, AReplyToTheThreadJoinsTheEscalatedCaseWithOnlyTheVisib
   EXPECT_NE(row.raw.find("Your client is waiting"), std::string::npos) << "the raw message is kept whole";
 }
 
-TEST_F(InboundIntakeTest, AReplyBeforeAnyEscalationOpensACaseForTheLaddersTeam) {
+TEST_P(InboundIntakeTest, AReplyBeforeAnyEscalationOpensACaseForTheLaddersTeam) {
   open_episode();
   const InboundTaken t = take(Mail("f1@example.com", reply_to("c1", 1), "r2@example.com", kReplyBody));
   ASSERT_EQ(t.route, InboundRoute::kCase);
@@ -100,7 +102,7 @@ TEST_F(InboundIntakeTest, AReplyBeforeAnyEscalationOpensACaseForTheLaddersTeam) 
   EXPECT_EQ(entries(t.case_id, "escalated").size(), 1u);
 }
 
-TEST_F(InboundIntakeTest, AForgedOrAlteredTokenIsNeverTrusted) {
+TEST_P(InboundIntakeTest, AForgedOrAlteredTokenIsNeverTrusted) {
   open_episode();
   const mail::TokenSigner other("somebody else's key, also 32+ bytes long");
   const std::string forged = fmt::format("reply+{}@{}", other.reply_token({"c1", 1}), kDomain);
@@ -115,7 +117,7 @@ TEST_F(InboundIntakeTest, AForgedOrAlteredTokenIsNeverTrusted) {
   EXPECT_TRUE(world.store->cases({}).value().empty()) << "not even by the sender's address";
 }
 
-TEST_F(InboundIntakeTest, AFreelancersNewEmailJoinsTheCaseOfTheirMostRecentOpenEpisode) {
+TEST_P(InboundIntakeTest, AFreelancersNewEmailJoinsTheCaseOfTheirMostRecentOpenEpisode) {
   open_episode();
   const InboundTaken t = take(Mail("F1@Example.com", "support@example.com", "n1@example.com", "Is the job still on?"));
   ASSERT_EQ(t.route, InboundRoute::kCase);
@@ -125,7 +127,7 @@ TEST_F(InboundIntakeTest, AFreelancersNewEmailJoinsTheCaseOfTheirMostRecentOpenE
   EXPECT_EQ(entries(t.case_id, "email_in").at(0).text, "Is the job still on?");
 }
 
-TEST_F(InboundIntakeTest, AFreelancerWithNoOpenEpisodeGetsOneCaseAboutNoContract) {
+TEST_P(InboundIntakeTest, AFreelancerWithNoOpenEpisodeGetsOneCaseAboutNoContract) {
   open_episode();
   const InboundTaken a = take(Mail("f2@example.com", "support@example.com", "n2@example.com", "Hello?"));
   const InboundTaken b = take(Mail("f2@example.com", "support@example.com", "n3@example.com", "Anyone?"));
@@ -138,7 +140,7 @@ TEST_F(InboundIntakeTest, AFreelancerWithNoOpenEpisodeGetsOneCaseAboutNoContract
   EXPECT_EQ(entries(a.case_id, "email_in").size(), 2u);
 }
 
-TEST_F(InboundIntakeTest, TheClientsReplyWithoutATokenJoinsTheirCase) {
+TEST_P(InboundIntakeTest, TheClientsReplyWithoutATokenJoinsTheirCase) {
   const std::int64_t case_id = world.escalate(kUsers);
   const InboundTaken t = take(Mail("k1@example.com", "help@example.com", "k@example.com", "Yes, I still need help."));
   EXPECT_EQ(t.route, InboundRoute::kCase);
@@ -146,7 +148,7 @@ TEST_F(InboundIntakeTest, TheClientsReplyWithoutATokenJoinsTheirCase) {
   EXPECT_EQ(entries(case_id, "email_in").at(0).author, "k1@example.com");
 }
 
-TEST_F(InboundIntakeTest, AnUnknownSenderWaitsUnmatchedUntilAPersonAttachesIt) {
+TEST_P(InboundIntakeTest, AnUnknownSenderWaitsUnmatchedUntilAPersonAttachesIt) {
   const std::int64_t case_id = world.escalate(kUsers);
   const InboundTaken t = take(Mail("stranger@example.org", "help@example.com", "s@example.org", "Who are you?"));
   EXPECT_EQ(t.route, InboundRoute::kUnmatched);
@@ -162,7 +164,7 @@ TEST_F(InboundIntakeTest, AnUnknownSenderWaitsUnmatchedUntilAPersonAttachesIt) {
   EXPECT_EQ(stored(t.id).case_id, case_id);
 }
 
-TEST_F(InboundIntakeTest, TheSameMessageTwiceIsTakenOnce) {
+TEST_P(InboundIntakeTest, TheSameMessageTwiceIsTakenOnce) {
   const std::int64_t case_id = world.escalate(kUsers);
   const std::string raw = Mail("f1@example.com", reply_to("c1", 1), "same@example.com", kReplyBody);
   const InboundTaken first = take(raw);
@@ -177,7 +179,7 @@ TEST_F(InboundIntakeTest, TheSameMessageTwiceIsTakenOnce) {
   EXPECT_TRUE(take(no_id).duplicate);
 }
 
-TEST_F(InboundIntakeTest, AnAutomaticReplyIsMarkedAndDoesNotReopenASolvedCase) {
+TEST_P(InboundIntakeTest, AnAutomaticReplyIsMarkedAndDoesNotReopenASolvedCase) {
   const std::int64_t case_id = world.escalate(kUsers);
   CaseUpdate solve;
   solve.status = CaseStatus::kSolved;
@@ -190,7 +192,7 @@ TEST_F(InboundIntakeTest, AnAutomaticReplyIsMarkedAndDoesNotReopenASolvedCase) {
   EXPECT_EQ(world.store->find_case(case_id).value()->status, CaseStatus::kOpen);
 }
 
-TEST_F(InboundIntakeTest, ABounceStopsTheFreelancersNudgesAndSurvivesRecovery) {
+TEST_P(InboundIntakeTest, ABounceStopsTheFreelancersNudgesAndSurvivesRecovery) {
   open_episode();
   const std::string dsn =
       "From: MAILER-DAEMON@mx.example.com\r\nTo: nudge@example.com\r\nSubject: Undelivered Mail\r\n"
@@ -215,7 +217,7 @@ TEST_F(InboundIntakeTest, ABounceStopsTheFreelancersNudgesAndSurvivesRecovery) {
   EXPECT_EQ(decisions[0].reason, DecisionReason::kBounced);
 }
 
-TEST_F(InboundIntakeTest, AMailToTheOptOutAddressOptsTheUserOut) {
+TEST_P(InboundIntakeTest, AMailToTheOptOutAddressOptsTheUserOut) {
   open_episode();
   const std::string to = fmt::format("opt-out+{}@{}", signer.opt_out_token("f1"), kDomain);
   const InboundTaken t = take(Mail("f1@example.com", to, "unsub@example.com", "opt-out"));
@@ -225,7 +227,7 @@ TEST_F(InboundIntakeTest, AMailToTheOptOutAddressOptsTheUserOut) {
   EXPECT_TRUE(opted_out);
 }
 
-TEST_F(InboundIntakeTest, WithoutASigningKeyTokensAreNotReadAndTheSenderDecides) {
+TEST_P(InboundIntakeTest, WithoutASigningKeyTokensAreNotReadAndTheSenderDecides) {
   open_episode();
   inbound::Intake plain(*world.service, *world.store, world.clock, {});
   const InboundTaken t =
@@ -233,6 +235,8 @@ TEST_F(InboundIntakeTest, WithoutASigningKeyTokensAreNotReadAndTheSenderDecides)
   EXPECT_EQ(t.route, InboundRoute::kCase);
   EXPECT_NE(stored(t.id).reason.find("sender is freelancer f1"), std::string::npos);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, InboundIntakeTest, GW_ALL_BACKENDS);
 
 }  // namespace
 }  // namespace gw::test

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -279,6 +280,23 @@ TEST_F(AtomicFileTest, NothingUnderTheFinalNameBeforeCommit) {
   ASSERT_TRUE(f.commit().is_ok());
   EXPECT_EQ(Read(path_), "line 1\nline 2\n");
   EXPECT_EQ(Entries(), std::vector<std::string>{"actions.ndjson"});  // temporary file gone
+}
+
+TEST_F(AtomicFileTest, AFifoOrDeviceIsWrittenDirectlyNeverReplaced) {
+  // `--out /dev/null` once renamed a file over the device; a FIFO stands in for it.
+  ASSERT_EQ(::mkfifo(path_.c_str(), 0600), 0);
+  std::string received;
+  std::thread reader([&] { received = Read(path_); });
+  {
+    AtomicFile f;
+    ASSERT_TRUE(f.open(path_).is_ok());
+    f.write("through the pipe\n");
+    ASSERT_TRUE(f.commit().is_ok());
+  }
+  reader.join();
+  EXPECT_EQ(received, "through the pipe\n");
+  EXPECT_TRUE(std::filesystem::is_fifo(path_));
+  EXPECT_EQ(Entries(), std::vector<std::string>{"actions.ndjson"}) << "no temporary file beside it";
 }
 
 TEST_F(AtomicFileTest, EmptyCommitCreatesAnEmptyFile) {

@@ -3,7 +3,8 @@
 // after each kill the server restarts on the same data directory and the
 // client retries the unanswered request with the same Idempotency-Key. The
 // final decisions and episodes must equal `replay` of the same events: no
-// accepted event, decision or episode lost, none duplicated.
+// accepted event, decision or episode lost, none duplicated. On both stores:
+// SQLite (--data) and PostgreSQL (--store postgresql://...).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,12 +13,21 @@
 #include <thread>
 
 #include "serve_support.h"
+#include "store_backends.h"
 
 namespace gw::test {
 namespace {
 
-TEST(ServeCrash, KilledAtRandomPointsItResumesExactly) {
+class ServeCrash : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(ServeCrash, KilledAtRandomPointsItResumesExactly) {
   TempDir dir;
+  std::vector<std::string> args = {"--config", kExamplePolicy, "--clock", "events", "--data", dir.file("data")};
+  if (GetParam() == Backend::kPostgres) {
+    const auto url = pg_database_url();
+    if (!url) GTEST_SKIP() << kNoPostgres;
+    args.insert(args.end(), {"--store", *url});
+  }
   const std::string events = dir.file("events.ndjson");
   simulate(events, 23, 400, 200, 30);
   const ReplayFiles expected = replay(dir, events);
@@ -27,7 +37,6 @@ TEST(ServeCrash, KilledAtRandomPointsItResumesExactly) {
   const unsigned seed = std::random_device{}();
   SCOPED_TRACE("random seed " + std::to_string(seed));
   std::mt19937 rng(seed);
-  const std::vector<std::string> args = {"--config", kExamplePolicy, "--data", dir.file("data"), "--clock", "events"};
   // The server is killed once the client has reached each of these
   // requests, after a random delay of up to 5 ms (a few requests here; a
   // longer one lets the client finish before the last kills): sometimes
@@ -80,6 +89,8 @@ TEST(ServeCrash, KilledAtRandomPointsItResumesExactly) {
   EXPECT_EQ(c.Get("/v1/decisions?format=ndjson")->body, expected.actions);
   EXPECT_EQ(c.Get("/v1/episodes?format=ndjson")->body, expected.episodes);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServeCrash, GW_ALL_BACKENDS);
 
 }  // namespace
 }  // namespace gw::test

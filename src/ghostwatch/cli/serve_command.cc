@@ -28,7 +28,7 @@
 #include "ghostwatch/mail/mail_config.h"
 #include "ghostwatch/server/http_api.h"
 #include "ghostwatch/server/service.h"
-#include "ghostwatch/store/sqlite/sqlite_store.h"
+#include "ghostwatch/store/open_store.h"
 #include "ghostwatch/tickets/webhook.h"
 #include "ghostwatch/tickets/zendesk.h"
 
@@ -227,23 +227,19 @@ int run(const ServeArgs& args) {
                             host));
   }
 
-  std::string db_path;
-  if (!args.store.empty()) {
-    if (args.store.rfind("sqlite:", 0) != 0) {
-      return fail(fmt::format("--store: expected sqlite:PATH, not \"{}\"", args.store));
-    }
-    db_path = args.store.substr(7);
-  } else {
+  std::string store_spec = args.store;
+  if (store_spec.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(args.data, ec);
     if (ec) return fail(fmt::format("--data {}: {}", args.data, ec.message()));
-    db_path = (std::filesystem::path(args.data) / "ghostwatch.db").string();
+    store_spec = "sqlite:" + (std::filesystem::path(args.data) / "ghostwatch.db").string();
   }
-  auto store = SqliteStore::open(db_path);
-  if (!store) return fail(store.message());
+  auto opened = open_store(store_spec);
+  if (!opened) return fail(opened.message());
+  Store& store = *opened->store;
 
   const ClockMode mode = args.clock == "events" ? ClockMode::kEvents : ClockMode::kWall;
-  auto service = Service::open(policy_text, **store, clock, mode);
+  auto service = Service::open(policy_text, store, clock, mode);
   if (!service) return fail(service.message());
 
   // Inbound e-mail: replies to our Reply-To tokens, opt-outs by mail, bounces.
@@ -252,7 +248,7 @@ int run(const ServeArgs& args) {
     intake_settings.tokens = &(*mailer)->composer->tokens();
     intake_settings.inbound_domain = (*mailer)->composer->config().inbound_domain;
   }
-  inbound::Intake intake(**service, **store, clock, intake_settings);
+  inbound::Intake intake(**service, store, clock, intake_settings);
   http.intake = &intake;
   std::optional<inbound::MaildirWatcher> maildir;
   if (!args.inbound_maildir.empty()) {
@@ -262,13 +258,13 @@ int run(const ServeArgs& args) {
   }
 
   RequestMetrics metrics;
-  HttpApi api(**service, **store, clock, metrics, logger, http);
+  HttpApi api(**service, store, clock, metrics, logger, http);
   auto bound = api.bind(host, port);
   if (!bound) return fail(bound.message());
   logger.log("info", "listening",
              {{"url", fmt::format("http://{}:{}", args.listen.substr(0, colon), *bound)},
               {"clock", args.clock},
-              {"store", db_path},
+              {"store", opened->description},
               {"recovered_log_entries", std::to_string((*service)->counters().log_entries)},
               {"recovery_seconds", fmt::format("{:.3f}", (*service)->recovery_seconds())}});
 
@@ -292,7 +288,7 @@ int run(const ServeArgs& args) {
   });
   // Escalations open their cases, e-mail or not.
   const bool client_checkin = mailer->has_value() && !(*mailer)->composer->config().client_checkin.empty();
-  CaseOpener case_opener(**store, clock, client_checkin);
+  CaseOpener case_opener(store, clock, client_checkin);
   every(std::chrono::milliseconds(200), [&] {
     if (auto taken = case_opener.run_once(); !taken) {
       logger.log("error", "opening cases stopped for now", {{"error", taken.message()}});
@@ -315,11 +311,11 @@ int run(const ServeArgs& args) {
   std::vector<std::shared_ptr<CaseMirror>> mirrors;
   if (webhook->has_value()) {
     mirrors.push_back(
-        std::make_shared<CaseMirror>(**store, clock, "webhook.cursor", (*webhook)->retry, WebhookTarget(**webhook)));
+        std::make_shared<CaseMirror>(store, clock, "webhook.cursor", (*webhook)->retry, WebhookTarget(**webhook)));
   }
   if (zendesk->has_value()) {
-    mirrors.push_back(std::make_shared<CaseMirror>(**store, clock, "zendesk.cursor", (*zendesk)->retry,
-                                                   ZendeskTarget(**store, **zendesk)));
+    mirrors.push_back(std::make_shared<CaseMirror>(store, clock, "zendesk.cursor", (*zendesk)->retry,
+                                                   ZendeskTarget(store, **zendesk)));
   }
   for (const auto& mirror : mirrors) {
     every(std::chrono::milliseconds(500), [&, mirror] {
@@ -339,7 +335,7 @@ int run(const ServeArgs& args) {
   if (mailer->has_value()) {
     mail::SmtpTransport& transport = *(*mailer)->transport;
     dispatcher = std::make_unique<MailDispatcher>(
-        **store, **service, *(*mailer)->composer,
+        store, **service, *(*mailer)->composer,
         [&transport](std::string_view from, std::string_view rcpt, std::string_view bytes) {
           return transport.send(from, rcpt, bytes);
         },
@@ -407,7 +403,8 @@ void add_serve_command(CLI::App& app, int& exit_status) {
   CLI::App* cmd = app.add_subcommand("serve", "Run the live service: HTTP API, wall clock, durable state");
   cmd->add_option("--config", args->config, "Policy TOML file")->required();
   cmd->add_option("--data", args->data, "Data directory (SQLite database ghostwatch.db inside)");
-  cmd->add_option("--store", args->store, "Explicit store: sqlite:PATH");
+  cmd->add_option("--store", args->store,
+                  "Explicit store: sqlite:PATH or postgres://USER@HOST/DB (docs/operations.md)");
   cmd->add_option("--listen", args->listen, "HOST:PORT to listen on (PORT 0: any free port)");
   cmd->add_option("--clock", args->clock, "wall (live) or events (event time, as replay)")
       ->check(CLI::IsMember({"wall", "events"}));

@@ -18,6 +18,14 @@ AtomicFile::~AtomicFile() { discard(); }
 
 Status AtomicFile::open(const std::string& path) {
   path_ = path;
+  temp_path_.clear();
+  buffer_.reserve(kBufferBytes + 4096);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd_ < 0) return Status::error(fmt::format("{}: cannot open the output: {}", path, std::strerror(errno)));
+    return Status::ok();
+  }
   std::vector<char> tmpl(path.begin(), path.end());
   const std::string suffix = ".tmp-XXXXXX";
   tmpl.insert(tmpl.end(), suffix.begin(), suffix.end());
@@ -26,7 +34,6 @@ Status AtomicFile::open(const std::string& path) {
   if (fd_ < 0) return Status::error(fmt::format("{}: cannot create the output file: {}", path, std::strerror(errno)));
   ::fchmod(fd_, 0644);
   temp_path_ = tmpl.data();
-  buffer_.reserve(kBufferBytes + 4096);
   return Status::ok();
 }
 
@@ -53,7 +60,7 @@ void AtomicFile::flush() {
 Status AtomicFile::commit() {
   if (fd_ < 0) return Status::error(fmt::format("{}: not open", path_));
   flush();
-  if (write_errno_ == 0 && ::fsync(fd_) != 0) write_errno_ = errno;
+  if (write_errno_ == 0 && !temp_path_.empty() && ::fsync(fd_) != 0) write_errno_ = errno;
   if (write_errno_ != 0) {
     Status s = Status::error(fmt::format("{}: cannot write: {}", path_, std::strerror(write_errno_)));
     discard();
@@ -61,6 +68,7 @@ Status AtomicFile::commit() {
   }
   ::close(fd_);
   fd_ = -1;
+  if (temp_path_.empty()) return Status::ok();
   if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
     Status s = Status::error(fmt::format("{}: cannot rename the finished file into place: {}", path_, std::strerror(errno)));
     ::unlink(temp_path_.c_str());
@@ -73,7 +81,7 @@ void AtomicFile::discard() {
   if (fd_ < 0) return;
   ::close(fd_);
   fd_ = -1;
-  ::unlink(temp_path_.c_str());
+  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
   buffer_.clear();
 }
 

@@ -2,7 +2,9 @@
 // go to a temporary file beside it, which commit() flushes and renames over
 // the final name. A file never committed (error, --strict stop, crash) leaves
 // nothing under the final name and its temporary file is removed when the
-// object is destroyed. Writes are buffered. Not thread-safe.
+// object is destroyed. A path that is not a regular file (/dev/null,
+// /dev/stdout, a FIFO) is written directly: renaming over it would replace
+// the device with a file. Writes are buffered. Not thread-safe.
 #pragma once
 
 #include <string>
@@ -38,7 +40,7 @@ class AtomicFile {
   void flush();
 
   std::string path_;
-  std::string temp_path_;
+  std::string temp_path_;  // empty: writing `path_` directly
   int fd_ = -1;
   int write_errno_ = 0;
   std::string buffer_;

@@ -1,10 +1,11 @@
-// SqliteStore: what a commit stores, in which order exports come back, that
-// a failed commit stores nothing, and that data survives reopening.
-#include "ghostwatch/store/sqlite/sqlite_store.h"
-
+// The store contract, for every backend (SQLite and PostgreSQL): what a
+// commit stores, in which order exports come back, that a failed commit
+// stores nothing, that data survives reopening, the outbox's delivery
+// records and finding users by address. Cases and inbound e-mail have their
+// own suites over both backends (case_store_test, inbound_intake_test).
 #include <gtest/gtest.h>
 
-#include "serve_process.h"
+#include "store_backends.h"
 
 namespace gw::test {
 namespace {
@@ -36,11 +37,16 @@ EpisodeRow episode(std::string contract, std::uint32_t number, Outcome outcome, 
   return e;
 }
 
-std::unique_ptr<SqliteStore> open_store(const TempDir& dir) {
-  auto store = SqliteStore::open(dir.file("store.db"));
-  EXPECT_TRUE(store.is_ok()) << store.message();
-  return store ? std::move(*store) : nullptr;
-}
+class StoreContract : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (!opener_.available()) GTEST_SKIP() << kNoPostgres;
+  }
+  std::unique_ptr<Store> open_store() { return opener_.open(); }
+
+  TempDir dir_;
+  StoreOpener opener_{GetParam(), dir_};
+};
 
 std::vector<std::string> exported_episodes(Store& store, EpisodeQuery q = {}) {
   std::vector<std::string> out;
@@ -51,9 +57,8 @@ std::vector<std::string> exported_episodes(Store& store, EpisodeQuery q = {}) {
   return out;
 }
 
-TEST(SqliteStore, SentDecisionsJoinTheOutbox) {
-  TempDir dir;
-  auto store = open_store(dir);
+TEST_P(StoreContract, SentDecisionsJoinTheOutbox) {
+  auto store = open_store();
   Batch b;
   b.decisions.push_back(decision("c1", 1, 1, DecisionStatus::kSent));
   b.decisions.push_back(decision("c1", 1, 2, DecisionStatus::kSuppressed));
@@ -69,9 +74,8 @@ TEST(SqliteStore, SentDecisionsJoinTheOutbox) {
   EXPECT_EQ(store->outbox_depth().value(), 2u);
 }
 
-TEST(SqliteStore, ClosedEpisodesExportInClosingOrderUpToABound) {
-  TempDir dir;
-  auto store = open_store(dir);
+TEST_P(StoreContract, ClosedEpisodesExportInClosingOrderUpToABound) {
+  auto store = open_store();
   Batch b;
   std::int64_t id = 0;
   for (const char* c : {"b", "a", "\xC3\xA9", "Z"}) {
@@ -84,9 +88,9 @@ TEST(SqliteStore, ClosedEpisodesExportInClosingOrderUpToABound) {
   close.episodes.back().id = ++id;
   close.episodes.back().steps_sent = 2;
   ASSERT_TRUE(store->commit(close));
-  EXPECT_EQ(exported_episodes(*store), (std::vector<std::string>{"b/1:replied:0", "a/1:replied:0",
-                                                                 "\xC3\xA9/1:replied:0", "Z/1:replied:0",
-                                                                 "c/1:contract_ended:2"}));
+  EXPECT_EQ(exported_episodes(*store),
+            (std::vector<std::string>{"b/1:replied:0", "a/1:replied:0", "\xC3\xA9/1:replied:0", "Z/1:replied:0",
+                                      "c/1:contract_ended:2"}));
   EpisodeQuery bounded;
   bounded.through_id = 2;
   EXPECT_EQ(exported_episodes(*store, bounded), (std::vector<std::string>{"b/1:replied:0", "a/1:replied:0"}));
@@ -103,9 +107,8 @@ TEST(SqliteStore, ClosedEpisodesExportInClosingOrderUpToABound) {
   EXPECT_EQ(rows[1].closed_at, 700);
 }
 
-TEST(SqliteStore, AFailedCommitStoresNothingOfItsBatch) {
-  TempDir dir;
-  auto store = open_store(dir);
+TEST_P(StoreContract, AFailedCommitStoresNothingOfItsBatch) {
+  auto store = open_store();
   Batch first;
   first.decisions.push_back(decision("c1", 1, 1, DecisionStatus::kSent));
   ASSERT_TRUE(store->commit(first));
@@ -124,10 +127,9 @@ TEST(SqliteStore, AFailedCommitStoresNothingOfItsBatch) {
   EXPECT_EQ(store->outbox_depth().value(), 1u);
 }
 
-TEST(SqliteStore, LogIdempotentResponsesAndMetaSurviveReopening) {
-  TempDir dir;
+TEST_P(StoreContract, LogIdempotentResponsesAndMetaSurviveReopening) {
   {
-    auto store = open_store(dir);
+    auto store = open_store();
     Batch b;
     // A run of event lines is stored as one row and read back line by line.
     b.log.push_back(LogEntry{LogKind::kLiveEvent, kNoInstant, "line one"});
@@ -139,7 +141,7 @@ TEST(SqliteStore, LogIdempotentResponsesAndMetaSurviveReopening) {
     ASSERT_TRUE(store->commit(b));
     ASSERT_TRUE(store->set_meta("policy", "text"));
   }
-  auto store = open_store(dir);
+  auto store = open_store();
   std::vector<std::string> log;
   ASSERT_TRUE(store->read_log([&](const LogEntry& e) {
     log.push_back(std::to_string(static_cast<int>(e.kind)) + "@" +
@@ -160,12 +162,12 @@ TEST(SqliteStore, LogIdempotentResponsesAndMetaSurviveReopening) {
   EXPECT_EQ(rejects[0].row.reason, RejectReason::kNotAParty);
 }
 
-TEST(SqliteStore, QueriesFilterAndPageById) {
-  TempDir dir;
-  auto store = open_store(dir);
+TEST_P(StoreContract, QueriesFilterAndPageById) {
+  auto store = open_store();
   Batch b;
   for (std::uint32_t i = 1; i <= 5; ++i) {
-    b.decisions.push_back(decision("c" + std::to_string(i), 1, 1, i % 2 ? DecisionStatus::kSent : DecisionStatus::kHeldOut));
+    b.decisions.push_back(
+        decision("c" + std::to_string(i), 1, 1, i % 2 ? DecisionStatus::kSent : DecisionStatus::kHeldOut));
   }
   ASSERT_TRUE(store->commit(b));
   DecisionQuery q;
@@ -182,6 +184,62 @@ TEST(SqliteStore, QueriesFilterAndPageById) {
   q.since_id = page[0].id;
   EXPECT_TRUE(store->decisions(q).value().empty());
 }
+
+TEST_P(StoreContract, DeliveriesAreRecordedAndDueEntriesComeLongestDueFirst) {
+  auto store = open_store();
+  Batch b;
+  for (std::uint32_t i = 1; i <= 3; ++i)
+    b.decisions.push_back(decision("c" + std::to_string(i), 1, 1, DecisionStatus::kSent));
+  ASSERT_TRUE(store->commit(b));
+  // c1 failed once and waits until 5000; c2 and c3 are due from 0.
+  Delivery retry{b.decisions[0].id, "email", DeliveryState::kPending, 1, 5000, 100, kNoInstant, "gw-1@x", "421 busy"};
+  ASSERT_TRUE(store->record_delivery(retry));
+  auto due = store->due_outbox("email", 1000, 10).value();
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].decision.contract, "c2");
+  due = store->due_outbox("email", 6000, 10).value();
+  ASSERT_EQ(due.size(), 3u);
+  EXPECT_EQ(due[0].decision.contract, "c2") << "due at 0, before c1's 5000";
+  EXPECT_EQ(due[2].delivery.last_error, "421 busy");
+  EXPECT_EQ(due[2].delivery.first_attempt_at, 100);
+  EXPECT_EQ(due[2].delivery.done_at, kNoInstant);
+  Delivery sent{b.decisions[1].id, "email", DeliveryState::kSent, 1, 0, 200, 200, "gw-2@x", ""};
+  ASSERT_TRUE(store->record_delivery(sent));
+  EXPECT_EQ(store->outbox_depth().value(), 2u);
+  auto page = store->outbox(DeliveryState::kSent, 0, 10).value();
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0].delivery.message_id, "gw-2@x");
+  EXPECT_EQ(page[0].delivery.done_at, 200);
+  EXPECT_TRUE(store->due_outbox("case", 6000, 10).value().empty());
+  Delivery nowhere{999999, "email", DeliveryState::kSent, 1, 0, 1, 1, "", ""};
+  EXPECT_FALSE(store->record_delivery(nowhere)) << "no such entry";
+}
+
+TEST_P(StoreContract, UsersAreFoundByAddressWithoutCaseAndUpdatesKeepWhatIsNotGiven) {
+  auto store = open_store();
+  Batch b;
+  b.users.push_back(UserContact{"f1", "Lena@Example.com", "Lena", "DE", "freelancer"});
+  b.users.push_back(UserContact{"k1", "ana@example.com", std::nullopt, std::nullopt, "client"});
+  ASSERT_TRUE(store->commit(b));
+  Batch update;
+  update.users.push_back(UserContact{"f1", std::nullopt, "Lena M.", std::nullopt, std::nullopt});
+  ASSERT_TRUE(store->commit(update));
+  auto found = store->users_with_email("lena@EXAMPLE.com").value();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].id, "f1");
+  EXPECT_EQ(found[0].name, "Lena M.");
+  EXPECT_EQ(found[0].email, "Lena@Example.com");
+  EXPECT_EQ(found[0].role, "freelancer");
+  EXPECT_TRUE(store->users_with_email("nobody@example.com").value().empty());
+  const UserContact k1 = store->user_contact("k1").value().value();
+  EXPECT_EQ(k1.name, "") << "never given: empty";
+  EXPECT_FALSE(store->user_contact("k2").value().has_value());
+  ASSERT_TRUE(store->set_meta("policy", "one"));
+  ASSERT_TRUE(store->set_meta("policy", "two"));
+  EXPECT_EQ(store->get_meta("policy").value(), std::optional<std::string>("two"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, GW_ALL_BACKENDS);
 
 }  // namespace
 }  // namespace gw::test

@@ -1,0 +1,103 @@
+#include "ghostwatch/store/postgres/pg_schema.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace gw::pg {
+namespace {
+
+// Never edit a migration that has shipped: add a new one.
+constexpr std::array<const char*, 1> kMigrations = {
+    // 1: the service's tables, cases and inbound e-mail.
+    R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- The operation log: a run of event lines per row (entries of them), or one
+-- clock tick, advance, reload or bounce.
+CREATE TABLE log(
+  seq BIGSERIAL PRIMARY KEY, kind INTEGER NOT NULL, at BIGINT NOT NULL, entries BIGINT NOT NULL,
+  lines TEXT NOT NULL);
+CREATE TABLE rejects(
+  id BIGSERIAL PRIMARY KEY, received_at BIGINT NOT NULL, line BIGINT NOT NULL, reason TEXT NOT NULL,
+  raw BYTEA NOT NULL);
+CREATE TABLE decisions(
+  id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, contract TEXT NOT NULL, episode BIGINT NOT NULL,
+  step BIGINT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL, freelancer TEXT NOT NULL,
+  client TEXT NOT NULL, arm TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL,
+  UNIQUE(contract, episode, step));
+-- Closed episodes only; id is the closing order, given by the service.
+CREATE TABLE episodes(
+  id BIGINT PRIMARY KEY, contract TEXT NOT NULL, episode BIGINT NOT NULL, freelancer TEXT NOT NULL,
+  client TEXT NOT NULL, arm TEXT NOT NULL, in_segment BOOLEAN NOT NULL, opened_at BIGINT NOT NULL,
+  closed_at BIGINT NOT NULL, outcome TEXT NOT NULL, steps_sent BIGINT NOT NULL, has_end_reason BOOLEAN NOT NULL,
+  end_reason TEXT NOT NULL, UNIQUE(contract, episode));
+CREATE INDEX episodes_by_freelancer ON episodes(freelancer);
+CREATE TABLE outbox(
+  decision_id BIGINT NOT NULL REFERENCES decisions(id), channel TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending', attempts BIGINT NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT NOT NULL DEFAULT 0, first_attempt_at BIGINT, done_at BIGINT,
+  message_id TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(decision_id, channel));
+CREATE INDEX outbox_by_state ON outbox(state, next_attempt_at);
+CREATE TABLE users(id TEXT PRIMARY KEY, email TEXT, name TEXT, country TEXT, role TEXT);
+CREATE INDEX users_by_email ON users(lower(email));
+CREATE TABLE idempotency(
+  key TEXT PRIMARY KEY, request_sha256 TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
+  created_at BIGINT NOT NULL);
+CREATE TABLE cases(
+  id BIGSERIAL PRIMARY KEY, team TEXT NOT NULL, contract TEXT NOT NULL, episode BIGINT NOT NULL,
+  freelancer TEXT NOT NULL, client TEXT NOT NULL, status TEXT NOT NULL, outcome TEXT NOT NULL DEFAULT '',
+  assignee TEXT NOT NULL DEFAULT '', opened_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);
+CREATE UNIQUE INDEX cases_by_contract ON cases(contract, team) WHERE contract <> '';
+CREATE UNIQUE INDEX cases_by_freelancer ON cases(freelancer, team) WHERE contract = '';
+CREATE INDEX cases_by_client ON cases(client);
+CREATE TABLE case_entries(
+  id BIGSERIAL PRIMARY KEY, case_id BIGINT NOT NULL REFERENCES cases(id), at BIGINT NOT NULL,
+  kind TEXT NOT NULL, episode BIGINT NOT NULL DEFAULT 0, author TEXT NOT NULL DEFAULT '',
+  text TEXT NOT NULL DEFAULT '');
+CREATE UNIQUE INDEX case_escalations ON case_entries(case_id, episode) WHERE kind = 'escalated';
+CREATE INDEX case_entries_by_case ON case_entries(case_id, at);
+CREATE TABLE inbound(
+  id BIGSERIAL PRIMARY KEY, received_at BIGINT NOT NULL, dedupe_key TEXT NOT NULL UNIQUE,
+  message_id TEXT NOT NULL, from_address TEXT NOT NULL, from_name TEXT NOT NULL, subject TEXT NOT NULL,
+  text TEXT NOT NULL, auto_reply BOOLEAN NOT NULL, bounce BOOLEAN NOT NULL, route TEXT NOT NULL,
+  case_id BIGINT NOT NULL DEFAULT 0, reason TEXT NOT NULL, raw BYTEA NOT NULL);
+CREATE INDEX inbound_by_route ON inbound(route, id);
+)sql",
+};
+
+// Any fixed number: the key of the advisory lock migrations take turns on.
+constexpr std::int64_t kMigrationLock = 0x67686f737477;  // "ghostw"
+
+}  // namespace
+
+int latest_schema_version() { return static_cast<int>(kMigrations.size()); }
+
+Result<int> migrate(pqxx::connection& conn) {
+  try {
+    {
+      pqxx::nontransaction setup(conn);
+      setup.exec0(
+          "CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT "
+          "NULL DEFAULT now())");
+    }
+    for (;;) {
+      pqxx::work tx(conn);
+      tx.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLock);
+      const int current = tx.exec1("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")[0].as<int>();
+      if (current > latest_schema_version()) {
+        return Status::error(fmt::format(
+            "store: the database is at schema version {}, newer than this ghostwatch knows ({}): upgrade ghostwatch",
+            current, latest_schema_version()));
+      }
+      if (current == latest_schema_version()) return current;
+      tx.exec0(kMigrations[static_cast<std::size_t>(current)]);
+      tx.exec_params0("INSERT INTO schema_migrations(version) VALUES($1)", current + 1);
+      tx.commit();
+    }
+  } catch (const std::exception& e) {
+    return Status::error(fmt::format("store: migrating the PostgreSQL schema failed: {}", e.what()));
+  }
+}
+
+}  // namespace gw::pg

@@ -1,0 +1,497 @@
+#include "ghostwatch/store/postgres/postgres_store.h"
+
+#include <fmt/format.h>
+
+#include <pqxx/pqxx>
+
+#include "ghostwatch/store/postgres/pg_cases.h"
+#include "ghostwatch/store/postgres/pg_rows.h"
+#include "ghostwatch/store/postgres/pg_schema.h"
+
+namespace gw {
+namespace pg {
+namespace {
+
+Status failure(const char* what, const std::exception& e) {
+  return Status::error(fmt::format("store: {} failed: {}", what, e.what()));
+}
+
+bool is_event(LogKind k) { return k == LogKind::kEvent || k == LogKind::kLiveEvent; }
+
+// A WHERE clause and its parameters ($1, $2, ... as text; the server casts).
+struct Filter {
+  std::string where;
+  std::vector<std::string> params;
+
+  void add(const std::string& clause, std::string value) {
+    params.push_back(std::move(value));
+    where += fmt::format("{}{}${}", where.empty() ? " WHERE " : " AND ", clause, params.size());
+  }
+};
+
+Filter episode_filter(const EpisodeQuery& q) {
+  Filter f;
+  if (!q.freelancer.empty()) f.add("freelancer = ", q.freelancer);
+  if (!q.contract.empty()) f.add("contract = ", q.contract);
+  if (q.arm) f.add("arm = ", std::string(arm_name(*q.arm)));
+  if (q.opened_since) f.add("opened_at >= ", std::to_string(*q.opened_since));
+  return f;
+}
+
+Filter decision_filter(const DecisionQuery& q) {
+  Filter f;
+  if (q.status) f.add("status = ", std::string(decision_status_name(*q.status)));
+  if (q.action) f.add("action = ", std::string(step_action_name(*q.action)));
+  if (!q.contract.empty()) f.add("contract = ", q.contract);
+  return f;
+}
+
+constexpr const char* kOutboxSelect =
+    "SELECT d.id, d.at, d.contract, d.episode, d.step, d.action, d.target, d.freelancer, d.client, d.arm, "
+    "d.status, d.reason, o.channel, o.state, o.attempts, o.next_attempt_at, o.first_attempt_at, o.done_at, "
+    "o.message_id, o.last_error FROM outbox o JOIN decisions d ON d.id = o.decision_id";
+
+OutboxItem read_outbox_item(const pqxx::row& r) {
+  OutboxItem item;
+  item.decision = pg::read_decision(r);
+  Delivery& d = item.delivery;
+  d.decision_id = item.decision.id;
+  d.channel = text(r[12]);
+  const auto state = parse_delivery_state(text(r[13]));
+  if (!state) throw std::runtime_error("store: unreadable delivery state in database");
+  d.state = *state;
+  d.attempts = static_cast<std::uint32_t>(int64(r[14]));
+  d.next_attempt_at = int64(r[15]);
+  d.first_attempt_at = pg::instant_or_none(r[16]);
+  d.done_at = pg::instant_or_none(r[17]);
+  d.message_id = text(r[18]);
+  d.last_error = text(r[19]);
+  return item;
+}
+
+UserContact read_contact(const pqxx::row& r) {
+  return UserContact{text(r[0]), text(r[1]), text(r[2]), text(r[3]), text(r[4])};
+}
+
+constexpr const char* kContactColumns = "id, email, name, country, role";
+
+// A Status from a transaction whose value says nothing.
+Status done(const Result<bool>& r) { return r ? Status::ok() : r.status(); }
+
+}  // namespace
+}  // namespace pg
+
+using pg::int64;
+using pg::text;
+
+class PostgresStore::Lease {
+ public:
+  Lease(PostgresStore& store, std::unique_ptr<pqxx::connection> conn) : store_(store), conn_(std::move(conn)) {}
+  Lease(Lease&&) = default;
+  ~Lease() {
+    if (!conn_ || !conn_->is_open()) return;
+    std::lock_guard lock(store_.pool_mu_);
+    store_.pool_.push_back(std::move(conn_));
+  }
+  pqxx::connection& conn() { return *conn_; }
+
+ private:
+  PostgresStore& store_;
+  std::unique_ptr<pqxx::connection> conn_;
+};
+
+PostgresStore::Lease PostgresStore::lease() {
+  {
+    std::lock_guard lock(pool_mu_);
+    if (!pool_.empty()) {
+      auto conn = std::move(pool_.back());
+      pool_.pop_back();
+      return Lease(*this, std::move(conn));
+    }
+  }
+  return Lease(*this, std::make_unique<pqxx::connection>(url_));
+}
+
+template <typename T, typename F>
+Result<T> PostgresStore::read(const char* what, F&& fn) {
+  try {
+    Lease c = lease();
+    pqxx::read_transaction tx(c.conn());
+    return T(fn(tx));
+  } catch (const std::exception& e) {
+    return pg::failure(what, e);
+  }
+}
+
+template <typename T, typename F>
+Result<T> PostgresStore::write(const char* what, F&& fn) {
+  std::lock_guard lock(writer_mu_);
+  try {
+    Lease c = lease();
+    pqxx::work tx(c.conn());
+    T out = fn(tx);
+    tx.commit();
+    return out;
+  } catch (const std::exception& e) {
+    return pg::failure(what, e);
+  }
+}
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& url) {
+  std::unique_ptr<PostgresStore> store(new PostgresStore(url));
+  try {
+    Lease c = store->lease();
+    if (auto version = pg::migrate(c.conn()); !version) return version.status();
+  } catch (const std::exception& e) {
+    return Status::error(fmt::format("store: cannot connect to PostgreSQL: {}", e.what()));
+  }
+  return store;
+}
+
+PostgresStore::~PostgresStore() = default;
+
+Status PostgresStore::commit(Batch& batch) {
+  return pg::done(write<bool>("commit (nothing of the batch was stored)", [&](pqxx::work& tx) {
+    std::string lines;
+    for (std::size_t i = 0; i < batch.log.size();) {
+      const LogEntry& first = batch.log[i];
+      std::size_t n = 1;
+      if (pg::is_event(first.kind)) {
+        lines = first.line;
+        for (; i + n < batch.log.size() && batch.log[i + n].kind == first.kind; ++n) {
+          lines += '\n';
+          lines += batch.log[i + n].line;
+        }
+      }
+      tx.exec_params0("INSERT INTO log(kind, at, entries, lines) VALUES($1, $2, $3, $4)", static_cast<int>(first.kind),
+                      pg::is_event(first.kind) ? Instant{0} : first.at, static_cast<std::int64_t>(n),
+                      pg::is_event(first.kind) ? lines : first.line);
+      i += n;
+    }
+    for (const RejectRow& r : batch.rejects) {
+      tx.exec_params0("INSERT INTO rejects(received_at, line, reason, raw) VALUES($1, $2, $3, $4)", batch.received_at,
+                      static_cast<std::int64_t>(r.line), std::string(reject_reason_name(r.reason)),
+                      pqxx::binarystring(r.raw.data(), r.raw.size()));
+    }
+    for (const EpisodeRow& e : batch.episodes) {
+      tx.exec_params0(
+          "INSERT INTO episodes(contract, episode, freelancer, client, arm, in_segment, opened_at, closed_at, "
+          "outcome, steps_sent, has_end_reason, end_reason, id) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+          "$11, $12, $13)",
+          e.contract, static_cast<std::int64_t>(e.episode), e.freelancer, e.client, std::string(arm_name(e.arm)),
+          e.in_segment, e.opened_at, e.closed_at, std::string(outcome_name(e.outcome)),
+          static_cast<std::int64_t>(e.steps_sent), e.has_end_reason, e.end_reason, e.id);
+    }
+    for (DecisionRow& d : batch.decisions) {
+      d.id = int64(tx.exec_params1(
+          "INSERT INTO decisions(at, contract, episode, step, action, target, freelancer, client, arm, status, "
+          "reason) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+          d.at, d.contract, static_cast<std::int64_t>(d.episode), static_cast<std::int64_t>(d.step),
+          std::string(step_action_name(d.action)), d.target, d.freelancer, d.client, std::string(arm_name(d.arm)),
+          std::string(decision_status_name(d.status)), std::string(decision_reason_name(d.reason)))[0]);
+      if (d.status != DecisionStatus::kSent) continue;
+      tx.exec_params0("INSERT INTO outbox(decision_id, channel) VALUES($1, $2)", d.id,
+                      d.action == StepAction::kNudge ? "email" : "case");
+    }
+    for (const UserContact& u : batch.users) {
+      tx.exec_params0(
+          "INSERT INTO users(id, email, name, country, role) VALUES($1, $2, $3, $4, $5) ON CONFLICT(id) DO UPDATE "
+          "SET email = COALESCE($2, users.email), name = COALESCE($3, users.name), country = COALESCE($4, "
+          "users.country), role = COALESCE($5, users.role)",
+          u.id, pg::nullable(u.email), pg::nullable(u.name), pg::nullable(u.country), pg::nullable(u.role));
+    }
+    if (batch.response) {
+      const IdempotentResponse& r = *batch.response;
+      tx.exec_params0(
+          "INSERT INTO idempotency(key, request_sha256, status, body, created_at) VALUES($1, $2, $3, $4, $5)", r.key,
+          r.request_sha256, r.status, r.body, batch.received_at);
+    }
+    return true;
+  }));
+}
+
+Status PostgresStore::read_log(const std::function<Status(const LogEntry&)>& fn) {
+  try {
+    Lease c = lease();
+    pqxx::read_transaction tx(c.conn());
+    // Pages by seq, so a long log is not held in memory at once.
+    LogEntry e;
+    for (std::int64_t after = 0;;) {
+      const pqxx::result page =
+          tx.exec_params("SELECT seq, kind, at, entries, lines FROM log WHERE seq > $1 ORDER BY seq LIMIT 1000", after);
+      if (page.empty()) break;
+      for (const auto& row : page) {
+        after = int64(row[0]);
+        const int kind = row[1].as<int>();
+        if (kind < 0 || kind > static_cast<int>(LogKind::kBounce)) {
+          return Status::error(fmt::format("store: log entry of unknown kind {}", kind));
+        }
+        e.kind = static_cast<LogKind>(kind);
+        e.at = pg::is_event(e.kind) ? kNoInstant : int64(row[2]);
+        if (!pg::is_event(e.kind)) {
+          e.line = text(row[4]);
+          if (Status st = fn(e); !st) return st;
+          continue;
+        }
+        std::string_view rest(row[4].c_str(), row[4].size());
+        for (std::int64_t k = int64(row[3]); k > 0; --k) {
+          const std::size_t nl = rest.find('\n');
+          e.line.assign(rest.substr(0, nl));
+          rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+          if (Status st = fn(e); !st) return st;
+        }
+      }
+    }
+    return Status::ok();
+  } catch (const std::exception& e) {
+    return pg::failure("reading the log", e);
+  }
+}
+
+Result<std::uint64_t> PostgresStore::log_size() {
+  return read<std::uint64_t>("counting the log", [](pqxx::read_transaction& tx) {
+    return static_cast<std::uint64_t>(int64(tx.exec1("SELECT COALESCE(SUM(entries), 0) FROM log")[0]));
+  });
+}
+
+Result<std::optional<IdempotentResponse>> PostgresStore::find_response(const std::string& key) {
+  return read<std::optional<IdempotentResponse>>(
+      "reading an idempotent response", [&](pqxx::read_transaction& tx) -> std::optional<IdempotentResponse> {
+        const pqxx::result r =
+            tx.exec_params("SELECT request_sha256, status, body FROM idempotency WHERE key = $1", key);
+        if (r.empty()) return std::nullopt;
+        return IdempotentResponse{key, text(r[0][0]), r[0][1].as<int>(), text(r[0][2])};
+      });
+}
+
+Result<std::optional<std::string>> PostgresStore::get_meta(const std::string& key) {
+  return read<std::optional<std::string>>(
+      "reading meta", [&](pqxx::read_transaction& tx) -> std::optional<std::string> {
+        const pqxx::result r = tx.exec_params("SELECT value FROM meta WHERE key = $1", key);
+        if (r.empty()) return std::nullopt;
+        return text(r[0][0]);
+      });
+}
+
+Status PostgresStore::set_meta(const std::string& key, const std::string& value) {
+  return pg::done(write<bool>("writing meta", [&](pqxx::work& tx) {
+    tx.exec_params0("INSERT INTO meta(key, value) VALUES($1, $2) ON CONFLICT(key) DO UPDATE SET value = EXCLUDED.value",
+                    key, value);
+    return true;
+  }));
+}
+
+Result<std::vector<EpisodeRow>> PostgresStore::episodes(const EpisodeQuery& q) {
+  if (q.state == EpisodeState::kOpen) return std::vector<EpisodeRow>();
+  return read<std::vector<EpisodeRow>>("querying episodes", [&](pqxx::read_transaction& tx) {
+    pg::Filter f = pg::episode_filter(q);
+    f.add("id > ", std::to_string(q.after_id));
+    std::vector<EpisodeRow> out;
+    for (const auto& r : tx.exec_params(
+             fmt::format("SELECT {} FROM episodes{} ORDER BY id LIMIT {}", pg::kEpisodeColumns, f.where, q.limit),
+             pqxx::prepare::make_dynamic_params(f.params))) {
+      out.push_back(pg::read_episode(r));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<DecisionRow>> PostgresStore::decisions(const DecisionQuery& q) {
+  return read<std::vector<DecisionRow>>("querying decisions", [&](pqxx::read_transaction& tx) {
+    pg::Filter f = pg::decision_filter(q);
+    f.add("id > ", std::to_string(q.since_id));
+    std::vector<DecisionRow> out;
+    for (const auto& r : tx.exec_params(
+             fmt::format("SELECT {} FROM decisions{} ORDER BY id LIMIT {}", pg::kDecisionColumns, f.where, q.limit),
+             pqxx::prepare::make_dynamic_params(f.params))) {
+      out.push_back(pg::read_decision(r));
+    }
+    return out;
+  });
+}
+
+Status PostgresStore::export_episodes(const EpisodeQuery& q, const std::function<void(const EpisodeRow&)>& fn) {
+  if (q.state == EpisodeState::kOpen) return Status::ok();
+  return pg::done(read<bool>("exporting episodes", [&](pqxx::read_transaction& tx) {
+    pg::Filter f = pg::episode_filter(q);
+    f.add("id <= ", std::to_string(q.through_id));
+    for (const auto& r :
+         tx.exec_params(fmt::format("SELECT {} FROM episodes{} ORDER BY id", pg::kEpisodeColumns, f.where),
+                        pqxx::prepare::make_dynamic_params(f.params))) {
+      fn(pg::read_episode(r));
+    }
+    return true;
+  }));
+}
+
+Status PostgresStore::export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) {
+  return pg::done(read<bool>("exporting decisions", [&](pqxx::read_transaction& tx) {
+    const pg::Filter f = pg::decision_filter(q);
+    for (const auto& r :
+         tx.exec_params(fmt::format("SELECT {} FROM decisions{} ORDER BY id", pg::kDecisionColumns, f.where),
+                        pqxx::prepare::make_dynamic_params(f.params))) {
+      fn(pg::read_decision(r));
+    }
+    return true;
+  }));
+}
+
+Result<std::vector<StoredReject>> PostgresStore::rejects(std::int64_t after_id, std::size_t limit) {
+  return read<std::vector<StoredReject>>("querying rejects", [&](pqxx::read_transaction& tx) {
+    std::vector<StoredReject> out;
+    for (const auto& r : tx.exec_params("SELECT id, received_at, line, reason, raw FROM rejects WHERE id > $1 ORDER "
+                                        "BY id LIMIT $2",
+                                        after_id, static_cast<std::int64_t>(limit))) {
+      StoredReject x;
+      x.id = int64(r[0]);
+      x.received_at = int64(r[1]);
+      x.row.line = static_cast<std::uint64_t>(int64(r[2]));
+      const auto reason = parse_reject_reason(text(r[3]));
+      if (!reason) throw std::runtime_error("store: unreadable reject reason in database");
+      x.row.reason = *reason;
+      x.row.raw = pg::bytes(r[4]);
+      out.push_back(std::move(x));
+    }
+    return out;
+  });
+}
+
+Result<std::uint64_t> PostgresStore::outbox_depth() {
+  return read<std::uint64_t>("counting the outbox", [](pqxx::read_transaction& tx) {
+    return static_cast<std::uint64_t>(int64(tx.exec1("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")[0]));
+  });
+}
+
+Result<std::vector<OutboxItem>> PostgresStore::due_outbox(std::string_view channel, Instant now, std::size_t limit) {
+  return read<std::vector<OutboxItem>>("reading the due outbox", [&](pqxx::read_transaction& tx) {
+    std::vector<OutboxItem> out;
+    for (const auto& r : tx.exec_params(fmt::format("{} WHERE o.state = 'pending' AND o.channel = $1 AND "
+                                                    "o.next_attempt_at <= $2 ORDER BY o.next_attempt_at, "
+                                                    "o.decision_id LIMIT $3",
+                                                    pg::kOutboxSelect),
+                                        std::string(channel), now, static_cast<std::int64_t>(limit))) {
+      out.push_back(pg::read_outbox_item(r));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<OutboxItem>> PostgresStore::outbox(std::optional<DeliveryState> state, std::int64_t after_id,
+                                                      std::size_t limit) {
+  return read<std::vector<OutboxItem>>("querying the outbox", [&](pqxx::read_transaction& tx) {
+    // One more row than asked: a decision's entries stay on one page.
+    pg::Filter f;
+    f.add("o.decision_id > ", std::to_string(after_id));
+    if (state) f.add("o.state = ", std::string(delivery_state_name(*state)));
+    std::vector<OutboxItem> out;
+    for (const auto& r : tx.exec_params(fmt::format("{}{} ORDER BY o.decision_id, o.channel COLLATE \"C\" LIMIT {}",
+                                                    pg::kOutboxSelect, f.where, limit + 1),
+                                        pqxx::prepare::make_dynamic_params(f.params))) {
+      out.push_back(pg::read_outbox_item(r));
+    }
+    if (out.size() > limit && out[limit].delivery.decision_id != out[limit - 1].delivery.decision_id) out.pop_back();
+    return out;
+  });
+}
+
+Status PostgresStore::record_delivery(const Delivery& d) {
+  return pg::done(write<bool>("recording a delivery", [&](pqxx::work& tx) {
+    std::string first, finished;
+    const pqxx::result r = tx.exec_params(
+        "UPDATE outbox SET state = $1, attempts = $2, next_attempt_at = $3, first_attempt_at = $4, done_at = $5, "
+        "message_id = $6, last_error = $7 WHERE decision_id = $8 AND channel = $9",
+        std::string(delivery_state_name(d.state)), static_cast<std::int64_t>(d.attempts), d.next_attempt_at,
+        pg::nullable_instant(d.first_attempt_at, first), pg::nullable_instant(d.done_at, finished), d.message_id,
+        d.last_error, d.decision_id, d.channel);
+    if (r.affected_rows() != 1) {
+      throw std::runtime_error(fmt::format("no {} outbox entry for decision {}", d.channel, d.decision_id));
+    }
+    return true;
+  }));
+}
+
+Result<std::optional<UserContact>> PostgresStore::user_contact(const std::string& id) {
+  return read<std::optional<UserContact>>(
+      "reading a user's contact details", [&](pqxx::read_transaction& tx) -> std::optional<UserContact> {
+        const pqxx::result r =
+            tx.exec_params(fmt::format("SELECT {} FROM users WHERE id = $1", pg::kContactColumns), id);
+        if (r.empty()) return std::nullopt;
+        return pg::read_contact(r[0]);
+      });
+}
+
+Result<std::vector<UserContact>> PostgresStore::users_with_email(const std::string& address) {
+  return read<std::vector<UserContact>>("finding users by e-mail address", [&](pqxx::read_transaction& tx) {
+    std::vector<UserContact> out;
+    for (const auto& r :
+         tx.exec_params(fmt::format("SELECT {} FROM users WHERE lower(email) = lower($1) ORDER BY id COLLATE \"C\"",
+                                    pg::kContactColumns),
+                        address)) {
+      out.push_back(pg::read_contact(r));
+    }
+    return out;
+  });
+}
+
+Result<std::int64_t> PostgresStore::take_escalation(const OutboxItem& item, Instant now, bool client_checkin) {
+  return write<std::int64_t>("opening a case",
+                             [&](pqxx::work& tx) { return pg::take_escalation(tx, item, now, client_checkin); });
+}
+
+Result<std::vector<CaseRow>> PostgresStore::cases(const CaseQuery& q) {
+  return read<std::vector<CaseRow>>("listing cases", [&](pqxx::read_transaction& tx) { return pg::list_cases(tx, q); });
+}
+
+Result<std::optional<CaseRow>> PostgresStore::find_case(std::int64_t id) {
+  return read<std::optional<CaseRow>>("reading a case",
+                                      [&](pqxx::read_transaction& tx) { return pg::find_case(tx, id); });
+}
+
+Result<std::vector<CaseEntry>> PostgresStore::case_timeline(std::int64_t id) {
+  return read<std::vector<CaseEntry>>("reading a case's timeline",
+                                      [&](pqxx::read_transaction& tx) { return pg::case_timeline(tx, id); });
+}
+
+Result<bool> PostgresStore::update_case(std::int64_t id, const CaseUpdate& u, Instant now) {
+  return write<bool>("updating a case", [&](pqxx::work& tx) { return pg::update_case(tx, id, u, now); });
+}
+
+Result<std::vector<CaseChange>> PostgresStore::case_changes(std::int64_t after_id, std::size_t limit) {
+  return read<std::vector<CaseChange>>(
+      "reading case changes", [&](pqxx::read_transaction& tx) { return pg::case_changes(tx, after_id, limit); });
+}
+
+Result<bool> PostgresStore::add_case_note(std::int64_t id, const std::string& author, const std::string& text,
+                                          Instant now) {
+  return write<bool>("adding a note to a case",
+                     [&](pqxx::work& tx) { return pg::add_case_note(tx, id, author, text, now); });
+}
+
+Result<std::optional<InboundRow>> PostgresStore::find_inbound_by_key(const std::string& dedupe_key) {
+  return read<std::optional<InboundRow>>("reading an inbound message", [&](pqxx::read_transaction& tx) {
+    return pg::find_inbound_by_key(tx, dedupe_key);
+  });
+}
+
+Result<InboundTaken> PostgresStore::take_inbound(const InboundRow& row, const CaseTarget* target, Instant now) {
+  return write<InboundTaken>("storing an inbound message",
+                             [&](pqxx::work& tx) { return pg::take_inbound(tx, row, target, now); });
+}
+
+Result<std::vector<InboundRow>> PostgresStore::inbound(const InboundQuery& q) {
+  return read<std::vector<InboundRow>>("listing inbound messages",
+                                       [&](pqxx::read_transaction& tx) { return pg::list_inbound(tx, q); });
+}
+
+Result<std::optional<InboundRow>> PostgresStore::find_inbound(std::int64_t id) {
+  return read<std::optional<InboundRow>>("reading an inbound message",
+                                         [&](pqxx::read_transaction& tx) { return pg::find_inbound(tx, id); });
+}
+
+Result<AttachResult> PostgresStore::attach_inbound(std::int64_t id, std::int64_t case_id, const std::string& author,
+                                                   Instant now) {
+  return write<AttachResult>("attaching an inbound message to a case",
+                             [&](pqxx::work& tx) { return pg::attach_inbound(tx, id, case_id, author, now); });
+}
+
+}  // namespace gw
