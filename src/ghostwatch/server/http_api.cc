@@ -10,6 +10,7 @@
 
 #include "ghostwatch/output/record_json.h"
 #include "ghostwatch/server/case_api.h"
+#include "ghostwatch/server/dashboard_api.h"
 #include "ghostwatch/server/http_support.h"
 
 namespace gw {
@@ -135,11 +136,18 @@ bool token_in(const std::vector<std::string>& tokens, std::string_view t) {
 
 struct HttpApi::Impl {
   Impl(Service& s, Store& st, const Clock& clock, RequestMetrics& m, Logger& l, HttpOptions o)
-      : service(s), store(st), cases(st, clock), metrics(m), logger(l), options(std::move(o)) {}
+      : service(s),
+        store(st),
+        cases(st, clock),
+        dashboard(s, st, clock),
+        metrics(m),
+        logger(l),
+        options(std::move(o)) {}
 
   Service& service;
   Store& store;
   CaseApi cases;
+  DashboardApi dashboard;
   RequestMetrics& metrics;
   Logger& logger;
   HttpOptions options;
@@ -466,9 +474,7 @@ struct HttpApi::Impl {
     out += fmt::format("ghostwatch_open_episodes {}\n", c.open_episodes);
     out += "# HELP ghostwatch_contracts Contracts in state.\n# TYPE ghostwatch_contracts gauge\n";
     out += fmt::format("ghostwatch_contracts {}\n", c.contracts);
-    const double lag = c.next_due != kForever && c.watermark != kNoInstant && c.next_due < c.watermark
-                           ? static_cast<double>(c.watermark - c.next_due) / 1000.0
-                           : 0.0;
+    const double lag = c.timer_lag_seconds();
     out += "# HELP ghostwatch_timer_lag_seconds How far the oldest due step is behind the watermark.\n";
     out += "# TYPE ghostwatch_timer_lag_seconds gauge\n";
     out += fmt::format("ghostwatch_timer_lag_seconds {}\n", lag);
@@ -506,6 +512,9 @@ struct HttpApi::Impl {
                  route("case_update", Scope::kWrite, std::bind(&CaseApi::update, &cases, _1, _2)));
     server.Post(R"(/v1/cases/(\d{1,18})/notes)",
                 route("case_note", Scope::kWrite, std::bind(&CaseApi::add_note, &cases, _1, _2)));
+    dashboard.install(
+        server, [this](std::string name, Handler h) { return route(std::move(name), Scope::kRead, std::move(h)); },
+        options.web_root);
     server.Get("/v1/unsubscribe", route("unsubscribe", Scope::kNone, std::bind(&Impl::unsubscribe, this, _1, _2)));
     server.Post("/v1/unsubscribe", route("unsubscribe", Scope::kNone, std::bind(&Impl::unsubscribe, this, _1, _2)));
     server.Get("/metrics", route("metrics", Scope::kRead, std::bind(&Impl::get_metrics, this, _1, _2)));

@@ -32,6 +32,8 @@ struct HttpOptions {
   // Checks the opt-out tokens of /v1/unsubscribe links; nullptr when e-mail
   // is off (the route answers 404). Must outlive the API.
   const mail::TokenSigner* opt_out_tokens = nullptr;
+  // The dashboard's built files, served at / (empty: none).
+  std::string web_root;
 };
 
 class HttpApi {

@@ -45,6 +45,13 @@ struct ServiceCounters {
   Instant watermark = kNoInstant;
   Instant next_due = kForever;
   std::uint64_t log_entries = 0;
+
+  // How far the oldest due step is behind the watermark (0 when none is).
+  double timer_lag_seconds() const {
+    return next_due != kForever && watermark != kNoInstant && next_due < watermark
+               ? static_cast<double>(watermark - next_due) / 1000.0
+               : 0.0;
+  }
 };
 
 // The outcome of one ingest request, as the HTTP layer answers it.
