@@ -17,7 +17,9 @@ if(GHOSTWATCH_WEB)
   endif()
   set(GHOSTWATCH_WEB_DIR "${CMAKE_SOURCE_DIR}/web")
   set(GHOSTWATCH_WEB_OUT "${CMAKE_BINARY_DIR}/web")
-  set(_npm_stamp "${CMAKE_BINARY_DIR}/web-npm-ci.stamp")
+  # npm ci writes node_modules/.package-lock.json; scripts/install-deps.sh
+  # may have run it already.
+  set(_npm_stamp "${GHOSTWATCH_WEB_DIR}/node_modules/.package-lock.json")
   add_custom_command(
     OUTPUT "${_npm_stamp}"
     COMMAND "${GHOSTWATCH_NPM}" ci --no-audit --no-fund --loglevel=error

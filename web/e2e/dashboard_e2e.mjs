@@ -133,9 +133,13 @@ per_domain_per_minute = 1000000
   const base = serve.url;
   const ingest = await call(base, '/v1/events', { method: 'POST', body: readFileSync(events), type: 'application/x-ndjson' });
   await call(base, `/v1/advance?to=${DATA_END}`, { method: 'POST', body: '', type: 'text/plain' });
-  const cases = await until('cases to open', async () => {
+  // Every escalation sent opens (or joins) its contract's case: wait for all.
+  const escalations = await call(base, '/v1/decisions?action=escalate&status=sent&limit=1000', { token: READ_TOKEN });
+  const contracts = new Set(escalations.items.map((d) => d.contract));
+  if (contracts.size === 0) throw new Error('the simulated marketplace has no escalation');
+  const cases = await until(`${contracts.size} cases to open`, async () => {
     const page = await call(base, '/v1/cases?limit=1000', { token: READ_TOKEN });
-    return page.items.length > 0 && page.items;
+    return page.items.length === contracts.size && page.items;
   });
   await until('some e-mail delivered', async () => (await call(base, '/v1/outbox?state=sent&limit=1')).items.length > 0);
   console.log(`setup: ${ingest.accepted} events, ${cases.length} cases, ${Date.now() - started} ms`);

@@ -98,7 +98,9 @@ std::string dash_upper(std::string s) {
 }  // namespace
 
 Instant DashboardApi::now() const {
-  return service_.mode() == ClockMode::kWall ? clock_.now() : service_.counters().watermark;
+  if (service_.mode() == ClockMode::kWall) return service_.clock().now();
+  const ServiceCounters c = service_.counters();
+  return std::max(c.watermark, c.evaluated_through);
 }
 
 void DashboardApi::overview(const httplib::Request&, httplib::Response& res) {

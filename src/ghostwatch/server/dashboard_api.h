@@ -10,8 +10,8 @@
 //   GET /v1/experiment   the experiment report (report/) of the live data
 // and the dashboard's built files at / (mount_dashboard_files).
 //
-// "Now" is the wall clock under --clock wall and the watermark under
-// --clock events (the engine's time). The overview and the experiment read
+// "Now" is the wall clock under --clock wall, and under --clock events the
+// engine's time: the watermark, or the latest POST /v1/advance when later. The overview and the experiment read
 // every decision and episode the store holds on each request: sized for a
 // campaign's millions, not for polling many times a second.
 // Thread-safe: the service and the store serialise what they must.
@@ -22,7 +22,6 @@
 #include <functional>
 #include <string>
 
-#include "ghostwatch/core/clock.h"
 #include "ghostwatch/core/status.h"
 #include "ghostwatch/server/service.h"
 #include "ghostwatch/store/store.h"
@@ -36,7 +35,7 @@ class DashboardApi {
   using ReadRoute = std::function<httplib::Server::Handler(std::string name, Handler handler)>;
 
   // All references must outlive the API.
-  DashboardApi(Service& service, Store& store, const Clock& clock) : service_(service), store_(store), clock_(clock) {}
+  DashboardApi(Service& service, Store& store) : service_(service), store_(store) {}
 
   // Registers the four routes on `server`, each wrapped by `read_route`,
   // and, when `web_root` is not empty, the dashboard's files at /.
@@ -52,7 +51,6 @@ class DashboardApi {
 
   Service& service_;
   Store& store_;
-  const Clock& clock_;
 };
 
 // Serves the files of `dir` (the Vite build: index.html and assets/) at /,

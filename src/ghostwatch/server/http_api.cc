@@ -136,18 +136,12 @@ bool token_in(const std::vector<std::string>& tokens, std::string_view t) {
 
 struct HttpApi::Impl {
   Impl(Service& s, Store& st, const Clock& clock, RequestMetrics& m, Logger& l, HttpOptions o)
-      : service(s),
-        store(st),
-        cases(st, clock),
-        dashboard(s, st, clock),
-        metrics(m),
-        logger(l),
-        options(std::move(o)) {}
+      : service(s), store(st), cases(st, clock), metrics(m), logger(l), options(std::move(o)) {}
 
   Service& service;
   Store& store;
   CaseApi cases;
-  DashboardApi dashboard;
+  DashboardApi dashboard{service, store};
   RequestMetrics& metrics;
   Logger& logger;
   HttpOptions options;

@@ -13,6 +13,11 @@ const OUTCOMES: [string, string][] = [
   ...['freelancer_responded', 'freelancer_replaced', 'client_withdrew', 'no_action'].map((o): [string, string] => [o, words(o)]),
 ];
 
+// Timeline kinds whose text the system wrote (a step, a Message-ID, a new
+// value): shown as a line. Any other text (notes, and replies received when
+// the server records their visible text) is what a person wrote, quoted.
+const SYSTEM_TEXT = new Set(['decision', 'email_sent', 'escalated', 'status', 'outcome', 'assignee', 'contract_ended']);
+
 interface Line {
   at: string;
   kind: string;
@@ -144,7 +149,9 @@ export async function renderCase(page: HTMLElement, id: string, _query: URLSearc
               h('time', { datetime: l.at }, when(l.at)),
               h('div', {}, h('strong', {}, l.title), l.episode ? h('span', { class: 'muted' }, ` · episode ${l.episode}`) : null,
                 l.author ? h('span', { class: 'muted' }, ` · by ${l.author}`) : null),
-              l.text ? h('blockquote', {}, l.text) : null,
+              // What people wrote stands out; the system's own texts are a line.
+              l.text && !SYSTEM_TEXT.has(l.kind) ? h('blockquote', {}, l.text) : null,
+              l.text && SYSTEM_TEXT.has(l.kind) ? h('div', { class: 'muted tl-text' }, words(l.text)) : null,
             ),
           ),
         ),

@@ -5,10 +5,12 @@
 import { api, ArmDecisions, ArmName, Overview } from '../api';
 import { barRows, COLORS, lineChart, paintSwatches } from '../charts';
 import { h, stat, table } from '../dom';
-import { hours, num, pct, when } from '../format';
+import { num, pct, when } from '../format';
 
+// Bands end at the ladder's steps, so they read in the policy's hours.
 function band(from: number, to: number | null): string {
-  return to === null ? `${hours(from)} and more` : `${hours(from)} – ${hours(to)}`;
+  const n = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
+  return to === null ? `${n(from)} h and more` : `${n(from)}–${n(to)} h`;
 }
 
 function decisionsRow(label: string, arm: ArmName, d: ArmDecisions): (string | number)[] {
