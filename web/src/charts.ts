@@ -100,3 +100,44 @@ export function paintSwatches(root: ParentNode): void {
     el.style.background = el.dataset.color ?? '';
   });
 }
+
+// A forest plot: per row a difference with its confidence interval, around
+// a zero line, as SVG built element by element (labels as text nodes).
+export function forestPlot(
+  title: string,
+  rows: { label: string; diff: number | null; low: number | null; high: number | null }[],
+  unit: (v: number) => string,
+): HTMLElement {
+  const NS = 'http://www.w3.org/2000/svg';
+  const svgEl = (tag: string, attrs: Record<string, string | number>, text?: string) => {
+    const el = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+    if (text !== undefined) el.textContent = text;
+    return el;
+  };
+  const width = 560;
+  const left = 210;
+  const right = 20;
+  const rowH = 34;
+  const height = rows.length * rowH + 40;
+  const extent = Math.max(0.01, ...rows.flatMap((r) => [r.low, r.high, r.diff].filter((v): v is number => v !== null).map(Math.abs)));
+  const x = (v: number) => left + ((v + extent) / (2 * extent)) * (width - left - right);
+  const svg = svgEl('svg', { viewBox: `0 0 ${width} ${height}`, class: 'forest', role: 'img', 'aria-label': title });
+  svg.appendChild(svgEl('line', { x1: x(0), x2: x(0), y1: 8, y2: height - 28, stroke: '#888', 'stroke-dasharray': '4 3' }));
+  rows.forEach((r, i) => {
+    const y = 24 + i * rowH;
+    svg.appendChild(svgEl('text', { x: 0, y: y + 4, 'font-size': 13, fill: '#1d2330' }, r.label));
+    if (r.diff === null) {
+      svg.appendChild(svgEl('text', { x: x(0) + 6, y: y + 4, 'font-size': 12, fill: '#5b6475' }, 'not enough data'));
+      return;
+    }
+    if (r.low !== null && r.high !== null) {
+      svg.appendChild(svgEl('line', { x1: x(r.low), x2: x(r.high), y1: y, y2: y, stroke: COLORS.treatment, 'stroke-width': 2 }));
+    }
+    svg.appendChild(svgEl('circle', { cx: x(r.diff), cy: y, r: 5, fill: COLORS.treatment }));
+  });
+  for (const v of [-extent, 0, extent]) {
+    svg.appendChild(svgEl('text', { x: x(v), y: height - 10, 'font-size': 12, fill: '#5b6475', 'text-anchor': v < 0 ? 'start' : v > 0 ? 'end' : 'middle' }, v === 0 ? '0' : unit(v)));
+  }
+  return h('figure', { class: 'card' }, h('figcaption', {}, title), svg);
+}

@@ -30,7 +30,7 @@ interface Line {
 function entryLine(e: CaseEntry): Line {
   const titles: Record<string, string> = {
     decision: 'Step decided',
-    email_sent: 'Reminder e-mail delivered',
+    email_sent: 'E-mail delivered',
     escalated: 'Escalated to the team',
     status: 'Status changed',
     outcome: 'Outcome set',

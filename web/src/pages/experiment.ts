@@ -3,7 +3,7 @@
 // the sample-ratio check, the metrics with their confidence intervals, time
 // to reply (Kaplan-Meier), cost and what became of the cases.
 import { api, ArmName, Experiment } from '../api';
-import { COLORS, lineChart } from '../charts';
+import { COLORS, forestPlot, lineChart } from '../charts';
 import { h, stat, table } from '../dom';
 import { hours, num, pct, points, pValue, when, words } from '../format';
 
@@ -79,6 +79,22 @@ export async function renderExperiment(page: HTMLElement): Promise<void> {
           summary: `Median time to reply: treatment ${hours(r.survival.treatment.median_hours)}, control ${hours(r.survival.control.median_hours)}; log-rank p = ${pValue(r.survival.logrank.p_value)}.`,
         },
       ),
+      forestPlot(
+        'Treatment minus control, percentage points (95 % CI)',
+        Object.entries(r.metrics).map(([name, m]) => ({
+          label: METRIC_NAMES[name] ?? words(name),
+          diff: m.diff,
+          low: m.ci_low,
+          high: m.ci_high,
+        })),
+        points,
+      ),
+    ),
+  );
+  page.append(
+    h(
+      'div',
+      { class: 'grid' },
       table(
         'Outcomes by arm (difference in percentage points, 95 % CI, clustered by freelancer)',
         ['metric', 'treatment', 'control', 'difference', '95 % CI', 'p'],
