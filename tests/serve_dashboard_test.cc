@@ -43,15 +43,15 @@ class ServeDashboard : public ::testing::Test {
     ASSERT_EQ(serve_->client().Post("/v1/advance?to=" + to, bearer(kDashWrite), "", "text/plain")->status, 200);
   }
 
-  // A freelancer in Mexico City (UTC-6, no DST) in the treatment arm.
-  std::string mexican_treatment_freelancer() {
-    for (int i = 1; i < 50; ++i) {
+  // A freelancer in Mexico City (UTC-6, no DST) in the arm `arm`.
+  std::string mexican_freelancer(const std::string& arm = "treatment") {
+    for (int i = 1; i < 200; ++i) {
       const std::string id = "f" + std::to_string(i);
       post_events(R"({"type":"user","at":"2024-03-01T00:00:00Z","id":")" + id +
                   R"(","role":"freelancer","country":"MX","tz":"America/Mexico_City"})" + "\n");
-      if (get("/v1/users/" + id)["arm"] == "treatment") return id;
+      if (get("/v1/users/" + id)["arm"] == arm) return id;
     }
-    ADD_FAILURE() << "no treatment freelancer among 49";
+    ADD_FAILURE() << "no " << arm << " freelancer among 199";
     return "";
   }
 
@@ -82,7 +82,7 @@ TEST_F(ServeDashboard, CampaignIsThePolicyInForceWithoutItsSalt) {
 
 TEST_F(ServeDashboard, AnOpenEpisodeIsAtRiskWithLocalTimeAndNextStep) {
   start();
-  const std::string fl = mexican_treatment_freelancer();
+  const std::string fl = mexican_freelancer();
   post_events(R"({"type":"contract_started","at":"2024-03-01T00:00:00Z","contract":"c1","client":"k1","freelancer":")" +
               fl + "\"}\n" + R"({"type":"message","at":"2024-03-01T16:00:00Z","contract":"c1","from":"k1"})" + "\n");
   advance("2024-03-02T20:00:00Z");  // step 1 went out at 16:00Z, 10:00 in Mexico City
@@ -100,6 +100,7 @@ TEST_F(ServeDashboard, AnOpenEpisodeIsAtRiskWithLocalTimeAndNextStep) {
   EXPECT_EQ(e["local_time"], "Sat 14:00");
   EXPECT_EQ(e["in_quiet_hours"], false);
   EXPECT_EQ(e["waiting_hours"], 28.0);
+  EXPECT_EQ(e["steps_decided"], 1);
   EXPECT_EQ(e["steps_sent"], 1);
   EXPECT_EQ(
       e["next_step"],
@@ -134,6 +135,28 @@ TEST_F(ServeDashboard, AnOpenEpisodeIsAtRiskWithLocalTimeAndNextStep) {
   EXPECT_EQ(o["daily"][12]["day"], "2024-03-02");
   EXPECT_EQ(o["daily"][12]["treatment"]["nudge"], 1);
   EXPECT_EQ(o["outbox_depth"], 1);  // no [mail]: the nudge waits in the outbox
+}
+
+TEST_F(ServeDashboard, AControlEpisodeMovesAlongItsLadderHeldOut) {
+  start();
+  const std::string fl = mexican_freelancer("control");
+  post_events(R"({"type":"contract_started","at":"2024-03-01T00:00:00Z","contract":"c2","client":"k2","freelancer":")" +
+              fl + "\"}\n" + R"({"type":"message","at":"2024-03-01T16:00:00Z","contract":"c2","from":"k2"})" + "\n");
+  advance("2024-03-04T20:00:00Z");  // steps 1 (24 h) and 2 (72 h) decided, held out
+  const nlohmann::json e = get("/v1/at-risk?arm=control")["items"][0];
+  EXPECT_EQ(e["contract"], "c2");
+  EXPECT_EQ(e["steps_decided"], 2);
+  EXPECT_EQ(e["steps_sent"], 0);
+  EXPECT_EQ(e["next_step"]["step"], 3);
+  EXPECT_EQ(e["next_step"]["action"], "escalate");
+  EXPECT_EQ(e["next_step"]["due_at"], "2024-03-06T16:00:00Z");
+  const nlohmann::json o = get("/v1/overview");
+  // 2024-03-04 is a Monday: step 2 today, step 1 on Saturday, last week.
+  EXPECT_EQ(o["decisions_today"]["control"]["nudge"]["held_out"], 1);
+  EXPECT_EQ(o["decisions_week"]["control"]["nudge"]["held_out"], 1);
+  EXPECT_EQ(o["daily"][11]["day"], "2024-03-02");
+  EXPECT_EQ(o["daily"][11]["control"]["nudge"], 1);
+  EXPECT_EQ(o["decisions_week"]["treatment"]["nudge"]["sent"], 0);
 }
 
 TEST_F(ServeDashboard, ExperimentIsTheReportOfTheServicesOwnExports) {

@@ -106,6 +106,7 @@ export interface AtRiskItem {
   in_quiet_hours: boolean;
   opened_at: string;
   waiting_hours: number | null;
+  steps_decided: number;
   steps_sent: number;
   next_step: { step: number; action: string; target: string; due_at: string } | null;
   team: string | null;

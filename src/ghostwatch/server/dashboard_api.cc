@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 #include "ghostwatch/report/report_html.h"
@@ -82,9 +83,9 @@ std::string dash_local_time(Instant t, const date::time_zone* zone) {
   return date::format("%a %H:%M", date::make_zoned(zone, minutes).get_local_time());
 }
 
-// The team of the first escalation step at or after step index `from`; "" when none.
-std::string dash_team_ahead(const Policy& policy, std::size_t from) {
-  for (std::size_t i = from; i < policy.ladder.size(); ++i) {
+// The team of the ladder's first escalation step; "" when none.
+std::string dash_ladder_team(const Policy& policy) {
+  for (std::size_t i = 0; i < policy.ladder.size(); ++i) {
     if (policy.ladder[i].action == StepAction::kEscalate) return policy.ladder[i].target;
   }
   return "";
@@ -226,23 +227,46 @@ void DashboardApi::at_risk(const httplib::Request& req, httplib::Response& res) 
   for (const LadderStep& s : policy.ladder) {
     if (s.action == StepAction::kEscalate) teams.insert(s.target);
   }
-  Json items = Json::array();
+  // The team an episode escalates to is the ladder's: one for every
+  // in-segment episode (outside the segment no step fires).
+  const std::string ladder_team = dash_ladder_team(policy);
+  struct Listed {
+    const EpisodeRow* row;
+    std::string country, tz;
+    std::uint32_t decided = 0;  // steps decided so far, whatever their status
+  };
+  std::vector<Listed> listed;
   std::int64_t matching = 0;
   for (const EpisodeRow& e : open) {
-    std::string fl_country, tz;
+    Listed l{&e, "", ""};
     service_.with_user(e.freelancer, [&](const UserSnapshot& u) {
-      fl_country = u.country;
-      tz = u.tz;
+      l.country = u.country;
+      l.tz = u.tz;
     });
-    if (!fl_country.empty()) countries.insert(fl_country);
-    const std::string episode_team = e.in_segment ? dash_team_ahead(policy, e.steps_sent) : "";
-    if ((!country.empty() && fl_country != country) || (!team.empty() && episode_team != team)) continue;
-    if (++matching > static_cast<std::int64_t>(limit)) continue;  // counted, not listed
-    const date::time_zone* zone = dash_zone(tz);
+    if (!l.country.empty()) countries.insert(l.country);
+    const std::string_view episode_team = e.in_segment ? std::string_view(ladder_team) : std::string_view();
+    if ((!country.empty() && l.country != country) || (!team.empty() && episode_team != team)) continue;
+    if (++matching <= static_cast<std::int64_t>(limit)) listed.push_back(std::move(l));  // the rest is counted
+  }
+  // How far along its ladder each listed episode is: the steps decided
+  // (sent, held out, suppressed or skipped), from the decisions.
+  if (!listed.empty()) {
+    std::unordered_map<std::string, Listed*> by_key;
+    for (Listed& l : listed) by_key[l.row->contract + '\n' + std::to_string(l.row->episode)] = &l;
+    Status read = store_.export_decisions(DecisionQuery{}, [&](const DecisionRow& d) {
+      auto it = by_key.find(d.contract + '\n' + std::to_string(d.episode));
+      if (it != by_key.end()) it->second->decided = std::max(it->second->decided, d.step);
+    });
+    if (!read) return send_error(res, 503, "store_unavailable", read.message());
+  }
+  Json items = Json::array();
+  for (const Listed& l : listed) {
+    const EpisodeRow& e = *l.row;
+    const date::time_zone* zone = dash_zone(l.tz);
     Json next;
-    if (e.in_segment && e.steps_sent < policy.ladder.size()) {  // outside the segment no step fires
-      const LadderStep& s = policy.ladder[e.steps_sent];
-      next = {{"step", e.steps_sent + 1},
+    if (e.in_segment && l.decided < policy.ladder.size()) {
+      const LadderStep& s = policy.ladder[l.decided];
+      next = {{"step", l.decided + 1},
               {"action", step_action_name(s.action)},
               {"target", s.target},
               {"due_at", format_rfc3339(e.opened_at + s.after)}};
@@ -254,15 +278,16 @@ void DashboardApi::at_risk(const httplib::Request& req, httplib::Response& res) 
                      {"client", e.client},
                      {"arm", arm_name(e.arm)},
                      {"in_segment", e.in_segment},
-                     {"country", fl_country.empty() ? Json() : Json(fl_country)},
-                     {"tz", tz.empty() ? Json() : Json(tz)},
+                     {"country", l.country.empty() ? Json() : Json(l.country)},
+                     {"tz", l.tz.empty() ? Json() : Json(l.tz)},
                      {"local_time", at == kNoInstant ? Json() : Json(dash_local_time(at, zone))},
                      {"in_quiet_hours", quiet},
                      {"opened_at", format_rfc3339(e.opened_at)},
                      {"waiting_hours", at == kNoInstant ? Json() : Json(static_cast<double>(at - e.opened_at) / kHour)},
+                     {"steps_decided", l.decided},
                      {"steps_sent", e.steps_sent},
                      {"next_step", std::move(next)},
-                     {"team", episode_team.empty() ? Json() : Json(episode_team)}});
+                     {"team", e.in_segment && !ladder_team.empty() ? Json(ladder_team) : Json()}});
   }
   dash_send(res, {{"now", http::instant_json(at)},
                   {"total", matching},
