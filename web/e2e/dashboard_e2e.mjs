@@ -181,6 +181,9 @@ per_domain_per_minute = 1000000
   check((await page.locator('.bars dt').count()) === overviewApi.open_by_age.length, 'overview: one bar per waiting band');
   check(await page.locator('caption:text("Cases by status")').isVisible(), 'overview: cases by status');
   await shot(page, '02-overview');
+  await page.click('button:text("Refresh")');
+  await page.waitForSelector('.chart canvas');
+  check(await page.locator('h1:text("Overview")').isVisible(), 'overview: Refresh loads it again');
 
   // At risk, then filtered to the control arm.
   await page.click('nav a:text("At risk")');

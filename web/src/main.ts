@@ -52,7 +52,14 @@ function drawNav(current: string): void {
       ),
     ),
   );
-  replace(who, session.name() || 'signed in', ' ', h('button', { type: 'button', class: 'link', onclick: signOut }, 'Sign out'));
+  replace(
+    who,
+    h('button', { type: 'button', class: 'link', onclick: () => void route() }, 'Refresh'),
+    ' · ',
+    session.name() || 'signed in',
+    ' ',
+    h('button', { type: 'button', class: 'link', onclick: signOut }, 'Sign out'),
+  );
 }
 
 let generation = 0;
