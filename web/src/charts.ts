@@ -35,7 +35,7 @@ export function lineChart(
           { label: opts.xLabel, stroke: '#444', grid: { stroke: '#eee' } },
           { label: opts.yLabel, stroke: '#444', grid: { stroke: '#eee' } },
         ],
-        legend: { show: true },
+        legend: { show: true, live: false },
         cursor: { drag: { x: false, y: false } },
         series: [
           {},

@@ -13,9 +13,11 @@ function band(from: number, to: number | null): string {
   return to === null ? `${n(from)} h and more` : `${n(from)}–${n(to)} h`;
 }
 
-function decisionsRow(label: string, arm: ArmName, d: ArmDecisions): (string | number)[] {
+// The treatment arm's decisions sent; the control arm's held out (what it would have been sent).
+function decisionsRow(arm: ArmName, d: ArmDecisions): (string | number)[] {
   const shown = arm === 'treatment' ? 'sent' : 'held_out';
-  return [label, arm, num(d.nudge[shown]), num(d.escalate[shown]), num(d.nudge.suppressed + d.escalate.suppressed)];
+  return [arm === 'treatment' ? 'treatment (sent)' : 'control (held out)', num(d.nudge[shown]), num(d.escalate[shown]),
+    num(d.nudge.suppressed + d.escalate.suppressed)];
 }
 
 export async function renderOverview(page: HTMLElement): Promise<void> {
@@ -70,14 +72,15 @@ export async function renderOverview(page: HTMLElement): Promise<void> {
       'div',
       { class: 'grid' },
       table(
-        `Decisions today (${o.today ?? '–'}) and this week (from ${o.week_start ?? '–'}); control: held out`,
-        ['period', 'arm', 'nudges', 'escalations', 'suppressed'],
-        [
-          decisionsRow('today', 'treatment', o.decisions_today.treatment),
-          decisionsRow('today', 'control', o.decisions_today.control),
-          decisionsRow('this week', 'treatment', o.decisions_week.treatment),
-          decisionsRow('this week', 'control', o.decisions_week.control),
-        ],
+        `Decisions today (${o.today ?? '–'})`,
+        ['arm', 'nudges', 'escalations', 'suppressed'],
+        [decisionsRow('treatment', o.decisions_today.treatment), decisionsRow('control', o.decisions_today.control)],
+        'numeric',
+      ),
+      table(
+        `Decisions this week (from ${o.week_start ?? '–'})`,
+        ['arm', 'nudges', 'escalations', 'suppressed'],
+        [decisionsRow('treatment', o.decisions_week.treatment), decisionsRow('control', o.decisions_week.control)],
         'numeric',
       ),
       table(
@@ -86,7 +89,7 @@ export async function renderOverview(page: HTMLElement): Promise<void> {
         (['week', 'all'] as const).flatMap((period) =>
           (['treatment', 'control'] as const).map((arm) => {
             const r = o.reply_rates[period][arm];
-            return [period === 'week' ? 'this week' : 'all time', arm, num(r.closed), num(r.replied), pct(r.rate)];
+            return [period === 'week' ? 'this\u00a0week' : 'all\u00a0time', arm, num(r.closed), num(r.replied), pct(r.rate)];
           }),
         ),
         'numeric',
