@@ -36,6 +36,8 @@ function entryLine(e: CaseEntry): Line {
     outcome: 'Outcome set',
     assignee: 'Assigned',
     note: 'Note',
+    email_in: 'E-mail received',
+    auto_reply: 'Automatic reply received',
   };
   return { at: e.at, kind: e.kind, title: titles[e.kind] ?? words(e.kind), episode: e.episode, author: e.author, text: e.text };
 }
@@ -62,10 +64,12 @@ function person(label: string, id: string, user: User | null): HTMLElement {
 export async function renderCase(page: HTMLElement, id: string, _query: URLSearchParams): Promise<void> {
   const c = await api<CaseDetail>(`/v1/cases/${encodeURIComponent(id)}`);
   const enc = encodeURIComponent;
+  const user = (id: string) => (id ? api<User>(`/v1/users/${enc(id)}`).catch(() => null) : Promise.resolve(null));
   const [contract, freelancer, client] = await Promise.all([
-    api<Contract>(`/v1/contracts/${enc(c.contract)}`).catch(() => null),
-    api<User>(`/v1/users/${enc(c.freelancer)}`).catch(() => null),
-    api<User>(`/v1/users/${enc(c.client)}`).catch(() => null),
+    // A case may be about no contract (an e-mail from a freelancer with no open episode).
+    c.contract ? api<Contract>(`/v1/contracts/${enc(c.contract)}`).catch(() => null) : Promise.resolve(null),
+    user(c.freelancer),
+    user(c.client),
   ]);
   const linked = new Set<number>([c.episode, ...c.timeline.map((e) => e.episode ?? 0).filter((n) => n > 0)]);
   const lines = [...(contract ? story(contract, linked) : []), ...c.timeline.map(entryLine)].sort((a, b) =>
@@ -124,9 +128,9 @@ export async function renderCase(page: HTMLElement, id: string, _query: URLSearc
       'dl',
       { class: 'card facts' },
       h('div', {}, h('dt', {}, 'Team'), h('dd', {}, c.team)),
-      h('div', {}, h('dt', {}, 'Contract'), h('dd', {}, `${c.contract} (episode ${c.episode})`)),
+      h('div', {}, h('dt', {}, 'Contract'), h('dd', {}, c.contract ? `${c.contract} (episode ${c.episode})` : 'none')),
       person('Freelancer', c.freelancer, freelancer),
-      person('Client', c.client, client),
+      c.client ? person('Client', c.client, client) : null,
       h('div', {}, h('dt', {}, 'Outcome'), h('dd', {}, c.outcome ? words(c.outcome) : 'not set')),
       h('div', {}, h('dt', {}, 'Assignee'), h('dd', {}, c.assignee ?? 'nobody')),
       h('div', {}, h('dt', {}, 'Opened'), h('dd', {}, when(c.opened_at))),

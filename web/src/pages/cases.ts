@@ -64,7 +64,7 @@ export async function renderCases(page: HTMLElement, _arg: string, query: URLSea
         h('span', { class: `badge status-${c.status}` }, c.status),
         c.outcome ? words(c.outcome) : '–',
         c.team,
-        c.contract,
+        c.contract || '–',
         c.assignee ??
           (me
             ? h('button', { type: 'button', class: 'small', onclick: (e: Event) => assign(c, e.currentTarget as HTMLButtonElement) }, 'Assign to me')
