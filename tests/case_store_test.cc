@@ -175,5 +175,36 @@ INSERT INTO outbox(decision_id, channel, attempts, message_id) VALUES(1, 'case',
   EXPECT_EQ(state(after[1]), "email/pending");
 }
 
+TEST(CaseStoreMigration, ACasesTableWithTheOldUniqueConstraintIsRebuiltRowsKept) {
+  TempDir dir;
+  {
+    SQLite::Database db(dir.file("old.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec(
+        "CREATE TABLE cases(id INTEGER PRIMARY KEY, team TEXT NOT NULL, contract TEXT NOT NULL, episode INTEGER NOT "
+        "NULL, freelancer TEXT NOT NULL, client TEXT NOT NULL, status TEXT NOT NULL, outcome TEXT NOT NULL DEFAULT '', "
+        "assignee TEXT NOT NULL DEFAULT '', opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, "
+        "UNIQUE(contract, team));"
+        "INSERT INTO cases VALUES(7, 'ops', 'c1', 1, 'f1', 'k1', 'open', '', 'ana', 10, 20);");
+  }
+  auto opened = SqliteStore::open(dir.file("old.db"));
+  ASSERT_TRUE(opened.is_ok()) << opened.message();
+  auto store = std::move(opened).value();
+  const CaseRow kept = store->find_case(7).value().value();
+  EXPECT_EQ(kept.contract, "c1");
+  EXPECT_EQ(kept.assignee, "ana");
+  // Cases about no contract, one per freelancer: the old constraint is gone,
+  // the contract's uniqueness stays.
+  SQLite::Database db(dir.file("old.db"), SQLite::OPEN_READWRITE);
+  db.exec(
+      "INSERT INTO cases(team, contract, episode, freelancer, client, status, opened_at, updated_at) "
+      "VALUES('ops', '', 0, 'f1', '', 'new', 1, 1), ('ops', '', 0, 'f2', '', 'new', 1, 1)");
+  EXPECT_THROW(db.exec("INSERT INTO cases(team, contract, episode, freelancer, client, status, opened_at, updated_at) "
+                       "VALUES('ops', 'c1', 2, 'f1', 'k1', 'new', 1, 1)"),
+               SQLite::Exception);
+  EXPECT_THROW(db.exec("INSERT INTO cases(team, contract, episode, freelancer, client, status, opened_at, updated_at) "
+                       "VALUES('ops', '', 0, 'f1', '', 'new', 1, 1)"),
+               SQLite::Exception);
+}
+
 }  // namespace
 }  // namespace gw::test

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "case_support.h"
+#include "ghostwatch/inbound/intake.h"
 #include "ghostwatch/tickets/zendesk.h"
 
 namespace gw::test {
@@ -125,6 +126,41 @@ TEST_F(CaseZendeskTest, ACaseIsOneTicketThatFollowsItsChanges) {
   for (const auto& comment : t["comments"]) EXPECT_EQ(comment["public"], false) << "internal notes only";
   EXPECT_NE(t["comments"][0]["body"].get<std::string>().find("contract c1"), std::string::npos);
   EXPECT_EQ(t["comments"][3]["body"], "Found a new freelancer. (note by ana)");
+}
+
+TEST_F(CaseZendeskTest, AnEmailFromTheFreelancerIsACommentWithItsVisibleText) {
+  world_.escalate({UserLine("2024-03-01T00:00:00Z", "f1", R"("role":"freelancer","email":"f1@example.com")")});
+  inbound::Intake intake(*world_.service, *world_.store, world_.clock, {});
+  ASSERT_EQ(intake
+                .take("From: f1@example.com\r\nMessage-ID: <z1@example.com>\r\n\r\nOn it now.\r\n\r\n"
+                      "On Fri, 1 Mar 2024, Ghostwatch wrote:\r\n> Your client is waiting.\r\n",
+                      "test")
+                .value()
+                .route,
+            InboundRoute::kCase);
+  // A freelancer with no open episode writes in: a ticket about no contract.
+  ASSERT_TRUE(world_.service
+                  ->ingest(UserLine("2024-03-08T00:00:00Z", "f9",
+                                    R"("role":"freelancer","email":"f9@example.com","name":"Noor")"),
+                           "")
+                  .status == 200);
+  ASSERT_EQ(
+      intake.take("From: f9@example.com\r\nMessage-ID: <z2@example.com>\r\n\r\nAny work?\r\n", "test").value().route,
+      InboundRoute::kCase);
+  CaseMirror mirror(*world_.store, world_.clock, "zendesk.cursor", settings().retry,
+                    ZendeskTarget(*world_.store, settings()));
+  EXPECT_EQ(mirror.run_once().value().delivered, 3u);  // escalated, and the two e-mails
+  std::lock_guard lock(zd_.mu);
+  ASSERT_EQ(zd_.tickets.size(), 2u);
+  for (const auto& [id, t] : zd_.tickets) {
+    if (t["subject"] == "E-mail from freelancer f9") {
+      EXPECT_EQ(t["requester"]["email"], "f9@example.com");
+      EXPECT_EQ(t["comments"][0]["body"], "E-mail from f9@example.com:\n\nAny work?");
+    } else {
+      ASSERT_EQ(t["comments"].size(), 2u);
+      EXPECT_EQ(t["comments"][1]["body"], "E-mail from f1@example.com:\n\nOn it now.");
+    }
+  }
 }
 
 TEST_F(CaseZendeskTest, ARetryAfterACrashFindsTheTicketInsteadOfMakingASecond) {

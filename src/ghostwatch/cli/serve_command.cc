@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -22,6 +23,8 @@
 #include "ghostwatch/core/clock.h"
 #include "ghostwatch/delivery/case_opener.h"
 #include "ghostwatch/delivery/mail_dispatcher.h"
+#include "ghostwatch/inbound/intake.h"
+#include "ghostwatch/inbound/maildir.h"
 #include "ghostwatch/mail/mail_config.h"
 #include "ghostwatch/server/http_api.h"
 #include "ghostwatch/server/service.h"
@@ -40,6 +43,7 @@ struct ServeArgs {
   std::string clock = "wall";
   std::string log_format = "text";
   std::string token_file;
+  std::string inbound_maildir;
   std::string web_root;  // empty: web/ beside the binary, when it is there
   std::size_t max_body_mb = 64;
   int threads = 16;
@@ -262,6 +266,21 @@ int run(const ServeArgs& args) {
   auto service = Service::open(policy_text, **store, clock, mode);
   if (!service) return fail(service.message());
 
+  // Inbound e-mail: replies to our Reply-To tokens, opt-outs by mail, bounces.
+  inbound::IntakeSettings intake_settings;
+  if (mailer->has_value()) {
+    intake_settings.tokens = &(*mailer)->composer->tokens();
+    intake_settings.inbound_domain = (*mailer)->composer->config().inbound_domain;
+  }
+  inbound::Intake intake(**service, **store, clock, intake_settings);
+  http.intake = &intake;
+  std::optional<inbound::MaildirWatcher> maildir;
+  if (!args.inbound_maildir.empty()) {
+    auto opened = inbound::MaildirWatcher::open(args.inbound_maildir, intake);
+    if (!opened) return fail(opened.message());
+    maildir.emplace(std::move(*opened));
+  }
+
   RequestMetrics metrics;
   HttpApi api(**service, **store, clock, metrics, logger, http);
   auto bound = api.bind(host, port);
@@ -282,29 +301,42 @@ int run(const ServeArgs& args) {
   std::mutex stop_mu;
   std::condition_variable stop_cv;
   bool stopping = false;
-  std::thread ticker([&] {
-    std::unique_lock lock(stop_mu);
-    while (!stop_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping; })) {
-      lock.unlock();
-      if (Status s = (*service)->tick(); !s) logger.log("error", "clock tick failed", {{"error", s.message()}});
-      lock.lock();
-    }
+  // Threads that run a pass every `period` until the service stops.
+  std::vector<std::thread> workers;
+  auto every = [&](std::chrono::milliseconds period, std::function<void()> pass) {
+    workers.emplace_back([&, period, pass = std::move(pass)] {
+      std::unique_lock lock(stop_mu);
+      while (!stop_cv.wait_for(lock, period, [&] { return stopping; })) {
+        lock.unlock();
+        pass();
+        lock.lock();
+      }
+    });
+  };
+  every(std::chrono::milliseconds(100), [&] {
+    if (Status s = (*service)->tick(); !s) logger.log("error", "clock tick failed", {{"error", s.message()}});
   });
   // Escalations open their cases, e-mail or not.
   const bool client_checkin = mailer->has_value() && !(*mailer)->composer->config().client_checkin.empty();
   CaseOpener case_opener(**store, clock, client_checkin);
-  std::thread cases([&] {
-    std::unique_lock lock(stop_mu);
-    while (!stop_cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping; })) {
-      lock.unlock();
-      if (auto taken = case_opener.run_once(); !taken) {
-        logger.log("error", "opening cases stopped for now", {{"error", taken.message()}});
-      } else if (*taken > 0) {
-        logger.log("info", "cases opened or reopened", {{"escalations", std::to_string(*taken)}});
-      }
-      lock.lock();
+  every(std::chrono::milliseconds(200), [&] {
+    if (auto taken = case_opener.run_once(); !taken) {
+      logger.log("error", "opening cases stopped for now", {{"error", taken.message()}});
+    } else if (*taken > 0) {
+      logger.log("info", "cases opened or reopened", {{"escalations", std::to_string(*taken)}});
     }
   });
+  if (maildir) {
+    every(std::chrono::milliseconds(500), [&] {
+      const inbound::MaildirWatcher::Pass pass = maildir->run_once();
+      if (pass.taken + pass.duplicates + pass.failed == 0) return;
+      logger.log(pass.failed == 0 ? "info" : "warn", "inbound e-mail taken from the maildir",
+                 {{"taken", std::to_string(pass.taken)},
+                  {"duplicates", std::to_string(pass.duplicates)},
+                  {"failed", std::to_string(pass.failed)},
+                  {"error", pass.last_error}});
+    });
+  }
   // Case changes to the webhook and to Zendesk, when configured: a thread each.
   std::vector<std::shared_ptr<CaseMirror>> mirrors;
   if (webhook->has_value()) {
@@ -315,22 +347,16 @@ int run(const ServeArgs& args) {
     mirrors.push_back(std::make_shared<CaseMirror>(**store, clock, "zendesk.cursor", (*zendesk)->retry,
                                                    ZendeskTarget(**store, **zendesk)));
   }
-  std::vector<std::thread> mirror_threads;
   for (const auto& mirror : mirrors) {
-    mirror_threads.emplace_back([&, mirror] {
-      std::unique_lock lock(stop_mu);
-      while (!stop_cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping; })) {
-        lock.unlock();
-        auto pass = mirror->run_once();
-        if (!pass) {
-          logger.log("error", "mirroring cases stopped for now", {{"error", pass.message()}});
-        } else if (pass->delivered + pass->refused > 0 || !pass->last_error.empty()) {
-          logger.log(pass->last_error.empty() ? "info" : "warn", "cases mirrored",
-                     {{"delivered", std::to_string(pass->delivered)},
-                      {"refused", std::to_string(pass->refused)},
-                      {"error", pass->last_error}});
-        }
-        lock.lock();
+    every(std::chrono::milliseconds(500), [&, mirror] {
+      auto pass = mirror->run_once();
+      if (!pass) {
+        logger.log("error", "mirroring cases stopped for now", {{"error", pass.message()}});
+      } else if (pass->delivered + pass->refused > 0 || !pass->last_error.empty()) {
+        logger.log(pass->last_error.empty() ? "info" : "warn", "cases mirrored",
+                   {{"delivered", std::to_string(pass->delivered)},
+                    {"refused", std::to_string(pass->refused)},
+                    {"error", pass->last_error}});
       }
     });
   }
@@ -393,9 +419,7 @@ int run(const ServeArgs& args) {
     stopping = true;
   }
   stop_cv.notify_all();
-  ticker.join();
-  cases.join();
-  for (std::thread& t : mirror_threads) t.join();
+  for (std::thread& t : workers) t.join();
   if (delivery.joinable()) delivery.join();
   signal_thread.join();
   logger.log("info", "stopped");
@@ -420,6 +444,8 @@ void add_serve_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--max-body-mb", args->max_body_mb, "Largest request body accepted (MiB)")
       ->check(CLI::Range(1, 4096));
   cmd->add_option("--threads", args->threads, "HTTP worker threads")->check(CLI::Range(2, 1024));
+  cmd->add_option("--inbound-maildir", args->inbound_maildir,
+                  "Take inbound e-mail (replies, bounces) from this maildir's new/ (docs/inbound.md)");
   cmd->callback([args, &exit_status] { exit_status = run(*args); });
 }
 

@@ -16,4 +16,14 @@ inline std::string to_upper_ascii(std::string_view s) {
   return out;
 }
 
+// `s` with A-Z lower-cased and every other byte unchanged (e-mail addresses
+// compare lower-cased).
+inline std::string to_lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 }  // namespace gw

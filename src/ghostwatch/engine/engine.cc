@@ -222,6 +222,10 @@ void Engine::apply_user(const Event& e) {
   if (e.has(Field::kCountry)) d.country = attributes_.intern(to_upper_ascii(e.get(Field::kCountry)));
   if (e.has(Field::kKind)) d.kind = attributes_.intern(e.get(Field::kKind));
   if (e.has(Field::kTz)) users_[id].zone = zone_for(e.get(Field::kTz));
+  if (users_[id].bouncing && e.has(Field::kEmail) &&
+      Interner::hash_of(to_lower_ascii(e.get(Field::kEmail))) != d.bounced_address) {
+    users_[id].bouncing = false;  // a new address: worth trying
+  }
   users_[id].in_segment = segment_matches(d);
 }
 
@@ -300,9 +304,14 @@ void Engine::evaluate(const Timer& t) {
     return;
   }
   const bool nudge = ladder[t.step].action == StepAction::kNudge;
-  // Rule 6: opt-out. Rule 7: frequency cap over sends within 24 h either side.
+  // Rule 6: opt-out. Ours: a bouncing address. Rule 7: frequency cap over
+  // sends within 24 h either side.
   if (nudge && fl.opted_out) {
     record(c, t, at, DecisionStatus::kSuppressed, DecisionReason::kOptedOut);
+    return;
+  }
+  if (nudge && fl.bouncing) {
+    record(c, t, at, DecisionStatus::kSuppressed, DecisionReason::kBounced);
     return;
   }
   if (nudge && policy_->max_nudges_per_day > 0) {
@@ -337,6 +346,12 @@ void Engine::record(const ContractState& c, const Timer& t, Instant at, Decision
   sink_.on_decision(d);
 }
 
+void Engine::mark_bouncing(std::string_view user, std::string_view address) {
+  const std::uint32_t id = user_id(user);
+  users_[id].bouncing = true;
+  user_details_[id].bounced_address = Interner::hash_of(to_lower_ascii(address));
+}
+
 std::optional<ContractSnapshot> Engine::find_contract(std::string_view id) const {
   const std::uint32_t contract = contract_ids_.find(id);
   if (contract == Interner::kNone) return std::nullopt;
@@ -366,6 +381,7 @@ std::optional<UserSnapshot> Engine::find_user(std::string_view id) const {
   if (d.kind != Interner::kNone) s.kind = attributes_.view(d.kind);
   if (u.zone != nullptr) s.tz = u.zone->name();
   s.opted_out = u.opted_out;
+  s.bouncing = u.bouncing;
   s.in_segment = u.in_segment;
   s.arm = u.arm >= 0 ? static_cast<Arm>(u.arm) : assign_arm(policy_->salt, id, holdout_threshold_);
   return s;
@@ -396,7 +412,7 @@ std::uint32_t Engine::user_id(std::string_view name) {
   std::uint32_t id = user_ids_.intern(name);
   if (id == users_.size()) {
     user_details_.emplace_back();
-    users_.push_back(UserState{nullptr, false, segment_matches(user_details_.back()), -1});
+    users_.push_back(UserState{nullptr, false, false, segment_matches(user_details_.back()), -1});
   }
   return id;
 }

@@ -102,6 +102,12 @@ class Engine {
   // views die with the call.
   void for_each_open_episode(const std::function<void(const EpisodeRecord&)>& fn);
 
+  // An e-mail to `address`, the address of `user`, bounced for good (an
+  // inbound delivery status notification): from now on the user's nudges
+  // are suppressed with reason `bounced` (after the opt-out rule, before
+  // the frequency cap), until a `user` event gives another address.
+  void mark_bouncing(std::string_view user, std::string_view address);
+
   // Inspection, for the live service's API; nullopt for an unknown id.
   std::optional<ContractSnapshot> find_contract(std::string_view id) const;
   std::optional<UserSnapshot> find_user(std::string_view id) const;
@@ -123,6 +129,7 @@ class Engine {
   struct UserState {
     const date::time_zone* zone = nullptr;  // nullptr: UTC
     bool opted_out = false;
+    bool bouncing = false;    // mark_bouncing, until the address changes
     bool in_segment = false;  // the segment test on the current attributes
     std::int8_t arm = -1;     // cached Arm, -1 until first needed
   };
@@ -130,6 +137,7 @@ class Engine {
     std::uint32_t country = Interner::kNone;  // in attributes_, upper-cased
     std::uint32_t kind = Interner::kNone;     // in attributes_
     std::vector<Instant> sends;               // sent nudges, sorted; kept only with a cap
+    std::uint64_t bounced_address = 0;        // while bouncing: the address's hash (lower-cased)
   };
   struct ContractState {
     std::uint32_t client = 0;

@@ -18,6 +18,7 @@ std::string_view decision_reason_name(DecisionReason r) {
     case DecisionReason::kOptedOut: return "opted_out";
     case DecisionReason::kFrequencyCap: return "frequency_cap";
     case DecisionReason::kSuperseded: return "superseded";
+    case DecisionReason::kBounced: return "bounced";
   }
   return "unknown";
 }

@@ -13,7 +13,10 @@
 namespace gw {
 
 enum class DecisionStatus : std::uint8_t { kSent, kHeldOut, kSuppressed, kSkipped };
-enum class DecisionReason : std::uint8_t { kNone, kOptedOut, kFrequencyCap, kSuperseded };
+// kBounced is ours, not the spec's: the freelancer's address bounced
+// (Engine::mark_bouncing); it never occurs without an inbound bounce.
+enum class DecisionReason : std::uint8_t { kNone, kOptedOut, kFrequencyCap, kSuperseded, kBounced };
+inline constexpr std::size_t kDecisionReasonCount = 5;
 inline constexpr std::size_t kDecisionStatusCount = 4;
 
 std::string_view decision_status_name(DecisionStatus s);
@@ -86,6 +89,7 @@ struct UserSnapshot {
   std::string_view kind;     // empty when unknown
   std::string_view tz;       // the IANA zone in use; empty: UTC (unknown or none)
   bool opted_out = false;
+  bool bouncing = false;  // nudges are suppressed: the address bounced
   bool in_segment = false;
   Arm arm = Arm::kTreatment;
 };

@@ -195,6 +195,13 @@ void read_ladder(const toml::table& root, Policy& p, Checker& check) {
 
 }  // namespace
 
+std::string escalation_team(const Policy& policy) {
+  for (const LadderStep& step : policy.ladder) {
+    if (step.action == StepAction::kEscalate) return step.target;
+  }
+  return std::string(kDefaultTeam);
+}
+
 Result<Policy> parse_policy(std::string_view text, std::string_view source) {
   toml::table root;
   try {

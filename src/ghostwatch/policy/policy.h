@@ -53,6 +53,14 @@ struct Policy {
   std::vector<std::string> unknown_keys;
 };
 
+// The support team that takes over when nudges do not work: where e-mail
+// from freelancers goes when it is about no open episode.
+inline constexpr std::string_view kDefaultTeam = "improving-outcomes";
+
+// The team the ladder escalates to (its first escalate step's target), or
+// kDefaultTeam when it has no escalate step.
+std::string escalation_team(const Policy& policy);
+
 // `source` names the config in messages (usually its path).
 Result<Policy> parse_policy(std::string_view toml_text, std::string_view source);
 Result<Policy> load_policy(const std::string& path);

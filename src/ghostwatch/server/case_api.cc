@@ -8,35 +8,11 @@
 namespace gw {
 namespace {
 
+using http::object_body;
 using http::send_error;
+using http::send_json;
+using http::string_field;
 using Json = nlohmann::ordered_json;
-
-void send_json(httplib::Response& res, const Json& body) {
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
-}
-
-// The request's JSON object body, or nullopt after answering 400.
-std::optional<nlohmann::json> object_body(const httplib::Request& req, httplib::Response& res) {
-  auto body = nlohmann::json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    send_error(res, 400, "bad_body", "the body must be a JSON object");
-    return std::nullopt;
-  }
-  return body;
-}
-
-// A string field of `body`: nullopt when absent; answers 400 (and sets
-// `failed`) when it is not a string.
-std::optional<std::string> string_field(const nlohmann::json& body, const char* name, httplib::Response& res,
-                                        bool& failed) {
-  if (failed || !body.contains(name)) return std::nullopt;
-  if (!body[name].is_string()) {
-    send_error(res, 400, "bad_body", fmt::format("{}: must be a string", name));
-    failed = true;
-    return std::nullopt;
-  }
-  return body[name].get<std::string>();
-}
 
 std::int64_t case_id(const httplib::Request& req) { return std::stoll(req.matches[1]); }
 
@@ -47,6 +23,8 @@ void CaseApi::list(const httplib::Request& req, httplib::Response& res) {
   CaseQuery q;
   q.contract = http::param(req, "contract").value_or("");
   q.team = http::param(req, "team").value_or("");
+  q.freelancer = http::param(req, "freelancer").value_or("");
+  q.client = http::param(req, "client").value_or("");
   q.assignee = http::param(req, "assignee").value_or("");
   q.status = http::enum_param<CaseStatus>(req, "status", parse_case_status, "new, open, pending, solved");
   q.after_id = http::int_param(req, "after", 0, 0, INT64_MAX);

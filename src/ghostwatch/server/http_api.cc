@@ -12,6 +12,7 @@
 #include "ghostwatch/server/case_api.h"
 #include "ghostwatch/server/dashboard_api.h"
 #include "ghostwatch/server/http_support.h"
+#include "ghostwatch/server/inbound_api.h"
 
 namespace gw {
 namespace {
@@ -136,11 +137,14 @@ bool token_in(const std::vector<std::string>& tokens, std::string_view t) {
 
 struct HttpApi::Impl {
   Impl(Service& s, Store& st, const Clock& clock, RequestMetrics& m, Logger& l, HttpOptions o)
-      : service(s), store(st), cases(st, clock), metrics(m), logger(l), options(std::move(o)) {}
+      : service(s), store(st), cases(st, clock), metrics(m), logger(l), options(std::move(o)) {
+    if (options.intake != nullptr) inbound.emplace(*options.intake, st, clock);
+  }
 
   Service& service;
   Store& store;
   CaseApi cases;
+  std::optional<InboundApi> inbound;
   DashboardApi dashboard{service, store};
   RequestMetrics& metrics;
   Logger& logger;
@@ -344,8 +348,13 @@ struct HttpApi::Impl {
     nlohmann::ordered_json body;
     const bool known = service.with_user(id, [&](const UserSnapshot& u) {
       auto or_null = [](std::string_view v) { return v.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(v); };
-      body = {{"user", id},           {"country", or_null(u.country)}, {"kind", or_null(u.kind)},
-              {"tz", or_null(u.tz)},  {"opted_out", u.opted_out},      {"in_segment", u.in_segment},
+      body = {{"user", id},
+              {"country", or_null(u.country)},
+              {"kind", or_null(u.kind)},
+              {"tz", or_null(u.tz)},
+              {"opted_out", u.opted_out},
+              {"bouncing", u.bouncing},
+              {"in_segment", u.in_segment},
               {"arm", arm_name(u.arm)}};
     });
     if (!known) return send_error(res, 404, "not_found", fmt::format("no user \"{}\"", id));
@@ -506,6 +515,16 @@ struct HttpApi::Impl {
                  route("case_update", Scope::kWrite, std::bind(&CaseApi::update, &cases, _1, _2)));
     server.Post(R"(/v1/cases/(\d{1,18})/notes)",
                 route("case_note", Scope::kWrite, std::bind(&CaseApi::add_note, &cases, _1, _2)));
+    if (inbound) {
+      server.Post("/v1/inbound", route("inbound", Scope::kWrite, std::bind(&InboundApi::take, &*inbound, _1, _2)));
+      server.Get("/v1/inbound", route("inbound", Scope::kRead, std::bind(&InboundApi::list, &*inbound, _1, _2)));
+      server.Get(R"(/v1/inbound/(\d{1,18}))",
+                 route("inbound_message", Scope::kRead, std::bind(&InboundApi::get, &*inbound, _1, _2)));
+      server.Get(R"(/v1/inbound/(\d{1,18})/raw)",
+                 route("inbound_message", Scope::kRead, std::bind(&InboundApi::raw, &*inbound, _1, _2)));
+      server.Post(R"(/v1/inbound/(\d{1,18})/attach)",
+                  route("inbound_attach", Scope::kWrite, std::bind(&InboundApi::attach, &*inbound, _1, _2)));
+    }
     dashboard.install(
         server, [this](std::string name, Handler h) { return route(std::move(name), Scope::kRead, std::move(h)); },
         options.web_root);

@@ -9,6 +9,7 @@
 
 #include "ghostwatch/core/clock.h"
 #include "ghostwatch/core/status.h"
+#include "ghostwatch/inbound/intake.h"
 #include "ghostwatch/mail/tokens.h"
 #include "ghostwatch/server/access_log.h"
 #include "ghostwatch/server/request_metrics.h"
@@ -32,6 +33,9 @@ struct HttpOptions {
   // Checks the opt-out tokens of /v1/unsubscribe links; nullptr when e-mail
   // is off (the route answers 404). Must outlive the API.
   const mail::TokenSigner* opt_out_tokens = nullptr;
+  // Takes POST /v1/inbound; nullptr: the inbound routes are not served.
+  // Must outlive the API.
+  inbound::Intake* intake = nullptr;
   // The dashboard's built files, served at / (empty: none).
   std::string web_root;
 };

@@ -1,7 +1,7 @@
 // Request and response helpers shared by the HTTP API's route files: JSON
 // error bodies, query parameters that name themselves when they fail to
-// parse (BadParameter, which the route wrapper answers with a 400), and
-// the JSON form of an instant.
+// parse (BadParameter, which the route wrapper answers with a 400), JSON
+// request bodies, and the JSON form of an instant.
 #pragma once
 
 #include <fmt/format.h>
@@ -25,6 +25,11 @@ inline void send_error(httplib::Response& res, int status, std::string_view code
   res.set_content(nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump(
                       -1, ' ', false, nlohmann::json::error_handler_t::replace),
                   "application/json");
+}
+
+// `body` as the response (200 unless res.status says otherwise).
+inline void send_json(httplib::Response& res, const nlohmann::ordered_json& body) {
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
 // A query parameter that failed to parse: the message names it.
@@ -65,6 +70,29 @@ inline bool wants_ndjson(const httplib::Request& req) {
   if (!f || *f == "json") return false;
   if (*f == "ndjson") return true;
   throw BadParameter{fmt::format("format: must be json or ndjson, not \"{}\"", *f)};
+}
+
+// The request's JSON object body, or nullopt after answering 400.
+inline std::optional<nlohmann::json> object_body(const httplib::Request& req, httplib::Response& res) {
+  auto body = nlohmann::json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    send_error(res, 400, "bad_body", "the body must be a JSON object");
+    return std::nullopt;
+  }
+  return body;
+}
+
+// A string field of `body`: nullopt when absent; answers 400 (and sets
+// `failed`) when it is not a string.
+inline std::optional<std::string> string_field(const nlohmann::json& body, const char* name, httplib::Response& res,
+                                               bool& failed) {
+  if (failed || !body.contains(name)) return std::nullopt;
+  if (!body[name].is_string()) {
+    send_error(res, 400, "bad_body", fmt::format("{}: must be a string", name));
+    failed = true;
+    return std::nullopt;
+  }
+  return body[name].get<std::string>();
 }
 
 // An instant as RFC 3339 text, null for kNoInstant.

@@ -19,6 +19,7 @@ UserContact contact_of(const Event& e) {
   if (e.has(Field::kEmail)) u.email = std::string(e.get(Field::kEmail));
   if (e.has(Field::kName)) u.name = std::string(e.get(Field::kName));
   if (e.has(Field::kCountry)) u.country = std::string(e.get(Field::kCountry));
+  if (e.has(Field::kRole)) u.role = std::string(e.get(Field::kRole));
   return u;
 }
 
@@ -147,6 +148,15 @@ Status Service::recover() {
         engine_->evaluate_through(entry.at);
         counters_.evaluated_through = std::max(counters_.evaluated_through, entry.at);
         return Status::ok();
+      case LogKind::kBounce: {
+        const auto bounce = nlohmann::json::parse(entry.line, nullptr, false);
+        if (!bounce.is_object() || !bounce.contains("user") || !bounce["user"].is_string() ||
+            !bounce.contains("email") || !bounce["email"].is_string()) {
+          return Status::error(fmt::format("recovery: log entry {} (a bounce) is unreadable: {}", seq, entry.line));
+        }
+        engine_->mark_bouncing(bounce["user"].get<std::string>(), bounce["email"].get<std::string>());
+        return Status::ok();
+      }
       case LogKind::kPolicy:
         if (Status p = switch_policy(entry.line, fmt::format("log entry {} (a reload)", seq)); !p) {
           return Status::error(fmt::format("recovery: {}", p.message()));
@@ -291,6 +301,18 @@ std::optional<Instant> Service::open_episode_opened_at(std::string_view contract
   auto c = engine_->find_contract(contract);
   if (!c || !c->open || c->episodes != episode) return std::nullopt;
   return c->pending_since;
+}
+
+Status Service::mark_bouncing(std::string_view user, std::string_view address) {
+  std::lock_guard lock(mu_);
+  Batch batch;
+  batch.received_at = clock_.now();
+  sink_->batch = &batch;
+  engine_->mark_bouncing(user, address);
+  batch.log.push_back(LogEntry{LogKind::kBounce, batch.received_at,
+                               nlohmann::json{{"user", user}, {"email", address}}.dump(
+                                   -1, ' ', false, nlohmann::json::error_handler_t::replace)});
+  return commit();
 }
 
 IngestReply Service::opt_out(std::string_view user) {

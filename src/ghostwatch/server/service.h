@@ -105,6 +105,11 @@ class Service {
   // at the clock's now (wall clock) or the latest event's time (event time).
   IngestReply opt_out(std::string_view user);
 
+  // An e-mail to `address` (the address of `user`) bounced for good: the
+  // user's nudges are suppressed from now on (Engine::mark_bouncing). Logged,
+  // so recovery marks it at the same point. Marking again is harmless.
+  Status mark_bouncing(std::string_view user, std::string_view address);
+
   // The opening time of episode `episode` of `contract` while it is open;
   // nullopt once it has closed (the store has it then) or if it never opened.
   std::optional<Instant> open_episode_opened_at(std::string_view contract, std::uint32_t episode) const;

@@ -5,6 +5,8 @@
 // contract reopens it (`open` again if it was `pending` or `solved`) and
 // links the new episode in its timeline. An episode's escalation is taken
 // once: a retry after a crash finds its case and changes nothing.
+// E-mail from a freelancer about no open episode opens a case about no
+// contract (`contract` empty): at most one per freelancer and team.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +44,10 @@ struct CaseRow {
 // escalation opened or reopened the case), "decision" (a step decided for
 // a linked episode; text like "nudge step 1 sent"), "email_sent" (a
 // reminder of a linked episode delivered; text: its Message-ID), "status",
-// "outcome", "assignee" (a change; text: the new value), "note".
+// "outcome", "assignee" (a change; text: the new value), "note",
+// "email_in" (an e-mail received; author: its sender's address, text: the
+// visible reply), "auto_reply" (the same for an automatic reply, which is
+// not a person answering).
 struct CaseEntry {
   Instant at = 0;
   std::string kind;
@@ -63,10 +68,24 @@ struct CaseChange {
 struct CaseQuery {
   std::string contract;  // empty: any
   std::string team;
+  std::string freelancer;
+  std::string client;
   std::optional<CaseStatus> status;
   std::string assignee;
   std::int64_t after_id = 0;  // page cursor: cases with a larger id
   std::size_t limit = 100;
+};
+
+// The case an inbound e-mail joins: `case_id` when known, else the case of
+// (contract, team), or with no contract the freelancer's case of the team,
+// opened (status `new`) when there is none.
+struct CaseTarget {
+  std::int64_t case_id = 0;
+  std::string team;
+  std::string contract;  // empty: a case about no contract
+  std::uint32_t episode = 0;
+  std::string freelancer;
+  std::string client;
 };
 
 // A change to a case; fields left empty stay as they are.

@@ -85,7 +85,7 @@ std::optional<DecisionStatus> parse_decision_status(std::string_view name) {
 }
 
 std::optional<DecisionReason> parse_decision_reason(std::string_view name) {
-  return by_name<DecisionReason>(name, 0, 4, decision_reason_name);
+  return by_name<DecisionReason>(name, 0, kDecisionReasonCount, decision_reason_name);
 }
 
 std::optional<Outcome> parse_outcome(std::string_view name) {

@@ -66,7 +66,8 @@ enum class LogKind : std::uint8_t {
   kLiveEvent = 1,        // an accepted event, wall clock: Engine::submit_live
   kClockTick = 2,        // Engine::advance_clock(at)
   kEvaluateThrough = 3,  // Engine::evaluate_through(at) (POST /v1/advance)
-  kPolicy = 4            // Engine::set_policy: a config reload; `line` is the new policy's text
+  kPolicy = 4,           // Engine::set_policy: a config reload; `line` is the new policy's text
+  kBounce = 5            // Engine::mark_bouncing; `line` is {"user": ..., "email": ...}
 };
 
 struct LogEntry {
@@ -83,6 +84,7 @@ struct UserContact {
   std::optional<std::string> email;
   std::optional<std::string> name;
   std::optional<std::string> country;
+  std::optional<std::string> role;  // "freelancer", "client", ... as the event gave it
 };
 
 // Where a decision stands in the outbox: every `sent` decision joins it as

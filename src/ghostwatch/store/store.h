@@ -21,6 +21,7 @@
 
 #include "ghostwatch/core/status.h"
 #include "ghostwatch/store/cases.h"
+#include "ghostwatch/store/inbound.h"
 #include "ghostwatch/store/rows.h"
 
 namespace gw {
@@ -106,6 +107,8 @@ class Store {
   // The contact details of a user (empty fields where none were given), or
   // nullopt when no `user` event named it.
   virtual Result<std::optional<UserContact>> user_contact(const std::string& id) = 0;
+  // Every user whose e-mail address is `address` (ASCII case ignored), in id order.
+  virtual Result<std::vector<UserContact>> users_with_email(const std::string& address) = 0;
 
   // Cases (cases.h). Takes the escalation outbox entry `item` (channel
   // "case") in one transaction: opens or reopens its contract's case for the
@@ -128,6 +131,24 @@ class Store {
   virtual Result<std::vector<CaseChange>> case_changes(std::int64_t after_id, std::size_t limit) = 0;
   virtual Result<bool> add_case_note(std::int64_t id, const std::string& author, const std::string& text,
                                      Instant now) = 0;
+
+  // Inbound e-mail (inbound.h). The message taken before under `dedupe_key`, if any.
+  virtual Result<std::optional<InboundRow>> find_inbound_by_key(const std::string& dedupe_key) = 0;
+  // Stores `row` in one transaction with what it does to a case: with a
+  // `target`, the message joins that case (opened when there is none; an
+  // "email_in" or "auto_reply" timeline entry at row.received_at; a person's
+  // e-mail reopens a pending or solved case) and is stored with route kCase;
+  // without one it is stored as `row` says. A message taken before (same
+  // dedupe_key) changes nothing and comes back as a duplicate.
+  virtual Result<InboundTaken> take_inbound(const InboundRow& row, const CaseTarget* target, Instant now) = 0;
+  // Messages matching `q` in id order after its cursor, without their raw bytes.
+  virtual Result<std::vector<InboundRow>> inbound(const InboundQuery& q) = 0;
+  // One message with its raw bytes.
+  virtual Result<std::optional<InboundRow>> find_inbound(std::int64_t id) = 0;
+  // A person attaches an unmatched message to case `case_id` (as take_inbound
+  // would have); `author` is recorded in the message's reason.
+  virtual Result<AttachResult> attach_inbound(std::int64_t id, std::int64_t case_id, const std::string& author,
+                                              Instant now) = 0;
 };
 
 }  // namespace gw

@@ -24,6 +24,9 @@ std::string comment_for(const CaseChange& change, const CaseRow& c) {
         c.contract, e.episode, c.team, e.text, c.freelancer, c.client);
   }
   if (e.kind == "note") return e.author.empty() ? e.text : fmt::format("{} (note by {})", e.text, e.author);
+  if (e.kind == "email_in") return fmt::format("E-mail from {}:\n\n{}", e.author, e.text);
+  if (e.kind == "auto_reply")
+    return fmt::format("Automatic reply from {} (not a person answering):\n\n{}", e.author, e.text);
   const std::string by = e.author.empty() ? "" : fmt::format(" by {}", e.author);
   if (e.text.empty()) return fmt::format("{} cleared in ghostwatch{}.", e.kind, by);
   return fmt::format("{} set to {} in ghostwatch{}.", e.kind, e.text, by);
@@ -98,13 +101,15 @@ MirrorResult ZendeskTarget::operator()(const CaseChange& change, const std::opti
   nlohmann::json ticket = {{"comment", {{"body", comment_for(change, c)}, {"public", false}}}};
   if (known == tickets_.end()) {
     ticket["external_id"] = external_id(c.id);
-    ticket["subject"] = fmt::format("Unanswered client message on contract {}", c.contract);
+    ticket["subject"] = c.contract.empty() ? fmt::format("E-mail from freelancer {}", c.freelancer)
+                                           : fmt::format("Unanswered client message on contract {}", c.contract);
     ticket["tags"] = {"ghostwatch", "team-" + c.team};
     if (auto group = settings_.groups.find(c.team); group != settings_.groups.end()) ticket["group_id"] = group->second;
-    auto client_contact = store_.user_contact(c.client);
-    if (client_contact && client_contact->has_value() && !(*client_contact)->email.value_or("").empty()) {
-      ticket["requester"] = {{"email", *(*client_contact)->email},
-                             {"name", (*client_contact)->name.value_or(c.client)}};
+    // The client asks for help; on a case about no contract the freelancer wrote in.
+    const std::string& requester = c.client.empty() ? c.freelancer : c.client;
+    auto contact = store_.user_contact(requester);
+    if (contact && contact->has_value() && !(*contact)->email.value_or("").empty()) {
+      ticket["requester"] = {{"email", *(*contact)->email}, {"name", (*contact)->name.value_or(requester)}};
     }
     auto r = client.Post("/api/v2/tickets.json", nlohmann::json{{"ticket", ticket}}.dump(), "application/json");
     if (!r || r->status / 100 != 2) return failed(r, "creating the ticket");

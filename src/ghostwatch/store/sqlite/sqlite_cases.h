@@ -19,8 +19,19 @@ class Database;
 
 namespace gw::sqlite_cases {
 
-// Creates the cases tables if they are missing.
+// Creates the cases tables if they are missing (and brings older ones up
+// to date).
 void create_schema(SQLite::Database& db);
+
+// Inside the caller's transaction: the case `t` names (cases.h), opened
+// with `now` as its opening time when there is none; 0 when t.case_id names
+// no case.
+std::int64_t find_or_open(SQLite::Database& db, const CaseTarget& t, Instant now);
+// Inside the caller's transaction: appends `e` to case `id`'s timeline.
+void add_entry(SQLite::Database& db, std::int64_t id, const CaseEntry& e);
+// Inside the caller's transaction: a `pending` or `solved` case becomes
+// `open` again, with a status entry at `now`; false when it was neither.
+bool reopen(SQLite::Database& db, std::int64_t id, std::uint32_t episode, Instant now);
 
 Result<std::int64_t> take_escalation(SQLite::Database& db, const OutboxItem& item, Instant now, bool client_checkin);
 Result<std::vector<CaseRow>> list(SQLite::Database& db, const CaseQuery& q);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "ghostwatch/store/sqlite/sqlite_cases.h"
+#include "ghostwatch/store/sqlite/sqlite_inbound.h"
 #include "ghostwatch/store/sqlite/sqlite_support.h"
 
 namespace gw {
@@ -48,7 +49,7 @@ CREATE TABLE IF NOT EXISTS outbox(
   PRIMARY KEY(decision_id, channel));
 CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox(state, next_attempt_at);
 -- Contact details from user events (the engine keeps only what its rules read).
-CREATE TABLE IF NOT EXISTS users(id TEXT PRIMARY KEY, email TEXT, name TEXT, country TEXT);
+CREATE TABLE IF NOT EXISTS users(id TEXT PRIMARY KEY, email TEXT, name TEXT, country TEXT, role TEXT);
 CREATE TABLE IF NOT EXISTS idempotency(
   key TEXT PRIMARY KEY, request_sha256 TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,
   created_at INTEGER NOT NULL);
@@ -178,6 +179,14 @@ void migrate_outbox_key(SQLite::Database& db) {
   tx.commit();
 }
 
+// Databases made before inbound e-mail had no users.role, nor the index
+// that finds a sender by address.
+void migrate_users(SQLite::Database& db) {
+  SQLite::Statement role(db, "SELECT 1 FROM pragma_table_info('users') WHERE name = 'role'");
+  if (!role.executeStep()) db.exec("ALTER TABLE users ADD COLUMN role TEXT");
+  db.exec("CREATE INDEX IF NOT EXISTS users_by_email ON users(email COLLATE NOCASE)");
+}
+
 // The writer's connection: WAL (readers never block it), and a commit is on
 // disk when it returns.
 SQLite::Database open_writer(const std::string& path) {
@@ -194,7 +203,9 @@ SQLite::Database open_writer(const std::string& path) {
       "PRAGMA wal_autocheckpoint=8000;");
   db.exec(kSchema);
   migrate_outbox_key(db);
+  migrate_users(db);
   sqlite_cases::create_schema(db);
+  sqlite_inbound::create_schema(db);
   return db;
 }
 
@@ -213,10 +224,10 @@ struct SqliteStore::Writer {
                  "status, reason) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         outbox(db, "INSERT INTO outbox(decision_id, channel) VALUES(?, ?)"),
         user(db,
-             "INSERT INTO users(id, email, name, country) VALUES(?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET "
-             "email = COALESCE(?2, email), name = COALESCE(?3, name), country = COALESCE(?4, country)"),
-        response(db,
-                 "INSERT INTO idempotency(key, request_sha256, status, body, created_at) VALUES(?, ?, ?, ?, ?)") {}
+             "INSERT INTO users(id, email, name, country, role) VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO "
+             "UPDATE SET email = COALESCE(?2, email), name = COALESCE(?3, name), country = COALESCE(?4, country), "
+             "role = COALESCE(?5, role)"),
+        response(db, "INSERT INTO idempotency(key, request_sha256, status, body, created_at) VALUES(?, ?, ?, ?, ?)") {}
 
   SQLite::Database db;
   SQLite::Statement log, reject, closed, decision, outbox, user, response;
@@ -341,6 +352,7 @@ Status SqliteStore::commit(Batch& batch) {
       if (u.email) bind_text(s, 2, *u.email);
       if (u.name) bind_text(s, 3, *u.name);
       if (u.country) bind_text(s, 4, *u.country);
+      if (u.role) bind_text(s, 5, *u.role);
       s.exec();
     }
     if (batch.response) {
@@ -367,7 +379,7 @@ Status SqliteStore::read_log(const std::function<Status(const LogEntry&)>& fn) {
     LogEntry e;
     while (s.executeStep()) {
       const int kind = s.getColumn(0).getInt();
-      if (kind < 0 || kind > static_cast<int>(LogKind::kPolicy)) {
+      if (kind < 0 || kind > static_cast<int>(LogKind::kBounce)) {
         return Status::error(fmt::format("store: log entry of unknown kind {}", kind));
       }
       e.kind = static_cast<LogKind>(kind);
@@ -636,20 +648,45 @@ Status SqliteStore::record_delivery(const Delivery& d) {
   }
 }
 
+namespace {
+
+UserContact read_contact(SQLite::Statement& s) {
+  UserContact u;
+  u.id = column_text(s.getColumn(0));
+  u.email = column_text(s.getColumn(1));
+  u.name = column_text(s.getColumn(2));
+  u.country = column_text(s.getColumn(3));
+  u.role = column_text(s.getColumn(4));
+  return u;
+}
+
+constexpr const char* kContactColumns = "id, email, name, country, role";
+
+}  // namespace
+
 Result<std::optional<UserContact>> SqliteStore::user_contact(const std::string& id) {
   try {
     Reader r = reader();
-    SQLite::Statement s(r.db(), "SELECT email, name, country FROM users WHERE id = ?");
+    SQLite::Statement s(r.db(), fmt::format("SELECT {} FROM users WHERE id = ?", kContactColumns));
     s.bind(1, id);
     if (!s.executeStep()) return std::optional<UserContact>();
-    UserContact u;
-    u.id = id;
-    u.email = column_text(s.getColumn(0));
-    u.name = column_text(s.getColumn(1));
-    u.country = column_text(s.getColumn(2));
-    return std::optional<UserContact>(std::move(u));
+    return std::optional<UserContact>(read_contact(s));
   } catch (const std::exception& e) {
     return failure("reading a user's contact details", e);
+  }
+}
+
+Result<std::vector<UserContact>> SqliteStore::users_with_email(const std::string& address) {
+  try {
+    Reader r = reader();
+    SQLite::Statement s(
+        r.db(), fmt::format("SELECT {} FROM users WHERE email = ? COLLATE NOCASE ORDER BY id", kContactColumns));
+    s.bind(1, address);
+    std::vector<UserContact> out;
+    while (s.executeStep()) out.push_back(read_contact(s));
+    return out;
+  } catch (const std::exception& e) {
+    return failure("finding users by e-mail address", e);
   }
 }
 
@@ -687,6 +724,32 @@ Result<bool> SqliteStore::add_case_note(std::int64_t id, const std::string& auth
                                         Instant now) {
   std::lock_guard lock(writer_mu_);
   return sqlite_cases::add_note(writer_->db, id, author, text, now);
+}
+
+Result<std::optional<InboundRow>> SqliteStore::find_inbound_by_key(const std::string& dedupe_key) {
+  Reader r = reader();
+  return sqlite_inbound::find_by_key(r.db(), dedupe_key);
+}
+
+Result<InboundTaken> SqliteStore::take_inbound(const InboundRow& row, const CaseTarget* target, Instant now) {
+  std::lock_guard lock(writer_mu_);
+  return sqlite_inbound::take(writer_->db, row, target, now);
+}
+
+Result<std::vector<InboundRow>> SqliteStore::inbound(const InboundQuery& q) {
+  Reader r = reader();
+  return sqlite_inbound::list(r.db(), q);
+}
+
+Result<std::optional<InboundRow>> SqliteStore::find_inbound(std::int64_t id) {
+  Reader r = reader();
+  return sqlite_inbound::find(r.db(), id);
+}
+
+Result<AttachResult> SqliteStore::attach_inbound(std::int64_t id, std::int64_t case_id, const std::string& author,
+                                                 Instant now) {
+  std::lock_guard lock(writer_mu_);
+  return sqlite_inbound::attach(writer_->db, id, case_id, author, now);
 }
 
 }  // namespace gw

@@ -41,6 +41,7 @@ class SqliteStore final : public Store {
                                          std::size_t limit) override;
   Status record_delivery(const Delivery& d) override;
   Result<std::optional<UserContact>> user_contact(const std::string& id) override;
+  Result<std::vector<UserContact>> users_with_email(const std::string& address) override;
   Result<std::int64_t> take_escalation(const OutboxItem& item, Instant now, bool client_checkin) override;
   Result<std::vector<CaseRow>> cases(const CaseQuery& q) override;
   Result<std::optional<CaseRow>> find_case(std::int64_t id) override;
@@ -48,6 +49,12 @@ class SqliteStore final : public Store {
   Result<bool> update_case(std::int64_t id, const CaseUpdate& u, Instant now) override;
   Result<std::vector<CaseChange>> case_changes(std::int64_t after_id, std::size_t limit) override;
   Result<bool> add_case_note(std::int64_t id, const std::string& author, const std::string& text, Instant now) override;
+  Result<std::optional<InboundRow>> find_inbound_by_key(const std::string& dedupe_key) override;
+  Result<InboundTaken> take_inbound(const InboundRow& row, const CaseTarget* target, Instant now) override;
+  Result<std::vector<InboundRow>> inbound(const InboundQuery& q) override;
+  Result<std::optional<InboundRow>> find_inbound(std::int64_t id) override;
+  Result<AttachResult> attach_inbound(std::int64_t id, std::int64_t case_id, const std::string& author,
+                                      Instant now) override;
 
  private:
   class Reader;  // a pooled reader connection, returned on destruction
