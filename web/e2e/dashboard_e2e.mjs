@@ -11,7 +11,7 @@
 // Exit status 0 when every check passed, 1 otherwise; 77 (CTest's skip)
 // when Chromium or the SMTP sink's Python module is missing.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -142,6 +142,40 @@ per_domain_per_minute = 1000000
     return page.items.length === contracts.size && page.items;
   });
   await until('some e-mail delivered', async () => (await call(base, '/v1/outbox?state=sent&limit=1')).items.length > 0);
+  // The freelancer of the first case answers a reminder by e-mail: a reply
+  // to its Reply-To token address, with the reminder quoted below.
+  const first = cases[0];
+  const sentEntry = await until('a reminder of the first case delivered', async () =>
+    (await call(base, `/v1/cases/${first.id}`)).timeline.find((e) => e.kind === 'email_sent'));
+  const messageId = sentEntry.text;
+  const maildir = join(dir, 'maildir', 'new');
+  const reminder = readdirSync(maildir)
+    .map((f) => readFileSync(join(maildir, f), 'latin1'))
+    .find((m) => m.toLowerCase().includes(`message-id: <${messageId.toLowerCase()}>`));
+  const replyTo = /reply\+[^\s<>"]+@[^\s<>"]+/i.exec(reminder ?? '')?.[0];
+  if (!replyTo) throw new Error(`no Reply-To token in the reminder ${messageId}`);
+  const freelancerEmail = (await call(base, `/v1/users/${first.freelancer}`)).email;
+  const visibleReply = 'Sorry for the silence, the draft comes tonight.';
+  const inbound = await call(base, '/v1/inbound', {
+    method: 'POST',
+    type: 'message/rfc822',
+    body: [
+      `From: ${freelancerEmail}`,
+      `To: ${replyTo}`,
+      'Subject: Re: your client is waiting',
+      `In-Reply-To: <${messageId}>`,
+      'Message-ID: <e2e-reply-1@example.org>',
+      'Date: Wed, 21 Aug 2019 10:00:00 +0000',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      visibleReply,
+      '',
+      'On Tue, Aug 20, 2019 at 9:00 AM Marketplace Reminders <reminders@marketplace.example> wrote:',
+      '> Your client is waiting for your answer.',
+      '',
+    ].join('\r\n'),
+  });
+  check(inbound.route === 'case' && inbound.case === first.id, `inbound: the reply joins case ${first.id} (API)`);
   console.log(`setup: ${ingest.accepted} events, ${cases.length} cases, ${Date.now() - started} ms`);
   const overviewApi = await call(base, '/v1/overview', { token: READ_TOKEN });
 
@@ -203,7 +237,6 @@ per_domain_per_minute = 1000000
   await page.click('nav a:text("Cases")');
   await page.waitForSelector('h1:text("Cases")');
   check((await page.locator('table.cases tbody tr').count()) === Math.min(50, cases.length), 'cases: the queue lists the cases');
-  const first = cases[0];
   await page.locator('table.cases tbody tr').first().locator('button:text("Assign to me")').click();
   await page.waitForSelector('table.cases tbody tr:first-child td:text("Erin E2E")');
   check((await call(base, `/v1/cases/${first.id}`)).assignee === 'Erin E2E', 'cases: "Assign to me" assigns through the API');
@@ -215,6 +248,9 @@ per_domain_per_minute = 1000000
   check(timeline.includes('Client message left unanswered'), 'case: the timeline shows the client message');
   check(timeline.includes('Escalated to the team'), 'case: the timeline shows the escalation');
   check(timeline.some((t) => t === 'Step decided'), 'case: the timeline shows the nudges decided');
+  check(timeline.includes('E-mail received'), 'case: the timeline shows the freelancer\'s e-mail');
+  const quoted = await page.locator('.timeline li.tl-email_in blockquote').allTextContents();
+  check(quoted.length === 1 && quoted[0] === visibleReply, `case: the reply's visible text, without the quoted reminder (${quoted})`);
   await page.selectOption('#f-status', 'pending');
   await page.selectOption('#f-outcome', 'freelancer_replaced');
   await page.click('button:text("Save changes")');
