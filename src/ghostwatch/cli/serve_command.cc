@@ -44,6 +44,7 @@ struct ServeArgs {
   std::string log_format = "text";
   std::string token_file;
   std::string inbound_maildir;
+  std::string web_root;  // empty: web/ beside the binary, when it is there
   std::size_t max_body_mb = 64;
   int threads = 16;
 };
@@ -77,6 +78,22 @@ void tokens_from_env(const char* name, std::vector<std::string>& out) {
   for (std::string t; std::getline(in, t, ',');) {
     if (!t.empty()) out.push_back(t);
   }
+}
+
+// The dashboard's files: --web-root, or else web/ beside the binary (where
+// the build puts them: build/web for build/ghostwatch), or none.
+Result<std::string> dashboard_root(const std::string& flag) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!flag.empty()) {
+    if (!fs::is_regular_file(fs::path(flag) / "index.html", ec)) {
+      return Status::error(fmt::format("--web-root {}: no index.html there (build it with scripts/build.sh)", flag));
+    }
+    return flag;
+  }
+  const fs::path beside = fs::read_symlink("/proc/self/exe", ec).parent_path() / "web";
+  if (ec || !fs::is_regular_file(beside / "index.html", ec)) return std::string();
+  return beside.string();
 }
 
 std::string read_text(const std::string& path) {
@@ -216,6 +233,9 @@ int run(const ServeArgs& args) {
   http.max_body_bytes = args.max_body_mb << 20;
   http.threads = args.threads;
   if (mailer->has_value()) http.opt_out_tokens = &(*mailer)->composer->tokens();
+  auto web_root = dashboard_root(args.web_root);
+  if (!web_root) return fail(web_root.message());
+  http.web_root = *web_root;
   if (!args.token_file.empty()) {
     if (Status s = read_token_file(args.token_file, http.tokens); !s) return fail(s.message());
   }
@@ -267,6 +287,12 @@ int run(const ServeArgs& args) {
               {"store", opened->description},
               {"recovered_log_entries", std::to_string((*service)->counters().log_entries)},
               {"recovery_seconds", fmt::format("{:.3f}", (*service)->recovery_seconds())}});
+  if (http.web_root.empty()) {
+    logger.log("warn", "no dashboard files (web/ beside the binary, or --web-root): / is not served");
+  } else {
+    logger.log("info", "dashboard",
+               {{"url", fmt::format("http://{}:{}/", args.listen.substr(0, colon), *bound)}, {"files", http.web_root}});
+  }
 
   std::mutex stop_mu;
   std::condition_variable stop_cv;
@@ -410,6 +436,8 @@ void add_serve_command(CLI::App& app, int& exit_status) {
       ->check(CLI::IsMember({"wall", "events"}));
   cmd->add_option("--log-format", args->log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("--token-file", args->token_file, "Bearer tokens, one \"read TOKEN\" or \"write TOKEN\" a line");
+  cmd->add_option("--web-root", args->web_root,
+                  "The dashboard's built files, served at / (default: web/ beside the binary)");
   cmd->add_option("--max-body-mb", args->max_body_mb, "Largest request body accepted (MiB)")
       ->check(CLI::Range(1, 4096));
   cmd->add_option("--threads", args->threads, "HTTP worker threads")->check(CLI::Range(2, 1024));

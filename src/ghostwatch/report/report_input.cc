@@ -215,38 +215,50 @@ Status report_parse_decision(object& obj, ReportDecision& d) {
 
 }  // namespace
 
+Status ReportInputBuilder::add_episode(ReportEpisode e) {
+  if (!index_.emplace(report_episode_key(e.contract, e.episode), input_.episodes.size()).second) {
+    return Status::error(fmt::format("episode {} of contract \"{}\" appears twice", e.episode, e.contract));
+  }
+  report_note_time(e.opened_at, input_.max_time);
+  report_note_time(e.closed_at, input_.max_time);
+  input_.episodes.push_back(std::move(e));
+  return Status::ok();
+}
+
+Status ReportInputBuilder::add_decision(std::string_view contract, std::int64_t episode, Instant at, bool escalate,
+                                        bool sent) {
+  auto it = index_.find(report_episode_key(contract, episode));
+  if (it == index_.end()) {
+    return Status::error(
+        fmt::format("a decision for episode {} of contract \"{}\", which has no episode", episode, contract));
+  }
+  ReportEpisode& e = input_.episodes[it->second];
+  ++e.decisions;
+  if (e.trigger == kNoInstant || at < e.trigger) e.trigger = at;
+  if (sent) ++(escalate ? e.escalations_sent : e.nudges_sent);
+  report_note_time(at, input_.max_time);
+  return Status::ok();
+}
+
 Result<ReportInput> load_report_input(const std::string& episodes_path, const std::string& actions_path) {
-  ReportInput input;
-  std::unordered_map<std::string, std::size_t> index;
+  ReportInputBuilder builder;
   Status read = report_for_each_object(episodes_path, [&](object& obj) {
     ReportEpisode e;
     if (Status s = report_parse_episode(obj, e); !s) return s;
-    if (!index.emplace(report_episode_key(e.contract, e.episode), input.episodes.size()).second) {
-      return Status::error(fmt::format("episode {} of contract \"{}\" appears twice", e.episode, e.contract));
-    }
-    report_note_time(e.opened_at, input.max_time);
-    report_note_time(e.closed_at, input.max_time);
-    input.episodes.push_back(std::move(e));
-    return Status::ok();
+    return builder.add_episode(std::move(e));
   });
   if (!read) return read;
   read = report_for_each_object(actions_path, [&](object& obj) {
     ReportDecision d;
     if (Status s = report_parse_decision(obj, d); !s) return s;
-    auto it = index.find(report_episode_key(d.contract, d.episode));
-    if (it == index.end()) {
+    if (!builder.add_decision(d.contract, d.episode, d.at, d.escalate, d.sent)) {
       return Status::error(fmt::format("a decision for episode {} of contract \"{}\", which {} does not hold",
                                        d.episode, d.contract, episodes_path));
     }
-    ReportEpisode& e = input.episodes[it->second];
-    ++e.decisions;
-    if (e.trigger == kNoInstant || d.at < e.trigger) e.trigger = d.at;
-    if (d.sent) ++(d.escalate ? e.escalations_sent : e.nudges_sent);
-    report_note_time(d.at, input.max_time);
     return Status::ok();
   });
   if (!read) return read;
-  return input;
+  return builder.take();
 }
 
 }  // namespace gw::report

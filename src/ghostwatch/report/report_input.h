@@ -11,6 +11,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "ghostwatch/core/status.h"
@@ -41,6 +43,23 @@ struct ReportEpisode {
 struct ReportInput {
   std::vector<ReportEpisode> episodes;
   Instant max_time = kNoInstant;  // the largest `at`, `opened_at` or `closed_at` of both files
+};
+
+// Joins episode and decision records into a ReportInput, whatever they are
+// read from (the files of replay, or the live service's store): episodes
+// first, then their decisions folded in. Not thread-safe.
+class ReportInputBuilder {
+ public:
+  // Adds an episode (its decision fields zero); an error when the same
+  // (contract, episode) was added before.
+  Status add_episode(ReportEpisode e);
+  // Folds a decision into its episode; an error when no such episode was added.
+  Status add_decision(std::string_view contract, std::int64_t episode, Instant at, bool escalate, bool sent);
+  ReportInput take() { return std::move(input_); }
+
+ private:
+  ReportInput input_;
+  std::unordered_map<std::string, std::size_t> index_;  // (contract, episode) key -> position
 };
 
 // Reads both files ("-" is not accepted: each is read once, by name).

@@ -10,6 +10,7 @@
 
 #include "ghostwatch/output/record_json.h"
 #include "ghostwatch/server/case_api.h"
+#include "ghostwatch/server/dashboard_api.h"
 #include "ghostwatch/server/http_support.h"
 #include "ghostwatch/server/inbound_api.h"
 
@@ -144,6 +145,7 @@ struct HttpApi::Impl {
   Store& store;
   CaseApi cases;
   std::optional<InboundApi> inbound;
+  DashboardApi dashboard{service, store};
   RequestMetrics& metrics;
   Logger& logger;
   HttpOptions options;
@@ -475,9 +477,7 @@ struct HttpApi::Impl {
     out += fmt::format("ghostwatch_open_episodes {}\n", c.open_episodes);
     out += "# HELP ghostwatch_contracts Contracts in state.\n# TYPE ghostwatch_contracts gauge\n";
     out += fmt::format("ghostwatch_contracts {}\n", c.contracts);
-    const double lag = c.next_due != kForever && c.watermark != kNoInstant && c.next_due < c.watermark
-                           ? static_cast<double>(c.watermark - c.next_due) / 1000.0
-                           : 0.0;
+    const double lag = c.timer_lag_seconds();
     out += "# HELP ghostwatch_timer_lag_seconds How far the oldest due step is behind the watermark.\n";
     out += "# TYPE ghostwatch_timer_lag_seconds gauge\n";
     out += fmt::format("ghostwatch_timer_lag_seconds {}\n", lag);
@@ -525,6 +525,9 @@ struct HttpApi::Impl {
       server.Post(R"(/v1/inbound/(\d{1,18})/attach)",
                   route("inbound_attach", Scope::kWrite, std::bind(&InboundApi::attach, &*inbound, _1, _2)));
     }
+    dashboard.install(
+        server, [this](std::string name, Handler h) { return route(std::move(name), Scope::kRead, std::move(h)); },
+        options.web_root);
     server.Get("/v1/unsubscribe", route("unsubscribe", Scope::kNone, std::bind(&Impl::unsubscribe, this, _1, _2)));
     server.Post("/v1/unsubscribe", route("unsubscribe", Scope::kNone, std::bind(&Impl::unsubscribe, this, _1, _2)));
     server.Get("/metrics", route("metrics", Scope::kRead, std::bind(&Impl::get_metrics, this, _1, _2)));

@@ -36,6 +36,8 @@ struct HttpOptions {
   // Takes POST /v1/inbound; nullptr: the inbound routes are not served.
   // Must outlive the API.
   inbound::Intake* intake = nullptr;
+  // The dashboard's built files, served at / (empty: none).
+  std::string web_root;
 };
 
 class HttpApi {

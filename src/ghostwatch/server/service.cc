@@ -146,6 +146,7 @@ Status Service::recover() {
         return Status::ok();
       case LogKind::kEvaluateThrough:
         engine_->evaluate_through(entry.at);
+        counters_.evaluated_through = std::max(counters_.evaluated_through, entry.at);
         return Status::ok();
       case LogKind::kBounce: {
         const auto bounce = nlohmann::json::parse(entry.line, nullptr, false);
@@ -264,6 +265,7 @@ Result<std::uint64_t> Service::advance_to(Instant to) {
   batch.log.push_back(LogEntry{LogKind::kEvaluateThrough, to, {}});
   const std::uint64_t decisions = batch.decisions.size();
   if (Status s = commit(); !s) return s;
+  counters_.evaluated_through = std::max(counters_.evaluated_through, to);
   return decisions;
 }
 

@@ -44,7 +44,16 @@ struct ServiceCounters {
   std::uint64_t contracts = 0;
   Instant watermark = kNoInstant;
   Instant next_due = kForever;
+  // --clock events: the latest time POST /v1/advance evaluated through.
+  Instant evaluated_through = kNoInstant;
   std::uint64_t log_entries = 0;
+
+  // How far the oldest due step is behind the watermark (0 when none is).
+  double timer_lag_seconds() const {
+    return next_due != kForever && watermark != kNoInstant && next_due < watermark
+               ? static_cast<double>(watermark - next_due) / 1000.0
+               : 0.0;
+  }
 };
 
 // The outcome of one ingest request, as the HTTP layer answers it.
@@ -127,6 +136,7 @@ class Service {
 
   ServiceCounters counters() const;
   ClockMode mode() const { return mode_; }
+  const Clock& clock() const { return clock_; }
   // Seconds the recovery took when the service opened.
   double recovery_seconds() const { return recovery_seconds_; }
 
