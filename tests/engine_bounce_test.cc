@@ -17,21 +17,9 @@ namespace {
 Output RunWithBounce(const std::string& policy_text, const std::vector<std::string>& before,
                      const std::vector<std::string>& after, std::string_view until,
                      std::string_view address = "f1@example.com") {
-  Output out;
   const Policy policy = MustParsePolicy(policy_text);
-  CollectingSink sink(out);
-  Engine engine(policy, sink);
-  LineParser parser;
-  Event e;
-  for (const auto* lines : {&before, &after}) {
-    for (const std::string& line : *lines) {
-      EXPECT_EQ(parser.parse_copy(line, e), RejectReason::kNone) << line;
-      EXPECT_EQ(engine.submit(e), RejectReason::kNone) << line;
-    }
-    if (lines == &before) engine.mark_bouncing("f1", address);
-  }
-  engine.evaluate_through(parse_rfc3339(until).value());
-  return out;
+  return RunInTwoParts(
+      policy, before, [&](Engine& engine) { engine.mark_bouncing("f1", address); }, after, until);
 }
 
 const std::vector<std::string> kOpened = {UserLine("2019-08-01T00:00:00Z", "f1", R"("email":"f1@example.com")"),

@@ -15,22 +15,10 @@ namespace {
 // evaluates through `until`, in event time as replay does.
 Output RunWithReload(const std::string& first, const std::vector<std::string>& before, const std::string& second,
                      const std::vector<std::string>& after, std::string_view until) {
-  Output out;
   const Policy a = MustParsePolicy(first);
   const Policy b = MustParsePolicy(second);
-  CollectingSink sink(out);
-  Engine engine(a, sink);
-  LineParser parser;
-  Event e;
-  for (const auto* lines : {&before, &after}) {
-    for (const std::string& line : *lines) {
-      EXPECT_EQ(parser.parse_copy(line, e), RejectReason::kNone) << line;
-      EXPECT_EQ(engine.submit(e), RejectReason::kNone) << line;
-    }
-    if (lines == &before) engine.set_policy(b);
-  }
-  engine.evaluate_through(parse_rfc3339(until).value());
-  return out;
+  return RunInTwoParts(
+      a, before, [&](Engine& engine) { engine.set_policy(b); }, after, until);
 }
 
 TEST(EnginePolicyChange, PendingStepsMoveToTheNewLadderFromTheEpisodesOpening) {

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -227,6 +228,28 @@ inline Policy MustParsePolicy(std::string_view toml) {
     return Policy{};
   }
   return std::move(p.value());
+}
+
+// Runs `before` through an engine under `policy`, then `between(engine)`
+// (a reload, a bounce...), then `after`, then evaluates through `until`, in
+// event time as replay does. Every line must be accepted.
+inline Output RunInTwoParts(const Policy& policy, const std::vector<std::string>& before,
+                            const std::function<void(Engine&)>& between, const std::vector<std::string>& after,
+                            std::string_view until) {
+  Output out;
+  CollectingSink sink(out);
+  Engine engine(policy, sink);
+  LineParser parser;
+  Event e;
+  for (const auto* lines : {&before, &after}) {
+    for (const std::string& line : *lines) {
+      EXPECT_EQ(parser.parse_copy(line, e), RejectReason::kNone) << line;
+      EXPECT_EQ(engine.submit(e), RejectReason::kNone) << line;
+    }
+    if (lines == &before) between(engine);
+  }
+  engine.evaluate_through(parse_rfc3339(until).value());
+  return out;
 }
 
 // Runs `lines` (one event each; blank ones skipped but numbered) through the

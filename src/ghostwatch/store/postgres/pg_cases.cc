@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "ghostwatch/store/case_timeline_sql.h"
 #include "ghostwatch/store/postgres/pg_rows.h"
 
 namespace gw::pg {
@@ -116,22 +117,7 @@ std::optional<CaseRow> find_case(pqxx::transaction_base& tx, std::int64_t id) {
 }
 
 std::vector<CaseEntry> case_timeline(pqxx::transaction_base& tx, std::int64_t id) {
-  // The linked episodes' decisions and delivered e-mails, with the case's
-  // own entries; ties in time keep that order (0, 1, 2) and then entry order.
-  const pqxx::result r = tx.exec_params(R"sql(
-WITH c AS (SELECT contract FROM cases WHERE id = $1),
-     linked AS (SELECT DISTINCT episode FROM case_entries WHERE case_id = $1 AND kind = 'escalated')
-SELECT at, kind, episode, author, text, 1 AS src, id FROM case_entries WHERE case_id = $1
-UNION ALL
-SELECT d.at, 'decision', d.episode, '', d.action || ' step ' || d.step || ' ' || d.status, 0, d.id
-  FROM decisions d WHERE d.contract = (SELECT contract FROM c) AND d.episode IN (SELECT episode FROM linked)
-UNION ALL
-SELECT o.done_at, 'email_sent', d.episode, '', o.message_id, 2, d.id
-  FROM outbox o JOIN decisions d ON d.id = o.decision_id
-  WHERE o.channel = 'email' AND o.state = 'sent' AND d.contract = (SELECT contract FROM c)
-    AND d.episode IN (SELECT episode FROM linked)
-ORDER BY 1, 6, 7)sql",
-                                        id);
+  const pqxx::result r = tx.exec_params(kCaseTimelineSql, id);
   std::vector<CaseEntry> out;
   for (const auto& row : r) {
     out.push_back(

@@ -4,6 +4,7 @@
 
 #include <pqxx/pqxx>
 
+#include "ghostwatch/store/log_rows.h"
 #include "ghostwatch/store/postgres/pg_cases.h"
 #include "ghostwatch/store/postgres/pg_rows.h"
 #include "ghostwatch/store/postgres/pg_schema.h"
@@ -15,8 +16,6 @@ namespace {
 Status failure(const char* what, const std::exception& e) {
   return Status::error(fmt::format("store: {} failed: {}", what, e.what()));
 }
-
-bool is_event(LogKind k) { return k == LogKind::kEvent || k == LogKind::kLiveEvent; }
 
 // A WHERE clause and its parameters ($1, $2, ... as text; the server casts).
 struct Filter {
@@ -152,21 +151,9 @@ PostgresStore::~PostgresStore() = default;
 
 Status PostgresStore::commit(Batch& batch) {
   return pg::done(write<bool>("commit (nothing of the batch was stored)", [&](pqxx::work& tx) {
-    std::string lines;
-    for (std::size_t i = 0; i < batch.log.size();) {
-      const LogEntry& first = batch.log[i];
-      std::size_t n = 1;
-      if (pg::is_event(first.kind)) {
-        lines = first.line;
-        for (; i + n < batch.log.size() && batch.log[i + n].kind == first.kind; ++n) {
-          lines += '\n';
-          lines += batch.log[i + n].line;
-        }
-      }
-      tx.exec_params0("INSERT INTO log(kind, at, entries, lines) VALUES($1, $2, $3, $4)", static_cast<int>(first.kind),
-                      pg::is_event(first.kind) ? Instant{0} : first.at, static_cast<std::int64_t>(n),
-                      pg::is_event(first.kind) ? lines : first.line);
-      i += n;
+    for (const LogRow& row : log_rows(batch.log)) {
+      tx.exec_params0("INSERT INTO log(kind, at, entries, lines) VALUES($1, $2, $3, $4)", static_cast<int>(row.kind),
+                      row.at, row.entries, row.text);
     }
     for (const RejectRow& r : batch.rejects) {
       tx.exec_params0("INSERT INTO rejects(received_at, line, reason, raw) VALUES($1, $2, $3, $4)", batch.received_at,
@@ -215,31 +202,15 @@ Status PostgresStore::read_log(const std::function<Status(const LogEntry&)>& fn)
     Lease c = lease();
     pqxx::read_transaction tx(c.conn());
     // Pages by seq, so a long log is not held in memory at once.
-    LogEntry e;
     for (std::int64_t after = 0;;) {
       const pqxx::result page =
           tx.exec_params("SELECT seq, kind, at, entries, lines FROM log WHERE seq > $1 ORDER BY seq LIMIT 1000", after);
       if (page.empty()) break;
       for (const auto& row : page) {
         after = int64(row[0]);
-        const int kind = row[1].as<int>();
-        if (kind < 0 || kind > static_cast<int>(LogKind::kBounce)) {
-          return Status::error(fmt::format("store: log entry of unknown kind {}", kind));
-        }
-        e.kind = static_cast<LogKind>(kind);
-        e.at = pg::is_event(e.kind) ? kNoInstant : int64(row[2]);
-        if (!pg::is_event(e.kind)) {
-          e.line = text(row[4]);
-          if (Status st = fn(e); !st) return st;
-          continue;
-        }
-        std::string_view rest(row[4].c_str(), row[4].size());
-        for (std::int64_t k = int64(row[3]); k > 0; --k) {
-          const std::size_t nl = rest.find('\n');
-          e.line.assign(rest.substr(0, nl));
-          rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
-          if (Status st = fn(e); !st) return st;
-        }
+        Status st = for_each_log_entry(row[1].as<int>(), int64(row[2]), int64(row[3]),
+                                       std::string_view(row[4].c_str(), row[4].size()), fn);
+        if (!st) return st;
       }
     }
     return Status::ok();

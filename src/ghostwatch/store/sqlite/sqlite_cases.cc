@@ -3,6 +3,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 
+#include "ghostwatch/store/case_timeline_sql.h"
 #include "ghostwatch/store/sqlite/sqlite_support.h"
 
 namespace gw::sqlite_cases {
@@ -207,21 +208,7 @@ Result<std::optional<CaseRow>> find(SQLite::Database& db, std::int64_t id) {
 
 Result<std::vector<CaseEntry>> timeline(SQLite::Database& db, std::int64_t id) {
   try {
-    // The linked episodes' decisions and delivered e-mails, with the case's
-    // own entries; ties in time keep that order (0, 1, 2) and then entry order.
-    SQLite::Statement s(db, R"sql(
-WITH c AS (SELECT contract FROM cases WHERE id = ?1),
-     linked AS (SELECT DISTINCT episode FROM case_entries WHERE case_id = ?1 AND kind = 'escalated')
-SELECT at, kind, episode, author, text, 1 AS src, id FROM case_entries WHERE case_id = ?1
-UNION ALL
-SELECT d.at, 'decision', d.episode, '', d.action || ' step ' || d.step || ' ' || d.status, 0, d.id
-  FROM decisions d WHERE d.contract = (SELECT contract FROM c) AND d.episode IN (SELECT episode FROM linked)
-UNION ALL
-SELECT o.done_at, 'email_sent', d.episode, '', o.message_id, 2, d.id
-  FROM outbox o JOIN decisions d ON d.id = o.decision_id
-  WHERE o.channel = 'email' AND o.state = 'sent' AND d.contract = (SELECT contract FROM c)
-    AND d.episode IN (SELECT episode FROM linked)
-ORDER BY 1, 6, 7)sql");
+    SQLite::Statement s(db, kCaseTimelineSql);
     s.bind(1, id);
     std::vector<CaseEntry> out;
     while (s.executeStep()) {

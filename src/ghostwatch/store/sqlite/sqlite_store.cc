@@ -3,6 +3,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 
+#include "ghostwatch/store/log_rows.h"
 #include "ghostwatch/store/sqlite/sqlite_cases.h"
 #include "ghostwatch/store/sqlite/sqlite_inbound.h"
 #include "ghostwatch/store/sqlite/sqlite_support.h"
@@ -60,8 +61,6 @@ constexpr const char* kDecisionColumns =
 constexpr const char* kEpisodeColumns =
     "id, contract, episode, freelancer, client, arm, in_segment, opened_at, closed_at, outcome, steps_sent, "
     "has_end_reason, end_reason";
-
-bool is_event(LogKind k) { return k == LogKind::kEvent || k == LogKind::kLiveEvent; }
 
 template <typename T>
 T must(std::optional<T> v, const char* what) {
@@ -277,24 +276,13 @@ Status SqliteStore::commit(Batch& batch) {
   Writer& w = *writer_;
   try {
     SQLite::Transaction tx(w.db);
-    std::string lines;
-    for (std::size_t i = 0; i < batch.log.size();) {
-      const LogEntry& first = batch.log[i];
-      std::size_t n = 1;
-      if (is_event(first.kind)) {
-        lines = first.line;
-        for (; i + n < batch.log.size() && batch.log[i + n].kind == first.kind; ++n) {
-          lines += '\n';
-          lines += batch.log[i + n].line;
-        }
-      }
+    for (const LogRow& row : log_rows(batch.log)) {
       w.log.reset();
-      w.log.bind(1, static_cast<int>(first.kind));
-      w.log.bind(2, is_event(first.kind) ? 0 : first.at);
-      w.log.bind(3, static_cast<std::int64_t>(n));
-      bind_text(w.log, 4, is_event(first.kind) ? lines : first.line);
+      w.log.bind(1, static_cast<int>(row.kind));
+      w.log.bind(2, row.at);
+      w.log.bind(3, row.entries);
+      bind_text(w.log, 4, row.text);
       w.log.exec();
-      i += n;
     }
     for (const RejectRow& r : batch.rejects) {
       w.reject.reset();
@@ -376,29 +364,12 @@ Status SqliteStore::read_log(const std::function<Status(const LogEntry&)>& fn) {
   try {
     Reader r = reader();
     SQLite::Statement s(r.db(), "SELECT kind, at, entries, lines FROM log ORDER BY seq");
-    LogEntry e;
     while (s.executeStep()) {
-      const int kind = s.getColumn(0).getInt();
-      if (kind < 0 || kind > static_cast<int>(LogKind::kBounce)) {
-        return Status::error(fmt::format("store: log entry of unknown kind {}", kind));
-      }
-      e.kind = static_cast<LogKind>(kind);
-      e.at = is_event(e.kind) ? kNoInstant : s.getColumn(1).getInt64();
-      const std::int64_t entries = s.getColumn(2).getInt64();
-      if (!is_event(e.kind)) {
-        const SQLite::Column text = s.getColumn(3);
-        e.line.assign(static_cast<const char*>(text.getBlob()), static_cast<std::size_t>(text.getBytes()));
-        if (Status st = fn(e); !st) return st;
-        continue;
-      }
-      const SQLite::Column lines = s.getColumn(3);
-      std::string_view rest(static_cast<const char*>(lines.getBlob()), lines.getBytes());
-      for (std::int64_t k = 0; k < entries; ++k) {
-        const std::size_t nl = rest.find('\n');
-        e.line.assign(rest.substr(0, nl));
-        rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
-        if (Status st = fn(e); !st) return st;
-      }
+      const SQLite::Column text = s.getColumn(3);
+      Status st = for_each_log_entry(
+          s.getColumn(0).getInt(), s.getColumn(1).getInt64(), s.getColumn(2).getInt64(),
+          std::string_view(static_cast<const char*>(text.getBlob()), static_cast<std::size_t>(text.getBytes())), fn);
+      if (!st) return st;
     }
     return Status::ok();
   } catch (const std::exception& e) {
