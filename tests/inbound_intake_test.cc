@@ -102,6 +102,19 @@ TEST_P(InboundIntakeTest, AReplyBeforeAnyEscalationOpensACaseForTheLaddersTeam) 
   EXPECT_EQ(entries(t.case_id, "escalated").size(), 1u);
 }
 
+TEST_P(InboundIntakeTest, TheTokenIsFoundInCcOrTheEnvelopeRecipientToo) {
+  open_episode();
+  // Reply-all puts our address in Cc; a list rewrites To, the MTA records the envelope.
+  const InboundTaken cc = take(Mail("someone@lists.example", "team@lists.example", "cc@example.com", "Via cc.",
+                                    "Cc: " + reply_to("c1", 1) + "\r\n"));
+  const InboundTaken envelope = take(Mail("someone@lists.example", "team@lists.example", "env@example.com",
+                                          "Via the envelope.", "Delivered-To: " + reply_to("c1", 1) + "\r\n"));
+  EXPECT_EQ(cc.route, InboundRoute::kCase);
+  EXPECT_EQ(envelope.route, InboundRoute::kCase);
+  EXPECT_EQ(envelope.case_id, cc.case_id);
+  EXPECT_EQ(entries(cc.case_id, "email_in").size(), 2u);
+}
+
 TEST_P(InboundIntakeTest, AForgedOrAlteredTokenIsNeverTrusted) {
   open_episode();
   const mail::TokenSigner other("somebody else's key, also 32+ bytes long");

@@ -96,7 +96,7 @@ Status Intake::route_bounce(const InboundMessage& m, Routing& r) {
 
 Result<bool> Intake::route_by_token(const InboundMessage& m, Routing& r) {
   if (settings_.tokens == nullptr) return false;
-  for (const std::string& to : m.to_addresses) {
+  for (const std::string& to : m.recipients) {
     if (auto token = token_of(to, "opt-out+", settings_.inbound_domain)) {
       auto user = settings_.tokens->verify_opt_out_token(*token);
       if (!user) {

@@ -261,6 +261,16 @@ Result<InboundMessage> read_inbound_message(std::string_view raw, std::string_vi
   mailboxes.clear();
   mime_add_mailboxes(g_mime_message_get_to(message.get()), mailboxes, 0);
   for (auto& [name, address] : mailboxes) out.to_addresses.push_back(std::move(address));
+  out.recipients = out.to_addresses;
+  mailboxes.clear();
+  mime_add_mailboxes(g_mime_message_get_cc(message.get()), mailboxes, 0);
+  for (const char* header : {"Delivered-To", "X-Original-To"}) {
+    if (const char* value = g_mime_object_get_header(GMIME_OBJECT(message.get()), header)) {
+      std::unique_ptr<InternetAddressList, MimeUnref> list(internet_address_list_parse(nullptr, value));
+      mime_add_mailboxes(list.get(), mailboxes, 0);
+    }
+  }
+  for (auto& [name, address] : mailboxes) out.recipients.push_back(std::move(address));
   out.subject = mime_valid_utf8(g_mime_message_get_subject(message.get()));
   out.message_id = mime_valid_utf8(g_mime_message_get_message_id(message.get()));
   if (const char* in_reply_to = g_mime_object_get_header(GMIME_OBJECT(message.get()), "In-Reply-To")) {

@@ -24,6 +24,10 @@ struct InboundMessage {
   std::string from_address;  // the first From mailbox's address
   std::string from_name;
   std::vector<std::string> to_addresses;  // every To mailbox, groups flattened
+  // Every address the message was sent to: To, Cc, then the envelope
+  // recipient an MTA records (Delivered-To, X-Original-To), for a reply
+  // whose To a mailing list or a reply-all rewrote.
+  std::vector<std::string> recipients;
   std::string subject;                    // decoded
   std::string message_id;                 // without the angle brackets
   std::string in_reply_to;                // the first id of In-Reply-To, without brackets
