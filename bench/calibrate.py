@@ -87,14 +87,18 @@ def run_experiment(binary, workdir, policy, seed, effect):
     return result
 
 
-def coverage(reports, truth):
+# The report's intervals of a metric: the fixed 95 % CI, CUPED's, the always-valid one.
+INTERVALS = {"fixed": lambda x: x, "cuped": lambda x: x["cuped"], "always-valid": lambda x: x["sequential"]}
+
+
+def coverage(reports, truth, interval="fixed"):
     """Per metric: (covered, runs) of the intervals that contain truth[metric]."""
     out = {}
     for m in METRICS:
         covered = runs = 0
         for r in reports:
-            x = r["metrics"][m]
-            if x["ci_low"] is None:
+            x = INTERVALS[interval](r["metrics"][m])
+            if x is None or x["ci_low"] is None:
                 continue
             runs += 1
             covered += x["ci_low"] <= truth[m] <= x["ci_high"]
@@ -159,24 +163,32 @@ def main():
         control = batch(policies["all-control"], range(300_001, 300_001 + args.truth_runs), effect)
 
     truth = world_truth(treated, control)
-    aa_cov = coverage(aa, {m: 0.0 for m in METRICS})
-    fx_cov = coverage(fx, {m: truth[m][0] for m in METRICS})
     episodes = sum(r["population"]["treatment"]["episodes"] + r["population"]["control"]["episodes"] for r in aa) / n
-
     print(f"{n} A/A and {n} known-effect experiments (lift P = {args.lift}), ~{episodes:.0f} population episodes each")
-    print(f"{'metric':<12} {'A/A covers 0':>18} {'true effect':>20} {'effect covers truth':>22} {'mean diff':>10} {'mean se':>8}")
-    figures = {"runs": n, "lift": args.lift, "truth_runs": args.truth_runs, "metrics": {}}
-    for m in METRICS:
-        (ca, na), (cf, nf) = aa_cov[m], fx_cov[m]
-        ra, rf = ca / na, cf / nf
-        t, tse = truth[m]
-        mean_diff = sum(r["metrics"][m]["diff"] for r in fx) / n
-        mean_se = sum(r["metrics"][m]["se"] for r in fx) / n
-        print(f"{m:<12} {ra:>8.1%} ± {margin(ra, na):.1%} ({na})  {t:>+9.4f} ± {tse:.4f}  "
-              f"{rf:>10.1%} ± {margin(rf, nf):.1%} ({nf})  {mean_diff:>+10.4f} {mean_se:>8.4f}")
-        figures["metrics"][m] = {"aa_coverage": ra, "aa_runs": na, "true_effect": t, "true_effect_se": tse,
-                                 "effect_coverage": rf, "effect_runs": nf, "mean_diff": mean_diff,
-                                 "mean_se": mean_se}
+    print("true effects (all-treated minus all-control world, ± Monte Carlo se): " +
+          ", ".join(f"{m} {truth[m][0]:+.4f} ± {truth[m][1]:.4f}" for m in METRICS))
+    figures = {"runs": n, "lift": args.lift, "truth_runs": args.truth_runs,
+               "truth": {m: {"effect": t, "se": se} for m, (t, se) in truth.items()}, "intervals": {}}
+    for interval, pick in INTERVALS.items():
+        aa_cov = coverage(aa, {m: 0.0 for m in METRICS}, interval)
+        fx_cov = coverage(fx, {m: truth[m][0] for m in METRICS}, interval)
+        print(f"\n{interval} 95 % interval")
+        print(f"{'metric':<12} {'A/A covers 0':>20} {'effect covers truth':>22} {'mean diff':>10} {'mean se':>8}")
+        figures["intervals"][interval] = {}
+        for m in METRICS:
+            (ca, na), (cf, nf) = aa_cov[m], fx_cov[m]
+            if na == 0 or nf == 0:
+                print(f"{m:<12} (no interval)")
+                continue
+            ra, rf = ca / na, cf / nf
+            shown = [pick(r["metrics"][m]) for r in fx if pick(r["metrics"][m]) is not None]
+            means = ""
+            if interval != "always-valid":  # it has no se of its own
+                means = (f"{sum(x['diff'] for x in shown) / len(shown):>+10.4f} "
+                         f"{sum(x['se'] for x in shown) / len(shown):>8.4f}")
+            print(f"{m:<12} {ra:>8.1%} ± {margin(ra, na):.1%} ({na})  {rf:>10.1%} ± {margin(rf, nf):.1%} ({nf})  {means}")
+            figures["intervals"][interval][m] = {"aa_coverage": ra, "aa_runs": na, "effect_coverage": rf,
+                                                 "effect_runs": nf}
     if args.json:
         with open(args.json, "w") as f:
             json.dump(figures, f, indent=2)

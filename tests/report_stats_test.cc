@@ -20,6 +20,13 @@ TEST(ReportStats, ClusteredVarianceOfThreeFreelancers) {
   EXPECT_DOUBLE_EQ(*r.variance, 0.0625);
 }
 
+TEST(ReportStats, SparseClusterIdsGiveTheSameVariance) {
+  // The example above with ids far apart (the sorting path, not the array by id).
+  const ArmRate r = clustered_rate({{0, 1}, {4000000, 0}, {9000000, 1}, {0, 1}, {9000000, 0}, {9000000, 0}});
+  EXPECT_EQ(r.clusters, 3);
+  EXPECT_DOUBLE_EQ(*r.variance, 0.0625);
+}
+
 TEST(ReportStats, ComparisonOfTwoArms) {
   const ArmRate t = clustered_rate({{0, 1}, {0, 1}, {1, 0}, {2, 1}, {2, 0}, {2, 0}});  // 0.5, var 0.0625
   // D: 0, 0; E: 1; F: 0. n = 4, rate 0.25; residual sums -0.5, 0.75, -0.25;

@@ -13,15 +13,34 @@ ArmRate clustered_rate(std::vector<Observation> observations) {
   for (const Observation& o : observations) sum += o.y;
   const double rate = sum / static_cast<double>(r.n);
   r.rate = rate;
-  std::sort(observations.begin(), observations.end(),
-            [](const Observation& a, const Observation& b) { return a.cluster < b.cluster; });
+  // The residual sum of each cluster, in cluster order: accumulated in an
+  // array by cluster id when the ids are dense enough (linear time: a report
+  // over ten million episodes spent seconds sorting), else by sorting.
   double squares = 0;
-  for (std::size_t i = 0; i < observations.size();) {
-    double residual = 0;
-    const std::uint32_t cluster = observations[i].cluster;
-    for (; i < observations.size() && observations[i].cluster == cluster; ++i) residual += observations[i].y - rate;
-    squares += residual * residual;
-    ++r.clusters;
+  std::uint32_t max_cluster = 0;
+  for (const Observation& o : observations) max_cluster = std::max(max_cluster, o.cluster);
+  if (max_cluster / 4 < observations.size()) {
+    std::vector<double> residual(std::size_t{max_cluster} + 1);
+    std::vector<bool> present(std::size_t{max_cluster} + 1);
+    for (const Observation& o : observations) {
+      residual[o.cluster] += o.y - rate;
+      present[o.cluster] = true;
+    }
+    for (std::size_t c = 0; c < residual.size(); ++c) {
+      if (!present[c]) continue;
+      squares += residual[c] * residual[c];
+      ++r.clusters;
+    }
+  } else {
+    std::sort(observations.begin(), observations.end(),
+              [](const Observation& a, const Observation& b) { return a.cluster < b.cluster; });
+    for (std::size_t i = 0; i < observations.size();) {
+      double residual = 0;
+      const std::uint32_t cluster = observations[i].cluster;
+      for (; i < observations.size() && observations[i].cluster == cluster; ++i) residual += observations[i].y - rate;
+      squares += residual * residual;
+      ++r.clusters;
+    }
   }
   if (r.clusters >= 2) {
     const double g = static_cast<double>(r.clusters);
