@@ -371,6 +371,18 @@ def main(argv):
                             "metrics": metrics})
             expected["breakdowns"][attribute] = out
 
+    daily = {}
+    for e, trigger, _ in pop:
+        day = trigger.date()
+        daily.setdefault(day, {"treatment": 0, "control": 0})[e["arm"]] += 1
+    expected["daily_triggers"] = []
+    if daily:
+        day, last = min(daily), max(daily)
+        while day <= last:
+            counts = daily.get(day, {"treatment": 0, "control": 0})
+            expected["daily_triggers"].append({"date": day.isoformat(), **counts})
+            day += timedelta(days=1)
+
     hour_ms = 3600 * 1000
     followed = {"treatment": ([], []), "control": ([], [])}
     for e, trigger, _ in pop:

@@ -145,6 +145,23 @@ OptOutResult report_opt_out(const std::vector<const ReportEpisode*>& episodes,
   return r;
 }
 
+std::vector<DailyTriggers> report_daily_triggers(const std::vector<const ReportEpisode*>& episodes) {
+  std::vector<DailyTriggers> days;
+  if (episodes.empty()) return days;
+  std::int64_t first = floor_div(episodes.front()->trigger, kDay);
+  std::int64_t last = first;
+  for (const ReportEpisode* e : episodes) {
+    first = std::min(first, floor_div(e->trigger, kDay));
+    last = std::max(last, floor_div(e->trigger, kDay));
+  }
+  days.resize(static_cast<std::size_t>(last - first + 1));
+  for (std::size_t i = 0; i < days.size(); ++i) days[i].day = first + static_cast<std::int64_t>(i);
+  for (const ReportEpisode* e : episodes) {
+    ++days[static_cast<std::size_t>(floor_div(e->trigger, kDay) - first)].episodes[static_cast<std::size_t>(e->arm)];
+  }
+  return days;
+}
+
 }  // namespace
 
 std::vector<const ReportEpisode*> population(const ReportInput& input) {
@@ -215,6 +232,7 @@ ExperimentReport compute_experiment(const ReportInput& input, const ReportOption
     report.metrics.push_back(report_metric(m, episodes, cluster, report.data_end, &pre));
   }
   report.survival = analyse_survival(episodes, report.data_end);
+  report.daily_triggers = report_daily_triggers(episodes);
   if (options.freelancers != nullptr) {
     const ReportFreelancers& f = *options.freelancers;
     report.opt_out = report_opt_out(episodes, cluster, ids.size(), report.data_end, f);

@@ -66,6 +66,12 @@ struct GroupResult {
   std::vector<MetricResult> metrics;       // without CUPED
 };
 
+// Population episodes triggered on one UTC day, per arm.
+struct DailyTriggers {
+  std::int64_t day = 0;                    // days since 1970-01-01
+  std::array<std::int64_t, 2> episodes{};  // per arm, indexed by Arm
+};
+
 // With --events: the share of population freelancers who opted out after
 // their first trigger, by the data end; each freelancer is one cluster.
 struct OptOutResult {
@@ -81,6 +87,8 @@ struct ExperimentReport {
   SrmTest srm;
   std::vector<MetricResult> metrics;
   SurvivalAnalysis survival;
+  // Every day from the first trigger's to the last one's, days without any included.
+  std::vector<DailyTriggers> daily_triggers;
   Instant pre_period_end = kNoInstant;           // the CUPED pre-period's end; kNoInstant when undefined
   std::optional<OptOutResult> opt_out;           // with --events
   std::vector<GroupResult> by_country, by_kind;  // with --events; ordered by group

@@ -160,6 +160,44 @@ std::string html_ci(std::optional<double> lo, std::optional<double> hi) {
   return lo && hi ? html_points(*lo) + " to " + html_points(*hi) : "–";
 }
 
+// Population episodes triggered per UTC day, one line per arm.
+std::string html_daily_svg(const std::vector<DailyTriggers>& days) {
+  constexpr double kW = 640, kH = 250, kLeft = 50, kRight = 620, kTop = 40, kBottom = 210;  // legend above kTop
+  std::int64_t most = 1;
+  for (const DailyTriggers& d : days) most = std::max({most, d.episodes[0], d.episodes[1]});
+  const double last = std::max<double>(1, static_cast<double>(days.size()) - 1);
+  std::string svg = fmt::format(
+      R"(<svg viewBox="0 0 {} {}" width="{}" height="{}" role="img" aria-label="Episodes triggered per day, by arm">)",
+      kW, kH, kW, kH);
+  svg += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{2}" y2="{1}" stroke="#888"/>)", kLeft, kBottom, kRight);
+  svg += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#888"/>)", kLeft, kTop, kBottom);
+  for (const std::int64_t v : {std::int64_t{0}, most / 2, most}) {
+    svg += fmt::format(R"(<text x="{}" y="{:.1f}" font-size="11" text-anchor="end">{}</text>)", kLeft - 5,
+                       html_scale(static_cast<double>(v), 0, static_cast<double>(most), kBottom, kTop) + 4, v);
+  }
+  const std::size_t label_every = std::max<std::size_t>(1, (days.size() + 7) / 8);
+  for (std::size_t i = 0; i < days.size(); i += label_every) {
+    svg += fmt::format(R"(<text x="{:.1f}" y="{}" font-size="11" text-anchor="middle">{}</text>)",
+                       html_scale(static_cast<double>(i), 0, last, kLeft, kRight), kBottom + 15,
+                       format_rfc3339(days[i].day * kDay).substr(5, 5));
+  }
+  for (const Arm arm : {Arm::kTreatment, Arm::kControl}) {
+    const auto a = static_cast<std::size_t>(arm);
+    std::string points;
+    for (std::size_t i = 0; i < days.size(); ++i) {
+      points += fmt::format(
+          "{}{:.1f},{:.1f}", i == 0 ? "" : " ", html_scale(static_cast<double>(i), 0, last, kLeft, kRight),
+          html_scale(static_cast<double>(days[i].episodes[a]), 0, static_cast<double>(most), kBottom, kTop));
+    }
+    svg +=
+        fmt::format(R"(<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>)", points, kHtmlArmColour[a]);
+    svg += fmt::format(R"(<text x="{}" y="{}" font-size="12" fill="{}" text-anchor="end">{}</text>)", kRight,
+                       12 + 14 * static_cast<double>(a), kHtmlArmColour[a],
+                       arm == Arm::kTreatment ? "treatment (nudged)" : "control (held out)");
+  }
+  return svg + "</svg>";
+}
+
 // Per metric: the CUPED-adjusted difference and the always-valid interval.
 std::string html_adjusted_table(const std::vector<MetricResult>& metrics) {
   std::string html =
@@ -288,6 +326,12 @@ th:first-child,td:first-child{text-align:left}.srm{border:4px solid #c0392b;back
               html_number(s.logrank.chi2, "{:.2f}"), html_p(s.logrank.p_value))) +
           "</p>\n";
 
+  if (!report.daily_triggers.empty()) {
+    html +=
+        "<h2>Episodes triggered per day</h2>\n<p class=\"note\">Population episodes by the UTC day of their first "
+        "step, per arm: the two lines should move together, in the ratio of the holdout share.</p>\n" +
+        html_daily_svg(report.daily_triggers) + "\n";
+  }
   html +=
       "<h2>Population and cost</h2>\n<table><tr><th>arm</th><th>episodes</th><th>freelancers</th>"
       "<th>nudges sent per freelancer</th><th>episodes escalated</th></tr>\n";

@@ -127,6 +127,14 @@ std::string experiment_json(const ExperimentReport& report) {
                          {"p_value", report_number(lr.p_value)}}}};
   j["cost"] = Json{{"treatment", report_cost_json(report.arm(Arm::kTreatment))},
                    {"control", report_cost_json(report.arm(Arm::kControl))}};
+  Json daily = Json::array();
+  for (const DailyTriggers& d : report.daily_triggers) {
+    const std::string date = format_rfc3339(d.day * kDay).substr(0, 10);
+    daily.push_back(Json{{"date", date},
+                         {"treatment", d.episodes[static_cast<std::size_t>(Arm::kTreatment)]},
+                         {"control", d.episodes[static_cast<std::size_t>(Arm::kControl)]}});
+  }
+  j["daily_triggers"] = std::move(daily);
   j["pre_period_end"] =
       report.pre_period_end == kNoInstant ? Json(nullptr) : Json(format_rfc3339(report.pre_period_end));
   if (report.opt_out) {
