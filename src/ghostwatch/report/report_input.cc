@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <filesystem>
 #include <functional>
 #include <string_view>
 
@@ -269,6 +270,12 @@ Status report_parse_decision(object& obj, ReportDecision& d) {
 
 Result<ReportInput> load_report_input(const std::string& episodes_path, const std::string& actions_path) {
   ReportInput input;
+  // Room for every episode at once: moving ten million of them as the vector
+  // doubles costs seconds and half as much memory again. The engine's episode
+  // lines are at least ~195 bytes, so this rarely falls short.
+  std::error_code size_error;
+  const std::uintmax_t bytes = std::filesystem::file_size(episodes_path, size_error);
+  if (!size_error) input.episodes.reserve(static_cast<std::size_t>(bytes / 200));
   ReportEpisodeIndex index(input.episodes);
   Status read = report_for_each_object(episodes_path, [&](object& obj) {
     ReportEpisode& e = input.episodes.emplace_back();
