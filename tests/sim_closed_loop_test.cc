@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -206,6 +207,19 @@ TEST(SimClosedLoop, ConvertedFreelancersReplyWithin24HoursOfTheFirstNudge) {
   };
   EXPECT_LT(share(before), 0.6);
   EXPECT_GT(share(after), 0.97);  // every waiting freelancer answers the nudge
+}
+
+TEST(SimClosedLoop, TheCommandWritesWhatTheLibraryGenerates) {
+  const std::string policy_path = std::string(GHOSTWATCH_SOURCE_DIR) + "/examples/policy.toml";
+  const std::string out = ::testing::TempDir() + "/closed_loop_cli_" + std::to_string(::getpid()) + ".ndjson";
+  const std::string cmd = std::string(GHOSTWATCH_BINARY) + " simulate --seed 5 --freelancers 600 --clients 250 " +
+                          "--days 30 --policy " + policy_path + " --effect reply24h=+0.4 --out " + out + " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  Result<Policy> policy = load_policy(policy_path);
+  ASSERT_TRUE(policy) << policy.message();
+  EngineFeedback feedback(*policy);
+  EXPECT_TRUE(loop_read_file(out) == loop_generate(loop_options(0.4), &feedback));
+  std::remove(out.c_str());
 }
 
 }  // namespace
