@@ -4,14 +4,19 @@
 Recomputes, from the episode and decision NDJSON files and the policy, every
 population count, metric, confidence interval, p-value, the SRM test, the
 cost counts, the Kaplan-Meier summaries and the log-rank test with numpy and
-scipy (1.10 has no log-rank: it is written out here), sharing no code with
-the C++, and compares them with the report (relative tolerance 1e-6, absolute 1e-9 near zero).
-Prints each mismatch; exit status 0 when there is none, 1 otherwise.
+scipy (1.10 has no log-rank: it is written out here), each metric's CUPED
+adjustment and always-valid interval, and, with --events, the opt-out rate
+and the breakdowns by country and kind (reading the events file with its own
+reading of the spec's acceptance rules for user and opt_out lines), sharing
+no code with the C++, and compares them with the report (relative tolerance
+1e-6, absolute 1e-9 near zero). Prints each mismatch; exit status 0 when
+there is none, 1 otherwise.
 
-usage: report_check.py POLICY.toml EPISODES.ndjson ACTIONS.ndjson REPORT.json [UNTIL]
+usage: report_check.py [--events EVENTS.ndjson] POLICY.toml EPISODES.ndjson ACTIONS.ndjson REPORT.json [UNTIL]
 """
 import json
 import math
+import re
 import sys
 import tomllib
 from datetime import datetime, timedelta
@@ -57,10 +62,83 @@ def compare(t_ys, t_cl, c_ys, c_cl):
     out["relative"] = diff / rc if rc != 0 else None
     if vt is not None and vc is not None:
         se = math.sqrt(vt + vc)
-        z = stats.norm.ppf(0.975)
+        z = 1.959964  # the definition's constant (issue #6), not norm.ppf(0.975): they differ by 2e-8, visible near 0
         out.update(se=se, ci_low=diff - z * se, ci_high=diff + z * se)
         out["p_value"] = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else None
     return out
+
+
+def duration(text):
+    """The spec's durations: <int><unit> pieces, units s m h d."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    return timedelta(seconds=sum(int(n) * units[u] for n, u in re.findall(r"(\d+)([smhd])", text)))
+
+
+def sequential(diff, se, tau=0.05, alpha=0.05):
+    """Johari et al.'s normal-mixture mSPRT: the always-valid interval and p-value."""
+    if diff is None or se is None or se <= 0:
+        return {"tau": tau, "ci_low": None, "ci_high": None, "p_value": None}
+    v, t2 = se * se, tau * tau
+    half = math.sqrt(v * (v + t2) / t2 * (2 * math.log(1 / alpha) + math.log((v + t2) / v)))
+    likelihood_ratio = math.sqrt(v / (v + t2)) * math.exp(t2 * diff * diff / (2 * v * (v + t2)))
+    return {"tau": tau, "ci_low": diff - half, "ci_high": diff + half, "p_value": min(1.0, 1 / likelihood_ratio)}
+
+
+def cuped(rows):
+    """rows: (arm, y, x, freelancer). theta from both arms pooled; the compare() of z = y - theta (x - mean x)."""
+    x = np.array([r[2] for r in rows], dtype=float)
+    y = np.array([r[1] for r in rows], dtype=float)
+    xc = x - x.mean()
+    sxx = float(np.sum(xc * xc))
+    theta = float(np.sum(xc * (y - y.mean())) / sxx) if sxx > 0 else 0.0
+    z = y - theta * xc
+    arms = {"treatment": ([], []), "control": ([], [])}
+    for (arm, _, _, fl), zi in zip(rows, z):
+        arms[arm][0].append(zi)
+        arms[arm][1].append(fl)
+    c = compare(*arms["treatment"], *arms["control"])
+    return theta, c
+
+
+RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+USER_FIELDS = {"user": ("id", ["id", "role", "country", "tz", "email", "name", "kind"]), "opt_out": ("user", ["user"])}
+
+
+def accepted_user_event(raw):
+    """A user or opt_out event the spec accepts (rules 1-7), else None."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+    def no_duplicates(pairs):
+        keys = [k for k, _ in pairs]
+        if len(keys) != len(set(keys)):
+            raise ValueError("duplicate key")
+        return dict(pairs)
+
+    def no_constant(_):
+        raise ValueError("NaN")
+
+    try:
+        e = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constant)
+    except ValueError:
+        return None
+    if not isinstance(e, dict) or e.get("type") not in USER_FIELDS or not isinstance(e.get("at"), str):
+        return None
+    required, listed = USER_FIELDS[e["type"]]
+    if required not in e or any(k in e and not isinstance(e[k], str) for k in listed):
+        return None
+    m = RFC3339.match(e["at"])
+    if not m or int(m.group(2)) > 23 or int(m.group(3)) > 59 or int(m.group(4)) > 59:
+        return None
+    fraction = (m.group(5) or ".0")[1:4].ljust(3, "0")
+    zone = "+00:00" if m.group(6) in "Zz" else m.group(6)
+    try:
+        e["at"] = datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}:{m.group(3)}:{m.group(4)}.{fraction}{zone}")
+    except ValueError:
+        return None
+    return e
 
 
 def kaplan_meier(t, ev):
@@ -99,6 +177,10 @@ def logrank(t1, e1, t0, e0):
 
 
 def main(argv):
+    events_path = None
+    if len(argv) > 2 and argv[1] == "--events":
+        events_path = argv[2]
+        argv = argv[:1] + argv[3:]
     policy_path, episodes_path, actions_path, report_path = argv[1:5]
     with open(policy_path, "rb") as f:
         policy = tomllib.load(f)
@@ -172,8 +254,134 @@ def main(argv):
             return 1.0 if e["outcome"] == "replied" and when(e["closed_at"]) <= trigger + window else 0.0
 
         expected["metrics"][f"reply_{hours}h"] = metric(reply)
-    expected["metrics"]["bad_outcome"] = metric(
-        lambda e, _t: 1.0 if e["outcome"] == "contract_ended" and e.get("reason") in ("cancelled", "replaced") else 0.0)
+    def bad(e, _t=None):
+        return 1.0 if e["outcome"] == "contract_ended" and e.get("reason") in ("cancelled", "replaced") else 0.0
+
+    expected["metrics"]["bad_outcome"] = metric(bad)
+    for m in expected["metrics"].values():
+        m["sequential"] = sequential(m["diff"], m["se"])
+
+    # CUPED: pre-period episodes end their metric window by the campaign start
+    # (else the first decision); each freelancer's pre-period mean is x.
+    start = policy["campaign"].get("start")
+    pre_end = when(start) if start else (min(when(d["at"]) for ds in decisions.values() for d in ds) if decisions else None)
+    expected["pre_period_end"] = rfc3339(pre_end) if pre_end else None
+    first_after = duration(policy["ladder"][0]["after"])
+    windows = {"reply_24h": 24, "reply_48h": 48, "reply_72h": 72, "bad_outcome": None}
+    for name, hours in windows.items():
+        pre = {}
+        for e in episodes.values():
+            if pre_end is None:
+                break
+            w = when(e["opened_at"]) + first_after
+            closed = when(e["closed_at"]) if e["closed_at"] is not None else None
+            if closed is not None and closed <= w:
+                continue
+            if hours is None:
+                if w > pre_end:
+                    continue
+                y = 1.0 if bad(e) and closed <= pre_end else 0.0
+            else:
+                if w + timedelta(hours=hours) > pre_end:
+                    continue
+                y = 1.0 if e["outcome"] == "replied" and closed <= w + timedelta(hours=hours) else 0.0
+            pre.setdefault(e["freelancer"], []).append(y)
+        rows = []
+        for e, trigger, _ in pop:
+            if hours is None:
+                y = bad(e)
+            elif trigger + timedelta(hours=hours) > data_end:
+                continue
+            else:
+                y = 1.0 if e["outcome"] == "replied" and when(e["closed_at"]) <= trigger + timedelta(hours=hours) else 0.0
+            x = float(np.mean(pre[e["freelancer"]])) if e["freelancer"] in pre else None
+            rows.append((e["arm"], y, x, e["freelancer"]))
+        known = [r[2] for r in rows if r[2] is not None]
+        if not known:
+            expected["metrics"][name]["cuped"] = None
+            continue
+        fill = float(np.mean(known))
+        theta, c = cuped([(a, y, fill if x is None else x, fl) for a, y, x, fl in rows])
+        plain_se = expected["metrics"][name]["se"]
+        expected["metrics"][name]["cuped"] = {
+            "theta": theta, "episodes_with_pre_period": len(known),
+            **{k: c[k] for k in ("treatment", "control", "diff", "se", "ci_low", "ci_high", "p_value")},
+            "variance_reduction": 1 - (c["se"] / plain_se) ** 2}
+
+    if events_path:
+        first_trigger = {}
+        for e, trigger, _ in pop:
+            fl = e["freelancer"]
+            first_trigger[fl] = min(first_trigger.get(fl, trigger), trigger)
+        attrs = {fl: {"country": None, "kind": None} for fl in first_trigger}
+        opt_outs = {}
+        with open(events_path, "rb") as f:
+            for raw in f:
+                ev = accepted_user_event(raw.rstrip(b"\n").rstrip(b"\r"))
+                if ev is None:
+                    continue
+                fl = ev["id"] if ev["type"] == "user" else ev["user"]
+                if fl not in first_trigger:
+                    continue
+                if ev["type"] == "user" and ev["at"] <= first_trigger[fl]:
+                    if "country" in ev:
+                        attrs[fl]["country"] = ev["country"].upper()
+                    if "kind" in ev:
+                        attrs[fl]["kind"] = ev["kind"]
+                elif ev["type"] == "opt_out" and first_trigger[fl] < ev["at"] <= data_end:
+                    opt_outs[fl] = True
+        arm_of = {}
+        for e, _, _ in pop:
+            arm_of.setdefault(e["freelancer"], e["arm"])
+        groups = {"treatment": ([], []), "control": ([], [])}
+        for fl, arm in arm_of.items():
+            groups[arm][0].append(1.0 if fl in opt_outs else 0.0)
+            groups[arm][1].append(fl)
+        opt = compare(*groups["treatment"], *groups["control"])
+        opt["opted_out_treatment"] = int(sum(groups["treatment"][0]))
+        opt["opted_out_control"] = int(sum(groups["control"][0]))
+        expected["cost"]["opt_out"] = opt
+        expected["breakdowns"] = {}
+        for attribute in ("country", "kind"):
+            values = sorted({attrs[e["freelancer"]][attribute] for e, _, _ in pop}, key=lambda v: (v is not None, v or ""))
+            out = []
+            for value in values:
+                mine = [p for p in pop if attrs[p[0]["freelancer"]][attribute] == value]
+
+                def group_metric(y_of, mine=mine):
+                    g = {"treatment": ([], []), "control": ([], [])}
+                    for e, trigger, _ in mine:
+                        y = y_of(e, trigger)
+                        if y is not None:
+                            g[e["arm"]][0].append(y)
+                            g[e["arm"]][1].append(e["freelancer"])
+                    return compare(*g["treatment"], *g["control"])
+
+                metrics = {}
+                for hours in (24, 48, 72):
+                    def reply(e, trigger, window=timedelta(hours=hours)):
+                        if trigger + window > data_end:
+                            return None
+                        return 1.0 if e["outcome"] == "replied" and when(e["closed_at"]) <= trigger + window else 0.0
+                    metrics[f"reply_{hours}h"] = group_metric(reply)
+                metrics["bad_outcome"] = group_metric(bad)
+                out.append({"group": value,
+                            "episodes_treatment": sum(1 for p in mine if p[0]["arm"] == "treatment"),
+                            "episodes_control": sum(1 for p in mine if p[0]["arm"] == "control"),
+                            "metrics": metrics})
+            expected["breakdowns"][attribute] = out
+
+    daily = {}
+    for e, trigger, _ in pop:
+        day = trigger.date()
+        daily.setdefault(day, {"treatment": 0, "control": 0})[e["arm"]] += 1
+    expected["daily_triggers"] = []
+    if daily:
+        day, last = min(daily), max(daily)
+        while day <= last:
+            counts = daily.get(day, {"treatment": 0, "control": 0})
+            expected["daily_triggers"].append({"date": day.isoformat(), **counts})
+            day += timedelta(days=1)
 
     hour_ms = 3600 * 1000
     followed = {"treatment": ([], []), "control": ([], [])}
@@ -198,7 +406,13 @@ def main(argv):
     problems = []
 
     def check(path, want, got):
-        if isinstance(want, dict):
+        if isinstance(want, list):
+            if not isinstance(got, list) or len(got) != len(want):
+                problems.append(f"{path}: expected a list of {len(want)}, report has {got!r:.200}")
+                return
+            for i, (w, g) in enumerate(zip(want, got)):
+                check(f"{path}[{i}]", w, g)
+        elif isinstance(want, dict):
             if not isinstance(got, dict):
                 problems.append(f"{path}: expected an object, report has {got!r}")
                 return

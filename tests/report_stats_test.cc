@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "ghostwatch/report/stats.h"
 
@@ -19,6 +20,13 @@ TEST(ReportStats, ClusteredVarianceOfThreeFreelancers) {
   EXPECT_DOUBLE_EQ(*r.variance, 0.0625);
 }
 
+TEST(ReportStats, SparseClusterIdsGiveTheSameVariance) {
+  // The example above with ids far apart (the sorting path, not the array by id).
+  const ArmRate r = clustered_rate({{0, 1}, {4000000, 0}, {9000000, 1}, {0, 1}, {9000000, 0}, {9000000, 0}});
+  EXPECT_EQ(r.clusters, 3);
+  EXPECT_DOUBLE_EQ(*r.variance, 0.0625);
+}
+
 TEST(ReportStats, ComparisonOfTwoArms) {
   const ArmRate t = clustered_rate({{0, 1}, {0, 1}, {1, 0}, {2, 1}, {2, 0}, {2, 0}});  // 0.5, var 0.0625
   // D: 0, 0; E: 1; F: 0. n = 4, rate 0.25; residual sums -0.5, 0.75, -0.25;
@@ -32,6 +40,42 @@ TEST(ReportStats, ComparisonOfTwoArms) {
   EXPECT_NEAR(*cmp.ci_low, -0.4951247237458387, 1e-12);
   EXPECT_NEAR(*cmp.ci_high, 0.9951247237458387, 1e-12);
   EXPECT_NEAR(*cmp.p_value, 0.5107977981738965, 1e-12);  // 2 * scipy.stats.norm.sf(0.25 / se)
+}
+
+TEST(ReportStats, SequentialIntervalIsTheMixtureSprtAndWiderThanTheFixedOne) {
+  Comparison c;
+  c.diff = 0.03;
+  c.se = 0.01;
+  const SequentialInterval s = sequential_interval(c, 0.05);
+  // V = 1e-4, tau^2 = 25e-4: half = sqrt(1e-4 * 26e-4 / 25e-4 * (2 ln 20 + ln 26)) = 0.031016...
+  const double half = std::sqrt(1e-4 * 26e-4 / 25e-4 * (2 * std::log(20.0) + std::log(26.0)));
+  EXPECT_NEAR(*s.ci_low, 0.03 - half, 1e-12);
+  EXPECT_NEAR(*s.ci_high, 0.03 + half, 1e-12);
+  EXPECT_GT(half, kZ975 * 0.01);
+  // p = sqrt(26) exp(-25e-4 * 9e-4 / (2e-4 * 26e-4)) = 0.067418...
+  EXPECT_NEAR(*s.p_value, std::sqrt(26.0) * std::exp(-25e-4 * 9e-4 / (2e-4 * 26e-4)), 1e-12);
+  c.diff = 0.0;
+  EXPECT_DOUBLE_EQ(*sequential_interval(c).p_value, 1.0);
+  c.se.reset();
+  EXPECT_FALSE(sequential_interval(c).ci_low.has_value());
+}
+
+TEST(ReportStats, CupedRemovesThePartOfYTheCovariatePredicts) {
+  // y = x + arm effect 0.5 exactly: theta = 1 over both arms pooled (the
+  // arms' x have the same mean), the adjusted outcome is constant per arm,
+  // and the adjusted difference is the effect with no variance left.
+  const std::vector<CovariateObservation> t = {{0, 1.5, 1}, {1, 0.5, 0}, {2, 2.5, 2}, {3, 1.5, 1}};
+  const std::vector<CovariateObservation> c = {{4, 1, 1}, {5, 0, 0}, {6, 2, 2}, {7, 1, 1}};
+  const CupedComparison r = cuped_compare(t, c);
+  EXPECT_NEAR(r.theta, 1.0, 1e-12);
+  EXPECT_NEAR(*r.adjusted.diff, 0.5, 1e-12);
+  EXPECT_NEAR(*r.adjusted.se, 0.0, 1e-12);
+  // A covariate that does not vary changes nothing.
+  const std::vector<CovariateObservation> flat_t = {{0, 1, 3}, {1, 0, 3}};
+  const std::vector<CovariateObservation> flat_c = {{2, 0, 3}, {3, 0, 3}};
+  const CupedComparison flat = cuped_compare(flat_t, flat_c);
+  EXPECT_EQ(flat.theta, 0.0);
+  EXPECT_DOUBLE_EQ(*flat.adjusted.diff, 0.5);
 }
 
 TEST(ReportStats, UndefinedValuesAreAbsentNotNaN) {

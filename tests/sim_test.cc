@@ -549,6 +549,12 @@ TEST(SimCli, BadOptionValuesExitWithStatus2) {
   EXPECT_EQ(run_command("--start yesterday --out /dev/null"), 2);
   EXPECT_EQ(run_command("--bad-lines 0.9 --out /dev/null"), 2);
   EXPECT_EQ(run_command("--freelancers many --out /dev/null"), 2);
+  EXPECT_EQ(run_command("--effect reply24h=+0.1 --out /dev/null"), 2);  // needs --policy
+  const std::string policy = std::string(GHOSTWATCH_SOURCE_DIR) + "/examples/policy.toml";
+  EXPECT_EQ(run_command("--policy " + policy + " --effect reply24h=1.5 --out /dev/null"), 2);
+  EXPECT_EQ(run_command("--policy " + policy + " --effect opens=+0.1 --out /dev/null"), 2);
+  EXPECT_EQ(run_command("--policy /nonexistent.toml --out /dev/null"), 2);
+  EXPECT_EQ(run_command("--policy " + policy + " --effect none --days 3 --out /dev/null"), 0);
 }
 
 TEST(SimCli, WritesWhatTheLibraryGenerates) {

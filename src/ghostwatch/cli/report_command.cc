@@ -20,7 +20,7 @@ namespace {
 
 struct ReportArgs {
   std::string config;
-  std::string episodes, actions, cases;
+  std::string episodes, actions, cases, events;
   std::string until;
   std::string json;
   std::string html;
@@ -39,9 +39,7 @@ int run_report(const ReportArgs& args) {
     print_command_error("report", "bad config: " + policy.message());
     return kExitUsage;
   }
-  report::ReportOptions options;
-  options.campaign = policy->name;
-  options.holdout_percent = policy->holdout_percent;
+  report::ReportOptions options = report::report_options_for(*policy);
   if (!args.until.empty()) {
     options.until = parse_rfc3339(args.until);
     if (!options.until) {
@@ -53,6 +51,15 @@ int run_report(const ReportArgs& args) {
   if (!input) {
     print_command_error("report", input.message());
     return kExitUsage;
+  }
+  report::ReportFreelancers freelancers;
+  if (!args.events.empty()) {
+    freelancers = report::freelancer_first_triggers(*input);
+    if (Status loaded = report::load_report_users(args.events, freelancers); !loaded) {
+      print_command_error("report", loaded.message());
+      return kExitUsage;
+    }
+    options.freelancers = &freelancers;
   }
   report::ExperimentReport result = report::compute_experiment(*input, options);
   if (!args.cases.empty()) {
@@ -98,6 +105,8 @@ void add_report_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--episodes", args->episodes, "Episode records (NDJSON) from replay --episodes")->required();
   cmd->add_option("--actions", args->actions, "Decision records (NDJSON) from replay --actions")->required();
   cmd->add_option("--cases", args->cases, "Cases (NDJSON) from serve's GET /v1/cases?format=ndjson");
+  cmd->add_option("--events", args->events,
+                  "The events replayed (NDJSON): adds the opt-out rate and the breakdowns by country and kind");
   cmd->add_option("--until", args->until, "The data end (RFC 3339); default: the latest time in the inputs");
   cmd->add_option("--json", args->json, "Write the report (JSON) here")->required();
   cmd->add_option("--out", args->html, "Also write the report as one self-contained HTML page here");

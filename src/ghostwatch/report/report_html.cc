@@ -156,6 +156,93 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
+std::string html_ci(std::optional<double> lo, std::optional<double> hi) {
+  return lo && hi ? html_points(*lo) + " to " + html_points(*hi) : "–";
+}
+
+// Population episodes triggered per UTC day, one line per arm.
+std::string html_daily_svg(const std::vector<DailyTriggers>& days) {
+  constexpr double kW = 640, kH = 250, kLeft = 50, kRight = 620, kTop = 40, kBottom = 210;  // legend above kTop
+  std::int64_t most = 1;
+  for (const DailyTriggers& d : days) most = std::max({most, d.episodes[0], d.episodes[1]});
+  const double last = std::max<double>(1, static_cast<double>(days.size()) - 1);
+  std::string svg = fmt::format(
+      R"(<svg viewBox="0 0 {} {}" width="{}" height="{}" role="img" aria-label="Episodes triggered per day, by arm">)",
+      kW, kH, kW, kH);
+  svg += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{2}" y2="{1}" stroke="#888"/>)", kLeft, kBottom, kRight);
+  svg += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#888"/>)", kLeft, kTop, kBottom);
+  for (const std::int64_t v : {std::int64_t{0}, most / 2, most}) {
+    svg += fmt::format(R"(<text x="{}" y="{:.1f}" font-size="11" text-anchor="end">{}</text>)", kLeft - 5,
+                       html_scale(static_cast<double>(v), 0, static_cast<double>(most), kBottom, kTop) + 4, v);
+  }
+  const std::size_t label_every = std::max<std::size_t>(1, (days.size() + 7) / 8);
+  for (std::size_t i = 0; i < days.size(); i += label_every) {
+    svg += fmt::format(R"(<text x="{:.1f}" y="{}" font-size="11" text-anchor="middle">{}</text>)",
+                       html_scale(static_cast<double>(i), 0, last, kLeft, kRight), kBottom + 15,
+                       format_rfc3339(days[i].day * kDay).substr(5, 5));
+  }
+  for (const Arm arm : {Arm::kTreatment, Arm::kControl}) {
+    const auto a = static_cast<std::size_t>(arm);
+    std::string points;
+    for (std::size_t i = 0; i < days.size(); ++i) {
+      points += fmt::format(
+          "{}{:.1f},{:.1f}", i == 0 ? "" : " ", html_scale(static_cast<double>(i), 0, last, kLeft, kRight),
+          html_scale(static_cast<double>(days[i].episodes[a]), 0, static_cast<double>(most), kBottom, kTop));
+    }
+    svg +=
+        fmt::format(R"(<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>)", points, kHtmlArmColour[a]);
+    svg += fmt::format(R"(<text x="{}" y="{}" font-size="12" fill="{}" text-anchor="end">{}</text>)", kRight,
+                       12 + 14 * static_cast<double>(a), kHtmlArmColour[a],
+                       arm == Arm::kTreatment ? "treatment (nudged)" : "control (held out)");
+  }
+  return svg + "</svg>";
+}
+
+// Per metric: the CUPED-adjusted difference and the always-valid interval.
+std::string html_adjusted_table(const std::vector<MetricResult>& metrics) {
+  std::string html =
+      "<h2>With the pre-period, and for daily looks</h2>\n<p class=\"note\">CUPED adjusts each episode by its "
+      "freelancer's behaviour before the campaign (same expected difference, smaller interval when the past "
+      "predicts the present). The always-valid interval stays honest however often the report is looked at "
+      "and whenever the test is stopped; it is wider than the fixed one.</p>\n"
+      "<table><tr><th>metric</th><th>CUPED diff</th><th>CUPED 95 % CI</th><th>variance removed</th>"
+      "<th>always-valid 95 % CI</th><th>always-valid p</th></tr>\n";
+  for (const MetricResult& m : metrics) {
+    std::string cuped_diff = "–", cuped_ci = "–", removed = "–";
+    if (m.cuped) {
+      const Comparison& a = m.cuped->cuped.adjusted;
+      if (a.diff) cuped_diff = html_points(*a.diff) + " pts";
+      cuped_ci = html_ci(a.ci_low, a.ci_high);
+      if (a.se && m.comparison.se && *m.comparison.se > 0) {
+        removed = html_percent(1 - (*a.se / *m.comparison.se) * (*a.se / *m.comparison.se));
+      }
+    }
+    html += "<tr><td>" + html_escape(m.name) + "</td><td>" + html_escape(cuped_diff) + "</td><td>" +
+            html_escape(cuped_ci) + "</td><td>" + html_escape(removed) + "</td><td>" +
+            html_escape(html_ci(m.sequential.ci_low, m.sequential.ci_high)) + "</td><td>" +
+            html_escape(m.sequential.p_value ? html_p_value(*m.sequential.p_value) : "–") + "</td></tr>\n";
+  }
+  return html + "</table>\n";
+}
+
+// reply_24h by the groups of one attribute.
+std::string html_groups_table(std::string_view attribute, const std::vector<GroupResult>& groups) {
+  std::string html = "<table><tr><th>" + html_escape(attribute) +
+                     "</th><th>episodes (t / c)</th><th>treatment</th><th>control</th><th>diff</th>"
+                     "<th>95 % CI</th></tr>\n";
+  for (const GroupResult& g : groups) {
+    const Comparison& c = g.metrics.front().comparison;  // reply_24h
+    html += "<tr><td>" + html_escape(g.group.empty() ? "(not given)" : g.group) + "</td><td>" +
+            html_escape(fmt::format("{} / {}", g.episodes[static_cast<std::size_t>(Arm::kTreatment)],
+                                    g.episodes[static_cast<std::size_t>(Arm::kControl)])) +
+            "</td><td>" + html_escape(c.treatment.rate ? html_percent(*c.treatment.rate) : "–") + "</td><td>" +
+            html_escape(c.control.rate ? html_percent(*c.control.rate) : "–") + "</td><td>" +
+            html_escape(c.diff ? html_points(*c.diff) + " pts" : "–") + "</td><td>" +
+            html_escape(html_ci(c.ci_low, c.ci_high)) + "</td></tr>\n";
+  }
+  return html + "</table>\n";
+}
+
 std::string metric_verdict(const MetricResult& metric) {
   const Comparison& c = metric.comparison;
   const std::string_view phrase = html_metric_phrase(metric.name);
@@ -214,11 +301,11 @@ th:first-child,td:first-child{text-align:left}.srm{border:4px solid #c0392b;back
             html_escape(c.treatment.rate ? html_percent(*c.treatment.rate) : "–") + "</td><td>" +
             html_escape(c.control.rate ? html_percent(*c.control.rate) : "–") + "</td><td>" +
             html_escape(c.diff ? html_points(*c.diff) + " pts" : "–") + "</td><td>" +
-            html_escape(c.ci_low && c.ci_high ? html_points(*c.ci_low) + " to " + html_points(*c.ci_high) : "–") +
-            "</td><td>" + html_escape(c.p_value ? html_p_value(*c.p_value) : "–") + "</td><td>" +
+            html_escape(html_ci(c.ci_low, c.ci_high)) + "</td><td>" +
+            html_escape(c.p_value ? html_p_value(*c.p_value) : "–") + "</td><td>" +
             html_escape(fmt::format("{} / {}", c.treatment.n, c.control.n)) + "</td></tr>\n";
   }
-  html += "</table>\n";
+  html += "</table>\n" + html_adjusted_table(report.metrics);
 
   const SurvivalAnalysis& s = report.survival;
   html +=
@@ -239,6 +326,12 @@ th:first-child,td:first-child{text-align:left}.srm{border:4px solid #c0392b;back
               html_number(s.logrank.chi2, "{:.2f}"), html_p(s.logrank.p_value))) +
           "</p>\n";
 
+  if (!report.daily_triggers.empty()) {
+    html +=
+        "<h2>Episodes triggered per day</h2>\n<p class=\"note\">Population episodes by the UTC day of their first "
+        "step, per arm: the two lines should move together, in the ratio of the holdout share.</p>\n" +
+        html_daily_svg(report.daily_triggers) + "\n";
+  }
   html +=
       "<h2>Population and cost</h2>\n<table><tr><th>arm</th><th>episodes</th><th>freelancers</th>"
       "<th>nudges sent per freelancer</th><th>episodes escalated</th></tr>\n";
@@ -256,7 +349,26 @@ th:first-child,td:first-child{text-align:left}.srm{border:4px solid #c0392b;back
                                    : "–") +
         "</td></tr>\n";
   }
-  html += "</table>\n<p class=\"note\">" +
+  html += "</table>\n";
+  if (report.opt_out) {
+    const Comparison& o = report.opt_out->comparison;
+    html += "<p>" +
+            html_escape(fmt::format(
+                "Opted out of reminder e-mails after their first step: {} of nudged freelancers, {} of held-out "
+                "ones ({} points, 95 % CI {}, {}).",
+                o.treatment.rate ? html_percent(*o.treatment.rate) : "–",
+                o.control.rate ? html_percent(*o.control.rate) : "–", o.diff ? html_points(*o.diff) : "–",
+                html_ci(o.ci_low, o.ci_high), html_p(o.p_value))) +
+            "</p>\n";
+  }
+  if (!report.by_country.empty() || !report.by_kind.empty()) {
+    html +=
+        "<h2>Replied within 24 h, by country and kind</h2>\n<p class=\"note\">The freelancer's country and kind at "
+        "their first step. Small groups have wide intervals; many groups make a few look significant by "
+        "chance.</p>\n" +
+        html_groups_table("country", report.by_country) + html_groups_table("kind", report.by_kind);
+  }
+  html += "<p class=\"note\">" +
           html_escape(fmt::format("Sample ratio test: chi2 = {}, p = {}. Definitions: docs/report.md.",
                                   html_number(srm.chi2, "{:.2f}"), html_number(srm.p_value))) +
           "</p>\n</body></html>\n";

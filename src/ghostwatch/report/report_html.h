@@ -1,7 +1,9 @@
 // The experiment report as one self-contained HTML page: no script, no
 // stylesheet or font from the network, charts as inline SVG (Kaplan-Meier
 // curves per arm, a forest plot of the four metrics' differences with their
-// CIs), plain-language verdicts, and a loud warning block when the SRM test's
+// CIs), plain-language verdicts, CUPED and always-valid intervals, with
+// --events the opt-out rate and reply_24h by country and kind, and a loud
+// warning block when the SRM test's
 // p-value is below kSrmAlarmP. Every text that comes from the inputs or the
 // policy is HTML-escaped. Thread-safe: pure functions.
 #pragma once

@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include <cstring>
+#include <filesystem>
 #include <functional>
 #include <string_view>
-#include <unordered_map>
 
+#include "ghostwatch/core/interner.h"
 #include "ghostwatch/ingest/line_parser.h"
 #include "ghostwatch/ingest/line_reader.h"
 
@@ -97,16 +97,6 @@ Status report_arm(value v, Arm& out) {
   }
   out = text == "control" ? Arm::kControl : Arm::kTreatment;
   return Status::ok();
-}
-
-// (contract, episode) as one map key: the contract's bytes, then the number's
-// 8 bytes (fixed width, so no two pairs share a key).
-std::string report_episode_key(std::string_view contract, std::int64_t episode) {
-  std::string key(contract);
-  char bytes[sizeof episode];
-  std::memcpy(bytes, &episode, sizeof episode);
-  key.append(bytes, sizeof bytes);
-  return key;
 }
 
 void report_note_time(Instant t, Instant& max_time) {
@@ -215,24 +205,98 @@ Status report_parse_decision(object& obj, ReportDecision& d) {
 
 }  // namespace
 
-Status ReportInputBuilder::add_episode(ReportEpisode e) {
-  if (!index_.emplace(report_episode_key(e.contract, e.episode), input_.episodes.size()).second) {
-    return Status::error(fmt::format("episode {} of contract \"{}\" appears twice", e.episode, e.contract));
+// The loaded episodes by (contract, episode): open addressing (linear
+// probing, at most half full) over their indexes, with the pair's hash beside
+// each so that a probe rarely touches an episode. No allocation per episode:
+// a report over ten million episodes spent most of its time in a map of
+// string keys.
+class ReportEpisodeIndex {
+ public:
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+  explicit ReportEpisodeIndex(const std::vector<ReportEpisode>& episodes) : episodes_(episodes), slots_(1024) {}
+
+  // Adds episodes[i]; false when an episode with its contract and number is there already.
+  bool insert(std::size_t i) {
+    if (2 * (count_ + 1) > slots_.size()) grow();
+    const ReportEpisode& e = episodes_[i];
+    const std::uint64_t h = hash(e.contract, e.episode);
+    std::size_t s = h & (slots_.size() - 1);
+    for (; slots_[s].index != 0; s = (s + 1) & (slots_.size() - 1)) {
+      if (matches(slots_[s], h, e.contract, e.episode)) return false;
+    }
+    slots_[s] = {h, i + 1};
+    ++count_;
+    return true;
   }
-  report_note_time(e.opened_at, input_.max_time);
-  report_note_time(e.closed_at, input_.max_time);
+
+  std::size_t find(std::string_view contract, std::int64_t episode) const {
+    const std::uint64_t h = hash(contract, episode);
+    for (std::size_t s = h & (slots_.size() - 1); slots_[s].index != 0; s = (s + 1) & (slots_.size() - 1)) {
+      if (matches(slots_[s], h, contract, episode)) return slots_[s].index - 1;
+    }
+    return kNone;
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::size_t index = 0;  // into episodes, plus one; 0: empty
+  };
+
+  static std::uint64_t hash(std::string_view contract, std::int64_t episode) {
+    return Interner::hash_of(contract) ^ (static_cast<std::uint64_t>(episode) * 0x9e3779b97f4a7c15ULL);
+  }
+  bool matches(const Slot& slot, std::uint64_t h, std::string_view contract, std::int64_t episode) const {
+    if (slot.hash != h) return false;
+    const ReportEpisode& e = episodes_[slot.index - 1];
+    return e.episode == episode && e.contract == contract;
+  }
+  void grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const Slot& slot : old) {
+      if (slot.index == 0) continue;
+      std::size_t s = slot.hash & (slots_.size() - 1);
+      while (slots_[s].index != 0) s = (s + 1) & (slots_.size() - 1);
+      slots_[s] = slot;
+    }
+  }
+
+  const std::vector<ReportEpisode>& episodes_;
+  std::vector<Slot> slots_;
+  std::size_t count_ = 0;
+};
+
+ReportInputBuilder::ReportInputBuilder(std::size_t expected_episodes) {
+  input_.episodes.reserve(expected_episodes);
+  index_ = std::make_unique<ReportEpisodeIndex>(input_.episodes);
+}
+
+ReportInputBuilder::~ReportInputBuilder() = default;
+
+Status ReportInputBuilder::add_episode(ReportEpisode e) {
   input_.episodes.push_back(std::move(e));
+  const ReportEpisode& added = input_.episodes.back();
+  if (!index_->insert(input_.episodes.size() - 1)) {
+    Status dup =
+        Status::error(fmt::format("episode {} of contract \"{}\" appears twice", added.episode, added.contract));
+    input_.episodes.pop_back();
+    return dup;
+  }
+  report_note_time(added.opened_at, input_.max_time);
+  report_note_time(added.closed_at, input_.max_time);
   return Status::ok();
 }
 
 Status ReportInputBuilder::add_decision(std::string_view contract, std::int64_t episode, Instant at, bool escalate,
                                         bool sent) {
-  auto it = index_.find(report_episode_key(contract, episode));
-  if (it == index_.end()) {
+  const std::size_t found = index_->find(contract, episode);
+  if (found == ReportEpisodeIndex::kNone) {
     return Status::error(
         fmt::format("a decision for episode {} of contract \"{}\", which has no episode", episode, contract));
   }
-  ReportEpisode& e = input_.episodes[it->second];
+  ReportEpisode& e = input_.episodes[found];
   ++e.decisions;
   if (e.trigger == kNoInstant || at < e.trigger) e.trigger = at;
   if (sent) ++(escalate ? e.escalations_sent : e.nudges_sent);
@@ -241,7 +305,12 @@ Status ReportInputBuilder::add_decision(std::string_view contract, std::int64_t 
 }
 
 Result<ReportInput> load_report_input(const std::string& episodes_path, const std::string& actions_path) {
-  ReportInputBuilder builder;
+  // Room for every episode at once: moving ten million of them as the vector
+  // doubles costs seconds and half as much memory again. The engine's episode
+  // lines are at least ~195 bytes, so this rarely falls short.
+  std::error_code size_error;
+  const std::uintmax_t bytes = std::filesystem::file_size(episodes_path, size_error);
+  ReportInputBuilder builder(size_error ? 0 : static_cast<std::size_t>(bytes / 200));
   Status read = report_for_each_object(episodes_path, [&](object& obj) {
     ReportEpisode e;
     if (Status s = report_parse_episode(obj, e); !s) return s;

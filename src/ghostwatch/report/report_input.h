@@ -10,9 +10,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "ghostwatch/core/status.h"
@@ -48,18 +48,27 @@ struct ReportInput {
 // Joins episode and decision records into a ReportInput, whatever they are
 // read from (the files of replay, or the live service's store): episodes
 // first, then their decisions folded in. Not thread-safe.
+class ReportEpisodeIndex;
+
 class ReportInputBuilder {
  public:
+  // `expected_episodes`: room reserved up front (0: none).
+  explicit ReportInputBuilder(std::size_t expected_episodes = 0);
+  ~ReportInputBuilder();
+  ReportInputBuilder(const ReportInputBuilder&) = delete;
+  ReportInputBuilder& operator=(const ReportInputBuilder&) = delete;
+
   // Adds an episode (its decision fields zero); an error when the same
   // (contract, episode) was added before.
   Status add_episode(ReportEpisode e);
   // Folds a decision into its episode; an error when no such episode was added.
   Status add_decision(std::string_view contract, std::int64_t episode, Instant at, bool escalate, bool sent);
+  // The joined input; the builder is done after it.
   ReportInput take() { return std::move(input_); }
 
  private:
   ReportInput input_;
-  std::unordered_map<std::string, std::size_t> index_;  // (contract, episode) key -> position
+  std::unique_ptr<ReportEpisodeIndex> index_;  // over input_.episodes
 };
 
 // Reads both files ("-" is not accepted: each is read once, by name).

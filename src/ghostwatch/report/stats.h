@@ -49,6 +49,49 @@ struct Comparison {
 
 Comparison compare_arms(ArmRate treatment, ArmRate control);
 
+// CUPED (Deng et al. 2013): y adjusted by a pre-period covariate x of the
+// same unit, z = y - theta (x - mean x), theta = sum (x - mean x)(y - mean y)
+// / sum (x - mean x)^2 over the observations of both arms pooled (0 when x
+// does not vary). The adjusted comparison is compare_arms of the clustered
+// rates of z: the same expected difference (x is not affected by the
+// treatment), a smaller variance the more x predicts y. The variance treats
+// theta as known, as CUPED does (its estimation error vanishes with n).
+struct CovariateObservation {
+  std::uint32_t cluster = 0;
+  double y = 0;
+  double x = 0;
+};
+
+struct CupedComparison {
+  double theta = 0;
+  Comparison adjusted;
+};
+
+CupedComparison cuped_compare(const std::vector<CovariateObservation>& treatment,
+                              const std::vector<CovariateObservation>& control);
+
+// The always-valid (sequential) 95 % interval of a difference: the mixture
+// sequential probability ratio test of Johari et al. (2017, "Peeking at A/B
+// tests"), with a normal mixing distribution N(0, tau^2) over the effect and
+// V = se^2. Its likelihood ratio against "difference = theta" is
+//   L = sqrt(V / (V + tau^2)) exp(tau^2 (diff - theta)^2 / (2 V (V + tau^2))),
+// the interval is every theta with L < 1 / alpha (alpha = 0.05):
+//   diff -/+ sqrt(V (V + tau^2) / tau^2 (2 ln(1 / alpha) + ln((V + tau^2) / V))),
+// and the always-valid p-value is min(1, 1 / L at theta = 0). Under the normal
+// approximation the intervals computed at every look cover the true
+// difference all at once with probability >= 95 %, so a team may look every
+// day and stop when it likes. nullopt where the comparison has no se (or se = 0).
+struct SequentialInterval {
+  double tau = 0;
+  std::optional<double> ci_low, ci_high, p_value;
+};
+
+// The mixing scale: effects of a few points on a rate, where the interval is
+// tightest relative to the fixed-sample one.
+inline constexpr double kSequentialTau = 0.05;
+
+SequentialInterval sequential_interval(const Comparison& c, double tau = kSequentialTau);
+
 // Sample-ratio mismatch: observed freelancers per arm against the configured
 // holdout share, chi-square with 1 degree of freedom. An arm expected to be
 // empty contributes nothing when it is empty and makes chi2 infinite (p = 0)

@@ -46,10 +46,7 @@ Result<report::ExperimentReport> live_experiment(Service& service, Store& store,
   });
   if (!read) return read;
 
-  const Policy policy = service.policy();
-  report::ReportOptions options;
-  options.campaign = policy.name;
-  options.holdout_percent = policy.holdout_percent;
+  report::ReportOptions options = report::report_options_for(service.policy());
   if (data_end != kNoInstant) options.until = data_end;
   const report::ReportInput input = builder.take();
   report::ExperimentReport result = report::compute_experiment(input, options);

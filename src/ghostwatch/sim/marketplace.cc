@@ -450,6 +450,13 @@ struct Contract {
   bool vanished;  // a ghoster stopped answering on this contract
   bool live;
   bool started;  // its contract_started line is written
+  // The client's last message block is unanswered; the freelancer's answer
+  // is planned at reply_at (kForever: never). Read by the closed loop.
+  bool waiting;
+  Instant reply_at;
+  // The key of the contract's one live action; an action with another key
+  // was replaced (a nudge made the freelancer answer sooner) and is dropped.
+  std::uint64_t pending_key;
 };
 
 enum class ActionKind : std::uint8_t {
@@ -536,16 +543,19 @@ constexpr std::size_t kEndedRing = 64;
 
 class Generator {
  public:
-  Generator(const MarketplaceOptions& options, const ChunkSink& sink)
+  Generator(const MarketplaceOptions& options, const ChunkSink& sink, NudgeFeedback* feedback)
       : options_(options),
         sink_(sink),
+        feedback_(feedback),
         rng_(options.seed),
-        bad_rng_(options.seed ^ 0x6261646c696e6573ULL),  // "badlines": its own stream
+        bad_rng_(options.seed ^ 0x6261646c696e6573ULL),    // "badlines": its own stream
+        nudge_rng_(options.seed ^ 0x6e75646765736e74ULL),  // "nudgesnt": its own stream
         end_(options.start + options.days * kDay),
         queue_(options.start, end_) {
     dst_cache_.fill({kForever, kNoInstant, false});  // empty spans: computed on first use
     const double q = options.bad_line_share / (1.0 - options.bad_line_share);
     bad_threshold_ = static_cast<std::uint64_t>(q * 4294967296.0);
+    lift_per_billion_ = static_cast<std::uint64_t>(options.reply_24h_lift * 1e9 + 0.5);
   }
 
   MarketplaceStats run() {
@@ -565,6 +575,7 @@ class Generator {
         }
       }
       dispatch(a);
+      if (feedback_ != nullptr) react_to_nudges(a.at);
     }
     flush();
     stats_.events = stats_.lines - stats_.bad_lines;
@@ -629,9 +640,15 @@ class Generator {
 
   // --- The event loop -----------------------------------------------------
 
-  void push(Instant at, ActionKind kind, std::int64_t target, std::uint32_t freelancer = 0) {
+  std::uint64_t push(Instant at, ActionKind kind, std::int64_t target, std::uint32_t freelancer = 0) {
     const std::uint64_t key = seq_++ << 8 | static_cast<std::uint64_t>(kind);
     queue_.push({at, key, static_cast<std::uint32_t>(target), freelancer});
+    return key;
+  }
+
+  // The contract's next step, replacing any step it had pending.
+  void push_contract(Contract& c, std::uint32_t slot, Instant at) {
+    c.pending_key = push(at, ActionKind::kContract, slot, c.freelancer);
   }
 
   void dispatch(const Action& a) {
@@ -643,7 +660,7 @@ class Generator {
       case ActionKind::kProfileChange: profile_change(a.target, a.at); break;
       case ActionKind::kOptOut: opt(a.target, a.at, true); break;
       case ActionKind::kOptIn: opt(a.target, a.at, false); break;
-      case ActionKind::kContract: contract_step(a.target, a.at); break;
+      case ActionKind::kContract: contract_step(a.target, a.key, a.at); break;
     }
   }
 
@@ -716,12 +733,15 @@ class Generator {
     c.next = Step::kStart;
     c.reason = EndReason::kNone;
     c.live = true;
+    c.reply_at = kForever;
     ++freelancers_[freelancer].active;
-    push(client_time(client, t), ActionKind::kContract, slot, freelancer);
+    if (feedback_ != nullptr) slot_of_number_.push_back(slot);  // index c.number - 1
+    push_contract(c, slot, client_time(client, t));
   }
 
-  void contract_step(std::uint32_t slot, Instant t) {
+  void contract_step(std::uint32_t slot, std::uint64_t key, Instant t) {
     Contract& c = contracts_[slot];
+    if (key != c.pending_key) return;  // replaced by a sooner reply
     switch (c.next) {
       case Step::kStart: start_contract(c, slot, t); break;
       case Step::kClientMessage: client_message(c, slot, t); break;
@@ -738,7 +758,7 @@ class Generator {
     } else if (step == Step::kFreelancerMessage) {
       c.burst_left = rng_.chance(kFreelancerBurstPpm) ? 1 : 0;
     }
-    push(at, ActionKind::kContract, slot, c.freelancer);
+    push_contract(c, slot, at);
   }
 
   void start_contract(Contract& c, std::uint32_t slot, Instant t) {
@@ -759,18 +779,20 @@ class Generator {
     write_message(c, true, t);
     if (c.burst_left > 0) {
       --c.burst_left;
-      push(t + rng_.between(kMinute, 12 * kMinute), ActionKind::kContract, slot, c.freelancer);
+      push_contract(c, slot, t + rng_.between(kMinute, 12 * kMinute));
       return;
     }
+    c.waiting = true;
     const Freelancer& f = freelancers_[c.freelancer];
     const auto profile = static_cast<std::size_t>(f.profile);
     // A ghoster who went silent on a contract stays silent; the others may
     // still answer a follow-up.
     const bool silent = c.vanished || rng_.chance(kNeverAnswerPpm[profile]);
     if (silent && f.profile == Profile::kGhoster) c.vanished = true;
+    c.reply_at = kForever;
     if (!silent) {
-      schedule(c, slot, Step::kFreelancerMessage,
-               freelancer_time(c.freelancer, t + sample(rng_, kReplyDelay[profile])));
+      c.reply_at = freelancer_time(c.freelancer, t + sample(rng_, kReplyDelay[profile]));
+      schedule(c, slot, Step::kFreelancerMessage, c.reply_at);
     } else if (c.follow_ups < kMaxFollowUps) {
       ++c.follow_ups;
       schedule(c, slot, Step::kClientMessage,
@@ -787,9 +809,11 @@ class Generator {
 
   void freelancer_message(Contract& c, std::uint32_t slot, Instant t) {
     write_message(c, false, t);
+    c.waiting = false;
+    c.reply_at = kForever;
     if (c.burst_left > 0) {
       --c.burst_left;
-      push(t + rng_.between(kMinute, 8 * kMinute), ActionKind::kContract, slot, c.freelancer);
+      push_contract(c, slot, t + rng_.between(kMinute, 8 * kMinute));
       return;
     }
     c.follow_ups = 0;
@@ -838,6 +862,33 @@ class Generator {
     write_opt(i, t, out);
     if (out && rng_.chance(ppm(0.25))) {
       push(t + rng_.between(kDay, 30 * kDay), ActionKind::kOptIn, i);
+    }
+  }
+
+  // --- The closed loop --------------------------------------------------
+
+  // The nudges the engine sent while the lines up to `now` went out (it
+  // decides a step once an event stamped after it arrives). A nudge is
+  // eligible when its contract's client is waiting and the freelancer's
+  // answer is not planned by N + 24 h; it converts with the lift's chance.
+  void react_to_nudges(Instant now) {
+    feedback_->take_nudges(nudges_);
+    for (const SentNudge& n : nudges_) {
+      ++stats_.nudges;
+      if (n.contract_number == 0 || n.contract_number > slot_of_number_.size()) continue;
+      const std::uint32_t slot = slot_of_number_[n.contract_number - 1];
+      Contract& c = contracts_[slot];
+      if (c.number != n.contract_number || !c.live || !c.waiting) continue;
+      if (c.reply_at <= n.at + kDay) continue;
+      ++stats_.nudges_eligible;
+      if (nudge_rng_.below(1'000'000'000) >= lift_per_billion_) continue;
+      const Instant reply = std::max(n.at + nudge_rng_.between(kMinute, kDay), now);
+      ++stats_.nudges_converted;
+      if (reply > n.at + kDay) ++stats_.late_conversions;
+      c.vanished = false;
+      c.follow_ups = 0;
+      c.reply_at = reply;
+      schedule(c, slot, Step::kFreelancerMessage, reply);
     }
   }
 
@@ -896,12 +947,22 @@ class Generator {
 
   void begin_line(Instant t) {
     if (bad_threshold_ != 0 && (bad_rng_.next() >> 32) < bad_threshold_) write_bad_line(t);
+    line_start_ = out_.size();
   }
 
   void end_line() {
     out_.lit("\"}\n");
     ++stats_.lines;
+    show_line();
     if (out_.full()) flush();
+  }
+
+  // Shows the line that starts at line_start_ (and ends with a newline) to
+  // the closed loop.
+  void show_line() {
+    if (feedback_ == nullptr) return;
+    const std::string_view written = out_.view();
+    feedback_->on_line(written.substr(line_start_, written.size() - line_start_ - 1));
   }
 
   void flush() {
@@ -1152,9 +1213,11 @@ class Generator {
   void write_bad_line(Instant t) {
     bad_at_.clear();
     append_rfc3339(bad_at_, floor_div(t, kSecond) * kSecond);  // YYYY-MM-DDTHH:MM:SSZ
+    line_start_ = out_.size();
     const auto variant = static_cast<BadVariant>(bad_rng_.below(kBadVariantCount));
     const RejectReason reason = write_bad_variant(variant);
     out_.put('\n');
+    show_line();
     ++stats_.lines;
     ++stats_.bad_lines;
     ++stats_.bad_by_reason[static_cast<std::size_t>(reason)];
@@ -1524,10 +1587,16 @@ class Generator {
 
   const MarketplaceOptions& options_;
   const ChunkSink& sink_;
+  NudgeFeedback* feedback_;
   Rng rng_;
   Rng bad_rng_;
+  Rng nudge_rng_;
   const Instant end_;
   std::uint64_t bad_threshold_ = 0;  // per 2^32 lines
+  std::uint64_t lift_per_billion_ = 0;
+  std::vector<std::uint32_t> slot_of_number_;  // closed loop: a contract's slot by number - 1
+  std::vector<SentNudge> nudges_;
+  std::size_t line_start_ = 0;
 
   ActionQueue queue_;
   std::uint64_t seq_ = 0;
@@ -1570,21 +1639,26 @@ std::string check_options(const MarketplaceOptions& o) {
   if (!(o.bad_line_share >= 0.0 && o.bad_line_share <= 0.5)) {  // also refuses NaN
     return fmt::format("--bad-lines must be a share between 0 and 0.5, got {}", o.bad_line_share);
   }
+  if (!(o.reply_24h_lift >= 0.0 && o.reply_24h_lift <= 1.0)) {
+    return fmt::format("--effect reply24h must be a probability between 0 and 1, got {}", o.reply_24h_lift);
+  }
   return "";
 }
 
-MarketplaceStats generate_marketplace(const MarketplaceOptions& options, const ChunkSink& sink) {
+MarketplaceStats generate_marketplace(const MarketplaceOptions& options, const ChunkSink& sink,
+                                      NudgeFeedback* feedback) {
   if (std::string problem = check_options(options); !problem.empty()) {
     throw std::invalid_argument(problem);
   }
-  Generator generator(options, sink);
+  Generator generator(options, sink, feedback);
   return generator.run();
 }
 
-MarketplaceStats write_marketplace(const MarketplaceOptions& options, std::FILE* out) {
-  return generate_marketplace(options, [out](std::string_view chunk) {
-    return std::fwrite(chunk.data(), 1, chunk.size(), out) == chunk.size();
-  });
+MarketplaceStats write_marketplace(const MarketplaceOptions& options, std::FILE* out, NudgeFeedback* feedback) {
+  return generate_marketplace(
+      options,
+      [out](std::string_view chunk) { return std::fwrite(chunk.data(), 1, chunk.size(), out) == chunk.size(); },
+      feedback);
 }
 
 }  // namespace gw::sim

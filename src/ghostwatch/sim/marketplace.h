@@ -18,7 +18,8 @@
 //  * Streaming: output goes to the sink in chunks of about 1 MiB that end
 //    at line boundaries. Memory is O(freelancers + clients + active
 //    contracts + days), independent of the number of events (~25 MB for
-//    70 000 freelancers).
+//    70 000 freelancers); the closed loop adds 4 bytes per contract started
+//    and the engine's own state.
 //  * Speed: over 2 million lines per second on one core.
 //
 // The model (all figures are the generator's defaults):
@@ -65,6 +66,16 @@
 //    at the end of the run stay open.
 //  * Opt-outs. About 4% of freelancers send `opt_out` at some point; a
 //    quarter of those later send `opt_in`.
+//  * Nudges (closed loop only, with a NudgeFeedback; docs/simulation.md).
+//    Every line is shown to the feedback as it is written, and after each
+//    step of the simulation the generator takes the nudges sent so far. A
+//    nudge sent at N on a contract whose client is waiting, and whose
+//    freelancer has no reply planned by N + 24 h (silent, or answering
+//    later), converts with probability `reply_24h_lift`: the freelancer
+//    replies at N + U(1 min, 24 h) (or at once, when the simulation learns
+//    of the nudge later than that), and a ghoster who had gone silent on the
+//    contract is back. Conversions draw from their own random stream, so
+//    with no lift the output is the open loop's, byte for byte.
 //  * Timestamps. Lines come in event-time order except that about 1% are
 //    stamped 1 to 10 minutes before their place in the stream (late
 //    delivery). About 12% carry milliseconds (a few of those microseconds),
@@ -96,6 +107,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ghostwatch/core/time.h"
 #include "ghostwatch/engine/event.h"
@@ -112,6 +124,28 @@ struct MarketplaceOptions {
   std::int64_t days = 30;
   Instant start = 1'564'617'600'000;  // 2019-08-01T00:00:00Z; the run covers [start, start + days)
   double bad_line_share = 0.002;      // share of all lines that are deliberately bad, 0..0.5
+  // Closed loop: the chance that a nudge converts a waiting client's late or
+  // missing reply into one within 24 h of the nudge, 0..1.
+  double reply_24h_lift = 0.0;
+};
+
+// A nudge e-mail the engine sent, as the closed loop reports it.
+struct SentNudge {
+  Instant at = 0;
+  std::uint64_t contract_number = 0;  // of the contract id "c" + digits
+};
+
+// The other side of the closed loop: what the engine makes of the lines.
+// Calls arrive on the generating thread.
+class NudgeFeedback {
+ public:
+  virtual ~NudgeFeedback() = default;
+  // Every line, without its newline, right after it is written, in output
+  // order (deliberately bad lines included).
+  virtual void on_line(std::string_view line) = 0;
+  // Moves the nudges sent since the last call into `out` (cleared first), in
+  // the order they were decided.
+  virtual void take_nudges(std::vector<SentNudge>& out) = 0;
 };
 
 // Responsiveness profiles of freelancers.
@@ -130,6 +164,11 @@ struct MarketplaceStats {
   std::uint64_t opt_outs = 0;
   std::uint64_t opt_ins = 0;
   std::array<std::uint64_t, kProfileCount> freelancers_by_profile{};  // indexed by Profile
+  // Closed loop only:
+  std::uint64_t nudges = 0;            // nudges sent by the engine
+  std::uint64_t nudges_eligible = 0;   // of those, to a freelancer with no reply planned by N + 24 h
+  std::uint64_t nudges_converted = 0;  // of those, converted into a reply
+  std::uint64_t late_conversions = 0;  // of those, replied later than N + 24 h (learnt late)
   bool complete = true;  // false when the sink refused a chunk and generation stopped
 };
 
@@ -141,13 +180,16 @@ using ChunkSink = std::function<bool(std::string_view chunk)>;
 // (by its command-line name) and the rule, e.g. "--days must be at least 1".
 std::string check_options(const MarketplaceOptions& options);
 
-// Generates the marketplace into `sink`. Throws std::invalid_argument when
-// check_options() reports a problem.
-MarketplaceStats generate_marketplace(const MarketplaceOptions& options, const ChunkSink& sink);
+// Generates the marketplace into `sink`, closing the loop through `feedback`
+// when it is not null. Throws std::invalid_argument when check_options()
+// reports a problem.
+MarketplaceStats generate_marketplace(const MarketplaceOptions& options, const ChunkSink& sink,
+                                      NudgeFeedback* feedback = nullptr);
 
 // The same, writing to a stdio stream. Write errors stop
 // generation and clear `complete`; the caller still checks and closes the
 // stream.
-MarketplaceStats write_marketplace(const MarketplaceOptions& options, std::FILE* out);
+MarketplaceStats write_marketplace(const MarketplaceOptions& options, std::FILE* out,
+                                   NudgeFeedback* feedback = nullptr);
 
 }  // namespace gw::sim
