@@ -19,3 +19,8 @@ pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
 pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)
 find_package(CURL REQUIRED)
 find_path(KAINJOW_MUSTACHE_INCLUDE_DIR kainjow/mustache.hpp REQUIRED)
+# The risk model: gradient-boosted trees through XGBoost's C API (the
+# `xgboost` package ships the CMake config that libxgboost-dev lacks), and
+# Eigen for the logistic-regression baseline.
+find_package(xgboost REQUIRED)
+find_package(Eigen3 3.4 REQUIRED NO_MODULE)

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   gw::cli::add_preview_command(app, exit_status);
   gw::cli::add_report_command(app, exit_status);
   gw::cli::add_reply_text_command(app, exit_status);
+  gw::cli::add_train_command(app, exit_status);
+  gw::cli::add_score_command(app, exit_status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
