@@ -24,3 +24,5 @@ find_path(KAINJOW_MUSTACHE_INCLUDE_DIR kainjow/mustache.hpp REQUIRED)
 # Eigen for the logistic-regression baseline.
 find_package(xgboost REQUIRED)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+# `import` reads gzip-compressed edge lists (and plain files) through zlib.
+find_package(ZLIB REQUIRED)

@@ -11,7 +11,7 @@ PACKAGES=(
   libssl-dev libxxhash-dev libsqlite3-dev libsqlitecpp-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libgmime-3.0-dev libcurl4-openssl-dev libkainjow-mustache-dev libxml2-dev python3-aiosmtpd python3-scipy
-  libxgboost-dev xgboost libeigen3-dev
+  libxgboost-dev xgboost libeigen3-dev zlib1g-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

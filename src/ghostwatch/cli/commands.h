@@ -30,5 +30,6 @@ void add_report_command(CLI::App& app, int& exit_status);
 void add_reply_text_command(CLI::App& app, int& exit_status);
 void add_train_command(CLI::App& app, int& exit_status);
 void add_score_command(CLI::App& app, int& exit_status);
+void add_import_command(CLI::App& app, int& exit_status);
 
 }  // namespace gw::cli

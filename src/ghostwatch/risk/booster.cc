@@ -26,11 +26,9 @@ Result<MatrixHandle> make_matrix(const FeatureMatrix& x) {
     return xgboost_error("cannot build the feature matrix");
   }
   MatrixHandle m(raw);
-  std::vector<std::string> types(x.columns);
   std::vector<const char*> type_ptrs, name_ptrs;
   for (std::size_t i = 0; i < x.columns; ++i) {
-    types[i] = x.types[i] == 'c' ? "c" : "q";
-    type_ptrs.push_back(types[i].c_str());
+    type_ptrs.push_back(x.types[i] == 'c' ? "c" : "q");
     name_ptrs.push_back(x.names[i].c_str());
   }
   if (XGDMatrixSetStrFeatureInfo(m.get(), "feature_type", type_ptrs.data(), x.columns) != 0 ||

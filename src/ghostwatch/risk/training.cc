@@ -6,6 +6,7 @@
 
 #include "ghostwatch/risk/feature_encoding.h"
 #include "ghostwatch/risk/logistic.h"
+#include "ghostwatch/risk/risk_model.h"
 
 namespace gw::risk {
 namespace {
