@@ -65,6 +65,7 @@ TEST(RiskFeatureStore, FeaturesOfHandMadeHistory) {
   EXPECT_EQ(first[NumericFeature::kContractAgeS], 36000);
   EXPECT_EQ(first[NumericFeature::kContractMessages], 0);
   EXPECT_EQ(first[NumericFeature::kContractEpisode], 1);
+  EXPECT_TRUE(std::isnan(first[NumericFeature::kContractLastReplyS]));
   EXPECT_EQ(first[CategoricalFeature::kFlCountry], "IN");
   EXPECT_EQ(first[CategoricalFeature::kFlKind], "agency");
 
@@ -81,6 +82,7 @@ TEST(RiskFeatureStore, FeaturesOfHandMadeHistory) {
   EXPECT_DOUBLE_EQ(second[NumericFeature::kClientMessages1h], std::exp(-2.5));
   EXPECT_DOUBLE_EQ(second[NumericFeature::kClientMessages24h], std::exp(-2.5 / 24));
   EXPECT_EQ(second[NumericFeature::kContractMessages], 2);
+  EXPECT_EQ(second[NumericFeature::kContractLastReplyS], 7200);
   EXPECT_EQ(second[NumericFeature::kFlOpenEpisodes], 0);
   EXPECT_TRUE(std::isnan(second[NumericFeature::kFlUnanswered24Share]));  // c1 #1's horizon is ahead
 

@@ -23,6 +23,8 @@ struct TrainArgs {
   std::string out;
   std::uint64_t seed = 0;
   int rounds = risk::BoosterParams().rounds;
+  int max_depth = risk::BoosterParams().max_depth;
+  double eta = risk::BoosterParams().eta;
 };
 
 void print_train_report(const risk::TrainReport& r) {
@@ -56,6 +58,8 @@ int run_train(const TrainArgs& args) {
   options.test_from = *test_from;
   options.params.seed = args.seed;
   options.params.rounds = args.rounds;
+  options.params.max_depth = args.max_depth;
+  options.params.eta = args.eta;
   auto history = risk::read_episode_history(args.events);
   if (!history) {
     print_command_error("train", history.message());
@@ -93,6 +97,10 @@ void add_train_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--seed", args->seed, "Random seed; the same data and seed give the same model")
       ->capture_default_str();
   cmd->add_option("--rounds", args->rounds, "Boosting rounds")->capture_default_str()->check(CLI::Range(1, 10000));
+  cmd->add_option("--max-depth", args->max_depth, "Depth of each tree")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16));
+  cmd->add_option("--eta", args->eta, "Learning rate")->capture_default_str()->check(CLI::Range(0.001, 1.0));
   cmd->callback([args, &exit_status] { exit_status = run_train(*args); });
 }
 

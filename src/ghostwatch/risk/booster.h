@@ -25,9 +25,9 @@ struct FeatureMatrix {
 };
 
 struct BoosterParams {
-  int rounds = 200;
+  int rounds = 300;
   double eta = 0.05;
-  int max_depth = 6;
+  int max_depth = 3;
   double min_child_weight = 5;
   double subsample = 0.8;
   double colsample_bytree = 0.8;

@@ -135,6 +135,10 @@ EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
   f[N::kContractMessages] = contract.messages;
   f[N::kContractEpisode] = r.episode;
   f[N::kContractSinceFlMessageS] = seconds_between(contract.last_fl_at, t);
+  // A contract's episodes open one at a time and only contract_ended closes
+  // one without a reply: the previous episode, if any, was replied.
+  f[N::kContractLastReplyS] =
+      contract.last_reply < 0 ? kNaN : static_cast<double>(contract.last_reply) / static_cast<double>(kSecond);
   if (attributes) {
     f[CategoricalFeature::kFlCountry] = attributes->country;
     f[CategoricalFeature::kFlKind] = attributes->kind;
@@ -164,8 +168,10 @@ void FeatureStore::on_episode_closed(const EpisodeRecord& r) {
   UserStats& fl = users_[contract.freelancer];
   --fl.open_episodes;
   if (r.outcome == Outcome::kReplied) {
-    fl.reply_times.add(std::max<Duration>(0, r.closed_at - r.opened_at));
+    const Duration wait = std::max<Duration>(0, r.closed_at - r.opened_at);
+    fl.reply_times.add(wait);
     ++fl.replies_count;
+    contract.last_reply = wait;
     slots_[contract.open_slot].replied_at = r.closed_at;
   }
   contract.open_slot = kNoSlot;

@@ -71,6 +71,7 @@ class FeatureStore {
     Instant started_at = 0;
     Instant last_fl_at = kNoInstant;
     std::uint32_t messages = 0;
+    Duration last_reply = -1;           // the previous episode's wait for its reply; -1: none
     std::uint32_t open_slot = kNoSlot;  // the open episode's slot
     DecayedCount client_1h, client_24h;
   };

@@ -33,6 +33,7 @@ enum class NumericFeature : std::size_t {
   kContractMessages,         // messages on the contract so far, both sides
   kContractEpisode,          // the episode's number on its contract
   kContractSinceFlMessageS,  // since the freelancer last wrote on this contract
+  kContractLastReplyS,       // how long the contract's previous episode waited for its reply
   kCount
 };
 inline constexpr std::size_t kNumericFeatureCount = static_cast<std::size_t>(NumericFeature::kCount);
@@ -65,8 +66,18 @@ inline constexpr std::array<std::string_view, kFeatureCount> kFeatureNames = {"f
                                                                               "contract_messages",
                                                                               "contract_episode",
                                                                               "contract_since_fl_message_s",
+                                                                              "contract_last_reply_s",
                                                                               "fl_country",
                                                                               "fl_kind"};
+
+static_assert(
+    [] {
+      for (std::string_view name : kFeatureNames) {
+        if (name.empty()) return false;
+      }
+      return true;
+    }(),
+    "every feature has a name");
 
 // Heavy-tailed numeric features (durations and counts): the logistic
 // regression baseline reads them as log1p(x) so that a few huge values do
