@@ -365,6 +365,7 @@ std::optional<UserSnapshot> Engine::find_user(std::string_view id) const {
   if (d.country != Interner::kNone) s.country = attributes_.view(d.country);
   if (d.kind != Interner::kNone) s.kind = attributes_.view(d.kind);
   if (u.zone != nullptr) s.tz = u.zone->name();
+  s.zone = u.zone;
   s.opted_out = u.opted_out;
   s.in_segment = u.in_segment;
   s.arm = u.arm >= 0 ? static_cast<Arm>(u.arm) : assign_arm(policy_->salt, id, holdout_threshold_);

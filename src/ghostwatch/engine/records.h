@@ -10,6 +10,10 @@
 #include "ghostwatch/policy/arm.h"
 #include "ghostwatch/policy/policy.h"
 
+namespace date {
+class time_zone;
+}
+
 namespace gw {
 
 enum class DecisionStatus : std::uint8_t { kSent, kHeldOut, kSuppressed, kSkipped };
@@ -85,6 +89,7 @@ struct UserSnapshot {
   std::string_view country;  // upper-cased; empty when unknown
   std::string_view kind;     // empty when unknown
   std::string_view tz;       // the IANA zone in use; empty: UTC (unknown or none)
+  const date::time_zone* zone = nullptr;  // that zone, resolved; nullptr: UTC
   bool opted_out = false;
   bool in_segment = false;
   Arm arm = Arm::kTreatment;

@@ -7,8 +7,6 @@
 #include <cmath>
 #include <limits>
 
-#include "ghostwatch/policy/quiet_hours.h"
-
 namespace gw::risk {
 namespace {
 
@@ -22,10 +20,8 @@ double share(std::uint32_t part, std::uint32_t whole) {
   return whole == 0 ? kNaN : static_cast<double>(part) / static_cast<double>(whole);
 }
 
-// Local time of `t` in the zone named `tz` (UTC when unknown), as ms since
-// the local epoch.
-Instant local_time(Instant t, std::string_view tz) {
-  const date::time_zone* zone = find_time_zone(tz);
+// Local time of `t` in `zone` (nullptr: UTC), as ms since the local epoch.
+Instant local_time(Instant t, const date::time_zone* zone) {
   if (zone == nullptr) return t;
   const auto info = zone->get_info(date::sys_seconds{std::chrono::seconds{floor_div(t, kSecond)}});
   return t + info.offset.count() * kSecond;
@@ -126,7 +122,7 @@ EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
   f[N::kFlSinceLastMessageS] = seconds_between(fl.last_message_at, t);
   f[N::kFlTenureS] = seconds_between(fl.first_seen, t);
   const std::optional<UserSnapshot> attributes = engine_.find_user(r.freelancer);
-  const Instant local = local_time(t, attributes ? attributes->tz : std::string_view());
+  const Instant local = local_time(t, attributes ? attributes->zone : nullptr);
   f[N::kLocalHour] = static_cast<double>(floor_mod(local, kDay) / kHour);
   f[N::kLocalWeekday] = static_cast<double>(floor_mod(floor_div(local, kDay) + 3, 7));  // 1970-01-01 was a Thursday
   f[N::kClientMessages1h] = contract.client_1h.at_time(t, kHour);
