@@ -52,6 +52,9 @@ struct EpisodeRecord {
   Instant closed_at = kNoInstant;  // kNoInstant while open
   Outcome outcome = Outcome::kOpen;
   std::uint32_t steps_sent = 0;
+  // The risk model's score at opening (docs/risk-model.md); negative when no
+  // model is configured, and then the record is exactly the spec's.
+  float risk = -1;
   // For kContractEnded: the event's reason, or none (JSON null) when absent.
   bool has_end_reason = false;
   std::string_view end_reason;
