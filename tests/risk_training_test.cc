@@ -5,14 +5,18 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "ghostwatch/risk/booster.h"
+#include "ghostwatch/risk/feature_encoding.h"
 #include "ghostwatch/risk/metrics.h"
 #include "ghostwatch/risk/risk_model.h"
 #include "ghostwatch/risk/training.h"
+#include "ghostwatch/risk/tree_ensemble.h"
 #include "risk_support.h"
 
 namespace gw::test {
@@ -84,11 +88,55 @@ TEST(RiskTraining, SavedModelScoresAsTrained) {
     rows.push_back(&row.features);
     labels.push_back(*label);
   }
-  auto scores = model->score(rows);
-  ASSERT_TRUE(scores.is_ok()) << scores.message();
-  const risk::ScoreMetrics again = risk::score_metrics(*scores, labels);
-  EXPECT_EQ(again.roc_auc, report->models[0].test.roc_auc);
-  EXPECT_EQ(again.brier, report->models[0].test.brier);
+  const std::vector<double> scores = model->score(rows);
+  const risk::ScoreMetrics again = risk::score_metrics(scores, labels);
+  EXPECT_NEAR(again.roc_auc, report->models[0].test.roc_auc, 1e-4);
+  EXPECT_NEAR(again.brier, report->models[0].test.brier, 1e-6);
+
+  // The native trees agree with XGBoost's own predictor on every row.
+  const nlohmann::json doc = nlohmann::json::parse(report->model_json);
+  auto booster = risk::Booster::load_json(doc["booster"].get<std::string>());
+  ASSERT_TRUE(booster.is_ok()) << booster.message();
+  const risk::FeatureEncoding encoding(
+      {doc["features"][risk::kNumericFeatureCount]["categories"].get<std::vector<std::string>>(),
+       doc["features"][risk::kNumericFeatureCount + 1]["categories"].get<std::vector<std::string>>()});
+  auto xgboost = booster->predict(encoding.matrix(rows));
+  ASSERT_TRUE(xgboost.is_ok()) << xgboost.message();
+  ASSERT_EQ(xgboost->size(), scores.size());
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    ASSERT_NEAR(scores[i], (*xgboost)[i], 1e-6) << "row " << i;
+    ASSERT_EQ(model->score(*rows[i]), scores[i]) << "row " << i;
+  }
+}
+
+TEST(RiskTraining, CategoricalSplitsAgreeWithXGBoost) {
+  // Country decides the label: the trees must split on the category.
+  risk::FeatureMatrix x;
+  x.columns = 2;
+  x.types = "qc";
+  x.names = {"noise", "country"};
+  std::vector<float> labels;
+  for (int i = 0; i < 600; ++i) {
+    const float country = static_cast<float>(i % 6);
+    x.values.push_back(static_cast<float>(i % 7));
+    x.values.push_back(i % 50 == 0 ? std::numeric_limits<float>::quiet_NaN() : country);
+    labels.push_back(country == 1 || country == 4 ? 1.0f : 0.0f);
+  }
+  x.rows = labels.size();
+  risk::BoosterParams params;
+  params.rounds = 10;
+  auto booster = risk::Booster::train(x, labels, params);
+  ASSERT_TRUE(booster.is_ok()) << booster.message();
+  auto json = booster->save_json();
+  ASSERT_TRUE(json.is_ok());
+  ASSERT_NE(json->find("\"split_type\":[1"), std::string::npos) << "no categorical split at a root";
+  auto trees = risk::TreeEnsemble::parse(*json);
+  ASSERT_TRUE(trees.is_ok()) << trees.message();
+  auto expected = booster->predict(x);
+  ASSERT_TRUE(expected.is_ok());
+  for (std::size_t i = 0; i < x.rows; ++i) {
+    ASSERT_NEAR(trees->predict(&x.values[i * 2]), (*expected)[i], 1e-6) << "row " << i;
+  }
 }
 
 TEST(RiskTraining, RefusesUnknownLabelAndOneSidedSplit) {

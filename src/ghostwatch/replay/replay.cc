@@ -149,7 +149,6 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
   Instant until = options.until ? *options.until : engine.latest_event_at();
   if (until != kNoInstant) engine.evaluate_through(until);
   engine.emit_open_episodes();
-  if (scorer && !scorer->status()) return scorer->status();
   stats.contracts = engine.contract_count();
   stats.engine_memory_bytes = engine.memory_bytes();
 

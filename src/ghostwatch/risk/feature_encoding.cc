@@ -41,15 +41,17 @@ FeatureMatrix FeatureEncoding::matrix(const std::vector<const EpisodeFeatures*>&
   m.columns = kFeatureCount;
   m.types = std::string(kNumericFeatureCount, 'q') + std::string(kCategoricalFeatureCount, 'c');
   for (std::string_view name : kFeatureNames) m.names.emplace_back(name);
-  m.values.reserve(m.rows * m.columns);
-  for (const EpisodeFeatures* row : rows) {
-    for (double v : row->numeric) m.values.push_back(static_cast<float>(v));
-    for (std::size_t f = 0; f < kCategoricalFeatureCount; ++f) {
-      const int c = code(static_cast<CategoricalFeature>(f), row->categorical[f]);
-      m.values.push_back(c < 0 ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(c));
-    }
-  }
+  m.values.resize(m.rows * m.columns);
+  for (std::size_t i = 0; i < rows.size(); ++i) encode(*rows[i], &m.values[i * m.columns]);
   return m;
+}
+
+void FeatureEncoding::encode(const EpisodeFeatures& f, float* out) const {
+  for (double v : f.numeric) *out++ = static_cast<float>(v);
+  for (std::size_t i = 0; i < kCategoricalFeatureCount; ++i) {
+    const int c = code(static_cast<CategoricalFeature>(i), f.categorical[i]);
+    *out++ = c < 0 ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(c);
+  }
 }
 
 }  // namespace gw::risk

@@ -32,6 +32,8 @@ class FeatureEncoding {
   // The code of `value`, or -1 when outside the vocabulary.
   int code(CategoricalFeature f, const std::string& value) const;
   FeatureMatrix matrix(const std::vector<const EpisodeFeatures*>& rows) const;
+  // One row of kFeatureCount values at `out`, as matrix() lays rows out.
+  void encode(const EpisodeFeatures& f, float* out) const;
 
  private:
   std::array<std::vector<std::string>, kCategoricalFeatureCount> vocabularies_;

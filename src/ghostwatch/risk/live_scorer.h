@@ -18,14 +18,13 @@ class LiveRiskScorer : public EpisodeScorer {
   // `store` and `model` must outlive the scorer.
   LiveRiskScorer(FeatureStore& store, const RiskModel& model) : store_(store), model_(model) {}
 
-  float score(const EpisodeRecord& opening) override;
-  // The first error of the model, if any (the episode was then scored 0).
-  const Status& status() const { return status_; }
+  float score(const EpisodeRecord& opening) override {
+    return static_cast<float>(model_.score(store_.on_episode_opened(opening)));
+  }
 
  private:
   FeatureStore& store_;
   const RiskModel& model_;
-  Status status_ = Status::ok();
 };
 
 }  // namespace gw::risk

@@ -1,5 +1,6 @@
 #include "ghostwatch/risk/risk_model.h"
 
+#include <array>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -49,16 +50,26 @@ Result<RiskModel> RiskModel::parse(std::string_view text, std::string_view sourc
   if (booster == doc.end() || !booster->is_string()) {
     return Status::error(where + ": booster: expected XGBoost's JSON model as a string");
   }
-  auto b = Booster::load_json(booster->get_ref<const std::string&>());
-  if (!b) return Status::error(where + ": booster: " + b.message());
-  return RiskModel(FeatureEncoding(std::move(vocabularies)), std::move(*b));
+  auto trees = TreeEnsemble::parse(booster->get_ref<const std::string&>());
+  if (!trees) return Status::error(where + ": booster: " + trees.message());
+  if (trees->features() != kFeatureCount) {
+    return Status::error(where + ": booster: trained on " + std::to_string(trees->features()) + " features, not " +
+                         std::to_string(kFeatureCount));
+  }
+  return RiskModel(FeatureEncoding(std::move(vocabularies)), std::move(*trees));
 }
 
-Result<std::vector<double>> RiskModel::score(const std::vector<const EpisodeFeatures*>& rows) const {
-  if (rows.empty()) return std::vector<double>{};
-  auto p = booster_.predict(encoding_.matrix(rows));
-  if (!p) return p.status();
-  return std::vector<double>(p->begin(), p->end());
+std::vector<double> RiskModel::score(const std::vector<const EpisodeFeatures*>& rows) const {
+  const FeatureMatrix x = encoding_.matrix(rows);
+  std::vector<double> risk(x.rows);
+  for (std::size_t i = 0; i < x.rows; ++i) risk[i] = trees_.predict(&x.values[i * x.columns]);
+  return risk;
+}
+
+double RiskModel::score(const EpisodeFeatures& features) const {
+  std::array<float, kFeatureCount> row;
+  encoding_.encode(features, row.data());
+  return trees_.predict(row.data());
 }
 
 }  // namespace gw::risk

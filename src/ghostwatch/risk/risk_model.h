@@ -3,7 +3,8 @@
 // input as training did, and the training report (split, metrics of the
 // model and of its baselines, feature importance), which load() ignores.
 // Scoring gives each episode the probability that it stays unanswered for
-// 72 h. Thread-safe once loaded: const (XGBoost predicts on one thread).
+// 72 h, evaluating the trees natively (tree_ensemble.h). Thread-safe once
+// loaded: const.
 #pragma once
 
 #include <string>
@@ -11,9 +12,9 @@
 #include <vector>
 
 #include "ghostwatch/core/status.h"
-#include "ghostwatch/risk/booster.h"
 #include "ghostwatch/risk/feature_encoding.h"
 #include "ghostwatch/risk/features.h"
+#include "ghostwatch/risk/tree_ensemble.h"
 
 namespace gw::risk {
 
@@ -21,20 +22,18 @@ inline constexpr std::string_view kModelFormat = "ghostwatch-risk-model/1";
 
 class RiskModel {
  public:
-  RiskModel(FeatureEncoding encoding, Booster booster) : encoding_(std::move(encoding)), booster_(std::move(booster)) {}
+  RiskModel(FeatureEncoding encoding, TreeEnsemble trees) : encoding_(std::move(encoding)), trees_(std::move(trees)) {}
 
   // Errors name the file and what is wrong with it.
   static Result<RiskModel> load(const std::string& path);
   static Result<RiskModel> parse(std::string_view text, std::string_view source);
 
-  Result<std::vector<double>> score(const std::vector<const EpisodeFeatures*>& rows) const;
-
-  const FeatureEncoding& encoding() const { return encoding_; }
-  const Booster& booster() const { return booster_; }
+  std::vector<double> score(const std::vector<const EpisodeFeatures*>& rows) const;
+  double score(const EpisodeFeatures& features) const;
 
  private:
   FeatureEncoding encoding_;
-  Booster booster_;
+  TreeEnsemble trees_;
 };
 
 }  // namespace gw::risk
