@@ -146,8 +146,8 @@ class Engine {
     Instant pending_since = kNoInstant;
     std::uint32_t episodes = 0;  // episodes opened; the open one is the last
     std::uint32_t steps_sent = 0;
+    float risk = -1;              // the open episode's risk score; negative: none (fits the 48 bytes' padding)
     std::uint16_t next_step = 0;  // the open episode's first ladder step not evaluated yet
-    float risk = -1;              // the open episode's risk score; negative: none
     bool ended = false;
     bool in_segment = false;
   };
