@@ -21,3 +21,10 @@ find_package(CURL REQUIRED)
 # The shared store for several workers: PostgreSQL through libpqxx 6 (pkg-config only).
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 find_path(KAINJOW_MUSTACHE_INCLUDE_DIR kainjow/mustache.hpp REQUIRED)
+# The risk model: gradient-boosted trees through XGBoost's C API (the
+# `xgboost` package ships the CMake config that libxgboost-dev lacks), and
+# Eigen for the logistic-regression baseline.
+find_package(xgboost REQUIRED)
+find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+# `import` reads gzip-compressed edge lists (and plain files) through zlib.
+find_package(ZLIB REQUIRED)

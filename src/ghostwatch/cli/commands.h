@@ -29,5 +29,8 @@ void add_preview_command(CLI::App& app, int& exit_status);
 void add_report_command(CLI::App& app, int& exit_status);
 void add_reply_text_command(CLI::App& app, int& exit_status);
 void add_migrate_command(CLI::App& app, int& exit_status);
+void add_train_command(CLI::App& app, int& exit_status);
+void add_score_command(CLI::App& app, int& exit_status);
+void add_import_command(CLI::App& app, int& exit_status);
 
 }  // namespace gw::cli

@@ -1,4 +1,5 @@
 // `ghostwatch replay`: spec section 6.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -6,10 +7,9 @@
 #include <memory>
 #include <string>
 
-#include <fmt/format.h>
-
 #include "ghostwatch/cli/commands.h"
 #include "ghostwatch/replay/replay.h"
+#include "ghostwatch/risk/risk_model.h"
 
 namespace gw::cli {
 namespace {
@@ -19,6 +19,7 @@ struct ReplayArgs {
   std::string events;
   std::string until;
   std::string actions, episodes, rejects;
+  std::string model;
   bool strict = false;
 };
 
@@ -53,7 +54,21 @@ int run(const ReplayArgs& args) {
   for (const auto& key : policy->unknown_keys) {
     fmt::print(stderr, "ghostwatch replay: warning: {}: unknown key {} ignored\n", args.config, key);
   }
+  std::optional<risk::RiskModel> model;
+  if (!args.model.empty()) {
+    auto loaded = risk::RiskModel::load(args.model);
+    if (!loaded) {
+      fmt::print(stderr, "ghostwatch replay: bad model: {}\n", loaded.message());
+      return kExitUsage;
+    }
+    model.emplace(std::move(*loaded));
+  } else if (policy->segment.min_risk) {
+    fmt::print(stderr, "ghostwatch replay: bad config: {}: segment.min_risk: needs a risk model (--model)\n",
+               args.config);
+    return kExitUsage;
+  }
   ReplayOptions options;
+  options.risk_model = model ? &*model : nullptr;
   options.events_path = args.events;
   if (!args.until.empty()) {
     options.until = parse_rfc3339(args.until);
@@ -104,6 +119,8 @@ void add_replay_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--actions", args->actions, "Write step decisions (NDJSON) here");
   cmd->add_option("--episodes", args->episodes, "Write episode records (NDJSON) here");
   cmd->add_option("--rejects", args->rejects, "Write rejected lines (NDJSON) here");
+  cmd->add_option("--model", args->model,
+                  "Risk model (from train): every episode is scored at its opening and its records carry `risk`");
   cmd->add_flag("--strict", args->strict, "Stop at the first rejected line with exit status 2");
   cmd->callback([args, &exit_status] { exit_status = run(*args); });
 }

@@ -175,6 +175,7 @@ Result<std::optional<Mailer>> load_mailer(const std::string& config, const std::
 Status reload_config(const std::string& path, Service& service, const mail::MailComposer* composer, Logger& logger) {
   auto fresh = load_policy(path);
   if (!fresh) return fresh.status();
+  if (fresh->segment.min_risk) return Status::error(path + ": segment.min_risk: serve does not score risk yet");
   if (composer != nullptr) {
     if (Status s = check_ladder_templates(*fresh, composer->templates(), composer->config().template_dir); !s) {
       return Status::error(fmt::format("{}: {}", path, s.message()));
@@ -203,6 +204,10 @@ int run(const ServeArgs& args) {
 
   auto policy = load_policy(args.config);
   if (!policy) return fail("bad config: " + policy.message());
+  if (policy->segment.min_risk) {
+    return fail("bad config: " + args.config +
+                ": segment.min_risk: serve does not score risk yet (replay --model does)");
+  }
   for (const auto& key : policy->unknown_keys) {
     if (!is_delivery_key(key)) logger.log("warn", "unknown config key ignored", {{"key", key}});
   }

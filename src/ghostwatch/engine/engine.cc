@@ -181,6 +181,7 @@ EpisodeRecord Engine::episode_record(const ContractState& c, std::string_view co
   r.opened_at = c.pending_since;
   r.outcome = Outcome::kOpen;
   r.steps_sent = c.steps_sent;
+  r.risk = c.risk;
   return r;
 }
 
@@ -251,7 +252,9 @@ void Engine::open_episode(ContractState& c, std::uint32_t contract, std::string_
   c.pending_since = pending_since;
   c.steps_sent = 0;
   c.next_step = 0;
-  c.in_segment = users_[c.freelancer].in_segment;
+  c.risk = -1;
+  if (scorer_ != nullptr) c.risk = scorer_->score(episode_record(c, contract_id));
+  c.in_segment = users_[c.freelancer].in_segment && meets_min_risk(c.risk);
   timers_.push(Timer{pending_since + policy_->ladder[0].after, Interner::prefix_key(contract_id), contract, c.episodes,
                      0, true});
   sink_.on_episode_opened(episode_record(c, contract_id));
@@ -285,7 +288,7 @@ void Engine::evaluate(const Timer& t) {
   // Rule 1: campaign window. Rule 2: segment. Both decide with no record.
   if (at < policy_->start || at >= policy_->end) return;
   UserState& fl = users_[c.freelancer];
-  if (!fl.in_segment) return;
+  if (!fl.in_segment || !meets_min_risk(c.risk)) return;
   // Rule 3: quiet hours defer the step to the window's end.
   if (policy_->quiet_hours) {
     if (auto end = policy_->quiet_hours->deferral(at, fl.zone)) {
@@ -380,6 +383,7 @@ std::optional<UserSnapshot> Engine::find_user(std::string_view id) const {
   if (d.country != Interner::kNone) s.country = attributes_.view(d.country);
   if (d.kind != Interner::kNone) s.kind = attributes_.view(d.kind);
   if (u.zone != nullptr) s.tz = u.zone->name();
+  s.zone = u.zone;
   s.opted_out = u.opted_out;
   s.bouncing = u.bouncing;
   s.in_segment = u.in_segment;

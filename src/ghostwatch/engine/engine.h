@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "ghostwatch/core/interner.h"
+#include "ghostwatch/engine/episode_scorer.h"
 #include "ghostwatch/engine/event.h"
 #include "ghostwatch/engine/records.h"
 #include "ghostwatch/engine/timer_queue.h"
@@ -48,6 +49,12 @@ class Engine {
   // deferral when the new ladder still has it. A frequency cap counts only
   // the sends made while a cap was in force.
   void set_policy(const Policy& policy);
+
+  // Scores every episode from its opening on (nullptr: none, the default):
+  // its records carry the risk, and with [segment] min_risk an episode
+  // scored below it is outside the segment. `scorer` must outlive the
+  // engine or the next call.
+  void set_scorer(EpisodeScorer* scorer) { scorer_ = scorer; }
 
   // The replay loop's body for one accepted-so-far line: returns the state
   // rule (spec section 1, rule 8) the event breaks, changing nothing; else
@@ -147,6 +154,7 @@ class Engine {
     Instant pending_since = kNoInstant;
     std::uint32_t episodes = 0;  // episodes opened; the open one is the last
     std::uint32_t steps_sent = 0;
+    float risk = -1;              // the open episode's risk score; negative: none (fits the 48 bytes' padding)
     std::uint16_t next_step = 0;  // the open episode's first ladder step not evaluated yet
     bool ended = false;
     bool in_segment = false;
@@ -176,6 +184,8 @@ class Engine {
   void record(const ContractState& c, const Timer& t, Instant at, DecisionStatus status,
               DecisionReason reason);
   bool segment_matches(const UserDetail& u) const;
+  // [segment] min_risk: false when the episode's risk is below it.
+  bool meets_min_risk(float risk) const { return !policy_->segment.min_risk || risk >= *policy_->segment.min_risk; }
   // The segment's countries and kinds as attribute ids.
   void intern_segment();
   Arm arm_of(std::uint32_t user);
@@ -184,6 +194,7 @@ class Engine {
 
   const Policy* policy_;
   EngineSink& sink_;
+  EpisodeScorer* scorer_ = nullptr;
   std::uint32_t holdout_threshold_;
   Instant watermark_ = kNoInstant;
   Instant latest_at_ = kNoInstant;

@@ -10,6 +10,10 @@
 #include "ghostwatch/policy/arm.h"
 #include "ghostwatch/policy/policy.h"
 
+namespace date {
+class time_zone;
+}
+
 namespace gw {
 
 enum class DecisionStatus : std::uint8_t { kSent, kHeldOut, kSuppressed, kSkipped };
@@ -51,6 +55,9 @@ struct EpisodeRecord {
   Instant closed_at = kNoInstant;  // kNoInstant while open
   Outcome outcome = Outcome::kOpen;
   std::uint32_t steps_sent = 0;
+  // The risk model's score at opening (docs/risk-model.md); negative when no
+  // model is configured, and then the record is exactly the spec's.
+  float risk = -1;
   // For kContractEnded: the event's reason, or none (JSON null) when absent.
   bool has_end_reason = false;
   std::string_view end_reason;
@@ -88,6 +95,7 @@ struct UserSnapshot {
   std::string_view country;  // upper-cased; empty when unknown
   std::string_view kind;     // empty when unknown
   std::string_view tz;       // the IANA zone in use; empty: UTC (unknown or none)
+  const date::time_zone* zone = nullptr;  // that zone, resolved; nullptr: UTC
   bool opted_out = false;
   bool bouncing = false;  // nudges are suppressed: the address bounced
   bool in_segment = false;

@@ -1,5 +1,7 @@
 #include "ghostwatch/output/record_json.h"
 
+#include <fmt/format.h>
+
 #include <cassert>
 #include <cstring>
 
@@ -65,6 +67,9 @@ class RecordWriter {
     p_ = write_rfc3339(p_, t);
     *p_++ = '"';
   }
+
+  // A probability with six decimals, as `ghostwatch score` writes it.
+  void probability(double v) { p_ = fmt::format_to(p_, "{:.6f}", v); }
 
   void finish() {
     assert(p_ <= out_.data() + end_);
@@ -161,6 +166,10 @@ void append_episode_json(std::string& out, const EpisodeRecord& e) {
     } else {
       w.literal("null");
     }
+  }
+  if (e.risk >= 0) {
+    w.literal(",\"risk\":");
+    w.probability(e.risk);
   }
   w.literal("}\n");
   w.finish();

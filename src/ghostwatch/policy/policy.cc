@@ -116,7 +116,7 @@ void read_campaign(const toml::table& c, Policy& p, Checker& check) {
 }
 
 void read_segment(const toml::table& s, Policy& p, Checker& check) {
-  note_unknown_keys(s, "segment", {"countries_include", "countries_exclude", "kinds"}, p.unknown_keys);
+  note_unknown_keys(s, "segment", {"countries_include", "countries_exclude", "kinds", "min_risk"}, p.unknown_keys);
   for (auto& c : get_string_list(s, "countries_include", "segment.countries_include", check)) {
     p.segment.countries_include.push_back(to_upper_ascii(c));
   }
@@ -124,6 +124,14 @@ void read_segment(const toml::table& s, Policy& p, Checker& check) {
     p.segment.countries_exclude.push_back(to_upper_ascii(c));
   }
   p.segment.kinds = get_string_list(s, "kinds", "segment.kinds", check);
+  if (const toml::node* n = s.get("min_risk")) {
+    std::optional<double> v = n->value<double>();
+    if (!v || !(n->is_integer() || n->is_floating_point()) || !(*v >= 0 && *v <= 1)) {
+      check.fail("segment.min_risk", "must be a number from 0 to 1 (a probability)");
+    } else {
+      p.segment.min_risk = *v;
+    }
+  }
 }
 
 void read_limits(const toml::table& l, Policy& p, Checker& check) {

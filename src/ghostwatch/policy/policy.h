@@ -35,6 +35,9 @@ struct Segment {
   std::vector<std::string> countries_include;  // upper-cased; empty: every country
   std::vector<std::string> countries_exclude;  // upper-cased
   std::vector<std::string> kinds;              // compared exactly; empty: every kind
+  // Only episodes the risk model scores at least this high (0..1); needs a
+  // model (docs/risk-model.md).
+  std::optional<double> min_risk;
 };
 
 struct Policy {

@@ -5,6 +5,8 @@
 #include "ghostwatch/ingest/line_parser.h"
 #include "ghostwatch/ingest/line_reader.h"
 #include "ghostwatch/output/record_json.h"
+#include "ghostwatch/risk/feature_store.h"
+#include "ghostwatch/risk/live_scorer.h"
 
 namespace gw {
 namespace {
@@ -14,6 +16,8 @@ class ReplaySink : public EngineSink {
  public:
   ReplaySink(ReplayStats& stats, AtomicFile& actions, AtomicFile& episodes)
       : stats_(stats), actions_(actions), episodes_(episodes) {}
+  // With a risk model: the feature store learns of every closed episode.
+  void attach(risk::FeatureStore& store) { store_ = &store; }
 
   void on_decision(const Decision& d) override {
     ++stats_.decisions[static_cast<std::size_t>(d.status)];
@@ -22,6 +26,7 @@ class ReplaySink : public EngineSink {
     actions_.maybe_flush();
   }
   void on_episode(const EpisodeRecord& e) override {
+    if (store_ != nullptr && e.outcome != Outcome::kOpen) store_->on_episode_closed(e);
     ++stats_.episodes[static_cast<std::size_t>(e.outcome)];
     if (!episodes_.is_open()) return;
     append_episode_json(episodes_.buffer(), e);
@@ -32,6 +37,7 @@ class ReplaySink : public EngineSink {
   ReplayStats& stats_;
   AtomicFile& actions_;
   AtomicFile& episodes_;
+  risk::FeatureStore* store_ = nullptr;
 };
 
 Status open_output(AtomicFile& file, const std::string& path) {
@@ -61,6 +67,14 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
   ReplayStats stats;
   ReplaySink sink(stats, actions, episodes);
   Engine engine(policy, sink);
+  std::optional<risk::FeatureStore> store;
+  std::optional<risk::LiveRiskScorer> scorer;
+  if (options.risk_model != nullptr) {
+    store.emplace(engine);
+    scorer.emplace(*store, *options.risk_model);
+    sink.attach(*store);
+    engine.set_scorer(&*scorer);
+  }
 
   // Lines are validated kLookahead lines before the engine applies them, so
   // that the engine can prefetch what each event will touch (see
@@ -85,8 +99,12 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
       if (ahead.reason == RejectReason::kNone) engine.prefetch_state(ahead.event, ahead.ids);
     }
     RejectReason reason = p.reason;
-    if (reason == RejectReason::kNone) reason = engine.submit(p.event, p.ids);
     if (reason == RejectReason::kNone) {
+      if (store) store->begin_event(p.event);
+      reason = engine.submit(p.event, p.ids);
+    }
+    if (reason == RejectReason::kNone) {
+      if (store) store->apply(p.event);
       ++stats.accepted;
       return true;
     }

@@ -18,6 +18,10 @@
 
 namespace gw {
 
+namespace risk {
+class RiskModel;
+}
+
 struct ReplayOptions {
   std::string events_path;  // "-" reads standard input
   std::optional<Instant> until;  // default: the largest accepted `at`
@@ -25,6 +29,9 @@ struct ReplayOptions {
   std::string episodes_path;  // empty: not written
   std::string rejects_path;   // empty: not written
   bool strict = false;        // stop at the first reject, writing nothing
+  // Scores every episode at its opening (its records carry `risk`); nullptr:
+  // no model, and the outputs are exactly the spec's.
+  const risk::RiskModel* risk_model = nullptr;
 };
 
 struct ReplayStats {

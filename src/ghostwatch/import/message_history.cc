@@ -1,0 +1,197 @@
+#include "ghostwatch/import/message_history.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <memory>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "ghostwatch/core/json_text.h"
+
+namespace gw::import {
+namespace {
+
+struct GzClose {
+  void operator()(gzFile_s* f) const { gzclose(f); }
+};
+
+// Reads a text file line by line, plain or gzip-compressed (zlib reads a
+// plain file as it is).
+class TextLines {
+ public:
+  Status open(const std::string& path) {
+    path_ = path;
+    file_.reset(gzopen(path.c_str(), "rb"));
+    if (!file_) return Status::error(path + ": cannot open");
+    return Status::ok();
+  }
+  // False at the end; `line` has no line break.
+  bool next(std::string& line) {
+    line.clear();
+    char buffer[1 << 16];
+    while (gzgets(file_.get(), buffer, sizeof buffer) != nullptr) {
+      line += buffer;
+      if (!line.empty() && line.back() == '\n') break;
+    }
+    if (line.empty()) return false;
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    ++number_;
+    return true;
+  }
+  Status error(std::string_view what) const {
+    return Status::error(path_ + ":" + std::to_string(number_) + ": " + std::string(what));
+  }
+  Status read_status() const {
+    int code = Z_OK;
+    const char* message = gzerror(file_.get(), &code);
+    if (code != Z_OK && code != Z_STREAM_END) return Status::error(path_ + ": cannot read: " + message);
+    return Status::ok();
+  }
+
+ private:
+  std::string path_;
+  std::unique_ptr<gzFile_s, GzClose> file_;
+  std::uint64_t number_ = 0;
+};
+
+std::vector<std::string_view> split_fields(std::string_view line, char sep) {
+  std::vector<std::string_view> fields;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t end = line.find(sep, start);
+    if (end == std::string_view::npos) break;
+    if (end > start || sep == '\t') fields.push_back(line.substr(start, end - start));
+    start = end + 1;
+  }
+  if (start < line.size() || sep == '\t') fields.push_back(line.substr(start));
+  return fields;
+}
+
+bool parse_int(std::string_view text, std::int64_t& out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+std::string event_head(std::string_view type, Instant at) {
+  std::string s = "{\"type\":\"";
+  s += type;
+  s += "\",\"at\":\"";
+  append_rfc3339(s, at);
+  s += '"';
+  return s;
+}
+
+void append_field(std::string& s, std::string_view key, std::string_view value) {
+  s += ",\"";
+  s += key;
+  s += "\":";
+  append_json_string(s, value);
+}
+
+}  // namespace
+
+Result<std::vector<DirectedMessage>> read_snap_edges(const std::string& path, Instant origin) {
+  TextLines in;
+  if (Status s = in.open(path); !s) return s;
+  std::vector<DirectedMessage> messages;
+  std::string line;
+  while (in.next(line)) {
+    const std::vector<std::string_view> f = split_fields(line, ' ');
+    if (f.empty()) continue;
+    std::int64_t t = 0;
+    if (f.size() != 3 || !parse_int(f[2], t) || t < 0) {
+      return in.error("expected \"SRC DST T\" with T whole seconds, got \"" + line + "\"");
+    }
+    messages.push_back(DirectedMessage{std::string(f[0]), std::string(f[1]), origin + t * kSecond});
+  }
+  if (Status s = in.read_status(); !s) return s;
+  return messages;
+}
+
+Result<std::vector<DirectedMessage>> read_enron_tables(const std::string& dir) {
+  struct Sent {
+    std::string sender;
+    Instant at;
+  };
+  std::unordered_map<std::string, Sent> sent;
+  std::vector<std::string> order;
+  TextLines in;
+  if (Status s = in.open(dir + "/messages.tsv"); !s) return s;
+  std::string line;
+  while (in.next(line)) {
+    const std::vector<std::string_view> f = split_fields(line, '\t');
+    std::int64_t t = 0;
+    // The subject may hold tabs: the sender is the last field.
+    if (f.size() < 5 || !parse_int(f[2], t)) {
+      return in.error("expected mid, file, unix time, subject and sender separated by tabs");
+    }
+    if (!sent.emplace(std::string(f[0]), Sent{std::string(f.back()), t * kSecond}).second) {
+      return in.error("message id " + std::string(f[0]) + " appears twice");
+    }
+  }
+  if (Status s = in.read_status(); !s) return s;
+
+  std::vector<DirectedMessage> messages;
+  std::set<std::pair<std::string, std::string>> seen;  // (mid, receiver): a receiver listed twice counts once
+  TextLines rin;
+  if (Status s = rin.open(dir + "/recipients.tsv"); !s) return s;
+  while (rin.next(line)) {
+    const std::vector<std::string_view> f = split_fields(line, '\t');
+    if (f.size() != 3) return rin.error("expected mid, recipient number and receiver separated by tabs");
+    auto it = sent.find(std::string(f[0]));
+    if (it == sent.end()) return rin.error("message id " + std::string(f[0]) + " is not in messages.tsv");
+    if (!seen.emplace(std::string(f[0]), std::string(f[2])).second) continue;
+    messages.push_back(DirectedMessage{it->second.sender, std::string(f[2]), it->second.at});
+  }
+  if (Status s = rin.read_status(); !s) return s;
+  return messages;
+}
+
+ImportStats write_contract_events(std::vector<DirectedMessage> messages,
+                                  const std::function<void(std::string_view)>& out) {
+  std::stable_sort(messages.begin(), messages.end(),
+                   [](const DirectedMessage& a, const DirectedMessage& b) { return a.at < b.at; });
+  ImportStats stats;
+  std::unordered_set<std::string> users;
+  // The pair (lower id, higher id) -> the contract's id.
+  std::map<std::pair<std::string, std::string>, std::string> contracts;
+  std::string line;
+  for (const DirectedMessage& m : messages) {
+    if (m.from == m.to) {
+      ++stats.self_messages;
+      continue;
+    }
+    line.clear();
+    for (const std::string* u : {&m.from, &m.to}) {
+      if (!users.insert(*u).second) continue;
+      ++stats.users;
+      line += event_head("user", m.at);
+      append_field(line, "id", *u);
+      line += "}\n";
+    }
+    auto key = m.from < m.to ? std::pair{m.from, m.to} : std::pair{m.to, m.from};
+    auto [it, added] = contracts.try_emplace(std::move(key));
+    if (added) {
+      ++stats.contracts;
+      it->second = m.from + "-" + m.to;
+      line += event_head("contract_started", m.at);
+      append_field(line, "contract", it->second);
+      append_field(line, "client", m.from);
+      append_field(line, "freelancer", m.to);
+      line += "}\n";
+    }
+    line += event_head("message", m.at);
+    append_field(line, "contract", it->second);
+    append_field(line, "from", m.from);
+    line += "}\n";
+    ++stats.messages;
+    out(line);
+  }
+  return stats;
+}
+
+}  // namespace gw::import

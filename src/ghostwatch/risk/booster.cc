@@ -1,0 +1,141 @@
+#include "ghostwatch/risk/booster.h"
+
+#include <fmt/format.h>
+#include <xgboost/c_api.h>
+
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <string>
+
+namespace gw::risk {
+namespace {
+
+Status xgboost_error(std::string_view what) {
+  return Status::error(std::string("xgboost: ") + std::string(what) + ": " + XGBGetLastError());
+}
+
+struct MatrixFree {
+  void operator()(void* m) const { XGDMatrixFree(m); }
+};
+using MatrixHandle = std::unique_ptr<void, MatrixFree>;
+
+Result<MatrixHandle> make_matrix(const FeatureMatrix& x) {
+  DMatrixHandle raw = nullptr;
+  if (XGDMatrixCreateFromMat(x.values.data(), x.rows, x.columns, std::numeric_limits<float>::quiet_NaN(), &raw) != 0) {
+    return xgboost_error("cannot build the feature matrix");
+  }
+  MatrixHandle m(raw);
+  std::vector<const char*> type_ptrs, name_ptrs;
+  for (std::size_t i = 0; i < x.columns; ++i) {
+    type_ptrs.push_back(x.types[i] == 'c' ? "c" : "q");
+    name_ptrs.push_back(x.names[i].c_str());
+  }
+  if (XGDMatrixSetStrFeatureInfo(m.get(), "feature_type", type_ptrs.data(), x.columns) != 0 ||
+      XGDMatrixSetStrFeatureInfo(m.get(), "feature_name", name_ptrs.data(), x.columns) != 0) {
+    return xgboost_error("cannot set the feature names and types");
+  }
+  return m;
+}
+
+Status set_params(void* h, const BoosterParams& p) {
+  const std::pair<const char*, std::string> params[] = {
+      {"objective", "binary:logistic"},
+      {"tree_method", "hist"},
+      {"nthread", "1"},
+      {"verbosity", "0"},
+      {"eta", fmt::format("{}", p.eta)},
+      {"max_depth", fmt::format("{}", p.max_depth)},
+      {"min_child_weight", fmt::format("{}", p.min_child_weight)},
+      {"subsample", fmt::format("{}", p.subsample)},
+      {"colsample_bytree", fmt::format("{}", p.colsample_bytree)},
+      {"max_cat_to_onehot", "1"},
+      {"seed", fmt::format("{}", p.seed)},
+  };
+  for (const auto& [name, value] : params) {
+    if (XGBoosterSetParam(h, name, value.c_str()) != 0) return xgboost_error(std::string("parameter ") + name);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Booster::~Booster() {
+  if (handle_ != nullptr) XGBoosterFree(handle_);
+}
+
+Booster& Booster::operator=(Booster&& o) noexcept {
+  if (this != &o) {
+    if (handle_ != nullptr) XGBoosterFree(handle_);
+    handle_ = o.handle_;
+    o.handle_ = nullptr;
+  }
+  return *this;
+}
+
+Result<Booster> Booster::train(const FeatureMatrix& x, const std::vector<float>& labels, const BoosterParams& p) {
+  auto m = make_matrix(x);
+  if (!m) return m.status();
+  if (XGDMatrixSetFloatInfo(m->get(), "label", labels.data(), labels.size()) != 0) return xgboost_error("labels");
+  DMatrixHandle matrices[] = {m->get()};
+  BoosterHandle raw = nullptr;
+  if (XGBoosterCreate(matrices, 1, &raw) != 0) return xgboost_error("cannot create a booster");
+  Booster b(raw);
+  if (Status s = set_params(raw, p); !s) return s;
+  for (int i = 0; i < p.rounds; ++i) {
+    if (XGBoosterUpdateOneIter(raw, i, m->get()) != 0) return xgboost_error("training round " + std::to_string(i));
+  }
+  return b;
+}
+
+Result<Booster> Booster::load_json(std::string_view model_json) {
+  BoosterHandle raw = nullptr;
+  if (XGBoosterCreate(nullptr, 0, &raw) != 0) return xgboost_error("cannot create a booster");
+  Booster b(raw);
+  if (XGBoosterLoadModelFromBuffer(raw, model_json.data(), model_json.size()) != 0) {
+    return xgboost_error("cannot load the model");
+  }
+  if (XGBoosterSetParam(raw, "nthread", "1") != 0) return xgboost_error("parameter nthread");
+  return b;
+}
+
+Result<std::string> Booster::save_json() const {
+  bst_ulong size = 0;
+  const char* bytes = nullptr;
+  if (XGBoosterSaveModelToBuffer(handle_, R"({"format": "json"})", &size, &bytes) != 0) {
+    return xgboost_error("cannot save the model");
+  }
+  return std::string(bytes, size);
+}
+
+Result<std::vector<float>> Booster::predict(const FeatureMatrix& x) const {
+  auto m = make_matrix(x);
+  if (!m) return m.status();
+  const bst_ulong* shape = nullptr;
+  bst_ulong dim = 0;
+  const float* out = nullptr;
+  const char* config =
+      R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false})";
+  if (XGBoosterPredictFromDMatrix(handle_, m->get(), config, &shape, &dim, &out) != 0) {
+    return xgboost_error("prediction");
+  }
+  return std::vector<float>(out, out + x.rows);
+}
+
+Result<std::map<std::string, double>> Booster::total_gain(const std::vector<std::string>& names) const {
+  std::string config = R"({"importance_type": "total_gain", "feature_names": [)";
+  for (std::size_t i = 0; i < names.size(); ++i) config += (i ? ",\"" : "\"") + names[i] + "\"";
+  config += "]}";
+  bst_ulong n = 0, dim = 0;
+  const char** scored = nullptr;
+  const bst_ulong* shape = nullptr;
+  const float* scores = nullptr;
+  if (XGBoosterFeatureScore(handle_, config.c_str(), &n, &scored, &dim, &shape, &scores) != 0) {
+    return xgboost_error("feature scores");
+  }
+  std::map<std::string, double> gain;
+  for (bst_ulong i = 0; i < n; ++i) gain[scored[i]] = scores[i];
+  return gain;
+}
+
+}  // namespace gw::risk

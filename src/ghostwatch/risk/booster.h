@@ -1,0 +1,63 @@
+// Booster: gradient-boosted trees through XGBoost's C API, owning its
+// handles. Training is deterministic (one thread, a fixed seed: the same
+// rows, labels and seed give the same model bytes). Errors from the library
+// come back as Status values with XGBoost's message. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ghostwatch/core/status.h"
+
+namespace gw::risk {
+
+// A dense row-major matrix of float features; NaN is missing.
+struct FeatureMatrix {
+  std::size_t rows = 0;
+  std::size_t columns = 0;
+  std::vector<float> values;  // rows * columns
+  // Per column: 'q' numeric, 'c' categorical (a code 0, 1, ...).
+  std::string types;
+  std::vector<std::string> names;
+};
+
+struct BoosterParams {
+  int rounds = 300;
+  double eta = 0.05;
+  int max_depth = 3;
+  double min_child_weight = 5;
+  double subsample = 0.8;
+  double colsample_bytree = 0.8;
+  std::uint64_t seed = 0;
+};
+
+class Booster {
+ public:
+  Booster() = default;
+  ~Booster();
+  Booster(Booster&& o) noexcept : handle_(o.handle_) { o.handle_ = nullptr; }
+  Booster& operator=(Booster&& o) noexcept;
+  Booster(const Booster&) = delete;
+  Booster& operator=(const Booster&) = delete;
+
+  // REQUIRES: labels.size() == x.rows, labels are 0 or 1.
+  static Result<Booster> train(const FeatureMatrix& x, const std::vector<float>& labels, const BoosterParams& p);
+  // `model_json` is what save_json returned.
+  static Result<Booster> load_json(std::string_view model_json);
+
+  Result<std::string> save_json() const;
+  // Probabilities of label 1, one per row.
+  Result<std::vector<float>> predict(const FeatureMatrix& x) const;
+  // Total gain of the splits on each feature, by name (`names` in column
+  // order); features never split on are absent.
+  Result<std::map<std::string, double>> total_gain(const std::vector<std::string>& names) const;
+
+ private:
+  explicit Booster(void* handle) : handle_(handle) {}
+  void* handle_ = nullptr;
+};
+
+}  // namespace gw::risk

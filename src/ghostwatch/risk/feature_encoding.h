@@ -1,0 +1,43 @@
+// How episode features become model input: numeric features as they are,
+// categorical ones as codes into vocabularies learnt from the training
+// episodes (the most frequent values first; a value outside the vocabulary
+// is missing). The vocabularies travel with the model, so scoring encodes
+// exactly as training did. Thread-safe once built: const.
+#pragma once
+
+#include <array>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ghostwatch/risk/booster.h"
+#include "ghostwatch/risk/features.h"
+
+namespace gw::risk {
+
+class FeatureEncoding {
+ public:
+  // At most this many values per categorical feature, each seen at least
+  // kMinCategoryCount times in training.
+  static constexpr std::size_t kMaxCategories = 40;
+  static constexpr std::size_t kMinCategoryCount = 5;
+
+  FeatureEncoding() = default;
+  explicit FeatureEncoding(std::array<std::vector<std::string>, kCategoricalFeatureCount> vocabularies);
+  static FeatureEncoding fit(const std::vector<const EpisodeFeatures*>& train);
+
+  const std::vector<std::string>& vocabulary(CategoricalFeature f) const {
+    return vocabularies_[static_cast<std::size_t>(f)];
+  }
+  // The code of `value`, or -1 when outside the vocabulary.
+  int code(CategoricalFeature f, const std::string& value) const;
+  FeatureMatrix matrix(const std::vector<const EpisodeFeatures*>& rows) const;
+  // One row of kFeatureCount values at `out`, as matrix() lays rows out.
+  void encode(const EpisodeFeatures& f, float* out) const;
+
+ private:
+  std::array<std::vector<std::string>, kCategoricalFeatureCount> vocabularies_;
+  std::array<std::map<std::string, int>, kCategoricalFeatureCount> codes_;
+};
+
+}  // namespace gw::risk

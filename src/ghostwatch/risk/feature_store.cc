@@ -1,0 +1,214 @@
+#include "ghostwatch/risk/feature_store.h"
+
+#include <date/tz.h>
+
+#include <cassert>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+namespace gw::risk {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+double seconds_between(Instant from, Instant to) {
+  return from == kNoInstant ? kNaN : static_cast<double>(to - from) / static_cast<double>(kSecond);
+}
+
+double share(std::uint32_t part, std::uint32_t whole) {
+  return whole == 0 ? kNaN : static_cast<double>(part) / static_cast<double>(whole);
+}
+
+// Local time of `t` in `zone` (nullptr: UTC), as ms since the local epoch.
+Instant local_time(Instant t, const date::time_zone* zone) {
+  if (zone == nullptr) return t;
+  const auto info = zone->get_info(date::sys_seconds{std::chrono::seconds{floor_div(t, kSecond)}});
+  return t + info.offset.count() * kSecond;
+}
+
+}  // namespace
+
+void FeatureStore::DecayedCount::add(Instant t, Duration tau) {
+  if (at == kNoInstant || t >= at) {
+    value = at_time(t, tau) + 1.0;
+    at = t;
+  } else {  // an out-of-order message counts with its own age
+    value += std::exp(-static_cast<double>(at - t) / static_cast<double>(tau));
+  }
+}
+
+double FeatureStore::DecayedCount::at_time(Instant t, Duration tau) const {
+  if (at == kNoInstant) return 0.0;
+  if (t <= at) return value;
+  return value * std::exp(-static_cast<double>(t - at) / static_cast<double>(tau));
+}
+
+void FeatureStore::HorizonQueue::push(Horizon h) {
+  if (fifo_.empty() || h.at >= fifo_.back().at) {
+    fifo_.push_back(h);
+  } else {
+    heap_.push(h);
+  }
+}
+
+bool FeatureStore::HorizonQueue::top_in_fifo() const {
+  if (heap_.empty()) return true;
+  return !fifo_.empty() && fifo_.front().at <= heap_.top().at;
+}
+
+const FeatureStore::Horizon& FeatureStore::HorizonQueue::top() const {
+  return top_in_fifo() ? fifo_.front() : heap_.top();
+}
+
+void FeatureStore::HorizonQueue::pop() {
+  if (top_in_fifo()) {
+    fifo_.pop_front();
+  } else {
+    heap_.pop();
+  }
+}
+
+std::uint32_t FeatureStore::user(std::string_view id, Instant at) {
+  const std::uint32_t u = user_ids_.intern(id);
+  if (u == users_.size()) users_.emplace_back();
+  UserStats& s = users_[u];
+  if (s.first_seen == kNoInstant || at < s.first_seen) s.first_seen = at;
+  return u;
+}
+
+void FeatureStore::pass_horizons(Instant now) {
+  resolve(horizons24_, now, kDay, false);
+  resolve(horizons72_, now, 3 * kDay, true);
+}
+
+void FeatureStore::resolve(HorizonQueue& q, Instant now, Duration horizon, bool is72) {
+  while (!q.empty() && q.top().at < now) {
+    const std::uint32_t slot = q.top().slot;
+    q.pop();
+    const EpisodeSlot& e = slots_[slot];
+    const bool unanswered = e.replied_at == kNoInstant || e.replied_at - e.opened_at > horizon;
+    UserStats& fl = users_[e.freelancer];
+    ++(is72 ? fl.matured72 : fl.matured24);
+    if (unanswered) ++(is72 ? fl.unanswered72 : fl.unanswered24);
+    release(slot);
+  }
+}
+
+void FeatureStore::release(std::uint32_t slot) {
+  if (--slots_[slot].horizons_left == 0) free_slots_.push_back(slot);
+}
+
+EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
+  pass_horizons(std::max(now_, pending_at_));
+  const std::uint32_t c = contract_ids_.find(r.contract);
+  assert(c != Interner::kNone);
+  ContractStats& contract = contracts_[c];
+  UserStats& fl = users_[contract.freelancer];
+  const Instant t = r.opened_at;
+
+  EpisodeFeatures f;
+  using N = NumericFeature;
+  const bool replied = fl.replies_count > 0;
+  f[N::kFlReplyMedianS] = replied ? fl.reply_times.quantile_seconds(0.5) : kNaN;
+  f[N::kFlReplyP90S] = replied ? fl.reply_times.quantile_seconds(0.9) : kNaN;
+  f[N::kFlReplies] = fl.replies_count;
+  f[N::kFlEpisodes] = fl.episodes;
+  f[N::kFlUnanswered24Share] = share(fl.unanswered24, fl.matured24);
+  f[N::kFlUnanswered72Share] = share(fl.unanswered72, fl.matured72);
+  f[N::kFlMatured72] = fl.matured72;
+  f[N::kFlOpenEpisodes] = fl.open_episodes;
+  f[N::kFlActiveContracts] = fl.active_contracts;
+  f[N::kFlSinceLastMessageS] = seconds_between(fl.last_message_at, t);
+  f[N::kFlTenureS] = seconds_between(fl.first_seen, t);
+  const std::optional<UserSnapshot> attributes = engine_.find_user(r.freelancer);
+  const Instant local = local_time(t, attributes ? attributes->zone : nullptr);
+  f[N::kLocalHour] = static_cast<double>(floor_mod(local, kDay) / kHour);
+  f[N::kLocalWeekday] = static_cast<double>(floor_mod(floor_div(local, kDay) + 3, 7));  // 1970-01-01 was a Thursday
+  f[N::kClientMessages1h] = contract.client_1h.at_time(t, kHour);
+  f[N::kClientMessages24h] = contract.client_24h.at_time(t, kDay);
+  f[N::kContractAgeS] = seconds_between(contract.started_at, t);
+  f[N::kContractMessages] = contract.messages;
+  f[N::kContractEpisode] = r.episode;
+  f[N::kContractSinceFlMessageS] = seconds_between(contract.last_fl_at, t);
+  // A contract's episodes open one at a time and only contract_ended closes
+  // one without a reply: the previous episode, if any, was replied.
+  f[N::kContractLastReplyS] =
+      contract.last_reply < 0 ? kNaN : static_cast<double>(contract.last_reply) / static_cast<double>(kSecond);
+  if (attributes) {
+    f[CategoricalFeature::kFlCountry] = attributes->country;
+    f[CategoricalFeature::kFlKind] = attributes->kind;
+  }
+
+  ++fl.episodes;
+  ++fl.open_episodes;
+  std::uint32_t slot;
+  if (free_slots_.empty()) {
+    slot = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  slots_[slot] = EpisodeSlot{contract.freelancer, t, kNoInstant, 2};
+  horizons24_.push(Horizon{t + kDay, slot});
+  horizons72_.push(Horizon{t + 3 * kDay, slot});
+  contract.open_slot = slot;
+  return f;
+}
+
+void FeatureStore::on_episode_closed(const EpisodeRecord& r) {
+  const std::uint32_t c = contract_ids_.find(r.contract);
+  assert(c != Interner::kNone);
+  ContractStats& contract = contracts_[c];
+  UserStats& fl = users_[contract.freelancer];
+  --fl.open_episodes;
+  if (r.outcome == Outcome::kReplied) {
+    const Duration wait = std::max<Duration>(0, r.closed_at - r.opened_at);
+    fl.reply_times.add(wait);
+    ++fl.replies_count;
+    contract.last_reply = wait;
+    slots_[contract.open_slot].replied_at = r.closed_at;
+  }
+  contract.open_slot = kNoSlot;
+}
+
+void FeatureStore::apply(const Event& e) {
+  now_ = std::max(now_, e.at);
+  pass_horizons(now_);
+  switch (e.type) {
+    case EventType::kUser: user(e.get(Field::kId), e.at); return;
+    case EventType::kOptOut:
+    case EventType::kOptIn: user(e.get(Field::kUser), e.at); return;
+    case EventType::kContractStarted: {
+      [[maybe_unused]] const std::uint32_t c = contract_ids_.intern(e.get(Field::kContract));
+      assert(c == contracts_.size());
+      ContractStats s;
+      s.client = user(e.get(Field::kClient), e.at);
+      s.freelancer = user(e.get(Field::kFreelancer), e.at);
+      s.started_at = e.at;
+      ++users_[s.freelancer].active_contracts;
+      contracts_.push_back(s);
+      return;
+    }
+    case EventType::kContractEnded:
+      --users_[contracts_[contract_ids_.find(e.get(Field::kContract))].freelancer].active_contracts;
+      return;
+    case EventType::kMessage: {
+      ContractStats& s = contracts_[contract_ids_.find(e.get(Field::kContract))];
+      const std::uint32_t from = user(e.get(Field::kFrom), e.at);
+      ++s.messages;
+      UserStats& sender = users_[from];
+      sender.last_message_at = std::max(sender.last_message_at, e.at);
+      if (from == s.client) {
+        s.client_1h.add(e.at, kHour);
+        s.client_24h.add(e.at, kDay);
+      } else {
+        s.last_fl_at = std::max(s.last_fl_at, e.at);
+      }
+      return;
+    }
+  }
+}
+
+}  // namespace gw::risk

@@ -1,0 +1,124 @@
+// FeatureStore: the risk model's streaming, causal feature store. It runs
+// beside an Engine, sees every event the engine accepts and every episode
+// the engine opens and closes (so episodes are the engine's, numbered as it
+// numbers them), and computes an episode's features (features.h) when it
+// opens, from the events applied before the one that opened it. Nothing an
+// event changes is visible to episodes opened before it: features never
+// look ahead.
+//
+// Every update is O(1) (amortised): per user and per contract a few
+// counters, a 160-byte reply-time histogram per user, and two queues of
+// pending 24 h / 72 h horizons, resolved as event time passes them. An
+// episode counts towards the "unanswered after H" shares only once its
+// horizon H lies strictly before the latest accepted event time: by then
+// any reply up to the horizon has been applied (in time-ordered input).
+//
+// User attributes (country, kind, time zone) are read from the engine, which
+// keeps them. Not thread-safe; one thread drives the engine and the store.
+//
+// The driving order for each event e (see feature_stream.h):
+//   begin_event(e); engine.submit(e) (calling on_episode_closed /
+//   on_episode_opened); apply(e) when the engine accepted it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <queue>
+#include <vector>
+
+#include "ghostwatch/core/interner.h"
+#include "ghostwatch/engine/engine.h"
+#include "ghostwatch/engine/event.h"
+#include "ghostwatch/engine/records.h"
+#include "ghostwatch/risk/features.h"
+#include "ghostwatch/risk/reply_histogram.h"
+
+namespace gw::risk {
+
+class FeatureStore {
+ public:
+  // `engine` must outlive the store; only its user attributes are read.
+  explicit FeatureStore(const Engine& engine) : engine_(engine) {}
+
+  void begin_event(const Event& e) { pending_at_ = e.at; }
+  // REQUIRES: the episode's contract was started (apply saw it).
+  EpisodeFeatures on_episode_opened(const EpisodeRecord& r);
+  void on_episode_closed(const EpisodeRecord& r);
+  void apply(const Event& e);
+
+ private:
+  // Exponentially decayed count: sum of exp(-(now - t_i) / tau) over events t_i.
+  struct DecayedCount {
+    double value = 0;
+    Instant at = kNoInstant;
+    void add(Instant t, Duration tau);
+    double at_time(Instant t, Duration tau) const;
+  };
+  struct UserStats {
+    Instant first_seen = kNoInstant;
+    Instant last_message_at = kNoInstant;
+    std::uint32_t active_contracts = 0;
+    std::uint32_t open_episodes = 0;
+    std::uint32_t episodes = 0;
+    std::uint32_t replies_count = 0;  // exact; the histogram's counts may be halved
+    std::uint32_t matured24 = 0, unanswered24 = 0;
+    std::uint32_t matured72 = 0, unanswered72 = 0;
+    ReplyHistogram reply_times;
+  };
+  struct ContractStats {
+    std::uint32_t client = 0;
+    std::uint32_t freelancer = 0;
+    Instant started_at = 0;
+    Instant last_fl_at = kNoInstant;
+    std::uint32_t messages = 0;
+    Duration last_reply = -1;           // the previous episode's wait for its reply; -1: none
+    std::uint32_t open_slot = kNoSlot;  // the open episode's slot
+    DecayedCount client_1h, client_24h;
+  };
+  // An episode until both its horizons have passed.
+  struct EpisodeSlot {
+    std::uint32_t freelancer = 0;
+    Instant opened_at = 0;
+    Instant replied_at = kNoInstant;
+    std::uint8_t horizons_left = 0;
+  };
+  struct Horizon {
+    Instant at;
+    std::uint32_t slot;
+    bool operator>(const Horizon& o) const { return at > o.at; }
+  };
+  // Horizons in time order: a FIFO for those pushed in order (nearly all:
+  // episodes open in event order), a heap for the rest.
+  class HorizonQueue {
+   public:
+    void push(Horizon h);
+    bool empty() const { return fifo_.empty() && heap_.empty(); }
+    const Horizon& top() const;
+    void pop();
+
+   private:
+    bool top_in_fifo() const;
+    std::deque<Horizon> fifo_;
+    std::priority_queue<Horizon, std::vector<Horizon>, std::greater<>> heap_;
+  };
+  static constexpr std::uint32_t kNoSlot = UINT32_MAX;
+
+  std::uint32_t user(std::string_view id, Instant at);
+  // Resolves every horizon strictly before `now`.
+  void pass_horizons(Instant now);
+  void resolve(HorizonQueue& q, Instant now, Duration horizon, bool is72);
+  void release(std::uint32_t slot);
+
+  const Engine& engine_;
+  Instant pending_at_ = kNoInstant;
+  Instant now_ = kNoInstant;  // the latest accepted event time
+  Interner user_ids_;
+  std::vector<UserStats> users_;
+  Interner contract_ids_;
+  std::vector<ContractStats> contracts_;
+  std::vector<EpisodeSlot> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  HorizonQueue horizons24_, horizons72_;
+};
+
+}  // namespace gw::risk

@@ -1,0 +1,161 @@
+// The feature store against hand-made histories: every feature of
+// docs/risk-model.md at an episode's opening, the 24 h / 72 h horizons
+// counted only once strictly passed, and no look-ahead (an episode's
+// features do not change when later events are added).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ghostwatch/risk/episode_history.h"
+#include "ghostwatch/risk/reply_histogram.h"
+#include "risk_support.h"
+
+namespace gw::test {
+namespace {
+
+using risk::CategoricalFeature;
+using risk::EpisodeHistory;
+using risk::NumericFeature;
+using risk::ReplyHistogram;
+
+std::string risk_msg(const char* at, const char* contract, const char* from) {
+  return std::string(R"({"type":"message","at":")") + at + R"(","contract":")" + contract + R"(","from":")" + from +
+         R"("})";
+}
+std::string risk_start(const char* at, const char* contract, const char* client, const char* freelancer) {
+  return std::string(R"({"type":"contract_started","at":")") + at + R"(","contract":")" + contract + R"(","client":")" +
+         client + R"(","freelancer":")" + freelancer + R"("})";
+}
+
+const std::vector<std::string> kRiskHistory = {
+    R"({"type":"user","at":"2024-01-01T00:00:00Z","id":"f1","country":"in","tz":"Asia/Kolkata","kind":"agency"})",
+    risk_start("2024-01-01T00:00:00Z", "c1", "k1", "f1"),
+    risk_msg("2024-01-01T10:00:00Z", "c1", "k1"),  // c1 #1 opens (Monday 15:30 in Kolkata)
+    risk_msg("2024-01-01T12:00:00Z", "c1", "f1"),  // replied after 2 h
+    risk_msg("2024-01-01T12:30:00Z", "c1", "k1"),  // c1 #2 opens, never answered
+    risk_start("2024-01-02T00:00:00Z", "c2", "k2", "f1"),
+    risk_msg("2024-01-02T12:30:00Z", "c2", "k2"),  // c2 #1: c1 #2's 24 h horizon is now, not passed
+    risk_start("2024-01-02T12:30:01Z", "c3", "k3", "f1"),
+    risk_msg("2024-01-02T12:30:01Z", "c3", "k3"),  // c3 #1: now it has passed
+    R"({"type":"contract_ended","at":"2024-01-03T00:00:00Z","contract":"c3"})",
+};
+
+TEST(RiskFeatureStore, FeaturesOfHandMadeHistory) {
+  TempDir dir;
+  const EpisodeHistory h = risk_history_of(dir, risk_join_lines(kRiskHistory));
+  ASSERT_EQ(h.rows.size(), 4u);
+  EXPECT_EQ(h.stream.accepted, kRiskHistory.size());
+
+  const auto& first = h.rows[0].features;
+  EXPECT_EQ(h.rows[0].contract, "c1");
+  EXPECT_EQ(h.rows[0].episode, 1u);
+  EXPECT_TRUE(std::isnan(first[NumericFeature::kFlReplyMedianS]));
+  EXPECT_TRUE(std::isnan(first[NumericFeature::kFlUnanswered24Share]));
+  EXPECT_TRUE(std::isnan(first[NumericFeature::kFlSinceLastMessageS]));
+  EXPECT_TRUE(std::isnan(first[NumericFeature::kContractSinceFlMessageS]));
+  EXPECT_EQ(first[NumericFeature::kFlEpisodes], 0);
+  EXPECT_EQ(first[NumericFeature::kFlActiveContracts], 1);
+  EXPECT_EQ(first[NumericFeature::kFlTenureS], 36000);
+  EXPECT_EQ(first[NumericFeature::kLocalHour], 15);        // 10:00 UTC is 15:30 IST
+  EXPECT_EQ(first[NumericFeature::kLocalWeekday], 0);      // 2024-01-01 was a Monday
+  EXPECT_EQ(first[NumericFeature::kClientMessages1h], 0);  // the opening message itself is not counted
+  EXPECT_EQ(first[NumericFeature::kContractAgeS], 36000);
+  EXPECT_EQ(first[NumericFeature::kContractMessages], 0);
+  EXPECT_EQ(first[NumericFeature::kContractEpisode], 1);
+  EXPECT_TRUE(std::isnan(first[NumericFeature::kContractLastReplyS]));
+  EXPECT_EQ(first[CategoricalFeature::kFlCountry], "IN");
+  EXPECT_EQ(first[CategoricalFeature::kFlKind], "agency");
+
+  const auto& second = h.rows[1].features;
+  EXPECT_EQ(h.rows[1].episode, 2u);
+  EXPECT_EQ(second[NumericFeature::kFlReplies], 1);
+  EXPECT_EQ(second[NumericFeature::kFlEpisodes], 1);
+  const double two_hours = ReplyHistogram::bucket_seconds(ReplyHistogram::bucket_of(2 * kHour));
+  EXPECT_EQ(second[NumericFeature::kFlReplyMedianS], two_hours);
+  EXPECT_EQ(second[NumericFeature::kFlReplyP90S], two_hours);
+  EXPECT_NEAR(second[NumericFeature::kFlReplyMedianS], 7200, 0.2 * 7200);
+  EXPECT_EQ(second[NumericFeature::kFlSinceLastMessageS], 1800);
+  EXPECT_EQ(second[NumericFeature::kContractSinceFlMessageS], 1800);
+  EXPECT_DOUBLE_EQ(second[NumericFeature::kClientMessages1h], std::exp(-2.5));
+  EXPECT_DOUBLE_EQ(second[NumericFeature::kClientMessages24h], std::exp(-2.5 / 24));
+  EXPECT_EQ(second[NumericFeature::kContractMessages], 2);
+  EXPECT_EQ(second[NumericFeature::kContractLastReplyS], 7200);
+  EXPECT_EQ(second[NumericFeature::kFlOpenEpisodes], 0);
+  EXPECT_TRUE(std::isnan(second[NumericFeature::kFlUnanswered24Share]));  // c1 #1's horizon is ahead
+
+  // c1 #1 (answered in 2 h) has passed its 24 h horizon; c1 #2's is exactly now.
+  const auto& third = h.rows[2].features;
+  EXPECT_EQ(h.rows[2].contract, "c2");
+  EXPECT_EQ(third[NumericFeature::kFlUnanswered24Share], 0.0);
+  EXPECT_EQ(third[NumericFeature::kFlOpenEpisodes], 1);
+  EXPECT_EQ(third[NumericFeature::kFlActiveContracts], 2);
+  EXPECT_TRUE(std::isnan(third[NumericFeature::kFlUnanswered72Share]));
+  EXPECT_EQ(third[NumericFeature::kFlMatured72], 0);
+
+  const auto& fourth = h.rows[3].features;
+  EXPECT_EQ(fourth[NumericFeature::kFlUnanswered24Share], 0.5);
+  EXPECT_EQ(fourth[NumericFeature::kFlOpenEpisodes], 2);
+  EXPECT_EQ(fourth[NumericFeature::kFlActiveContracts], 3);
+
+  EXPECT_EQ(h.rows[0].outcome, Outcome::kReplied);
+  EXPECT_EQ(h.rows[1].outcome, Outcome::kOpen);
+  EXPECT_EQ(h.rows[3].outcome, Outcome::kContractEnded);
+}
+
+TEST(RiskFeatureStore, LabelNeedsTheWholeHorizonBehindTheEnd) {
+  risk::EpisodeRow row;
+  row.opened_at = 0;
+  row.outcome = Outcome::kReplied;
+  row.closed_at = 3 * kDay + 999;  // 259200 whole seconds: answered in time
+  EXPECT_EQ(risk::unanswered72h(row, 3 * kDay), std::optional<bool>(false));
+  EXPECT_EQ(risk::unanswered72h(row, 3 * kDay - 1), std::nullopt);
+  row.closed_at = 3 * kDay + kSecond;
+  EXPECT_EQ(risk::unanswered72h(row, 4 * kDay), std::optional<bool>(true));
+  row.outcome = Outcome::kContractEnded;
+  row.closed_at = kHour;
+  EXPECT_EQ(risk::unanswered72h(row, 4 * kDay), std::optional<bool>(true));
+}
+
+TEST(RiskFeatureStore, ReplyHistogramQuantiles) {
+  ReplyHistogram h;
+  for (int i = 0; i < 9; ++i) h.add(10 * kMinute);
+  h.add(10 * kDay);
+  EXPECT_EQ(h.total(), 10u);
+  EXPECT_NEAR(h.quantile_seconds(0.5), 600, 0.2 * 600);
+  EXPECT_NEAR(h.quantile_seconds(0.9), 600, 0.2 * 600);
+  EXPECT_NEAR(h.quantile_seconds(1.0), 864000, 0.2 * 864000);
+  EXPECT_EQ(ReplyHistogram::bucket_of(0), 0);
+  EXPECT_EQ(ReplyHistogram::bucket_of(100 * 365 * kDay), ReplyHistogram::kBuckets - 1);
+}
+
+// Features use nothing after the event that opens the episode: cutting the
+// history anywhere leaves the features of every episode opened before the
+// cut exactly as they are in the whole history.
+TEST(RiskFeatureStore, NoLookAhead) {
+  TempDir dir;
+  const std::string text = risk_small_marketplace(11);
+  const EpisodeHistory whole = risk_history_of(dir, text, "whole.ndjson");
+  ASSERT_GT(whole.rows.size(), 500u);
+  std::vector<std::size_t> line_starts;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (i == 0 || text[i - 1] == '\n') line_starts.push_back(i);
+  }
+  std::mt19937 rng(5);
+  for (int cut_round = 0; cut_round < 4; ++cut_round) {
+    const std::size_t line = std::uniform_int_distribution<std::size_t>(1, line_starts.size() - 1)(rng);
+    const EpisodeHistory part = risk_history_of(dir, text.substr(0, line_starts[line]), "part.ndjson");
+    ASSERT_LE(part.rows.size(), whole.rows.size());
+    for (std::size_t i = 0; i < part.rows.size(); ++i) {
+      ASSERT_EQ(part.rows[i].contract, whole.rows[i].contract);
+      ASSERT_EQ(part.rows[i].episode, whole.rows[i].episode);
+      ASSERT_TRUE(risk_same_features(part.rows[i].features, whole.rows[i].features))
+          << "episode " << part.rows[i].contract << " #" << part.rows[i].episode << ", cut at line " << line;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gw::test

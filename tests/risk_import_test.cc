@@ -1,0 +1,92 @@
+// `ghostwatch import` on small hand-made files: pairs become contracts with
+// the first sender as client, events come out in time order, people become
+// users at their first message, and bad lines are errors naming file and
+// line.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "ghostwatch/import/message_history.h"
+#include "risk_support.h"
+
+namespace gw::test {
+namespace {
+
+std::string risk_import_events(std::vector<import::DirectedMessage> messages, import::ImportStats* stats = nullptr) {
+  std::string out;
+  const import::ImportStats s =
+      import::write_contract_events(std::move(messages), [&out](std::string_view chunk) { out.append(chunk); });
+  if (stats != nullptr) *stats = s;
+  return out;
+}
+
+TEST(RiskImport, SnapEdgesBecomeContractsBetweenPairs) {
+  TempDir dir;
+  // Out of time order on purpose, and a message to oneself.
+  write_file(dir.file("edges.txt"), "2 1 60\n1 2 0\n3 3 5\n1 3 120\n");
+  auto messages = import::read_snap_edges(dir.file("edges.txt"), *parse_rfc3339("2020-01-01T00:00:00Z"));
+  ASSERT_TRUE(messages.is_ok()) << messages.message();
+  import::ImportStats stats;
+  const std::string events = risk_import_events(*messages, &stats);
+  EXPECT_EQ(events,
+            R"({"type":"user","at":"2020-01-01T00:00:00Z","id":"1"}
+{"type":"user","at":"2020-01-01T00:00:00Z","id":"2"}
+{"type":"contract_started","at":"2020-01-01T00:00:00Z","contract":"1-2","client":"1","freelancer":"2"}
+{"type":"message","at":"2020-01-01T00:00:00Z","contract":"1-2","from":"1"}
+{"type":"message","at":"2020-01-01T00:01:00Z","contract":"1-2","from":"2"}
+{"type":"user","at":"2020-01-01T00:02:00Z","id":"3"}
+{"type":"contract_started","at":"2020-01-01T00:02:00Z","contract":"1-3","client":"1","freelancer":"3"}
+{"type":"message","at":"2020-01-01T00:02:00Z","contract":"1-3","from":"1"}
+)");
+  EXPECT_EQ(stats.messages, 3u);
+  EXPECT_EQ(stats.self_messages, 1u);
+  EXPECT_EQ(stats.users, 3u);
+  EXPECT_EQ(stats.contracts, 2u);
+
+  // The engine reads them as they are: 1-2 #1 replied after a minute, 1-3 #1 open.
+  const risk::EpisodeHistory h = risk_history_of(dir, events);
+  EXPECT_EQ(h.stream.rejected, 0u);
+  ASSERT_EQ(h.rows.size(), 2u);
+  EXPECT_EQ(h.rows[0].outcome, Outcome::kReplied);
+  EXPECT_EQ(h.rows[1].contract, "1-3");
+}
+
+TEST(RiskImport, EnronTablesOneMessagePerRecipient) {
+  TempDir dir;
+  write_file(dir.file("messages.tsv"),
+             "1\ta/sent/1\t1000000000\tLunch\t7\n"
+             "2\tb/sent/2\t1000000600\tRe: Lunch\twith a\ttab\t9\n");
+  write_file(dir.file("recipients.tsv"), "1\t1\t9\n1\t2\t8\n1\t3\t9\n2\t1\t7\n");
+  auto messages = import::read_enron_tables(dir.path());
+  ASSERT_TRUE(messages.is_ok()) << messages.message();
+  ASSERT_EQ(messages->size(), 3u);  // receiver 9 listed twice on message 1 counts once
+  const std::string events = risk_import_events(*messages);
+  EXPECT_NE(
+      events.find(
+          R"({"type":"contract_started","at":"2001-09-09T01:46:40Z","contract":"7-9","client":"7","freelancer":"9"})"),
+      std::string::npos)
+      << events;
+  EXPECT_NE(events.find(R"({"type":"message","at":"2001-09-09T01:56:40Z","contract":"7-9","from":"9"})"),
+            std::string::npos)
+      << events;
+}
+
+TEST(RiskImport, BadLinesNameFileAndLine) {
+  TempDir dir;
+  write_file(dir.file("edges.txt"), "1 2 0\n1 2 soon\n");
+  auto snap = import::read_snap_edges(dir.file("edges.txt"), 0);
+  ASSERT_FALSE(snap.is_ok());
+  EXPECT_NE(snap.message().find("edges.txt:2: expected \"SRC DST T\""), std::string::npos) << snap.message();
+
+  write_file(dir.file("messages.tsv"), "1\ta\t1000000000\tHi\t7\n");
+  write_file(dir.file("recipients.tsv"), "1\t1\t9\n5\t1\t9\n");
+  auto enron = import::read_enron_tables(dir.path());
+  ASSERT_FALSE(enron.is_ok());
+  EXPECT_NE(enron.message().find("recipients.tsv:2: message id 5 is not in messages.tsv"), std::string::npos)
+      << enron.message();
+  EXPECT_FALSE(import::read_snap_edges(dir.file("missing.txt"), 0).is_ok());
+}
+
+}  // namespace
+}  // namespace gw::test

@@ -1,0 +1,198 @@
+// Training and scoring the risk model: the metrics on hand-computed cases,
+// the same data and seed giving the same model bytes, and a model that
+// scores the same after a save and load, through the library and the
+// train/score commands.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "ghostwatch/risk/booster.h"
+#include "ghostwatch/risk/feature_encoding.h"
+#include "ghostwatch/risk/metrics.h"
+#include "ghostwatch/risk/risk_model.h"
+#include "ghostwatch/risk/training.h"
+#include "ghostwatch/risk/tree_ensemble.h"
+#include "risk_support.h"
+
+namespace gw::test {
+namespace {
+
+constexpr const char* kRiskTestFrom = "2019-08-14T00:00:00Z";
+
+risk::TrainOptions risk_options(std::uint64_t seed) {
+  risk::TrainOptions o;
+  o.test_from = *parse_rfc3339(kRiskTestFrom);
+  o.params.seed = seed;
+  o.params.rounds = 30;
+  return o;
+}
+
+TEST(RiskMetrics, HandComputed) {
+  const risk::ScoreMetrics m = risk::score_metrics({0.1, 0.4, 0.35, 0.8}, {false, false, true, true});
+  EXPECT_EQ(m.episodes, 4u);
+  EXPECT_EQ(m.positives, 2u);
+  EXPECT_DOUBLE_EQ(m.roc_auc, 0.75);
+  EXPECT_DOUBLE_EQ(m.pr_auc, (1.0 + 2.0 / 3.0) / 2.0);
+  EXPECT_DOUBLE_EQ(m.brier, (0.01 + 0.16 + 0.4225 + 0.04) / 4);
+  ASSERT_EQ(m.calibration.size(), 4u);  // fewer episodes than deciles: one per bin
+  EXPECT_DOUBLE_EQ(m.calibration[0].mean_score, 0.1);
+  EXPECT_DOUBLE_EQ(m.calibration[3].observed_rate, 1.0);
+
+  const risk::ScoreMetrics tied = risk::score_metrics({0.5, 0.5, 0.5, 0.5}, {false, true, false, true});
+  EXPECT_DOUBLE_EQ(tied.roc_auc, 0.5);
+  EXPECT_DOUBLE_EQ(tied.pr_auc, 0.5);
+  EXPECT_TRUE(std::isnan(risk::score_metrics({0.2, 0.3}, {true, true}).roc_auc));
+}
+
+TEST(RiskTraining, SameDataAndSeedGiveTheSameModel) {
+  TempDir dir;
+  const risk::EpisodeHistory h = risk_history_of(dir, risk_small_marketplace(3));
+  auto a = risk::train_risk_model(h, risk_options(7));
+  auto b = risk::train_risk_model(h, risk_options(7));
+  auto c = risk::train_risk_model(h, risk_options(8));
+  ASSERT_TRUE(a.is_ok()) << a.message();
+  ASSERT_TRUE(b.is_ok() && c.is_ok());
+  EXPECT_EQ(a->model_json, b->model_json);
+  EXPECT_NE(a->model_json, c->model_json);  // rows and columns are subsampled by seed
+
+  ASSERT_EQ(a->models.size(), 3u);
+  EXPECT_EQ(a->models[0].name, "xgboost");
+  EXPECT_EQ(a->models[1].name, "freelancer_rate");
+  EXPECT_EQ(a->models[2].name, "logistic");
+  for (const risk::ScoredModel& m : a->models) {
+    EXPECT_EQ(m.test.episodes, a->test_episodes);
+    EXPECT_GT(m.test.roc_auc, 0.6) << m.name;  // the simulated ghosters are learnable
+  }
+  EXPECT_FALSE(a->importance.empty());
+}
+
+TEST(RiskTraining, SavedModelScoresAsTrained) {
+  TempDir dir;
+  const risk::EpisodeHistory h = risk_history_of(dir, risk_small_marketplace(3));
+  const risk::TrainOptions options = risk_options(1);
+  auto report = risk::train_risk_model(h, options);
+  ASSERT_TRUE(report.is_ok()) << report.message();
+  auto model = risk::RiskModel::parse(report->model_json, "model.json");
+  ASSERT_TRUE(model.is_ok()) << model.message();
+
+  std::vector<const risk::EpisodeFeatures*> rows;
+  std::vector<bool> labels;
+  for (const risk::EpisodeRow& row : h.rows) {
+    const auto label = risk::unanswered72h(row, h.stream.last_at);
+    if (!label || row.opened_at < options.test_from) continue;
+    rows.push_back(&row.features);
+    labels.push_back(*label);
+  }
+  const std::vector<double> scores = model->score(rows);
+  const risk::ScoreMetrics again = risk::score_metrics(scores, labels);
+  EXPECT_NEAR(again.roc_auc, report->models[0].test.roc_auc, 1e-4);
+  EXPECT_NEAR(again.brier, report->models[0].test.brier, 1e-6);
+
+  // The native trees agree with XGBoost's own predictor on every row.
+  const nlohmann::json doc = nlohmann::json::parse(report->model_json);
+  auto booster = risk::Booster::load_json(doc["booster"].get<std::string>());
+  ASSERT_TRUE(booster.is_ok()) << booster.message();
+  const risk::FeatureEncoding encoding(
+      {doc["features"][risk::kNumericFeatureCount]["categories"].get<std::vector<std::string>>(),
+       doc["features"][risk::kNumericFeatureCount + 1]["categories"].get<std::vector<std::string>>()});
+  auto xgboost = booster->predict(encoding.matrix(rows));
+  ASSERT_TRUE(xgboost.is_ok()) << xgboost.message();
+  ASSERT_EQ(xgboost->size(), scores.size());
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    ASSERT_NEAR(scores[i], (*xgboost)[i], 1e-6) << "row " << i;
+    ASSERT_EQ(model->score(*rows[i]), scores[i]) << "row " << i;
+  }
+}
+
+TEST(RiskTraining, CategoricalSplitsAgreeWithXGBoost) {
+  // Country decides the label: the trees must split on the category.
+  risk::FeatureMatrix x;
+  x.columns = 2;
+  x.types = "qc";
+  x.names = {"noise", "country"};
+  std::vector<float> labels;
+  for (int i = 0; i < 600; ++i) {
+    const float country = static_cast<float>(i % 6);
+    x.values.push_back(static_cast<float>(i % 7));
+    x.values.push_back(i % 50 == 0 ? std::numeric_limits<float>::quiet_NaN() : country);
+    labels.push_back(country == 1 || country == 4 ? 1.0f : 0.0f);
+  }
+  x.rows = labels.size();
+  risk::BoosterParams params;
+  params.rounds = 10;
+  auto booster = risk::Booster::train(x, labels, params);
+  ASSERT_TRUE(booster.is_ok()) << booster.message();
+  auto json = booster->save_json();
+  ASSERT_TRUE(json.is_ok());
+  ASSERT_NE(json->find("\"split_type\":[1"), std::string::npos) << "no categorical split at a root";
+  auto trees = risk::TreeEnsemble::parse(*json);
+  ASSERT_TRUE(trees.is_ok()) << trees.message();
+  auto expected = booster->predict(x);
+  ASSERT_TRUE(expected.is_ok());
+  for (std::size_t i = 0; i < x.rows; ++i) {
+    ASSERT_NEAR(trees->predict(&x.values[i * 2]), (*expected)[i], 1e-6) << "row " << i;
+  }
+}
+
+TEST(RiskTraining, RefusesUnknownLabelAndOneSidedSplit) {
+  TempDir dir;
+  const risk::EpisodeHistory h = risk_history_of(dir, risk_small_marketplace(3));
+  risk::TrainOptions options = risk_options(1);
+  options.label = "ghosted";
+  auto r = risk::train_risk_model(h, options);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.message().find("unknown label 'ghosted'"), std::string::npos) << r.message();
+  options = risk_options(1);
+  options.test_from = *parse_rfc3339("2001-01-01T00:00:00Z");
+  r = risk::train_risk_model(h, options);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.message().find("the training period has 0 labelled episodes"), std::string::npos) << r.message();
+}
+
+TEST(RiskModelFile, RefusesAModelOfOtherFeatures) {
+  auto m = risk::RiskModel::parse(R"({"format":"ghostwatch-risk-model/1","features":[]})", "old.json");
+  ASSERT_FALSE(m.is_ok());
+  EXPECT_NE(m.message().find("old.json: features:"), std::string::npos) << m.message();
+  EXPECT_FALSE(risk::RiskModel::parse("{", "broken.json").is_ok());
+}
+
+TEST(RiskCommands, TrainThenScore) {
+  TempDir dir;
+  write_file(dir.file("events.ndjson"), risk_small_marketplace(3));
+  const CommandOutput train = run_ghostwatch("train --events " + dir.file("events.ndjson") + " --test-from " +
+                                             kRiskTestFrom + " --rounds 20 --out " + dir.file("model.json"));
+  ASSERT_EQ(train.status, 0) << train.out;
+  EXPECT_NE(train.out.find("freelancer_rate"), std::string::npos) << train.out;
+  const nlohmann::json model = nlohmann::json::parse(read_file(dir.file("model.json")));
+  EXPECT_EQ(model["features"][0]["name"], "fl_reply_median_s");
+  EXPECT_TRUE(model["test_metrics"]["logistic"]["roc_auc"].is_number());
+
+  const CommandOutput score =
+      run_ghostwatch("score --model " + dir.file("model.json") + " --events " + dir.file("events.ndjson") + " --from " +
+                     kRiskTestFrom + " --out " + dir.file("scores.ndjson"));
+  ASSERT_EQ(score.status, 0) << score.out;
+  std::istringstream lines(read_file(dir.file("scores.ndjson")));
+  std::size_t n = 0;
+  for (std::string line; std::getline(lines, line); ++n) {
+    const nlohmann::json s = nlohmann::json::parse(line);
+    EXPECT_TRUE(s["contract"].is_string());
+    EXPECT_GE(s["episode"].get<int>(), 1);
+    EXPECT_GE(s["risk"].get<double>(), 0.0);
+    EXPECT_LE(s["risk"].get<double>(), 1.0);
+  }
+  EXPECT_GT(n, 100u);
+
+  const CommandOutput bad =
+      run_ghostwatch("score --model " + dir.file("events.ndjson") + " --events " + dir.file("events.ndjson") +
+                     " --from " + kRiskTestFrom + " --out " + dir.file("x.ndjson"));
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("events.ndjson: not a JSON object"), std::string::npos) << bad.out;
+}
+
+}  // namespace
+}  // namespace gw::test
