@@ -129,5 +129,70 @@ TEST(RiskLive, MinRiskIsAProbabilityAndNeedsAModel) {
   EXPECT_NE(r.out.find("segment.min_risk: needs a risk model (--model)"), std::string::npos) << r.out;
 }
 
+constexpr const char* kRiskTierPolicy = R"(
+[[ladder]]
+after = "24h"
+action = "nudge"
+template = "r1"
+
+[[risk_tiers]]
+min_risk = 0.3
+
+[[risk_tiers.ladder]]
+after = "12h"
+action = "nudge"
+template = "urgent"
+)";
+
+TEST(RiskLive, TheRiskiestEpisodesFollowTheirTiersLadder) {
+  RiskLiveWorld w;
+  const Policy policy = risk_live_policy(kRiskTierPolicy);
+  std::map<std::pair<std::string, std::uint32_t>, std::pair<double, Instant>> episodes;  // risk, opened_at
+  for (const nlohmann::json& e : w.replay(policy, true, "episodes")) {
+    episodes[{e["contract"].get<std::string>(), e["episode"].get<std::uint32_t>()}] = {
+        e["risk"].get<double>(), *parse_rfc3339(e["opened_at"].get<std::string>())};
+  }
+  std::size_t urgent = 0, usual = 0;
+  for (const nlohmann::json& d : w.replay(policy, true, "actions")) {
+    const auto& [risk, opened_at] = episodes.at({d["contract"].get<std::string>(), d["episode"].get<std::uint32_t>()});
+    const Instant at = *parse_rfc3339(d["at"].get<std::string>());
+    if (risk >= 0.3) {
+      ++urgent;
+      EXPECT_EQ(d["template"], "urgent") << d.dump();
+      EXPECT_EQ(at, opened_at + 12 * kHour) << d.dump();
+    } else {
+      ++usual;
+      EXPECT_EQ(d["template"], "r1") << d.dump();
+      EXPECT_EQ(at, opened_at + 24 * kHour) << d.dump();
+    }
+  }
+  EXPECT_GT(urgent, 0u);
+  EXPECT_GT(usual, 0u);
+}
+
+TEST(RiskLive, RiskTiersAreCheckedAndNeedAModel) {
+  const auto refused = [](const std::string& tiers) {
+    auto p = parse_policy(std::string(kLadderOnly) + tiers, "policy.toml");
+    return p.is_ok() ? std::string() : p.message();
+  };
+  EXPECT_NE(refused("[[risk_tiers]]\n[[risk_tiers.ladder]]\nafter = \"1h\"\naction = \"nudge\"\ntemplate = \"x\"\n")
+                .find("risk_tiers[1].min_risk: is required"),
+            std::string::npos);
+  EXPECT_NE(refused("[[risk_tiers]]\nmin_risk = 0.5\n").find("risk_tiers[1].ladder: at least one"), std::string::npos);
+  const std::string tier = "[[risk_tiers.ladder]]\nafter = \"1h\"\naction = \"nudge\"\ntemplate = \"x\"\n";
+  EXPECT_NE(refused("[[risk_tiers]]\nmin_risk = 0.5\n" + tier + "[[risk_tiers]]\nmin_risk = 0.4\n" + tier)
+                .find("risk_tiers[2].min_risk: must be above risk_tiers[1].min_risk"),
+            std::string::npos);
+  EXPECT_EQ(refused("[[risk_tiers]]\nmin_risk = 0.5\n" + tier), "");
+
+  TempDir dir;
+  write_file(dir.file("policy.toml"), kRiskTierPolicy);
+  write_file(dir.file("events.ndjson"), risk_small_marketplace(3, 2));
+  const CommandOutput r =
+      run_ghostwatch("replay --config " + dir.file("policy.toml") + " --events " + dir.file("events.ndjson"));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.out.find("risk_tiers: needs a risk model (--model)"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace gw::test

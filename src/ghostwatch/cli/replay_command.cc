@@ -62,9 +62,9 @@ int run(const ReplayArgs& args) {
       return kExitUsage;
     }
     model.emplace(std::move(*loaded));
-  } else if (policy->segment.min_risk) {
-    fmt::print(stderr, "ghostwatch replay: bad config: {}: segment.min_risk: needs a risk model (--model)\n",
-               args.config);
+  } else if (policy_uses_risk(*policy)) {
+    fmt::print(stderr, "ghostwatch replay: bad config: {}: {}: needs a risk model (--model)\n", args.config,
+               policy->segment.min_risk ? "segment.min_risk" : "risk_tiers");
     return kExitUsage;
   }
   ReplayOptions options;

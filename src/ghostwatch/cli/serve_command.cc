@@ -172,10 +172,18 @@ Result<std::optional<Mailer>> load_mailer(const std::string& config, const std::
 // SIGHUP: the config file's policy becomes the rules from now on
 // (Service::reload), once it is valid and every nudge step has a template.
 // [mail] and [smtp] are read at start only.
+// Risk scores are computed by replay --model only, so far: a policy that
+// reads them is refused, naming the key.
+Status refuse_risk(const Policy& policy, const std::string& path) {
+  if (!policy_uses_risk(policy)) return Status::ok();
+  return Status::error(fmt::format("{}: {}: serve does not score risk yet (replay --model does)", path,
+                                   policy.segment.min_risk ? "segment.min_risk" : "risk_tiers"));
+}
+
 Status reload_config(const std::string& path, Service& service, const mail::MailComposer* composer, Logger& logger) {
   auto fresh = load_policy(path);
   if (!fresh) return fresh.status();
-  if (fresh->segment.min_risk) return Status::error(path + ": segment.min_risk: serve does not score risk yet");
+  if (Status s = refuse_risk(*fresh, path); !s) return s;
   if (composer != nullptr) {
     if (Status s = check_ladder_templates(*fresh, composer->templates(), composer->config().template_dir); !s) {
       return Status::error(fmt::format("{}: {}", path, s.message()));
@@ -204,10 +212,7 @@ int run(const ServeArgs& args) {
 
   auto policy = load_policy(args.config);
   if (!policy) return fail("bad config: " + policy.message());
-  if (policy->segment.min_risk) {
-    return fail("bad config: " + args.config +
-                ": segment.min_risk: serve does not score risk yet (replay --model does)");
-  }
+  if (Status s = refuse_risk(*policy, args.config); !s) return fail("bad config: " + s.message());
   for (const auto& key : policy->unknown_keys) {
     if (!is_delivery_key(key)) logger.log("warn", "unknown config key ignored", {{"key", key}});
   }

@@ -48,14 +48,19 @@ void Engine::set_policy(const Policy& policy) {
   std::vector<Timer> deferred;
   while (!timers_.empty()) {
     const Timer t = timers_.pop();
-    if (!t.first && open_episode_[t.contract] == t.episode && t.step < policy.ladder.size()) deferred.push_back(t);
+    if (!t.first && open_episode_[t.contract] == t.episode &&
+        t.step < ladder_of(policy, contracts_[t.contract]).size()) {
+      deferred.push_back(t);
+    }
   }
   for (const Timer& t : deferred) timers_.push(t);
   for (std::uint32_t contract = 0; contract < open_episode_.size(); ++contract) {
     if (open_episode_[contract] == 0) continue;
-    const ContractState& c = contracts_[contract];
-    if (c.next_step >= policy.ladder.size()) continue;
-    const Instant due = std::max(c.pending_since + policy.ladder[c.next_step].after, watermark_);
+    ContractState& c = contracts_[contract];
+    if (c.tier > policy.risk_tiers.size()) c.tier = 0;
+    const std::vector<LadderStep>& ladder = ladder_of(policy, c);
+    if (c.next_step >= ladder.size()) continue;
+    const Instant due = std::max(c.pending_since + ladder[c.next_step].after, watermark_);
     timers_.push(Timer{due, Interner::prefix_key(contract_ids_.view(contract)), contract, open_episode_[contract],
                        c.next_step, true});
   }
@@ -255,8 +260,9 @@ void Engine::open_episode(ContractState& c, std::uint32_t contract, std::string_
   c.risk = -1;
   if (scorer_ != nullptr) c.risk = scorer_->score(episode_record(c, contract_id));
   c.in_segment = users_[c.freelancer].in_segment && meets_min_risk(c.risk);
-  timers_.push(Timer{pending_since + policy_->ladder[0].after, Interner::prefix_key(contract_id), contract, c.episodes,
-                     0, true});
+  c.tier = tier_for(c.risk);
+  timers_.push(Timer{pending_since + ladder_of(*policy_, c)[0].after, Interner::prefix_key(contract_id), contract,
+                     c.episodes, 0, true});
   sink_.on_episode_opened(episode_record(c, contract_id));
 }
 
@@ -277,7 +283,7 @@ void Engine::evaluate(const Timer& t) {
   // open_episode_ array tells without loading the contract's state.
   if (open_episode_[t.contract] != t.episode) return;  // the episode closed: step dropped
   ContractState& c = contracts_[t.contract];
-  const auto& ladder = policy_->ladder;
+  const auto& ladder = ladder_of(*policy_, c);
   const std::size_t next = static_cast<std::size_t>(t.step) + 1;
   if (t.first) c.next_step = static_cast<std::uint16_t>(next);
   if (t.first && next < ladder.size()) {
@@ -333,7 +339,7 @@ void Engine::evaluate(const Timer& t) {
 
 void Engine::record(const ContractState& c, const Timer& t, Instant at, DecisionStatus status,
                     DecisionReason reason) {
-  const LadderStep& step = policy_->ladder[t.step];
+  const LadderStep& step = ladder_of(*policy_, c)[t.step];
   Decision d;
   d.at = at;
   d.contract = contract_ids_.view(t.contract);
@@ -347,6 +353,14 @@ void Engine::record(const ContractState& c, const Timer& t, Instant at, Decision
   d.status = status;
   d.reason = reason;
   sink_.on_decision(d);
+}
+
+std::uint16_t Engine::tier_for(float risk) const {
+  std::uint16_t tier = 0;
+  for (std::size_t i = 0; i < policy_->risk_tiers.size() && risk >= policy_->risk_tiers[i].min_risk; ++i) {
+    tier = static_cast<std::uint16_t>(i + 1);
+  }
+  return tier;
 }
 
 void Engine::mark_bouncing(std::string_view user, std::string_view address) {

@@ -155,10 +155,14 @@ class Engine {
     std::uint32_t episodes = 0;  // episodes opened; the open one is the last
     std::uint32_t steps_sent = 0;
     float risk = -1;              // the open episode's risk score; negative: none (fits the 48 bytes' padding)
-    std::uint16_t next_step = 0;  // the open episode's first ladder step not evaluated yet
+    // The open episode's first ladder step not evaluated yet, and its risk
+    // tier (0: the main ladder; the bits keep the state at 48 bytes).
+    std::uint16_t next_step : 12 = 0;
+    std::uint16_t tier : 4 = 0;
     bool ended = false;
     bool in_segment = false;
   };
+  static_assert(sizeof(ContractState) == 48, "the per-contract state is what replay's memory budget is made of");
 
   // Fills the hashes of `e`'s ids.
   static EventIds hash_ids(const Event& e);
@@ -186,6 +190,14 @@ class Engine {
   bool segment_matches(const UserDetail& u) const;
   // [segment] min_risk: false when the episode's risk is below it.
   bool meets_min_risk(float risk) const { return !policy_->segment.min_risk || risk >= *policy_->segment.min_risk; }
+  // The highest risk tier whose min_risk `risk` reaches; 0 (the main ladder)
+  // for none, or for no score.
+  std::uint16_t tier_for(float risk) const;
+  // The ladder the open episode of `c` follows under `policy`: its tier's,
+  // or the main one when `policy` has no such tier (a reload removed it).
+  static const std::vector<LadderStep>& ladder_of(const Policy& policy, const ContractState& c) {
+    return ladder_of_tier(policy, c.tier <= policy.risk_tiers.size() ? c.tier : 0);
+  }
   // The segment's countries and kinds as attribute ids.
   void intern_segment();
   Arm arm_of(std::uint32_t user);

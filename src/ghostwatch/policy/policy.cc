@@ -152,35 +152,40 @@ void read_limits(const toml::table& l, Policy& p, Checker& check) {
   }
 }
 
-void read_ladder(const toml::table& root, Policy& p, Checker& check) {
-  const toml::node* n = root.get("ladder");
+// Reads the ladder under `table`'s key "ladder" into `out`; `prefix` names
+// the table in messages ("" for the main ladder, "risk_tiers[1]." for a tier's).
+void read_ladder(const toml::table& table, const std::string& prefix, std::vector<LadderStep>& out,
+                 std::vector<std::string>& unknown_keys, Checker& check) {
+  const std::string name = prefix + "ladder";
+  const toml::node* n = table.get("ladder");
   if (n == nullptr) {
-    check.fail("ladder", "at least one [[ladder]] step is required");
+    check.fail(name, fmt::format("at least one [[{}]] step is required", name));
     return;
   }
   const toml::array* steps = n->as_array();
   if (steps != nullptr && steps->empty()) {
-    check.fail("ladder", "at least one [[ladder]] step is required");
+    check.fail(name, fmt::format("at least one [[{}]] step is required", name));
     return;
   }
   if (steps == nullptr || !steps->is_array_of_tables()) {
-    check.fail("ladder", "must be an array of tables ([[ladder]])");
+    check.fail(name, fmt::format("must be an array of tables ([[{}]])", name));
     return;
   }
   if (steps->size() > kMaxLadderSteps) {
-    check.fail("ladder", fmt::format("at most {} steps", kMaxLadderSteps));
+    check.fail(name, fmt::format("at most {} steps", kMaxLadderSteps));
     return;
   }
   for (size_t i = 0; i < steps->size(); ++i) {
     const toml::table& t = *steps->get(i)->as_table();
-    std::string key = fmt::format("ladder[{}]", i + 1);
-    note_unknown_keys(t, key, {"after", "action", "template", "team"}, p.unknown_keys);
+    std::string key = fmt::format("{}[{}]", name, i + 1);
+    note_unknown_keys(t, key, {"after", "action", "template", "team"}, unknown_keys);
     LadderStep step;
     auto after = get_duration(t, "after", key + ".after", check);
     if (!after && !check.failed()) check.fail(key + ".after", "is required");
     if (after) step.after = *after;
-    if (i > 0 && after && step.after <= p.ladder.back().after) {
-      check.fail(key + ".after", fmt::format("must be longer than ladder[{}].after: steps must be strictly increasing", i));
+    if (i > 0 && after && step.after <= out.back().after) {
+      check.fail(key + ".after",
+                 fmt::format("must be longer than {}[{}].after: steps must be strictly increasing", name, i));
     }
     auto action = get_string(t, "action", key + ".action", check);
     if (!action && !check.failed()) check.fail(key + ".action", "is required (\"nudge\" or \"escalate\")");
@@ -197,7 +202,41 @@ void read_ladder(const toml::table& root, Policy& p, Checker& check) {
     } else if (action) {
       check.fail(key + ".action", fmt::format("must be \"nudge\" or \"escalate\", not \"{}\"", *action));
     }
-    p.ladder.push_back(std::move(step));
+    out.push_back(std::move(step));
+  }
+}
+
+void read_risk_tiers(const toml::table& root, Policy& p, Checker& check) {
+  const toml::node* n = root.get("risk_tiers");
+  if (n == nullptr) return;
+  const toml::array* tiers = n->as_array();
+  if (tiers == nullptr || !tiers->is_array_of_tables()) {
+    check.fail("risk_tiers", "must be an array of tables ([[risk_tiers]])");
+    return;
+  }
+  if (tiers->size() > kMaxRiskTiers) {
+    check.fail("risk_tiers", fmt::format("at most {} tiers", kMaxRiskTiers));
+    return;
+  }
+  for (std::size_t i = 0; i < tiers->size() && !check.failed(); ++i) {
+    const toml::table& t = *tiers->get(i)->as_table();
+    const std::string key = fmt::format("risk_tiers[{}]", i + 1);
+    note_unknown_keys(t, key, {"min_risk", "ladder"}, p.unknown_keys);
+    RiskTier tier;
+    const toml::node* m = t.get("min_risk");
+    std::optional<double> v = m != nullptr ? m->value<double>() : std::nullopt;
+    if (!v || !(m->is_integer() || m->is_floating_point()) || !(*v > 0 && *v <= 1)) {
+      check.fail(key + ".min_risk", "is required: a number above 0 and at most 1 (a probability)");
+      return;
+    }
+    tier.min_risk = *v;
+    if (!p.risk_tiers.empty() && tier.min_risk <= p.risk_tiers.back().min_risk) {
+      check.fail(key + ".min_risk",
+                 fmt::format("must be above risk_tiers[{}].min_risk: tiers go from less to more risk", i));
+      return;
+    }
+    read_ladder(t, key + ".", tier.ladder, p.unknown_keys, check);
+    p.risk_tiers.push_back(std::move(tier));
   }
 }
 
@@ -220,11 +259,12 @@ Result<Policy> parse_policy(std::string_view text, std::string_view source) {
   }
   Policy p;
   Checker check(source);
-  note_unknown_keys(root, "", {"campaign", "segment", "limits", "ladder"}, p.unknown_keys);
+  note_unknown_keys(root, "", {"campaign", "segment", "limits", "ladder", "risk_tiers"}, p.unknown_keys);
   if (const toml::table* c = get_table(root, "campaign", check)) read_campaign(*c, p, check);
   if (const toml::table* s = get_table(root, "segment", check)) read_segment(*s, p, check);
   if (const toml::table* l = get_table(root, "limits", check)) read_limits(*l, p, check);
-  if (!check.failed()) read_ladder(root, p, check);
+  if (!check.failed()) read_ladder(root, "", p.ladder, p.unknown_keys, check);
+  if (!check.failed()) read_risk_tiers(root, p, check);
   if (check.failed()) return Status::error(check.error());
   return p;
 }

@@ -40,6 +40,17 @@ struct Segment {
   std::optional<double> min_risk;
 };
 
+// A ladder for the riskiest episodes: an episode whose risk score at
+// opening is at least `min_risk` follows this ladder instead of the main one
+// (the highest tier it reaches). Needs a risk model.
+struct RiskTier {
+  double min_risk = 0;
+  std::vector<LadderStep> ladder;
+};
+
+// Tiers above the main ladder: the engine keeps an episode's tier in 4 bits.
+inline constexpr std::size_t kMaxRiskTiers = 15;
+
 struct Policy {
   std::string name;
   Instant start = kNoInstant;  // steps fire only at or after it
@@ -52,9 +63,22 @@ struct Policy {
   std::int64_t max_nudges_per_day = 0;  // 0: no cap
   std::optional<QuietHours> quiet_hours;
   std::vector<LadderStep> ladder;
+  std::vector<RiskTier> risk_tiers;  // [[risk_tiers]], min_risk strictly increasing
   // Keys the spec does not define: not an error, but worth a warning.
   std::vector<std::string> unknown_keys;
 };
+
+// The ladder of tier `tier`: 0 is the main ladder, i the i-th risk tier's.
+// REQUIRES: tier <= policy.risk_tiers.size().
+inline const std::vector<LadderStep>& ladder_of_tier(const Policy& policy, std::size_t tier) {
+  return tier == 0 ? policy.ladder : policy.risk_tiers[tier - 1].ladder;
+}
+
+// True when the policy reads risk scores ([segment] min_risk or risk tiers):
+// it needs a risk model.
+inline bool policy_uses_risk(const Policy& policy) {
+  return policy.segment.min_risk.has_value() || !policy.risk_tiers.empty();
+}
 
 // The support team that takes over when nudges do not work: where e-mail
 // from freelancers goes when it is about no open episode.
