@@ -21,3 +21,6 @@ find_package(CURL REQUIRED)
 # The shared store for several workers: PostgreSQL through libpqxx 6 (pkg-config only).
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 find_path(KAINJOW_MUSTACHE_INCLUDE_DIR kainjow/mustache.hpp REQUIRED)
+# The event log for several workers: NATS JetStream through nats.c (pkg-config only:
+# Debian's find_package(cnats) config names a static library it does not ship).
+pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)

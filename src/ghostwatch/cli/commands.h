@@ -29,5 +29,6 @@ void add_preview_command(CLI::App& app, int& exit_status);
 void add_report_command(CLI::App& app, int& exit_status);
 void add_reply_text_command(CLI::App& app, int& exit_status);
 void add_migrate_command(CLI::App& app, int& exit_status);
+void add_publish_command(CLI::App& app, int& exit_status);
 
 }  // namespace gw::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   gw::cli::add_report_command(app, exit_status);
   gw::cli::add_reply_text_command(app, exit_status);
   gw::cli::add_migrate_command(app, exit_status);
+  gw::cli::add_publish_command(app, exit_status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
