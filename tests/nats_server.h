@@ -1,0 +1,147 @@
+// Test-only: a real nats-server with JetStream for the event log's tests,
+// on a free loopback port with its store in a temp directory, started on
+// first use and stopped when the test process exits (CTest runs each test
+// in its own process, so tests never share a stream). Without nats-server
+// installed there is none: nats_url() returns nullopt and the caller skips,
+// naming the package. Also reads a stream back through nats.c, as a
+// consumer would.
+#pragma once
+
+#include <nats/nats.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "serve_process.h"
+
+namespace gw::test {
+
+class NatsServer {
+ public:
+  // nats://127.0.0.1:PORT of the process's server, or "" when nats-server
+  // is not installed.
+  static const std::string& url() {
+    static NatsServer server;
+    return server.url_;
+  }
+
+ private:
+  NatsServer() {
+    if (std::system("command -v nats-server >/dev/null 2>&1") != 0) return;
+    const int port = free_port();
+    std::vector<std::string> args = {"nats-server", "-a",  "127.0.0.1",     "-p", std::to_string(port),
+                                     "-js",         "-sd", dir_.file("js"), "-l", dir_.file("nats.log")};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawnp(&pid_, "nats-server", nullptr, nullptr, argv.data(), environ) != 0) return;
+    const std::string url = "nats://127.0.0.1:" + std::to_string(port);
+    for (int i = 0; i < 500; ++i) {
+      if (read_file(dir_.file("nats.log")).find("Server is ready") != std::string::npos) {
+        url_ = url;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ~NatsServer() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  static int free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t n = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+    ::close(fd);
+    return ntohs(a.sin_port);
+  }
+
+  TempDir dir_;
+  pid_t pid_ = -1;
+  std::string url_;
+};
+
+inline std::optional<std::string> nats_url() {
+  const std::string& url = NatsServer::url();
+  if (url.empty()) return std::nullopt;
+  return url;
+}
+
+inline constexpr const char* kNoNats = "no nats-server for the tests: apt-get install nats-server";
+
+// One message of the stream as a consumer sees it.
+struct StoredMessage {
+  std::uint64_t stream_seq = 0;
+  std::string subject;
+  std::string msg_id;
+  std::uint64_t seq = 0;       // Gw-Seq
+  std::int64_t watermark = 0;  // Gw-Watermark
+  std::string data;
+};
+
+// Every message of `stream` at `url`, in stream order.
+inline std::vector<StoredMessage> read_stream(const std::string& url, const std::string& stream) {
+  std::vector<StoredMessage> out;
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  jsStreamInfo* si = nullptr;
+  if (natsConnection_ConnectTo(&nc, url.c_str()) != NATS_OK) return out;
+  natsConnection_JetStream(&js, nc, nullptr);
+  if (js_GetStreamInfo(&si, js, stream.c_str(), nullptr, nullptr) == NATS_OK) {
+    for (std::uint64_t seq = si->State.FirstSeq; seq <= si->State.LastSeq && si->State.Msgs > 0; ++seq) {
+      natsMsg* m = nullptr;
+      if (js_GetMsg(&m, js, stream.c_str(), seq, nullptr, nullptr) != NATS_OK) continue;
+      StoredMessage s;
+      s.stream_seq = seq;
+      s.subject = natsMsg_GetSubject(m);
+      s.data.assign(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m)));
+      const char* v = nullptr;
+      if (natsMsgHeader_Get(m, "Nats-Msg-Id", &v) == NATS_OK) s.msg_id = v;
+      if (natsMsgHeader_Get(m, "Gw-Seq", &v) == NATS_OK) s.seq = std::stoull(v);
+      if (natsMsgHeader_Get(m, "Gw-Watermark", &v) == NATS_OK) s.watermark = std::stoll(v);
+      out.push_back(std::move(s));
+      natsMsg_Destroy(m);
+    }
+    jsStreamInfo_Destroy(si);
+  }
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+  return out;
+}
+
+// Removes `stream` (if there is one), so a test starts from an empty log.
+inline void delete_stream(const std::string& url, const std::string& stream) {
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  if (natsConnection_ConnectTo(&nc, url.c_str()) != NATS_OK) return;
+  natsConnection_JetStream(&js, nc, nullptr);
+  js_DeleteStream(js, stream.c_str(), nullptr, nullptr);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+}
+
+// Messages per subject.
+inline std::map<std::string, std::size_t> count_by_subject(const std::vector<StoredMessage>& messages) {
+  std::map<std::string, std::size_t> out;
+  for (const auto& m : messages) ++out[m.subject];
+  return out;
+}
+
+}  // namespace gw::test
