@@ -41,6 +41,13 @@ Result<std::unique_ptr<EventPublisher>> EventPublisher::open(const BusSettings& 
     return Status::error(fmt::format("store: cannot connect to PostgreSQL: {}", e.what()));
   }
   if (auto version = pg::migrate(*conn); !version) return version.status();
+  try {  // the partition count, fixed by the first publisher, before anything is published
+    pqxx::work tx(*conn);
+    if (auto position = lock_position(tx, settings.partitions); !position) return position.status();
+    tx.commit();
+  } catch (const std::exception& e) {
+    return Status::error(fmt::format("store: reading the event log's position failed: {}", e.what()));
+  }
   auto js = JetStream::connect(settings);
   if (!js) return js.status();
   return std::unique_ptr<EventPublisher>(

@@ -45,8 +45,9 @@ struct PublishReply {
 
 class EventPublisher {
  public:
-  // Connects to PostgreSQL at `store_url` (migrating its schema) and to the
-  // bus (creating or checking the stream). `clock` must outlive it.
+  // Connects to PostgreSQL at `store_url` (migrating its schema; refusing
+  // a partition count other than the log's) and to the bus (creating or
+  // checking the stream). `clock` must outlive it.
   static Result<std::unique_ptr<EventPublisher>> open(const BusSettings& settings, const std::string& store_url,
                                                       const Clock& clock);
   ~EventPublisher();
