@@ -245,6 +245,26 @@ TEST_F(BusPublishTest, KeepsRejectsAndRefusesAnotherPartitionCount) {
             "move partitions)");
 }
 
+TEST_F(BusPublishTest, ABodyJetStreamRefusesIsNotRecordedAndItsNumbersAreSkipped) {
+  ASSERT_EQ(publisher_->publish(kMarketplace, "").status, 200);
+  ASSERT_TRUE(limit_stream(nats_, "GHOSTWATCH_EVENTS", 14));
+  const bus::PublishReply refused = publisher_->publish(
+      R"({"type":"contract_started","at":"2024-01-02T00:00:00Z","contract":"k3","client":"c1","freelancer":"f1"}
+{"type":"message","at":"2024-01-02T00:00:00Z","contract":"k3","from":"c1"}
+{"type":"message","at":"2024-01-02T00:01:00Z","contract":"k3","from":"f1"}
+)",
+      "b2");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_NE(refused.body.find("bus_unavailable"), std::string::npos) << refused.body;
+  EXPECT_NE(refused.body.find("2 messages were not stored"), std::string::npos) << refused.body;
+  pqxx::connection c(db_);
+  pqxx::work tx(c);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM contract_partitions WHERE contract = 'k3'")[0].as<int>(), 0);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM idempotency")[0].as<int>(), 0);
+  // Line 1 of the refused body was stored with Gw-Seq 8: the next line gets 11.
+  EXPECT_EQ(tx.exec1("SELECT seq FROM bus_position")[0].as<int>(), 10);
+}
+
 TEST_F(BusPublishTest, RefusesAStreamOfAnotherShape) {
   bus::BusSettings r3 = settings_;
   r3.replicas = 3;

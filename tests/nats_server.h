@@ -137,6 +137,28 @@ inline void delete_stream(const std::string& url, const std::string& stream) {
   natsConnection_Destroy(nc);
 }
 
+// Makes `stream` refuse new messages once it holds `max_msgs` (a full
+// stream: how a test makes JetStream say no).
+inline bool limit_stream(const std::string& url, const std::string& stream, std::int64_t max_msgs) {
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  jsStreamInfo* si = nullptr;
+  jsStreamInfo* updated = nullptr;
+  bool ok = false;
+  if (natsConnection_ConnectTo(&nc, url.c_str()) != NATS_OK) return false;
+  natsConnection_JetStream(&js, nc, nullptr);
+  if (js_GetStreamInfo(&si, js, stream.c_str(), nullptr, nullptr) == NATS_OK) {
+    si->Config->MaxMsgs = max_msgs;
+    si->Config->Discard = js_DiscardNew;
+    ok = js_UpdateStream(&updated, js, si->Config, nullptr, nullptr) == NATS_OK;
+    jsStreamInfo_Destroy(updated);
+    jsStreamInfo_Destroy(si);
+  }
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+  return ok;
+}
+
 // Messages per subject.
 inline std::map<std::string, std::size_t> count_by_subject(const std::vector<StoredMessage>& messages) {
   std::map<std::string, std::size_t> out;

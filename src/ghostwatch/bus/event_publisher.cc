@@ -57,19 +57,35 @@ Result<std::unique_ptr<EventPublisher>> EventPublisher::open(const BusSettings& 
 PublishReply EventPublisher::publish(std::string_view body, const std::string& idempotency_key,
                                      std::uint64_t first_line) {
   std::lock_guard lock(mu_);
+  LogPosition sent;  // how far this body's messages went, when it fails
+  PublishReply reply;
   try {
     if (!conn_->is_open()) conn_ = std::make_unique<pqxx::connection>(store_url_);
-    return publish_locked(body, idempotency_key, first_line);
+    reply = publish_locked(body, idempotency_key, first_line, sent);
   } catch (const std::exception& e) {
-    PublishReply r;
-    r.status = 503;
-    r.body = publisher_error("store_unavailable",
-                             fmt::format("store: publishing failed, nothing was recorded: {}", e.what()));
-    return r;
+    reply = PublishReply{};
+    reply.status = 503;
+    reply.body = publisher_error("store_unavailable",
+                                 fmt::format("store: publishing failed, nothing was recorded: {}", e.what()));
+  }
+  if (reply.status == 503 && sent.seq > 0) skip_past(sent);
+  return reply;
+}
+
+void EventPublisher::skip_past(const LogPosition& sent) {
+  try {
+    pqxx::work tx(*conn_);
+    auto position = lock_position(tx, settings_.partitions);
+    if (!position) return;
+    save_position(tx, LogPosition{std::max(position->seq, sent.seq), std::max(position->watermark, sent.watermark)});
+    tx.commit();
+  } catch (const std::exception&) {
+    // PostgreSQL is what failed: the numbers may be given again (docs/operations.md, the known gap).
   }
 }
 
-PublishReply EventPublisher::publish_locked(std::string_view body, const std::string& key, std::uint64_t first_line) {
+PublishReply EventPublisher::publish_locked(std::string_view body, const std::string& key, std::uint64_t first_line,
+                                            LogPosition& sent) {
   PublishReply reply;
   const Instant now = clock_.now();
   const std::string digest = sha256_hex(body);
@@ -111,6 +127,7 @@ PublishReply EventPublisher::publish_locked(std::string_view body, const std::st
     at.watermark = std::max(at.watermark, r.parsed->at);
     const std::uint32_t first = r.every_partition ? 0 : r.partition;
     const std::uint32_t last = r.every_partition ? settings_.partitions - 1 : r.partition;
+    sent = at;
     for (std::uint32_t p = first; p <= last; ++p) {
       msg_id = fmt::format("{}:{}:{}", id_base, r.parsed->line, p);
       subject = subject_of(p);

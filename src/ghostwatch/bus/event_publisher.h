@@ -14,7 +14,8 @@
 // across publishers (they take turns on the row lock), and a body is either
 // answered and recorded entirely or refused (503) with nothing recorded; a
 // retry with the same Idempotency-Key re-sends the same Nats-Msg-Ids, which
-// the stream drops within its duplicate window.
+// the stream drops within its duplicate window. A refused body's Gw-Seq
+// numbers are skipped, never given to another line.
 //
 // Thread-safe: bodies are published one at a time.
 #pragma once
@@ -27,6 +28,7 @@
 #include <string_view>
 
 #include "ghostwatch/bus/bus_config.h"
+#include "ghostwatch/bus/bus_ledger.h"
 #include "ghostwatch/bus/jetstream.h"
 #include "ghostwatch/core/clock.h"
 #include "ghostwatch/core/status.h"
@@ -64,7 +66,13 @@ class EventPublisher {
  private:
   EventPublisher(BusSettings settings, std::string store_url, const Clock& clock,
                  std::unique_ptr<pqxx::connection> conn, std::unique_ptr<JetStream> js);
-  PublishReply publish_locked(std::string_view body, const std::string& key, std::uint64_t first_line);
+  // `sent`: the position of the last line whose messages were handed to
+  // JetStream, so that a failed body's numbers are never given again.
+  PublishReply publish_locked(std::string_view body, const std::string& key, std::uint64_t first_line,
+                              LogPosition& sent);
+  // After a failure: moves the log's position past `sent` (messages of the
+  // failed body may be in the stream with those numbers).
+  void skip_past(const LogPosition& sent);
 
   BusSettings settings_;
   std::string store_url_;

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "ghostwatch/bus/event_publisher.h"
 #include "ghostwatch/cli/commands.h"
@@ -78,8 +79,12 @@ int run(const PublishArgs& args) {
   if (!config_in) return fail(fmt::format("--config {}: cannot read it", args.config));
   std::ostringstream config_text;
   config_text << config_in.rdbuf();
-  auto settings = bus::bus_settings(config_text.str(), args.config, args.bus);
+  std::vector<std::string> unknown;
+  auto settings = bus::bus_settings(config_text.str(), args.config, args.bus, &unknown);
   if (!settings) return fail("bad config: " + settings.message());
+  for (const auto& key : unknown) {
+    fmt::print(stderr, "ghostwatch publish: warning: {}: unknown key {} ignored\n", args.config, key);
+  }
   if (!settings->has_value()) return fail("no bus: give --bus nats://HOST:PORT or a [bus] section in the config");
   if (args.store.rfind("postgres://", 0) != 0 && args.store.rfind("postgresql://", 0) != 0) {
     return fail(
