@@ -274,5 +274,30 @@ TEST_F(BusPublishTest, RefusesAStreamOfAnotherShape) {
             "bus.stream: stream GHOSTWATCH_EVENTS exists but it has 1 replicas, the config says bus.replicas = 3");
 }
 
+TEST(BusClusterTest, PublishesToAStreamReplicatedOnThreeServers) {
+  if (!nats_url()) GTEST_SKIP() << kNoNats;
+  auto db = pg_database_url();
+  if (!db) GTEST_SKIP() << kNoPostgres;
+  NatsCluster cluster;
+  ASSERT_FALSE(cluster.url().empty()) << "the three nats-servers did not form a JetStream cluster";
+  bus::BusSettings settings;
+  settings.url = cluster.url();  // the three servers, comma-separated
+  settings.partitions = 4;
+  settings.replicas = 3;
+  FixedBusClock clock;
+  Result<std::unique_ptr<bus::EventPublisher>> publisher = Status::error("not opened");
+  // The stream's placement may wait for the servers to see each other.
+  for (int i = 0; i < 50 && !publisher; ++i) {
+    publisher = bus::EventPublisher::open(settings, *db, clock);
+    if (!publisher) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(publisher) << publisher.message();
+  const bus::PublishReply reply = (*publisher)->publish(kMarketplace, "r3");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(reply.messages, 13u);
+  const std::string second = cluster.url().substr(cluster.url().find(',') + 1);
+  EXPECT_EQ(read_stream(second.substr(0, second.find(',')), "GHOSTWATCH_EVENTS").size(), 13u);
+}
+
 }  // namespace
 }  // namespace gw::test

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -26,6 +27,59 @@
 #include "serve_process.h"
 
 namespace gw::test {
+
+// A free loopback TCP port (free when asked).
+inline int free_nats_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t n = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+inline bool nats_installed() { return std::system("command -v nats-server >/dev/null 2>&1") == 0; }
+
+// One nats-server process with JetStream, its store and log under `dir`;
+// `extra` adds options (cluster routes). Stopped (SIGTERM) with the object.
+class NatsProcess {
+ public:
+  NatsProcess(const TempDir& dir, const std::string& name, int port, const std::vector<std::string>& extra = {})
+      : log_(dir.file(name + ".log")), url_("nats://127.0.0.1:" + std::to_string(port)) {
+    std::vector<std::string> args = {"nats-server",        "-n",  name,  "-a",           "127.0.0.1", "-p",
+                                     std::to_string(port), "-js", "-sd", dir.file(name), "-l",        log_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawnp(&pid_, "nats-server", nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;
+  }
+  ~NatsProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  NatsProcess(const NatsProcess&) = delete;
+  NatsProcess& operator=(const NatsProcess&) = delete;
+  const std::string& url() const { return url_; }
+  bool log_has(const std::string& text) const { return read_file(log_).find(text) != std::string::npos; }
+  // Waits (up to 10 s) until the log contains `text`.
+  bool wait_for_log(const std::string& text) const {
+    for (int i = 0; i < 1000 && pid_ > 0; ++i) {
+      if (log_has(text)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+ private:
+  std::string log_, url_;
+  pid_t pid_ = -1;
+};
 
 class NatsServer {
  public:
@@ -38,43 +92,54 @@ class NatsServer {
 
  private:
   NatsServer() {
-    if (std::system("command -v nats-server >/dev/null 2>&1") != 0) return;
-    const int port = free_port();
-    std::vector<std::string> args = {"nats-server", "-a",  "127.0.0.1",     "-p", std::to_string(port),
-                                     "-js",         "-sd", dir_.file("js"), "-l", dir_.file("nats.log")};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawnp(&pid_, "nats-server", nullptr, nullptr, argv.data(), environ) != 0) return;
-    const std::string url = "nats://127.0.0.1:" + std::to_string(port);
-    for (int i = 0; i < 500; ++i) {
-      if (read_file(dir_.file("nats.log")).find("Server is ready") != std::string::npos) {
-        url_ = url;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-  ~NatsServer() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  static int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t n = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
-    ::close(fd);
-    return ntohs(a.sin_port);
+    if (!nats_installed()) return;
+    process_ = std::make_unique<NatsProcess>(dir_, "n1", free_nats_port());
+    if (process_->wait_for_log("Server is ready")) url_ = process_->url();
   }
 
   TempDir dir_;
-  pid_t pid_ = -1;
+  std::unique_ptr<NatsProcess> process_;
+  std::string url_;
+};
+
+// Three nats-servers forming a JetStream cluster on loopback
+// (shared/notes/dependencies.md 4.3), for replicated streams.
+class NatsCluster {
+ public:
+  NatsCluster() {
+    if (!nats_installed()) return;
+    std::vector<int> client_ports, route_ports;
+    std::string routes;
+    for (int i = 0; i < 3; ++i) {
+      client_ports.push_back(free_nats_port());
+      route_ports.push_back(free_nats_port());
+      routes += (i == 0 ? "" : ",") + std::string("nats://127.0.0.1:") + std::to_string(route_ports.back());
+    }
+    for (int i = 0; i < 3; ++i) {
+      nodes_.push_back(std::make_unique<NatsProcess>(
+          dir_, "n" + std::to_string(i + 1), client_ports[i],
+          std::vector<std::string>{"--cluster_name", "gwtest", "--cluster",
+                                   "nats://127.0.0.1:" + std::to_string(route_ports[i]), "--routes", routes}));
+      url_ += (i == 0 ? "" : ",") + nodes_.back()->url();
+    }
+    for (const auto& n : nodes_) {
+      if (!n->wait_for_log("Server is ready")) url_.clear();
+    }
+    // JetStream answers once the cluster has a metadata leader.
+    for (int i = 0; i < 1000 && !url_.empty(); ++i) {
+      for (const auto& n : nodes_) {
+        if (n->log_has("new metadata leader")) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    url_.clear();
+  }
+  // The three client URLs, comma-separated; "" when the cluster did not form.
+  const std::string& url() const { return url_; }
+
+ private:
+  TempDir dir_;
+  std::vector<std::unique_ptr<NatsProcess>> nodes_;
   std::string url_;
 };
 

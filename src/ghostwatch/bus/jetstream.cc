@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <vector>
 
 namespace gw::bus {
 
@@ -103,7 +104,17 @@ Result<std::unique_ptr<JetStream>> JetStream::connect(const BusSettings& setting
   auto h = std::make_unique<Handles>();
   h->servers = settings.url;
   natsStatus s = natsOptions_Create(&h->options);
-  if (s == NATS_OK) s = natsOptions_SetURL(h->options, settings.url.c_str());
+  // natsOptions_SetURL takes one server: the list goes to SetServers.
+  std::vector<std::string> servers;
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = settings.url.find(',', start);
+    servers.push_back(settings.url.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  std::vector<const char*> server_ptrs;
+  for (const std::string& server : servers) server_ptrs.push_back(server.c_str());
+  if (s == NATS_OK) s = natsOptions_SetServers(h->options, server_ptrs.data(), static_cast<int>(server_ptrs.size()));
   if (s == NATS_OK) s = natsOptions_SetTimeout(h->options, 5000);
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(h->options, -1);  // ride out a server restart
   if (s == NATS_OK) s = natsConnection_Connect(&h->conn, h->options);
