@@ -132,17 +132,20 @@ PublishReply EventPublisher::publish_locked(std::string_view body, const std::st
       msg_id = fmt::format("{}:{}:{}", id_base, r.parsed->line, p);
       subject = subject_of(p);
       if (Status s = js_->publish(LogMessage{subject, msg_id, at.seq, at.watermark, r.parsed->raw}); !s) {
+        // The messages sent so far are settled here, not counted in the next body's acks.
+        [[maybe_unused]] auto settled = js_->wait_acks(kAckTimeout);
         reply.status = 503;
-        reply.body =
-            publisher_error("bus_unavailable", s.message() + "; nothing was recorded, retry with the same key");
+        reply.body = publisher_error(
+            "bus_unavailable", s.message() + "; the request was not recorded: retry it with the same Idempotency-Key");
         return reply;
       }
     }
   }
 
   nlohmann::ordered_json rejects = nlohmann::ordered_json::array();
-  for (const RejectRow& r : routing.rejects)
+  for (const RejectRow& r : routing.rejects) {
     rejects.push_back({{"line", r.line}, {"reason", reject_reason_name(r.reason)}});
+  }
   reply.accepted = routing.lines.size();
   reply.rejected = routing.rejects.size();
   reply.body =
@@ -157,7 +160,8 @@ PublishReply EventPublisher::publish_locked(std::string_view body, const std::st
   if (!acks) {
     reply = PublishReply{};
     reply.status = 503;
-    reply.body = publisher_error("bus_unavailable", acks.message() + "; nothing was recorded, retry with the same key");
+    reply.body = publisher_error(
+        "bus_unavailable", acks.message() + "; the request was not recorded: retry it with the same Idempotency-Key");
     return reply;
   }
   reply.messages = acks->stored;
