@@ -33,7 +33,7 @@ EventPublisher::EventPublisher(BusSettings settings, std::string store_url, cons
 EventPublisher::~EventPublisher() = default;
 
 Result<std::unique_ptr<EventPublisher>> EventPublisher::open(const BusSettings& settings, const std::string& store_url,
-                                                             const Clock& clock) {
+                                                             const Clock& clock, std::int64_t in_flight) {
   std::unique_ptr<pqxx::connection> conn;
   try {
     conn = std::make_unique<pqxx::connection>(store_url);
@@ -48,7 +48,7 @@ Result<std::unique_ptr<EventPublisher>> EventPublisher::open(const BusSettings& 
   } catch (const std::exception& e) {
     return Status::error(fmt::format("store: reading the event log's position failed: {}", e.what()));
   }
-  auto js = JetStream::connect(settings);
+  auto js = JetStream::connect(settings, in_flight);
   if (!js) return js.status();
   return std::unique_ptr<EventPublisher>(
       new EventPublisher(settings, store_url, clock, std::move(conn), std::move(*js)));

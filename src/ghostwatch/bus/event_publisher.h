@@ -50,8 +50,10 @@ class EventPublisher {
   // Connects to PostgreSQL at `store_url` (migrating its schema; refusing
   // a partition count other than the log's) and to the bus (creating or
   // checking the stream). `clock` must outlive it.
+  // `in_flight`: messages sent and not yet acknowledged at most (publish
+  // blocks while the window is full).
   static Result<std::unique_ptr<EventPublisher>> open(const BusSettings& settings, const std::string& store_url,
-                                                      const Clock& clock);
+                                                      const Clock& clock, std::int64_t in_flight = 4096);
   ~EventPublisher();
 
   // Publishes `body`, its lines numbered from `first_line`. With a

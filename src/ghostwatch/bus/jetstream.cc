@@ -122,6 +122,9 @@ Result<std::unique_ptr<JetStream>> JetStream::connect(const BusSettings& setting
   jsOptions options;
   jsOptions_Init(&options);
   options.PublishAsync.MaxPending = max_pending;
+  // How long a publish waits for room in a full window before it fails
+  // (nats.c's default, 200 ms, fails bodies on a busy machine).
+  options.PublishAsync.StallWait = 30000;
   options.PublishAsync.AckHandler = jetstream_on_ack;
   options.PublishAsync.AckHandlerClosure = h.get();
   options.Wait = 10000;  // ms, for stream requests

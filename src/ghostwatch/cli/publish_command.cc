@@ -27,6 +27,7 @@ struct PublishArgs {
   std::string bus;
   std::string store;
   std::string file;
+  std::int64_t in_flight = 4096;
 };
 
 // Bytes read per block; a block ends at its last newline.
@@ -94,7 +95,7 @@ int run(const PublishArgs& args) {
   if (!in) return fail(fmt::format("{}: cannot read it", args.file));
 
   SystemClock clock;
-  auto publisher = bus::EventPublisher::open(**settings, args.store, clock);
+  auto publisher = bus::EventPublisher::open(**settings, args.store, clock, args.in_flight);
   if (!publisher) return fail(publisher.message());
 
   const auto started = std::chrono::steady_clock::now();
@@ -148,6 +149,8 @@ void add_publish_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--bus", args->bus, "NATS servers, nats://HOST:PORT[,nats://...] (default: bus.url)");
   cmd->add_option("--store", args->store, "postgres://USER@HOST/DB: the event log's contracts and position")
       ->required();
+  cmd->add_option("--in-flight", args->in_flight, "Messages sent and not yet acknowledged at most")
+      ->check(CLI::Range(1, 1 << 20));
   cmd->add_option("FILE", args->file, "NDJSON events")->required();
   cmd->callback([args, &exit_status] { exit_status = run(*args); });
 }
