@@ -28,3 +28,6 @@ find_package(xgboost REQUIRED)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 # `import` reads gzip-compressed edge lists (and plain files) through zlib.
 find_package(ZLIB REQUIRED)
+# The event log for several workers: NATS JetStream through nats.c (pkg-config only:
+# Debian's find_package(cnats) config names a static library it does not ship).
+pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)

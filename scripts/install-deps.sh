@@ -11,7 +11,7 @@ PACKAGES=(
   libssl-dev libxxhash-dev libsqlite3-dev libsqlitecpp-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libgmime-3.0-dev libcurl4-openssl-dev libkainjow-mustache-dev libxml2-dev python3-aiosmtpd python3-scipy
-  libpqxx-dev postgresql-15 chromium libxgboost-dev xgboost libeigen3-dev zlib1g-dev
+  libpqxx-dev postgresql-15 libnats-dev nats-server chromium libxgboost-dev xgboost libeigen3-dev zlib1g-dev
 )
 # The dashboard's toolchain (web/): node 18 or later with npm. Debian's
 # nodejs and npm packages when no node is installed (NodeSource's nodejs

@@ -32,5 +32,6 @@ void add_migrate_command(CLI::App& app, int& exit_status);
 void add_train_command(CLI::App& app, int& exit_status);
 void add_score_command(CLI::App& app, int& exit_status);
 void add_import_command(CLI::App& app, int& exit_status);
+void add_publish_command(CLI::App& app, int& exit_status);
 
 }  // namespace gw::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   gw::cli::add_train_command(app, exit_status);
   gw::cli::add_score_command(app, exit_status);
   gw::cli::add_import_command(app, exit_status);
+  gw::cli::add_publish_command(app, exit_status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

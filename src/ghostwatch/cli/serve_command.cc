@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "ghostwatch/bus/event_publisher.h"
 #include "ghostwatch/cli/commands.h"
 #include "ghostwatch/core/clock.h"
 #include "ghostwatch/delivery/case_opener.h"
@@ -45,6 +46,7 @@ struct ServeArgs {
   std::string token_file;
   std::string inbound_maildir;
   std::string web_root;  // empty: web/ beside the binary, when it is there
+  std::string bus;       // --bus: the event log's servers (or [bus] url)
   std::size_t max_body_mb = 64;
   int threads = 16;
 };
@@ -106,7 +108,7 @@ std::string read_text(const std::string& path) {
 // The sections of the config file that are not the engine's policy: read
 // at start only, and not part of what a reload compares.
 bool is_delivery_key(const std::string& key) {
-  for (const char* section : {"mail", "smtp", "webhook", "zendesk"}) {
+  for (const char* section : {"mail", "smtp", "webhook", "zendesk", "bus"}) {
     const std::string_view k(key);
     if (k == section || (k.rfind(section, 0) == 0 && k.size() > std::strlen(section) && k[std::strlen(section)] == '.')) {
       return true;
@@ -115,7 +117,7 @@ bool is_delivery_key(const std::string& key) {
   return false;
 }
 
-// The policy part of the config text (without [mail], [smtp], [webhook], [zendesk]), which the
+// The policy part of the config text (without [mail], [smtp], [webhook], [zendesk], [bus]), which the
 // service keeps and compares on reload; a bad file is returned as it is (load_policy has
 // refused it already).
 std::string policy_part(const std::string& text) {
@@ -125,6 +127,7 @@ std::string policy_part(const std::string& text) {
     root.erase("smtp");
     root.erase("webhook");
     root.erase("zendesk");
+    root.erase("bus");
     std::ostringstream out;
     out << root;
     return out.str();
@@ -228,6 +231,8 @@ int run(const ServeArgs& args) {
   if (!webhook) return fail("bad config: " + webhook.message());
   auto zendesk = parse_zendesk_config(config_text, args.config, process_env, &webhook_unknown);
   if (!zendesk) return fail("bad config: " + zendesk.message());
+  auto bus_settings = bus::bus_settings(config_text, args.config, args.bus, &webhook_unknown);
+  if (!bus_settings) return fail("bad config: " + bus_settings.message());
   for (const auto& key : webhook_unknown) logger.log("warn", "unknown config key ignored", {{"key", key}});
 
   const auto colon = args.listen.rfind(':');
@@ -267,6 +272,25 @@ int run(const ServeArgs& args) {
   auto opened = open_store(store_spec);
   if (!opened) return fail(opened.message());
   Store& store = *opened->store;
+  // Bus mode: events go to the event log, for the workers; this process's
+  // engine does not see them.
+  std::unique_ptr<bus::EventPublisher> publisher;
+  if (bus_settings->has_value()) {
+    if (opened->schema_version == 0) {
+      return fail("--bus: the event log needs a PostgreSQL store (--store postgres://...), not " + store_spec);
+    }
+    auto connected = bus::EventPublisher::open(**bus_settings, store_spec, clock);
+    if (!connected) return fail(connected.message());
+    publisher = std::move(*connected);
+    http.publish_events = [&publisher](std::string_view body, const std::string& key) {
+      bus::PublishReply r = publisher->publish(body, key);
+      return IngestReply{r.status, std::move(r.body), r.replayed};
+    };
+    logger.log("info", "bus mode: POST /v1/events publishes to the event log",
+               {{"servers", (*bus_settings)->url},
+                {"stream", (*bus_settings)->stream},
+                {"partitions", std::to_string((*bus_settings)->partitions)}});
+  }
 
   const ClockMode mode = args.clock == "events" ? ClockMode::kEvents : ClockMode::kWall;
   auto service = Service::open(policy_text, store, clock, mode);
@@ -451,6 +475,9 @@ void add_serve_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--max-body-mb", args->max_body_mb, "Largest request body accepted (MiB)")
       ->check(CLI::Range(1, 4096));
   cmd->add_option("--threads", args->threads, "HTTP worker threads")->check(CLI::Range(2, 1024));
+  cmd->add_option("--bus", args->bus,
+                  "Publish POST /v1/events to the event log on these NATS servers, nats://HOST:PORT[,...] "
+                  "(or a [bus] section; needs a postgres:// store)");
   cmd->add_option("--inbound-maildir", args->inbound_maildir,
                   "Take inbound e-mail (replies, bounces) from this maildir's new/ (docs/inbound.md)");
   cmd->callback([args, &exit_status] { exit_status = run(*args); });

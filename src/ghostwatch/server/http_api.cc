@@ -212,7 +212,8 @@ struct HttpApi::Impl {
                              req.get_header_value("Content-Type")));
       return;
     }
-    IngestReply reply = service.ingest(req.body, req.get_header_value("Idempotency-Key"));
+    const std::string key = req.get_header_value("Idempotency-Key");
+    IngestReply reply = options.publish_events ? options.publish_events(req.body, key) : service.ingest(req.body, key);
     res.status = reply.status;
     if (reply.replayed) res.set_header("Idempotent-Replayed", "true");
     res.set_content(reply.body, "application/json");

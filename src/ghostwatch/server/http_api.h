@@ -3,6 +3,7 @@
 // a pool of threads; the Service and Store serialise what they must.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,9 @@ struct HttpOptions {
   inbound::Intake* intake = nullptr;
   // The dashboard's built files, served at / (empty: none).
   std::string web_root;
+  // Bus mode: POST /v1/events goes here (the event log) instead of to the
+  // service's engine. Called from several threads at once.
+  std::function<IngestReply(std::string_view body, const std::string& idempotency_key)> publish_events;
 };
 
 class HttpApi {

@@ -8,7 +8,7 @@ namespace gw::pg {
 namespace {
 
 // Never edit a migration that has shipped: add a new one.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // 1: the service's tables, cases and inbound e-mail.
     R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -63,6 +63,18 @@ CREATE TABLE inbound(
   text TEXT NOT NULL, auto_reply BOOLEAN NOT NULL, bounce BOOLEAN NOT NULL, route TEXT NOT NULL,
   case_id BIGINT NOT NULL DEFAULT 0, reason TEXT NOT NULL, raw BYTEA NOT NULL);
 CREATE INDEX inbound_by_route ON inbound(route, id);
+)sql",
+    // 2: the event log's publish side (bus/, docs/operations.md): each
+    // contract's partition and what the state rules need of it, and the
+    // log's position (the last line's sequence number and the running
+    // maximum event time), one row updated under a row lock.
+    R"sql(
+CREATE TABLE contract_partitions(
+  contract TEXT PRIMARY KEY, partition INTEGER NOT NULL, client TEXT NOT NULL, freelancer TEXT NOT NULL,
+  ended BOOLEAN NOT NULL DEFAULT false);
+CREATE TABLE bus_position(
+  id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, watermark BIGINT NOT NULL, partitions INTEGER NOT NULL);
+INSERT INTO bus_position(id, seq, watermark, partitions) VALUES (1, 0, -9223372036854775808, 0);
 )sql",
 };
 
