@@ -23,11 +23,8 @@ ParsedBody parse_body(std::string_view body, std::uint64_t first_line) {
   Event e;
   std::uint64_t number = first_line - 1;
   while (!body.empty()) {
-    const std::size_t nl = body.find('\n');
-    std::string_view line = body.substr(0, nl);
-    body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
+    const std::string_view line = take_body_line(body);
     ++number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (is_blank_line(line)) continue;
     const RejectReason r = parser.parse_copy(line, e);
     if (r != RejectReason::kNone) {

@@ -229,6 +229,14 @@ bool is_ascii(std::string_view s) {
 
 bool is_valid_json_value(simdjson::ondemand::value v) { return validate(v, 1); }
 
+std::string_view take_body_line(std::string_view& rest) {
+  const std::size_t nl = rest.find('\n');
+  std::string_view line = rest.substr(0, nl);
+  rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
 bool is_blank_line(std::string_view line) {
   for (char c : line) {
     if (c != ' ' && c != '\t') return false;

@@ -50,6 +50,10 @@ class LineParser {
 // True for lines that are empty or hold only spaces and tabs (skipped).
 bool is_blank_line(std::string_view line);
 
+// Takes the next line of a request body off the front of `rest`: up to the
+// '\n' (dropped) or the end, without one trailing '\r'.
+std::string_view take_body_line(std::string_view& rest);
+
 // Walks all of `v` (an On-Demand value, which would otherwise be skipped
 // unchecked): true when it is valid JSON nested at most kMaxDepth deep.
 bool is_valid_json_value(simdjson::ondemand::value v);

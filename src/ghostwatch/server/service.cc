@@ -222,11 +222,8 @@ IngestReply Service::ingest(std::string_view body, const std::string& idempotenc
   Event event;
   std::string_view rest(buffer.data(), buffer.size());
   while (!rest.empty()) {
-    const std::size_t nl = rest.find('\n');
-    std::string_view line = rest.substr(0, nl);
-    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    const std::string_view line = take_body_line(rest);
     ++line_number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (is_blank_line(line)) continue;
     RejectReason r = parser_.parse(line, static_cast<std::size_t>(end_of_buffer - line.data()), event);
     if (r == RejectReason::kNone) r = mode_ == ClockMode::kEvents ? engine_->submit(event) : engine_->submit_live(event);
