@@ -31,11 +31,18 @@ ParsedBody parse_body(std::string_view body, std::uint64_t first_line) {
       out.rejects.push_back(RejectRow{number, r, std::string(line)});
       continue;
     }
-    ParsedLine p{number, std::string(line), e.type, e.at, {}, {}, {}, {}};
-    if (e.has(Field::kContract) && e.type != EventType::kUser) p.contract = e.get(Field::kContract);
-    p.client = e.get(Field::kClient);
-    p.freelancer = e.get(Field::kFreelancer);
-    p.from = e.get(Field::kFrom);
+    // Only the fields this event has: an absent field's slot still holds a
+    // view into an earlier line, which the parser has since reused.
+    const auto field = [&](Field f) { return e.has(f) ? std::string(e.get(f)) : std::string(); };
+    ParsedLine p{number,
+                 std::string(line),
+                 e.type,
+                 e.at,
+                 {},
+                 field(Field::kClient),
+                 field(Field::kFreelancer),
+                 field(Field::kFrom)};
+    if (e.type != EventType::kUser) p.contract = field(Field::kContract);
     out.lines.push_back(std::move(p));
   }
   for (const ParsedLine& p : out.lines) {

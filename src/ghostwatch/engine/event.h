@@ -31,6 +31,7 @@ struct Event {
   std::array<std::string_view, kFieldCount> fields{};
 
   bool has(Field f) const { return (present >> static_cast<unsigned>(f)) & 1u; }
+  // REQUIRES: has(f); an absent field's slot may still view an earlier line.
   std::string_view get(Field f) const { return fields[static_cast<std::size_t>(f)]; }
   void set(Field f, std::string_view v) {
     present |= 1u << static_cast<unsigned>(f);
