@@ -6,13 +6,12 @@
 #include <string>
 
 #include "ghostwatch/core/time.h"
+#include "ghostwatch/server/http_support.h"
 #include "ghostwatch/store/cases.h"
 
 namespace gw {
 
 inline nlohmann::ordered_json case_json(const CaseRow& c) {
-  using Json = nlohmann::ordered_json;
-  auto or_null = [](const std::string& s) { return s.empty() ? Json() : Json(s); };
   return {{"id", c.id},
           {"team", c.team},
           {"contract", c.contract},
@@ -20,8 +19,8 @@ inline nlohmann::ordered_json case_json(const CaseRow& c) {
           {"freelancer", c.freelancer},
           {"client", c.client},
           {"status", case_status_name(c.status)},
-          {"outcome", or_null(std::string(case_outcome_name(c.outcome)))},
-          {"assignee", or_null(c.assignee)},
+          {"outcome", http::text_or_null(case_outcome_name(c.outcome))},
+          {"assignee", http::text_or_null(c.assignee)},
           {"opened_at", format_rfc3339(c.opened_at)},
           {"updated_at", format_rfc3339(c.updated_at)}};
 }

@@ -348,11 +348,10 @@ struct HttpApi::Impl {
     const std::string id = req.matches[1];
     nlohmann::ordered_json body;
     const bool known = service.with_user(id, [&](const UserSnapshot& u) {
-      auto or_null = [](std::string_view v) { return v.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(v); };
       body = {{"user", id},
-              {"country", or_null(u.country)},
-              {"kind", or_null(u.kind)},
-              {"tz", or_null(u.tz)},
+              {"country", text_or_null(u.country)},
+              {"kind", text_or_null(u.kind)},
+              {"tz", text_or_null(u.tz)},
               {"opted_out", u.opted_out},
               {"bouncing", u.bouncing},
               {"in_segment", u.in_segment},
@@ -398,7 +397,6 @@ struct HttpApi::Impl {
     if (!rows) return send_error(res, 503, "store_unavailable", rows.message());
     using Json = nlohmann::ordered_json;
     auto when = [](Instant t) { return t == kNoInstant ? Json() : Json(format_rfc3339(t)); };
-    auto text_or_null = [](const std::string& s) { return s.empty() ? Json() : Json(s); };
     nlohmann::ordered_json items = nlohmann::ordered_json::array();
     for (const OutboxItem& item : *rows) {
       const Delivery& d = item.delivery;

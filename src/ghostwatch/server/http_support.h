@@ -95,6 +95,11 @@ inline std::optional<std::string> string_field(const nlohmann::json& body, const
   return body[name].get<std::string>();
 }
 
+// A text field as JSON: null when empty (a value never given).
+inline nlohmann::ordered_json text_or_null(std::string_view s) {
+  return s.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(s);
+}
+
 // An instant as RFC 3339 text, null for kNoInstant.
 inline nlohmann::json instant_json(Instant t) {
   return t == kNoInstant ? nlohmann::json() : nlohmann::json(format_rfc3339(t));

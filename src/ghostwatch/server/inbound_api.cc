@@ -12,12 +12,11 @@ using http::send_json;
 using Json = nlohmann::ordered_json;
 
 Json inbound_json(const InboundRow& m) {
-  auto or_null = [](const std::string& s) { return s.empty() ? Json() : Json(s); };
   return {{"id", m.id},
           {"received_at", format_rfc3339(m.received_at)},
-          {"message_id", or_null(m.message_id)},
-          {"from", or_null(m.from_address)},
-          {"from_name", or_null(m.from_name)},
+          {"message_id", http::text_or_null(m.message_id)},
+          {"from", http::text_or_null(m.from_address)},
+          {"from_name", http::text_or_null(m.from_name)},
           {"subject", m.subject},
           {"text", m.text},
           {"auto_reply", m.auto_reply},
