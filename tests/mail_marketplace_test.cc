@@ -25,40 +25,6 @@
 namespace gw::test {
 namespace {
 
-struct SentNudge {
-  std::string contract;
-  std::int64_t episode = 0;
-  int step = 0;
-  std::string freelancer;
-};
-
-std::string message_id_of(const SentNudge& s) {
-  return mail::message_id_for("anti-ghosting", {s.contract, s.episode}, s.step, "marketplace.example");
-}
-
-// The example policy, with e-mail to `smtp_url` and no pacing per domain
-// (the simulated addresses share two domains).
-std::string example_policy_with_mail(const std::string& smtp_url) {
-  return read_file(kExamplePolicy) + R"(
-[mail]
-from = "Marketplace Reminders <reminders@marketplace.example>"
-inbound_domain = "reply.marketplace.example"
-public_url = "https://ghostwatch.marketplace.example"
-secret_env = ")" +
-         std::string(kSampleMailKeyEnv) +
-         R"("
-templates = ")" +
-         GHOSTWATCH_SOURCE_DIR + R"(/templates"
-
-[smtp]
-url = ")" +
-         smtp_url + R"("
-per_domain_per_minute = 1000000
-retry_initial = "1s"
-retry_max = "2s"
-)";
-}
-
 TEST(MailMarketplace, EverySentNudgeArrivesOnceThreadedAcrossCrashes) {
   if (!have_aiosmtpd()) GTEST_SKIP() << kPython << " has no aiosmtpd module: apt-get install python3-aiosmtpd";
   TempDir dir;

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "ghostwatch/mail/mail_config.h"
+#include "ghostwatch/mail/message_builder.h"
+#include "serve_support.h"
 
 namespace gw::test {
 
@@ -126,5 +128,40 @@ secret_env = "GHOSTWATCH_TEST_MAIL_KEY"
 [smtp]
 url = "smtp://127.0.0.1:2525"
 )";
+
+// The example policy, with e-mail to `smtp_url` and no pacing per domain
+// (the simulated addresses share two domains).
+inline std::string example_policy_with_mail(const std::string& smtp_url) {
+  return read_file(kExamplePolicy) + R"(
+[mail]
+from = "Marketplace Reminders <reminders@marketplace.example>"
+inbound_domain = "reply.marketplace.example"
+public_url = "https://ghostwatch.marketplace.example"
+secret_env = ")" +
+         std::string(kSampleMailKeyEnv) +
+         R"("
+templates = ")" +
+         GHOSTWATCH_SOURCE_DIR + R"(/templates"
+
+[smtp]
+url = ")" +
+         smtp_url + R"("
+per_domain_per_minute = 1000000
+retry_initial = "1s"
+retry_max = "2s"
+)";
+}
+
+// A nudge decision as `replay` writes it, and the Message-ID its e-mail carries.
+struct SentNudge {
+  std::string contract;
+  std::int64_t episode = 0;
+  int step = 0;
+  std::string freelancer;
+};
+
+inline std::string message_id_of(const SentNudge& s) {
+  return mail::message_id_for("anti-ghosting", {s.contract, s.episode}, s.step, "marketplace.example");
+}
 
 }  // namespace gw::test

@@ -47,8 +47,11 @@ inline bool nats_installed() { return std::system("command -v nats-server >/dev/
 // `extra` adds options (cluster routes). Stopped (SIGTERM) with the object.
 class NatsProcess {
  public:
-  NatsProcess(const TempDir& dir, const std::string& name, int port, const std::vector<std::string>& extra = {})
-      : log_(dir.file(name + ".log")), url_("nats://127.0.0.1:" + std::to_string(port)) {
+  // `log_name`: the log file's name in `dir` (default: the server's name).
+  NatsProcess(const TempDir& dir, const std::string& name, int port, const std::vector<std::string>& extra = {},
+              const std::string& log_name = "")
+      : log_(dir.file((log_name.empty() ? name : log_name) + ".log")),
+        url_("nats://127.0.0.1:" + std::to_string(port)) {
     std::vector<std::string> args = {"nats-server",        "-n",  name,  "-a",           "127.0.0.1", "-p",
                                      std::to_string(port), "-js", "-sd", dir.file(name), "-l",        log_};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -108,18 +111,17 @@ class NatsCluster {
  public:
   NatsCluster() {
     if (!nats_installed()) return;
-    std::vector<int> client_ports, route_ports;
+    std::vector<int> route_ports;
     std::string routes;
     for (int i = 0; i < 3; ++i) {
-      client_ports.push_back(free_nats_port());
+      client_ports_.push_back(free_nats_port());
       route_ports.push_back(free_nats_port());
       routes += (i == 0 ? "" : ",") + std::string("nats://127.0.0.1:") + std::to_string(route_ports.back());
     }
     for (int i = 0; i < 3; ++i) {
-      nodes_.push_back(std::make_unique<NatsProcess>(
-          dir_, "n" + std::to_string(i + 1), client_ports[i],
-          std::vector<std::string>{"--cluster_name", "gwtest", "--cluster",
-                                   "nats://127.0.0.1:" + std::to_string(route_ports[i]), "--routes", routes}));
+      node_args_.push_back({"--cluster_name", "gwtest", "--cluster",
+                            "nats://127.0.0.1:" + std::to_string(route_ports[i]), "--routes", routes});
+      nodes_.push_back(start_node(i));
       url_ += (i == 0 ? "" : ",") + nodes_.back()->url();
     }
     for (const auto& n : nodes_) {
@@ -137,10 +139,29 @@ class NatsCluster {
   // The three client URLs, comma-separated; "" when the cluster did not form.
   const std::string& url() const { return url_; }
 
+  // Stops node `i` (SIGTERM, waited for); restart() brings it back with its
+  // storage, and it catches up from the others.
+  void stop(int i) { nodes_[static_cast<std::size_t>(i)].reset(); }
+  bool restart(int i) {
+    nodes_[static_cast<std::size_t>(i)] = start_node(i);
+    return nodes_[static_cast<std::size_t>(i)]->wait_for_log("Server is ready");
+  }
+
  private:
+  std::unique_ptr<NatsProcess> start_node(int i) {
+    // A log of its own per start, so "Server is ready" is this start's.
+    const std::string name = "n" + std::to_string(i + 1);
+    return std::make_unique<NatsProcess>(dir_, name, client_ports_[static_cast<std::size_t>(i)],
+                                         node_args_[static_cast<std::size_t>(i)],
+                                         name + "-" + std::to_string(starts_++));
+  }
+
   TempDir dir_;
+  std::vector<int> client_ports_;
+  std::vector<std::vector<std::string>> node_args_;
   std::vector<std::unique_ptr<NatsProcess>> nodes_;
   std::string url_;
+  int starts_ = 0;
 };
 
 inline std::optional<std::string> nats_url() {

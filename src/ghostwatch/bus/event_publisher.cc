@@ -7,6 +7,7 @@
 
 #include "ghostwatch/bus/bus_ledger.h"
 #include "ghostwatch/bus/event_router.h"
+#include "ghostwatch/bus/partition_consumer.h"
 #include "ghostwatch/core/hex.h"
 #include "ghostwatch/store/postgres/pg_schema.h"
 
@@ -72,6 +73,36 @@ PublishReply EventPublisher::publish(std::string_view body, const std::string& i
   return reply;
 }
 
+Status EventPublisher::publish_advance(Instant to) {
+  std::lock_guard lock(mu_);
+  LogPosition sent;  // how far the messages went, when it fails
+  Status status = Status::ok();
+  try {
+    if (!conn_->is_open()) conn_ = std::make_unique<pqxx::connection>(store_url_);
+    pqxx::work tx(*conn_);
+    auto position = lock_position(tx, settings_.partitions);
+    if (!position) return position.status();
+    LogPosition at = *position;
+    ++at.seq;
+    const std::string data = std::to_string(to);
+    for (std::uint32_t p = 0; p < settings_.partitions && status; ++p) {
+      const std::string msg_id = fmt::format("advance:{}:{}", at.seq, p);
+      const std::string subject = subject_of(p);
+      sent = at;
+      status = js_->publish(LogMessage{subject, msg_id, at.seq, at.watermark, kEvaluateThrough, data});
+    }
+    if (auto acks = js_->wait_acks(kAckTimeout); status && !acks) status = acks.status();
+    if (status) {
+      save_position(tx, at);
+      tx.commit();
+    }
+  } catch (const std::exception& e) {
+    status = Status::error(fmt::format("store: publishing an advance failed: {}", e.what()));
+  }
+  if (!status && sent.seq > 0) skip_past(sent);
+  return status;
+}
+
 void EventPublisher::skip_past(const LogPosition& sent) {
   try {
     pqxx::work tx(*conn_);
@@ -131,7 +162,7 @@ PublishReply EventPublisher::publish_locked(std::string_view body, const std::st
     for (std::uint32_t p = first; p <= last; ++p) {
       msg_id = fmt::format("{}:{}:{}", id_base, r.parsed->line, p);
       subject = subject_of(p);
-      if (Status s = js_->publish(LogMessage{subject, msg_id, at.seq, at.watermark, r.parsed->raw}); !s) {
+      if (Status s = js_->publish(LogMessage{subject, msg_id, at.seq, at.watermark, {}, r.parsed->raw}); !s) {
         // The messages sent so far are settled here, not counted in the next body's acks.
         [[maybe_unused]] auto settled = js_->wait_acks(kAckTimeout);
         reply.status = 503;

@@ -63,6 +63,12 @@ class EventPublisher {
   // recorded; retry with the same key).
   PublishReply publish(std::string_view body, const std::string& idempotency_key, std::uint64_t first_line = 1);
 
+  // Publishes an advance (POST /v1/advance under --clock events) to every
+  // partition: a control message (Gw-Control: evaluate_through, data `to`
+  // in ms) numbered in the log like a line, after which each partition's
+  // engine evaluates every step due at or before `to`.
+  Status publish_advance(Instant to);
+
   const BusSettings& settings() const { return settings_; }
 
  private:

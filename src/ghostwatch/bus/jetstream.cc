@@ -1,44 +1,16 @@
 #include "ghostwatch/bus/jetstream.h"
 
 #include <fmt/format.h>
-#include <nats/nats.h>
 
-#include <atomic>
-#include <mutex>
 #include <vector>
 
+#include "ghostwatch/bus/jetstream_handles.h"
+
 namespace gw::bus {
-
-struct JetStream::Handles {
-  natsOptions* options = nullptr;
-  natsConnection* conn = nullptr;
-  jsCtx* js = nullptr;
-  std::string servers;
-  // Written by nats.c's ack thread.
-  std::atomic<std::uint64_t> stored = 0;
-  std::atomic<std::uint64_t> duplicates = 0;
-  std::atomic<std::uint64_t> failed = 0;
-  std::mutex mu;
-  std::string first_error;
-
-  ~Handles() {
-    if (js != nullptr) jsCtx_Destroy(js);
-    if (conn != nullptr) natsConnection_Destroy(conn);
-    if (options != nullptr) natsOptions_Destroy(options);
-  }
-};
 
 namespace {
 
 constexpr const char* kStreamSubjects = "ghostwatch.events.*";
-
-std::string nats_error(natsStatus s, jsErrCode code = static_cast<jsErrCode>(0)) {
-  const char* last = nats_GetLastError(nullptr);
-  std::string out = natsStatus_GetText(s);
-  if (last != nullptr && *last != '\0' && out != last) out += fmt::format(" ({})", last);
-  if (code != 0) out += fmt::format(" [JetStream error {}]", static_cast<int>(code));
-  return out;
-}
 
 void jetstream_on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
   auto* h = static_cast<JetStream::Handles*>(closure);
@@ -141,6 +113,7 @@ Status JetStream::publish(const LogMessage& m) {
   if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", std::string(m.msg_id).c_str());
   if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Gw-Seq", std::to_string(m.seq).c_str());
   if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Gw-Watermark", std::to_string(m.watermark).c_str());
+  if (s == NATS_OK && !m.control.empty()) s = natsMsgHeader_Set(msg, "Gw-Control", std::string(m.control).c_str());
   if (s == NATS_OK) s = js_PublishMsgAsync(h_->js, &msg, nullptr);
   natsMsg_Destroy(msg);  // nullptr once the library owns it
   if (s != NATS_OK) {
@@ -169,6 +142,14 @@ Result<JetStream::Acks> JetStream::wait_acks(Duration timeout) {
     return Status::error(fmt::format("bus: waiting for {} to acknowledge: {}", h_->servers, nats_error(s)));
   }
   return acks;
+}
+
+std::string nats_error(natsStatus s, jsErrCode code) {
+  const char* last = nats_GetLastError(nullptr);
+  std::string out = natsStatus_GetText(s);
+  if (last != nullptr && *last != '\0' && out != last) out += fmt::format(" ({})", last);
+  if (code != 0) out += fmt::format(" [JetStream error {}]", static_cast<int>(code));
+  return out;
 }
 
 }  // namespace gw::bus

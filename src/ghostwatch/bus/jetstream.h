@@ -29,6 +29,7 @@ struct LogMessage {
   std::string_view msg_id;  // Nats-Msg-Id
   std::uint64_t seq = 0;    // Gw-Seq
   Instant watermark = 0;    // Gw-Watermark (ms)
+  std::string_view control;  // Gw-Control: empty for an event; "evaluate_through" (data: the time, ms)
   std::string_view data;
 };
 
@@ -53,7 +54,8 @@ class JetStream {
   // or `timeout` passed.
   Result<Acks> wait_acks(Duration timeout);
 
-  struct Handles;
+  struct Handles;  // jetstream_handles.h
+  Handles& handles() { return *h_; }
 
  private:
   explicit JetStream(std::unique_ptr<Handles> h);

@@ -21,6 +21,7 @@
 
 #include "ghostwatch/bus/event_publisher.h"
 #include "ghostwatch/cli/commands.h"
+#include "ghostwatch/cluster/worker.h"
 #include "ghostwatch/core/clock.h"
 #include "ghostwatch/delivery/case_opener.h"
 #include "ghostwatch/delivery/mail_dispatcher.h"
@@ -47,9 +48,17 @@ struct ServeArgs {
   std::string inbound_maildir;
   std::string web_root;  // empty: web/ beside the binary, when it is there
   std::string bus;       // --bus: the event log's servers (or [bus] url)
+  std::string worker_id;  // bus mode: this worker's name among the others (default HOST:PID)
   std::size_t max_body_mb = 64;
   int threads = 16;
 };
+
+// HOST:PID, this process's name among the workers.
+std::string default_worker_id() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "localhost");
+  return fmt::format("{}:{}", host, ::getpid());
+}
 
 bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
@@ -286,15 +295,32 @@ int run(const ServeArgs& args) {
       bus::PublishReply r = publisher->publish(body, key);
       return IngestReply{r.status, std::move(r.body), r.replayed};
     };
+    http.publish_advance = [&publisher](Instant to) { return publisher->publish_advance(to); };
     logger.log("info", "bus mode: POST /v1/events publishes to the event log",
                {{"servers", (*bus_settings)->url},
                 {"stream", (*bus_settings)->stream},
                 {"partitions", std::to_string((*bus_settings)->partitions)}});
   }
-
   const ClockMode mode = args.clock == "events" ? ClockMode::kEvents : ClockMode::kWall;
+  // Bus mode: this process is also a worker, applying its share of the
+  // event log's partitions; the holder of the delivery lease drains the outbox.
+  std::unique_ptr<cluster::Worker> worker;
+  if (publisher) {
+    cluster::WorkerSettings ws;
+    ws.bus = **bus_settings;
+    ws.store_url = store_spec;
+    ws.policy_text = policy_text;
+    ws.mode = mode;
+    ws.id = args.worker_id.empty() ? default_worker_id() : args.worker_id;
+    auto started = cluster::Worker::start(std::move(ws), clock, logger);
+    if (!started) return fail(started.message());
+    worker = std::move(*started);
+  }
+  const auto may_deliver = [&worker] { return !worker || worker->holds_delivery(); };
+
   auto service = Service::open(policy_text, store, clock, mode);
   if (!service) return fail(service.message());
+  if (worker) (*service)->set_bus_front();
 
   // Inbound e-mail: replies to our Reply-To tokens, opt-outs by mail, bounces.
   inbound::IntakeSettings intake_settings;
@@ -350,6 +376,7 @@ int run(const ServeArgs& args) {
   const bool client_checkin = mailer->has_value() && !(*mailer)->composer->config().client_checkin.empty();
   CaseOpener case_opener(store, clock, client_checkin);
   every(std::chrono::milliseconds(200), [&] {
+    if (!may_deliver()) return;
     if (auto taken = case_opener.run_once(); !taken) {
       logger.log("error", "opening cases stopped for now", {{"error", taken.message()}});
     } else if (*taken > 0) {
@@ -379,6 +406,7 @@ int run(const ServeArgs& args) {
   }
   for (const auto& mirror : mirrors) {
     every(std::chrono::milliseconds(500), [&, mirror] {
+      if (!may_deliver()) return;
       auto pass = mirror->run_once();
       if (!pass) {
         logger.log("error", "mirroring cases stopped for now", {{"error", pass.message()}});
@@ -403,6 +431,10 @@ int run(const ServeArgs& args) {
     delivery = std::thread([&] {
       std::unique_lock lock(stop_mu);
       while (!stopping) {
+        if (!may_deliver()) {
+          stop_cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping; });
+          continue;
+        }
         lock.unlock();
         auto pass = dispatcher->run_once();
         if (!pass) {
@@ -451,6 +483,7 @@ int run(const ServeArgs& args) {
   stop_cv.notify_all();
   for (std::thread& t : workers) t.join();
   if (delivery.joinable()) delivery.join();
+  worker.reset();  // gives its partitions back
   signal_thread.join();
   logger.log("info", "stopped");
   return kExitOk;
@@ -477,7 +510,9 @@ void add_serve_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--threads", args->threads, "HTTP worker threads")->check(CLI::Range(2, 1024));
   cmd->add_option("--bus", args->bus,
                   "Publish POST /v1/events to the event log on these NATS servers, nats://HOST:PORT[,...] "
-                  "(or a [bus] section; needs a postgres:// store)");
+                  "(or a [bus] section; needs a postgres:// store), and apply a share of its partitions as a "
+                  "worker (docs/operations.md)");
+  cmd->add_option("--worker-id", args->worker_id, "Bus mode: this worker's name among the workers (default HOST:PID)");
   cmd->add_option("--inbound-maildir", args->inbound_maildir,
                   "Take inbound e-mail (replies, bounces) from this maildir's new/ (docs/inbound.md)");
   cmd->callback([args, &exit_status] { exit_status = run(*args); });

@@ -222,6 +222,16 @@ struct HttpApi::Impl {
   void post_advance(const httplib::Request& req, httplib::Response& res) {
     auto to = time_param(req, "to");
     if (!to) throw BadParameter{"to: required, an RFC 3339 timestamp"};
+    if (options.publish_advance) {
+      if (Status s = options.publish_advance(*to); !s) {
+        send_error(res, 503, "bus_unavailable", s.message());
+        return;
+      }
+      res.status = 202;
+      res.set_content(nlohmann::json{{"evaluated_through", format_rfc3339(*to)}, {"published", true}}.dump(),
+                      "application/json");
+      return;
+    }
     auto decisions = service.advance_to(*to);
     if (!decisions) {
       send_error(res, service.mode() == ClockMode::kEvents ? 503 : 409,

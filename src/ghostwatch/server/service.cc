@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <chrono>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "ghostwatch/core/hex.h"
@@ -55,19 +56,20 @@ class Service::Sink final : public EngineSink {
   ServiceCounters& counters_;
 };
 
-Service::Service(std::string first_policy_text, Store& store, const Clock& clock, ClockMode mode)
-    : first_policy_text_(std::move(first_policy_text)), store_(store), clock_(clock), mode_(mode) {}
+Service::Service(std::string first_policy_text, Store& store, const Clock& clock, ClockMode mode,
+                 std::optional<std::uint64_t> claim)
+    : first_policy_text_(std::move(first_policy_text)), store_(store), clock_(clock), mode_(mode), claim_(claim) {}
 
 Service::~Service() = default;
 
 Result<std::unique_ptr<Service>> Service::open(const std::string& policy_text, Store& store, const Clock& clock,
-                                               ClockMode mode) {
+                                               ClockMode mode, std::optional<std::uint64_t> claim) {
   auto kept = store.get_meta("policy");
   if (!kept) return kept.status();
   if (!kept->has_value()) {
     if (Status s = store.set_meta("policy", policy_text); !s) return s;
   }
-  std::unique_ptr<Service> service(new Service(kept->value_or(policy_text), store, clock, mode));
+  std::unique_ptr<Service> service(new Service(kept->value_or(policy_text), store, clock, mode, claim));
   if (Status s = service->recover(); !s) return s;
   if (auto changed = service->reload(policy_text); !changed) return changed.status();
   return service;
@@ -144,6 +146,7 @@ Status Service::recover() {
         engine_->advance_clock(entry.at);
         last_tick_ = entry.at;
         return Status::ok();
+      case LogKind::kWatermark: engine_->advance_watermark(entry.at); return Status::ok();
       case LogKind::kEvaluateThrough:
         engine_->evaluate_through(entry.at);
         counters_.evaluated_through = std::max(counters_.evaluated_through, entry.at);
@@ -167,8 +170,9 @@ Status Service::recover() {
   });
   if (!s) return s;
   counters_.log_entries = seq;
-  // Rejects are not in the log; their counts come from the store.
-  for (std::int64_t after = 0;;) {
+  // Rejects are not in the log; their counts come from the store (which
+  // does not say a partition's from the others').
+  for (std::int64_t after = 0; !claim_;) {
     auto page = store_.rejects(after, 10000);
     if (!page) return page.status();
     if (page->empty()) break;
@@ -180,14 +184,16 @@ Status Service::recover() {
   return Status::ok();
 }
 
-Status Service::commit() {
+Status Service::commit(std::optional<std::uint64_t> consumed_through) {
   Batch& batch = *sink_->batch;
+  if (claim_) batch.fence = PartitionFence{*claim_, consumed_through};
   Status s = store_.commit(batch);
   sink_->batch = nullptr;
   if (s) {
     counters_.log_entries += batch.log.size();
     return s;
   }
+  if (claim_) return s;  // the worker drops the partition's service
   // The engine has applied what the store refused: rebuild it from the log.
   if (Status r = recover(); !r) {
     return Status::error(fmt::format("{}; and recovery failed: {}", s.message(), r.message()));
@@ -248,6 +254,45 @@ IngestReply Service::ingest(std::string_view body, const std::string& idempotenc
   if (!idempotency_key.empty()) batch.response = IdempotentResponse{idempotency_key, digest, 200, reply.body};
   if (Status s = commit(); !s) return {503, error_body("store_unavailable", s.message())};
   return reply;
+}
+
+Status Service::apply_partition(const std::vector<PartitionMessage>& messages) {
+  if (messages.empty()) return Status::ok();
+  std::lock_guard lock(mu_);
+  if (!claim_) return Status::error("apply_partition: this service is not a partition's");
+  Batch batch;
+  batch.received_at = clock_.now();
+  sink_->batch = &batch;
+  Event event;
+  for (const PartitionMessage& m : messages) {
+    if (m.evaluate_through) {
+      if (mode_ != ClockMode::kEvents) continue;  // the wall clock moves by itself
+      engine_->evaluate_through(*m.evaluate_through);
+      batch.log.push_back(LogEntry{LogKind::kEvaluateThrough, *m.evaluate_through, {}});
+      counters_.evaluated_through = std::max(counters_.evaluated_through, *m.evaluate_through);
+      continue;
+    }
+    RejectReason r = parser_.parse_copy(m.line, event);
+    if (r == RejectReason::kNone && mode_ == ClockMode::kEvents && m.watermark != kNoInstant) {
+      const Instant w = m.watermark - policy_->allowed_lateness;
+      if (w > engine_->watermark()) {
+        engine_->advance_watermark(w);
+        batch.log.push_back(LogEntry{LogKind::kWatermark, w, {}});
+      }
+    }
+    if (r == RejectReason::kNone)
+      r = mode_ == ClockMode::kEvents ? engine_->submit(event) : engine_->submit_live(event);
+    if (r != RejectReason::kNone) {
+      ++counters_.rejected[static_cast<std::size_t>(r)];
+      batch.rejects.push_back(RejectRow{m.seq, r, m.line});
+      continue;
+    }
+    ++counters_.accepted;
+    if (event.type == EventType::kUser) batch.users.push_back(contact_of(event));
+    batch.log.push_back(
+        LogEntry{mode_ == ClockMode::kEvents ? LogKind::kEvent : LogKind::kLiveEvent, kNoInstant, m.line});
+  }
+  return commit(messages.back().stream_seq);
 }
 
 Result<std::uint64_t> Service::advance_to(Instant to) {
@@ -357,7 +402,8 @@ std::vector<EpisodeRow> Service::open_episodes(const EpisodeQuery& q, std::optio
 Service::EpisodeSnapshot Service::episode_snapshot(const EpisodeQuery& q) {
   EpisodeSnapshot snap;
   std::lock_guard lock(mu_);
-  snap.closed_through = static_cast<std::int64_t>(counters_.closed_episodes);
+  snap.closed_through =
+      bus_front_ ? std::numeric_limits<std::int64_t>::max() : static_cast<std::int64_t>(counters_.closed_episodes);
   if (q.state == EpisodeState::kClosed) return snap;
   engine_->for_each_open_episode([&](const EpisodeRecord& e) {
     if (matches(q, e)) snap.open.push_back(EpisodeRow::from(e));

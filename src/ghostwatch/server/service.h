@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -56,6 +57,16 @@ struct ServiceCounters {
   }
 };
 
+// A message of a bus worker's partition of the event log
+// (docs/operations.md lists its headers; bus/partition_consumer.h reads it).
+struct PartitionMessage {
+  std::uint64_t stream_seq = 0;
+  std::uint64_t seq = 0;                    // Gw-Seq: its line's number in the whole log
+  Instant watermark = kNoInstant;           // Gw-Watermark: the largest event time up to it
+  std::optional<Instant> evaluate_through;  // a POST /v1/advance (sent to every partition); else an event
+  std::string line;                         // the event line
+};
+
 // The outcome of one ingest request, as the HTTP layer answers it.
 struct IngestReply {
   int status = 200;
@@ -71,8 +82,14 @@ class Service {
   // applied as a reload if it differs from the rules in force, so a restart
   // with an edited config works like SIGHUP. `store` and `clock` must
   // outlive the service.
+  //
+  // A bus worker's partition: `store` keeps the partition's log and
+  // `claim` is the worker's claim on it (PostgresStore::claim_partition),
+  // under which every batch is committed (rows.h, PartitionFence). A batch
+  // refused (another worker claimed the partition since, or the store
+  // failed) leaves the service ahead of its log: the worker must drop it.
   static Result<std::unique_ptr<Service>> open(const std::string& policy_text, Store& store, const Clock& clock,
-                                               ClockMode mode);
+                                               ClockMode mode, std::optional<std::uint64_t> claim = std::nullopt);
   ~Service();
 
   // A config reload: `policy_text` rules every evaluation from now on
@@ -92,6 +109,16 @@ class Service {
   // repeat of the same body returns the first response and changes nothing;
   // the same key with another body is refused (422).
   IngestReply ingest(std::string_view body, const std::string& idempotency_key);
+
+  // A bus worker's partition: applies `messages` (the next ones of the
+  // partition, in stream order) as one batch, and moves the partition's
+  // position to the last one's stream sequence with it. With --clock
+  // events, the watermark is first raised to each message's Gw-Watermark
+  // minus allowed_lateness (a logged kWatermark entry), so that the
+  // partitions' engines together decide what one replay of the whole log
+  // decides; an advance message evaluates through its time. Rejected lines
+  // are stored with their Gw-Seq as the line number.
+  Status apply_partition(const std::vector<PartitionMessage>& messages);
 
   // kEvents only: evaluates every step due at or before `to` (the end of a
   // replay). Returns the number of decisions it made.
@@ -128,11 +155,19 @@ class Service {
   // A consistent view for an export: every open episode matching `q` (as
   // above, all of them), and the id of the last closed episode at the same
   // moment, up to which the store's closed episodes complete the picture.
+  // In front of a bus (set_bus_front) the store's closed episodes are the
+  // workers', all of them count, and the open ones are in the workers'
+  // engines, not here.
   struct EpisodeSnapshot {
     std::int64_t closed_through = 0;
     std::vector<EpisodeRow> open;
   };
   EpisodeSnapshot episode_snapshot(const EpisodeQuery& q);
+
+  // Bus mode: this engine sees no event (they go to the event log, which
+  // the workers' partitions apply), so episode_snapshot() takes every
+  // closed episode the store has.
+  void set_bus_front() { bus_front_ = true; }
 
   ServiceCounters counters() const;
   ClockMode mode() const { return mode_; }
@@ -142,13 +177,16 @@ class Service {
 
  private:
   class Sink;
-  Service(std::string first_policy_text, Store& store, const Clock& clock, ClockMode mode);
+  Service(std::string first_policy_text, Store& store, const Clock& clock, ClockMode mode,
+          std::optional<std::uint64_t> claim);
   Status recover();
   // Makes `text` the rules in force; the engine switches to it now.
   Status switch_policy(const std::string& text, std::string_view source);
   // Commits the batch being built; on failure the engine is ahead of the
-  // store, so it is rebuilt from the log before the error is returned.
-  Status commit();
+  // store, so it is rebuilt from the log before the error is returned (but
+  // for a partition's, which its worker drops). `consumed_through`: a
+  // partition's stream position after the batch.
+  Status commit(std::optional<std::uint64_t> consumed_through = std::nullopt);
 
   const std::string first_policy_text_;   // the data directory's, where the log starts
   std::unique_ptr<const Policy> policy_;  // in force; the engine points at it
@@ -156,6 +194,8 @@ class Service {
   Store& store_;
   const Clock& clock_;
   const ClockMode mode_;
+  const std::optional<std::uint64_t> claim_;  // a bus worker's partition: its claim
+  std::atomic<bool> bus_front_{false};
   mutable std::mutex mu_;
   std::unique_ptr<Sink> sink_;
   std::unique_ptr<Engine> engine_;

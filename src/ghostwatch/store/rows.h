@@ -67,7 +67,8 @@ enum class LogKind : std::uint8_t {
   kClockTick = 2,        // Engine::advance_clock(at)
   kEvaluateThrough = 3,  // Engine::evaluate_through(at) (POST /v1/advance)
   kPolicy = 4,           // Engine::set_policy: a config reload; `line` is the new policy's text
-  kBounce = 5            // Engine::mark_bouncing; `line` is {"user": ..., "email": ...}
+  kBounce = 5,           // Engine::mark_bouncing; `line` is {"user": ..., "email": ...}
+  kWatermark = 6         // Engine::advance_watermark(at): a bus worker's partition, before an event
 };
 
 struct LogEntry {
@@ -123,6 +124,18 @@ struct IdempotentResponse {
   std::string body;
 };
 
+// A bus worker's claim on its partition of the event log (docs/operations.md,
+// "Workers"): every batch of the partition carries it, and the store commits
+// the batch only while the claim is the partition's latest, so a worker that
+// lost its lease can change nothing once another has claimed the partition.
+// `consumed_through`, when set, is the stream sequence of the last message
+// the batch applied: the partition's position moves there with the batch,
+// so a message is applied once.
+struct PartitionFence {
+  std::uint64_t epoch = 0;
+  std::optional<std::uint64_t> consumed_through;
+};
+
 // Everything one request or tick changes, committed atomically in order:
 // log entries, rejects, the episodes it closed, decisions (a sent one joins
 // the outbox), user contact updates, and the idempotent response.
@@ -134,9 +147,11 @@ struct Batch {
   std::vector<EpisodeRow> episodes;
   std::vector<DecisionRow> decisions;
   std::optional<IdempotentResponse> response;
+  std::optional<PartitionFence> fence;  // a bus worker's partition only (PostgreSQL)
 
   bool empty() const {
-    return log.empty() && users.empty() && rejects.empty() && episodes.empty() && decisions.empty() && !response;
+    return log.empty() && users.empty() && rejects.empty() && episodes.empty() && decisions.empty() && !response &&
+           !fence;
   }
 };
 

@@ -8,7 +8,7 @@ namespace gw::pg {
 namespace {
 
 // Never edit a migration that has shipped: add a new one.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     // 1: the service's tables, cases and inbound e-mail.
     R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -75,6 +75,23 @@ CREATE TABLE contract_partitions(
 CREATE TABLE bus_position(
   id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, watermark BIGINT NOT NULL, partitions INTEGER NOT NULL);
 INSERT INTO bus_position(id, seq, watermark, partitions) VALUES (1, 0, -9223372036854775808, 0);
+)sql",
+    // 3: the workers (docs/operations.md, "Workers"). Each partition of the
+    // event log has its own operation log (log.partition; -1 is the log of
+    // a single serve without a bus) and its position in the stream; closed
+    // episodes of partitions take ids from a sequence; workers say they are
+    // alive, so that partitions spread over the live ones.
+    R"sql(
+ALTER TABLE log ADD COLUMN partition INTEGER NOT NULL DEFAULT -1;
+CREATE INDEX log_by_partition ON log(partition, seq);
+ALTER TABLE episodes ADD COLUMN partition INTEGER NOT NULL DEFAULT -1;
+CREATE SEQUENCE episode_ids;
+SELECT setval('episode_ids', GREATEST(1, (SELECT COALESCE(MAX(id), 0) FROM episodes)), (SELECT COUNT(*) > 0 FROM episodes));
+CREATE TABLE partition_positions(
+  partition INTEGER PRIMARY KEY, stream_seq BIGINT NOT NULL DEFAULT 0, epoch BIGINT NOT NULL DEFAULT 0);
+CREATE TABLE workers(
+  id TEXT PRIMARY KEY, seen_at TIMESTAMPTZ NOT NULL, partitions TEXT NOT NULL DEFAULT '',
+  delivery BOOLEAN NOT NULL DEFAULT false);
 )sql",
 };
 

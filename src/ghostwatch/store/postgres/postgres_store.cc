@@ -136,8 +136,8 @@ Result<T> PostgresStore::write(const char* what, F&& fn) {
   }
 }
 
-Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& url) {
-  std::unique_ptr<PostgresStore> store(new PostgresStore(url));
+Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& url, int log_partition) {
+  std::unique_ptr<PostgresStore> store(new PostgresStore(url, log_partition));
   try {
     Lease c = store->lease();
     if (auto version = pg::migrate(c.conn()); !version) return version.status();
@@ -151,9 +151,24 @@ PostgresStore::~PostgresStore() = default;
 
 Status PostgresStore::commit(Batch& batch) {
   return pg::done(write<bool>("commit (nothing of the batch was stored)", [&](pqxx::work& tx) {
+    if (log_partition_ >= 0) {
+      if (!batch.fence) throw std::logic_error("a batch of a log partition without its claim");
+      const std::int64_t through =
+          batch.fence->consumed_through ? static_cast<std::int64_t>(*batch.fence->consumed_through) : -1;
+      const pqxx::result moved = tx.exec_params(
+          "UPDATE partition_positions SET stream_seq = CASE WHEN $1::bigint < 0 THEN stream_seq ELSE $1::bigint END "
+          "WHERE "
+          "partition = $2 AND epoch = $3",
+          through, log_partition_, static_cast<std::int64_t>(batch.fence->epoch));
+      if (moved.affected_rows() != 1) {
+        throw std::runtime_error(
+            fmt::format("partition {} was claimed by another worker since claim {} (this one lost its lease)",
+                        log_partition_, batch.fence->epoch));
+      }
+    }
     for (const LogRow& row : log_rows(batch.log)) {
-      tx.exec_params0("INSERT INTO log(kind, at, entries, lines) VALUES($1, $2, $3, $4)", static_cast<int>(row.kind),
-                      row.at, row.entries, row.text);
+      tx.exec_params0("INSERT INTO log(kind, at, entries, lines, partition) VALUES($1, $2, $3, $4, $5)",
+                      static_cast<int>(row.kind), row.at, row.entries, row.text, log_partition_);
     }
     for (const RejectRow& r : batch.rejects) {
       tx.exec_params0("INSERT INTO rejects(received_at, line, reason, raw) VALUES($1, $2, $3, $4)", batch.received_at,
@@ -163,11 +178,11 @@ Status PostgresStore::commit(Batch& batch) {
     for (const EpisodeRow& e : batch.episodes) {
       tx.exec_params0(
           "INSERT INTO episodes(contract, episode, freelancer, client, arm, in_segment, opened_at, closed_at, "
-          "outcome, steps_sent, has_end_reason, end_reason, id) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-          "$11, $12, $13)",
+          "outcome, steps_sent, has_end_reason, end_reason, partition, id) VALUES($1, $2, $3, $4, $5, $6, $7, $8, "
+          "$9, $10, $11, $12, $13, CASE WHEN $13::integer < 0 THEN $14::bigint ELSE nextval('episode_ids') END)",
           e.contract, static_cast<std::int64_t>(e.episode), e.freelancer, e.client, std::string(arm_name(e.arm)),
           e.in_segment, e.opened_at, e.closed_at, std::string(outcome_name(e.outcome)),
-          static_cast<std::int64_t>(e.steps_sent), e.has_end_reason, e.end_reason, e.id);
+          static_cast<std::int64_t>(e.steps_sent), e.has_end_reason, e.end_reason, log_partition_, e.id);
     }
     for (DecisionRow& d : batch.decisions) {
       d.id = int64(tx.exec_params1(
@@ -203,8 +218,10 @@ Status PostgresStore::read_log(const std::function<Status(const LogEntry&)>& fn)
     pqxx::read_transaction tx(c.conn());
     // Pages by seq, so a long log is not held in memory at once.
     for (std::int64_t after = 0;;) {
-      const pqxx::result page =
-          tx.exec_params("SELECT seq, kind, at, entries, lines FROM log WHERE seq > $1 ORDER BY seq LIMIT 1000", after);
+      const pqxx::result page = tx.exec_params(
+          "SELECT seq, kind, at, entries, lines FROM log WHERE partition = $1 AND seq > $2 ORDER BY "
+          "seq LIMIT 1000",
+          log_partition_, after);
       if (page.empty()) break;
       for (const auto& row : page) {
         after = int64(row[0]);
@@ -220,8 +237,19 @@ Status PostgresStore::read_log(const std::function<Status(const LogEntry&)>& fn)
 }
 
 Result<std::uint64_t> PostgresStore::log_size() {
-  return read<std::uint64_t>("counting the log", [](pqxx::read_transaction& tx) {
-    return static_cast<std::uint64_t>(int64(tx.exec1("SELECT COALESCE(SUM(entries), 0) FROM log")[0]));
+  return read<std::uint64_t>("counting the log", [&](pqxx::read_transaction& tx) {
+    return static_cast<std::uint64_t>(
+        int64(tx.exec_params1("SELECT COALESCE(SUM(entries), 0) FROM log WHERE partition = $1", log_partition_)[0]));
+  });
+}
+
+Result<PartitionClaim> PostgresStore::claim_partition() {
+  return write<PartitionClaim>("claiming the log partition", [&](pqxx::work& tx) {
+    tx.exec_params0("INSERT INTO partition_positions(partition) VALUES($1) ON CONFLICT DO NOTHING", log_partition_);
+    const pqxx::row r = tx.exec_params1(
+        "UPDATE partition_positions SET epoch = epoch + 1 WHERE partition = $1 RETURNING epoch, stream_seq",
+        log_partition_);
+    return PartitionClaim{static_cast<std::uint64_t>(int64(r[0])), static_cast<std::uint64_t>(int64(r[1]))};
   });
 }
 

@@ -5,6 +5,13 @@
 // is brought up to date when the store opens (pg_schema.h). A pool of
 // connections serves queries from any thread; writes are serialised within
 // the process, as with SQLite. A dropped connection is replaced on next use.
+//
+// A store opened for one partition of the event log (a bus worker's; see
+// docs/operations.md, "Workers") keeps that partition's operation log:
+// commit() writes to it and read_log() reads it, while everything else
+// (decisions, episodes, the outbox, cases, ...) is shared by all
+// partitions. Its closed episodes take their ids from a sequence, and its
+// batches commit only under the latest claim (rows.h, PartitionFence).
 #pragma once
 
 #include <memory>
@@ -17,11 +24,18 @@
 
 namespace gw {
 
+struct PartitionClaim {
+  std::uint64_t epoch = 0;
+  std::uint64_t consumed_through = 0;  // the stream sequence of the last message applied (0: none)
+};
+
 class PostgresStore final : public Store {
  public:
   // `url`: a postgres:// URI or a libpq "host=... dbname=..." string.
-  // Connects and migrates the schema.
-  static Result<std::unique_ptr<PostgresStore>> open(const std::string& url);
+  // Connects and migrates the schema. `log_partition`: the partition of
+  // the event log whose operation log this store keeps; -1 (a serve
+  // without a bus) for none.
+  static Result<std::unique_ptr<PostgresStore>> open(const std::string& url, int log_partition = -1);
   ~PostgresStore() override;
 
   Status commit(Batch& batch) override;
@@ -56,10 +70,15 @@ class PostgresStore final : public Store {
   Result<AttachResult> attach_inbound(std::int64_t id, std::int64_t case_id, const std::string& author,
                                       Instant now) override;
 
+  // A new claim on the log partition, which every earlier claim's batches
+  // now fail against; read the log after it. Only for a store opened with
+  // a log partition.
+  Result<PartitionClaim> claim_partition();
+
  private:
   class Lease;  // a pooled connection, returned on destruction when still open
 
-  explicit PostgresStore(std::string url) : url_(std::move(url)) {}
+  PostgresStore(std::string url, int log_partition) : url_(std::move(url)), log_partition_(log_partition) {}
   Lease lease();
   // Runs `fn(tx)` in a read-only transaction; `what` names it in errors.
   template <typename T, typename F>
@@ -70,6 +89,7 @@ class PostgresStore final : public Store {
   Result<T> write(const char* what, F&& fn);
 
   std::string url_;
+  const int log_partition_;
   std::mutex writer_mu_;
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<pqxx::connection>> pool_;

@@ -272,6 +272,7 @@ SqliteStore::Reader SqliteStore::reader() {
 }
 
 Status SqliteStore::commit(Batch& batch) {
+  if (batch.fence) return Status::error("store: the event log's partitions need a PostgreSQL store");
   std::lock_guard lock(writer_mu_);
   Writer& w = *writer_;
   try {

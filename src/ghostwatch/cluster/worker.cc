@@ -1,0 +1,165 @@
+#include "ghostwatch/cluster/worker.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "ghostwatch/bus/partition_consumer.h"
+#include "ghostwatch/store/postgres/postgres_store.h"
+
+namespace gw::cluster {
+namespace {
+
+constexpr auto kLeaseRound = std::chrono::seconds(1);
+// How long a fetch waits for messages when every partition was idle.
+constexpr Duration kIdleWait = 50;
+
+}  // namespace
+
+struct Worker::Partition {
+  std::uint32_t id = 0;
+  std::unique_ptr<PostgresStore> store;
+  std::unique_ptr<Service> service;
+  std::unique_ptr<bus::PartitionConsumer> consumer;
+  std::uint64_t position = 0;  // the stream sequence of the last message committed
+};
+
+Worker::Worker(WorkerSettings settings, const Clock& clock, Logger& logger, std::unique_ptr<bus::JetStream> js,
+               std::unique_ptr<PartitionLeases> leases)
+    : settings_(std::move(settings)), clock_(clock), logger_(logger), js_(std::move(js)), leases_(std::move(leases)) {}
+
+Result<std::unique_ptr<Worker>> Worker::start(WorkerSettings settings, const Clock& clock, Logger& logger) {
+  if (settings.id.empty()) return Status::error("workers: a worker needs an id");
+  auto js = bus::JetStream::connect(settings.bus);
+  if (!js) return js.status();
+  auto leases = PartitionLeases::open(settings.store_url, settings.id, settings.bus.partitions);
+  if (!leases) return leases.status();
+  std::unique_ptr<Worker> worker(new Worker(std::move(settings), clock, logger, std::move(*js), std::move(*leases)));
+  worker->thread_ = std::thread([w = worker.get()] { w->run(); });
+  return worker;
+}
+
+Worker::~Worker() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+WorkerStats Worker::stats() const {
+  std::lock_guard lock(stats_mu_);
+  WorkerStats s = stats_;
+  s.delivery = delivery_.load();
+  return s;
+}
+
+void Worker::run() {
+  auto next_round = std::chrono::steady_clock::now();
+  while (!stopping_) {
+    if (std::chrono::steady_clock::now() >= next_round) {
+      lease_round();
+      next_round = std::chrono::steady_clock::now() + kLeaseRound;
+    }
+    std::size_t applied = 0;
+    std::vector<std::uint32_t> failed;
+    for (auto& [id, partition] : running_) {
+      auto n = pump(*partition, running_.size() == 1 ? kIdleWait : 1);
+      if (!n) {
+        logger_.log("error", "partition stopped; it starts again from its log",
+                    {{"partition", std::to_string(id)}, {"error", n.message()}});
+        failed.push_back(id);
+        continue;
+      }
+      applied += *n;
+      if (settings_.mode == ClockMode::kWall) {
+        if (Status s = partition->service->tick(); !s) {
+          logger_.log("error", "partition clock tick failed",
+                      {{"partition", std::to_string(id)}, {"error", s.message()}});
+          failed.push_back(id);
+        }
+      }
+    }
+    // Stopped, not released: the next round starts them again under a new claim.
+    for (std::uint32_t id : failed) stop_partition(id);
+    if (applied == 0 && running_.size() != 1) std::this_thread::sleep_for(std::chrono::milliseconds(kIdleWait));
+  }
+  while (!running_.empty()) stop_partition(running_.begin()->first);
+  leases_->leave();
+  delivery_ = false;
+}
+
+void Worker::lease_round() {
+  std::set<std::uint32_t> held;
+  for (const auto& [id, partition] : running_) held.insert(id);
+  auto round = leases_->round(held);
+  if (!round) {
+    logger_.log("error", "lost the partition leases; stopping every partition", {{"error", round.message()}});
+    while (!running_.empty()) stop_partition(running_.begin()->first);
+    delivery_ = false;
+    return;
+  }
+  for (std::uint32_t p : round->surplus) {
+    stop_partition(p);
+    if (Status s = leases_->release(p); !s)
+      logger_.log("warn", "releasing a partition failed", {{"error", s.message()}});
+  }
+  for (std::uint32_t p : round->acquired) start_partition(p);
+  auto delivery = leases_->hold_delivery();
+  delivery_ = delivery && *delivery;
+  std::lock_guard lock(stats_mu_);
+  stats_.partitions.clear();
+  for (const auto& [id, partition] : running_) stats_.partitions.insert(id);
+}
+
+void Worker::start_partition(std::uint32_t p) {
+  const auto started = std::chrono::steady_clock::now();
+  auto fail = [&](const Status& s) {
+    logger_.log("error", "starting a partition failed; the next round tries again",
+                {{"partition", std::to_string(p)}, {"error", s.message()}});
+  };
+  auto part = std::make_unique<Partition>();
+  part->id = p;
+  auto store = PostgresStore::open(settings_.store_url, static_cast<int>(p));
+  if (!store) return fail(store.status());
+  part->store = std::move(*store);
+  auto claim = part->store->claim_partition();
+  if (!claim) return fail(claim.status());
+  auto service = Service::open(settings_.policy_text, *part->store, clock_, settings_.mode, claim->epoch);
+  if (!service) return fail(service.status());
+  part->service = std::move(*service);
+  part->position = claim->consumed_through;
+  auto consumer = bus::PartitionConsumer::open(*js_, settings_.bus, p, part->position);
+  if (!consumer) return fail(consumer.status());
+  part->consumer = std::move(*consumer);
+  logger_.log(
+      "info", "partition started",
+      {{"partition", std::to_string(p)},
+       {"claim", std::to_string(claim->epoch)},
+       {"position", std::to_string(part->position)},
+       {"log_entries", std::to_string(part->service->counters().log_entries)},
+       {"seconds",
+        fmt::format("{:.3f}", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count())}});
+  running_[p] = std::move(part);
+}
+
+void Worker::stop_partition(std::uint32_t p) {
+  if (running_.erase(p) > 0) logger_.log("info", "partition stopped", {{"partition", std::to_string(p)}});
+}
+
+Result<std::size_t> Worker::pump(Partition& p, Duration wait) {
+  auto fetched = p.consumer->fetch(settings_.fetch_batch, wait);
+  if (!fetched) return fetched.status();
+  std::vector<PartitionMessage>& messages = *fetched;
+  // A message at or before the position was committed already (a redelivery).
+  std::erase_if(messages, [&](const PartitionMessage& m) { return m.stream_seq <= p.position; });
+  if (!messages.empty()) {
+    if (Status s = p.service->apply_partition(messages); !s) return s;
+    p.position = messages.back().stream_seq;
+  }
+  // Acknowledged after the commit: a crash before it only redelivers.
+  if (Status s = p.consumer->ack(); !s) return s;
+  std::lock_guard lock(stats_mu_);
+  stats_.applied += messages.size();
+  stats_.batches += messages.empty() ? 0 : 1;
+  return messages.size();
+}
+
+}  // namespace gw::cluster

@@ -1,0 +1,92 @@
+// A bus worker (docs/operations.md, "Workers"): the part of `serve --store
+// postgres://... --bus nats://...` that applies the event log. On a thread
+// of its own it takes partitions through PartitionLeases, and for each one
+// it holds: claims it in PostgreSQL, recovers the partition's engine from
+// the partition's log (Service over a PostgresStore of that partition),
+// reads the stream after the partition's committed position
+// (PartitionConsumer), and applies what comes in batches, each committed
+// with the new position under the claim before it is acknowledged.
+//
+// Guarantees: a message of the log is applied once, whatever dies when
+// (the position moves with the state, and a stale owner's commits fail
+// against the newer claim); partitions of a dead worker are taken by the
+// others within about kWorkerTimeoutSeconds; decisions go to the shared
+// outbox, which the holder of the delivery lease drains.
+//
+// Thread-safe: the accessors may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "ghostwatch/bus/bus_config.h"
+#include "ghostwatch/bus/jetstream.h"
+#include "ghostwatch/cluster/partition_leases.h"
+#include "ghostwatch/core/clock.h"
+#include "ghostwatch/core/status.h"
+#include "ghostwatch/server/access_log.h"
+#include "ghostwatch/server/service.h"
+
+namespace gw::cluster {
+
+struct WorkerSettings {
+  bus::BusSettings bus;
+  std::string store_url;    // postgres://...
+  std::string policy_text;  // the config's policy part
+  ClockMode mode = ClockMode::kWall;
+  std::string id;          // unique among the workers (host:pid by default)
+  int fetch_batch = 2000;  // messages per fetch and commit, at most
+};
+
+struct WorkerStats {
+  std::uint64_t applied = 0;  // messages applied and committed
+  std::uint64_t batches = 0;
+  std::set<std::uint32_t> partitions;
+  bool delivery = false;  // holds the delivery lease
+};
+
+class Worker {
+ public:
+  // Connects to the store and the bus, then starts the worker's thread.
+  // `clock` and `logger` must outlive it.
+  static Result<std::unique_ptr<Worker>> start(WorkerSettings settings, const Clock& clock, Logger& logger);
+  // Stops the thread; the partitions are given back for the others.
+  ~Worker();
+
+  // Whether this worker holds the delivery lease (drains the outbox).
+  bool holds_delivery() const { return delivery_.load(); }
+  WorkerStats stats() const;
+
+ private:
+  struct Partition;
+  Worker(WorkerSettings settings, const Clock& clock, Logger& logger, std::unique_ptr<bus::JetStream> js,
+         std::unique_ptr<PartitionLeases> leases);
+  void run();
+  // Takes or gives back partitions, and the delivery lease.
+  void lease_round();
+  void start_partition(std::uint32_t p);
+  void stop_partition(std::uint32_t p);
+  // Applies the next messages of `p`, waiting up to `wait` for them;
+  // returns how many (0: none came).
+  Result<std::size_t> pump(Partition& p, Duration wait);
+
+  const WorkerSettings settings_;
+  const Clock& clock_;
+  Logger& logger_;
+  std::unique_ptr<bus::JetStream> js_;
+  std::unique_ptr<PartitionLeases> leases_;
+  std::map<std::uint32_t, std::unique_ptr<Partition>> running_;  // the worker's thread only
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> delivery_{false};
+  mutable std::mutex stats_mu_;
+  WorkerStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace gw::cluster
