@@ -212,6 +212,16 @@ TEST(ClusterFault, WorkersKilledAndANatsNodeRestartedDecideExactlyWhatReplayDeci
   EXPECT_EQ(once, nudges.size());
   // The partitions moved: the survivors recovered the killed worker's.
   EXPECT_GT(sql_count(*db, "SELECT MAX(epoch) FROM partition_positions"), 1);
+  std::size_t lost = 0;
+  for (const char* id : {"w1", "w2", "w3"}) {
+    const std::string log = read_file(dir.file(std::string(id) + ".log"));
+    for (std::size_t at = log.find("was lost on its way"); at != std::string::npos;
+         at = log.find("was lost on its way", at + 1)) {
+      ++lost;
+    }
+  }
+  RecordProperty("deliveries_lost_and_refetched", static_cast<int>(lost));
+  std::printf("deliveries lost in transit and fetched again: %zu\n", lost);
 }
 
 }  // namespace

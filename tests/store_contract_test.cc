@@ -190,6 +190,7 @@ TEST_P(StoreContract, DeliveriesAreRecordedAndDueEntriesComeLongestDueFirst) {
   Batch b;
   for (std::uint32_t i = 1; i <= 3; ++i)
     b.decisions.push_back(decision("c" + std::to_string(i), 1, 1, DecisionStatus::kSent));
+  b.decisions[1].episode_opened_at = 777;  // the others: unknown
   ASSERT_TRUE(store->commit(b));
   // c1 failed once and waits until 5000; c2 and c3 are due from 0.
   Delivery retry{b.decisions[0].id, "email", DeliveryState::kPending, 1, 5000, 100, kNoInstant, "gw-1@x", "421 busy"};
@@ -197,6 +198,8 @@ TEST_P(StoreContract, DeliveriesAreRecordedAndDueEntriesComeLongestDueFirst) {
   auto due = store->due_outbox("email", 1000, 10).value();
   ASSERT_EQ(due.size(), 2u);
   EXPECT_EQ(due[0].decision.contract, "c2");
+  EXPECT_EQ(due[0].decision.episode_opened_at, 777);
+  EXPECT_EQ(due[1].decision.episode_opened_at, kNoInstant);
   due = store->due_outbox("email", 6000, 10).value();
   ASSERT_EQ(due.size(), 3u);
   EXPECT_EQ(due[0].decision.contract, "c2") << "due at 0, before c1's 5000";
@@ -218,21 +221,27 @@ TEST_P(StoreContract, DeliveriesAreRecordedAndDueEntriesComeLongestDueFirst) {
 TEST_P(StoreContract, UsersAreFoundByAddressWithoutCaseAndUpdatesKeepWhatIsNotGiven) {
   auto store = open_store();
   Batch b;
-  b.users.push_back(UserContact{"f1", "Lena@Example.com", "Lena", "DE", "freelancer"});
-  b.users.push_back(UserContact{"k1", "ana@example.com", std::nullopt, std::nullopt, "client"});
+  b.users.push_back(UserContact{"f1", "Lena@Example.com", "Lena", "DE", "freelancer", std::nullopt});
+  b.users.push_back(UserContact{"k1", "ana@example.com", std::nullopt, std::nullopt, "client", std::nullopt});
   ASSERT_TRUE(store->commit(b));
   Batch update;
-  update.users.push_back(UserContact{"f1", std::nullopt, "Lena M.", std::nullopt, std::nullopt});
+  update.users.push_back(UserContact{"f1", std::nullopt, "Lena M.", std::nullopt, std::nullopt, true});
   ASSERT_TRUE(store->commit(update));
+  Batch later;  // a user event after the opt-out leaves it
+  later.users.push_back(UserContact{"f1", std::nullopt, std::nullopt, "PT", std::nullopt, std::nullopt});
+  ASSERT_TRUE(store->commit(later));
   auto found = store->users_with_email("lena@EXAMPLE.com").value();
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].id, "f1");
   EXPECT_EQ(found[0].name, "Lena M.");
   EXPECT_EQ(found[0].email, "Lena@Example.com");
   EXPECT_EQ(found[0].role, "freelancer");
+  EXPECT_EQ(found[0].opted_out, true);
+  EXPECT_EQ(found[0].country, "PT");
   EXPECT_TRUE(store->users_with_email("nobody@example.com").value().empty());
   const UserContact k1 = store->user_contact("k1").value().value();
   EXPECT_EQ(k1.name, "") << "never given: empty";
+  EXPECT_EQ(k1.opted_out, false) << "never given: false";
   EXPECT_FALSE(store->user_contact("k2").value().has_value());
   ASSERT_TRUE(store->set_meta("policy", "one"));
   ASSERT_TRUE(store->set_meta("policy", "two"));

@@ -73,7 +73,7 @@ PublishReply EventPublisher::publish(std::string_view body, const std::string& i
   return reply;
 }
 
-Status EventPublisher::publish_advance(Instant to) {
+Status EventPublisher::publish_control(std::string_view control, std::string_view data) {
   std::lock_guard lock(mu_);
   LogPosition sent;  // how far the messages went, when it fails
   Status status = Status::ok();
@@ -84,12 +84,11 @@ Status EventPublisher::publish_advance(Instant to) {
     if (!position) return position.status();
     LogPosition at = *position;
     ++at.seq;
-    const std::string data = std::to_string(to);
     for (std::uint32_t p = 0; p < settings_.partitions && status; ++p) {
-      const std::string msg_id = fmt::format("advance:{}:{}", at.seq, p);
+      const std::string msg_id = fmt::format("{}:{}:{}", control, at.seq, p);
       const std::string subject = subject_of(p);
       sent = at;
-      status = js_->publish(LogMessage{subject, msg_id, at.seq, at.watermark, kEvaluateThrough, data});
+      status = js_->publish(LogMessage{subject, msg_id, at.seq, at.watermark, control, data});
     }
     if (auto acks = js_->wait_acks(kAckTimeout); status && !acks) status = acks.status();
     if (status) {
@@ -97,7 +96,7 @@ Status EventPublisher::publish_advance(Instant to) {
       tx.commit();
     }
   } catch (const std::exception& e) {
-    status = Status::error(fmt::format("store: publishing an advance failed: {}", e.what()));
+    status = Status::error(fmt::format("store: publishing a control message ({}) failed: {}", control, e.what()));
   }
   if (!status && sent.seq > 0) skip_past(sent);
   return status;

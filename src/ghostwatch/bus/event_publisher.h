@@ -63,11 +63,13 @@ class EventPublisher {
   // recorded; retry with the same key).
   PublishReply publish(std::string_view body, const std::string& idempotency_key, std::uint64_t first_line = 1);
 
-  // Publishes an advance (POST /v1/advance under --clock events) to every
-  // partition: a control message (Gw-Control: evaluate_through, data `to`
-  // in ms) numbered in the log like a line, after which each partition's
-  // engine evaluates every step due at or before `to`.
-  Status publish_advance(Instant to);
+  // Publishes a control message to every partition, numbered in the log
+  // like a line (partition_consumer.h lists them): an advance (POST
+  // /v1/advance under --clock events; `data` the time in ms), after which
+  // each partition's engine evaluates every step due at or before it, or a
+  // bounce (`data` as bounce_text gives it). Returns once every partition
+  // has it.
+  Status publish_control(std::string_view control, std::string_view data);
 
   const BusSettings& settings() const { return settings_; }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <nlohmann/json.hpp>
 
 #include "ghostwatch/bus/event_router.h"
 #include "ghostwatch/bus/jetstream_handles.h"
@@ -53,24 +54,27 @@ Result<PartitionMessage> read_message(natsMsg* m) {
   out.watermark = *watermark;
   out.line.assign(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m)));
   const char* control = nullptr;
-  if (natsMsgHeader_Get(m, kControlHeader, &control) == NATS_OK && control != nullptr) {
-    Instant at = 0;
-    const char* end = out.line.data() + out.line.size();
-    auto [p, ec] = std::from_chars(out.line.data(), end, at);
-    if (std::string_view(control) != kEvaluateThrough || ec != std::errc() || p != end) {
-      return Status::error(fmt::format("bus: message {} on {}: unknown control \"{}\" with data \"{}\"", out.stream_seq,
-                                       natsMsg_GetSubject(m), control, out.line));
-    }
-    out.evaluate_through = at;
-    out.line.clear();
+  if (natsMsgHeader_Get(m, kControlHeader, &control) != NATS_OK || control == nullptr) return out;
+  if (std::string_view(control) == kBounce) {
+    out.control = PartitionControl::kBounce;
+    return out;
   }
+  const char* end = out.line.data() + out.line.size();
+  auto [p, ec] = std::from_chars(out.line.data(), end, out.at);
+  if (std::string_view(control) != kEvaluateThrough || ec != std::errc() || p != end) {
+    return Status::error(fmt::format("bus: message {} on {}: unknown control \"{}\" with data \"{}\"", out.stream_seq,
+                                     natsMsg_GetSubject(m), control, out.line));
+  }
+  out.control = PartitionControl::kEvaluateThrough;
+  out.line.clear();
   return out;
 }
 
 }  // namespace
 
-PartitionConsumer::PartitionConsumer(std::uint32_t partition, std::unique_ptr<Subscription> sub)
-    : partition_(partition), sub_(std::move(sub)) {}
+PartitionConsumer::PartitionConsumer(JetStream& js, std::string stream, std::uint32_t partition,
+                                     std::uint64_t after_seq, std::unique_ptr<Subscription> sub)
+    : js_(js), stream_(std::move(stream)), partition_(partition), last_(after_seq), sub_(std::move(sub)) {}
 
 PartitionConsumer::~PartitionConsumer() = default;
 
@@ -104,7 +108,8 @@ Result<std::unique_ptr<PartitionConsumer>> PartitionConsumer::open(JetStream& js
   if (s != NATS_OK) {
     return Status::error(fmt::format("bus: consuming {} from {} failed: {}", subject, h.servers, nats_error(s, code)));
   }
-  return std::unique_ptr<PartitionConsumer>(new PartitionConsumer(partition, std::move(sub)));
+  return std::unique_ptr<PartitionConsumer>(
+      new PartitionConsumer(js, settings.stream, partition, after_seq, std::move(sub)));
 }
 
 Result<std::vector<PartitionMessage>> PartitionConsumer::fetch(int max, Duration wait) {
@@ -133,7 +138,38 @@ Result<std::vector<PartitionMessage>> PartitionConsumer::fetch(int max, Duration
   }
   natsMsgList_Destroy(&list);
   if (!bad) return bad;
+  std::erase_if(out, [&](const PartitionMessage& m) { return m.stream_seq <= last_; });
+  if (out.empty()) return out;
+  auto next = next_after(last_);
+  if (!next) return next.status();
+  if (*next != out.front().stream_seq) {
+    return Status::error(fmt::format(
+        "bus: partition {}: after message {} the stream has {} but {} came (a delivery was lost on its way)",
+        partition_, last_, *next, out.front().stream_seq));
+  }
+  last_ = out.back().stream_seq;
   return out;
+}
+
+Result<std::uint64_t> PartitionConsumer::next_after(std::uint64_t seq) {
+  const std::string api = fmt::format("$JS.API.STREAM.MSG.GET.{}", stream_);
+  const std::string request = nlohmann::json{{"seq", seq + 1}, {"next_by_subj", subject_of(partition_)}}.dump();
+  natsMsg* reply = nullptr;
+  const natsStatus s = natsConnection_Request(&reply, js_.handles().conn, api.c_str(), request.data(),
+                                              static_cast<int>(request.size()), 10000);
+  if (s != NATS_OK) {
+    return Status::error(fmt::format("bus: asking {} for partition {}'s message after {} failed: {}", stream_,
+                                     partition_, seq, nats_error(s)));
+  }
+  const auto answer = nlohmann::json::parse(
+      std::string_view(natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply))), nullptr, false);
+  natsMsg_Destroy(reply);
+  if (answer.is_object() && answer.contains("message") && answer["message"].contains("seq")) {
+    return answer["message"]["seq"].get<std::uint64_t>();
+  }
+  if (answer.is_object() && answer.contains("error") && answer["error"].value("code", 0) == 404) return 0;
+  return Status::error(fmt::format("bus: {} answered {} about partition {}'s message after {}", stream_, answer.dump(),
+                                   partition_, seq));
 }
 
 Status PartitionConsumer::ack() {

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "ghostwatch/bus/event_publisher.h"
+#include "ghostwatch/bus/partition_consumer.h"
 #include "ghostwatch/cli/commands.h"
 #include "ghostwatch/cluster/worker.h"
 #include "ghostwatch/core/clock.h"
@@ -291,12 +292,7 @@ int run(const ServeArgs& args) {
     auto connected = bus::EventPublisher::open(**bus_settings, store_spec, clock);
     if (!connected) return fail(connected.message());
     publisher = std::move(*connected);
-    http.publish_events = [&publisher](std::string_view body, const std::string& key) {
-      bus::PublishReply r = publisher->publish(body, key);
-      return IngestReply{r.status, std::move(r.body), r.replayed};
-    };
-    http.publish_advance = [&publisher](Instant to) { return publisher->publish_advance(to); };
-    logger.log("info", "bus mode: POST /v1/events publishes to the event log",
+    logger.log("info", "bus mode: events go to the event log; this process is one of its workers",
                {{"servers", (*bus_settings)->url},
                 {"stream", (*bus_settings)->stream},
                 {"partitions", std::to_string((*bus_settings)->partitions)}});
@@ -320,7 +316,20 @@ int run(const ServeArgs& args) {
 
   auto service = Service::open(policy_text, store, clock, mode);
   if (!service) return fail(service.message());
-  if (worker) (*service)->set_bus_front();
+  if (publisher) {
+    BusFront front;
+    front.publish = [&publisher](std::string_view body, const std::string& key) {
+      bus::PublishReply r = publisher->publish(body, key);
+      return IngestReply{r.status, std::move(r.body), r.replayed};
+    };
+    front.advance = [&publisher](Instant to) {
+      return publisher->publish_control(bus::kEvaluateThrough, std::to_string(to));
+    };
+    front.bounce = [&publisher](std::string_view user, std::string_view address) {
+      return publisher->publish_control(bus::kBounce, bounce_text(user, address));
+    };
+    (*service)->set_bus_front(std::move(front));
+  }
 
   // Inbound e-mail: replies to our Reply-To tokens, opt-outs by mail, bounces.
   inbound::IntakeSettings intake_settings;

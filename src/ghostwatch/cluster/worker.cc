@@ -147,9 +147,7 @@ void Worker::stop_partition(std::uint32_t p) {
 Result<std::size_t> Worker::pump(Partition& p, Duration wait) {
   auto fetched = p.consumer->fetch(settings_.fetch_batch, wait);
   if (!fetched) return fetched.status();
-  std::vector<PartitionMessage>& messages = *fetched;
-  // A message at or before the position was committed already (a redelivery).
-  std::erase_if(messages, [&](const PartitionMessage& m) { return m.stream_seq <= p.position; });
+  std::vector<PartitionMessage>& messages = *fetched;  // after the position, in order, none missing
   if (!messages.empty()) {
     if (Status s = p.service->apply_partition(messages); !s) return s;
     p.position = messages.back().stream_seq;

@@ -102,8 +102,12 @@ Status MailDispatcher::deliver(OutboxItem& item, DispatchPass& pass) {
                    fmt::format("{} {} has no e-mail address (a user event with `email` gives one)",
                                checkin ? "client" : "freelancer", recipient_id));
   }
-  bool opted_out = false;
-  if (checkin) service_.with_user(decision.client, [&](const UserSnapshot& u) { opted_out = u.opted_out; });
+  // The store knows opt-outs (whichever process's engine took them); the
+  // engine here knows those of databases older than that.
+  bool opted_out = checkin && client->has_value() && (*client)->opted_out.value_or(false);
+  if (checkin && !opted_out) {
+    service_.with_user(decision.client, [&](const UserSnapshot& u) { opted_out = u.opted_out; });
+  }
   if (opted_out) {
     return give_up(DeliveryState::kUndeliverable, fmt::format("client {} opted out of e-mail", decision.client));
   }
@@ -129,7 +133,9 @@ Status MailDispatcher::deliver(OutboxItem& item, DispatchPass& pass) {
   request.at = decision.at;
   // The client's message has waited since the episode opened.
   request.waiting_since = decision.at;
-  if (auto opened = service_.open_episode_opened_at(decision.contract, decision.episode)) {
+  if (decision.episode_opened_at != kNoInstant) {
+    request.waiting_since = decision.episode_opened_at;
+  } else if (auto opened = service_.open_episode_opened_at(decision.contract, decision.episode)) {
     request.waiting_since = *opened;
   } else {
     EpisodeQuery q;

@@ -213,7 +213,7 @@ struct HttpApi::Impl {
       return;
     }
     const std::string key = req.get_header_value("Idempotency-Key");
-    IngestReply reply = options.publish_events ? options.publish_events(req.body, key) : service.ingest(req.body, key);
+    IngestReply reply = service.ingest(req.body, key);
     res.status = reply.status;
     if (reply.replayed) res.set_header("Idempotent-Replayed", "true");
     res.set_content(reply.body, "application/json");
@@ -222,20 +222,17 @@ struct HttpApi::Impl {
   void post_advance(const httplib::Request& req, httplib::Response& res) {
     auto to = time_param(req, "to");
     if (!to) throw BadParameter{"to: required, an RFC 3339 timestamp"};
-    if (options.publish_advance) {
-      if (Status s = options.publish_advance(*to); !s) {
-        send_error(res, 503, "bus_unavailable", s.message());
-        return;
-      }
-      res.status = 202;
-      res.set_content(nlohmann::json{{"evaluated_through", format_rfc3339(*to)}, {"published", true}}.dump(),
-                      "application/json");
-      return;
-    }
     auto decisions = service.advance_to(*to);
     if (!decisions) {
       send_error(res, service.mode() == ClockMode::kEvents ? 503 : 409,
                  service.mode() == ClockMode::kEvents ? "store_unavailable" : "wrong_clock", decisions.message());
+      return;
+    }
+    if (service.bus_front()) {
+      // On the event log: each partition's worker evaluates when it reaches it.
+      res.status = 202;
+      res.set_content(nlohmann::json{{"evaluated_through", format_rfc3339(*to)}, {"published", true}}.dump(),
+                      "application/json");
       return;
     }
     res.set_content(nlohmann::json{{"evaluated_through", format_rfc3339(*to)}, {"decisions", *decisions}}.dump(),

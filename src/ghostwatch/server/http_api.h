@@ -39,12 +39,6 @@ struct HttpOptions {
   inbound::Intake* intake = nullptr;
   // The dashboard's built files, served at / (empty: none).
   std::string web_root;
-  // Bus mode: POST /v1/events goes here (the event log) instead of to the
-  // service's engine. Called from several threads at once.
-  std::function<IngestReply(std::string_view body, const std::string& idempotency_key)> publish_events;
-  // Bus mode: POST /v1/advance goes to every partition of the event log
-  // (202: the workers evaluate when they reach it).
-  std::function<Status(Instant to)> publish_advance;
 };
 
 class HttpApi {

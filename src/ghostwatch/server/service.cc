@@ -13,8 +13,17 @@
 namespace gw {
 namespace {
 
-// The contact details a user event gives (the engine keeps only what its rules read).
-UserContact contact_of(const Event& e) {
+// What an accepted event tells the users table: a user event's contact
+// details (the engine keeps only what its rules read), an opt-out or opt-in;
+// nullopt for the others.
+std::optional<UserContact> contact_of(const Event& e) {
+  if (e.type == EventType::kOptOut || e.type == EventType::kOptIn) {
+    UserContact u;
+    u.id = std::string(e.get(Field::kUser));
+    u.opted_out = e.type == EventType::kOptOut;
+    return u;
+  }
+  if (e.type != EventType::kUser) return std::nullopt;
   UserContact u;
   u.id = std::string(e.get(Field::kId));
   if (e.has(Field::kEmail)) u.email = std::string(e.get(Field::kEmail));
@@ -24,11 +33,26 @@ UserContact contact_of(const Event& e) {
   return u;
 }
 
+// A bounce's log entry and control message: {"user": ..., "email": ...}.
+Result<std::pair<std::string, std::string>> read_bounce(std::string_view text) {
+  const auto bounce = nlohmann::json::parse(text, nullptr, false);
+  if (!bounce.is_object() || !bounce.contains("user") || !bounce["user"].is_string() || !bounce.contains("email") ||
+      !bounce["email"].is_string()) {
+    return Status::error(fmt::format("a bounce is unreadable: {}", text));
+  }
+  return std::make_pair(bounce["user"].get<std::string>(), bounce["email"].get<std::string>());
+}
+
 std::string error_body(std::string_view code, std::string_view message) {
   return nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
 }
 
 }  // namespace
+
+std::string bounce_text(std::string_view user, std::string_view address) {
+  return nlohmann::json{{"user", user}, {"email", address}}.dump(-1, ' ', false,
+                                                                 nlohmann::json::error_handler_t::replace);
+}
 
 // Collects the engine's output into the batch being built (or, during
 // recovery, only counts it: it is in the store already).
@@ -38,7 +62,12 @@ class Service::Sink final : public EngineSink {
 
   void on_decision(const Decision& d) override {
     ++counters_.decisions[static_cast<std::size_t>(d.action)][static_cast<std::size_t>(d.status)];
-    if (batch) batch->decisions.push_back(DecisionRow::from(d));
+    if (!batch) return;
+    batch->decisions.push_back(DecisionRow::from(d));
+    // The decided episode is the contract's open one.
+    if (auto c = engine->find_contract(d.contract); c && c->open && c->episodes == d.episode) {
+      batch->decisions.back().episode_opened_at = c->pending_since;
+    }
   }
   void on_episode(const EpisodeRecord& e) override {
     --counters_.open_episodes;
@@ -51,6 +80,7 @@ class Service::Sink final : public EngineSink {
   void on_episode_opened(const EpisodeRecord&) override { ++counters_.open_episodes; }
 
   Batch* batch = nullptr;  // nullptr: recovering
+  const Engine* engine = nullptr;
 
  private:
   ServiceCounters& counters_;
@@ -123,6 +153,7 @@ Status Service::recover() {
   engine_.reset();
   if (Status s = switch_policy(first_policy_text_, "the data directory's policy"); !s) return s;
   engine_ = std::make_unique<Engine>(*policy_, *sink_);
+  sink_->engine = engine_.get();
   last_tick_ = kNoInstant;
   std::uint64_t seq = 0;
   Event event;
@@ -152,12 +183,9 @@ Status Service::recover() {
         counters_.evaluated_through = std::max(counters_.evaluated_through, entry.at);
         return Status::ok();
       case LogKind::kBounce: {
-        const auto bounce = nlohmann::json::parse(entry.line, nullptr, false);
-        if (!bounce.is_object() || !bounce.contains("user") || !bounce["user"].is_string() ||
-            !bounce.contains("email") || !bounce["email"].is_string()) {
-          return Status::error(fmt::format("recovery: log entry {} (a bounce) is unreadable: {}", seq, entry.line));
-        }
-        engine_->mark_bouncing(bounce["user"].get<std::string>(), bounce["email"].get<std::string>());
+        auto bounce = read_bounce(entry.line);
+        if (!bounce) return Status::error(fmt::format("recovery: log entry {} (a bounce): {}", seq, bounce.message()));
+        engine_->mark_bouncing(bounce->first, bounce->second);
         return Status::ok();
       }
       case LogKind::kPolicy:
@@ -202,6 +230,7 @@ Status Service::commit(std::optional<std::uint64_t> consumed_through) {
 }
 
 IngestReply Service::ingest(std::string_view body, const std::string& idempotency_key) {
+  if (front_) return front_->publish(body, idempotency_key);
   std::lock_guard lock(mu_);
   const std::string digest = idempotency_key.empty() ? std::string() : sha256_hex(body);
   if (!idempotency_key.empty()) {
@@ -241,7 +270,7 @@ IngestReply Service::ingest(std::string_view body, const std::string& idempotenc
     }
     ++accepted;
     ++counters_.accepted;
-    if (event.type == EventType::kUser) batch.users.push_back(contact_of(event));
+    if (auto contact = contact_of(event)) batch.users.push_back(std::move(*contact));
     batch.log.push_back(
         LogEntry{mode_ == ClockMode::kEvents ? LogKind::kEvent : LogKind::kLiveEvent, kNoInstant, std::string(line)});
   }
@@ -265,11 +294,18 @@ Status Service::apply_partition(const std::vector<PartitionMessage>& messages) {
   sink_->batch = &batch;
   Event event;
   for (const PartitionMessage& m : messages) {
-    if (m.evaluate_through) {
+    if (m.control == PartitionControl::kEvaluateThrough) {
       if (mode_ != ClockMode::kEvents) continue;  // the wall clock moves by itself
-      engine_->evaluate_through(*m.evaluate_through);
-      batch.log.push_back(LogEntry{LogKind::kEvaluateThrough, *m.evaluate_through, {}});
-      counters_.evaluated_through = std::max(counters_.evaluated_through, *m.evaluate_through);
+      engine_->evaluate_through(m.at);
+      batch.log.push_back(LogEntry{LogKind::kEvaluateThrough, m.at, {}});
+      counters_.evaluated_through = std::max(counters_.evaluated_through, m.at);
+      continue;
+    }
+    if (m.control == PartitionControl::kBounce) {
+      auto bounce = read_bounce(m.line);
+      if (!bounce) return Status::error(fmt::format("log message {}: {}", m.seq, bounce.message()));
+      engine_->mark_bouncing(bounce->first, bounce->second);
+      batch.log.push_back(LogEntry{LogKind::kBounce, batch.received_at, m.line});
       continue;
     }
     RejectReason r = parser_.parse_copy(m.line, event);
@@ -288,7 +324,7 @@ Status Service::apply_partition(const std::vector<PartitionMessage>& messages) {
       continue;
     }
     ++counters_.accepted;
-    if (event.type == EventType::kUser) batch.users.push_back(contact_of(event));
+    if (auto contact = contact_of(event)) batch.users.push_back(std::move(*contact));
     batch.log.push_back(
         LogEntry{mode_ == ClockMode::kEvents ? LogKind::kEvent : LogKind::kLiveEvent, kNoInstant, m.line});
   }
@@ -296,10 +332,14 @@ Status Service::apply_partition(const std::vector<PartitionMessage>& messages) {
 }
 
 Result<std::uint64_t> Service::advance_to(Instant to) {
-  std::lock_guard lock(mu_);
   if (mode_ != ClockMode::kEvents) {
     return Status::error("advance is for --clock events; with the wall clock, time advances by itself");
   }
+  if (front_) {
+    if (Status s = front_->advance(to); !s) return s;
+    return 0;
+  }
+  std::lock_guard lock(mu_);
   Batch batch;
   batch.received_at = clock_.now();
   sink_->batch = &batch;
@@ -346,14 +386,13 @@ std::optional<Instant> Service::open_episode_opened_at(std::string_view contract
 }
 
 Status Service::mark_bouncing(std::string_view user, std::string_view address) {
+  if (front_) return front_->bounce(user, address);
   std::lock_guard lock(mu_);
   Batch batch;
   batch.received_at = clock_.now();
   sink_->batch = &batch;
   engine_->mark_bouncing(user, address);
-  batch.log.push_back(LogEntry{LogKind::kBounce, batch.received_at,
-                               nlohmann::json{{"user", user}, {"email", address}}.dump(
-                                   -1, ' ', false, nlohmann::json::error_handler_t::replace)});
+  batch.log.push_back(LogEntry{LogKind::kBounce, batch.received_at, bounce_text(user, address)});
   return commit();
 }
 
@@ -403,7 +442,7 @@ Service::EpisodeSnapshot Service::episode_snapshot(const EpisodeQuery& q) {
   EpisodeSnapshot snap;
   std::lock_guard lock(mu_);
   snap.closed_through =
-      bus_front_ ? std::numeric_limits<std::int64_t>::max() : static_cast<std::int64_t>(counters_.closed_episodes);
+      front_ ? std::numeric_limits<std::int64_t>::max() : static_cast<std::int64_t>(counters_.closed_episodes);
   if (q.state == EpisodeState::kClosed) return snap;
   engine_->for_each_open_episode([&](const EpisodeRecord& e) {
     if (matches(q, e)) snap.open.push_back(EpisodeRow::from(e));

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -58,13 +57,24 @@ struct ServiceCounters {
 };
 
 // A message of a bus worker's partition of the event log
-// (docs/operations.md lists its headers; bus/partition_consumer.h reads it).
+// (docs/operations.md lists its headers; bus/partition_consumer.h reads it):
+// an event line, or one of the controls that go to every partition.
+enum class PartitionControl : std::uint8_t {
+  kNone,             // an event; `line` is its line
+  kEvaluateThrough,  // POST /v1/advance: evaluate through `at`
+  kBounce            // an e-mail bounced for good: `line` is {"user": ..., "email": ...}
+};
+
+// The text of a bounce, as the log and its control message carry it.
+std::string bounce_text(std::string_view user, std::string_view address);
+
 struct PartitionMessage {
   std::uint64_t stream_seq = 0;
-  std::uint64_t seq = 0;                    // Gw-Seq: its line's number in the whole log
-  Instant watermark = kNoInstant;           // Gw-Watermark: the largest event time up to it
-  std::optional<Instant> evaluate_through;  // a POST /v1/advance (sent to every partition); else an event
-  std::string line;                         // the event line
+  std::uint64_t seq = 0;           // Gw-Seq: its line's number in the whole log
+  Instant watermark = kNoInstant;  // Gw-Watermark: the largest event time up to it
+  PartitionControl control = PartitionControl::kNone;
+  Instant at = kNoInstant;  // kEvaluateThrough's time
+  std::string line;
 };
 
 // The outcome of one ingest request, as the HTTP layer answers it.
@@ -72,6 +82,15 @@ struct IngestReply {
   int status = 200;
   std::string body;       // JSON
   bool replayed = false;  // an earlier response to the same Idempotency-Key
+};
+
+// Bus mode (docs/operations.md, "Workers"): where a service's input goes
+// instead of its own engine, which then sees nothing: the event log, whose
+// partitions the workers apply. Each call returns once the log has it.
+struct BusFront {
+  std::function<IngestReply(std::string_view body, const std::string& idempotency_key)> publish;
+  std::function<Status(Instant to)> advance;  // --clock events: every partition evaluates through `to`
+  std::function<Status(std::string_view user, std::string_view address)> bounce;
 };
 
 class Service {
@@ -121,7 +140,8 @@ class Service {
   Status apply_partition(const std::vector<PartitionMessage>& messages);
 
   // kEvents only: evaluates every step due at or before `to` (the end of a
-  // replay). Returns the number of decisions it made.
+  // replay). Returns the number of decisions it made (in front of a bus:
+  // 0, once every partition has the advance; the workers decide).
   Result<std::uint64_t> advance_to(Instant to);
 
   // kWall only: moves the watermark to the clock's now - allowed_lateness,
@@ -164,10 +184,12 @@ class Service {
   };
   EpisodeSnapshot episode_snapshot(const EpisodeQuery& q);
 
-  // Bus mode: this engine sees no event (they go to the event log, which
-  // the workers' partitions apply), so episode_snapshot() takes every
-  // closed episode the store has.
-  void set_bus_front() { bus_front_ = true; }
+  // Bus mode: from now on ingest(), opt_out(), advance_to() and
+  // mark_bouncing() go to `front` (the event log), not to this engine, and
+  // episode_snapshot() takes every closed episode the store has. Call it
+  // before the service is shared.
+  void set_bus_front(BusFront front) { front_ = std::move(front); }
+  bool bus_front() const { return front_.has_value(); }
 
   ServiceCounters counters() const;
   ClockMode mode() const { return mode_; }
@@ -195,7 +217,7 @@ class Service {
   const Clock& clock_;
   const ClockMode mode_;
   const std::optional<std::uint64_t> claim_;  // a bus worker's partition: its claim
-  std::atomic<bool> bus_front_{false};
+  std::optional<BusFront> front_;
   mutable std::mutex mu_;
   std::unique_ptr<Sink> sink_;
   std::unique_ptr<Engine> engine_;

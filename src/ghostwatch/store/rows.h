@@ -28,6 +28,12 @@ struct DecisionRow {
   Arm arm = Arm::kTreatment;
   DecisionStatus status = DecisionStatus::kSent;
   DecisionReason reason = DecisionReason::kNone;
+  // Not a field of the spec's record: when the decision's episode opened
+  // (the client's message waits since then), kept for the e-mail, which
+  // may be composed by another process than the engine's. Stored with the
+  // decision, read back with its outbox entries only; kNoInstant when
+  // unknown (rows stored before it was kept).
+  Instant episode_opened_at = kNoInstant;
 
   static DecisionRow from(const Decision& d);
   // A view for the output formatters; valid while this row lives.
@@ -86,6 +92,9 @@ struct UserContact {
   std::optional<std::string> name;
   std::optional<std::string> country;
   std::optional<std::string> role;  // "freelancer", "client", ... as the event gave it
+  // From accepted `opt_out` / `opt_in` events, so that whoever sends e-mail
+  // knows without the engine; read back, false when never given.
+  std::optional<bool> opted_out;
 };
 
 // Where a decision stands in the outbox: every `sent` decision joins it as

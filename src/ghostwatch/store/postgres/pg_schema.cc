@@ -80,13 +80,17 @@ INSERT INTO bus_position(id, seq, watermark, partitions) VALUES (1, 0, -92233720
     // event log has its own operation log (log.partition; -1 is the log of
     // a single serve without a bus) and its position in the stream; closed
     // episodes of partitions take ids from a sequence; workers say they are
-    // alive, so that partitions spread over the live ones.
+    // alive, so that partitions spread over the live ones. What delivery needs
+    // from the engine is stored for it (rows.h): opt-outs and when a
+    // decision's episode opened.
     R"sql(
 ALTER TABLE log ADD COLUMN partition INTEGER NOT NULL DEFAULT -1;
 CREATE INDEX log_by_partition ON log(partition, seq);
 ALTER TABLE episodes ADD COLUMN partition INTEGER NOT NULL DEFAULT -1;
 CREATE SEQUENCE episode_ids;
 SELECT setval('episode_ids', GREATEST(1, (SELECT COALESCE(MAX(id), 0) FROM episodes)), (SELECT COUNT(*) > 0 FROM episodes));
+ALTER TABLE users ADD COLUMN opted_out BOOLEAN;
+ALTER TABLE decisions ADD COLUMN episode_opened_at BIGINT;
 CREATE TABLE partition_positions(
   partition INTEGER PRIMARY KEY, stream_seq BIGINT NOT NULL DEFAULT 0, epoch BIGINT NOT NULL DEFAULT 0);
 CREATE TABLE workers(

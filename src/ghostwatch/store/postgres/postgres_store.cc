@@ -48,7 +48,7 @@ Filter decision_filter(const DecisionQuery& q) {
 constexpr const char* kOutboxSelect =
     "SELECT d.id, d.at, d.contract, d.episode, d.step, d.action, d.target, d.freelancer, d.client, d.arm, "
     "d.status, d.reason, o.channel, o.state, o.attempts, o.next_attempt_at, o.first_attempt_at, o.done_at, "
-    "o.message_id, o.last_error FROM outbox o JOIN decisions d ON d.id = o.decision_id";
+    "o.message_id, o.last_error, d.episode_opened_at FROM outbox o JOIN decisions d ON d.id = o.decision_id";
 
 OutboxItem read_outbox_item(const pqxx::row& r) {
   OutboxItem item;
@@ -65,14 +65,15 @@ OutboxItem read_outbox_item(const pqxx::row& r) {
   d.done_at = pg::instant_or_none(r[17]);
   d.message_id = text(r[18]);
   d.last_error = text(r[19]);
+  item.decision.episode_opened_at = pg::instant_or_none(r[20]);
   return item;
 }
 
 UserContact read_contact(const pqxx::row& r) {
-  return UserContact{text(r[0]), text(r[1]), text(r[2]), text(r[3]), text(r[4])};
+  return UserContact{text(r[0]), text(r[1]), text(r[2]), text(r[3]), text(r[4]), !r[5].is_null() && r[5].as<bool>()};
 }
 
-constexpr const char* kContactColumns = "id, email, name, country, role";
+constexpr const char* kContactColumns = "id, email, name, country, role, opted_out";
 
 // A Status from a transaction whose value says nothing.
 Status done(const Result<bool>& r) { return r ? Status::ok() : r.status(); }
@@ -184,23 +185,27 @@ Status PostgresStore::commit(Batch& batch) {
           e.in_segment, e.opened_at, e.closed_at, std::string(outcome_name(e.outcome)),
           static_cast<std::int64_t>(e.steps_sent), e.has_end_reason, e.end_reason, log_partition_, e.id);
     }
+    std::string opened_at;  // nullable_instant's buffer
     for (DecisionRow& d : batch.decisions) {
       d.id = int64(tx.exec_params1(
           "INSERT INTO decisions(at, contract, episode, step, action, target, freelancer, client, arm, status, "
-          "reason) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+          "reason, episode_opened_at) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
           d.at, d.contract, static_cast<std::int64_t>(d.episode), static_cast<std::int64_t>(d.step),
           std::string(step_action_name(d.action)), d.target, d.freelancer, d.client, std::string(arm_name(d.arm)),
-          std::string(decision_status_name(d.status)), std::string(decision_reason_name(d.reason)))[0]);
+          std::string(decision_status_name(d.status)), std::string(decision_reason_name(d.reason)),
+          pg::nullable_instant(d.episode_opened_at, opened_at))[0]);
       if (d.status != DecisionStatus::kSent) continue;
       tx.exec_params0("INSERT INTO outbox(decision_id, channel) VALUES($1, $2)", d.id,
                       d.action == StepAction::kNudge ? "email" : "case");
     }
     for (const UserContact& u : batch.users) {
       tx.exec_params0(
-          "INSERT INTO users(id, email, name, country, role) VALUES($1, $2, $3, $4, $5) ON CONFLICT(id) DO UPDATE "
-          "SET email = COALESCE($2, users.email), name = COALESCE($3, users.name), country = COALESCE($4, "
-          "users.country), role = COALESCE($5, users.role)",
-          u.id, pg::nullable(u.email), pg::nullable(u.name), pg::nullable(u.country), pg::nullable(u.role));
+          "INSERT INTO users(id, email, name, country, role, opted_out) VALUES($1, $2, $3, $4, $5, $6) ON "
+          "CONFLICT(id) DO UPDATE SET email = COALESCE($2, users.email), name = COALESCE($3, users.name), country "
+          "= COALESCE($4, users.country), role = COALESCE($5, users.role), opted_out = COALESCE($6, "
+          "users.opted_out)",
+          u.id, pg::nullable(u.email), pg::nullable(u.name), pg::nullable(u.country), pg::nullable(u.role),
+          u.opted_out ? (*u.opted_out ? "true" : "false") : nullptr);
     }
     if (batch.response) {
       const IdempotentResponse& r = *batch.response;

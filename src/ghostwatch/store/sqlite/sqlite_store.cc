@@ -68,6 +68,16 @@ T must(std::optional<T> v, const char* what) {
   return *v;
 }
 
+Instant instant_or_none(const SQLite::Column& c) { return c.isNull() ? kNoInstant : c.getInt64(); }
+
+void bind_instant(SQLite::Statement& s, int i, Instant at) {
+  if (at == kNoInstant) {
+    s.bind(i);
+  } else {
+    s.bind(i, at);
+  }
+}
+
 DecisionRow read_decision(SQLite::Statement& s) {
   DecisionRow r;
   r.id = s.getColumn(0).getInt64();
@@ -178,11 +188,18 @@ void migrate_outbox_key(SQLite::Database& db) {
   tx.commit();
 }
 
+void add_column_if_missing(SQLite::Database& db, const char* table, const char* column, const char* type) {
+  SQLite::Statement has(db, fmt::format("SELECT 1 FROM pragma_table_info('{}') WHERE name = '{}'", table, column));
+  if (!has.executeStep()) db.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", table, column, type));
+}
+
 // Databases made before inbound e-mail had no users.role, nor the index
-// that finds a sender by address.
+// that finds a sender by address; before the bus workers, no
+// users.opted_out and decisions.episode_opened_at (rows.h).
 void migrate_users(SQLite::Database& db) {
-  SQLite::Statement role(db, "SELECT 1 FROM pragma_table_info('users') WHERE name = 'role'");
-  if (!role.executeStep()) db.exec("ALTER TABLE users ADD COLUMN role TEXT");
+  add_column_if_missing(db, "users", "role", "TEXT");
+  add_column_if_missing(db, "users", "opted_out", "INTEGER");
+  add_column_if_missing(db, "decisions", "episode_opened_at", "INTEGER");
   db.exec("CREATE INDEX IF NOT EXISTS users_by_email ON users(email COLLATE NOCASE)");
 }
 
@@ -220,12 +237,12 @@ struct SqliteStore::Writer {
                "outcome, steps_sent, has_end_reason, end_reason, id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         decision(db,
                  "INSERT INTO decisions(at, contract, episode, step, action, target, freelancer, client, arm, "
-                 "status, reason) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                 "status, reason, episode_opened_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         outbox(db, "INSERT INTO outbox(decision_id, channel) VALUES(?, ?)"),
         user(db,
-             "INSERT INTO users(id, email, name, country, role) VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO "
-             "UPDATE SET email = COALESCE(?2, email), name = COALESCE(?3, name), country = COALESCE(?4, country), "
-             "role = COALESCE(?5, role)"),
+             "INSERT INTO users(id, email, name, country, role, opted_out) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON "
+             "CONFLICT(id) DO UPDATE SET email = COALESCE(?2, email), name = COALESCE(?3, name), country = "
+             "COALESCE(?4, country), role = COALESCE(?5, role), opted_out = COALESCE(?6, opted_out)"),
         response(db, "INSERT INTO idempotency(key, request_sha256, status, body, created_at) VALUES(?, ?, ?, ?, ?)") {}
 
   SQLite::Database db;
@@ -325,6 +342,7 @@ Status SqliteStore::commit(Batch& batch) {
       s.bind(9, std::string(arm_name(d.arm)));
       s.bind(10, std::string(decision_status_name(d.status)));
       s.bind(11, std::string(decision_reason_name(d.reason)));
+      bind_instant(s, 12, d.episode_opened_at);
       s.exec();
       d.id = w.db.getLastInsertRowid();
       if (d.status != DecisionStatus::kSent) continue;
@@ -342,6 +360,7 @@ Status SqliteStore::commit(Batch& batch) {
       if (u.name) bind_text(s, 3, *u.name);
       if (u.country) bind_text(s, 4, *u.country);
       if (u.role) bind_text(s, 5, *u.role);
+      if (u.opted_out) s.bind(6, *u.opted_out ? 1 : 0);
       s.exec();
     }
     if (batch.response) {
@@ -531,9 +550,7 @@ namespace {
 constexpr const char* kOutboxSelect =
     "SELECT d.id, d.at, d.contract, d.episode, d.step, d.action, d.target, d.freelancer, d.client, d.arm, "
     "d.status, d.reason, o.channel, o.state, o.attempts, o.next_attempt_at, o.first_attempt_at, o.done_at, "
-    "o.message_id, o.last_error FROM outbox o JOIN decisions d ON d.id = o.decision_id";
-
-Instant instant_or_none(const SQLite::Column& c) { return c.isNull() ? kNoInstant : c.getInt64(); }
+    "o.message_id, o.last_error, d.episode_opened_at FROM outbox o JOIN decisions d ON d.id = o.decision_id";
 
 OutboxItem read_outbox_item(SQLite::Statement& s) {
   OutboxItem item;
@@ -548,15 +565,8 @@ OutboxItem read_outbox_item(SQLite::Statement& s) {
   d.done_at = instant_or_none(s.getColumn(17));
   d.message_id = column_text(s.getColumn(18));
   d.last_error = column_text(s.getColumn(19));
+  item.decision.episode_opened_at = instant_or_none(s.getColumn(20));
   return item;
-}
-
-void bind_instant(SQLite::Statement& s, int i, Instant at) {
-  if (at == kNoInstant) {
-    s.bind(i);
-  } else {
-    s.bind(i, at);
-  }
 }
 
 }  // namespace
@@ -629,10 +639,11 @@ UserContact read_contact(SQLite::Statement& s) {
   u.name = column_text(s.getColumn(2));
   u.country = column_text(s.getColumn(3));
   u.role = column_text(s.getColumn(4));
+  u.opted_out = s.getColumn(5).getInt() != 0;
   return u;
 }
 
-constexpr const char* kContactColumns = "id, email, name, country, role";
+constexpr const char* kContactColumns = "id, email, name, country, role, opted_out";
 
 }  // namespace
 
