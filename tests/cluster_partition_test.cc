@@ -3,13 +3,17 @@
 // claim commits nothing; partitions spread over the live workers and move
 // when one dies.
 #include <gtest/gtest.h>
+#include <nats/nats.h>
 
 #include <chrono>
 #include <set>
 #include <thread>
 
+#include "ghostwatch/bus/event_publisher.h"
+#include "ghostwatch/bus/partition_consumer.h"
 #include "ghostwatch/cluster/partition_leases.h"
 #include "ghostwatch/store/postgres/postgres_store.h"
+#include "nats_server.h"
 #include "pg_server.h"
 
 namespace gw::test {
@@ -155,6 +159,85 @@ TEST(PartitionLeasesTest, PartitionsSpreadOverLiveWorkersAndMoveWhenOneDies) {
       << "b holds " << b.held.size();
   EXPECT_LT(std::chrono::steady_clock::now() - died, std::chrono::seconds(cluster::kWorkerTimeoutSeconds + 3));
   EXPECT_TRUE(b.leases->hold_delivery().value());
+}
+
+class PartitionClock final : public Clock {
+ public:
+  Instant now() const override { return 1'700'000'000'000; }
+};
+
+// Takes the next message of `durable` through a connection of its own and
+// acknowledges it: a delivery the worker never sees, as when a server goes
+// down with it on its way.
+void steal_one(const std::string& url, const char* durable) {
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  natsSubscription* sub = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, url.c_str()), NATS_OK);
+  ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = "GHOSTWATCH_EVENTS";
+  so.Consumer = durable;
+  ASSERT_EQ(js_PullSubscribe(&sub, js, "ghostwatch.events.0", durable, nullptr, &so, nullptr), NATS_OK);
+  natsMsgList list{};
+  ASSERT_EQ(natsSubscription_Fetch(&list, sub, 1, 5000, nullptr), NATS_OK);
+  ASSERT_EQ(list.Count, 1);
+  EXPECT_EQ(natsMsg_AckSync(list.Msgs[0], nullptr, nullptr), NATS_OK);
+  natsMsgList_Destroy(&list);
+  natsSubscription_Destroy(sub);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+}
+
+TEST(PartitionConsumerTest, DeliversInOrderAndRefusesABatchAfterALostDelivery) {
+  const auto url = nats_url();
+  if (!url) GTEST_SKIP() << kNoNats;
+  const auto db = pg_database_url();
+  if (!db) GTEST_SKIP() << kNoPostgres;
+  delete_stream(*url, "GHOSTWATCH_EVENTS");
+  bus::BusSettings settings;
+  settings.url = *url;
+  settings.partitions = 1;
+  PartitionClock clock;
+  auto publisher = bus::EventPublisher::open(settings, *db, clock);
+  ASSERT_TRUE(publisher) << publisher.message();
+  ASSERT_EQ((*publisher)
+                ->publish(R"({"type":"user","at":"2024-01-01T00:00:00Z","id":"u1"}
+{"type":"user","at":"2024-01-01T00:00:01Z","id":"u2"}
+{"type":"user","at":"2024-01-01T00:00:02Z","id":"u3"}
+)",
+                          "")
+                .status,
+            200);
+  ASSERT_TRUE((*publisher)->publish_control(bus::kEvaluateThrough, "1704067300000"));
+  auto js = bus::JetStream::connect(settings);
+  ASSERT_TRUE(js) << js.message();
+
+  auto consumer = bus::PartitionConsumer::open(**js, settings, 0, 0);
+  ASSERT_TRUE(consumer) << consumer.message();
+  auto all = (*consumer)->fetch(10, 2000);
+  ASSERT_TRUE(all) << all.message();
+  ASSERT_EQ(all->size(), 4u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*all)[i].stream_seq, i + 1);
+    EXPECT_EQ((*all)[i].seq, i + 1) << "Gw-Seq";
+    EXPECT_EQ((*all)[i].control, PartitionControl::kNone);
+  }
+  EXPECT_EQ((*all)[2].watermark, 1704067202000) << "Gw-Watermark";
+  EXPECT_EQ((*all)[3].control, PartitionControl::kEvaluateThrough);
+  EXPECT_EQ((*all)[3].at, 1704067300000);
+  ASSERT_TRUE((*consumer)->ack());
+
+  // From a position: the messages after it. One of them is taken on its
+  // way: the batch that follows is refused, naming the gap.
+  consumer = bus::PartitionConsumer::open(**js, settings, 0, 1);
+  ASSERT_TRUE(consumer) << consumer.message();
+  steal_one(*url, "ghostwatch-p0");
+  auto after_gap = (*consumer)->fetch(10, 2000);
+  ASSERT_FALSE(after_gap) << "a batch after a lost delivery must be refused";
+  EXPECT_NE(after_gap.message().find("after message 1 the stream has 2 but 3 came"), std::string::npos)
+      << after_gap.message();
 }
 
 }  // namespace
