@@ -47,7 +47,7 @@ for workers in 1 2 3; do
       --listen "127.0.0.1:$((18300 + 10 * workers + w))" 2>"$work/w$workers-$w.log" &
     pids+=($!)
   done
-  until curl -sf -X POST -H 'Content-Type: text/plain' \
+  until curl -sf -X POST -H 'Content-Type: text/plain' --data '' \
       "http://127.0.0.1:$((18300 + 10 * workers + 1))/v1/advance?to=2030-01-01T00:00:00Z" >/dev/null; do
     sleep 0.1
   done

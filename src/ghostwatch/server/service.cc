@@ -161,10 +161,12 @@ Status Service::recover() {
     ++seq;
     switch (entry.kind) {
       case LogKind::kEvent:
-      case LogKind::kLiveEvent: {
+      case LogKind::kLiveEvent:
+      case LogKind::kPartitionEvent: {
         RejectReason r = parser_.parse_copy(entry.line, event);
+        if (r == RejectReason::kNone && entry.kind == LogKind::kPartitionEvent) engine_->advance_watermark(entry.at);
         if (r == RejectReason::kNone) {
-          r = entry.kind == LogKind::kEvent ? engine_->submit(event) : engine_->submit_live(event);
+          r = entry.kind == LogKind::kLiveEvent ? engine_->submit_live(event) : engine_->submit(event);
         }
         if (r != RejectReason::kNone) {
           return Status::error(fmt::format("recovery: log entry {} was accepted once but is now rejected ({}): {}",
@@ -177,7 +179,6 @@ Status Service::recover() {
         engine_->advance_clock(entry.at);
         last_tick_ = entry.at;
         return Status::ok();
-      case LogKind::kWatermark: engine_->advance_watermark(entry.at); return Status::ok();
       case LogKind::kEvaluateThrough:
         engine_->evaluate_through(entry.at);
         counters_.evaluated_through = std::max(counters_.evaluated_through, entry.at);
@@ -309,13 +310,9 @@ Status Service::apply_partition(const std::vector<PartitionMessage>& messages) {
       continue;
     }
     RejectReason r = parser_.parse_copy(m.line, event);
-    if (r == RejectReason::kNone && mode_ == ClockMode::kEvents && m.watermark != kNoInstant) {
-      const Instant w = m.watermark - policy_->allowed_lateness;
-      if (w > engine_->watermark()) {
-        engine_->advance_watermark(w);
-        batch.log.push_back(LogEntry{LogKind::kWatermark, w, {}});
-      }
-    }
+    // Event time: the watermark replay has at this line (docs/operations.md).
+    const Instant w = m.watermark - policy_->allowed_lateness;
+    if (r == RejectReason::kNone && mode_ == ClockMode::kEvents) engine_->advance_watermark(w);
     if (r == RejectReason::kNone)
       r = mode_ == ClockMode::kEvents ? engine_->submit(event) : engine_->submit_live(event);
     if (r != RejectReason::kNone) {
@@ -325,8 +322,8 @@ Status Service::apply_partition(const std::vector<PartitionMessage>& messages) {
     }
     ++counters_.accepted;
     if (auto contact = contact_of(event)) batch.users.push_back(std::move(*contact));
-    batch.log.push_back(
-        LogEntry{mode_ == ClockMode::kEvents ? LogKind::kEvent : LogKind::kLiveEvent, kNoInstant, m.line});
+    batch.log.push_back(mode_ == ClockMode::kEvents ? LogEntry{LogKind::kPartitionEvent, w, m.line}
+                                                    : LogEntry{LogKind::kLiveEvent, kNoInstant, m.line});
   }
   return commit(messages.back().stream_seq);
 }

@@ -133,7 +133,7 @@ class Service {
   // partition, in stream order) as one batch, and moves the partition's
   // position to the last one's stream sequence with it. With --clock
   // events, the watermark is first raised to each message's Gw-Watermark
-  // minus allowed_lateness (a logged kWatermark entry), so that the
+  // minus allowed_lateness (logged with the event: kPartitionEvent), so that the
   // partitions' engines together decide what one replay of the whole log
   // decides; an advance message evaluates through its time. Rejected lines
   // are stored with their Gw-Seq as the line number.

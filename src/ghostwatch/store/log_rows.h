@@ -1,8 +1,8 @@
 // The operation log as every store keeps it (rows.h, LogEntry): one row per
 // run of consecutive event lines of the same kind (the lines joined by '\n',
-// `entries` of them, `at` 0), and one row per other entry (its `at` and
-// text). Grouping makes a request of a thousand events one row, not a
-// thousand. Pure functions, thread-safe.
+// `entries` of them, `at` 0; a kPartitionEvent line preceded by its `at` and
+// a space), and one row per other entry (its `at` and text). Grouping makes a request of a thousand events one row, not
+// a thousand. Pure functions, thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -74,12 +74,13 @@ enum class LogKind : std::uint8_t {
   kEvaluateThrough = 3,  // Engine::evaluate_through(at) (POST /v1/advance)
   kPolicy = 4,           // Engine::set_policy: a config reload; `line` is the new policy's text
   kBounce = 5,           // Engine::mark_bouncing; `line` is {"user": ..., "email": ...}
-  kWatermark = 6         // Engine::advance_watermark(at): a bus worker's partition, before an event
+  kPartitionEvent = 6    // a bus worker's partition, event time: Engine::advance_watermark(at), then submit
 };
 
 struct LogEntry {
   LogKind kind = LogKind::kEvent;
-  Instant at = 0;    // the tick's / advance's / reload's instant (events carry theirs in `line`)
+  Instant at =
+      0;  // the tick's / advance's / reload's instant; kPartitionEvent's watermark (events carry their time in `line`)
   std::string line;  // the event line as received, or the policy text; empty for the others
 };
 

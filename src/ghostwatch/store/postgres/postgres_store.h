@@ -12,6 +12,9 @@
 // (decisions, episodes, the outbox, cases, ...) is shared by all
 // partitions. Its closed episodes take their ids from a sequence, and its
 // batches commit only under the latest claim (rows.h, PartitionFence).
+// Every partition applies (and writes) every user, opt-out and opt-in
+// event, so a decision's user is in the table when the decision is: the
+// partition that wrote it wrote the user before.
 #pragma once
 
 #include <memory>
