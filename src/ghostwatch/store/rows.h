@@ -54,6 +54,7 @@ struct EpisodeRow {
   std::uint32_t steps_sent = 0;
   bool has_end_reason = false;
   std::string end_reason;
+  float risk = -1;  // the risk score at opening; negative (NULL in the store): not scored
 
   static EpisodeRow from(const EpisodeRecord& e);
   EpisodeRecord view() const;
