@@ -75,7 +75,8 @@ enum class LogKind : std::uint8_t {
   kEvaluateThrough = 3,  // Engine::evaluate_through(at) (POST /v1/advance)
   kPolicy = 4,           // Engine::set_policy: a config reload; `line` is the new policy's text
   kBounce = 5,           // Engine::mark_bouncing; `line` is {"user": ..., "email": ...}
-  kWatermark = 6         // Engine::advance_watermark(at): a bus worker's partition, before an event
+  kWatermark = 6,        // Engine::advance_watermark(at): a bus worker's partition, before an event
+  kModel = 7             // the risk model in force from here: `line` is its model.json, empty for none
 };
 
 struct LogEntry {
