@@ -3,8 +3,11 @@
 // `ghostwatch serve` with a simulated marketplace, e-mail to an SMTP sink
 // (tests/smtp_sink.py) and bearer tokens; signs in; opens every page and
 // checks what it shows against the API; works a case (status, outcome, a
-// note) and checks the change through the API; fails on any console error
-// or failed request; saves screenshots (laptop and phone) in --out.
+// note) and checks the change through the API; then starts a second serve
+// with a risk model (`ghostwatch train` on the same marketplace) and checks
+// the At risk page's risk column and its order by risk; fails on any
+// console error or failed request; saves screenshots (laptop and phone) in
+// --out.
 //
 //   node e2e/dashboard_e2e.mjs --binary build/ghostwatch --source .. --out build/e2e-screenshots
 //
@@ -73,12 +76,13 @@ async function until(what, fn, ms = 20000) {
   }
 }
 
-// Starts `ghostwatch serve` and resolves with its base URL once it listens.
-function startServe(config) {
+// Starts `ghostwatch serve` on the data directory `data` and resolves with
+// its base URL once it listens.
+function startServe(config, data, extra = []) {
   const serve = spawn(
     binary,
-    ['serve', '--config', config, '--data', join(dir, 'data'), '--clock', 'events', '--listen', '127.0.0.1:0',
-      '--token-file', join(dir, 'tokens')],
+    ['serve', '--config', config, '--data', join(dir, data), '--clock', 'events', '--listen', '127.0.0.1:0',
+      '--token-file', join(dir, 'tokens'), ...extra],
     { env: { ...process.env, GHOSTWATCH_E2E_MAIL_KEY: '0123456789abcdef0123456789abcdef-e2e-only' } },
   );
   children.push(serve);
@@ -129,7 +133,7 @@ url = "smtp://127.0.0.1:${smtpPort}"
 per_domain_per_minute = 1000000
 `);
   writeFileSync(join(dir, 'tokens'), `write ${WRITE_TOKEN}\nread ${READ_TOKEN}\n`);
-  const serve = await startServe(config);
+  const serve = await startServe(config, 'data');
   const base = serve.url;
   const ingest = await call(base, '/v1/events', { method: 'POST', body: readFileSync(events), type: 'application/x-ndjson' });
   await call(base, `/v1/advance?to=${DATA_END}`, { method: 'POST', body: '', type: 'text/plain' });
@@ -226,6 +230,8 @@ per_domain_per_minute = 1000000
   check(atRiskRows > 0, `at risk: ${atRiskRows} open episodes listed`);
   const waits = await page.locator('table.risk tbody tr td:first-child').allTextContents();
   check(waits[0] !== undefined, `at risk: the longest waiting first (${waits[0]})`);
+  check((await page.locator('table.risk th:text-is("risk")').count()) === 0 && (await page.locator('#f-sort').count()) === 0,
+    'at risk: without a risk model, no risk column and no sort by risk');
   await shot(page, '03-at-risk', false); // a long table: its first screen
   await page.selectOption('#f-arm', 'control');
   await page.waitForURL(/arm=control/);
@@ -303,9 +309,54 @@ per_domain_per_minute = 1000000
   await phonePage.waitForSelector(`h1:text("Case ${first.id}")`);
   await shot(phonePage, '09-phone-case');
 
+  await checkRiskColumn(browser, watch, shot, events);
+
   await browser.close();
   check(problems.length === 0, `no console errors or failed requests${problems.length ? `:\n  ${problems.join('\n  ')}` : ''}`);
   console.log(`${failures === 0 ? 'PASSED' : `${failures} FAILED`} in ${Date.now() - started} ms; screenshots in ${out}`);
+}
+
+// With a risk model: a model trained on the marketplace's first two weeks,
+// a second serve (its own data directory) scoring every episode, and the
+// At risk page showing each episode's risk and sorting by it.
+async function checkRiskColumn(browser, watch, shot, events) {
+  const model = join(dir, 'model.json');
+  const train = spawnSync(binary, ['train', '--events', events, '--label', 'unanswered72h', '--test-from',
+    '2019-08-14T00:00:00Z', '--rounds', '30', '--out', model]);
+  if (train.status !== 0) throw new Error(`train failed: ${train.stderr}`);
+  const serve = await startServe(join(source, 'examples/policy.toml'), 'data-risk', ['--model', model]);
+  const base = serve.url;
+  await call(base, '/v1/events', { method: 'POST', body: readFileSync(events), type: 'application/x-ndjson' });
+  await call(base, `/v1/advance?to=${DATA_END}`, { method: 'POST', body: '', type: 'text/plain' });
+  const byRiskApi = await call(base, '/v1/at-risk?sort=risk&limit=200', { token: READ_TOKEN });
+  check(byRiskApi.items.length > 0 && byRiskApi.items.every((e) => typeof e.risk === 'number'),
+    `risk: every open episode scored (API, ${byRiskApi.items.length})`);
+
+  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+  const page = await context.newPage();
+  watch(page);
+  await page.goto(`${base}/`);
+  await page.fill('#token', READ_TOKEN);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('h1:text("Overview")');
+  await page.click('nav a:text("At risk")');
+  await page.waitForSelector('h1:text("At risk")');
+  const headers = await page.locator('table.risk thead th').allTextContents();
+  check(headers[1] === 'risk', `risk: the At risk table has a risk column (${headers.slice(0, 3)})`);
+  const shownByWait = await page.locator('table.risk tbody tr td:nth-child(2)').allTextContents();
+  check(shownByWait.length > 0 && shownByWait.every((t) => /^\d+\.\d\u00a0%$/.test(t)), `risk: each row shows its risk (${shownByWait[0]})`);
+  await page.selectOption('#f-sort', 'risk');
+  await page.waitForURL(/sort=risk/);
+  await page.waitForSelector('.sub:text("riskiest first")');
+  const shown = (await page.locator('table.risk tbody tr td:nth-child(2)').allTextContents()).map((t) => parseFloat(t));
+  check(shown.length === byRiskApi.items.length && shown.every((r, i) => i === 0 || r <= shown[i - 1]),
+    `risk: sorted by risk, riskiest first (${shown.slice(0, 3)} ... ${shown.at(-1)})`);
+  const contracts = await page.locator('table.risk tbody tr td:nth-child(3)').allTextContents();
+  check(contracts.every((c, i) => c === `${byRiskApi.items[i].contract} #${byRiskApi.items[i].episode}`),
+    'risk: in the order the API gives');
+  check(shown.every((r, i) => r === Number((byRiskApi.items[i].risk * 100).toFixed(1))), 'risk: the scores the API gives');
+  await shot(page, '10-at-risk-by-risk', false);
+  await context.close();
 }
 
 main()

@@ -110,6 +110,9 @@ export interface AtRiskItem {
   steps_sent: number;
   next_step: { step: number; action: string; target: string; due_at: string } | null;
   team: string | null;
+  // Only with a risk model (serve --model): the score at opening; null for
+  // an episode opened before the model came in.
+  risk?: number | null;
 }
 export interface AtRisk {
   now: string | null;
@@ -117,6 +120,8 @@ export interface AtRisk {
   items: AtRiskItem[];
   countries: string[];
   teams: string[];
+  // Only with a risk model: the order of the items.
+  sort?: 'waiting' | 'risk';
 }
 
 export interface Case {

@@ -62,9 +62,9 @@ int run(const ReplayArgs& args) {
       return kExitUsage;
     }
     model.emplace(std::move(*loaded));
-  } else if (policy_uses_risk(*policy)) {
-    fmt::print(stderr, "ghostwatch replay: bad config: {}: {}: needs a risk model (--model)\n", args.config,
-               policy->segment.min_risk ? "segment.min_risk" : "risk_tiers");
+  }
+  if (Status s = require_risk_model(*policy, args.config, model.has_value()); !s) {
+    fmt::print(stderr, "ghostwatch replay: bad config: {}\n", s.message());
     return kExitUsage;
   }
   ReplayOptions options;

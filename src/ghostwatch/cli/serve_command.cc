@@ -29,6 +29,7 @@
 #include "ghostwatch/inbound/intake.h"
 #include "ghostwatch/inbound/maildir.h"
 #include "ghostwatch/mail/mail_config.h"
+#include "ghostwatch/risk/risk_model.h"
 #include "ghostwatch/server/http_api.h"
 #include "ghostwatch/server/service.h"
 #include "ghostwatch/store/open_store.h"
@@ -50,6 +51,7 @@ struct ServeArgs {
   std::string web_root;  // empty: web/ beside the binary, when it is there
   std::string bus;       // --bus: the event log's servers (or [bus] url)
   std::string worker_id;  // bus mode: this worker's name among the others (default HOST:PID)
+  std::string model;     // --model: the risk model (train's model.json); empty: none
   std::size_t max_body_mb = 64;
   int threads = 16;
 };
@@ -183,20 +185,13 @@ Result<std::optional<Mailer>> load_mailer(const std::string& config, const std::
 }
 
 // SIGHUP: the config file's policy becomes the rules from now on
-// (Service::reload), once it is valid and every nudge step has a template.
-// [mail] and [smtp] are read at start only.
-// Risk scores are computed by replay --model only, so far: a policy that
-// reads them is refused, naming the key.
-Status refuse_risk(const Policy& policy, const std::string& path) {
-  if (!policy_uses_risk(policy)) return Status::ok();
-  return Status::error(fmt::format("{}: {}: serve does not score risk yet (replay --model does)", path,
-                                   policy.segment.min_risk ? "segment.min_risk" : "risk_tiers"));
-}
-
+// (Service::reload), once it is valid, every nudge step has a template and,
+// when it reads risk scores, a model is configured. [mail], [smtp] and the
+// model are read at start only.
 Status reload_config(const std::string& path, Service& service, const mail::MailComposer* composer, Logger& logger) {
   auto fresh = load_policy(path);
   if (!fresh) return fresh.status();
-  if (Status s = refuse_risk(*fresh, path); !s) return s;
+  if (Status s = require_risk_model(*fresh, path, service.scores_risk()); !s) return s;
   if (composer != nullptr) {
     if (Status s = check_ladder_templates(*fresh, composer->templates(), composer->config().template_dir); !s) {
       return Status::error(fmt::format("{}: {}", path, s.message()));
@@ -225,7 +220,15 @@ int run(const ServeArgs& args) {
 
   auto policy = load_policy(args.config);
   if (!policy) return fail("bad config: " + policy.message());
-  if (Status s = refuse_risk(*policy, args.config); !s) return fail("bad config: " + s.message());
+  if (Status s = require_risk_model(*policy, args.config, !args.model.empty()); !s) {
+    return fail("bad config: " + s.message());
+  }
+  std::string model_text;
+  if (!args.model.empty()) {
+    // As replay refuses it; the service keeps the text in its log.
+    if (auto model = risk::RiskModel::load(args.model); !model) return fail("bad model: " + model.message());
+    model_text = read_text(args.model);
+  }
   for (const auto& key : policy->unknown_keys) {
     if (!is_delivery_key(key)) logger.log("warn", "unknown config key ignored", {{"key", key}});
   }
@@ -286,6 +289,9 @@ int run(const ServeArgs& args) {
   // engine does not see them.
   std::unique_ptr<bus::EventPublisher> publisher;
   if (bus_settings->has_value()) {
+    // The workers' engines would not score: a policy on risk would leave
+    // every episode outside the segment.
+    if (!args.model.empty()) return fail("--model: the event log's workers do not score risk yet; not with --bus");
     if (opened->schema_version == 0) {
       return fail("--bus: the event log needs a PostgreSQL store (--store postgres://...), not " + store_spec);
     }
@@ -314,7 +320,7 @@ int run(const ServeArgs& args) {
   }
   const auto may_deliver = [&worker] { return !worker || worker->holds_delivery(); };
 
-  auto service = Service::open(policy_text, store, clock, mode);
+  auto service = Service::open(policy_text, store, clock, mode, std::nullopt, model_text, args.model);
   if (!service) return fail(service.message());
   if (publisher) {
     BusFront front;
@@ -522,6 +528,9 @@ void add_serve_command(CLI::App& app, int& exit_status) {
                   "(or a [bus] section; needs a postgres:// store), and apply a share of its partitions as a "
                   "worker (docs/operations.md)");
   cmd->add_option("--worker-id", args->worker_id, "Bus mode: this worker's name among the workers (default HOST:PID)");
+  cmd->add_option("--model", args->model,
+                  "Risk model (from train): every episode is scored at its opening and carries `risk` "
+                  "(docs/risk-model.md)");
   cmd->add_option("--inbound-maildir", args->inbound_maildir,
                   "Take inbound e-mail (replies, bounces) from this maildir's new/ (docs/inbound.md)");
   cmd->callback([args, &exit_status] { exit_status = run(*args); });

@@ -384,6 +384,7 @@ std::optional<ContractSnapshot> Engine::find_contract(std::string_view id) const
   if (s.open) {
     s.pending_since = c.pending_since;
     s.steps_sent = c.steps_sent;
+    s.tier = tier_of(*policy_, c);
   }
   return s;
 }

@@ -193,10 +193,14 @@ class Engine {
   // The highest risk tier whose min_risk `risk` reaches; 0 (the main ladder)
   // for none, or for no score.
   std::uint16_t tier_for(float risk) const;
-  // The ladder the open episode of `c` follows under `policy`: its tier's,
-  // or the main one when `policy` has no such tier (a reload removed it).
+  // The tier whose ladder the open episode of `c` follows under `policy`:
+  // its own, or 0 (the main ladder) when `policy` has no such tier (a reload
+  // removed it).
+  static std::size_t tier_of(const Policy& policy, const ContractState& c) {
+    return c.tier <= policy.risk_tiers.size() ? c.tier : 0;
+  }
   static const std::vector<LadderStep>& ladder_of(const Policy& policy, const ContractState& c) {
-    return ladder_of_tier(policy, c.tier <= policy.risk_tiers.size() ? c.tier : 0);
+    return ladder_of_tier(policy, tier_of(policy, c));
   }
   // The segment's countries and kinds as attribute ids.
   void intern_segment();

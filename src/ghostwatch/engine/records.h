@@ -88,6 +88,7 @@ struct ContractSnapshot {
   bool open = false;
   Instant pending_since = kNoInstant;
   std::uint32_t steps_sent = 0;
+  std::size_t tier = 0;  // its ladder: 0 the main one, i the policy's i-th risk tier's (ladder_of_tier)
 };
 
 // A user's attributes as the rules read them.

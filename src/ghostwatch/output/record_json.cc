@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cassert>
+#include <cstdlib>
 #include <cstring>
 
 #include "ghostwatch/core/json_text.h"
@@ -15,6 +16,9 @@ namespace {
 // punctuation (under 300 bytes in either record), numbers (up to 20 digits
 // and a sign), times (26 bytes with quotes) and the enum names.
 constexpr std::size_t kMaxFixedSize = 512;
+
+// A probability with six decimals, as `ghostwatch score` writes it.
+char* write_probability(char* p, double v) { return fmt::format_to(p, "{:.6f}", v); }
 
 // Builds one record at the end of `out`. `out` grows once by an upper bound
 // of the record's size and the pieces are stored through a cursor; finish()
@@ -68,8 +72,7 @@ class RecordWriter {
     *p_++ = '"';
   }
 
-  // A probability with six decimals, as `ghostwatch score` writes it.
-  void probability(double v) { p_ = fmt::format_to(p_, "{:.6f}", v); }
+  void probability(double v) { p_ = write_probability(p_, v); }
 
   void finish() {
     assert(p_ <= out_.data() + end_);
@@ -173,6 +176,12 @@ void append_episode_json(std::string& out, const EpisodeRecord& e) {
   }
   w.literal("}\n");
   w.finish();
+}
+
+double risk_json_value(float risk) {
+  char text[32];
+  *write_probability(text, risk) = '\0';  // at most "1.000000"
+  return std::strtod(text, nullptr);
 }
 
 void append_reject_json(std::string& out, std::uint64_t line, RejectReason reason, std::string_view raw) {

@@ -277,4 +277,10 @@ Result<Policy> load_policy(const std::string& path) {
   return parse_policy(text.str(), path);
 }
 
+Status require_risk_model(const Policy& policy, std::string_view source, bool has_model) {
+  if (has_model || !policy_uses_risk(policy)) return Status::ok();
+  return Status::error(fmt::format("{}: {}: needs a risk model (--model)", source,
+                                   policy.segment.min_risk ? "segment.min_risk" : "risk_tiers"));
+}
+
 }  // namespace gw

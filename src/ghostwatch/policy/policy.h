@@ -80,6 +80,11 @@ inline bool policy_uses_risk(const Policy& policy) {
   return policy.segment.min_risk.has_value() || !policy.risk_tiers.empty();
 }
 
+// Refuses a policy that reads risk scores when no risk model is configured
+// (`replay --model`, `serve --model`), naming the config and the key:
+// "policy.toml: segment.min_risk: needs a risk model (--model)".
+Status require_risk_model(const Policy& policy, std::string_view source, bool has_model);
+
 // The support team that takes over when nudges do not work: where e-mail
 // from freelancers goes when it is about no open episode.
 inline constexpr std::string_view kDefaultTeam = "improving-outcomes";

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ghostwatch/output/record_json.h"
 #include "ghostwatch/report/report_html.h"
 #include "ghostwatch/report/report_json.h"
 #include "ghostwatch/server/campaign_json.h"
@@ -83,10 +84,10 @@ std::string dash_local_time(Instant t, const date::time_zone* zone) {
   return date::format("%a %H:%M", date::make_zoned(zone, minutes).get_local_time());
 }
 
-// The team of the ladder's first escalation step; "" when none.
-std::string dash_ladder_team(const Policy& policy) {
-  for (std::size_t i = 0; i < policy.ladder.size(); ++i) {
-    if (policy.ladder[i].action == StepAction::kEscalate) return policy.ladder[i].target;
+// The team of a ladder's first escalation step; "" when none.
+std::string dash_ladder_team(const std::vector<LadderStep>& ladder) {
+  for (const LadderStep& s : ladder) {
+    if (s.action == StepAction::kEscalate) return s.target;
   }
   return "";
 }
@@ -217,35 +218,55 @@ void DashboardApi::at_risk(const httplib::Request& req, httplib::Response& res) 
   EpisodeQuery q;
   q.arm = http::enum_param<Arm>(req, "arm", parse_arm, "treatment, control");
   const auto limit = static_cast<std::size_t>(http::int_param(req, "limit", 100, 1, http::kMaxPageSize));
+  // With a risk model the items carry their risk and may be sorted by it;
+  // without one the answer is as it always was.
+  const bool scored = service_.scores_risk();
+  const std::string sort = http::param(req, "sort").value_or("waiting");
+  if (sort != "waiting" && sort != "risk") {
+    throw http::BadParameter{fmt::format("sort: must be waiting or risk, not \"{}\"", sort)};
+  }
+  if (sort == "risk" && !scored) throw http::BadParameter{"sort: risk needs a risk model (serve --model)"};
   const Instant at = now();
   const Policy policy = service_.policy();
 
   std::vector<EpisodeRow> open = service_.open_episodes(q, std::nullopt, SIZE_MAX);
   std::stable_sort(open.begin(), open.end(),
                    [](const EpisodeRow& a, const EpisodeRow& b) { return a.opened_at < b.opened_at; });
-  std::set<std::string> countries, teams;
-  for (const LadderStep& s : policy.ladder) {
-    if (s.action == StepAction::kEscalate) teams.insert(s.target);
+  if (sort == "risk") {
+    // Riskiest first (an episode opened before the model came in has none:
+    // last), the longest waiting first among equals.
+    std::stable_sort(open.begin(), open.end(),
+                     [](const EpisodeRow& a, const EpisodeRow& b) { return a.risk > b.risk; });
   }
-  // The team an episode escalates to is the ladder's: one for every
-  // in-segment episode (outside the segment no step fires).
-  const std::string ladder_team = dash_ladder_team(policy);
+  std::set<std::string> countries, teams;
+  for (std::size_t tier = 0; tier <= policy.risk_tiers.size(); ++tier) {
+    for (const LadderStep& s : ladder_of_tier(policy, tier)) {
+      if (s.action == StepAction::kEscalate) teams.insert(s.target);
+    }
+  }
   struct Listed {
     const EpisodeRow* row;
     std::string country, tz;
+    const std::vector<LadderStep>* ladder;  // its tier's, or the main one
+    // The team it escalates to: its ladder's, for an in-segment episode
+    // (outside the segment no step fires); "" for none.
+    std::string team;
     std::uint32_t decided = 0;  // steps decided so far, whatever their status
   };
   std::vector<Listed> listed;
   std::int64_t matching = 0;
   for (const EpisodeRow& e : open) {
-    Listed l{&e, "", ""};
+    Listed l{&e, "", "", &policy.ladder, ""};
     service_.with_user(e.freelancer, [&](const UserSnapshot& u) {
       l.country = u.country;
       l.tz = u.tz;
     });
+    service_.with_contract(e.contract, [&](const ContractSnapshot& c) {
+      if (c.open && c.episodes == e.episode) l.ladder = &ladder_of_tier(policy, c.tier);
+    });
+    if (e.in_segment) l.team = dash_ladder_team(*l.ladder);
     if (!l.country.empty()) countries.insert(l.country);
-    const std::string_view episode_team = e.in_segment ? std::string_view(ladder_team) : std::string_view();
-    if ((!country.empty() && l.country != country) || (!team.empty() && episode_team != team)) continue;
+    if ((!country.empty() && l.country != country) || (!team.empty() && l.team != team)) continue;
     if (++matching <= static_cast<std::int64_t>(limit)) listed.push_back(std::move(l));  // the rest is counted
   }
   // How far along its ladder each listed episode is: the steps decided
@@ -264,36 +285,40 @@ void DashboardApi::at_risk(const httplib::Request& req, httplib::Response& res) 
     const EpisodeRow& e = *l.row;
     const date::time_zone* zone = dash_zone(l.tz);
     Json next;
-    if (e.in_segment && l.decided < policy.ladder.size()) {
-      const LadderStep& s = policy.ladder[l.decided];
+    if (e.in_segment && l.decided < l.ladder->size()) {
+      const LadderStep& s = (*l.ladder)[l.decided];
       next = {{"step", l.decided + 1},
               {"action", step_action_name(s.action)},
               {"target", s.target},
               {"due_at", format_rfc3339(e.opened_at + s.after)}};
     }
     const bool quiet = at != kNoInstant && policy.quiet_hours && policy.quiet_hours->deferral(at, zone).has_value();
-    items.push_back({{"contract", e.contract},
-                     {"episode", e.episode},
-                     {"freelancer", e.freelancer},
-                     {"client", e.client},
-                     {"arm", arm_name(e.arm)},
-                     {"in_segment", e.in_segment},
-                     {"country", http::text_or_null(l.country)},
-                     {"tz", http::text_or_null(l.tz)},
-                     {"local_time", at == kNoInstant ? Json() : Json(dash_local_time(at, zone))},
-                     {"in_quiet_hours", quiet},
-                     {"opened_at", format_rfc3339(e.opened_at)},
-                     {"waiting_hours", at == kNoInstant ? Json() : Json(static_cast<double>(at - e.opened_at) / kHour)},
-                     {"steps_decided", l.decided},
-                     {"steps_sent", e.steps_sent},
-                     {"next_step", std::move(next)},
-                     {"team", e.in_segment && !ladder_team.empty() ? Json(ladder_team) : Json()}});
+    Json item = {{"contract", e.contract},
+                 {"episode", e.episode},
+                 {"freelancer", e.freelancer},
+                 {"client", e.client},
+                 {"arm", arm_name(e.arm)},
+                 {"in_segment", e.in_segment},
+                 {"country", http::text_or_null(l.country)},
+                 {"tz", http::text_or_null(l.tz)},
+                 {"local_time", at == kNoInstant ? Json() : Json(dash_local_time(at, zone))},
+                 {"in_quiet_hours", quiet},
+                 {"opened_at", format_rfc3339(e.opened_at)},
+                 {"waiting_hours", at == kNoInstant ? Json() : Json(static_cast<double>(at - e.opened_at) / kHour)},
+                 {"steps_decided", l.decided},
+                 {"steps_sent", e.steps_sent},
+                 {"next_step", std::move(next)},
+                 {"team", http::text_or_null(l.team)}};
+    if (scored) item["risk"] = e.risk >= 0 ? Json(risk_json_value(e.risk)) : Json();
+    items.push_back(std::move(item));
   }
-  dash_send(res, {{"now", http::instant_json(at)},
-                  {"total", matching},
-                  {"items", std::move(items)},
-                  {"countries", countries},
-                  {"teams", teams}});
+  Json body = {{"now", http::instant_json(at)},
+               {"total", matching},
+               {"items", std::move(items)},
+               {"countries", countries},
+               {"teams", teams}};
+  if (scored) body["sort"] = sort;
+  dash_send(res, body);
 }
 
 void DashboardApi::campaign(const httplib::Request&, httplib::Response& res) {

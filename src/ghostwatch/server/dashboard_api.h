@@ -3,8 +3,10 @@
 //   GET /v1/overview     what the initiative is doing now: open episodes by
 //                        age, decisions today / this week / per day by arm,
 //                        reply rates, timer lag, outbox depth, cases
-//   GET /v1/at-risk      open episodes, longest waiting first, with the
-//                        freelancer's local time and the next step due;
+//   GET /v1/at-risk      open episodes, longest waiting first (or, with a
+//                        risk model, riskiest first: sort=risk), with the
+//                        freelancer's local time, the next step due on the
+//                        episode's ladder and its risk when a model scores;
 //                        filters country, team, arm
 //   GET /v1/campaign     the policy in force
 //   GET /v1/experiment   the experiment report (report/) of the live data

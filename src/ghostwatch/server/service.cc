@@ -9,6 +9,9 @@
 
 #include "ghostwatch/core/hex.h"
 #include "ghostwatch/ingest/line_reader.h"
+#include "ghostwatch/risk/feature_store.h"
+#include "ghostwatch/risk/live_scorer.h"
+#include "ghostwatch/risk/risk_model.h"
 
 namespace gw {
 namespace {
@@ -47,6 +50,9 @@ std::string error_body(std::string_view code, std::string_view message) {
   return nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
 }
 
+// The meta key that says the feature store runs from the log's start.
+constexpr const char* kRiskFeaturesMeta = "risk_features";
+
 }  // namespace
 
 std::string bounce_text(std::string_view user, std::string_view address) {
@@ -55,7 +61,9 @@ std::string bounce_text(std::string_view user, std::string_view address) {
 }
 
 // Collects the engine's output into the batch being built (or, during
-// recovery, only counts it: it is in the store already).
+// recovery, only counts it: it is in the store already), and tells the
+// feature store, when there is one, of every episode that closes and of
+// every one that opens unscored (the scorer tells it of the others).
 class Service::Sink final : public EngineSink {
  public:
   explicit Sink(ServiceCounters& counters) : counters_(counters) {}
@@ -70,6 +78,7 @@ class Service::Sink final : public EngineSink {
     }
   }
   void on_episode(const EpisodeRecord& e) override {
+    if (features != nullptr) features->on_episode_closed(e);
     --counters_.open_episodes;
     ++counters_.closed_episodes;
     if (!batch) return;
@@ -77,10 +86,14 @@ class Service::Sink final : public EngineSink {
     batch->episodes.back().id = static_cast<std::int64_t>(counters_.closed_episodes);
   }
   // An open episode is engine state (rebuilt from the log), not a row.
-  void on_episode_opened(const EpisodeRecord&) override { ++counters_.open_episodes; }
+  void on_episode_opened(const EpisodeRecord& e) override {
+    ++counters_.open_episodes;
+    if (features != nullptr && e.risk < 0) features->on_episode_opened(e);  // a score is never negative
+  }
 
   Batch* batch = nullptr;  // nullptr: recovering
   const Engine* engine = nullptr;
+  risk::FeatureStore* features = nullptr;
 
  private:
   ServiceCounters& counters_;
@@ -93,16 +106,75 @@ Service::Service(std::string first_policy_text, Store& store, const Clock& clock
 Service::~Service() = default;
 
 Result<std::unique_ptr<Service>> Service::open(const std::string& policy_text, Store& store, const Clock& clock,
-                                               ClockMode mode, std::optional<std::uint64_t> claim) {
+                                               ClockMode mode, std::optional<std::uint64_t> claim,
+                                               const std::string& model_text,
+                                               std::string_view model_source) {
+  if (!model_text.empty()) {
+    // Refused before anything is stored.
+    if (auto model = risk::RiskModel::parse(model_text, model_source); !model) return model.status();
+  }
   auto kept = store.get_meta("policy");
   if (!kept) return kept.status();
   if (!kept->has_value()) {
     if (Status s = store.set_meta("policy", policy_text); !s) return s;
   }
+  auto features = store.get_meta(kRiskFeaturesMeta);
+  if (!features) return features.status();
+  if (!features->has_value() && !model_text.empty()) {
+    // Before the model is logged: recovery must keep the features from then on.
+    if (Status s = store.set_meta(kRiskFeaturesMeta, "from the log's start"); !s) return s;
+  }
   std::unique_ptr<Service> service(new Service(kept->value_or(policy_text), store, clock, mode, claim));
+  service->keeps_features_ = features->has_value() || !model_text.empty();
   if (Status s = service->recover(); !s) return s;
+  {
+    std::lock_guard lock(service->mu_);
+    if (Status s = service->change_model(model_text, model_source); !s) return s;
+  }
   if (auto changed = service->reload(policy_text); !changed) return changed.status();
   return service;
+}
+
+Status Service::switch_model(const std::string& text, std::string_view source) {
+  std::unique_ptr<const risk::RiskModel> model;
+  std::unique_ptr<risk::LiveRiskScorer> scorer;
+  if (!text.empty()) {
+    if (!features_) return Status::error(fmt::format("{}: a risk model, but no feature store runs", source));
+    auto parsed = risk::RiskModel::parse(text, source);
+    if (!parsed) return parsed.status();
+    model = std::make_unique<const risk::RiskModel>(std::move(*parsed));
+    scorer = std::make_unique<risk::LiveRiskScorer>(*features_, *model);
+  }
+  engine_->set_scorer(scorer.get());
+  scorer_ = std::move(scorer);  // the engine no longer points at the old one
+  model_ = std::move(model);
+  model_text_ = text;
+  return Status::ok();
+}
+
+Status Service::change_model(const std::string& text, std::string_view source) {
+  if (text == model_text_) return Status::ok();
+  Batch batch;
+  batch.received_at = clock_.now();
+  sink_->batch = &batch;
+  if (Status s = switch_model(text, source); !s) {
+    sink_->batch = nullptr;
+    return s;
+  }
+  batch.log.push_back(LogEntry{LogKind::kModel, engine_->watermark(), text});
+  return commit();
+}
+
+bool Service::scores_risk() const {
+  std::lock_guard lock(mu_);
+  return model_ != nullptr;
+}
+
+RejectReason Service::submit(const Event& e, bool live) {
+  if (features_) features_->begin_event(e);
+  const RejectReason r = live ? engine_->submit_live(e) : engine_->submit(e);
+  if (features_ && r == RejectReason::kNone) features_->apply(e);
+  return r;
 }
 
 Status Service::switch_policy(const std::string& text, std::string_view source) {
@@ -150,10 +222,15 @@ Status Service::recover() {
   const auto started = std::chrono::steady_clock::now();
   counters_ = ServiceCounters{};
   sink_ = std::make_unique<Sink>(counters_);
+  scorer_.reset();
+  features_.reset();
   engine_.reset();
   if (Status s = switch_policy(first_policy_text_, "the data directory's policy"); !s) return s;
   engine_ = std::make_unique<Engine>(*policy_, *sink_);
   sink_->engine = engine_.get();
+  if (keeps_features_) features_ = std::make_unique<risk::FeatureStore>(*engine_);
+  sink_->features = features_.get();
+  if (Status s = switch_model({}, "no model"); !s) return s;  // the log's start: none yet
   last_tick_ = kNoInstant;
   std::uint64_t seq = 0;
   Event event;
@@ -165,9 +242,7 @@ Status Service::recover() {
       case LogKind::kPartitionEvent: {
         RejectReason r = parser_.parse_copy(entry.line, event);
         if (r == RejectReason::kNone && entry.kind == LogKind::kPartitionEvent) engine_->advance_watermark(entry.at);
-        if (r == RejectReason::kNone) {
-          r = entry.kind == LogKind::kLiveEvent ? engine_->submit_live(event) : engine_->submit(event);
-        }
+        if (r == RejectReason::kNone) r = submit(event, entry.kind == LogKind::kLiveEvent);
         if (r != RejectReason::kNone) {
           return Status::error(fmt::format("recovery: log entry {} was accepted once but is now rejected ({}): {}",
                                            seq, reject_reason_name(r), entry.line));
@@ -192,6 +267,11 @@ Status Service::recover() {
       case LogKind::kPolicy:
         if (Status p = switch_policy(entry.line, fmt::format("log entry {} (a reload)", seq)); !p) {
           return Status::error(fmt::format("recovery: {}", p.message()));
+        }
+        return Status::ok();
+      case LogKind::kModel:
+        if (Status m = switch_model(entry.line, fmt::format("log entry {} (a risk model)", seq)); !m) {
+          return Status::error(fmt::format("recovery: {}", m.message()));
         }
         return Status::ok();
     }
@@ -262,7 +342,7 @@ IngestReply Service::ingest(std::string_view body, const std::string& idempotenc
     ++line_number;
     if (is_blank_line(line)) continue;
     RejectReason r = parser_.parse(line, static_cast<std::size_t>(end_of_buffer - line.data()), event);
-    if (r == RejectReason::kNone) r = mode_ == ClockMode::kEvents ? engine_->submit(event) : engine_->submit_live(event);
+    if (r == RejectReason::kNone) r = submit(event, mode_ == ClockMode::kWall);
     if (r != RejectReason::kNone) {
       ++counters_.rejected[static_cast<std::size_t>(r)];
       batch.rejects.push_back(RejectRow{line_number, r, std::string(line)});
@@ -313,8 +393,7 @@ Status Service::apply_partition(const std::vector<PartitionMessage>& messages) {
     // Event time: the watermark replay has at this line (docs/operations.md).
     const Instant w = m.watermark - policy_->allowed_lateness;
     if (r == RejectReason::kNone && mode_ == ClockMode::kEvents) engine_->advance_watermark(w);
-    if (r == RejectReason::kNone)
-      r = mode_ == ClockMode::kEvents ? engine_->submit(event) : engine_->submit_live(event);
+    if (r == RejectReason::kNone) r = submit(event, mode_ == ClockMode::kWall);
     if (r != RejectReason::kNone) {
       ++counters_.rejected[static_cast<std::size_t>(r)];
       batch.rejects.push_back(RejectRow{m.seq, r, m.line});

@@ -4,6 +4,13 @@
 // a fresh engine (the engine is deterministic), so a crash at any point
 // loses no accepted event and duplicates no decision.
 //
+// With a risk model, a risk::FeatureStore runs beside the engine (in the
+// order feature_store.h gives) and every episode is scored as it opens, as
+// `replay --model` scores it. The model in force is part of the log (like a
+// reload's policy): recovery scores each episode with the model that scored
+// it before, so a restart gives every episode the same risk, and a new
+// model scores the episodes opened after it came in.
+//
 // Thread-safe: every call takes the service's mutex; queries that only read
 // the store do not need the service at all.
 #pragma once
@@ -26,6 +33,12 @@
 #include "ghostwatch/store/store.h"
 
 namespace gw {
+
+namespace risk {
+class FeatureStore;
+class LiveRiskScorer;
+class RiskModel;
+}  // namespace risk
 
 // What drives the watermark (spec section 4).
 enum class ClockMode : std::uint8_t {
@@ -99,8 +112,12 @@ class Service {
   // directory was created with, switching to each reload's policy where the
   // log has it. Then `policy_text` (the config's policy part, valid) is
   // applied as a reload if it differs from the rules in force, so a restart
-  // with an edited config works like SIGHUP. `store` and `clock` must
-  // outlive the service.
+  // with an edited config works like SIGHUP. `model_text` is the risk
+  // model (a model.json's text; empty: none): when it differs from the one
+  // in force in the log, it is logged and scores every episode opened from
+  // then on (before the new policy applies, which may need it). Errors: a
+  // model that does not load, naming `model_source`. `store` and `clock`
+  // must outlive the service.
   //
   // A bus worker's partition: `store` keeps the partition's log and
   // `claim` is the worker's claim on it (PostgresStore::claim_partition),
@@ -108,7 +125,9 @@ class Service {
   // refused (another worker claimed the partition since, or the store
   // failed) leaves the service ahead of its log: the worker must drop it.
   static Result<std::unique_ptr<Service>> open(const std::string& policy_text, Store& store, const Clock& clock,
-                                               ClockMode mode, std::optional<std::uint64_t> claim = std::nullopt);
+                                               ClockMode mode, std::optional<std::uint64_t> claim = std::nullopt,
+                                               const std::string& model_text = {},
+                                               std::string_view model_source = "the model");
   ~Service();
 
   // A config reload: `policy_text` rules every evaluation from now on
@@ -122,6 +141,8 @@ class Service {
   Result<bool> reload(const std::string& policy_text);
   // The rules in force (a copy: a reload replaces them).
   Policy policy() const;
+  // True when a risk model scores the episodes that open now.
+  bool scores_risk() const;
 
   // Applies an NDJSON body (spec section 1 rules; line numbers count from 1
   // within the body) and commits it. With a non-empty `idempotency_key`, a
@@ -204,6 +225,14 @@ class Service {
   Status recover();
   // Makes `text` the rules in force; the engine switches to it now.
   Status switch_policy(const std::string& text, std::string_view source);
+  // Makes `text` (a model.json; empty: none) the risk model in force; the
+  // engine scores the episodes it opens from now on with it.
+  Status switch_model(const std::string& text, std::string_view source);
+  // Logs and applies `text` as the model in force when it differs from it.
+  Status change_model(const std::string& text, std::string_view source);
+  // The engine's submit (or submit_live), with the feature store kept in
+  // step (feature_store.h's driving order).
+  RejectReason submit(const Event& e, bool live);
   // Commits the batch being built; on failure the engine is ahead of the
   // store, so it is rebuilt from the log before the error is returned (but
   // for a partition's, which its worker drops). `consumed_through`: a
@@ -221,6 +250,14 @@ class Service {
   mutable std::mutex mu_;
   std::unique_ptr<Sink> sink_;
   std::unique_ptr<Engine> engine_;
+  // Kept from the log's first event once a model was ever configured for
+  // this store (meta "risk_features"), whether or not one is in force now:
+  // features need the whole history, and recovery must score as before.
+  bool keeps_features_ = false;
+  std::unique_ptr<risk::FeatureStore> features_;
+  std::string model_text_;  // in force; empty: none
+  std::unique_ptr<const risk::RiskModel> model_;
+  std::unique_ptr<risk::LiveRiskScorer> scorer_;
   LineParser parser_;
   ServiceCounters counters_;
   Instant last_tick_ = kNoInstant;

@@ -41,7 +41,7 @@ std::vector<LogRow> log_rows(const std::vector<LogEntry>& log) {
 
 Status for_each_log_entry(int kind, Instant at, std::int64_t entries, std::string_view text,
                           const std::function<Status(const LogEntry&)>& fn) {
-  if (kind < 0 || kind > static_cast<int>(LogKind::kPartitionEvent)) {
+  if (kind < 0 || kind > static_cast<int>(LogKind::kModel)) {
     return Status::error(fmt::format("store: log entry of unknown kind {}", kind));
   }
   LogEntry e;

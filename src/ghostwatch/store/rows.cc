@@ -60,6 +60,7 @@ EpisodeRow EpisodeRow::from(const EpisodeRecord& e) {
   r.steps_sent = e.steps_sent;
   r.has_end_reason = e.has_end_reason;
   r.end_reason = e.end_reason;
+  r.risk = e.risk;
   return r;
 }
 
@@ -77,6 +78,7 @@ EpisodeRecord EpisodeRow::view() const {
   e.steps_sent = steps_sent;
   e.has_end_reason = has_end_reason;
   e.end_reason = end_reason;
+  e.risk = risk;
   return e;
 }
 

@@ -54,6 +54,7 @@ struct EpisodeRow {
   std::uint32_t steps_sent = 0;
   bool has_end_reason = false;
   std::string end_reason;
+  float risk = -1;  // the risk score at opening; negative (NULL in the store): not scored
 
   static EpisodeRow from(const EpisodeRecord& e);
   EpisodeRecord view() const;
@@ -74,7 +75,8 @@ enum class LogKind : std::uint8_t {
   kEvaluateThrough = 3,  // Engine::evaluate_through(at) (POST /v1/advance)
   kPolicy = 4,           // Engine::set_policy: a config reload; `line` is the new policy's text
   kBounce = 5,           // Engine::mark_bouncing; `line` is {"user": ..., "email": ...}
-  kPartitionEvent = 6    // a bus worker's partition, event time: Engine::advance_watermark(at), then submit
+  kPartitionEvent = 6,   // a bus worker's partition, event time: Engine::advance_watermark(at), then submit
+  kModel = 7             // the risk model in force from here: `line` is its model.json, empty for none
 };
 
 struct LogEntry {

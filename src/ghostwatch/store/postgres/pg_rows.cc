@@ -47,6 +47,7 @@ EpisodeRow read_episode(const pqxx::row& r) {
   e.steps_sent = static_cast<std::uint32_t>(int64(r[10]));
   e.has_end_reason = r[11].as<bool>();
   e.end_reason = text(r[12]);
+  e.risk = r[13].is_null() ? -1.0f : static_cast<float>(r[13].as<double>());
   return e;
 }
 

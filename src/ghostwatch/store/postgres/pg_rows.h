@@ -28,11 +28,16 @@ inline const char* nullable_instant(Instant at, std::string& buffer) {
   return buffer.c_str();
 }
 
+// A nullable risk score parameter: NULL when not scored (negative).
+inline std::optional<double> nullable_risk(float risk) {
+  return risk >= 0 ? std::optional<double>(risk) : std::nullopt;
+}
+
 inline constexpr const char* kDecisionColumns =
     "id, at, contract, episode, step, action, target, freelancer, client, arm, status, reason";
 inline constexpr const char* kEpisodeColumns =
     "id, contract, episode, freelancer, client, arm, in_segment, opened_at, closed_at, outcome, steps_sent, "
-    "has_end_reason, end_reason";
+    "has_end_reason, end_reason, risk";
 inline constexpr const char* kCaseColumns =
     "id, team, contract, episode, freelancer, client, status, outcome, assignee, opened_at, updated_at";
 inline constexpr const char* kInboundColumns =

@@ -8,7 +8,7 @@ namespace gw::pg {
 namespace {
 
 // Never edit a migration that has shipped: add a new one.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     // 1: the service's tables, cases and inbound e-mail.
     R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -96,6 +96,11 @@ CREATE TABLE partition_positions(
 CREATE TABLE workers(
   id TEXT PRIMARY KEY, seen_at TIMESTAMPTZ NOT NULL, partitions TEXT NOT NULL DEFAULT '',
   delivery BOOLEAN NOT NULL DEFAULT false);
+)sql",
+    // 4: each closed episode's risk score at opening (serve --model,
+    // docs/risk-model.md); NULL when no model scored it.
+    R"sql(
+ALTER TABLE episodes ADD COLUMN risk DOUBLE PRECISION;
 )sql",
 };
 

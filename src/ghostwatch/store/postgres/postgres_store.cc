@@ -179,11 +179,13 @@ Status PostgresStore::commit(Batch& batch) {
     for (const EpisodeRow& e : batch.episodes) {
       tx.exec_params0(
           "INSERT INTO episodes(contract, episode, freelancer, client, arm, in_segment, opened_at, closed_at, "
-          "outcome, steps_sent, has_end_reason, end_reason, partition, id) VALUES($1, $2, $3, $4, $5, $6, $7, $8, "
-          "$9, $10, $11, $12, $13, CASE WHEN $13::integer < 0 THEN $14::bigint ELSE nextval('episode_ids') END)",
+          "outcome, steps_sent, has_end_reason, end_reason, risk, partition, id) VALUES($1, $2, $3, $4, $5, $6, $7, "
+          "$8, $9, $10, $11, $12, $13, $14, CASE WHEN $14::integer < 0 THEN $15::bigint ELSE nextval('episode_ids') "
+          "END)",
           e.contract, static_cast<std::int64_t>(e.episode), e.freelancer, e.client, std::string(arm_name(e.arm)),
           e.in_segment, e.opened_at, e.closed_at, std::string(outcome_name(e.outcome)),
-          static_cast<std::int64_t>(e.steps_sent), e.has_end_reason, e.end_reason, log_partition_, e.id);
+          static_cast<std::int64_t>(e.steps_sent), e.has_end_reason, e.end_reason, pg::nullable_risk(e.risk),
+          log_partition_, e.id);
     }
     std::string opened_at;  // nullable_instant's buffer
     for (DecisionRow& d : batch.decisions) {

@@ -32,12 +32,13 @@ CREATE TABLE IF NOT EXISTS decisions(
   UNIQUE(contract, episode, step));
 -- Closed episodes only, appended as they close: id is the closing order.
 -- Open episodes live in the engine's state (the service answers for them),
--- so an episode is written once, by one append, and never updated.
+-- so an episode is written once, by one append, and never updated. risk is
+-- the risk model's score at opening, NULL when none scored it.
 CREATE TABLE IF NOT EXISTS episodes(
   id INTEGER PRIMARY KEY, contract TEXT NOT NULL, episode INTEGER NOT NULL,
   freelancer TEXT NOT NULL, client TEXT NOT NULL, arm TEXT NOT NULL, in_segment INTEGER NOT NULL,
   opened_at INTEGER NOT NULL, closed_at INTEGER NOT NULL, outcome TEXT NOT NULL, steps_sent INTEGER NOT NULL,
-  has_end_reason INTEGER NOT NULL, end_reason TEXT NOT NULL,
+  has_end_reason INTEGER NOT NULL, end_reason TEXT NOT NULL, risk REAL,
   UNIQUE(contract, episode));
 CREATE INDEX IF NOT EXISTS episodes_by_freelancer ON episodes(freelancer);
 -- Every sent decision, until delivery is done with it; times are ms since
@@ -60,7 +61,7 @@ constexpr const char* kDecisionColumns =
     "id, at, contract, episode, step, action, target, freelancer, client, arm, status, reason";
 constexpr const char* kEpisodeColumns =
     "id, contract, episode, freelancer, client, arm, in_segment, opened_at, closed_at, outcome, steps_sent, "
-    "has_end_reason, end_reason";
+    "has_end_reason, end_reason, risk";
 
 template <typename T>
 T must(std::optional<T> v, const char* what) {
@@ -110,6 +111,7 @@ EpisodeRow read_episode(SQLite::Statement& s) {
   r.steps_sent = static_cast<std::uint32_t>(s.getColumn(10).getInt64());
   r.has_end_reason = s.getColumn(11).getInt() != 0;
   r.end_reason = column_text(s.getColumn(12));
+  r.risk = s.getColumn(13).isNull() ? -1.0f : static_cast<float>(s.getColumn(13).getDouble());
   return r;
 }
 
@@ -203,6 +205,13 @@ void migrate_users(SQLite::Database& db) {
   db.exec("CREATE INDEX IF NOT EXISTS users_by_email ON users(email COLLATE NOCASE)");
 }
 
+// Databases made before serve scored risk had no episodes.risk: their
+// episodes were not scored (NULL).
+void migrate_episode_risk(SQLite::Database& db) {
+  SQLite::Statement risk(db, "SELECT 1 FROM pragma_table_info('episodes') WHERE name = 'risk'");
+  if (!risk.executeStep()) db.exec("ALTER TABLE episodes ADD COLUMN risk REAL");
+}
+
 // The writer's connection: WAL (readers never block it), and a commit is on
 // disk when it returns.
 SQLite::Database open_writer(const std::string& path) {
@@ -220,6 +229,7 @@ SQLite::Database open_writer(const std::string& path) {
   db.exec(kSchema);
   migrate_outbox_key(db);
   migrate_users(db);
+  migrate_episode_risk(db);
   sqlite_cases::create_schema(db);
   sqlite_inbound::create_schema(db);
   return db;
@@ -232,9 +242,11 @@ struct SqliteStore::Writer {
       : db(open_writer(path)),
         log(db, "INSERT INTO log(kind, at, entries, lines) VALUES(?, ?, ?, ?)"),
         reject(db, "INSERT INTO rejects(received_at, line, reason, raw) VALUES(?, ?, ?, ?)"),
-        closed(db,
-               "INSERT INTO episodes(contract, episode, freelancer, client, arm, in_segment, opened_at, closed_at, "
-               "outcome, steps_sent, has_end_reason, end_reason, id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        closed(
+            db,
+            "INSERT INTO episodes(contract, episode, freelancer, client, arm, in_segment, opened_at, closed_at, "
+            "outcome, steps_sent, has_end_reason, end_reason, risk, id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?)"),
         decision(db,
                  "INSERT INTO decisions(at, contract, episode, step, action, target, freelancer, client, arm, "
                  "status, reason, episode_opened_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
@@ -325,7 +337,12 @@ Status SqliteStore::commit(Batch& batch) {
       s.bind(10, static_cast<std::int64_t>(e.steps_sent));
       s.bind(11, e.has_end_reason ? 1 : 0);
       bind_text(s, 12, e.end_reason);
-      s.bind(13, e.id);
+      if (e.risk >= 0) {
+        s.bind(13, static_cast<double>(e.risk));
+      } else {
+        s.bind(13);  // NULL
+      }
+      s.bind(14, e.id);
       s.exec();
     }
     for (DecisionRow& d : batch.decisions) {
