@@ -176,5 +176,30 @@ TEST(EngineInspection, UserAttributesAsTheRulesReadThem) {
   EXPECT_TRUE(u->in_segment);
 }
 
+TEST(EngineInspection, AppliedNamesTheEventsContractAndUserByIndex) {
+  LiveEngine live(kLadder);
+  Engine& engine = live.engine();
+  live.Submit(UserLine("2024-03-01T00:00:00Z", "f1"));
+  EXPECT_EQ(engine.applied().contract, Interner::kNone);
+  const std::uint32_t f1 = engine.applied().user;
+  live.Submit(Started("2024-03-01T00:00:00Z"));  // client k1, freelancer f1
+  const std::uint32_t c1 = engine.applied().contract;
+  EXPECT_EQ(c1, 0u);
+  EXPECT_EQ(engine.applied().user, Interner::kNone);
+  EXPECT_EQ(engine.freelancer_of(c1), f1);
+  const std::uint32_t k1 = engine.client_of(c1);
+  EXPECT_NE(k1, f1);
+  live.Submit(Msg("2024-03-01T10:00:00Z", "k1"));
+  EXPECT_EQ(engine.applied().contract, c1);
+  EXPECT_EQ(engine.applied().user, k1);
+  live.Submit(OptOut("2024-03-01T11:00:00Z", "f1"));
+  EXPECT_EQ(engine.applied().contract, Interner::kNone);
+  EXPECT_EQ(engine.applied().user, f1);
+  EXPECT_TRUE(engine.user_at(f1).opted_out);
+  live.Submit(Ended("2024-03-02T00:00:00Z"));
+  EXPECT_EQ(engine.applied().contract, c1);
+  EXPECT_EQ(engine.applied().user, Interner::kNone);
+}
+
 }  // namespace
 }  // namespace gw::test

@@ -136,6 +136,46 @@ TEST(RiskTraining, CategoricalSplitsAgreeWithXGBoost) {
   ASSERT_TRUE(expected.is_ok());
   for (std::size_t i = 0; i < x.rows; ++i) {
     ASSERT_NEAR(trees->predict(&x.values[i * 2]), (*expected)[i], 1e-6) << "row " << i;
+    ASSERT_EQ(trees->predict_portable(&x.values[i * 2]), trees->predict(&x.values[i * 2])) << "row " << i;
+  }
+}
+
+TEST(RiskTraining, UnevenTreesAgreeWithXGBoostWithAndWithoutSimd) {
+  // Deeper trees whose leaves lie at many depths (padding), NaNs, values
+  // that are not categories, and more trees than a multiple of the lanes.
+  risk::FeatureMatrix x;
+  x.columns = 3;
+  x.types = "qqc";
+  x.names = {"a", "b", "kind"};
+  std::vector<float> labels;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (int i = 0; i < 900; ++i) {
+    const float a = static_cast<float>((i * 37) % 101) / 7.0f, b = static_cast<float>((i * 13) % 29);
+    const float kind = static_cast<float>(i % 9);
+    x.values.push_back(i % 17 == 0 ? nan : a);
+    x.values.push_back(i % 23 == 0 ? nan : b);
+    x.values.push_back(i % 31 == 0 ? nan : kind);
+    labels.push_back((a > 6 && b < 20) || kind == 2 || (i % 11 == 0) ? 1.0f : 0.0f);
+  }
+  x.rows = labels.size();
+  risk::BoosterParams params;
+  params.rounds = 13;
+  params.max_depth = 5;
+  auto booster = risk::Booster::train(x, labels, params);
+  ASSERT_TRUE(booster.is_ok()) << booster.message();
+  auto json = booster->save_json();
+  ASSERT_TRUE(json.is_ok());
+  auto trees = risk::TreeEnsemble::parse(*json);
+  ASSERT_TRUE(trees.is_ok()) << trees.message();
+  auto expected = booster->predict(x);
+  ASSERT_TRUE(expected.is_ok());
+  for (std::size_t i = 0; i < x.rows; ++i) {
+    ASSERT_NEAR(trees->predict(&x.values[i * 3]), (*expected)[i], 1e-6) << "row " << i;
+    ASSERT_EQ(trees->predict_portable(&x.values[i * 3]), trees->predict(&x.values[i * 3])) << "row " << i;
+  }
+  for (const float odd : {-1.0f, 2.5f, 64.0f, 1e10f, -1e10f}) {
+    const float row[3] = {1, 1, odd};
+    ASSERT_EQ(trees->predict_portable(row), trees->predict(row)) << odd;
   }
 }
 

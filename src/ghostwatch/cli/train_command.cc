@@ -12,6 +12,7 @@
 #include "ghostwatch/core/time.h"
 #include "ghostwatch/risk/episode_history.h"
 #include "ghostwatch/risk/training.h"
+#include "ghostwatch/risk/tree_ensemble.h"
 
 namespace gw::cli {
 namespace {
@@ -99,7 +100,7 @@ void add_train_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--rounds", args->rounds, "Boosting rounds")->capture_default_str()->check(CLI::Range(1, 10000));
   cmd->add_option("--max-depth", args->max_depth, "Depth of each tree")
       ->capture_default_str()
-      ->check(CLI::Range(1, 16));
+      ->check(CLI::Range(1, static_cast<int>(risk::TreeEnsemble::kMaxDepth)));
   cmd->add_option("--eta", args->eta, "Learning rate")->capture_default_str()->check(CLI::Range(0.001, 1.0));
   cmd->callback([args, &exit_status] { exit_status = run_train(*args); });
 }

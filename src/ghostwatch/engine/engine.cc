@@ -192,13 +192,15 @@ EpisodeRecord Engine::episode_record(const ContractState& c, std::string_view co
 
 void Engine::apply(const Event& e, const EventIds& ids) {
   const std::uint32_t contract = ids.contract;
+  applied_ = AppliedIds{contract, ids.from};
   switch (e.type) {
     case EventType::kUser:
       apply_user(e);
       return;
     case EventType::kContractStarted: {
-      [[maybe_unused]] std::uint32_t id = contract_ids_.intern(e.get(Field::kContract), ids.contract_hash);
+      const std::uint32_t id = contract_ids_.intern(e.get(Field::kContract), ids.contract_hash);
       assert(id == contracts_.size() && contract == Interner::kNone);
+      applied_.contract = id;
       ContractState c;
       c.client = user_id(e.get(Field::kClient));
       c.freelancer = user_id(e.get(Field::kFreelancer));
@@ -217,13 +219,15 @@ void Engine::apply(const Event& e, const EventIds& ids) {
       return;
     case EventType::kOptOut:
     case EventType::kOptIn:
-      users_[user_id(e.get(Field::kUser))].opted_out = e.type == EventType::kOptOut;
+      applied_.user = user_id(e.get(Field::kUser));
+      users_[applied_.user].opted_out = e.type == EventType::kOptOut;
       return;
   }
 }
 
 void Engine::apply_user(const Event& e) {
   const std::uint32_t id = user_id(e.get(Field::kId));
+  applied_.user = id;
   UserDetail& d = user_details_[id];
   if (e.has(Field::kCountry)) d.country = attributes_.intern(to_upper_ascii(e.get(Field::kCountry)));
   if (e.has(Field::kKind)) d.kind = attributes_.intern(e.get(Field::kKind));
@@ -392,6 +396,10 @@ std::optional<ContractSnapshot> Engine::find_contract(std::string_view id) const
 std::optional<UserSnapshot> Engine::find_user(std::string_view id) const {
   const std::uint32_t user = user_ids_.find(id);
   if (user == Interner::kNone) return std::nullopt;
+  return user_at(user);
+}
+
+UserSnapshot Engine::user_at(std::uint32_t user) const {
   const UserState& u = users_[user];
   const UserDetail& d = user_details_[user];
   UserSnapshot s;
@@ -402,7 +410,7 @@ std::optional<UserSnapshot> Engine::find_user(std::string_view id) const {
   s.opted_out = u.opted_out;
   s.bouncing = u.bouncing;
   s.in_segment = u.in_segment;
-  s.arm = u.arm >= 0 ? static_cast<Arm>(u.arm) : assign_arm(policy_->salt, id, holdout_threshold_);
+  s.arm = u.arm >= 0 ? static_cast<Arm>(u.arm) : assign_arm(policy_->salt, user_ids_.view(user), holdout_threshold_);
   return s;
 }
 

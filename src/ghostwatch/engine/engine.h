@@ -119,6 +119,26 @@ class Engine {
   std::optional<ContractSnapshot> find_contract(std::string_view id) const;
   std::optional<UserSnapshot> find_user(std::string_view id) const;
 
+  // For state kept beside the engine (the risk feature store), so that it
+  // need not look ids up again: contracts and users have dense indices (0,
+  // 1, ... in order of first appearance, never reused). applied() names
+  // those of the event being applied (from the start of its application),
+  // or last applied: its contract (kNone for user, opt_out and opt_in
+  // events) and its user (a message's sender, the user of a user, opt_out
+  // or opt_in event; kNone for contract_started and contract_ended).
+  // Episodes open and close only while an event on their contract is
+  // applied, so a sink or scorer called then may read it.
+  struct AppliedIds {
+    std::uint32_t contract = Interner::kNone;
+    std::uint32_t user = Interner::kNone;
+  };
+  const AppliedIds& applied() const { return applied_; }
+  // REQUIRES: contract < contract_count().
+  std::uint32_t client_of(std::uint32_t contract) const { return contracts_[contract].client; }
+  std::uint32_t freelancer_of(std::uint32_t contract) const { return contracts_[contract].freelancer; }
+  // find_user by index. REQUIRES: the index of a user the engine knows.
+  UserSnapshot user_at(std::uint32_t user) const;
+
   Instant watermark() const { return watermark_; }
   // The effective time of the next pending step evaluation; kForever when
   // none is pending.
@@ -214,6 +234,7 @@ class Engine {
   std::uint32_t holdout_threshold_;
   Instant watermark_ = kNoInstant;
   Instant latest_at_ = kNoInstant;
+  AppliedIds applied_;
 
   Interner contract_ids_;
   std::vector<ContractState> contracts_;

@@ -69,12 +69,12 @@ void FeatureStore::HorizonQueue::pop() {
   }
 }
 
-std::uint32_t FeatureStore::user(std::string_view id, Instant at) {
-  const std::uint32_t u = user_ids_.intern(id);
-  if (u == users_.size()) users_.emplace_back();
+FeatureStore::UserStats& FeatureStore::user(std::uint32_t u, Instant at) {
+  assert(u != Interner::kNone);
+  if (u >= users_.size()) users_.resize(u + 1);
   UserStats& s = users_[u];
   if (s.first_seen == kNoInstant || at < s.first_seen) s.first_seen = at;
-  return u;
+  return s;
 }
 
 void FeatureStore::pass_horizons(Instant now) {
@@ -101,9 +101,7 @@ void FeatureStore::release(std::uint32_t slot) {
 
 EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
   pass_horizons(std::max(now_, pending_at_));
-  const std::uint32_t c = contract_ids_.find(r.contract);
-  assert(c != Interner::kNone);
-  ContractStats& contract = contracts_[c];
+  ContractStats& contract = contracts_[engine_.applied().contract];
   UserStats& fl = users_[contract.freelancer];
   const Instant t = r.opened_at;
 
@@ -121,8 +119,8 @@ EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
   f[N::kFlActiveContracts] = fl.active_contracts;
   f[N::kFlSinceLastMessageS] = seconds_between(fl.last_message_at, t);
   f[N::kFlTenureS] = seconds_between(fl.first_seen, t);
-  const std::optional<UserSnapshot> attributes = engine_.find_user(r.freelancer);
-  const Instant local = local_time(t, attributes ? attributes->zone : nullptr);
+  const UserSnapshot attributes = engine_.user_at(contract.freelancer);
+  const Instant local = local_time(t, attributes.zone);
   f[N::kLocalHour] = static_cast<double>(floor_mod(local, kDay) / kHour);
   f[N::kLocalWeekday] = static_cast<double>(floor_mod(floor_div(local, kDay) + 3, 7));  // 1970-01-01 was a Thursday
   f[N::kClientMessages1h] = contract.client_1h.at_time(t, kHour);
@@ -135,10 +133,8 @@ EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
   // one without a reply: the previous episode, if any, was replied.
   f[N::kContractLastReplyS] =
       contract.last_reply < 0 ? kNaN : static_cast<double>(contract.last_reply) / static_cast<double>(kSecond);
-  if (attributes) {
-    f[CategoricalFeature::kFlCountry] = attributes->country;
-    f[CategoricalFeature::kFlKind] = attributes->kind;
-  }
+  f[CategoricalFeature::kFlCountry] = attributes.country;
+  f[CategoricalFeature::kFlKind] = attributes.kind;
 
   ++fl.episodes;
   ++fl.open_episodes;
@@ -158,9 +154,7 @@ EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
 }
 
 void FeatureStore::on_episode_closed(const EpisodeRecord& r) {
-  const std::uint32_t c = contract_ids_.find(r.contract);
-  assert(c != Interner::kNone);
-  ContractStats& contract = contracts_[c];
+  ContractStats& contract = contracts_[engine_.applied().contract];
   UserStats& fl = users_[contract.freelancer];
   --fl.open_episodes;
   if (r.outcome == Outcome::kReplied) {
@@ -176,31 +170,29 @@ void FeatureStore::on_episode_closed(const EpisodeRecord& r) {
 void FeatureStore::apply(const Event& e) {
   now_ = std::max(now_, e.at);
   pass_horizons(now_);
+  const Engine::AppliedIds& ids = engine_.applied();
   switch (e.type) {
-    case EventType::kUser: user(e.get(Field::kId), e.at); return;
+    case EventType::kUser:
     case EventType::kOptOut:
-    case EventType::kOptIn: user(e.get(Field::kUser), e.at); return;
+    case EventType::kOptIn: user(ids.user, e.at); return;
     case EventType::kContractStarted: {
-      [[maybe_unused]] const std::uint32_t c = contract_ids_.intern(e.get(Field::kContract));
-      assert(c == contracts_.size());
+      assert(ids.contract == contracts_.size());
       ContractStats s;
-      s.client = user(e.get(Field::kClient), e.at);
-      s.freelancer = user(e.get(Field::kFreelancer), e.at);
+      s.client = engine_.client_of(ids.contract);
+      s.freelancer = engine_.freelancer_of(ids.contract);
+      user(s.client, e.at);
+      ++user(s.freelancer, e.at).active_contracts;
       s.started_at = e.at;
-      ++users_[s.freelancer].active_contracts;
       contracts_.push_back(s);
       return;
     }
-    case EventType::kContractEnded:
-      --users_[contracts_[contract_ids_.find(e.get(Field::kContract))].freelancer].active_contracts;
-      return;
+    case EventType::kContractEnded: --users_[contracts_[ids.contract].freelancer].active_contracts; return;
     case EventType::kMessage: {
-      ContractStats& s = contracts_[contract_ids_.find(e.get(Field::kContract))];
-      const std::uint32_t from = user(e.get(Field::kFrom), e.at);
+      ContractStats& s = contracts_[ids.contract];
+      UserStats& sender = user(ids.user, e.at);
       ++s.messages;
-      UserStats& sender = users_[from];
       sender.last_message_at = std::max(sender.last_message_at, e.at);
-      if (from == s.client) {
+      if (ids.user == s.client) {
         s.client_1h.add(e.at, kHour);
         s.client_24h.add(e.at, kDay);
       } else {

@@ -13,8 +13,11 @@
 // horizon H lies strictly before the latest accepted event time: by then
 // any reply up to the horizon has been applied (in time-ordered input).
 //
-// User attributes (country, kind, time zone) are read from the engine, which
-// keeps them. Not thread-safe; one thread drives the engine and the store.
+// Contracts and users are the engine's: the store keeps its state by the
+// engine's indices (Engine::applied(), the contract's parties), so an event
+// costs it a few counter updates and no id lookup; user attributes
+// (country, kind, time zone) are read from the engine too. Not thread-safe;
+// one thread drives the engine and the store.
 //
 // The driving order for each event e (see feature_stream.h):
 //   begin_event(e); engine.submit(e) (calling on_episode_closed /
@@ -26,7 +29,6 @@
 #include <queue>
 #include <vector>
 
-#include "ghostwatch/core/interner.h"
 #include "ghostwatch/engine/engine.h"
 #include "ghostwatch/engine/event.h"
 #include "ghostwatch/engine/records.h"
@@ -37,11 +39,12 @@ namespace gw::risk {
 
 class FeatureStore {
  public:
-  // `engine` must outlive the store; only its user attributes are read.
+  // `engine` must outlive the store; it is only read.
   explicit FeatureStore(const Engine& engine) : engine_(engine) {}
 
   void begin_event(const Event& e) { pending_at_ = e.at; }
-  // REQUIRES: the episode's contract was started (apply saw it).
+  // Called while the engine applies the event that opens (closes) the
+  // episode. REQUIRES: the episode's contract was started (apply saw it).
   EpisodeFeatures on_episode_opened(const EpisodeRecord& r);
   void on_episode_closed(const EpisodeRecord& r);
   void apply(const Event& e);
@@ -103,7 +106,8 @@ class FeatureStore {
   };
   static constexpr std::uint32_t kNoSlot = UINT32_MAX;
 
-  std::uint32_t user(std::string_view id, Instant at);
+  // The state of the engine's user `u`, first seen no later than `at`.
+  UserStats& user(std::uint32_t u, Instant at);
   // Resolves every horizon strictly before `now`.
   void pass_horizons(Instant now);
   void resolve(HorizonQueue& q, Instant now, Duration horizon, bool is72);
@@ -112,10 +116,8 @@ class FeatureStore {
   const Engine& engine_;
   Instant pending_at_ = kNoInstant;
   Instant now_ = kNoInstant;  // the latest accepted event time
-  Interner user_ids_;
-  std::vector<UserStats> users_;
-  Interner contract_ids_;
-  std::vector<ContractStats> contracts_;
+  std::vector<UserStats> users_;          // by the engine's user index
+  std::vector<ContractStats> contracts_;  // by the engine's contract index
   std::vector<EpisodeSlot> slots_;
   std::vector<std::uint32_t> free_slots_;
   HorizonQueue horizons24_, horizons72_;

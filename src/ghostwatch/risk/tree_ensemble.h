@@ -7,10 +7,26 @@
 // sigmoid of the base margin plus the leaves reached. It agrees with
 // XGBoost to float rounding (tested) and scores one episode without
 // building a DMatrix, which is what scoring at each opening needs
-// (docs/risk-model.md, "Cost"). Thread-safe: const.
+// (docs/risk-model.md, "Cost").
+//
+// Layout: every tree is padded to a complete tree of the ensemble's depth
+// (a leaf above the bottom becomes splits that always go left down to its
+// copy), and trees are interleaved in groups of kLanes, so that a walk step
+// is `node = 2 * node + 1 + goes_right` for eight trees at once: with AVX2
+// (chosen at run time, for trees up to 3 deep) one vector compare per
+// level, elsewhere the same steps one tree at a time. Tree t's leaf is
+// added to sum t % kLanes (in double), and the sums to the base margin in
+// lane order, so both ways give the same bits.
+//
+// Limits, refused by parse(): trees at most kMaxDepth deep, categories
+// below 64, at most 65 536 features. Thread-safe: const.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,27 +36,57 @@ namespace gw::risk {
 
 class TreeEnsemble {
  public:
-  // Errors name what is missing or inconsistent in the model.
+  static constexpr std::size_t kLanes = 8;
+  static constexpr std::size_t kMaxDepth = 8;
+  static constexpr std::size_t kMaxCategory = 63;
+
+  // Errors name what is missing, inconsistent or beyond the limits.
   static Result<TreeEnsemble> parse(std::string_view booster_json);
 
   std::size_t features() const { return features_; }
   // REQUIRES: `row` holds features() values; NaN is missing.
   double predict(const float* row) const;
+  // The same without SIMD, on any machine (predict() uses it where AVX2 is
+  // missing; the tests compare the two).
+  double predict_portable(const float* row) const;
 
  private:
-  struct Node {
-    float value = 0;         // the split condition, or the leaf's value
-    std::int32_t left = -1;  // -1: a leaf
-    std::int32_t right = -1;
-    std::uint32_t feature = 0;
-    std::uint32_t categories_begin = 0, categories_end = 0;  // in categories_, sorted
-    bool default_left = false;
-    bool categorical = false;
-  };
+  // A split's word: the feature in the low 16 bits, then two flags.
+  static constexpr std::uint32_t kMissingRight = 1u << 16;
+  static constexpr std::uint32_t kCategorical = 1u << 17;
 
-  std::vector<Node> nodes_;
-  std::vector<std::uint32_t> roots_;
-  std::vector<float> categories_;
+  std::size_t nodes_per_tree() const { return (std::size_t{1} << depth_) - 1; }
+  // Index of lane `lane`'s split `node` (breadth-first) in group `group`.
+  std::size_t split_at(std::size_t group, std::size_t node, std::size_t lane) const {
+    return (group * nodes_per_tree() + node) * kLanes + lane;
+  }
+  std::size_t leaf_at(std::size_t group, std::size_t leaf, std::size_t lane) const {
+    return ((group << depth_) + leaf) * kLanes + lane;
+  }
+  struct ParsedTree;  // one tree as XGBoost lists it, checked
+  static Result<ParsedTree> parse_tree(const nlohmann::json& tree, const std::string& name, std::size_t features);
+  // Fills the arrays below from the parsed trees (depth_ set).
+  void lay_out(const std::vector<ParsedTree>& trees);
+  // The walk's step at a split, as the AVX2 path computes it per lane.
+  static bool goes_right(std::uint32_t word, float threshold, std::uint64_t categories, float value);
+  double finish(const std::array<double, kLanes>& sums) const;
+  // The AVX2 path, for trees up to 3 deep (the default is 3) and up to
+  // 8 * kRowBlocks features (the model has 22): the row stays in registers
+  // and each level's splits, and the leaves, are picked by blends.
+  static constexpr std::size_t kRowBlocks = 4;
+  template <std::size_t kDepth>
+  double predict_avx2(const float* row) const;
+
+  // Per split, [group][node][lane]: the split word, the threshold (NaN in
+  // padding: never right), and the categories going right as two 32-bit
+  // halves of a 64-bit set.
+  std::vector<std::uint32_t> splits_;
+  std::vector<float> thresholds_;
+  std::vector<std::uint32_t> categories_low_, categories_high_;
+  std::vector<float> leaves_;  // [group][leaf][lane]
+  std::size_t groups_ = 0;
+  std::size_t depth_ = 0;
+  bool categorical_ = false;  // any categorical split
   double base_margin_ = 0;
   std::size_t features_ = 0;
 };
