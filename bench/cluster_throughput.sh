@@ -4,7 +4,10 @@
 # (JetStream, R1) and a fresh PostgreSQL database on loopback: publishes a
 # simulated marketplace with `ghostwatch publish`, starts the workers
 # (`serve --bus --store --clock events`, no e-mail), publishes an advance to
-# every partition, and times until every partition has applied it.
+# every partition, and times until every partition has applied it. Prints
+# the rate, and the CPU time per event of the workers, PostgreSQL and
+# nats-server (ps's cumulative times of the running processes, whole
+# seconds), and the database's size per event.
 #
 #   bench/cluster_throughput.sh [FREELANCERS] [DAYS] [PARTITIONS]   (default 2000 60 16)
 set -euo pipefail
@@ -22,6 +25,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+# Cumulative CPU seconds of the running processes named $1.
+cpu() { ps -C "$1" -o times= | awk '{s += $1} END {print s + 0}'; }
 
 tests/pg_cluster.sh start "$work/pg" >/dev/null
 conninfo=$(cat "$work/pg/conninfo")
@@ -42,6 +48,8 @@ for workers in 1 2 3; do
   bus="nats://127.0.0.1:$nats_port"
   "$bin" publish --config "$work/policy.toml" --bus "$bus" --store "$db" "$work/events.ndjson" 2>"$work/publish-$workers.log"
   start=$(date +%s.%N)
+  pg0=$(cpu postgres)
+  nats0=$(cpu nats-server)
   for w in $(seq 1 "$workers"); do
     "$bin" serve --config "$work/policy.toml" --store "$db" --bus "$bus" --clock events --worker-id "w$w" \
       --listen "127.0.0.1:$((18300 + 10 * workers + w))" 2>"$work/w$workers-$w.log" &
@@ -56,10 +64,16 @@ for workers in 1 2 3; do
     sleep 0.2
   done
   end=$(date +%s.%N)
+  gw_cpu=$(cpu ghostwatch)
+  pg_cpu=$(python3 -c "print($(cpu postgres) - $pg0)")
+  nats_cpu=$(python3 -c "print($(cpu nats-server) - $nats0)")
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   pids=()
+  db_bytes=$(psql -tA -h 127.0.0.1 -p "$pg_port" -U postgres -c "SELECT pg_database_size('bench_$workers')" postgres)
   python3 -c "
 s = $end - $start
-print(f'{$workers} worker(s): {s:.1f} s, {$lines / s:,.0f} events/s (load average $(cut -d' ' -f1-3 /proc/loadavg))')"
+print(f'{$workers} worker(s): {s:.1f} s, {$lines / s:,.0f} events/s (load average $(cut -d' ' -f1-3 /proc/loadavg)); '
+      f'CPU per event: workers {$gw_cpu / $lines * 1e6:.0f} us, PostgreSQL {$pg_cpu / $lines * 1e6:.0f} us, '
+      f'nats-server {$nats_cpu / $lines * 1e6:.0f} us; database {$db_bytes / $lines:.0f} bytes per event')"
 done
