@@ -106,6 +106,15 @@ class ServeRisk : public ::testing::TestWithParam<Backend> {
   void ingest(Service& s, const std::vector<std::string>& bodies) {
     for (const std::string& b : bodies) ASSERT_EQ(s.ingest(b, "").status, 200);
   }
+  // The first half of `all` goes in with model A, then the service crashes:
+  // returns what it showed before.
+  ServeRiskOutputs first_half_then_crash(const std::vector<std::string>& all, const std::string& model_a) {
+    auto s = open(kServeRiskLadder, model_a);
+    ingest(*s, {all.begin(), all.begin() + static_cast<std::ptrdiff_t>(all.size() / 2)});
+    ServeRiskOutputs before = outputs(*s);
+    crash(s);
+    return before;
+  }
   // The episodes as the API shows them: the store's closed ones, then the
   // service's open ones; and the decisions.
   ServeRiskOutputs outputs(Service& s) {
@@ -194,12 +203,9 @@ TEST_P(ServeRisk, ARestartScoresEveryEpisodeAsBefore) {
   const ServeRiskWorld& w = ServeRiskWorld::get();
   const std::vector<std::string> all = bodies(w.events, 700);
   const std::size_t half = all.size() / 2;
-  auto s = open(kServeRiskLadder, w.model_a);
-  ingest(*s, {all.begin(), all.begin() + static_cast<std::ptrdiff_t>(half)});
-  const ServeRiskOutputs before = outputs(*s);
-  crash(s);
+  const ServeRiskOutputs before = first_half_then_crash(all, w.model_a);
 
-  s = open(kServeRiskLadder, w.model_a);
+  auto s = open(kServeRiskLadder, w.model_a);
   EXPECT_EQ(outputs(*s).episodes, before.episodes);  // recovered with the same risk
   ingest(*s, {all.begin() + static_cast<std::ptrdiff_t>(half), all.end()});
   ASSERT_TRUE(s->advance_to(*parse_rfc3339(kUntil)));
@@ -215,13 +221,10 @@ TEST_P(ServeRisk, ANewModelScoresTheEpisodesOpenedAfterItAndRecoveryKeepsBoth) {
   const ServeRiskWorld& w = ServeRiskWorld::get();
   const std::vector<std::string> all = bodies(w.events, 700);
   const std::size_t half = all.size() / 2;
-  auto s = open(kServeRiskLadder, w.model_a);
-  ingest(*s, {all.begin(), all.begin() + static_cast<std::ptrdiff_t>(half)});
-  const ServeRiskOutputs before = outputs(*s);
-  crash(s);
+  const ServeRiskOutputs before = first_half_then_crash(all, w.model_a);
 
   // Restarted with model B: what model A scored keeps its score.
-  s = open(kServeRiskLadder, w.model_b);
+  auto s = open(kServeRiskLadder, w.model_b);
   EXPECT_EQ(outputs(*s).episodes, before.episodes);
   ingest(*s, {all.begin() + static_cast<std::ptrdiff_t>(half), all.end()});
   const auto by_a = serve_risk_by_episode(serve_risk_replay(kServeRiskLadder, w.model_a).episodes);
