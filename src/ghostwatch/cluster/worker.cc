@@ -17,7 +17,6 @@ constexpr Duration kIdleWait = 50;
 }  // namespace
 
 struct Worker::Partition {
-  std::uint32_t id = 0;
   std::unique_ptr<PostgresStore> store;
   std::unique_ptr<Service> service;
   std::unique_ptr<bus::PartitionConsumer> consumer;
@@ -42,13 +41,6 @@ Result<std::unique_ptr<Worker>> Worker::start(WorkerSettings settings, const Clo
 Worker::~Worker() {
   stopping_ = true;
   if (thread_.joinable()) thread_.join();
-}
-
-WorkerStats Worker::stats() const {
-  std::lock_guard lock(stats_mu_);
-  WorkerStats s = stats_;
-  s.delivery = delivery_.load();
-  return s;
 }
 
 void Worker::run() {
@@ -104,9 +96,6 @@ void Worker::lease_round() {
   for (std::uint32_t p : round->acquired) start_partition(p);
   auto delivery = leases_->hold_delivery();
   delivery_ = delivery && *delivery;
-  std::lock_guard lock(stats_mu_);
-  stats_.partitions.clear();
-  for (const auto& [id, partition] : running_) stats_.partitions.insert(id);
 }
 
 void Worker::start_partition(std::uint32_t p) {
@@ -116,7 +105,6 @@ void Worker::start_partition(std::uint32_t p) {
                 {{"partition", std::to_string(p)}, {"error", s.message()}});
   };
   auto part = std::make_unique<Partition>();
-  part->id = p;
   auto store = PostgresStore::open(settings_.store_url, static_cast<int>(p));
   if (!store) return fail(store.status());
   part->store = std::move(*store);
@@ -154,9 +142,6 @@ Result<std::size_t> Worker::pump(Partition& p, Duration wait) {
   }
   // Acknowledged after the commit: a crash before it only redelivers.
   if (Status s = p.consumer->ack(); !s) return s;
-  std::lock_guard lock(stats_mu_);
-  stats_.applied += messages.size();
-  stats_.batches += messages.empty() ? 0 : 1;
   return messages.size();
 }
 

@@ -13,14 +13,13 @@
 // others within about kWorkerTimeoutSeconds; decisions go to the shared
 // outbox, which the holder of the delivery lease drains.
 //
-// Thread-safe: the accessors may be called from any thread.
+// Thread-safe: holds_delivery() may be called from any thread.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -44,13 +43,6 @@ struct WorkerSettings {
   int fetch_batch = 2000;  // messages per fetch and commit, at most
 };
 
-struct WorkerStats {
-  std::uint64_t applied = 0;  // messages applied and committed
-  std::uint64_t batches = 0;
-  std::set<std::uint32_t> partitions;
-  bool delivery = false;  // holds the delivery lease
-};
-
 class Worker {
  public:
   // Connects to the store and the bus, then starts the worker's thread.
@@ -61,7 +53,6 @@ class Worker {
 
   // Whether this worker holds the delivery lease (drains the outbox).
   bool holds_delivery() const { return delivery_.load(); }
-  WorkerStats stats() const;
 
  private:
   struct Partition;
@@ -84,8 +75,6 @@ class Worker {
   std::map<std::uint32_t, std::unique_ptr<Partition>> running_;  // the worker's thread only
   std::atomic<bool> stopping_{false};
   std::atomic<bool> delivery_{false};
-  mutable std::mutex stats_mu_;
-  WorkerStats stats_;
   std::thread thread_;
 };
 
