@@ -2,7 +2,8 @@
 // (docs/operations.md, "Scaling out: the event log"), as POST /v1/events
 // does in bus mode, a block of lines per transaction. Each block's
 // Idempotency-Key is its first line number and SHA-256, so publishing the
-// same file again publishes nothing twice.
+// same file again publishes nothing twice. A block refused for now (a
+// server away) is sent again for up to two minutes before publish gives up.
 #include <fmt/format.h>
 
 #include <array>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ghostwatch/bus/event_publisher.h"
@@ -32,6 +34,8 @@ struct PublishArgs {
 
 // Bytes read per block; a block ends at its last newline.
 constexpr std::size_t kPublishBlock = 4u << 20;
+// How long a block refused with 503 is retried.
+constexpr auto kRetryFor = std::chrono::minutes(2);
 
 struct PublishTotals {
   std::uint64_t lines = 0, accepted = 0, rejected = 0, messages = 0, duplicates = 0, replayed_blocks = 0;
@@ -123,7 +127,20 @@ int run(const PublishArgs& args) {
       std::uint64_t lines = static_cast<std::uint64_t>(std::count(block.begin(), block.end(), '\n'));
       if (block.back() != '\n') ++lines;
       const std::string key = fmt::format("publish:{}:{}", totals.lines + 1, sha256_hex(block));
-      const bus::PublishReply reply = (*publisher)->publish(block, key, totals.lines + 1);
+      bus::PublishReply reply = (*publisher)->publish(block, key, totals.lines + 1);
+      // Refused for now (503: a JetStream or PostgreSQL server away, e.g.
+      // restarting): the same block under the same key again, after 1, 2,
+      // 4, ... s, for up to kRetryFor; the stream drops what it stored the
+      // first time (same Nats-Msg-Ids).
+      const auto refused_at = std::chrono::steady_clock::now();
+      for (auto pause = std::chrono::seconds(1);
+           reply.status == 503 && std::chrono::steady_clock::now() - refused_at < kRetryFor;
+           pause = std::min<std::chrono::seconds>(2 * pause, std::chrono::seconds(16))) {
+        fmt::print(stderr, "ghostwatch publish: lines {} to {} refused for now, again in {} s: {}\n", totals.lines + 1,
+                   totals.lines + lines, pause.count(), reply.body);
+        std::this_thread::sleep_for(pause);
+        reply = (*publisher)->publish(block, key, totals.lines + 1);
+      }
       if (reply.status != 200) {
         print_command_error("publish",
                             fmt::format("lines {} to {}: {}", totals.lines + 1, totals.lines + lines, reply.body));
