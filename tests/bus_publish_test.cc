@@ -1,6 +1,7 @@
 // The publish side of the event log against a real nats-server and a real
 // PostgreSQL (tests/nats_server.h, tests/pg_server.h): routing, headers,
 // idempotent retries, and replay's rejects.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <pqxx/pqxx>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "ghostwatch/bus/bus_config.h"
 #include "ghostwatch/bus/event_publisher.h"
@@ -16,6 +18,7 @@
 #include "ghostwatch/core/clock.h"
 #include "nats_server.h"
 #include "pg_server.h"
+#include "serve_support.h"
 
 namespace gw::test {
 namespace {
@@ -263,6 +266,53 @@ TEST_F(BusPublishTest, ABodyJetStreamRefusesIsNotRecordedAndItsNumbersAreSkipped
   EXPECT_EQ(tx.exec1("SELECT count(*) FROM idempotency")[0].as<int>(), 0);
   // Line 1 of the refused body was stored with Gw-Seq 8: the next line gets 11.
   EXPECT_EQ(tx.exec1("SELECT seq FROM bus_position")[0].as<int>(), 10);
+}
+
+TEST_F(BusPublishTest, PublishSendsARefusedBlockAgainUntilTheStreamTakesItInOrder) {
+  // Three users, then contracts and their messages: every line valid.
+  std::string file;
+  for (const char* u : {"f1", "c1", "c2"}) {
+    file += fmt::format(R"({{"type":"user","at":"2024-01-01T00:00:00Z","id":"{}"}})", u) + "\n";
+  }
+  for (int k = 0; k < 300; ++k) {
+    const std::string at = fmt::format("2024-01-02T{:02}:{:02}:00Z", k / 60, k % 60);
+    file += fmt::format(R"({{"type":"contract_started","at":"{}","contract":"k{}","client":"c{}","freelancer":"f1"}})",
+                        at, k, 1 + k % 2) +
+            "\n";
+    file += fmt::format(R"({{"type":"message","at":"{}","contract":"k{}","from":"c{}"}})", at, k, 1 + k % 2) + "\n";
+  }
+  TempDir dir;
+  write_file(dir.file("events.ndjson"), file);
+  write_file(dir.file("policy.toml"), read_file(kExamplePolicy) + "\n[bus]\npartitions = 4\n");
+  // The stream takes 100 messages, then refuses, for a few seconds.
+  ASSERT_TRUE(limit_stream(nats_, "GHOSTWATCH_EVENTS", 100));
+  CommandOutput out;
+  std::thread publish([&] {
+    out = run_ghostwatch("publish --config " + dir.file("policy.toml") + " --bus " + nats_ + " --store " + db_ + " " +
+                         dir.file("events.ndjson"));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  ASSERT_TRUE(limit_stream(nats_, "GHOSTWATCH_EVENTS", -1));
+  publish.join();
+  ASSERT_EQ(out.status, 0) << out.out;
+  EXPECT_NE(out.out.find("refused for now, again in 1 s"), std::string::npos) << out.out;
+
+  // Every line once (a user on each partition), each partition in the
+  // file's order.
+  const std::vector<StoredMessage> messages = stream();
+  EXPECT_EQ(messages.size(), 3u * 4u + 600u);
+  std::map<std::string, std::size_t> index;
+  std::size_t n = 0;
+  for (const std::string& line : bodies(file, 1)) index[line.substr(0, line.size() - 1)] = n++;
+  std::map<std::string, std::size_t> last;
+  for (const StoredMessage& m : messages) {
+    ASSERT_EQ(index.count(m.data), 1u) << m.data;
+    const std::size_t i = index[m.data];
+    if (last.count(m.subject) != 0) {
+      EXPECT_GT(i, last[m.subject]) << m.subject << ": " << m.data;
+    }
+    last[m.subject] = i;
+  }
 }
 
 TEST_F(BusPublishTest, RefusesAStreamOfAnotherShape) {
