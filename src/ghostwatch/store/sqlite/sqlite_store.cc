@@ -195,21 +195,16 @@ void add_column_if_missing(SQLite::Database& db, const char* table, const char* 
   if (!has.executeStep()) db.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", table, column, type));
 }
 
-// Databases made before inbound e-mail had no users.role, nor the index
-// that finds a sender by address; before the bus workers, no
-// users.opted_out and decisions.episode_opened_at (rows.h).
-void migrate_users(SQLite::Database& db) {
+// Columns added since databases were first made: users.role and the index
+// that finds a sender by address (inbound e-mail); users.opted_out and
+// decisions.episode_opened_at (the bus workers, rows.h); episodes.risk
+// (serve scoring risk; older episodes were not scored: NULL).
+void migrate_columns(SQLite::Database& db) {
   add_column_if_missing(db, "users", "role", "TEXT");
   add_column_if_missing(db, "users", "opted_out", "INTEGER");
   add_column_if_missing(db, "decisions", "episode_opened_at", "INTEGER");
+  add_column_if_missing(db, "episodes", "risk", "REAL");
   db.exec("CREATE INDEX IF NOT EXISTS users_by_email ON users(email COLLATE NOCASE)");
-}
-
-// Databases made before serve scored risk had no episodes.risk: their
-// episodes were not scored (NULL).
-void migrate_episode_risk(SQLite::Database& db) {
-  SQLite::Statement risk(db, "SELECT 1 FROM pragma_table_info('episodes') WHERE name = 'risk'");
-  if (!risk.executeStep()) db.exec("ALTER TABLE episodes ADD COLUMN risk REAL");
 }
 
 // The writer's connection: WAL (readers never block it), and a commit is on
@@ -228,8 +223,7 @@ SQLite::Database open_writer(const std::string& path) {
       "PRAGMA wal_autocheckpoint=8000;");
   db.exec(kSchema);
   migrate_outbox_key(db);
-  migrate_users(db);
-  migrate_episode_risk(db);
+  migrate_columns(db);
   sqlite_cases::create_schema(db);
   sqlite_inbound::create_schema(db);
   return db;
