@@ -38,11 +38,16 @@ Result<std::unique_ptr<PartitionLeases>> PartitionLeases::open(const std::string
 
 pqxx::connection& PartitionLeases::conn() {
   if (!conn_ || !conn_->is_open()) {
-    locked_.clear();  // a new session holds nothing
-    delivery_ = false;
+    drop_session();  // a new session holds nothing
     conn_ = std::make_unique<pqxx::connection>(url_);
   }
   return *conn_;
+}
+
+void PartitionLeases::drop_session() {
+  conn_.reset();
+  locked_.clear();
+  delivery_ = false;
 }
 
 Result<PartitionLeases::Round> PartitionLeases::round(const std::set<std::uint32_t>& held) {
@@ -88,9 +93,7 @@ Result<PartitionLeases::Round> PartitionLeases::round(const std::set<std::uint32
     }
     return r;
   } catch (const std::exception& e) {
-    conn_.reset();
-    locked_.clear();
-    delivery_ = false;
+    drop_session();
     return Status::error(fmt::format("workers: the lease connection failed (every partition is lost): {}", e.what()));
   }
 }
@@ -102,7 +105,7 @@ Status PartitionLeases::release(std::uint32_t p) {
     tx.exec_params1("SELECT pg_advisory_unlock($1, $2)", kPartitionLockClass, static_cast<int>(p));
     return Status::ok();
   } catch (const std::exception& e) {
-    conn_.reset();
+    drop_session();
     return Status::error(fmt::format("workers: releasing partition {} failed: {}", p, e.what()));
   }
 }
@@ -114,9 +117,7 @@ Result<bool> PartitionLeases::hold_delivery() {
     delivery_ = tx.exec_params1("SELECT pg_try_advisory_lock($1, 0)", kDeliveryLockClass)[0].as<bool>();
     return delivery_;
   } catch (const std::exception& e) {
-    conn_.reset();
-    locked_.clear();
-    delivery_ = false;
+    drop_session();
     return Status::error(fmt::format("workers: the lease connection failed: {}", e.what()));
   }
 }
@@ -131,9 +132,7 @@ void PartitionLeases::leave() {
   } catch (const std::exception&) {
     // Gone either way: the others wait out its timeout.
   }
-  conn_.reset();
-  locked_.clear();
-  delivery_ = false;
+  drop_session();
 }
 
 }  // namespace gw::cluster

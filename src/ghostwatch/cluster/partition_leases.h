@@ -57,7 +57,10 @@ class PartitionLeases {
 
  private:
   PartitionLeases(std::string url, std::string worker_id, std::uint32_t partitions);
+  // The lease connection, reconnected (holding nothing) when it was lost.
   pqxx::connection& conn();
+  // Closes the session: every lock it held is gone with it.
+  void drop_session();
 
   std::string url_;
   std::string worker_id_;
