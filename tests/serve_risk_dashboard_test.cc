@@ -18,7 +18,7 @@ TEST(ServeRiskDashboard, AtRiskShowsAndSortsByRiskOnlyWithAModel) {
   TempDir dir;
   const std::string config = dir.file("policy.toml");
   write_file(config, read_file(kExamplePolicy) +
-                         "\n[[risk_tiers]]\nmin_risk = 0.3\n[[risk_tiers.ladder]]\nafter = \"12h\"\n"
+                         "\n[[risk_tiers]]\nmin_risk = 0.15\n[[risk_tiers.ladder]]\nafter = \"12h\"\n"
                          "action = \"escalate\"\nteam = \"fast-lane\"\n");
   ServeProcess serve(
       {"--config", config, "--data", dir.file("d"), "--clock", "events", "--model", w.dir.file("model-a.json")},
@@ -41,7 +41,7 @@ TEST(ServeRiskDashboard, AtRiskShowsAndSortsByRiskOnlyWithAModel) {
     EXPECT_LE(risk, last);
     last = risk;
     // The riskiest follow their tier's ladder: its step and its team.
-    if (risk >= 0.3 && item["in_segment"] == true) {
+    if (risk >= 0.15 && item["in_segment"] == true) {
       ++fast_lane;
       EXPECT_EQ(item["team"], "fast-lane") << item.dump();
     }

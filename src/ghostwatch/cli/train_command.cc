@@ -26,6 +26,7 @@ struct TrainArgs {
   int rounds = risk::BoosterParams().rounds;
   int max_depth = risk::BoosterParams().max_depth;
   double eta = risk::BoosterParams().eta;
+  bool tune = false;
 };
 
 void print_train_report(const risk::TrainReport& r) {
@@ -33,6 +34,16 @@ void print_train_report(const risk::TrainReport& r) {
       "ghostwatch train: data end {}; {} training and {} test episodes ({} too recent to label); "
       "training base rate {:.3f}\n",
       format_rfc3339(r.data_end), r.train_episodes, r.test_episodes, r.unlabelled_episodes, r.train_positive_rate);
+  if (r.tuning) {
+    const risk::TuningReport& t = *r.tuning;
+    fmt::print("tuning on the training period's last episodes ({} fit, {} validate from {}), validation ROC-AUC:\n",
+               t.fit_episodes, t.validation_episodes, format_rfc3339(t.validation_from));
+    for (const risk::TuningTrial& x : t.best_per_depth) {
+      fmt::print("  depth {}: best {:.4f} at {} rounds\n", x.max_depth, x.roc_auc, x.rounds);
+    }
+    fmt::print("  chosen: depth {}, {} rounds ({:.4f}; the cheapest within {} of the best)\n", t.chosen.max_depth,
+               t.chosen.rounds, t.chosen.roc_auc, t.tolerance);
+  }
   fmt::print("test period ({} episodes, {} unanswered for 72 h):\n", r.models[0].test.episodes,
              r.models[0].test.positives);
   fmt::print("  {:<16} {:>8} {:>8} {:>8}\n", "model", "ROC-AUC", "PR-AUC", "Brier");
@@ -61,6 +72,7 @@ int run_train(const TrainArgs& args) {
   options.params.rounds = args.rounds;
   options.params.max_depth = args.max_depth;
   options.params.eta = args.eta;
+  if (args.tune) options.tune = risk::TuningGrid{};
   auto history = risk::read_episode_history(args.events);
   if (!history) {
     print_command_error("train", history.message());
@@ -97,10 +109,15 @@ void add_train_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--out", args->out, "The model file to write (JSON)")->required();
   cmd->add_option("--seed", args->seed, "Random seed; the same data and seed give the same model")
       ->capture_default_str();
-  cmd->add_option("--rounds", args->rounds, "Boosting rounds")->capture_default_str()->check(CLI::Range(1, 10000));
-  cmd->add_option("--max-depth", args->max_depth, "Depth of each tree")
-      ->capture_default_str()
-      ->check(CLI::Range(1, static_cast<int>(risk::TreeEnsemble::kMaxDepth)));
+  CLI::Option* rounds =
+      cmd->add_option("--rounds", args->rounds, "Boosting rounds")->capture_default_str()->check(CLI::Range(1, 10000));
+  CLI::Option* depth = cmd->add_option("--max-depth", args->max_depth, "Depth of each tree")
+                           ->capture_default_str()
+                           ->check(CLI::Range(1, static_cast<int>(risk::TreeEnsemble::kMaxDepth)));
+  cmd->add_flag("--tune", args->tune,
+                "Choose depth (2, 3, 4, 6) and rounds (10 to 300) on the training period's last fifth")
+      ->excludes(rounds)
+      ->excludes(depth);
   cmd->add_option("--eta", args->eta, "Learning rate")->capture_default_str()->check(CLI::Range(0.001, 1.0));
   cmd->callback([args, &exit_status] { exit_status = run_train(*args); });
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <xgboost/c_api.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -82,6 +83,15 @@ Result<Booster> Booster::train(const FeatureMatrix& x, const std::vector<float>&
   if (XGBoosterCreate(matrices, 1, &raw) != 0) return xgboost_error("cannot create a booster");
   Booster b(raw);
   if (Status s = set_params(raw, p); !s) return s;
+  // The trees start from the labels' base rate, so that few rounds are
+  // calibrated too (XGBoost 1.7 starts from 0.5).
+  double positives = 0;
+  for (float l : labels) positives += l;
+  const double base_rate =
+      std::clamp(positives / static_cast<double>(std::max<std::size_t>(labels.size(), 1)), 1e-3, 1 - 1e-3);
+  if (XGBoosterSetParam(raw, "base_score", fmt::format("{}", base_rate).c_str()) != 0) {
+    return xgboost_error("parameter base_score");
+  }
   for (int i = 0; i < p.rounds; ++i) {
     if (XGBoosterUpdateOneIter(raw, i, m->get()) != 0) return xgboost_error("training round " + std::to_string(i));
   }
@@ -108,15 +118,15 @@ Result<std::string> Booster::save_json() const {
   return std::string(bytes, size);
 }
 
-Result<std::vector<float>> Booster::predict(const FeatureMatrix& x) const {
+Result<std::vector<float>> Booster::predict(const FeatureMatrix& x, int rounds) const {
   auto m = make_matrix(x);
   if (!m) return m.status();
   const bst_ulong* shape = nullptr;
   bst_ulong dim = 0;
   const float* out = nullptr;
-  const char* config =
-      R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false})";
-  if (XGBoosterPredictFromDMatrix(handle_, m->get(), config, &shape, &dim, &out) != 0) {
+  const std::string config = fmt::format(
+      R"({{"type": 0, "training": false, "iteration_begin": 0, "iteration_end": {}, "strict_shape": false}})", rounds);
+  if (XGBoosterPredictFromDMatrix(handle_, m->get(), config.c_str(), &shape, &dim, &out) != 0) {
     return xgboost_error("prediction");
   }
   return std::vector<float>(out, out + x.rows);

@@ -45,14 +45,16 @@ class Booster {
   Booster(const Booster&) = delete;
   Booster& operator=(const Booster&) = delete;
 
-  // REQUIRES: labels.size() == x.rows, labels are 0 or 1.
+  // The first tree starts from the labels' mean (base_score). REQUIRES:
+  // labels.size() == x.rows, labels are 0 or 1.
   static Result<Booster> train(const FeatureMatrix& x, const std::vector<float>& labels, const BoosterParams& p);
   // `model_json` is what save_json returned.
   static Result<Booster> load_json(std::string_view model_json);
 
   Result<std::string> save_json() const;
-  // Probabilities of label 1, one per row.
-  Result<std::vector<float>> predict(const FeatureMatrix& x) const;
+  // Probabilities of label 1, one per row, from the first `rounds` rounds'
+  // trees (0: all of them).
+  Result<std::vector<float>> predict(const FeatureMatrix& x, int rounds = 0) const;
   // Total gain of the splits on each feature, by name (`names` in column
   // order); features never split on are absent.
   Result<std::map<std::string, double>> total_gain(const std::vector<std::string>& names) const;

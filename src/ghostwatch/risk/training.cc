@@ -11,12 +11,6 @@
 namespace gw::risk {
 namespace {
 
-struct Split {
-  std::vector<const EpisodeFeatures*> features;
-  std::vector<float> labels;
-  std::size_t positives = 0;
-};
-
 nlohmann::json metrics_json(const ScoreMetrics& m) {
   nlohmann::json j;
   j["episodes"] = m.episodes;
@@ -38,7 +32,7 @@ std::vector<bool> as_bools(const std::vector<float>& labels) {
   return out;
 }
 
-Status check_split(const Split& s, std::string_view side, Instant test_from) {
+Status check_split(const LabelledEpisodes& s, std::string_view side, Instant test_from) {
   if (s.positives == 0 || s.positives == s.labels.size()) {
     return Status::error("--test-from " + format_rfc3339(test_from) + ": the " + std::string(side) + " period has " +
                          std::to_string(s.labels.size()) + " labelled episodes, " + std::to_string(s.positives) +
@@ -63,7 +57,7 @@ std::string model_json(const TrainReport& r, const TrainOptions& o, const Featur
     }
     doc["features"].push_back(f);
   }
-  const BoosterParams& p = o.params;
+  const BoosterParams& p = r.params;
   doc["params"] = {{"rounds", p.rounds},
                    {"eta", p.eta},
                    {"max_depth", p.max_depth},
@@ -74,6 +68,18 @@ std::string model_json(const TrainReport& r, const TrainOptions& o, const Featur
   doc["split"] = {{"data_end", format_rfc3339(r.data_end)},       {"test_from", format_rfc3339(o.test_from)},
                   {"train_episodes", r.train_episodes},           {"test_episodes", r.test_episodes},
                   {"unlabelled_episodes", r.unlabelled_episodes}, {"train_positive_rate", r.train_positive_rate}};
+  if (r.tuning) {
+    const TuningReport& t = *r.tuning;
+    auto trial = [](const TuningTrial& x) {
+      return nlohmann::json{{"max_depth", x.max_depth}, {"rounds", x.rounds}, {"validation_roc_auc", x.roc_auc}};
+    };
+    doc["tuning"] = {{"validation_from", format_rfc3339(t.validation_from)},
+                     {"fit_episodes", t.fit_episodes},
+                     {"validation_episodes", t.validation_episodes},
+                     {"best", trial(t.best)},
+                     {"chosen", trial(t.chosen)}};
+    for (const TuningTrial& x : t.best_per_depth) doc["tuning"]["best_per_depth"].push_back(trial(x));
+  }
   for (const ScoredModel& m : r.models) doc["test_metrics"][m.name] = metrics_json(m.test);
   for (const auto& [name, share] : r.importance) doc["importance_total_gain_share"][name] = share;
   // As text: XGBoost writes NaN and Infinity, which are not JSON.
@@ -89,30 +95,35 @@ Result<TrainReport> train_risk_model(const EpisodeHistory& history, const TrainO
   }
   TrainReport report;
   report.data_end = history.stream.last_at;
-  Split train, test;
+  LabelledEpisodes train, test;
   for (const EpisodeRow& row : history.rows) {
     const std::optional<bool> label = unanswered72h(row, report.data_end);
     if (!label) {
       ++report.unlabelled_episodes;
       continue;
     }
-    Split& s = row.opened_at < options.test_from ? train : test;
-    s.features.push_back(&row.features);
-    s.labels.push_back(*label ? 1.0f : 0.0f);
-    s.positives += *label;
+    (row.opened_at < options.test_from ? train : test).add(row, *label);
   }
   if (Status s = check_split(train, "training", options.test_from); !s) return s;
   if (Status s = check_split(test, "test", options.test_from); !s) return s;
   report.train_episodes = train.labels.size();
   report.test_episodes = test.labels.size();
   report.train_positive_rate = static_cast<double>(train.positives) / static_cast<double>(train.labels.size());
+  report.params = options.params;
+  if (options.tune) {
+    auto tuning = tune_trees(train, options.params, *options.tune);
+    if (!tuning) return tuning.status();
+    report.params.max_depth = tuning->chosen.max_depth;
+    report.params.rounds = tuning->chosen.rounds;
+    report.tuning = std::move(*tuning);
+  }
 
   const FeatureEncoding encoding = FeatureEncoding::fit(train.features);
   const FeatureMatrix train_x = encoding.matrix(train.features);
   const FeatureMatrix test_x = encoding.matrix(test.features);
   const std::vector<bool> test_labels = as_bools(test.labels);
 
-  auto booster = Booster::train(train_x, train.labels, options.params);
+  auto booster = Booster::train(train_x, train.labels, report.params);
   if (!booster) return booster.status();
   auto predicted = booster->predict(test_x);
   if (!predicted) return predicted.status();

@@ -6,10 +6,13 @@
 // freelancer's historical unanswered rate alone (the fl_unanswered72_share
 // feature; the training base rate where it is undefined) and a logistic
 // regression on the same features. The same history, options and seed give
-// the same model.json bytes.
+// the same model.json bytes. With `tune`, the trees' depth and rounds are
+// chosen on a validation split inside the training period first
+// (tuning.h); the test period stays out of every choice.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +22,7 @@
 #include "ghostwatch/risk/booster.h"
 #include "ghostwatch/risk/episode_history.h"
 #include "ghostwatch/risk/metrics.h"
+#include "ghostwatch/risk/tuning.h"
 
 namespace gw::risk {
 
@@ -28,6 +32,7 @@ struct TrainOptions {
   std::string label{kLabelUnanswered72h};  // the only label so far
   Instant test_from = 0;
   BoosterParams params;  // params.seed is the run's seed
+  std::optional<TuningGrid> tune;  // set: depth and rounds come from tuning
 };
 
 struct ScoredModel {
@@ -41,6 +46,8 @@ struct TrainReport {
   std::size_t test_episodes = 0;
   std::size_t unlabelled_episodes = 0;  // opened less than 72 h before the end
   double train_positive_rate = 0;
+  BoosterParams params;                // the trees' (tuned ones included)
+  std::optional<TuningReport> tuning;  // with TrainOptions::tune
   std::vector<ScoredModel> models;  // the trees first, then the baselines
   // Share of the trees' total split gain per feature, largest first.
   std::vector<std::pair<std::string, double>> importance;
