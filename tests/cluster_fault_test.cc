@@ -9,7 +9,7 @@
 // resends under the same Message-ID, as in one process).
 //
 // Size: GHOSTWATCH_FAULT_FREELANCERS (default 400) freelancers over 60 days;
-// `bench/cluster_fault.sh` runs it with a million events.
+// 12500 makes it a million events (docs/operations.md, "The fault test").
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 
