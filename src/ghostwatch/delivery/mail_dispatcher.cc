@@ -147,17 +147,20 @@ Status MailDispatcher::deliver(OutboxItem& item, DispatchPass& pass) {
       if (e.episode == decision.episode) request.waiting_since = e.opened_at;
     }
   }
-  // The earlier nudges of the episode: a reminder continues their thread.
-  DecisionQuery earlier;
-  earlier.contract = decision.contract;
-  earlier.action = StepAction::kNudge;
-  earlier.status = DecisionStatus::kSent;
-  earlier.limit = 100000;
-  auto nudges = store_.decisions(earlier);
-  if (!nudges) return nudges.status();
-  for (const DecisionRow& n : *nudges) {
-    if (!checkin && n.episode == decision.episode && n.step < decision.step) {
-      request.thread_steps.push_back(static_cast<int>(n.step));
+  // The earlier nudges of the episode: a reminder continues their thread
+  // (a check-in has a thread of its own, and step 1 has none before it).
+  if (!checkin && decision.step > 1) {
+    DecisionQuery earlier;
+    earlier.contract = decision.contract;
+    earlier.action = StepAction::kNudge;
+    earlier.status = DecisionStatus::kSent;
+    earlier.limit = 100000;
+    auto nudges = store_.decisions(earlier);
+    if (!nudges) return nudges.status();
+    for (const DecisionRow& n : *nudges) {
+      if (n.episode == decision.episode && n.step < decision.step) {
+        request.thread_steps.push_back(static_cast<int>(n.step));
+      }
     }
   }
 
