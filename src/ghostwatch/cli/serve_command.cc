@@ -187,8 +187,10 @@ Result<std::optional<Mailer>> load_mailer(const std::string& config, const std::
 // SIGHUP: the config file's policy becomes the rules from now on
 // (Service::reload), once it is valid, every nudge step has a template and,
 // when it reads risk scores, a model is configured. [mail], [smtp] and the
-// model are read at start only.
-Status reload_config(const std::string& path, Service& service, const mail::MailComposer* composer, Logger& logger) {
+// model are read at start only. In bus mode the same policy goes to
+// `worker`, whose partitions switch to it between two batches.
+Status reload_config(const std::string& path, Service& service, const mail::MailComposer* composer,
+                     cluster::Worker* worker, Logger& logger) {
   auto fresh = load_policy(path);
   if (!fresh) return fresh.status();
   if (Status s = require_risk_model(*fresh, path, service.scores_risk()); !s) return s;
@@ -197,9 +199,11 @@ Status reload_config(const std::string& path, Service& service, const mail::Mail
       return Status::error(fmt::format("{}: {}", path, s.message()));
     }
   }
-  auto changed = service.reload(policy_part(read_text(path)));
+  const std::string policy_text = policy_part(read_text(path));
+  auto changed = service.reload(policy_text);
   if (!changed) return changed.status();
   logger.log("info", *changed ? "config reloaded: the new rules apply from now on" : "config reloaded: unchanged");
+  if (worker != nullptr) worker->reload(policy_text);
   return Status::ok();
 }
 
@@ -476,8 +480,8 @@ int run(const ServeArgs& args) {
       sigwait(&signals, &sig);
       if (signalled) return;  // the server stopped by itself; this wakes the thread to end
       if (sig == SIGHUP) {
-        const Status s =
-            reload_config(args.config, **service, mailer->has_value() ? (*mailer)->composer.get() : nullptr, logger);
+        const Status s = reload_config(args.config, **service,
+                                       mailer->has_value() ? (*mailer)->composer.get() : nullptr, worker.get(), logger);
         if (!s) logger.log("error", "config reload refused; the running config stays", {{"error", s.message()}});
         continue;
       }
@@ -498,8 +502,8 @@ int run(const ServeArgs& args) {
   stop_cv.notify_all();
   for (std::thread& t : workers) t.join();
   if (delivery.joinable()) delivery.join();
-  worker.reset();  // gives its partitions back
-  signal_thread.join();
+  signal_thread.join();  // before the worker goes: a SIGHUP being handled may still reach it
+  worker.reset();        // gives its partitions back
   logger.log("info", "stopped");
   return kExitOk;
 }
