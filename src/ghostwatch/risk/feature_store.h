@@ -78,8 +78,10 @@ class FeatureStore {
     std::uint32_t open_slot = kNoSlot;  // the open episode's slot
     DecayedCount client_1h, client_24h;
   };
-  // An episode until both its horizons have passed.
+  // An episode until both its horizons have passed; then the slot is free
+  // for another episode, even while its own is still open.
   struct EpisodeSlot {
+    std::uint32_t contract = 0;  // the engine's index of the episode's contract
     std::uint32_t freelancer = 0;
     Instant opened_at = 0;
     Instant replied_at = kNoInstant;
