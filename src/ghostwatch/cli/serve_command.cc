@@ -293,9 +293,6 @@ int run(const ServeArgs& args) {
   // engine does not see them.
   std::unique_ptr<bus::EventPublisher> publisher;
   if (bus_settings->has_value()) {
-    // The workers' engines would not score: a policy on risk would leave
-    // every episode outside the segment.
-    if (!args.model.empty()) return fail("--model: the event log's workers do not score risk yet; not with --bus");
     if (opened->schema_version == 0) {
       return fail("--bus: the event log needs a PostgreSQL store (--store postgres://...), not " + store_spec);
     }
@@ -316,6 +313,8 @@ int run(const ServeArgs& args) {
     ws.bus = **bus_settings;
     ws.store_url = store_spec;
     ws.policy_text = policy_text;
+    ws.model_text = model_text;
+    ws.model_source = args.model;
     ws.mode = mode;
     ws.id = args.worker_id.empty() ? default_worker_id() : args.worker_id;
     auto started = cluster::Worker::start(std::move(ws), clock, logger);

@@ -138,7 +138,8 @@ void Worker::start_partition(std::uint32_t p) {
   part->store = std::move(*store);
   auto claim = part->store->claim_partition();
   if (!claim) return fail(claim.status());
-  auto service = Service::open(settings_.policy_text, *part->store, clock_, settings_.mode, claim->epoch);
+  auto service = Service::open(settings_.policy_text, *part->store, clock_, settings_.mode, claim->epoch,
+                               settings_.model_text, settings_.model_source);
   if (!service) return fail(service.status());
   part->service = std::move(*service);
   part->position = claim->consumed_through;

@@ -17,7 +17,8 @@
 // runs: between two batches each one switches through Service::reload,
 // which logs the switch in the partition's log, so whoever recovers the
 // partition later switches at the same point; partitions started after it
-// start with the new policy.
+// start with the new policy. With a risk model (WorkerSettings::model_text)
+// every partition scores its episodes as they open, as `replay --model`.
 //
 // Thread-safe: holds_delivery() and reload() may be called from any thread.
 #pragma once
@@ -46,6 +47,8 @@ struct WorkerSettings {
   bus::BusSettings bus;
   std::string store_url;    // postgres://...
   std::string policy_text;  // the config's policy part
+  std::string model_text;   // the risk model (a model.json's text); empty: none
+  std::string model_source;  // its file, for errors
   ClockMode mode = ClockMode::kWall;
   std::string id;          // unique among the workers (host:pid by default)
   int fetch_batch = 2000;  // messages per fetch and commit, at most

@@ -24,6 +24,7 @@
 //   on_episode_opened); apply(e) when the engine accepted it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <queue>
@@ -43,6 +44,14 @@ class FeatureStore {
   explicit FeatureStore(const Engine& engine) : engine_(engine) {}
 
   void begin_event(const Event& e) { pending_at_ = e.at; }
+  // A bus worker's partition, before begin_event: the whole log's event
+  // time has reached `t` (Gw-Watermark, the largest time up to and including
+  // the event), so horizons before it pass as they pass in a replay of the
+  // whole log, where the other partitions' events move the time too.
+  void pass_time(Instant t) {
+    now_ = std::max(now_, t);
+    pass_horizons(now_);
+  }
   // Called while the engine applies the event that opens (closes) the
   // episode. REQUIRES: the episode's contract was started (apply saw it).
   EpisodeFeatures on_episode_opened(const EpisodeRecord& r);
