@@ -1,6 +1,6 @@
 // SIGHUP in bus mode (docs/operations.md, "Workers"): two workers apply the
-// first half of a simulated marketplace, the config's ladder is edited and
-// every worker gets SIGHUP, the rest is published (one worker killed and
+// first half of a simulated marketplace, a config they cannot take is
+// refused, the config's ladder is edited and every worker gets SIGHUP, the rest is published (one worker killed and
 // started again on the way), and the decisions and closed episodes equal
 // those of one `serve` fed the same requests and reloaded at the same
 // point: what was decided before the reload is as the old ladder decided
@@ -121,6 +121,14 @@ TEST(BusReloadTest, SighupReachesEveryPartitionAsOneServeReloads) {
   post(*w1, first);
   advance(*w1, reload_at, 202);
   ASSERT_TRUE(wait_for_every_partition(*db, *nats, kReloadPartitions, 300)) << w1->log() << w2->log();
+  // A config the workers cannot take (risk without a model) changes nothing.
+  std::string on_risk = old_ladder();
+  on_risk.replace(on_risk.find("[segment]\n"), 10, "[segment]\nmin_risk = 0.5\n");
+  write_file(config, on_risk + bus);
+  w1->kill(SIGHUP);
+  ASSERT_TRUE(wait_until([&] { return w1->log().find("config reload refused") != std::string::npos; }, 30))
+      << w1->log();
+  EXPECT_NE(w1->log().find("segment.min_risk: needs a risk model (--model)"), std::string::npos) << w1->log();
   write_file(config, new_ladder() + bus);
   w1->kill(SIGHUP);
   w2->kill(SIGHUP);
