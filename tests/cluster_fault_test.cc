@@ -13,14 +13,12 @@
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 
-#include <algorithm>
-#include <chrono>
-#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "bus_worker_support.h"
 #include "mail_support.h"
 #include "nats_server.h"
 #include "pg_server.h"
@@ -31,53 +29,6 @@ namespace gw::test {
 namespace {
 
 constexpr int kPartitions = 8;
-
-std::int64_t sql_count(const std::string& db, const std::string& query) {
-  pqxx::connection c(db);
-  pqxx::nontransaction tx(c);
-  return tx.exec1(query)[0].as<std::int64_t>();
-}
-
-// The stream's last sequence number, 0 when it cannot be read. `url` may
-// list several servers, comma-separated.
-std::uint64_t last_stream_seq(const std::string& url) {
-  natsConnection* nc = nullptr;
-  jsCtx* js = nullptr;
-  jsStreamInfo* si = nullptr;
-  std::uint64_t last = 0;
-  if (natsConnection_ConnectTo(&nc, url.c_str()) == NATS_OK && natsConnection_JetStream(&js, nc, nullptr) == NATS_OK &&
-      js_GetStreamInfo(&si, js, "GHOSTWATCH_EVENTS", nullptr, nullptr) == NATS_OK) {
-    last = si->State.LastSeq;
-    jsStreamInfo_Destroy(si);
-  }
-  if (js != nullptr) jsCtx_Destroy(js);
-  if (nc != nullptr) natsConnection_Destroy(nc);
-  return last;
-}
-
-std::vector<std::string> sorted(std::vector<std::string> lines) {
-  std::sort(lines.begin(), lines.end());
-  return lines;
-}
-
-// What differs between two sorted lists of records, briefly.
-std::string difference(const std::vector<std::string>& expected, const std::vector<std::string>& got) {
-  std::vector<std::string> missing, extra;
-  std::set_difference(expected.begin(), expected.end(), got.begin(), got.end(), std::back_inserter(missing));
-  std::set_difference(got.begin(), got.end(), expected.begin(), expected.end(), std::back_inserter(extra));
-  if (missing.empty() && extra.empty()) return "";
-  return fmt::format("{} of {} expected records missing, the first: {}\n{} records not expected, the first: {}",
-                     missing.size(), expected.size(), missing.empty() ? "" : missing[0], extra.size(),
-                     extra.empty() ? "" : extra[0]);
-}
-
-std::vector<std::string> closed_only(const std::vector<std::string>& episodes) {
-  std::vector<std::string> out;
-  for (const std::string& e : episodes) {
-    if (e.find("\"outcome\":\"open\"") == std::string::npos) out.push_back(e);
-  }
-  return out;
-}
 
 TEST(ClusterFault, WorkersKilledAndANatsNodeRestartedDecideExactlyWhatReplayDecides) {
   if (!nats_installed()) GTEST_SKIP() << kNoNats;
@@ -132,10 +83,6 @@ TEST(ClusterFault, WorkersKilledAndANatsNodeRestartedDecideExactlyWhatReplayDeci
   const std::int64_t lines = static_cast<std::int64_t>(bodies(read_file(events), 1).size());
   // Log entries the partitions applied (a user event counts once per partition).
   auto applied = [&] { return sql_count(*db, "SELECT COALESCE(SUM(entries), 0) FROM log WHERE partition >= 0"); };
-  auto wait_until = [&](auto pred, int seconds) {
-    for (int i = 0; i < seconds * 10 && !pred(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    return pred();
-  };
 
   // A third of the way in, SIGKILL a worker that does not deliver.
   ASSERT_TRUE(wait_until([&] { return applied() > lines / 3; }, std::max<int>(300, static_cast<int>(lines / 1000))))
@@ -165,14 +112,7 @@ TEST(ClusterFault, WorkersKilledAndANatsNodeRestartedDecideExactlyWhatReplayDeci
                                                    << workers["w2"]->log() << "\nw3:\n"
                                                    << workers["w3"]->log();
   // Every partition has applied its last message (the advance).
-  const std::uint64_t last = last_stream_seq(nats.url());
-  ASSERT_GT(last, 0u);
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return sql_count(*db, fmt::format("SELECT COUNT(*) FROM partition_positions WHERE stream_seq > {}",
-                                          last - kPartitions)) == kPartitions;
-      },
-      std::max<int>(600, static_cast<int>(lines / 500))))
+  ASSERT_TRUE(wait_for_every_partition(*db, nats.url(), kPartitions, std::max<int>(600, static_cast<int>(lines / 500))))
       << "partitions did not reach the end of the log; w1: " << workers["w1"]->log().substr(0, 4000);
   // One SMTP sink takes some tens of e-mails a second on a busy machine.
   const int mail_seconds = std::max<int>(300, static_cast<int>(nudges.size() / 10));

@@ -105,6 +105,25 @@ TEST(RiskFeatureStore, FeaturesOfHandMadeHistory) {
   EXPECT_EQ(h.rows[3].outcome, Outcome::kContractEnded);
 }
 
+// An episode still open after both its horizons gives its place up to the
+// next one to open; its late reply is its own, not that episode's.
+TEST(RiskFeatureStore, ALateReplyCountsForItsOwnEpisodeOnly) {
+  TempDir dir;
+  const EpisodeHistory h = risk_history_of(
+      dir, risk_join_lines({
+               risk_start("2024-01-01T00:00:00Z", "c1", "k1", "f1"),
+               risk_msg("2024-01-01T10:00:00Z", "c1", "k1"),  // c1 #1, open for more than 72 h
+               risk_start("2024-01-04T11:00:00Z", "c2", "k2", "f1"),
+               risk_msg("2024-01-04T11:00:00Z", "c2", "k2"),  // c2 #1, after both of c1 #1's horizons
+               risk_msg("2024-01-04T12:00:00Z", "c1", "f1"),  // c1 #1's late reply; c2 #1 stays unanswered
+               risk_start("2024-01-05T12:00:00Z", "c3", "k3", "f1"),
+               risk_msg("2024-01-05T12:00:00Z", "c3", "k3"),  // c3 #1, after c2 #1's 24 h horizon
+           }));
+  ASSERT_EQ(h.rows.size(), 3u);
+  EXPECT_EQ(h.rows[2].contract, "c3");
+  EXPECT_EQ(h.rows[2].features[NumericFeature::kFlUnanswered24Share], 1.0) << "c1 #1 and c2 #1, both unanswered";
+}
+
 TEST(RiskFeatureStore, LabelNeedsTheWholeHorizonBehindTheEnd) {
   risk::EpisodeRow row;
   row.opened_at = 0;

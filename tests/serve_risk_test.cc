@@ -3,8 +3,8 @@
 // events (--clock events), with [segment] min_risk and risk tiers deciding
 // as they do there; a restart scores every episode as before, a new model
 // scores only the episodes opened after it came in; a policy that reads risk
-// without a model is refused at start and on reload, naming the key, and so
-// is --model with --bus. On both store backends.
+// without a model is refused at start and on reload, naming the key. On
+// both store backends (bus mode: bus_model_test.cc).
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -305,13 +305,6 @@ TEST(ServeRiskCli, APolicyThatReadsRiskNeedsAModelAtStartAndOnReload) {
                                            " --data " + dir.file("d2") + " --listen 127.0.0.1:0");
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.out.find("bad model: " + dir.file("bad-model.json")), std::string::npos) << bad.out;
-
-  // Not in front of the event log: its workers would not score.
-  const CommandOutput bus =
-      run_ghostwatch("serve --config " + config + " --model " + ServeRiskWorld::get().dir.file("model-a.json") +
-                     " --bus nats://127.0.0.1:1 --data " + dir.file("d3") + " --listen 127.0.0.1:0");
-  EXPECT_EQ(bus.status, 2);
-  EXPECT_NE(bus.out.find("--model: the event log's workers do not score risk yet"), std::string::npos) << bus.out;
 }
 
 // A database made before serve scored risk gains the column: its episodes

@@ -187,8 +187,10 @@ Result<std::optional<Mailer>> load_mailer(const std::string& config, const std::
 // SIGHUP: the config file's policy becomes the rules from now on
 // (Service::reload), once it is valid, every nudge step has a template and,
 // when it reads risk scores, a model is configured. [mail], [smtp] and the
-// model are read at start only.
-Status reload_config(const std::string& path, Service& service, const mail::MailComposer* composer, Logger& logger) {
+// model are read at start only. In bus mode the same policy goes to
+// `worker`, whose partitions switch to it between two batches.
+Status reload_config(const std::string& path, Service& service, const mail::MailComposer* composer,
+                     cluster::Worker* worker, Logger& logger) {
   auto fresh = load_policy(path);
   if (!fresh) return fresh.status();
   if (Status s = require_risk_model(*fresh, path, service.scores_risk()); !s) return s;
@@ -197,9 +199,11 @@ Status reload_config(const std::string& path, Service& service, const mail::Mail
       return Status::error(fmt::format("{}: {}", path, s.message()));
     }
   }
-  auto changed = service.reload(policy_part(read_text(path)));
+  const std::string policy_text = policy_part(read_text(path));
+  auto changed = service.reload(policy_text);
   if (!changed) return changed.status();
   logger.log("info", *changed ? "config reloaded: the new rules apply from now on" : "config reloaded: unchanged");
+  if (worker != nullptr) worker->reload(policy_text);
   return Status::ok();
 }
 
@@ -289,9 +293,6 @@ int run(const ServeArgs& args) {
   // engine does not see them.
   std::unique_ptr<bus::EventPublisher> publisher;
   if (bus_settings->has_value()) {
-    // The workers' engines would not score: a policy on risk would leave
-    // every episode outside the segment.
-    if (!args.model.empty()) return fail("--model: the event log's workers do not score risk yet; not with --bus");
     if (opened->schema_version == 0) {
       return fail("--bus: the event log needs a PostgreSQL store (--store postgres://...), not " + store_spec);
     }
@@ -312,6 +313,8 @@ int run(const ServeArgs& args) {
     ws.bus = **bus_settings;
     ws.store_url = store_spec;
     ws.policy_text = policy_text;
+    ws.model_text = model_text;
+    ws.model_source = args.model;
     ws.mode = mode;
     ws.id = args.worker_id.empty() ? default_worker_id() : args.worker_id;
     auto started = cluster::Worker::start(std::move(ws), clock, logger);
@@ -476,8 +479,8 @@ int run(const ServeArgs& args) {
       sigwait(&signals, &sig);
       if (signalled) return;  // the server stopped by itself; this wakes the thread to end
       if (sig == SIGHUP) {
-        const Status s =
-            reload_config(args.config, **service, mailer->has_value() ? (*mailer)->composer.get() : nullptr, logger);
+        const Status s = reload_config(args.config, **service,
+                                       mailer->has_value() ? (*mailer)->composer.get() : nullptr, worker.get(), logger);
         if (!s) logger.log("error", "config reload refused; the running config stays", {{"error", s.message()}});
         continue;
       }
@@ -498,8 +501,8 @@ int run(const ServeArgs& args) {
   stop_cv.notify_all();
   for (std::thread& t : workers) t.join();
   if (delivery.joinable()) delivery.join();
-  worker.reset();  // gives its partitions back
-  signal_thread.join();
+  signal_thread.join();  // before the worker goes: a SIGHUP being handled may still reach it
+  worker.reset();        // gives its partitions back
   logger.log("info", "stopped");
   return kExitOk;
 }

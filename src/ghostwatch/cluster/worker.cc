@@ -46,6 +46,7 @@ Worker::~Worker() {
 void Worker::run() {
   auto next_round = std::chrono::steady_clock::now();
   while (!stopping_) {
+    apply_reload();
     if (std::chrono::steady_clock::now() >= next_round) {
       lease_round();
       next_round = std::chrono::steady_clock::now() + kLeaseRound;
@@ -76,6 +77,33 @@ void Worker::run() {
   while (!running_.empty()) stop_partition(running_.begin()->first);
   leases_->leave();
   delivery_ = false;
+}
+
+void Worker::reload(std::string policy_text) {
+  std::lock_guard lock(reload_mu_);
+  reload_text_ = std::move(policy_text);
+}
+
+void Worker::apply_reload() {
+  {
+    std::lock_guard lock(reload_mu_);
+    if (!reload_text_) return;
+    settings_.policy_text = std::move(*reload_text_);
+    reload_text_.reset();
+  }
+  std::vector<std::uint32_t> failed;
+  for (auto& [id, partition] : running_) {
+    auto changed = partition->service->reload(settings_.policy_text);
+    if (!changed) {
+      logger_.log("error", "partition reload failed; it starts again under the new config",
+                  {{"partition", std::to_string(id)}, {"error", changed.message()}});
+      failed.push_back(id);
+    } else if (*changed) {
+      logger_.log("info", "partition reloaded: the new rules apply from now on", {{"partition", std::to_string(id)}});
+    }
+  }
+  // Stopped, not released: the next round starts them again, under the new policy.
+  for (std::uint32_t id : failed) stop_partition(id);
 }
 
 void Worker::lease_round() {
@@ -110,7 +138,8 @@ void Worker::start_partition(std::uint32_t p) {
   part->store = std::move(*store);
   auto claim = part->store->claim_partition();
   if (!claim) return fail(claim.status());
-  auto service = Service::open(settings_.policy_text, *part->store, clock_, settings_.mode, claim->epoch);
+  auto service = Service::open(settings_.policy_text, *part->store, clock_, settings_.mode, claim->epoch,
+                               settings_.model_text, settings_.model_source);
   if (!service) return fail(service.status());
   part->service = std::move(*service);
   part->position = claim->consumed_through;

@@ -13,13 +13,22 @@
 // others within about kWorkerTimeoutSeconds; decisions go to the shared
 // outbox, which the holder of the delivery lease drains.
 //
-// Thread-safe: holds_delivery() may be called from any thread.
+// A config reload (reload(), on SIGHUP) reaches every partition this worker
+// runs: between two batches each one switches through Service::reload,
+// which logs the switch in the partition's log, so whoever recovers the
+// partition later switches at the same point; partitions started after it
+// start with the new policy. With a risk model (WorkerSettings::model_text)
+// every partition scores its episodes as they open, as `replay --model`.
+//
+// Thread-safe: holds_delivery() and reload() may be called from any thread.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -38,6 +47,8 @@ struct WorkerSettings {
   bus::BusSettings bus;
   std::string store_url;    // postgres://...
   std::string policy_text;  // the config's policy part
+  std::string model_text;   // the risk model (a model.json's text); empty: none
+  std::string model_source;  // its file, for errors
   ClockMode mode = ClockMode::kWall;
   std::string id;          // unique among the workers (host:pid by default)
   int fetch_batch = 2000;  // messages per fetch and commit, at most
@@ -54,11 +65,21 @@ class Worker {
   // Whether this worker holds the delivery lease (drains the outbox).
   bool holds_delivery() const { return delivery_.load(); }
 
+  // `policy_text` (a config's policy part, already validated as the front's
+  // reload validates it) becomes the rules of every partition this worker
+  // runs, from a point between two batches, and of those it starts later.
+  // Returns at once; the worker's thread applies it and logs, per
+  // partition, the switch or its error (a partition that failed to switch
+  // is stopped, and starts again under the new policy).
+  void reload(std::string policy_text);
+
  private:
   struct Partition;
   Worker(WorkerSettings settings, const Clock& clock, Logger& logger, std::unique_ptr<bus::JetStream> js,
          std::unique_ptr<PartitionLeases> leases);
   void run();
+  // Applies the policy reload() left, if any, to every running partition.
+  void apply_reload();
   // Takes or gives back partitions, and the delivery lease.
   void lease_round();
   void start_partition(std::uint32_t p);
@@ -67,7 +88,7 @@ class Worker {
   // returns how many (0: none came).
   Result<std::size_t> pump(Partition& p, Duration wait);
 
-  const WorkerSettings settings_;
+  WorkerSettings settings_;  // policy_text: the latest reload's (the worker's thread only)
   const Clock& clock_;
   Logger& logger_;
   std::unique_ptr<bus::JetStream> js_;
@@ -75,6 +96,8 @@ class Worker {
   std::map<std::uint32_t, std::unique_ptr<Partition>> running_;  // the worker's thread only
   std::atomic<bool> stopping_{false};
   std::atomic<bool> delivery_{false};
+  std::mutex reload_mu_;
+  std::optional<std::string> reload_text_;  // under reload_mu_: a policy not applied yet
   std::thread thread_;
 };
 

@@ -146,7 +146,7 @@ EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
     slot = free_slots_.back();
     free_slots_.pop_back();
   }
-  slots_[slot] = EpisodeSlot{contract.freelancer, t, kNoInstant, 2};
+  slots_[slot] = EpisodeSlot{engine_.applied().contract, contract.freelancer, t, kNoInstant, 2};
   horizons24_.push(Horizon{t + kDay, slot});
   horizons72_.push(Horizon{t + 3 * kDay, slot});
   contract.open_slot = slot;
@@ -162,7 +162,10 @@ void FeatureStore::on_episode_closed(const EpisodeRecord& r) {
     fl.reply_times.add(wait);
     ++fl.replies_count;
     contract.last_reply = wait;
-    slots_[contract.open_slot].replied_at = r.closed_at;
+    // Both horizons may have passed, and the slot gone to another
+    // contract's episode, whose reply this is not.
+    EpisodeSlot& slot = slots_[contract.open_slot];
+    if (slot.contract == engine_.applied().contract) slot.replied_at = r.closed_at;
   }
   contract.open_slot = kNoSlot;
 }

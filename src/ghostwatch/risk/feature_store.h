@@ -24,6 +24,7 @@
 //   on_episode_opened); apply(e) when the engine accepted it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <queue>
@@ -43,6 +44,14 @@ class FeatureStore {
   explicit FeatureStore(const Engine& engine) : engine_(engine) {}
 
   void begin_event(const Event& e) { pending_at_ = e.at; }
+  // A bus worker's partition, before begin_event: the whole log's event
+  // time has reached `t` (Gw-Watermark, the largest time up to and including
+  // the event), so horizons before it pass as they pass in a replay of the
+  // whole log, where the other partitions' events move the time too.
+  void pass_time(Instant t) {
+    now_ = std::max(now_, t);
+    pass_horizons(now_);
+  }
   // Called while the engine applies the event that opens (closes) the
   // episode. REQUIRES: the episode's contract was started (apply saw it).
   EpisodeFeatures on_episode_opened(const EpisodeRecord& r);
@@ -78,8 +87,10 @@ class FeatureStore {
     std::uint32_t open_slot = kNoSlot;  // the open episode's slot
     DecayedCount client_1h, client_24h;
   };
-  // An episode until both its horizons have passed.
+  // An episode until both its horizons have passed; then the slot is free
+  // for another episode, even while its own is still open.
   struct EpisodeSlot {
+    std::uint32_t contract = 0;  // the engine's index of the episode's contract
     std::uint32_t freelancer = 0;
     Instant opened_at = 0;
     Instant replied_at = kNoInstant;

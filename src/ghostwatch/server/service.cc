@@ -241,7 +241,10 @@ Status Service::recover() {
       case LogKind::kLiveEvent:
       case LogKind::kPartitionEvent: {
         RejectReason r = parser_.parse_copy(entry.line, event);
-        if (r == RejectReason::kNone && entry.kind == LogKind::kPartitionEvent) engine_->advance_watermark(entry.at);
+        if (r == RejectReason::kNone && entry.kind == LogKind::kPartitionEvent) {
+          engine_->advance_watermark(entry.at);
+          if (features_) features_->pass_time(entry.at + policy_->allowed_lateness);  // Gw-Watermark
+        }
         if (r == RejectReason::kNone) r = submit(event, entry.kind == LogKind::kLiveEvent);
         if (r != RejectReason::kNone) {
           return Status::error(fmt::format("recovery: log entry {} was accepted once but is now rejected ({}): {}",
@@ -392,7 +395,10 @@ Status Service::apply_partition(const std::vector<PartitionMessage>& messages) {
     RejectReason r = parser_.parse_copy(m.line, event);
     // Event time: the watermark replay has at this line (docs/operations.md).
     const Instant w = m.watermark - policy_->allowed_lateness;
-    if (r == RejectReason::kNone && mode_ == ClockMode::kEvents) engine_->advance_watermark(w);
+    if (r == RejectReason::kNone && mode_ == ClockMode::kEvents) {
+      engine_->advance_watermark(w);
+      if (features_) features_->pass_time(m.watermark);
+    }
     if (r == RejectReason::kNone) r = submit(event, mode_ == ClockMode::kWall);
     if (r != RejectReason::kNone) {
       ++counters_.rejected[static_cast<std::size_t>(r)];

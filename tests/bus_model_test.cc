@@ -1,0 +1,110 @@
+// `serve --bus --model` (docs/risk-model.md, "Scoring in the event log's
+// workers"): two workers apply a simulated marketplace published to the
+// event log, each partition scoring its episodes as they open, under a
+// policy that reads the risk ([segment] min_risk and a risk tier). The
+// decisions and closed episodes, risk included, equal `replay --model
+// --until` of the same events.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bus_worker_support.h"
+#include "nats_server.h"
+#include "pg_server.h"
+#include "serve_risk_support.h"
+
+namespace gw::test {
+namespace {
+
+constexpr int kModelPartitions = 4;
+
+// `replay --model` of the world's events through kUntil: its decisions and
+// episode lines.
+struct ModelReplay {
+  std::vector<std::string> actions, episodes;
+};
+
+ModelReplay replay_with_model(const TempDir& dir, const std::string& config, const std::string& model) {
+  const ServeRiskWorld& w = ServeRiskWorld::get();
+  const CommandOutput out = run_ghostwatch("replay --config " + config + " --events " + w.dir.file("events.ndjson") +
+                                           " --model " + model + " --until " + kUntil + " --actions " +
+                                           dir.file("actions.ndjson") + " --episodes " + dir.file("episodes.ndjson"));
+  EXPECT_EQ(out.status, 0) << out.out;
+  return {bodies(read_file(dir.file("actions.ndjson")), 1), bodies(read_file(dir.file("episodes.ndjson")), 1)};
+}
+
+// The example policy with [segment] min_risk = `low` and a risk tier from
+// `high` on, whose ladder nudges with the template "urgent" after 12 h.
+std::string policy_on_risk(double low, double high) {
+  std::string text = read_file(kExamplePolicy);
+  text.replace(text.find("[segment]\n"), 10, fmt::format("[segment]\nmin_risk = {}\n", low));
+  return text + fmt::format(
+                    "\n[[risk_tiers]]\nmin_risk = {}\n[[risk_tiers.ladder]]\nafter = \"12h\"\naction = \"nudge\"\n"
+                    "template = \"urgent\"\n",
+                    high);
+}
+
+TEST(BusModelTest, WorkersScoreAndDecideAsReplayModel) {
+  auto nats = nats_url();
+  if (!nats) GTEST_SKIP() << kNoNats;
+  auto db = pg_database_url();
+  if (!db) GTEST_SKIP() << kNoPostgres;
+  delete_stream(*nats, "GHOSTWATCH_EVENTS");
+  const ServeRiskWorld& world = ServeRiskWorld::get();
+  const std::string model = world.dir.file("model-a.json");
+  TempDir dir;
+
+  // Thresholds from the scores themselves: the lowest 30 % outside the
+  // segment, the highest 20 % on the tier's ladder.
+  std::vector<double> risks;
+  for (const std::string& line : replay_with_model(dir, kExamplePolicy, model).episodes) {
+    risks.push_back(nlohmann::json::parse(line)["risk"].get<double>());
+  }
+  ASSERT_GT(risks.size(), 100u);
+  std::sort(risks.begin(), risks.end());
+  const std::string policy = dir.file("policy.toml");
+  write_file(policy, policy_on_risk(risks[risks.size() * 3 / 10], risks[risks.size() * 8 / 10]));
+  const ModelReplay expected = replay_with_model(dir, policy, model);
+
+  const std::string config = dir.file("worker.toml");
+  write_file(config,
+             read_file(policy) + fmt::format("\n[bus]\nurl = \"{}\"\npartitions = {}\n", *nats, kModelPartitions));
+  auto worker = [&](const std::string& id) {
+    return std::make_unique<ServeProcess>(std::vector<std::string>{"--config", config, "--store", *db, "--clock",
+                                                                   "events", "--model", model, "--worker-id", id},
+                                          dir.file(id + ".log"));
+  };
+  auto w1 = worker("w1"), w2 = worker("w2");
+  ASSERT_TRUE(w1->running()) << w1->log();
+  ASSERT_TRUE(w2->running()) << w2->log();
+  const CommandOutput published =
+      run_ghostwatch("publish --config " + config + " --store " + *db + " " + world.dir.file("events.ndjson"));
+  ASSERT_EQ(published.status, 0) << published.out;
+  auto advanced = w1->client().Post(std::string("/v1/advance?to=") + kUntil, "", "text/plain");
+  ASSERT_TRUE(advanced && advanced->status == 202) << (advanced ? advanced->body : "no answer");
+  ASSERT_TRUE(wait_for_every_partition(*db, *nats, kModelPartitions, 300)) << w1->log() << "\n" << w2->log();
+
+  auto c = w2->client();
+  const std::vector<std::string> decisions = sorted(bodies(c.Get("/v1/decisions?format=ndjson")->body, 1));
+  const std::vector<std::string> closed = sorted(bodies(c.Get("/v1/episodes?format=ndjson&status=closed")->body, 1));
+  ASSERT_GT(expected.actions.size(), 100u);
+  EXPECT_EQ(difference(sorted(expected.actions), decisions), "");
+  EXPECT_EQ(difference(sorted(closed_only(expected.episodes)), closed), "");
+  // Every episode was scored, and both rules on risk were at work.
+  std::size_t outside = 0, urgent = 0;
+  for (const std::string& line : closed) {
+    const auto e = nlohmann::json::parse(line);
+    ASSERT_TRUE(e.contains("risk")) << line;
+    outside += e["in_segment"] == false;
+  }
+  for (const std::string& line : decisions) urgent += nlohmann::json::parse(line).value("template", "") == "urgent";
+  EXPECT_GT(outside, 0u);
+  EXPECT_GT(urgent, 0u);
+}
+
+}  // namespace
+}  // namespace gw::test
