@@ -128,7 +128,7 @@ class ServeRisk : public ::testing::TestWithParam<Backend> {
       append_episode_json(line, r.view());
       add(out.episodes, std::move(line));
     }));
-    for (const EpisodeRow& r : s.open_episodes({}, std::nullopt, SIZE_MAX)) {
+    for (const EpisodeRow& r : s.open_episodes({}, std::nullopt, SIZE_MAX).value()) {
       std::string line;
       append_episode_json(line, r.view());
       add(out.episodes, std::move(line));
@@ -260,7 +260,7 @@ TEST_P(ServeRisk, ANewModelScoresTheEpisodesOpenedAfterItAndRecoveryKeepsBoth) {
             200);
   EpisodeQuery late;
   late.contract = "late";
-  const auto open_now = s->open_episodes(late, std::nullopt, 10);
+  const auto open_now = s->open_episodes(late, std::nullopt, 10).value();
   ASSERT_EQ(open_now.size(), 1u);
   EXPECT_LT(open_now[0].risk, 0.0f);
 }

@@ -46,6 +46,14 @@ class StoreOpener {
     EXPECT_TRUE(s.is_ok()) << s.message();
     return s ? std::unique_ptr<Store>(std::move(*s)) : nullptr;
   }
+  // The same database, as the store of a bus worker's `partition`
+  // (PostgreSQL only: nullptr for SQLite).
+  std::unique_ptr<PostgresStore> open_partition(int partition) const {
+    if (backend_ != Backend::kPostgres) return nullptr;
+    auto s = PostgresStore::open(where_, partition);
+    EXPECT_TRUE(s.is_ok()) << s.message();
+    return s ? std::move(*s) : nullptr;
+  }
 
  private:
   Backend backend_;

@@ -94,7 +94,7 @@ TEST_P(StoreContract, ClosedEpisodesExportInClosingOrderUpToABound) {
   EpisodeQuery bounded;
   bounded.through_id = 2;
   EXPECT_EQ(exported_episodes(*store, bounded), (std::vector<std::string>{"b/1:replied:0", "a/1:replied:0"}));
-  EpisodeQuery open_only;  // open episodes are the engine's, never rows
+  EpisodeQuery open_only;  // no partition committed any open episode
   open_only.state = EpisodeState::kOpen;
   EXPECT_TRUE(exported_episodes(*store, open_only).empty());
   EXPECT_TRUE(store->episodes(open_only).value().empty());
@@ -246,6 +246,106 @@ TEST_P(StoreContract, UsersAreFoundByAddressWithoutCaseAndUpdatesKeepWhatIsNotGi
   ASSERT_TRUE(store->set_meta("policy", "one"));
   ASSERT_TRUE(store->set_meta("policy", "two"));
   EXPECT_EQ(store->get_meta("policy").value(), std::optional<std::string>("two"));
+}
+
+EpisodeRow open_row(std::string contract, std::uint32_t number, std::uint32_t steps_sent) {
+  EpisodeRow e = episode(std::move(contract), number, Outcome::kOpen);
+  e.steps_sent = steps_sent;
+  return e;
+}
+
+Batch open_changes(std::uint64_t epoch, std::vector<OpenEpisodeChange> changes) {
+  Batch b;
+  b.fence = PartitionFence{epoch, std::nullopt};
+  b.open_episodes = std::move(changes);
+  return b;
+}
+
+std::vector<std::string> listed_open(Store& store, const EpisodeQuery& q = {},
+                                     std::optional<std::string_view> after = std::nullopt, std::size_t limit = 100) {
+  std::vector<std::string> out;
+  for (const EpisodeRow& r : store.open_episodes(q, after, limit).value()) {
+    out.push_back(r.contract + "/" + std::to_string(r.episode) + ":" + std::string(outcome_name(r.outcome)) + ":" +
+                  std::to_string(r.steps_sent));
+  }
+  return out;
+}
+
+TEST_P(StoreContract, OpenEpisodesAreWhatThePartitionsCommittedLastKeyedByContract) {
+  auto shared = open_store();
+  if (GetParam() == Backend::kSqlite) {
+    // A single serve's open episodes are its engine's: SQLite holds none.
+    Batch b;
+    b.open_episodes.push_back(OpenEpisodeChange{"a", open_row("a", 1, 0)});
+    EXPECT_FALSE(shared->commit(b));
+    EXPECT_TRUE(listed_open(*shared).empty());
+    EXPECT_EQ(shared->open_episode_count().value(), 0u);
+    return;
+  }
+  auto p0 = opener_.open_partition(0);
+  auto p1 = opener_.open_partition(1);
+  const std::uint64_t claim0 = p0->claim_partition().value().epoch;
+  const std::uint64_t claim1 = p1->claim_partition().value().epoch;
+  EpisodeRow scored = open_row("a1", 2, 1);
+  scored.risk = 0.25f;
+  scored.arm = Arm::kControl;
+  scored.opened_at = 12345;
+  Batch first = open_changes(claim0, {{"a1", scored}, {"B2", open_row("B2", 1, 0)}});
+  ASSERT_TRUE(p0->commit(first));
+  Batch other = open_changes(claim1, {{"\xC3\xA9", open_row("\xC3\xA9", 3, 0)}});
+  ASSERT_TRUE(p1->commit(other));
+
+  // Every partition's, in contract id byte order, as the engine lists them.
+  EXPECT_EQ(listed_open(*shared), (std::vector<std::string>{"B2/1:open:0", "a1/2:open:1", "\xC3\xA9/3:open:0"}));
+  const EpisodeRow a1 = shared->open_episodes(EpisodeQuery{}, "B2", 1).value().at(0);
+  EXPECT_EQ(a1.id, 0);
+  EXPECT_EQ(a1.contract, "a1");
+  EXPECT_EQ(a1.freelancer, "f1");
+  EXPECT_EQ(a1.client, "k1");
+  EXPECT_EQ(a1.arm, Arm::kControl);
+  EXPECT_TRUE(a1.in_segment);
+  EXPECT_EQ(a1.opened_at, 12345);
+  EXPECT_EQ(a1.closed_at, kNoInstant);
+  EXPECT_FLOAT_EQ(a1.risk, 0.25f);
+  EXPECT_LT(shared->open_episodes(EpisodeQuery{}, "a1", 1).value().at(0).risk, 0.0f) << "not scored";
+  EpisodeQuery only_a1;
+  only_a1.contract = "a1";
+  EXPECT_EQ(listed_open(*shared, only_a1), (std::vector<std::string>{"a1/2:open:1"}));
+  EXPECT_EQ(shared->open_episode_count().value(), 3u);
+
+  // A step sent, an episode closed (its row joins the closed ones): each
+  // change replaces the contract's row; committing it again changes nothing.
+  Batch next = open_changes(claim0, {{"a1", open_row("a1", 2, 2)}, {"B2", std::nullopt}});
+  next.episodes.push_back(episode("B2", 1, Outcome::kReplied, 700));
+  ASSERT_TRUE(p0->commit(next));
+  Batch again = open_changes(claim0, next.open_episodes);
+  ASSERT_TRUE(p0->commit(again));
+  EXPECT_EQ(listed_open(*shared), (std::vector<std::string>{"a1/2:open:2", "\xC3\xA9/3:open:0"}));
+  // The export: closed ones, then the open ones, of one moment.
+  EXPECT_EQ(exported_episodes(*shared),
+            (std::vector<std::string>{"B2/1:replied:0", "a1/2:open:2", "\xC3\xA9/3:open:0"}));
+  EpisodeQuery open_only;
+  open_only.state = EpisodeState::kOpen;
+  EXPECT_EQ(exported_episodes(*shared, open_only), (std::vector<std::string>{"a1/2:open:2", "\xC3\xA9/3:open:0"}));
+  EpisodeQuery closed_only;
+  closed_only.state = EpisodeState::kClosed;
+  EXPECT_EQ(exported_episodes(*shared, closed_only), (std::vector<std::string>{"B2/1:replied:0"}));
+
+  // Recovery replaces one partition's rows, and only that partition's.
+  Batch replaced = open_changes(claim0, {{"c3", open_row("c3", 1, 0)}});
+  replaced.replaces_open_episodes = true;
+  ASSERT_TRUE(p0->commit(replaced));
+  EXPECT_EQ(listed_open(*shared), (std::vector<std::string>{"c3/1:open:0", "\xC3\xA9/3:open:0"}));
+
+  // A stale claim changes nothing; a store of no partition stores none.
+  ASSERT_TRUE(opener_.open_partition(0)->claim_partition());
+  Batch stale = open_changes(claim0, {{"c3", std::nullopt}});
+  EXPECT_FALSE(p0->commit(stale));
+  Batch unfenced;
+  unfenced.open_episodes.push_back(OpenEpisodeChange{"z", open_row("z", 1, 0)});
+  EXPECT_FALSE(shared->commit(unfenced));
+  EXPECT_EQ(listed_open(*shared), (std::vector<std::string>{"c3/1:open:0", "\xC3\xA9/3:open:0"}));
+  EXPECT_EQ(shared->open_episode_count().value(), 2u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, GW_ALL_BACKENDS);

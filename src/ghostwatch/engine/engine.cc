@@ -175,6 +175,12 @@ void Engine::for_each_open_episode(const std::function<void(const EpisodeRecord&
   for (std::uint32_t id : open) fn(episode_record(contracts_[id], contract_ids_.view(id)));
 }
 
+std::optional<EpisodeRecord> Engine::open_episode(std::string_view contract) {
+  const std::uint32_t id = contract_ids_.find(contract);
+  if (id == Interner::kNone || open_episode_[id] == 0) return std::nullopt;
+  return episode_record(contracts_[id], contract_ids_.view(id));
+}
+
 EpisodeRecord Engine::episode_record(const ContractState& c, std::string_view contract_id) {
   EpisodeRecord r;
   r.contract = contract_id;

@@ -108,6 +108,10 @@ class Engine {
   // ordered by contract id bytes, without emitting anything. The record's
   // views die with the call.
   void for_each_open_episode(const std::function<void(const EpisodeRecord&)>& fn);
+  // The record (outcome open) of `contract`'s open episode, as
+  // for_each_open_episode gives it; nullopt when the contract has none or
+  // is unknown. Its views die when the engine next changes.
+  std::optional<EpisodeRecord> open_episode(std::string_view contract);
 
   // An e-mail to `address`, the address of `user`, bounced for good (an
   // inbound delivery status notification): from now on the user's nudges

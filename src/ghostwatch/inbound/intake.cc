@@ -148,7 +148,9 @@ Status Intake::route_by_sender(const InboundMessage& m, Routing& r) {
   for (const UserContact& u : *users) {
     EpisodeQuery q;
     q.freelancer = u.id;
-    for (EpisodeRow& e : service_.open_episodes(q, std::nullopt, SIZE_MAX)) {
+    auto open = service_.open_episodes(q, std::nullopt, SIZE_MAX);
+    if (!open) return open.status();
+    for (EpisodeRow& e : *open) {
       if (!latest || e.opened_at > latest->opened_at) latest = std::move(e);
     }
   }

@@ -150,7 +150,9 @@ void DashboardApi::overview(const httplib::Request&, httplib::Response& res) {
   std::vector<Duration> bounds = {0};
   for (const LadderStep& s : policy.ladder) bounds.push_back(s.after);
   std::vector<std::array<std::int64_t, 2>> by_age(bounds.size());
-  for (const EpisodeRow& e : service_.open_episodes(EpisodeQuery{}, std::nullopt, SIZE_MAX)) {
+  auto open = service_.open_episodes(EpisodeQuery{}, std::nullopt, SIZE_MAX);
+  if (!open) return send_error(res, 503, "store_unavailable", open.message());
+  for (const EpisodeRow& e : *open) {
     const Duration age = at == kNoInstant ? 0 : at - e.opened_at;
     std::size_t band = 0;
     while (band + 1 < bounds.size() && age >= bounds[band + 1]) ++band;
@@ -229,7 +231,9 @@ void DashboardApi::at_risk(const httplib::Request& req, httplib::Response& res) 
   const Instant at = now();
   const Policy policy = service_.policy();
 
-  std::vector<EpisodeRow> open = service_.open_episodes(q, std::nullopt, SIZE_MAX);
+  auto found = service_.open_episodes(q, std::nullopt, SIZE_MAX);
+  if (!found) return send_error(res, 503, "store_unavailable", found.message());
+  std::vector<EpisodeRow>& open = *found;
   std::stable_sort(open.begin(), open.end(),
                    [](const EpisodeRow& a, const EpisodeRow& b) { return a.opened_at < b.opened_at; });
   if (sort == "risk") {

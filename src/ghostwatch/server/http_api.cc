@@ -291,7 +291,9 @@ struct HttpApi::Impl {
     if (rows.size() < q.limit) {
       std::optional<std::string_view> after;
       if (cursor.after_contract) after = *cursor.after_contract;
-      for (EpisodeRow& r : service.open_episodes(q, after, q.limit - rows.size())) rows.push_back(std::move(r));
+      auto open = service.open_episodes(q, after, q.limit - rows.size());
+      if (!open) return send_error(res, 503, "store_unavailable", open.message());
+      for (EpisodeRow& r : *open) rows.push_back(std::move(r));
     }
     std::string next = "null";
     if (rows.size() == q.limit) {
@@ -343,7 +345,9 @@ struct HttpApi::Impl {
     auto episodes = store.episodes(eq);
     auto decisions = store.decisions(dq);
     if (!episodes) return send_error(res, 503, "store_unavailable", episodes.message());
-    for (EpisodeRow& r : service.open_episodes(eq, std::nullopt, 1)) episodes->push_back(std::move(r));
+    auto open = service.open_episodes(eq, std::nullopt, 1);
+    if (!open) return send_error(res, 503, "store_unavailable", open.message());
+    for (EpisodeRow& r : *open) episodes->push_back(std::move(r));
     if (!decisions) return send_error(res, 503, "store_unavailable", decisions.message());
     std::string body = state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     body.pop_back();

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "ghostwatch/core/hex.h"
 #include "ghostwatch/ingest/line_reader.h"
@@ -63,7 +64,9 @@ std::string bounce_text(std::string_view user, std::string_view address) {
 // Collects the engine's output into the batch being built (or, during
 // recovery, only counts it: it is in the store already), and tells the
 // feature store, when there is one, of every episode that closes and of
-// every one that opens unscored (the scorer tells it of the others).
+// every one that opens unscored (the scorer tells it of the others). A
+// partition's sink also notes the contracts whose open episode the batch
+// changes: opened, a step sent, closed (commit() stores what they are then).
 class Service::Sink final : public EngineSink {
  public:
   explicit Sink(ServiceCounters& counters) : counters_(counters) {}
@@ -71,6 +74,7 @@ class Service::Sink final : public EngineSink {
   void on_decision(const Decision& d) override {
     ++counters_.decisions[static_cast<std::size_t>(d.action)][static_cast<std::size_t>(d.status)];
     if (!batch) return;
+    if (keeps_open_episodes && d.status == DecisionStatus::kSent) changed_open.emplace(d.contract);
     batch->decisions.push_back(DecisionRow::from(d));
     // The decided episode is the contract's open one.
     if (auto c = engine->find_contract(d.contract); c && c->open && c->episodes == d.episode) {
@@ -82,18 +86,23 @@ class Service::Sink final : public EngineSink {
     --counters_.open_episodes;
     ++counters_.closed_episodes;
     if (!batch) return;
+    if (keeps_open_episodes) changed_open.emplace(e.contract);
     batch->episodes.push_back(EpisodeRow::from(e));
     batch->episodes.back().id = static_cast<std::int64_t>(counters_.closed_episodes);
   }
-  // An open episode is engine state (rebuilt from the log), not a row.
+  // An open episode is engine state (rebuilt from the log); a partition
+  // stores it too, for the other workers' API.
   void on_episode_opened(const EpisodeRecord& e) override {
     ++counters_.open_episodes;
     if (features != nullptr && e.risk < 0) features->on_episode_opened(e);  // a score is never negative
+    if (batch && keeps_open_episodes) changed_open.emplace(e.contract);
   }
 
   Batch* batch = nullptr;  // nullptr: recovering
   const Engine* engine = nullptr;
   risk::FeatureStore* features = nullptr;
+  bool keeps_open_episodes = false;    // a partition's
+  std::set<std::string> changed_open;  // contracts, since the last commit
 
  private:
   ServiceCounters& counters_;
@@ -129,6 +138,9 @@ Result<std::unique_ptr<Service>> Service::open(const std::string& policy_text, S
   if (Status s = service->recover(); !s) return s;
   {
     std::lock_guard lock(service->mu_);
+    if (claim) {
+      if (Status s = service->replace_open_episodes(); !s) return s;
+    }
     if (Status s = service->change_model(model_text, model_source); !s) return s;
   }
   if (auto changed = service->reload(policy_text); !changed) return changed.status();
@@ -222,6 +234,7 @@ Status Service::recover() {
   const auto started = std::chrono::steady_clock::now();
   counters_ = ServiceCounters{};
   sink_ = std::make_unique<Sink>(counters_);
+  sink_->keeps_open_episodes = claim_.has_value();
   scorer_.reset();
   features_.reset();
   engine_.reset();
@@ -296,9 +309,26 @@ Status Service::recover() {
   return Status::ok();
 }
 
+Status Service::replace_open_episodes() {
+  Batch batch;
+  batch.received_at = clock_.now();
+  sink_->batch = &batch;
+  batch.replaces_open_episodes = true;
+  engine_->for_each_open_episode([&](const EpisodeRecord& e) {
+    batch.open_episodes.push_back(OpenEpisodeChange{std::string(e.contract), EpisodeRow::from(e)});
+  });
+  return commit();
+}
+
 Status Service::commit(std::optional<std::uint64_t> consumed_through) {
   Batch& batch = *sink_->batch;
   if (claim_) batch.fence = PartitionFence{*claim_, consumed_through};
+  for (const std::string& contract : sink_->changed_open) {
+    auto open = engine_->open_episode(contract);
+    batch.open_episodes.push_back(
+        OpenEpisodeChange{contract, open ? std::optional<EpisodeRow>(EpisodeRow::from(*open)) : std::nullopt});
+  }
+  sink_->changed_open.clear();
   Status s = store_.commit(batch);
   sink_->batch = nullptr;
   if (s) {
@@ -507,10 +537,12 @@ bool matches(const EpisodeQuery& q, const EpisodeRecord& e) {
 
 }  // namespace
 
-std::vector<EpisodeRow> Service::open_episodes(const EpisodeQuery& q, std::optional<std::string_view> after_contract,
-                                               std::size_t limit) {
+Result<std::vector<EpisodeRow>> Service::open_episodes(const EpisodeQuery& q,
+                                                       std::optional<std::string_view> after_contract,
+                                                       std::size_t limit) {
   std::vector<EpisodeRow> out;
   if (q.state == EpisodeState::kClosed) return out;
+  if (front_) return store_.open_episodes(q, after_contract, limit);
   std::lock_guard lock(mu_);
   engine_->for_each_open_episode([&](const EpisodeRecord& e) {
     if (out.size() < limit && (!after_contract || e.contract > *after_contract) && matches(q, e)) {
@@ -525,7 +557,7 @@ Service::EpisodeSnapshot Service::episode_snapshot(const EpisodeQuery& q) {
   std::lock_guard lock(mu_);
   snap.closed_through =
       front_ ? std::numeric_limits<std::int64_t>::max() : static_cast<std::int64_t>(counters_.closed_episodes);
-  if (q.state == EpisodeState::kClosed) return snap;
+  if (q.state == EpisodeState::kClosed || front_) return snap;
   engine_->for_each_open_episode([&](const EpisodeRecord& e) {
     if (matches(q, e)) snap.open.push_back(EpisodeRow::from(e));
   });
@@ -533,8 +565,11 @@ Service::EpisodeSnapshot Service::episode_snapshot(const EpisodeQuery& q) {
 }
 
 ServiceCounters Service::counters() const {
+  // In front of a bus: the partitions' (read before the lock is taken).
+  const Result<std::uint64_t> partitions_open = front_ ? store_.open_episode_count() : std::uint64_t{0};
   std::lock_guard lock(mu_);
   ServiceCounters c = counters_;
+  if (front_) c.open_episodes = partitions_open ? *partitions_open : 0;
   c.contracts = engine_->contract_count();
   c.watermark = engine_->watermark();
   c.next_due = engine_->next_due();

@@ -52,6 +52,8 @@ struct ServiceCounters {
   std::array<std::uint64_t, kRejectReasonCount> rejected{};
   // [action][status]
   std::array<std::array<std::uint64_t, kDecisionStatusCount>, 2> decisions{};
+  // In front of a bus: the open episodes the partitions committed (0 when
+  // the store cannot say).
   std::uint64_t open_episodes = 0;
   std::uint64_t closed_episodes = 0;  // also the id of the last one closed
   std::uint64_t contracts = 0;
@@ -121,9 +123,12 @@ class Service {
   //
   // A bus worker's partition: `store` keeps the partition's log and
   // `claim` is the worker's claim on it (PostgresStore::claim_partition),
-  // under which every batch is committed (rows.h, PartitionFence). A batch
-  // refused (another worker claimed the partition since, or the store
-  // failed) leaves the service ahead of its log: the worker must drop it.
+  // under which every batch is committed (rows.h, PartitionFence) with the
+  // open episodes it changed (Batch::open_episodes; once recovered, the
+  // service first replaces the partition's stored open episodes with its
+  // engine's). A batch refused (another worker claimed the partition
+  // since, or the store failed) leaves the service ahead of its log: the
+  // worker must drop it.
   static Result<std::unique_ptr<Service>> open(const std::string& policy_text, Store& store, const Clock& clock,
                                                ClockMode mode, std::optional<std::uint64_t> claim = std::nullopt,
                                                const std::string& model_text = {},
@@ -189,16 +194,19 @@ class Service {
 
   // Open episodes matching `q` (its state, cursor and limit aside), ordered
   // by contract id bytes, after `after_contract` (nullopt: from the first),
-  // at most `limit`.
-  std::vector<EpisodeRow> open_episodes(const EpisodeQuery& q, std::optional<std::string_view> after_contract,
-                                        std::size_t limit);
+  // at most `limit`. In front of a bus: the ones every partition has
+  // committed, from the store (Store::open_episodes), the only case that
+  // can fail.
+  Result<std::vector<EpisodeRow>> open_episodes(const EpisodeQuery& q, std::optional<std::string_view> after_contract,
+                                                std::size_t limit);
 
   // A consistent view for an export: every open episode matching `q` (as
   // above, all of them), and the id of the last closed episode at the same
   // moment, up to which the store's closed episodes complete the picture.
-  // In front of a bus (set_bus_front) the store's closed episodes are the
-  // workers', all of them count, and the open ones are in the workers'
-  // engines, not here.
+  // In front of a bus (set_bus_front) the store has both: its closed
+  // episodes are the workers', all of them count, and its export gives the
+  // partitions' open ones after them, read at the same moment (store.h);
+  // `open` is empty.
   struct EpisodeSnapshot {
     std::int64_t closed_through = 0;
     std::vector<EpisodeRow> open;
@@ -207,8 +215,8 @@ class Service {
 
   // Bus mode: from now on ingest(), opt_out(), advance_to() and
   // mark_bouncing() go to `front` (the event log), not to this engine, and
-  // episode_snapshot() takes every closed episode the store has. Call it
-  // before the service is shared.
+  // episode_snapshot(), open_episodes() and counters() take the episodes
+  // the store has. Call it before the service is shared.
   void set_bus_front(BusFront front) { front_ = std::move(front); }
   bool bus_front() const { return front_.has_value(); }
 
@@ -223,6 +231,10 @@ class Service {
   Service(std::string first_policy_text, Store& store, const Clock& clock, ClockMode mode,
           std::optional<std::uint64_t> claim);
   Status recover();
+  // A partition's: makes the store's rows of its open episodes exactly its
+  // engine's, whatever they were (a database from before partitions kept
+  // them has none), in one batch under the claim.
+  Status replace_open_episodes();
   // Makes `text` the rules in force; the engine switches to it now.
   Status switch_policy(const std::string& text, std::string_view source);
   // Makes `text` (a model.json; empty: none) the risk model in force; the

@@ -148,9 +148,19 @@ struct PartitionFence {
   std::optional<std::uint64_t> consumed_through;
 };
 
+// A bus worker's partition keeps the episodes it holds open in the store,
+// where the API of every worker reads them (store.h, "Open episodes"): what
+// a batch left of a contract's open episode. Keyed by contract (a contract
+// has one open episode at most), so writing it again changes nothing.
+struct OpenEpisodeChange {
+  std::string contract;
+  std::optional<EpisodeRow> open;  // its open episode after the batch; nullopt: none (it closed)
+};
+
 // Everything one request or tick changes, committed atomically in order:
 // log entries, rejects, the episodes it closed, decisions (a sent one joins
-// the outbox), user contact updates, and the idempotent response.
+// the outbox), user contact updates, the idempotent response, and (a
+// partition's) its open episodes.
 struct Batch {
   Instant received_at = 0;
   std::vector<LogEntry> log;
@@ -160,10 +170,16 @@ struct Batch {
   std::vector<DecisionRow> decisions;
   std::optional<IdempotentResponse> response;
   std::optional<PartitionFence> fence;  // a bus worker's partition only (PostgreSQL)
+  // A partition's only, like `fence`: the contracts whose open episode the
+  // batch opened, advanced (a step sent) or closed. With
+  // replaces_open_episodes, the partition's stored open episodes become
+  // exactly these (the ones with `open`), whatever was stored before.
+  std::vector<OpenEpisodeChange> open_episodes;
+  bool replaces_open_episodes = false;
 
   bool empty() const {
     return log.empty() && users.empty() && rejects.empty() && episodes.empty() && decisions.empty() && !response &&
-           !fence;
+           !fence && open_episodes.empty() && !replaces_open_episodes;
   }
 };
 

@@ -1,9 +1,15 @@
 // The live service's durable storage: the operation log it recovers from,
 // the records it serves (decisions, closed episodes, rejects), the outbox
-// that delivery drains, and idempotent responses. Open episodes are engine
-// state, rebuilt from the log; the service answers for them. One interface, so SQLite (the
-// embedded default) and PostgreSQL (shared, several workers) can stand
-// behind it.
+// that delivery drains, and idempotent responses. One interface, so SQLite
+// (the embedded default) and PostgreSQL (shared, several workers) can
+// stand behind it.
+//
+// Open episodes are engine state, rebuilt from the log. A single serve's
+// service answers for its own, and its store holds none. A bus worker's
+// partitions commit theirs with each batch (Batch::open_episodes;
+// PostgreSQL only), so that the API of every worker, whose engine sees
+// nothing, reads them here: open_episodes(), open_episode_count() and
+// export_episodes() give exactly what the partitions have committed.
 //
 // Thread-safe: commit() and the log are for the one thread that drives the
 // engine at a time; queries may run from any thread, concurrently with it,
@@ -29,7 +35,7 @@ namespace gw {
 enum class EpisodeState : std::uint8_t { kAny, kOpen, kClosed };
 
 struct EpisodeQuery {
-  EpisodeState state = EpisodeState::kAny;  // the store holds closed ones only
+  EpisodeState state = EpisodeState::kAny;
   std::string freelancer;  // empty: any
   std::string contract;    // empty: any
   std::optional<Arm> arm;
@@ -77,10 +83,22 @@ class Store {
   virtual Result<std::vector<EpisodeRow>> episodes(const EpisodeQuery& q) = 0;
   virtual Result<std::vector<DecisionRow>> decisions(const DecisionQuery& q) = 0;
 
-  // Every row matching the filters (cursor and limit ignored; episodes up
-  // to `through_id`), in the order `replay` writes them: decisions in
-  // processing order, closed episodes in closing order.
+  // Every row matching the filters (cursor and limit ignored; closed
+  // episodes up to `through_id`), in the order `replay` writes them:
+  // decisions in processing order, closed episodes in closing order, then
+  // the open episodes the store holds (see above) in contract id byte
+  // order, read at the same moment as the closed ones.
   virtual Status export_episodes(const EpisodeQuery& q, const std::function<void(const EpisodeRow&)>& fn) = 0;
+
+  // The open episodes the store holds (see above) matching `q` (its state,
+  // cursors and limit aside), ordered by contract id bytes, after
+  // `after_contract` (nullopt: from the first), at most `limit`; rows as
+  // the engine gives them (EpisodeRow::from: id 0, outcome open). And how
+  // many it holds. A store that holds none (SQLite) returns none.
+  virtual Result<std::vector<EpisodeRow>> open_episodes(const EpisodeQuery& q,
+                                                        std::optional<std::string_view> after_contract,
+                                                        std::size_t limit) = 0;
+  virtual Result<std::uint64_t> open_episode_count() = 0;
   virtual Status export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) = 0;
 
   // Rejected lines, newest last, after the cursor.

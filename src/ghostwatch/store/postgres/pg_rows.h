@@ -38,6 +38,11 @@ inline constexpr const char* kDecisionColumns =
 inline constexpr const char* kEpisodeColumns =
     "id, contract, episode, freelancer, client, arm, in_segment, opened_at, closed_at, outcome, steps_sent, "
     "has_end_reason, end_reason, risk";
+// An open_episodes row as kEpisodeColumns, for read_episode (the open
+// record's constants: id 0, outcome open, no end).
+inline constexpr const char* kOpenEpisodeColumns =
+    "0, contract, episode, freelancer, client, arm, in_segment, opened_at, NULL::bigint, 'open', steps_sent, false, "
+    "'', risk";
 inline constexpr const char* kCaseColumns =
     "id, team, contract, episode, freelancer, client, status, outcome, assignee, opened_at, updated_at";
 inline constexpr const char* kInboundColumns =

@@ -8,7 +8,7 @@ namespace gw::pg {
 namespace {
 
 // Never edit a migration that has shipped: add a new one.
-constexpr std::array<const char*, 4> kMigrations = {
+constexpr std::array<const char*, 5> kMigrations = {
     // 1: the service's tables, cases and inbound e-mail.
     R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -101,6 +101,17 @@ CREATE TABLE workers(
     // docs/risk-model.md); NULL when no model scored it.
     R"sql(
 ALTER TABLE episodes ADD COLUMN risk DOUBLE PRECISION;
+)sql",
+    // 5: the episodes the partitions hold open (store.h, "Open episodes"),
+    // written with each partition's batch: one per contract at most, in
+    // byte order of contract ids as the API lists them.
+    R"sql(
+CREATE TABLE open_episodes(
+  contract TEXT COLLATE "C" PRIMARY KEY, partition INTEGER NOT NULL, episode BIGINT NOT NULL,
+  freelancer TEXT NOT NULL, client TEXT NOT NULL, arm TEXT NOT NULL, in_segment BOOLEAN NOT NULL,
+  opened_at BIGINT NOT NULL, steps_sent BIGINT NOT NULL, risk DOUBLE PRECISION);
+CREATE INDEX open_episodes_by_partition ON open_episodes(partition);
+CREATE INDEX open_episodes_by_freelancer ON open_episodes(freelancer);
 )sql",
 };
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <limits>
 #include <pqxx/pqxx>
 
 #include "ghostwatch/store/log_rows.h"
@@ -74,6 +76,31 @@ UserContact read_contact(const pqxx::row& r) {
 }
 
 constexpr const char* kContactColumns = "id, email, name, country, role, opted_out";
+
+// A partition's batch's open episodes (rows.h, OpenEpisodeChange): an
+// upsert or a delete by contract, so that writing a change again is
+// harmless.
+void write_open_episodes(pqxx::work& tx, const Batch& batch, int partition) {
+  if (batch.open_episodes.empty() && !batch.replaces_open_episodes) return;
+  if (partition < 0) throw std::logic_error("open episodes in a batch of no log partition");
+  if (batch.replaces_open_episodes) tx.exec_params0("DELETE FROM open_episodes WHERE partition = $1", partition);
+  for (const OpenEpisodeChange& change : batch.open_episodes) {
+    if (!change.open) {
+      tx.exec_params0("DELETE FROM open_episodes WHERE contract = $1", change.contract);
+      continue;
+    }
+    const EpisodeRow& e = *change.open;
+    tx.exec_params0(
+        "INSERT INTO open_episodes(contract, partition, episode, freelancer, client, arm, in_segment, opened_at, "
+        "steps_sent, risk) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT(contract) DO UPDATE SET "
+        "partition = EXCLUDED.partition, episode = EXCLUDED.episode, freelancer = EXCLUDED.freelancer, client = "
+        "EXCLUDED.client, arm = EXCLUDED.arm, in_segment = EXCLUDED.in_segment, opened_at = EXCLUDED.opened_at, "
+        "steps_sent = EXCLUDED.steps_sent, risk = EXCLUDED.risk",
+        change.contract, partition, static_cast<std::int64_t>(e.episode), e.freelancer, e.client,
+        std::string(arm_name(e.arm)), e.in_segment, e.opened_at, static_cast<std::int64_t>(e.steps_sent),
+        nullable_risk(e.risk));
+  }
+}
 
 // A Status from a transaction whose value says nothing.
 Status done(const Result<bool>& r) { return r ? Status::ok() : r.status(); }
@@ -171,6 +198,7 @@ Status PostgresStore::commit(Batch& batch) {
       tx.exec_params0("INSERT INTO log(kind, at, entries, lines, partition) VALUES($1, $2, $3, $4, $5)",
                       static_cast<int>(row.kind), row.at, row.entries, row.text, log_partition_);
     }
+    pg::write_open_episodes(tx, batch, log_partition_);
     for (const RejectRow& r : batch.rejects) {
       tx.exec_params0("INSERT INTO rejects(received_at, line, reason, raw) VALUES($1, $2, $3, $4)", batch.received_at,
                       static_cast<std::int64_t>(r.line), std::string(reject_reason_name(r.reason)),
@@ -317,17 +345,55 @@ Result<std::vector<DecisionRow>> PostgresStore::decisions(const DecisionQuery& q
 }
 
 Status PostgresStore::export_episodes(const EpisodeQuery& q, const std::function<void(const EpisodeRow&)>& fn) {
-  if (q.state == EpisodeState::kOpen) return Status::ok();
-  return pg::done(read<bool>("exporting episodes", [&](pqxx::read_transaction& tx) {
-    pg::Filter f = pg::episode_filter(q);
-    f.add("id <= ", std::to_string(q.through_id));
-    for (const auto& r :
-         tx.exec_params(fmt::format("SELECT {} FROM episodes{} ORDER BY id", pg::kEpisodeColumns, f.where),
-                        pqxx::prepare::make_dynamic_params(f.params))) {
-      fn(pg::read_episode(r));
+  try {
+    Lease c = lease();
+    // One snapshot for both tables: an episode that closes meanwhile is
+    // either open or closed here, never both or neither.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c.conn());
+    if (q.state != EpisodeState::kOpen) {
+      pg::Filter f = pg::episode_filter(q);
+      f.add("id <= ", std::to_string(q.through_id));
+      for (const auto& r :
+           tx.exec_params(fmt::format("SELECT {} FROM episodes{} ORDER BY id", pg::kEpisodeColumns, f.where),
+                          pqxx::prepare::make_dynamic_params(f.params))) {
+        fn(pg::read_episode(r));
+      }
     }
-    return true;
-  }));
+    if (q.state != EpisodeState::kClosed) {
+      const pg::Filter f = pg::episode_filter(q);
+      for (const auto& r : tx.exec_params(
+               fmt::format("SELECT {} FROM open_episodes{} ORDER BY contract", pg::kOpenEpisodeColumns, f.where),
+               pqxx::prepare::make_dynamic_params(f.params))) {
+        fn(pg::read_episode(r));
+      }
+    }
+    return Status::ok();
+  } catch (const std::exception& e) {
+    return pg::failure("exporting episodes", e);
+  }
+}
+
+Result<std::vector<EpisodeRow>> PostgresStore::open_episodes(const EpisodeQuery& q,
+                                                             std::optional<std::string_view> after_contract,
+                                                             std::size_t limit) {
+  return read<std::vector<EpisodeRow>>("querying open episodes", [&](pqxx::read_transaction& tx) {
+    pg::Filter f = pg::episode_filter(q);
+    if (after_contract) f.add("contract > ", std::string(*after_contract));
+    std::vector<EpisodeRow> out;
+    const std::size_t most = std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max());
+    for (const auto& r : tx.exec_params(fmt::format("SELECT {} FROM open_episodes{} ORDER BY contract LIMIT {}",
+                                                    pg::kOpenEpisodeColumns, f.where, most),
+                                        pqxx::prepare::make_dynamic_params(f.params))) {
+      out.push_back(pg::read_episode(r));
+    }
+    return out;
+  });
+}
+
+Result<std::uint64_t> PostgresStore::open_episode_count() {
+  return read<std::uint64_t>("counting open episodes", [](pqxx::read_transaction& tx) {
+    return static_cast<std::uint64_t>(int64(tx.exec1("SELECT COUNT(*) FROM open_episodes")[0]));
+  });
 }
 
 Status PostgresStore::export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) {

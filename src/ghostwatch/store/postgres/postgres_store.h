@@ -10,8 +10,10 @@
 // docs/operations.md, "Workers") keeps that partition's operation log:
 // commit() writes to it and read_log() reads it, while everything else
 // (decisions, episodes, the outbox, cases, ...) is shared by all
-// partitions. Its closed episodes take their ids from a sequence, and its
-// batches commit only under the latest claim (rows.h, PartitionFence).
+// partitions. Its closed episodes take their ids from a sequence, its
+// open episodes are rows of the shared open_episodes table (store.h, "Open
+// episodes"), and its batches commit only under the latest claim (rows.h,
+// PartitionFence).
 // Every partition applies (and writes) every user, opt-out and opt-in
 // event, so a decision's user is in the table when the decision is: the
 // partition that wrote it wrote the user before.
@@ -50,6 +52,9 @@ class PostgresStore final : public Store {
   Result<std::vector<EpisodeRow>> episodes(const EpisodeQuery& q) override;
   Result<std::vector<DecisionRow>> decisions(const DecisionQuery& q) override;
   Status export_episodes(const EpisodeQuery& q, const std::function<void(const EpisodeRow&)>& fn) override;
+  Result<std::vector<EpisodeRow>> open_episodes(const EpisodeQuery& q, std::optional<std::string_view> after_contract,
+                                                std::size_t limit) override;
+  Result<std::uint64_t> open_episode_count() override;
   Status export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) override;
   Result<std::vector<StoredReject>> rejects(std::int64_t after_id, std::size_t limit) override;
   Result<std::uint64_t> outbox_depth() override;

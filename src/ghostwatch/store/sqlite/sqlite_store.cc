@@ -295,7 +295,9 @@ SqliteStore::Reader SqliteStore::reader() {
 }
 
 Status SqliteStore::commit(Batch& batch) {
-  if (batch.fence) return Status::error("store: the event log's partitions need a PostgreSQL store");
+  if (batch.fence || !batch.open_episodes.empty() || batch.replaces_open_episodes) {
+    return Status::error("store: the event log's partitions need a PostgreSQL store");
+  }
   std::lock_guard lock(writer_mu_);
   Writer& w = *writer_;
   try {
@@ -508,6 +510,13 @@ Status SqliteStore::export_episodes(const EpisodeQuery& q, const std::function<v
     return failure("exporting episodes", e);
   }
 }
+
+Result<std::vector<EpisodeRow>> SqliteStore::open_episodes(const EpisodeQuery&, std::optional<std::string_view>,
+                                                           std::size_t) {
+  return std::vector<EpisodeRow>();
+}
+
+Result<std::uint64_t> SqliteStore::open_episode_count() { return std::uint64_t{0}; }
 
 Status SqliteStore::export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) {
   try {

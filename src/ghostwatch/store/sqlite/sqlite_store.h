@@ -33,6 +33,10 @@ class SqliteStore final : public Store {
   Result<std::vector<EpisodeRow>> episodes(const EpisodeQuery& q) override;
   Result<std::vector<DecisionRow>> decisions(const DecisionQuery& q) override;
   Status export_episodes(const EpisodeQuery& q, const std::function<void(const EpisodeRow&)>& fn) override;
+  // None: a single serve's open episodes are its engine's (store.h).
+  Result<std::vector<EpisodeRow>> open_episodes(const EpisodeQuery& q, std::optional<std::string_view> after_contract,
+                                                std::size_t limit) override;
+  Result<std::uint64_t> open_episode_count() override;
   Status export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) override;
   Result<std::vector<StoredReject>> rejects(std::int64_t after_id, std::size_t limit) override;
   Result<std::uint64_t> outbox_depth() override;
