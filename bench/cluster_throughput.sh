@@ -10,12 +10,16 @@
 # seconds), and the database's size per event.
 #
 #   bench/cluster_throughput.sh [FREELANCERS] [DAYS] [PARTITIONS]   (default 2000 60 16)
+#
+# GHOSTWATCH_BIN: the binary to measure (default build/ghostwatch; keep its
+# name `ghostwatch`, which the CPU count looks for); GHOSTWATCH_WORKERS: the
+# worker counts to run (default "1 2 3").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 freelancers=${1:-2000}
 days=${2:-60}
 partitions=${3:-16}
-bin=build/ghostwatch
+bin=${GHOSTWATCH_BIN:-build/ghostwatch}
 work=$(mktemp -d /tmp/gw-cluster-bench.XXXXXX)
 pids=()
 cleanup() {
@@ -38,7 +42,7 @@ lines=$(wc -l <"$work/events.ndjson")
 { cat examples/policy.toml; printf '\n[bus]\npartitions = %s\n' "$partitions"; } >"$work/policy.toml"
 echo "marketplace: $lines lines, $partitions partitions; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-for workers in 1 2 3; do
+for workers in ${GHOSTWATCH_WORKERS:-1 2 3}; do
   db="postgresql://postgres@127.0.0.1:$pg_port/bench_$workers"
   psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -c "CREATE DATABASE bench_$workers" postgres
   nats_port=$((14300 + workers))

@@ -77,29 +77,48 @@ UserContact read_contact(const pqxx::row& r) {
 
 constexpr const char* kContactColumns = "id, email, name, country, role, opted_out";
 
+// Rows per statement of write_open_episodes: one round trip for many.
+constexpr std::size_t kOpenEpisodeRowsPerStatement = 500;
+
 // A partition's batch's open episodes (rows.h, OpenEpisodeChange): an
 // upsert or a delete by contract, so that writing a change again is
-// harmless.
+// harmless; many rows to a statement (a batch names each contract once).
 void write_open_episodes(pqxx::work& tx, const Batch& batch, int partition) {
   if (batch.open_episodes.empty() && !batch.replaces_open_episodes) return;
   if (partition < 0) throw std::logic_error("open episodes in a batch of no log partition");
   if (batch.replaces_open_episodes) tx.exec_params0("DELETE FROM open_episodes WHERE partition = $1", partition);
+  std::string closed, open;  // SQL lists
+  std::size_t closed_rows = 0, open_rows = 0;
+  auto flush = [&] {
+    if (closed_rows > 0) tx.exec0("DELETE FROM open_episodes WHERE contract IN (" + closed + ")");
+    if (open_rows > 0) {
+      tx.exec0(
+          "INSERT INTO open_episodes(contract, partition, episode, freelancer, client, arm, in_segment, opened_at, "
+          "steps_sent, risk) VALUES " +
+          open +
+          " ON CONFLICT(contract) DO UPDATE SET partition = EXCLUDED.partition, episode = EXCLUDED.episode, "
+          "freelancer = EXCLUDED.freelancer, client = EXCLUDED.client, arm = EXCLUDED.arm, in_segment = "
+          "EXCLUDED.in_segment, opened_at = EXCLUDED.opened_at, steps_sent = EXCLUDED.steps_sent, risk = "
+          "EXCLUDED.risk");
+    }
+    closed.clear();
+    open.clear();
+    closed_rows = open_rows = 0;
+  };
   for (const OpenEpisodeChange& change : batch.open_episodes) {
     if (!change.open) {
-      tx.exec_params0("DELETE FROM open_episodes WHERE contract = $1", change.contract);
-      continue;
+      closed += (closed_rows++ > 0 ? "," : "") + tx.quote(change.contract);
+    } else {
+      const EpisodeRow& e = *change.open;
+      const std::optional<double> risk = nullable_risk(e.risk);
+      open += fmt::format("{}({},{},{},{},{},{},{},{},{},{})", open_rows++ > 0 ? "," : "", tx.quote(change.contract),
+                          partition, e.episode, tx.quote(e.freelancer), tx.quote(e.client),
+                          tx.quote(std::string(arm_name(e.arm))), e.in_segment ? "TRUE" : "FALSE", e.opened_at,
+                          e.steps_sent, risk ? fmt::format("{}", *risk) : "NULL");
     }
-    const EpisodeRow& e = *change.open;
-    tx.exec_params0(
-        "INSERT INTO open_episodes(contract, partition, episode, freelancer, client, arm, in_segment, opened_at, "
-        "steps_sent, risk) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT(contract) DO UPDATE SET "
-        "partition = EXCLUDED.partition, episode = EXCLUDED.episode, freelancer = EXCLUDED.freelancer, client = "
-        "EXCLUDED.client, arm = EXCLUDED.arm, in_segment = EXCLUDED.in_segment, opened_at = EXCLUDED.opened_at, "
-        "steps_sent = EXCLUDED.steps_sent, risk = EXCLUDED.risk",
-        change.contract, partition, static_cast<std::int64_t>(e.episode), e.freelancer, e.client,
-        std::string(arm_name(e.arm)), e.in_segment, e.opened_at, static_cast<std::int64_t>(e.steps_sent),
-        nullable_risk(e.risk));
+    if (closed_rows + open_rows == kOpenEpisodeRowsPerStatement) flush();
   }
+  flush();
 }
 
 // A Status from a transaction whose value says nothing.
