@@ -28,11 +28,6 @@ inline const char* nullable_instant(Instant at, std::string& buffer) {
   return buffer.c_str();
 }
 
-// A nullable risk score parameter: NULL when not scored (negative).
-inline std::optional<double> nullable_risk(float risk) {
-  return risk >= 0 ? std::optional<double>(risk) : std::nullopt;
-}
-
 inline constexpr const char* kDecisionColumns =
     "id, at, contract, episode, step, action, target, freelancer, client, arm, status, reason";
 inline constexpr const char* kEpisodeColumns =

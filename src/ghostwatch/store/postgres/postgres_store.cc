@@ -10,6 +10,7 @@
 #include "ghostwatch/store/postgres/pg_cases.h"
 #include "ghostwatch/store/postgres/pg_rows.h"
 #include "ghostwatch/store/postgres/pg_schema.h"
+#include "ghostwatch/store/postgres/pg_values.h"
 
 namespace gw {
 namespace pg {
@@ -77,9 +78,6 @@ UserContact read_contact(const pqxx::row& r) {
 
 constexpr const char* kContactColumns = "id, email, name, country, role, opted_out";
 
-// Rows per statement of write_open_episodes: one round trip for many.
-constexpr std::size_t kOpenEpisodeRowsPerStatement = 500;
-
 // A partition's batch's open episodes (rows.h, OpenEpisodeChange): an
 // upsert or a delete by contract, so that writing a change again is
 // harmless; many rows to a statement (a batch names each contract once).
@@ -87,38 +85,75 @@ void write_open_episodes(pqxx::work& tx, const Batch& batch, int partition) {
   if (batch.open_episodes.empty() && !batch.replaces_open_episodes) return;
   if (partition < 0) throw std::logic_error("open episodes in a batch of no log partition");
   if (batch.replaces_open_episodes) tx.exec_params0("DELETE FROM open_episodes WHERE partition = $1", partition);
-  std::string closed, open;  // SQL lists
-  std::size_t closed_rows = 0, open_rows = 0;
-  auto flush = [&] {
-    if (closed_rows > 0) tx.exec0("DELETE FROM open_episodes WHERE contract IN (" + closed + ")");
-    if (open_rows > 0) {
-      tx.exec0(
-          "INSERT INTO open_episodes(contract, partition, episode, freelancer, client, arm, in_segment, opened_at, "
-          "steps_sent, risk) VALUES " +
-          open +
-          " ON CONFLICT(contract) DO UPDATE SET partition = EXCLUDED.partition, episode = EXCLUDED.episode, "
-          "freelancer = EXCLUDED.freelancer, client = EXCLUDED.client, arm = EXCLUDED.arm, in_segment = "
-          "EXCLUDED.in_segment, opened_at = EXCLUDED.opened_at, steps_sent = EXCLUDED.steps_sent, risk = "
-          "EXCLUDED.risk");
-    }
-    closed.clear();
-    open.clear();
-    closed_rows = open_rows = 0;
-  };
+  StatementRows closed(tx, "DELETE FROM open_episodes WHERE contract IN (", ")");
+  StatementRows open(tx,
+                     "INSERT INTO open_episodes(contract, partition, episode, freelancer, client, arm, in_segment, "
+                     "opened_at, steps_sent, risk) VALUES ",
+                     " ON CONFLICT(contract) DO UPDATE SET partition = EXCLUDED.partition, episode = "
+                     "EXCLUDED.episode, freelancer = EXCLUDED.freelancer, client = EXCLUDED.client, arm = "
+                     "EXCLUDED.arm, in_segment = EXCLUDED.in_segment, opened_at = EXCLUDED.opened_at, steps_sent = "
+                     "EXCLUDED.steps_sent, risk = EXCLUDED.risk");
   for (const OpenEpisodeChange& change : batch.open_episodes) {
     if (!change.open) {
-      closed += (closed_rows++ > 0 ? "," : "") + tx.quote(change.contract);
-    } else {
-      const EpisodeRow& e = *change.open;
-      const std::optional<double> risk = nullable_risk(e.risk);
-      open += fmt::format("{}({},{},{},{},{},{},{},{},{},{})", open_rows++ > 0 ? "," : "", tx.quote(change.contract),
-                          partition, e.episode, tx.quote(e.freelancer), tx.quote(e.client),
-                          tx.quote(std::string(arm_name(e.arm))), e.in_segment ? "TRUE" : "FALSE", e.opened_at,
-                          e.steps_sent, risk ? fmt::format("{}", *risk) : "NULL");
+      closed.add(closed.text(change.contract));
+      continue;
     }
-    if (closed_rows + open_rows == kOpenEpisodeRowsPerStatement) flush();
+    const EpisodeRow& e = *change.open;
+    open.add(fmt::format("({},{},{},{},{},{},{},{},{},{})", open.text(change.contract), partition, e.episode,
+                         open.text(e.freelancer), open.text(e.client), open.text(arm_name(e.arm)),
+                         StatementRows::boolean(e.in_segment), e.opened_at, e.steps_sent,
+                         StatementRows::risk_or_null(e.risk)));
   }
-  flush();
+  closed.flush();
+  open.flush();
+}
+
+// A batch's closed episodes. In a partition's batch the id comes from the
+// shared sequence; otherwise it is the service's closing order.
+void write_episodes(pqxx::work& tx, const Batch& batch, int partition) {
+  StatementRows rows(tx,
+                     "INSERT INTO episodes(contract, episode, freelancer, client, arm, in_segment, opened_at, "
+                     "closed_at, outcome, steps_sent, has_end_reason, end_reason, risk, partition, id) VALUES ");
+  for (const EpisodeRow& e : batch.episodes) {
+    rows.add(fmt::format("({},{},{},{},{},{},{},{},{},{},{},{},{},{},{})", rows.text(e.contract), e.episode,
+                         rows.text(e.freelancer), rows.text(e.client), rows.text(arm_name(e.arm)),
+                         StatementRows::boolean(e.in_segment), e.opened_at, e.closed_at,
+                         rows.text(outcome_name(e.outcome)), e.steps_sent, StatementRows::boolean(e.has_end_reason),
+                         rows.text(e.end_reason), StatementRows::risk_or_null(e.risk), partition,
+                         partition < 0 ? std::to_string(e.id) : std::string("nextval('episode_ids')")));
+  }
+  rows.flush();
+}
+
+// A batch's decisions, each given its id (ascending in the batch's order),
+// and an outbox entry for every sent one.
+void write_decisions(pqxx::work& tx, Batch& batch) {
+  if (batch.decisions.empty()) return;
+  std::vector<std::int64_t> ids;
+  for (const auto& r : tx.exec_params("SELECT nextval(pg_get_serial_sequence('decisions', 'id')) FROM "
+                                      "generate_series(1, $1)",
+                                      static_cast<std::int64_t>(batch.decisions.size()))) {
+    ids.push_back(int64(r[0]));
+  }
+  std::sort(ids.begin(), ids.end());
+  StatementRows decisions(tx,
+                          "INSERT INTO decisions(id, at, contract, episode, step, action, target, freelancer, client, "
+                          "arm, status, reason, episode_opened_at) VALUES ");
+  StatementRows outbox(tx, "INSERT INTO outbox(decision_id, channel) VALUES ");
+  for (std::size_t i = 0; i < batch.decisions.size(); ++i) {
+    DecisionRow& d = batch.decisions[i];
+    d.id = ids[i];
+    decisions.add(fmt::format(
+        "({},{},{},{},{},{},{},{},{},{},{},{},{})", d.id, d.at, decisions.text(d.contract), d.episode, d.step,
+        decisions.text(step_action_name(d.action)), decisions.text(d.target), decisions.text(d.freelancer),
+        decisions.text(d.client), decisions.text(arm_name(d.arm)), decisions.text(decision_status_name(d.status)),
+        decisions.text(decision_reason_name(d.reason)), StatementRows::instant_or_null(d.episode_opened_at)));
+    if (d.status == DecisionStatus::kSent) {
+      outbox.add(fmt::format("({},'{}')", d.id, d.action == StepAction::kNudge ? "email" : "case"));
+    }
+  }
+  decisions.flush();  // before the outbox, which refers to them
+  outbox.flush();
 }
 
 // A Status from a transaction whose value says nothing.
@@ -223,30 +258,8 @@ Status PostgresStore::commit(Batch& batch) {
                       static_cast<std::int64_t>(r.line), std::string(reject_reason_name(r.reason)),
                       pqxx::binarystring(r.raw.data(), r.raw.size()));
     }
-    for (const EpisodeRow& e : batch.episodes) {
-      tx.exec_params0(
-          "INSERT INTO episodes(contract, episode, freelancer, client, arm, in_segment, opened_at, closed_at, "
-          "outcome, steps_sent, has_end_reason, end_reason, risk, partition, id) VALUES($1, $2, $3, $4, $5, $6, $7, "
-          "$8, $9, $10, $11, $12, $13, $14, CASE WHEN $14::integer < 0 THEN $15::bigint ELSE nextval('episode_ids') "
-          "END)",
-          e.contract, static_cast<std::int64_t>(e.episode), e.freelancer, e.client, std::string(arm_name(e.arm)),
-          e.in_segment, e.opened_at, e.closed_at, std::string(outcome_name(e.outcome)),
-          static_cast<std::int64_t>(e.steps_sent), e.has_end_reason, e.end_reason, pg::nullable_risk(e.risk),
-          log_partition_, e.id);
-    }
-    std::string opened_at;  // nullable_instant's buffer
-    for (DecisionRow& d : batch.decisions) {
-      d.id = int64(tx.exec_params1(
-          "INSERT INTO decisions(at, contract, episode, step, action, target, freelancer, client, arm, status, "
-          "reason, episode_opened_at) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-          d.at, d.contract, static_cast<std::int64_t>(d.episode), static_cast<std::int64_t>(d.step),
-          std::string(step_action_name(d.action)), d.target, d.freelancer, d.client, std::string(arm_name(d.arm)),
-          std::string(decision_status_name(d.status)), std::string(decision_reason_name(d.reason)),
-          pg::nullable_instant(d.episode_opened_at, opened_at))[0]);
-      if (d.status != DecisionStatus::kSent) continue;
-      tx.exec_params0("INSERT INTO outbox(decision_id, channel) VALUES($1, $2)", d.id,
-                      d.action == StepAction::kNudge ? "email" : "case");
-    }
+    pg::write_episodes(tx, batch, log_partition_);
+    pg::write_decisions(tx, batch);
     for (const UserContact& u : batch.users) {
       tx.exec_params0(
           "INSERT INTO users(id, email, name, country, role, opted_out) VALUES($1, $2, $3, $4, $5, $6) ON "
