@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ghostwatch/core/huge_page_allocator.h"
+
 namespace gw {
 
 class Interner {
@@ -64,7 +66,7 @@ class Interner {
 
   std::vector<char> bytes_;
   std::vector<Span> spans_;
-  std::vector<Slot> slots_;
+  std::vector<Slot, HugePageAllocator<Slot>> slots_;  // probed at random: on huge pages
 };
 
 }  // namespace gw

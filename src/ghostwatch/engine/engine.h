@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ghostwatch/core/huge_page_allocator.h"
 #include "ghostwatch/core/interner.h"
 #include "ghostwatch/engine/episode_scorer.h"
 #include "ghostwatch/engine/event.h"
@@ -237,7 +238,7 @@ class Engine {
   AppliedIds applied_;
 
   Interner contract_ids_;
-  std::vector<ContractState> contracts_;
+  std::vector<ContractState, HugePageAllocator<ContractState>> contracts_;  // read at random: on huge pages
   std::vector<std::uint32_t> open_episode_;  // per contract: the open episode's number, 0 when none
   Interner user_ids_;
   std::vector<UserState> users_;
