@@ -7,8 +7,8 @@
 // hundreds of thousands of contracts), so a slot of the open-addressing
 // table holds, besides the id, part of the hash, the length and the first
 // 8 bytes of the string: a lookup of an id of up to 8 bytes (most
-// marketplace ids) is decided within its slot's cache line, without
-// touching the string arena.
+// marketplace ids) is decided within its slot's cache line, and such an id
+// is stored in its span, not in the string arena.
 #pragma once
 
 #include <cstdint>
@@ -38,7 +38,7 @@ class Interner {
   void prefetch(std::uint64_t hash) const;
   std::string_view view(std::uint32_t id) const {
     const Span& sp = spans_[id];
-    return {bytes_.data() + sp.offset, sp.length};
+    return {sp.length <= kInlineBytes ? sp.bytes : bytes_.data() + sp.offset, sp.length};
   }
   std::uint32_t size() const { return static_cast<std::uint32_t>(spans_.size()); }
   // Heap bytes held, for memory accounting.
@@ -49,9 +49,16 @@ class Interner {
   static std::uint64_t prefix_key(std::string_view s);
 
  private:
+  // Where a string's bytes are: a string of up to kInlineBytes is kept in
+  // its span, so that view() of a short id (most marketplace ids, written
+  // to every record) reads one place, not a span and then the arena.
+  static constexpr std::size_t kInlineBytes = 8;
   struct Span {
-    std::uint64_t offset : 40;
-    std::uint64_t length : 24;
+    union {
+      char bytes[kInlineBytes];  // length <= kInlineBytes
+      std::uint64_t offset;      // longer: in bytes_
+    };
+    std::uint32_t length;
   };
   struct Slot {
     std::uint32_t check = 0;  // 24 bits of hash, 8 bits of length (255: longer)
