@@ -56,8 +56,15 @@ std::uint32_t Interner::intern(std::string_view s, std::uint64_t h) {
     throw std::length_error("interner: too many or too long ids");
   }
   id = static_cast<std::uint32_t>(spans_.size());
-  spans_.push_back(Span{bytes_.size(), s.size()});
-  bytes_.insert(bytes_.end(), s.begin(), s.end());
+  Span span{};
+  span.length = static_cast<std::uint32_t>(s.size());
+  if (s.size() <= kInlineBytes) {
+    std::memcpy(span.bytes, s.data(), s.size());
+  } else {
+    span.offset = bytes_.size();
+    bytes_.insert(bytes_.end(), s.begin(), s.end());
+  }
+  spans_.push_back(span);
   slots_[slot] = make_slot(s, h, id);
   return id;
 }

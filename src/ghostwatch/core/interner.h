@@ -7,13 +7,15 @@
 // hundreds of thousands of contracts), so a slot of the open-addressing
 // table holds, besides the id, part of the hash, the length and the first
 // 8 bytes of the string: a lookup of an id of up to 8 bytes (most
-// marketplace ids) is decided within its slot's cache line, without
-// touching the string arena.
+// marketplace ids) is decided within its slot's cache line, and such an id
+// is stored in its span, not in the string arena.
 #pragma once
 
 #include <cstdint>
 #include <string_view>
 #include <vector>
+
+#include "ghostwatch/core/huge_page_allocator.h"
 
 namespace gw {
 
@@ -34,9 +36,11 @@ class Interner {
   // Starts loading the table slot where a string of this hash would be
   // found (a hint).
   void prefetch(std::uint64_t hash) const;
+  // Starts loading what view(id) reads (a hint). REQUIRES: id < size().
+  void prefetch_text(std::uint32_t id) const { __builtin_prefetch(&spans_[id]); }
   std::string_view view(std::uint32_t id) const {
     const Span& sp = spans_[id];
-    return {bytes_.data() + sp.offset, sp.length};
+    return {sp.length <= kInlineBytes ? sp.bytes : bytes_.data() + sp.offset, sp.length};
   }
   std::uint32_t size() const { return static_cast<std::uint32_t>(spans_.size()); }
   // Heap bytes held, for memory accounting.
@@ -47,9 +51,16 @@ class Interner {
   static std::uint64_t prefix_key(std::string_view s);
 
  private:
+  // Where a string's bytes are: a string of up to kInlineBytes is kept in
+  // its span, so that view() of a short id (most marketplace ids, written
+  // to every record) reads one place, not a span and then the arena.
+  static constexpr std::size_t kInlineBytes = 8;
   struct Span {
-    std::uint64_t offset : 40;
-    std::uint64_t length : 24;
+    union {
+      char bytes[kInlineBytes];  // length <= kInlineBytes
+      std::uint64_t offset;      // longer: in bytes_
+    };
+    std::uint32_t length;
   };
   struct Slot {
     std::uint32_t check = 0;  // 24 bits of hash, 8 bits of length (255: longer)
@@ -64,7 +75,7 @@ class Interner {
 
   std::vector<char> bytes_;
   std::vector<Span> spans_;
-  std::vector<Slot> slots_;
+  std::vector<Slot, HugePageAllocator<Slot>> slots_;  // probed at random: on huge pages
 };
 
 }  // namespace gw

@@ -1,5 +1,7 @@
 #include "ghostwatch/core/time.h"
 
+#include <cstring>
+
 namespace gw {
 namespace {
 
@@ -48,16 +50,26 @@ void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) 
 }
 
 std::optional<Instant> parse_rfc3339(std::string_view s) {
-  int year, month, day, hour, minute, second;
   if (s.size() < 20) return std::nullopt;
   const char* p = s.data();
-  if (!digits(p, 4, year) || p[4] != '-' || !digits(p + 5, 2, month) || p[7] != '-' || !digits(p + 8, 2, day) ||
-      (p[10] != 'T' && p[10] != 't') || !digits(p + 11, 2, hour) || p[13] != ':' || !digits(p + 14, 2, minute) ||
-      p[16] != ':' || !digits(p + 17, 2, second)) {
-    return std::nullopt;
+  // Consecutive events nearly always share their date: the days of the last
+  // valid date text parsed on this thread are kept (at first, the epoch's).
+  thread_local char last_date[10] = {'1', '9', '7', '0', '-', '0', '1', '-', '0', '1'};
+  thread_local std::int64_t last_days = 0;
+  std::int64_t days = last_days;
+  if (std::memcmp(p, last_date, sizeof last_date) != 0) {
+    int year, month, day;
+    if (!digits(p, 4, year) || p[4] != '-' || !digits(p + 5, 2, month) || p[7] != '-' || !digits(p + 8, 2, day) ||
+        month < 1 || month > 12 || day < 1 || static_cast<unsigned>(day) > days_in_month(year, month)) {
+      return std::nullopt;
+    }
+    days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+    std::memcpy(last_date, p, sizeof last_date);
+    last_days = days;
   }
-  if (month < 1 || month > 12 || day < 1 || static_cast<unsigned>(day) > days_in_month(year, month) ||
-      hour > 23 || minute > 59 || second > 59) {
+  int hour, minute, second;
+  if ((p[10] != 'T' && p[10] != 't') || !digits(p + 11, 2, hour) || p[13] != ':' || !digits(p + 14, 2, minute) ||
+      p[16] != ':' || !digits(p + 17, 2, second) || hour > 23 || minute > 59 || second > 59) {
     return std::nullopt;
   }
   size_t pos = 19;
@@ -90,19 +102,13 @@ std::optional<Instant> parse_rfc3339(std::string_view s) {
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
   return secs * 1000 + millis;
 }
 
 char* write_rfc3339(char* p, Instant t) {
-  std::int64_t days = floor_div(t, kDay);
-  std::int64_t ms_of_day = t - days * kDay;
-  std::int64_t y;
-  unsigned m, d;
-  civil_from_days(days, y, m, d);
-  unsigned secs = static_cast<unsigned>(ms_of_day / 1000);
-  unsigned ms = static_cast<unsigned>(ms_of_day % 1000);
+  const std::int64_t days = floor_div(t, kDay);
+  const std::int64_t ms_of_day = t - days * kDay;
   auto put = [&p](unsigned v, int width) {
     for (int i = width - 1; i >= 0; --i) {
       p[i] = static_cast<char>('0' + v % 10);
@@ -110,11 +116,28 @@ char* write_rfc3339(char* p, Instant t) {
     }
     p += width;
   };
-  put(static_cast<unsigned>(y), 4);
-  *p++ = '-';
-  put(m, 2);
-  *p++ = '-';
-  put(d, 2);
+  // Consecutive records nearly always share their date: the text of the
+  // last date written on this thread is kept.
+  thread_local std::int64_t last_days = kNoInstant;
+  thread_local char last_date[10];
+  if (days != last_days) {
+    std::int64_t y;
+    unsigned m, d;
+    civil_from_days(days, y, m, d);
+    char* date = p;
+    put(static_cast<unsigned>(y), 4);
+    *p++ = '-';
+    put(m, 2);
+    *p++ = '-';
+    put(d, 2);
+    std::memcpy(last_date, date, sizeof last_date);
+    last_days = days;
+  } else {
+    std::memcpy(p, last_date, sizeof last_date);
+    p += sizeof last_date;
+  }
+  const unsigned secs = static_cast<unsigned>(ms_of_day / 1000);
+  const unsigned ms = static_cast<unsigned>(ms_of_day % 1000);
   *p++ = 'T';
   put(secs / 3600, 2);
   *p++ = ':';

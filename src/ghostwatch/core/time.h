@@ -1,6 +1,7 @@
 // Event time: instants are integer milliseconds since the Unix epoch (UTC),
 // durations integer milliseconds. Parsing and formatting follow the engine
-// contract (spec section 1 and 5). Thread-safe: every function is pure.
+// contract (spec section 1 and 5). Thread-safe: every function is pure (the
+// RFC 3339 ones keep the last date they read or wrote per thread, as a cache).
 #pragma once
 
 #include <cstdint>

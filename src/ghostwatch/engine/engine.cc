@@ -157,6 +157,14 @@ void Engine::prefetch_state(const Event& e, EventIds& ids) const {
   if (ids.contract != Interner::kNone) __builtin_prefetch(&contracts_[ids.contract]);
 }
 
+void Engine::prefetch_parties(const EventIds& ids) const {
+  if (ids.contract == Interner::kNone) return;
+  const ContractState& c = contracts_[ids.contract];
+  __builtin_prefetch(&users_[c.freelancer]);
+  user_ids_.prefetch_text(c.freelancer);
+  user_ids_.prefetch_text(c.client);
+}
+
 void Engine::evaluate_through(Instant until) {
   while (!timers_.empty() && timers_.top().at <= until) evaluate(timers_.pop());
 }

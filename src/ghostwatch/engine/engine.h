@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ghostwatch/core/huge_page_allocator.h"
 #include "ghostwatch/core/interner.h"
 #include "ghostwatch/engine/episode_scorer.h"
 #include "ghostwatch/engine/event.h"
@@ -84,7 +85,10 @@ class Engine {
   // starts loading their hash slots; the second finds them and starts
   // loading the contract's state; submit(e, ids) then reuses the hashes and
   // the ids found (an id not found yet is looked up again: the events in
-  // between may have added it). Same results as submit(e).
+  // between may have added it). prefetch_parties(ids), a few events later
+  // still, when the contract's state has arrived, starts loading what an
+  // episode's opening or closing reads of its parties: the freelancer's
+  // state and both parties' id text. Same results as submit(e).
   struct EventIds {
     std::uint64_t contract_hash = 0;  // Interner::hash_of the id, when present
     std::uint64_t from_hash = 0;
@@ -93,6 +97,7 @@ class Engine {
   };
   void prefetch_ids(const Event& e, EventIds& ids) const;
   void prefetch_state(const Event& e, EventIds& ids) const;
+  void prefetch_parties(const EventIds& ids) const;
   // REQUIRES: prefetch_ids(e, ids) was called.
   RejectReason submit(const Event& e, const EventIds& ids);
 
@@ -241,7 +246,7 @@ class Engine {
   AppliedIds applied_;
 
   Interner contract_ids_;
-  std::vector<ContractState> contracts_;
+  std::vector<ContractState, HugePageAllocator<ContractState>> contracts_;  // read at random: on huge pages
   std::vector<std::uint32_t> open_episode_;  // per contract: the open episode's number, 0 when none
   Interner user_ids_;
   std::vector<UserState> users_;
