@@ -1,9 +1,11 @@
 // What risk scoring costs next to a replay, on a simulated marketplace:
 //
 //   build/bench/risk_scoring [--days 60] [--freelancers 2000] [--clients 800] [--repeat 3] [--out-dir DIR]
+//                            [--tune 1]
 //
 // Generates the marketplace in --out-dir (default /dev/shm), trains a model
-// on its first two thirds (default parameters, seed 1), then alternates,
+// on its first two thirds (default parameters, seed 1; with --tune 1, the
+// depth and rounds `train --tune` chooses), then alternates,
 // --repeat times, these phases over the whole file, in this process:
 //   replay:   run_replay with the example policy, writing actions, episodes
 //             and rejects (`ghostwatch replay`);
@@ -97,6 +99,7 @@ int main(int argc, char** argv) {
   sim.clients = 800;
   sim.days = 60;
   int repeat = 3;
+  bool tune = false;
   std::string out_dir = std::filesystem::exists("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -111,6 +114,8 @@ int main(int argc, char** argv) {
       repeat = std::max(1, std::atoi(value));
     else if (flag == "--out-dir")
       out_dir = value;
+    else if (flag == "--tune")
+      tune = std::atoi(value) != 0;
     else
       fail("unknown flag " + flag);
   }
@@ -135,18 +140,21 @@ int main(int argc, char** argv) {
   gw::risk::TrainOptions train;
   train.test_from = sim.start + sim.days * 2 / 3 * gw::kDay;
   train.params.seed = 1;
+  if (tune) train.tune = gw::risk::TuningGrid{};
   auto trained = gw::risk::train_risk_model(*history, train);
   if (!trained) fail(trained.message());
   auto model = gw::risk::RiskModel::parse(trained->model_json, "trained");
   if (!model) fail(model.message());
   gw::risk::TrainOptions one_round = train;
   one_round.params.rounds = 1;
+  one_round.tune.reset();
   auto trained_once = gw::risk::train_risk_model(*history, one_round);
   if (!trained_once) fail(trained_once.message());
   auto one_tree = gw::risk::RiskModel::parse(trained_once->model_json, "trained");
   if (!one_tree) fail(one_tree.message());
-  fmt::print("{} lines, {} episodes; model of {} trees, test ROC-AUC {:.3f}\n", history->stream.lines,
-             history->rows.size(), train.params.rounds, trained->models[0].test.roc_auc);
+  fmt::print("{} lines, {} episodes; model of {} trees of depth {}, test ROC-AUC {:.3f}\n", history->stream.lines,
+             history->rows.size(), trained->params.rounds, trained->params.max_depth,
+             trained->models[0].test.roc_auc);
 
   Phase replay, live, live_one_tree, features, score, model_alone;
   for (int r = 0; r < repeat; ++r) {
