@@ -166,11 +166,26 @@ TEST(BusOpenEpisodesTest, EitherWorkerListsTheEpisodesOneReplayWrites) {
   expect_api_equals_replay(*run, *w2, "w2");
   // The dashboard's At risk and overview count every one of them.
   auto at_risk = w2->client().Get("/v1/at-risk?limit=1");
-  ASSERT_TRUE(at_risk && at_risk->status == 200);
+  ASSERT_TRUE(at_risk && at_risk->status == 200)
+      << (at_risk ? at_risk->body : "no answer: " + httplib::to_string(at_risk.error())) << "\n"
+      << w2->log();
   EXPECT_EQ(nlohmann::json::parse(at_risk->body)["total"], run->replay_open.size()) << at_risk->body;
   auto overview = w1->client().Get("/v1/overview");
-  ASSERT_TRUE(overview && overview->status == 200);
-  EXPECT_EQ(nlohmann::json::parse(overview->body)["open_episodes"], run->replay_open.size());
+  ASSERT_TRUE(overview && overview->status == 200)
+      << (overview ? overview->body : "no answer: " + httplib::to_string(overview.error())) << "\n"
+      << w1->log();
+  const auto o = nlohmann::json::parse(overview->body);
+  EXPECT_EQ(o["open_episodes"], run->replay_open.size());
+  // Its reply rates count the closed in-segment episodes only.
+  std::size_t closed_in_segment = 0;
+  for (const std::string& line : run->replay_episodes) {
+    const auto e = nlohmann::json::parse(line);
+    closed_in_segment += e["outcome"] != "open" && e["in_segment"] == true;
+  }
+  const auto& all = o["reply_rates"]["all"];
+  EXPECT_EQ(all["treatment"]["closed"].get<std::size_t>() + all["control"]["closed"].get<std::size_t>(),
+            closed_in_segment)
+      << overview->body;
 }
 
 TEST(BusOpenEpisodesTest, AKilledWorkersPartitionsKeepTheirOpenEpisodesOnceEach) {

@@ -133,7 +133,9 @@ void DashboardApi::overview(const httplib::Request&, httplib::Response& res) {
 
   // Reply rates of the in-segment episodes that closed, this week and overall.
   std::array<DashReplies, 2> week_replies{}, all_replies{};
-  read = store_.export_episodes(EpisodeQuery{}, [&](const EpisodeRow& e) {
+  EpisodeQuery closed;  // a bus's store holds the open ones too
+  closed.state = EpisodeState::kClosed;
+  read = store_.export_episodes(closed, [&](const EpisodeRow& e) {
     if (!e.in_segment) return;
     const auto arm = static_cast<std::size_t>(e.arm);
     const bool replied = e.outcome == Outcome::kReplied;
