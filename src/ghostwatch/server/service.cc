@@ -54,6 +54,14 @@ std::string error_body(std::string_view code, std::string_view message) {
 // The meta key that says the feature store runs from the log's start.
 constexpr const char* kRiskFeaturesMeta = "risk_features";
 
+// A model.json's text as a model; null for an empty text (no model).
+Result<std::unique_ptr<const risk::RiskModel>> parse_model(const std::string& text, std::string_view source) {
+  if (text.empty()) return std::unique_ptr<const risk::RiskModel>();
+  auto parsed = risk::RiskModel::parse(text, source);
+  if (!parsed) return parsed.status();
+  return std::make_unique<const risk::RiskModel>(std::move(*parsed));
+}
+
 }  // namespace
 
 std::string bounce_text(std::string_view user, std::string_view address) {
@@ -118,10 +126,8 @@ Result<std::unique_ptr<Service>> Service::open(const std::string& policy_text, S
                                                ClockMode mode, std::optional<std::uint64_t> claim,
                                                const std::string& model_text,
                                                std::string_view model_source) {
-  if (!model_text.empty()) {
-    // Refused before anything is stored.
-    if (auto model = risk::RiskModel::parse(model_text, model_source); !model) return model.status();
-  }
+  auto model = parse_model(model_text, model_source);  // refused before anything is stored
+  if (!model) return model.status();
   auto kept = store.get_meta("policy");
   if (!kept) return kept.status();
   if (!kept->has_value()) {
@@ -141,20 +147,17 @@ Result<std::unique_ptr<Service>> Service::open(const std::string& policy_text, S
     if (claim) {
       if (Status s = service->replace_open_episodes(); !s) return s;
     }
-    if (Status s = service->change_model(model_text, model_source); !s) return s;
+    if (Status s = service->change_model(model_text, std::move(*model), model_source); !s) return s;
   }
   if (auto changed = service->reload(policy_text); !changed) return changed.status();
   return service;
 }
 
-Status Service::switch_model(const std::string& text, std::string_view source) {
-  std::unique_ptr<const risk::RiskModel> model;
+Status Service::switch_model(const std::string& text, std::unique_ptr<const risk::RiskModel> model,
+                             std::string_view source) {
   std::unique_ptr<risk::LiveRiskScorer> scorer;
-  if (!text.empty()) {
+  if (model) {
     if (!features_) return Status::error(fmt::format("{}: a risk model, but no feature store runs", source));
-    auto parsed = risk::RiskModel::parse(text, source);
-    if (!parsed) return parsed.status();
-    model = std::make_unique<const risk::RiskModel>(std::move(*parsed));
     scorer = std::make_unique<risk::LiveRiskScorer>(*features_, *model);
   }
   engine_->set_scorer(scorer.get());
@@ -164,12 +167,13 @@ Status Service::switch_model(const std::string& text, std::string_view source) {
   return Status::ok();
 }
 
-Status Service::change_model(const std::string& text, std::string_view source) {
+Status Service::change_model(const std::string& text, std::unique_ptr<const risk::RiskModel> model,
+                             std::string_view source) {
   if (text == model_text_) return Status::ok();
   Batch batch;
   batch.received_at = clock_.now();
   sink_->batch = &batch;
-  if (Status s = switch_model(text, source); !s) {
+  if (Status s = switch_model(text, std::move(model), source); !s) {
     sink_->batch = nullptr;
     return s;
   }
@@ -243,7 +247,7 @@ Status Service::recover() {
   sink_->engine = engine_.get();
   if (keeps_features_) features_ = std::make_unique<risk::FeatureStore>(*engine_);
   sink_->features = features_.get();
-  if (Status s = switch_model({}, "no model"); !s) return s;  // the log's start: none yet
+  if (Status s = switch_model({}, nullptr, "no model"); !s) return s;  // the log's start: none yet
   last_tick_ = kNoInstant;
   std::uint64_t seq = 0;
   Event event;
@@ -285,11 +289,13 @@ Status Service::recover() {
           return Status::error(fmt::format("recovery: {}", p.message()));
         }
         return Status::ok();
-      case LogKind::kModel:
-        if (Status m = switch_model(entry.line, fmt::format("log entry {} (a risk model)", seq)); !m) {
-          return Status::error(fmt::format("recovery: {}", m.message()));
-        }
+      case LogKind::kModel: {
+        const std::string source = fmt::format("log entry {} (a risk model)", seq);
+        auto model = parse_model(entry.line, source);
+        Status m = model ? switch_model(entry.line, std::move(*model), source) : model.status();
+        if (!m) return Status::error(fmt::format("recovery: {}", m.message()));
         return Status::ok();
+      }
     }
     return Status::ok();
   });

@@ -237,11 +237,13 @@ class Service {
   Status replace_open_episodes();
   // Makes `text` the rules in force; the engine switches to it now.
   Status switch_policy(const std::string& text, std::string_view source);
-  // Makes `text` (a model.json; empty: none) the risk model in force; the
-  // engine scores the episodes it opens from now on with it.
-  Status switch_model(const std::string& text, std::string_view source);
-  // Logs and applies `text` as the model in force when it differs from it.
-  Status change_model(const std::string& text, std::string_view source);
+  // Makes `model` (parsed from `text`, a model.json; null and empty: none)
+  // the risk model in force; the engine scores the episodes it opens from
+  // now on with it.
+  Status switch_model(const std::string& text, std::unique_ptr<const risk::RiskModel> model, std::string_view source);
+  // Logs and applies `model` (as switch_model) when `text` differs from the
+  // model in force.
+  Status change_model(const std::string& text, std::unique_ptr<const risk::RiskModel> model, std::string_view source);
   // The engine's submit (or submit_live), with the feature store kept in
   // step (feature_store.h's driving order).
   RejectReason submit(const Event& e, bool live);
