@@ -349,6 +349,18 @@ Status Service::commit(std::optional<std::uint64_t> consumed_through) {
   return s;
 }
 
+void Service::record_line(Batch& batch, RejectReason r, std::uint64_t line_number, std::string_view line,
+                          const Event& e, LogKind kind, Instant at) {
+  if (r != RejectReason::kNone) {
+    ++counters_.rejected[static_cast<std::size_t>(r)];
+    batch.rejects.push_back(RejectRow{line_number, r, std::string(line)});
+    return;
+  }
+  ++counters_.accepted;
+  if (auto contact = contact_of(e)) batch.users.push_back(std::move(*contact));
+  batch.log.push_back(LogEntry{kind, at, std::string(line)});
+}
+
 IngestReply Service::ingest(std::string_view body, const std::string& idempotency_key) {
   if (front_) return front_->publish(body, idempotency_key);
   std::lock_guard lock(mu_);
@@ -382,17 +394,13 @@ IngestReply Service::ingest(std::string_view body, const std::string& idempotenc
     if (is_blank_line(line)) continue;
     RejectReason r = parser_.parse(line, static_cast<std::size_t>(end_of_buffer - line.data()), event);
     if (r == RejectReason::kNone) r = submit(event, mode_ == ClockMode::kWall);
+    record_line(batch, r, line_number, line, event, mode_ == ClockMode::kEvents ? LogKind::kEvent : LogKind::kLiveEvent,
+                kNoInstant);
     if (r != RejectReason::kNone) {
-      ++counters_.rejected[static_cast<std::size_t>(r)];
-      batch.rejects.push_back(RejectRow{line_number, r, std::string(line)});
       rejects.push_back({{"line", line_number}, {"reason", reject_reason_name(r)}});
-      continue;
+    } else {
+      ++accepted;
     }
-    ++accepted;
-    ++counters_.accepted;
-    if (auto contact = contact_of(event)) batch.users.push_back(std::move(*contact));
-    batch.log.push_back(
-        LogEntry{mode_ == ClockMode::kEvents ? LogKind::kEvent : LogKind::kLiveEvent, kNoInstant, std::string(line)});
   }
   IngestReply reply;
   reply.body = nlohmann::ordered_json{{"accepted", accepted},
@@ -436,15 +444,9 @@ Status Service::apply_partition(const std::vector<PartitionMessage>& messages) {
       if (features_) features_->pass_time(m.watermark);
     }
     if (r == RejectReason::kNone) r = submit(event, mode_ == ClockMode::kWall);
-    if (r != RejectReason::kNone) {
-      ++counters_.rejected[static_cast<std::size_t>(r)];
-      batch.rejects.push_back(RejectRow{m.seq, r, m.line});
-      continue;
-    }
-    ++counters_.accepted;
-    if (auto contact = contact_of(event)) batch.users.push_back(std::move(*contact));
-    batch.log.push_back(mode_ == ClockMode::kEvents ? LogEntry{LogKind::kPartitionEvent, w, m.line}
-                                                    : LogEntry{LogKind::kLiveEvent, kNoInstant, m.line});
+    const bool event_time = mode_ == ClockMode::kEvents;
+    record_line(batch, r, m.seq, m.line, event, event_time ? LogKind::kPartitionEvent : LogKind::kLiveEvent,
+                event_time ? w : kNoInstant);
   }
   return commit(messages.back().stream_seq);
 }

@@ -247,6 +247,11 @@ class Service {
   // The engine's submit (or submit_live), with the feature store kept in
   // step (feature_store.h's driving order).
   RejectReason submit(const Event& e, bool live);
+  // Counts a line `submit` (or the parser) answered `r` for, and adds it to
+  // `batch`: a reject row under `line_number`, or, accepted, the users row
+  // `e` gives and its log entry (`kind`, `at`, the line).
+  void record_line(Batch& batch, RejectReason r, std::uint64_t line_number, std::string_view line, const Event& e,
+                   LogKind kind, Instant at);
   // Commits the batch being built; on failure the engine is ahead of the
   // store, so it is rebuilt from the log before the error is returned (but
   // for a partition's, which its worker drops). `consumed_through`: a
