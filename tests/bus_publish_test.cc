@@ -175,11 +175,13 @@ TEST_F(BusPublishTest, StampsEachLineWithItsSequenceAndTheRunningMaximumTime) {
   const auto messages = stream();
   std::uint64_t last_seq = 0;
   std::map<std::uint64_t, std::int64_t> watermark_of_seq;
+  std::map<std::string, std::uint64_t> partition_seq;  // by subject: the last one
   for (const auto& m : messages) {
     EXPECT_GE(m.seq, last_seq) << "stream order is sequence order";
     last_seq = m.seq;
     watermark_of_seq[m.seq] = m.watermark;
-    EXPECT_EQ(m.msg_id.substr(m.msg_id.rfind(':') + 1), m.subject.substr(m.subject.rfind('.') + 1));
+    EXPECT_EQ(m.msg_id, fmt::format("{}:{}", m.seq, m.subject.substr(m.subject.rfind('.') + 1)));
+    EXPECT_EQ(m.partition_seq, ++partition_seq[m.subject]) << "each partition numbered 1, 2, ... " << m.subject;
   }
   // The watermark is the running maximum of the times so far: the second
   // user (22:00) and the out-of-order 00:30 message leave it where it was.
@@ -208,22 +210,14 @@ TEST_F(BusPublishTest, ARetryWithTheSameKeyPublishesNothingTwice) {
   EXPECT_EQ(publisher_->publish("{}", "batch-1").status, 422);
   EXPECT_EQ(stream().size(), 13u);
 
-  // A commit lost after the acks (the answer never came): PostgreSQL
-  // forgets the body, the retry sends the same Nats-Msg-Ids and the stream
-  // drops every one of them.
-  {
-    pqxx::connection c(db_);
-    pqxx::work tx(c);
-    tx.exec0("DELETE FROM idempotency; DELETE FROM contract_partitions; DELETE FROM rejects");
-    tx.exec0("UPDATE bus_position SET seq = 0, watermark = -9223372036854775808");
-    tx.commit();
-  }
-  const bus::PublishReply retry = publisher_->publish(kMarketplace, "batch-1");
-  ASSERT_EQ(retry.status, 200) << retry.body;
-  EXPECT_FALSE(retry.replayed);
-  EXPECT_EQ(retry.messages, 0u);
-  EXPECT_EQ(retry.duplicates, 13u);
-  EXPECT_EQ(stream().size(), 13u);
+  // Without a key, the same body is new events, numbered after the first:
+  // the users and k2's message again (8 + 1 messages, Gw-Seq 8-10); the
+  // contracts are duplicates now, and k1 has ended.
+  const bus::PublishReply keyless = publisher_->publish(kMarketplace, "");
+  ASSERT_EQ(keyless.status, 200) << keyless.body;
+  EXPECT_EQ(keyless.messages, 9u);
+  EXPECT_EQ(keyless.rejected, 4u);
+  EXPECT_EQ(stream().back().seq, 10u);
 }
 
 TEST_F(BusPublishTest, KeepsRejectsAndRefusesAnotherPartitionCount) {
@@ -248,24 +242,94 @@ TEST_F(BusPublishTest, KeepsRejectsAndRefusesAnotherPartitionCount) {
             "move partitions)");
 }
 
-TEST_F(BusPublishTest, ABodyJetStreamRefusesIsNotRecordedAndItsNumbersAreSkipped) {
+// The messages of `subject`, as (Gw-Seq, Gw-Partition-Seq) in stream order.
+std::vector<std::pair<std::uint64_t, std::uint64_t>> numbers_on(const std::vector<StoredMessage>& messages,
+                                                                const std::string& subject) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+  for (const StoredMessage& m : messages) {
+    if (m.subject == subject) out.emplace_back(m.seq, m.partition_seq);
+  }
+  return out;
+}
+
+TEST_F(BusPublishTest, ABodyTheBusFailsIsRecordedAndGoesOutFirstOnceTheBusTakesIt) {
   ASSERT_EQ(publisher_->publish(kMarketplace, "").status, 200);
-  ASSERT_TRUE(limit_stream(nats_, "GHOSTWATCH_EVENTS", 14));
-  const bus::PublishReply refused = publisher_->publish(
+  const std::string home = bus::subject_of(bus::partition_of("f1", 4));
+  const std::string k3 =
       R"({"type":"contract_started","at":"2024-01-02T00:00:00Z","contract":"k3","client":"c1","freelancer":"f1"}
 {"type":"message","at":"2024-01-02T00:00:00Z","contract":"k3","from":"c1"}
 {"type":"message","at":"2024-01-02T00:01:00Z","contract":"k3","from":"f1"}
-)",
-      "b2");
-  EXPECT_EQ(refused.status, 503);
-  EXPECT_NE(refused.body.find("bus_unavailable"), std::string::npos) << refused.body;
-  EXPECT_NE(refused.body.find("2 messages were not stored"), std::string::npos) << refused.body;
+)";
+  // The stream takes one more message: the body's first line.
+  ASSERT_TRUE(limit_stream(nats_, "GHOSTWATCH_EVENTS", 14));
+  const bus::PublishReply recorded = publisher_->publish(k3, "b2");
+  EXPECT_EQ(recorded.status, 202) << recorded.body;
+  const auto answer = nlohmann::json::parse(recorded.body);
+  EXPECT_EQ(answer.at("accepted"), 3);
+  EXPECT_EQ(answer.at("published"), false);
+  EXPECT_EQ(answer.at("error").at("code"), "bus_unavailable");
+  {
+    pqxx::connection c(db_);
+    pqxx::work tx(c);
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM contract_partitions WHERE contract = 'k3'")[0].as<int>(), 1);
+    EXPECT_EQ(tx.exec1("SELECT seq FROM bus_position")[0].as<int>(), 10);
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM bus_pending")[0].as<int>(), 3);
+  }
+  // While the bus still refuses them, a new body is not recorded (it would
+  // go out before them), and the retry of the recorded one says so again.
+  const bus::PublishReply refused =
+      publisher_->publish(R"({"type":"message","at":"2024-01-02T00:02:00Z","contract":"k3","from":"c1"})", "b3");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_NE(refused.body.find("was not recorded"), std::string::npos) << refused.body;
+  EXPECT_EQ(publisher_->publish(k3, "b2").status, 202);
+  EXPECT_FALSE(publisher_->flush_pending());
+
+  // The bus takes them again: the retry answers as the first time would
+  // have, and the partition has every message once, numbered in order.
+  ASSERT_TRUE(limit_stream(nats_, "GHOSTWATCH_EVENTS", -1));
+  const bus::PublishReply retry = publisher_->publish(k3, "b2");
+  EXPECT_EQ(retry.status, 200) << retry.body;
+  EXPECT_TRUE(retry.replayed);
+  EXPECT_EQ(retry.body, R"({"accepted":3,"rejected":0,"rejects":[]})");
+  EXPECT_EQ(retry.messages, 2u);
+  EXPECT_EQ(retry.duplicates, 1u) << "the first line was stored before";
+  const bus::PublishReply next =
+      publisher_->publish(R"({"type":"message","at":"2024-01-02T00:02:00Z","contract":"k3","from":"c1"})", "b3");
+  ASSERT_EQ(next.status, 200) << next.body;
+  EXPECT_EQ(numbers_on(stream(), home),
+            (std::vector<std::pair<std::uint64_t, std::uint64_t>>{
+                {1, 1}, {2, 2}, {3, 3}, {4, 4}, {5, 5}, {6, 6}, {7, 7}, {8, 8}, {9, 9}, {10, 10}, {11, 11}}));
   pqxx::connection c(db_);
   pqxx::work tx(c);
-  EXPECT_EQ(tx.exec1("SELECT count(*) FROM contract_partitions WHERE contract = 'k3'")[0].as<int>(), 0);
-  EXPECT_EQ(tx.exec1("SELECT count(*) FROM idempotency")[0].as<int>(), 0);
-  // Line 1 of the refused body was stored with Gw-Seq 8: the next line gets 11.
-  EXPECT_EQ(tx.exec1("SELECT seq FROM bus_position")[0].as<int>(), 10);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM bus_pending")[0].as<int>(), 0);
+}
+
+TEST_F(BusPublishTest, WhatADeadPublisherRecordedGoesOutBeforeAnythingNewer) {
+  // A publisher recorded a body and died before JetStream had it: its
+  // messages are pending (written here as it writes them).
+  ASSERT_EQ(publisher_->publish(kMarketplace, "").status, 200);
+  const std::string home = bus::subject_of(bus::partition_of("f1", 4));
+  const std::uint32_t p = bus::partition_of("f1", 4);
+  const std::string line = R"({"type":"message","at":"2024-01-01T01:30:00Z","contract":"k2","from":"c2"})";
+  {
+    pqxx::connection c(db_);
+    pqxx::work tx(c);
+    tx.exec_params0(
+        "INSERT INTO bus_pending(partition, partition_seq, seq, watermark, msg_id, control, data) VALUES($1, 8, 8, "
+        "$2, $3, '', $4)",
+        static_cast<int>(p), static_cast<std::int64_t>(1704074400000), fmt::format("8:{}", p),
+        pqxx::binarystring(line.data(), line.size()));
+    tx.exec_params0("UPDATE bus_position SET seq = 8, partition_seqs[$1] = 8", static_cast<int>(p) + 1);
+    tx.commit();
+  }
+  const bus::PublishReply later =
+      publisher_->publish(R"({"type":"opt_out","at":"2024-01-01T03:00:00Z","user":"f1"})", "");
+  ASSERT_EQ(later.status, 200) << later.body;
+  EXPECT_EQ(later.messages, 1u + 4u);
+  const auto messages = stream();
+  EXPECT_EQ(numbers_on(messages, home), (std::vector<std::pair<std::uint64_t, std::uint64_t>>{
+                                            {1, 1}, {2, 2}, {3, 3}, {4, 4}, {5, 5}, {6, 6}, {7, 7}, {8, 8}, {9, 9}}));
+  EXPECT_EQ(messages[messages.size() - 5].data, line);
 }
 
 TEST_F(BusPublishTest, PublishSendsARefusedBlockAgainUntilTheStreamTakesItInOrder) {

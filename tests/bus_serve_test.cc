@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "bus_worker_support.h"
 #include "ghostwatch/bus/event_router.h"
 #include "nats_server.h"
 #include "pg_server.h"
@@ -77,6 +78,41 @@ TEST(BusServeTest, PostEventsAnswersOnceTheLogHasStoredThem) {
   auto contract = c.Get("/v1/contracts/k1");
   ASSERT_TRUE(contract);
   EXPECT_EQ(contract->status, 404);
+}
+
+TEST(BusServeTest, EventsRecordedWhileTheBusFailsAreAnswered202AndReachTheWorkersByThemselves) {
+  auto servers = bus_servers();
+  if (!servers) GTEST_SKIP() << (nats_url() ? kNoPostgres : kNoNats);
+  TempDir dir;
+  write_file(dir.file("policy.toml"),
+             read_file(kExamplePolicy) + "\n[bus]\nurl = \"" + servers->nats + "\"\npartitions = 4\n");
+  ServeProcess serve({"--config", dir.file("policy.toml"), "--store", servers->db, "--clock", "events"},
+                     dir.file("serve.log"));
+  ASSERT_GT(serve.port(), 0) << serve.log();
+  // The stream takes two of the six messages, then is full.
+  ASSERT_TRUE(limit_stream(servers->nats, "GHOSTWATCH_EVENTS", 2));
+  auto c = serve.client();
+  auto r = c.Post("/v1/events", kBusEvents, "application/x-ndjson");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 202) << r->body;
+  const auto answer = nlohmann::json::parse(r->body);
+  EXPECT_EQ(answer.at("accepted"), 3);
+  EXPECT_EQ(answer.at("published"), false);
+  EXPECT_EQ(read_stream(servers->nats, "GHOSTWATCH_EVENTS").size(), 2u);
+
+  // No request comes; the bus takes messages again: serve sends the
+  // recorded ones by itself, and its worker applies them, in order.
+  ASSERT_TRUE(limit_stream(servers->nats, "GHOSTWATCH_EVENTS", -1));
+  ASSERT_TRUE(wait_until([&] { return read_stream(servers->nats, "GHOSTWATCH_EVENTS").size() == 6u; }, 30))
+      << serve.log();
+  EXPECT_NE(serve.log().find("recorded events published"), std::string::npos) << serve.log();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto open = c.Get("/v1/episodes?status=open");
+        return open && open->body.find("\"k1\"") != std::string::npos;
+      },
+      30))
+      << serve.log();
 }
 
 TEST(BusServeTest, RefusesTheBusWithoutPostgres) {

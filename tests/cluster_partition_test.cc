@@ -2,6 +2,7 @@
 // "Workers"), on a real server: a partition's log is its own and a stale
 // claim commits nothing; partitions spread over the live workers and move
 // when one dies.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 
@@ -19,7 +20,7 @@
 namespace gw::test {
 namespace {
 
-Batch partition_batch(std::uint64_t epoch, std::optional<std::uint64_t> through, const std::string& line) {
+Batch partition_batch(std::uint64_t epoch, std::optional<PartitionPosition> through, const std::string& line) {
   Batch b;
   b.log.push_back(LogEntry{LogKind::kEvent, kNoInstant, line});
   b.fence = PartitionFence{epoch, through};
@@ -42,8 +43,9 @@ TEST(PartitionStoreTest, AStaleClaimCommitsNothingAndThePositionMovesWithTheStat
   ASSERT_TRUE(p3) << p3.message();
   auto first = (*p3)->claim_partition();
   ASSERT_TRUE(first);
-  EXPECT_EQ(first->consumed_through, 0u);
-  Batch b1 = partition_batch(first->epoch, 10, "a");
+  EXPECT_EQ(first->consumed_through.stream_seq, 0u);
+  EXPECT_EQ(first->consumed_through.partition_seq, 0u);
+  Batch b1 = partition_batch(first->epoch, PartitionPosition{10, 7}, "a");
   ASSERT_TRUE((*p3)->commit(b1));
 
   // Another worker claims the partition: the first one's batches now fail.
@@ -52,18 +54,21 @@ TEST(PartitionStoreTest, AStaleClaimCommitsNothingAndThePositionMovesWithTheStat
   auto second = (*again)->claim_partition();
   ASSERT_TRUE(second);
   EXPECT_GT(second->epoch, first->epoch);
-  EXPECT_EQ(second->consumed_through, 10u);
-  Batch stale = partition_batch(first->epoch, 11, "stale");
+  EXPECT_EQ(second->consumed_through.stream_seq, 10u);
+  EXPECT_EQ(second->consumed_through.partition_seq, 7u);
+  Batch stale = partition_batch(first->epoch, PartitionPosition{11, 8}, "stale");
   const Status refused = (*p3)->commit(stale);
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.message().find("claimed by another worker"), std::string::npos) << refused.message();
 
-  Batch b2 = partition_batch(second->epoch, 12, "b");
+  Batch b2 = partition_batch(second->epoch, PartitionPosition{12, 9}, "b");
   ASSERT_TRUE((*again)->commit(b2));
   Batch tick = partition_batch(second->epoch, std::nullopt, "c");  // no message applied: the position stays
   ASSERT_TRUE((*again)->commit(tick));
   EXPECT_EQ(log_lines(**again), (std::vector<std::string>{"a", "b", "c"}));
-  EXPECT_EQ((*again)->claim_partition()->consumed_through, 12u);
+  const auto third = (*again)->claim_partition();
+  EXPECT_EQ(third->consumed_through.stream_seq, 12u);
+  EXPECT_EQ(third->consumed_through.partition_seq, 9u);
 
   // Other partitions' logs and the serve log (no partition) are apart.
   auto p4 = PostgresStore::open(*url, 4);
@@ -214,7 +219,7 @@ TEST(PartitionConsumerTest, DeliversInOrderAndRefusesABatchAfterALostDelivery) {
   auto js = bus::JetStream::connect(settings);
   ASSERT_TRUE(js) << js.message();
 
-  auto consumer = bus::PartitionConsumer::open(**js, settings, 0, 0);
+  auto consumer = bus::PartitionConsumer::open(**js, settings, 0, PartitionPosition{});
   ASSERT_TRUE(consumer) << consumer.message();
   auto all = (*consumer)->fetch(10, 2000);
   ASSERT_TRUE(all) << all.message();
@@ -231,13 +236,73 @@ TEST(PartitionConsumerTest, DeliversInOrderAndRefusesABatchAfterALostDelivery) {
 
   // From a position: the messages after it. One of them is taken on its
   // way: the batch that follows is refused, naming the gap.
-  consumer = bus::PartitionConsumer::open(**js, settings, 0, 1);
+  consumer = bus::PartitionConsumer::open(**js, settings, 0, PartitionPosition{1, 1});
   ASSERT_TRUE(consumer) << consumer.message();
   steal_one(*url, "ghostwatch-p0");
   auto after_gap = (*consumer)->fetch(10, 2000);
   ASSERT_FALSE(after_gap) << "a batch after a lost delivery must be refused";
   EXPECT_NE(after_gap.message().find("after message 1 the stream has 2 but 3 came"), std::string::npos)
       << after_gap.message();
+}
+
+TEST(PartitionConsumerTest, HandsOutInThePartitionsOrderHoldingEarlyMessagesAndDroppingCopies) {
+  const auto url = nats_url();
+  if (!url) GTEST_SKIP() << kNoNats;
+  delete_stream(*url, "GHOSTWATCH_EVENTS");
+  bus::BusSettings settings;
+  settings.url = *url;
+  settings.partitions = 1;
+  auto js = bus::JetStream::connect(settings);
+  ASSERT_TRUE(js) << js.message();
+  // As a publisher that sent messages again leaves the stream: Gw-Partition-Seq
+  // 1, 3, 4, 2, 3 (a copy), 5 at stream sequences 2-7, after a message from
+  // before partitions were numbered.
+  const std::string subject = bus::subject_of(0);
+  const std::vector<std::uint64_t> numbers = {0, 1, 3, 4, 2, 3, 5};
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    const std::string id = fmt::format("m{}", i);
+    const std::string data =
+        fmt::format(R"({{"type":"user","at":"2024-01-01T00:00:0{}Z","id":"u{}"}})", numbers[i], numbers[i]);
+    ASSERT_TRUE((*js)->publish(bus::LogMessage{subject, id, 10 + numbers[i], numbers[i], 0, {}, data}));
+  }
+  ASSERT_TRUE((*js)->wait_acks(10 * kSecond));
+  auto partition_seqs = [](const std::vector<PartitionMessage>& got) {
+    std::vector<std::uint64_t> out;
+    for (const PartitionMessage& m : got) out.push_back(m.partition_seq);
+    return out;
+  };
+
+  auto consumer = bus::PartitionConsumer::open(**js, settings, 0, PartitionPosition{});
+  ASSERT_TRUE(consumer) << consumer.message();
+  auto first = (*consumer)->fetch(3, 2000);
+  ASSERT_TRUE(first) << first.message();
+  EXPECT_EQ(partition_seqs(*first), (std::vector<std::uint64_t>{0, 1}));
+  // Number 3 (stream 3) waits for 2: a restart must read it again.
+  EXPECT_EQ((*consumer)->position().stream_seq, 2u);
+  EXPECT_EQ((*consumer)->position().partition_seq, 1u);
+  std::vector<PartitionMessage> rest;
+  while (rest.size() < 4) {
+    auto more = (*consumer)->fetch(10, 2000);
+    ASSERT_TRUE(more) << more.message();
+    ASSERT_FALSE(more->empty()) << "got only " << rest.size();
+    rest.insert(rest.end(), more->begin(), more->end());
+  }
+  EXPECT_EQ(partition_seqs(rest), (std::vector<std::uint64_t>{2, 3, 4, 5}));
+  EXPECT_EQ(rest[0].seq, 12u) << "Gw-Seq";
+  EXPECT_EQ((*consumer)->position().stream_seq, 7u);
+  EXPECT_EQ((*consumer)->position().partition_seq, 5u);
+
+  // From a committed position between them: what follows, once each.
+  consumer = bus::PartitionConsumer::open(**js, settings, 0, PartitionPosition{2, 1});
+  ASSERT_TRUE(consumer) << consumer.message();
+  rest.clear();
+  while (rest.size() < 4) {
+    auto more = (*consumer)->fetch(10, 2000);
+    ASSERT_TRUE(more) << more.message();
+    ASSERT_FALSE(more->empty()) << "got only " << rest.size();
+    rest.insert(rest.end(), more->begin(), more->end());
+  }
+  EXPECT_EQ(partition_seqs(rest), (std::vector<std::uint64_t>{2, 3, 4, 5}));
 }
 
 }  // namespace

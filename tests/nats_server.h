@@ -177,8 +177,9 @@ struct StoredMessage {
   std::uint64_t stream_seq = 0;
   std::string subject;
   std::string msg_id;
-  std::uint64_t seq = 0;       // Gw-Seq
-  std::int64_t watermark = 0;  // Gw-Watermark
+  std::uint64_t seq = 0;            // Gw-Seq
+  std::uint64_t partition_seq = 0;  // Gw-Partition-Seq
+  std::int64_t watermark = 0;       // Gw-Watermark
   std::string data;
 };
 
@@ -201,6 +202,7 @@ inline std::vector<StoredMessage> read_stream(const std::string& url, const std:
       const char* v = nullptr;
       if (natsMsgHeader_Get(m, "Nats-Msg-Id", &v) == NATS_OK) s.msg_id = v;
       if (natsMsgHeader_Get(m, "Gw-Seq", &v) == NATS_OK) s.seq = std::stoull(v);
+      if (natsMsgHeader_Get(m, "Gw-Partition-Seq", &v) == NATS_OK) s.partition_seq = std::stoull(v);
       if (natsMsgHeader_Get(m, "Gw-Watermark", &v) == NATS_OK) s.watermark = std::stoll(v);
       out.push_back(std::move(s));
       natsMsg_Destroy(m);

@@ -102,6 +102,9 @@ TEST(PartitionOpenEpisodesTest, RowsFollowTheCommittedEngineThroughTakeovers) {
     return std::vector<PartitionMessage>(messages.begin() + static_cast<std::ptrdiff_t>(from),
                                          messages.begin() + static_cast<std::ptrdiff_t>(to));
   };
+  auto apply = [&](Service& service, std::size_t from, std::size_t to) {
+    return service.apply_partition(batch(from, to), PartitionPosition{messages[to - 1].stream_seq, 0});
+  };
   FixedPartitionClock clock;
   auto shared = PostgresStore::open(*url).value();
 
@@ -109,7 +112,7 @@ TEST(PartitionOpenEpisodesTest, RowsFollowTheCommittedEngineThroughTakeovers) {
   ASSERT_TRUE(first.service);
   const std::size_t half = messages.size() / 2;
   for (std::size_t at = 0; at < half; at += 97) {
-    ASSERT_TRUE(first.service->apply_partition(batch(at, std::min(at + 97, half))));
+    ASSERT_TRUE(apply(*first.service, at, std::min(at + 97, half)));
     ASSERT_EQ(stored_open(*shared), engine_open(*first.service)) << "after message " << at;
   }
   const std::vector<std::string> at_half = engine_open(*first.service);
@@ -130,11 +133,11 @@ TEST(PartitionOpenEpisodesTest, RowsFollowTheCommittedEngineThroughTakeovers) {
   ASSERT_TRUE(second.service);
   EXPECT_EQ(engine_open(*second.service), at_half) << "recovered from the log";
   EXPECT_EQ(stored_open(*shared), at_half);
-  EXPECT_FALSE(first.service->apply_partition(batch(half, messages.size())));
+  EXPECT_FALSE(apply(*first.service, half, messages.size()));
   EXPECT_EQ(stored_open(*shared), at_half);
 
   for (std::size_t at = half; at < messages.size(); at += 211) {
-    ASSERT_TRUE(second.service->apply_partition(batch(at, std::min(at + 211, messages.size()))));
+    ASSERT_TRUE(apply(*second.service, at, std::min(at + 211, messages.size())));
   }
   std::vector<std::string> replay_open;
   for (std::string line : bodies(read_file(dir.file("episodes.ndjson")), 1)) {

@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
+
 #include "ghostwatch/store/postgres/pg_rows.h"
+#include "ghostwatch/store/postgres/pg_values.h"
 
 namespace gw::bus {
 namespace {
@@ -27,7 +31,9 @@ std::string ledger_array(const std::vector<T>& values, F&& element) {
 }  // namespace
 
 Result<LogPosition> lock_position(pqxx::work& tx, std::uint32_t partitions) {
-  const pqxx::row r = tx.exec1("SELECT seq, watermark, partitions FROM bus_position WHERE id = 1 FOR UPDATE");
+  const pqxx::row r = tx.exec1(
+      "SELECT seq, watermark, partitions, array_to_string(partition_seqs, ',') FROM bus_position WHERE id = 1 FOR "
+      "UPDATE");
   const auto fixed = r[2].as<std::int64_t>();
   if (fixed == 0) {
     tx.exec_params0("UPDATE bus_position SET partitions = $1 WHERE id = 1", static_cast<std::int64_t>(partitions));
@@ -37,12 +43,53 @@ Result<LogPosition> lock_position(pqxx::work& tx, std::uint32_t partitions) {
         "partitions)",
         fixed, partitions));
   }
-  return LogPosition{r[0].as<std::uint64_t>(), r[1].as<Instant>()};
+  LogPosition position{r[0].as<std::uint64_t>(), r[1].as<Instant>(), {}};
+  position.partition_seqs.reserve(partitions);
+  const std::string_view seqs = r[3].c_str();
+  for (std::size_t start = 0; start < seqs.size();) {
+    const std::size_t comma = std::min(seqs.find(',', start), seqs.size());
+    std::uint64_t n = 0;
+    std::from_chars(seqs.data() + start, seqs.data() + comma, n);
+    position.partition_seqs.push_back(n);
+    start = comma + 1;
+  }
+  position.partition_seqs.resize(partitions, 0);  // a log from before migration 6 starts every partition at 0
+  return position;
 }
 
 void save_position(pqxx::work& tx, const LogPosition& position) {
-  tx.exec_params0("UPDATE bus_position SET seq = $1, watermark = $2 WHERE id = 1",
-                  static_cast<std::int64_t>(position.seq), position.watermark);
+  tx.exec_params0("UPDATE bus_position SET seq = $1, watermark = $2, partition_seqs = $3::bigint[] WHERE id = 1",
+                  static_cast<std::int64_t>(position.seq), position.watermark,
+                  ledger_array(position.partition_seqs, [](std::uint64_t n) { return std::to_string(n); }));
+}
+
+std::vector<PendingMessage> load_pending(pqxx::work& tx, std::size_t limit) {
+  const pqxx::result rows = tx.exec_params(
+      "SELECT partition, partition_seq, seq, watermark, msg_id, control, data FROM bus_pending ORDER BY seq, "
+      "partition LIMIT $1",
+      static_cast<std::int64_t>(limit));
+  std::vector<PendingMessage> out;
+  out.reserve(rows.size());
+  for (const pqxx::row& r : rows) {
+    out.push_back(PendingMessage{r[0].as<std::uint32_t>(), r[1].as<std::uint64_t>(), r[2].as<std::uint64_t>(),
+                                 r[3].as<Instant>(), pg::text(r[4]), pg::text(r[5]), pg::bytes(r[6])});
+  }
+  return out;
+}
+
+void save_pending(pqxx::work& tx, const std::vector<PendingMessage>& messages) {
+  pg::StatementRows rows(
+      tx, "INSERT INTO bus_pending(partition, partition_seq, seq, watermark, msg_id, control, data) VALUES ");
+  for (const PendingMessage& m : messages) {
+    rows.add(fmt::format("({},{},{},{},{},{},{})", m.partition, m.partition_seq, m.seq, m.watermark,
+                         rows.text(m.msg_id), rows.text(m.control), tx.quote_raw(m.data)));
+  }
+  rows.flush();
+}
+
+void drop_pending_through(pqxx::work& tx, const PendingMessage& last) {
+  tx.exec_params0("DELETE FROM bus_pending WHERE (seq, partition) <= ($1, $2)", static_cast<std::int64_t>(last.seq),
+                  static_cast<std::int64_t>(last.partition));
 }
 
 void load_contracts(pqxx::work& tx, const std::vector<std::string>& ids, ContractBook& book) {

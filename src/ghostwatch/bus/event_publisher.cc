@@ -16,9 +16,62 @@ namespace {
 
 // How long a body may wait for JetStream's acks before it is refused.
 constexpr Duration kAckTimeout = 30 * kSecond;
+// Any fixed number: the key of the advisory lock publishers take turns on.
+constexpr std::int64_t kPublishTurn = 0x67772d707562;  // "gw-pub"
+// Pending messages published at a time when catching up.
+constexpr std::size_t kPendingPage = 10'000;
 
 std::string publisher_error(std::string_view code, std::string_view message) {
   return nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
+}
+
+// A publisher's turn: a PostgreSQL session advisory lock on its connection,
+// from the first pending message it publishes to the last ack it waits for.
+// If the connection dies, the lock goes with it.
+class PublishTurn {
+ public:
+  explicit PublishTurn(pqxx::connection& conn) : conn_(conn) {
+    pqxx::nontransaction tx(conn_);
+    tx.exec_params("SELECT pg_advisory_lock($1)", kPublishTurn);
+  }
+  ~PublishTurn() {
+    try {
+      pqxx::nontransaction tx(conn_);
+      tx.exec_params("SELECT pg_advisory_unlock($1)", kPublishTurn);
+    } catch (const std::exception&) {
+      // The connection is gone, and the lock with it.
+    }
+  }
+  PublishTurn(const PublishTurn&) = delete;
+  PublishTurn& operator=(const PublishTurn&) = delete;
+
+ private:
+  pqxx::connection& conn_;
+};
+
+// Numbers one message of the log for `partition` after `position`'s
+// (whose seq and watermark the caller moved to this line's).
+PendingMessage next_message(LogPosition& position, std::uint32_t partition, std::string_view control,
+                            std::string_view data) {
+  const std::uint64_t partition_seq = ++position.partition_seqs[partition];
+  return PendingMessage{partition,
+                        partition_seq,
+                        position.seq,
+                        position.watermark,
+                        fmt::format("{}:{}", position.seq, partition),
+                        std::string(control),
+                        std::string(data)};
+}
+
+// A recorded body's answer while its messages wait for the bus.
+std::string not_yet_published(const std::string& body, std::string_view why) {
+  auto answer = nlohmann::ordered_json::parse(body);
+  answer["published"] = false;
+  answer["error"] = {{"code", "bus_unavailable"},
+                     {"message", fmt::format("{}; the events are recorded and reach the log before any later "
+                                             "request's once the bus takes them: do not send them again",
+                                             why)}};
+  return answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -58,145 +111,189 @@ Result<std::unique_ptr<EventPublisher>> EventPublisher::open(const BusSettings& 
 PublishReply EventPublisher::publish(std::string_view body, const std::string& idempotency_key,
                                      std::uint64_t first_line) {
   std::lock_guard lock(mu_);
-  LogPosition sent;  // how far this body's messages went, when it fails
-  PublishReply reply;
   try {
     if (!conn_->is_open()) conn_ = std::make_unique<pqxx::connection>(store_url_);
-    reply = publish_locked(body, idempotency_key, first_line, sent);
+    PublishTurn turn(*conn_);
+    return publish_in_turn(body, idempotency_key, first_line);
   } catch (const std::exception& e) {
-    reply = PublishReply{};
+    PublishReply reply;
     reply.status = 503;
     reply.body = publisher_error("store_unavailable",
                                  fmt::format("store: publishing failed, nothing was recorded: {}", e.what()));
+    return reply;
   }
-  if (reply.status == 503 && sent.seq > 0) skip_past(sent);
-  return reply;
 }
 
 Status EventPublisher::publish_control(std::string_view control, std::string_view data) {
   std::lock_guard lock(mu_);
-  LogPosition sent;  // how far the messages went, when it fails
-  Status status = Status::ok();
   try {
     if (!conn_->is_open()) conn_ = std::make_unique<pqxx::connection>(store_url_);
-    pqxx::work tx(*conn_);
-    auto position = lock_position(tx, settings_.partitions);
-    if (!position) return position.status();
-    LogPosition at = *position;
-    ++at.seq;
-    for (std::uint32_t p = 0; p < settings_.partitions && status; ++p) {
-      const std::string msg_id = fmt::format("{}:{}:{}", control, at.seq, p);
-      const std::string subject = subject_of(p);
-      sent = at;
-      status = js_->publish(LogMessage{subject, msg_id, at.seq, at.watermark, control, data});
+    PublishTurn turn(*conn_);
+    if (auto flushed = flush_in_turn(); !flushed) {
+      return Status::error(fmt::format("{}; the {} was not recorded", flushed.message(), control));
     }
-    if (auto acks = js_->wait_acks(kAckTimeout); status && !acks) status = acks.status();
-    if (status) {
-      save_position(tx, at);
+    std::vector<PendingMessage> messages;
+    {
+      pqxx::work tx(*conn_);
+      auto position = lock_position(tx, settings_.partitions);
+      if (!position) return position.status();
+      ++position->seq;
+      for (std::uint32_t p = 0; p < settings_.partitions; ++p) {
+        messages.push_back(next_message(*position, p, control, data));
+      }
+      save_position(tx, *position);
+      save_pending(tx, messages);
       tx.commit();
     }
+    if (auto sent = send(messages); !sent) {
+      return Status::error(
+          fmt::format("{}; the {} is recorded and reaches the partitions before anything later once the bus takes it",
+                      sent.message(), control));
+    }
+    return Status::ok();
   } catch (const std::exception& e) {
-    status = Status::error(fmt::format("store: publishing a control message ({}) failed: {}", control, e.what()));
+    return Status::error(fmt::format("store: publishing a control message ({}) failed: {}", control, e.what()));
   }
-  if (!status && sent.seq > 0) skip_past(sent);
-  return status;
 }
 
-void EventPublisher::skip_past(const LogPosition& sent) {
+Result<JetStream::Acks> EventPublisher::flush_pending() {
+  std::lock_guard lock(mu_);
+  try {
+    if (!conn_->is_open()) conn_ = std::make_unique<pqxx::connection>(store_url_);
+    {  // the usual case, without taking a turn
+      pqxx::nontransaction tx(*conn_);
+      if (!tx.exec1("SELECT EXISTS (SELECT 1 FROM bus_pending)")[0].as<bool>()) return JetStream::Acks{};
+    }
+    PublishTurn turn(*conn_);
+    return flush_in_turn();
+  } catch (const std::exception& e) {
+    return Status::error(fmt::format("store: publishing the recorded messages failed: {}", e.what()));
+  }
+}
+
+Result<JetStream::Acks> EventPublisher::flush_in_turn() {
+  JetStream::Acks total;
+  for (;;) {
+    std::vector<PendingMessage> page;
+    {
+      pqxx::work tx(*conn_);
+      page = load_pending(tx, kPendingPage);
+      tx.commit();
+    }
+    if (page.empty()) return total;
+    auto acks = send(page);
+    if (!acks) return acks.status();
+    total.stored += acks->stored;
+    total.duplicates += acks->duplicates;
+  }
+}
+
+Result<JetStream::Acks> EventPublisher::send(const std::vector<PendingMessage>& messages) {
+  std::string subject;
+  for (const PendingMessage& m : messages) {
+    subject = subject_of(m.partition);
+    if (Status s = js_->publish(LogMessage{subject, m.msg_id, m.seq, m.partition_seq, m.watermark, m.control, m.data});
+        !s) {
+      // The messages sent so far are settled here, not counted in the next acks.
+      [[maybe_unused]] auto settled = js_->wait_acks(kAckTimeout);
+      return s;
+    }
+  }
+  auto acks = js_->wait_acks(kAckTimeout);
+  if (!acks || messages.empty()) return acks;
   try {
     pqxx::work tx(*conn_);
-    auto position = lock_position(tx, settings_.partitions);
-    if (!position) return;
-    save_position(tx, LogPosition{std::max(position->seq, sent.seq), std::max(position->watermark, sent.watermark)});
+    drop_pending_through(tx, messages.back());
     tx.commit();
   } catch (const std::exception&) {
-    // PostgreSQL is what failed: the numbers may be given again (docs/operations.md, the known gap).
+    // Stored all the same; published again later, the copies are dropped
+    // by the stream or by the partitions' consumers.
   }
+  return acks;
 }
 
-PublishReply EventPublisher::publish_locked(std::string_view body, const std::string& key, std::uint64_t first_line,
-                                            LogPosition& sent) {
+PublishReply EventPublisher::publish_in_turn(std::string_view body, const std::string& key, std::uint64_t first_line) {
   PublishReply reply;
   const Instant now = clock_.now();
   const std::string digest = sha256_hex(body);
-  pqxx::work tx(*conn_);
-  auto position = lock_position(tx, settings_.partitions);
-  if (!position) {
-    reply.status = 503;
-    reply.body = publisher_error("bus_misconfigured", position.message());
-    return reply;
-  }
+  std::optional<IdempotentResponse> earlier;
   if (!key.empty()) {
-    if (auto earlier = find_response(tx, key)) {
-      if (earlier->request_sha256 != digest) {
-        reply.status = 422;
-        reply.body =
-            publisher_error("idempotency_key_reused",
-                            "this Idempotency-Key was used with a different body; use a new key for new events");
-        return reply;
-      }
-      reply.status = earlier->status;
-      reply.body = earlier->body;
-      reply.replayed = true;
+    pqxx::work tx(*conn_);
+    earlier = find_response(tx, key);
+    tx.commit();
+    if (earlier && earlier->request_sha256 != digest) {
+      reply.status = 422;
+      reply.body = publisher_error("idempotency_key_reused",
+                                   "this Idempotency-Key was used with a different body; use a new key for new events");
       return reply;
     }
   }
-
-  ParsedBody parsed = parse_body(body, first_line);
-  ContractBook book;
-  load_contracts(tx, parsed.contracts, book);
-  const Routing routing = route(parsed, book, settings_.partitions);
-
-  // Publish every accepted line, numbered and stamped in order.
-  const std::string& id_base = key.empty() ? digest : key;
-  std::string msg_id;
-  std::string subject;
-  LogPosition at = *position;
-  for (const RoutedLine& r : routing.lines) {
-    ++at.seq;
-    at.watermark = std::max(at.watermark, r.parsed->at);
-    const std::uint32_t first = r.every_partition ? 0 : r.partition;
-    const std::uint32_t last = r.every_partition ? settings_.partitions - 1 : r.partition;
-    sent = at;
-    for (std::uint32_t p = first; p <= last; ++p) {
-      msg_id = fmt::format("{}:{}:{}", id_base, r.parsed->line, p);
-      subject = subject_of(p);
-      if (Status s = js_->publish(LogMessage{subject, msg_id, at.seq, at.watermark, {}, r.parsed->raw}); !s) {
-        // The messages sent so far are settled here, not counted in the next body's acks.
-        [[maybe_unused]] auto settled = js_->wait_acks(kAckTimeout);
-        reply.status = 503;
-        reply.body = publisher_error(
-            "bus_unavailable", s.message() + "; the request was not recorded: retry it with the same Idempotency-Key");
-        return reply;
-      }
-    }
+  auto flushed = flush_in_turn();
+  if (flushed) {
+    reply.messages = flushed->stored;
+    reply.duplicates = flushed->duplicates;
   }
-
-  nlohmann::ordered_json rejects = nlohmann::ordered_json::array();
-  for (const RejectRow& r : routing.rejects) {
-    rejects.push_back({{"line", r.line}, {"reason", reject_reason_name(r.reason)}});
-  }
-  reply.accepted = routing.lines.size();
-  reply.rejected = routing.rejects.size();
-  reply.body =
-      nlohmann::ordered_json{{"accepted", reply.accepted}, {"rejected", reply.rejected}, {"rejects", rejects}}.dump(
-          -1, ' ', false, nlohmann::json::error_handler_t::replace);
-  save_contracts(tx, book);
-  save_position(tx, at);
-  save_rejects(tx, routing.rejects, now);
-  if (!key.empty()) save_response(tx, IdempotentResponse{key, digest, 200, reply.body}, now);
-
-  auto acks = js_->wait_acks(kAckTimeout);
-  if (!acks) {
-    reply = PublishReply{};
-    reply.status = 503;
-    reply.body = publisher_error(
-        "bus_unavailable", acks.message() + "; the request was not recorded: retry it with the same Idempotency-Key");
+  if (earlier) {
+    // Its messages were recorded with it: stored now, unless the bus still refuses them.
+    reply.status = flushed ? earlier->status : 202;
+    reply.body = flushed ? earlier->body : not_yet_published(earlier->body, flushed.message());
+    reply.replayed = true;
     return reply;
   }
-  reply.messages = acks->stored;
-  reply.duplicates = acks->duplicates;
-  tx.commit();
+  if (!flushed) {
+    reply.status = 503;
+    reply.body =
+        publisher_error("bus_unavailable",
+                        flushed.message() +
+                            "; earlier requests' events wait for the bus, and this request was not recorded: send it "
+                            "again");
+    return reply;
+  }
+
+  std::vector<PendingMessage> messages;
+  {
+    pqxx::work tx(*conn_);
+    auto position = lock_position(tx, settings_.partitions);
+    if (!position) {
+      reply.status = 503;
+      reply.body = publisher_error("bus_misconfigured", position.message());
+      return reply;
+    }
+    ParsedBody parsed = parse_body(body, first_line);
+    ContractBook book;
+    load_contracts(tx, parsed.contracts, book);
+    const Routing routing = route(parsed, book, settings_.partitions);
+    for (const RoutedLine& r : routing.lines) {
+      ++position->seq;
+      position->watermark = std::max(position->watermark, r.parsed->at);
+      const std::uint32_t first = r.every_partition ? 0 : r.partition;
+      const std::uint32_t last = r.every_partition ? settings_.partitions - 1 : r.partition;
+      for (std::uint32_t p = first; p <= last; ++p) messages.push_back(next_message(*position, p, {}, r.parsed->raw));
+    }
+    nlohmann::ordered_json rejects = nlohmann::ordered_json::array();
+    for (const RejectRow& r : routing.rejects) {
+      rejects.push_back({{"line", r.line}, {"reason", reject_reason_name(r.reason)}});
+    }
+    reply.accepted = routing.lines.size();
+    reply.rejected = routing.rejects.size();
+    reply.body =
+        nlohmann::ordered_json{{"accepted", reply.accepted}, {"rejected", reply.rejected}, {"rejects", rejects}}.dump(
+            -1, ' ', false, nlohmann::json::error_handler_t::replace);
+    save_contracts(tx, book);
+    save_position(tx, *position);
+    save_rejects(tx, routing.rejects, now);
+    if (!key.empty()) save_response(tx, IdempotentResponse{key, digest, 200, reply.body}, now);
+    save_pending(tx, messages);
+    tx.commit();
+  }
+  auto acks = send(messages);
+  if (!acks) {
+    reply.status = 202;
+    reply.body = not_yet_published(reply.body, acks.message());
+    return reply;
+  }
+  reply.messages += acks->stored;
+  reply.duplicates += acks->duplicates;
   return reply;
 }
 

@@ -112,6 +112,9 @@ Status JetStream::publish(const LogMessage& m) {
   natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, m.data.data(), static_cast<int>(m.data.size()));
   if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", std::string(m.msg_id).c_str());
   if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Gw-Seq", std::to_string(m.seq).c_str());
+  if (s == NATS_OK && m.partition_seq > 0) {
+    s = natsMsgHeader_Set(msg, "Gw-Partition-Seq", std::to_string(m.partition_seq).c_str());
+  }
   if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Gw-Watermark", std::to_string(m.watermark).c_str());
   if (s == NATS_OK && !m.control.empty()) s = natsMsgHeader_Set(msg, "Gw-Control", std::string(m.control).c_str());
   if (s == NATS_OK) s = js_PublishMsgAsync(h_->js, &msg, nullptr);

@@ -28,6 +28,7 @@ struct LogMessage {
   std::string_view subject;
   std::string_view msg_id;  // Nats-Msg-Id
   std::uint64_t seq = 0;    // Gw-Seq
+  std::uint64_t partition_seq = 0;  // Gw-Partition-Seq (0: none, as before the log numbered partitions)
   Instant watermark = 0;    // Gw-Watermark (ms)
   std::string_view control;  // Gw-Control: empty for an event; "evaluate_through" (data: the time, ms)
   std::string_view data;

@@ -52,6 +52,15 @@ Result<PartitionMessage> read_message(natsMsg* m) {
   }
   out.seq = *seq;
   out.watermark = *watermark;
+  const char* partition_seq = nullptr;
+  if (natsMsgHeader_Get(m, "Gw-Partition-Seq", &partition_seq) == NATS_OK && partition_seq != nullptr) {
+    const auto n = numeric_header<std::uint64_t>(m, "Gw-Partition-Seq");
+    if (!n || *n == 0) {
+      return Status::error(fmt::format("bus: message {} on {} has Gw-Partition-Seq \"{}\", not a number from 1",
+                                       out.stream_seq, natsMsg_GetSubject(m), partition_seq));
+    }
+    out.partition_seq = *n;
+  }
   out.line.assign(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m)));
   const char* control = nullptr;
   if (natsMsgHeader_Get(m, kControlHeader, &control) != NATS_OK || control == nullptr) return out;
@@ -73,13 +82,19 @@ Result<PartitionMessage> read_message(natsMsg* m) {
 }  // namespace
 
 PartitionConsumer::PartitionConsumer(JetStream& js, std::string stream, std::uint32_t partition,
-                                     std::uint64_t after_seq, std::unique_ptr<Subscription> sub)
-    : js_(js), stream_(std::move(stream)), partition_(partition), last_(after_seq), sub_(std::move(sub)) {}
+                                     const PartitionPosition& after, std::unique_ptr<Subscription> sub)
+    : js_(js),
+      stream_(std::move(stream)),
+      partition_(partition),
+      last_(after.stream_seq),
+      handed_out_(after.partition_seq),
+      sub_(std::move(sub)) {}
 
 PartitionConsumer::~PartitionConsumer() = default;
 
 Result<std::unique_ptr<PartitionConsumer>> PartitionConsumer::open(JetStream& js, const BusSettings& settings,
-                                                                   std::uint32_t partition, std::uint64_t after_seq) {
+                                                                   std::uint32_t partition,
+                                                                   const PartitionPosition& after) {
   JetStream::Handles& h = js.handles();
   auto sub = std::make_unique<Subscription>();
   sub->name = fmt::format("ghostwatch-p{}", partition);
@@ -98,9 +113,9 @@ Result<std::unique_ptr<PartitionConsumer>> PartitionConsumer::open(JetStream& js
   options.Config.AckPolicy = js_AckAll;
   options.Config.AckWait = 60LL * 1'000'000'000;  // ns; ack() follows each commit
   options.Config.MaxAckPending = 100'000;
-  if (after_seq > 0) {
+  if (after.stream_seq > 0) {
     options.Config.DeliverPolicy = js_DeliverByStartSequence;
-    options.Config.OptStartSeq = after_seq + 1;
+    options.Config.OptStartSeq = after.stream_seq + 1;
   } else {
     options.Config.DeliverPolicy = js_DeliverAll;
   }
@@ -109,7 +124,7 @@ Result<std::unique_ptr<PartitionConsumer>> PartitionConsumer::open(JetStream& js
     return Status::error(fmt::format("bus: consuming {} from {} failed: {}", subject, h.servers, nats_error(s, code)));
   }
   return std::unique_ptr<PartitionConsumer>(
-      new PartitionConsumer(js, settings.stream, partition, after_seq, std::move(sub)));
+      new PartitionConsumer(js, settings.stream, partition, after, std::move(sub)));
 }
 
 Result<std::vector<PartitionMessage>> PartitionConsumer::fetch(int max, Duration wait) {
@@ -148,7 +163,43 @@ Result<std::vector<PartitionMessage>> PartitionConsumer::fetch(int max, Duration
         partition_, last_, *next, out.front().stream_seq));
   }
   last_ = out.back().stream_seq;
+  return in_order(std::move(out));
+}
+
+Result<std::vector<PartitionMessage>> PartitionConsumer::in_order(std::vector<PartitionMessage> delivered) {
+  std::vector<PartitionMessage> out;
+  out.reserve(delivered.size());
+  for (PartitionMessage& m : delivered) {
+    if (m.partition_seq == 0 && held_.empty()) {
+      out.push_back(std::move(m));
+    } else if (m.partition_seq == handed_out_ + 1) {
+      ++handed_out_;
+      out.push_back(std::move(m));
+      for (auto next = held_.begin(); next != held_.end() && next->first == handed_out_ + 1; next = held_.erase(next)) {
+        ++handed_out_;
+        out.push_back(std::move(next->second));
+      }
+    } else if (m.partition_seq > handed_out_) {
+      held_.emplace(m.partition_seq, std::move(m));  // a copy of one held already is dropped
+    } else if (m.partition_seq == 0) {
+      return Status::error(
+          fmt::format("bus: partition {}: message {} has no Gw-Partition-Seq but messages after {} wait for theirs",
+                      partition_, m.stream_seq, handed_out_));
+    }  // else a copy of one handed out: dropped
+  }
+  if (held_.size() > kMaxHeld) {
+    return Status::error(fmt::format(
+        "bus: partition {}: {} messages wait for the partition's message {}, which has not come (is a publisher "
+        "running to send what it recorded?)",
+        partition_, held_.size(), handed_out_ + 1));
+  }
   return out;
+}
+
+PartitionPosition PartitionConsumer::position() const {
+  std::uint64_t stream_seq = last_;
+  for (const auto& [partition_seq, m] : held_) stream_seq = std::min(stream_seq, m.stream_seq - 1);
+  return PartitionPosition{stream_seq, handed_out_};
 }
 
 Result<std::uint64_t> PartitionConsumer::next_after(std::uint64_t seq) {

@@ -3,7 +3,9 @@
 // does in bus mode, a block of lines per transaction. Each block's
 // Idempotency-Key is its first line number and SHA-256, so publishing the
 // same file again publishes nothing twice. A block refused for now (a
-// server away) is sent again for up to two minutes before publish gives up.
+// server away) is sent again for up to two minutes before publish gives up;
+// a block recorded while the bus failed goes out before the next one, and
+// publish ends once the bus has taken every recorded message.
 #include <fmt/format.h>
 
 #include <array>
@@ -55,6 +57,22 @@ void add_reply(const bus::PublishReply& reply, PublishTotals& t) {
   t.messages += reply.messages;
   t.duplicates += reply.duplicates;
   if (reply.replayed) ++t.replayed_blocks;
+}
+
+// Calls `attempt` until `refused` (the reason, or empty) says it was not
+// refused for now, after 1, 2, 4, ... 16 s, for up to kRetryFor.
+template <typename Attempt, typename Refused>
+auto retry_refused(const std::string& what, Attempt attempt, Refused refused) {
+  auto result = attempt();
+  const auto refused_at = std::chrono::steady_clock::now();
+  for (auto pause = std::chrono::seconds(1);;
+       pause = std::min<std::chrono::seconds>(2 * pause, std::chrono::seconds(16))) {
+    const std::string why = refused(result);
+    if (why.empty() || std::chrono::steady_clock::now() - refused_at >= kRetryFor) return result;
+    fmt::print(stderr, "ghostwatch publish: {} refused for now, again in {} s: {}\n", what, pause.count(), why);
+    std::this_thread::sleep_for(pause);
+    result = attempt();
+  }
 }
 
 std::string publish_summary(const PublishTotals& t, std::uint32_t partitions, double seconds) {
@@ -127,21 +145,15 @@ int run(const PublishArgs& args) {
       std::uint64_t lines = static_cast<std::uint64_t>(std::count(block.begin(), block.end(), '\n'));
       if (block.back() != '\n') ++lines;
       const std::string key = fmt::format("publish:{}:{}", totals.lines + 1, sha256_hex(block));
-      bus::PublishReply reply = (*publisher)->publish(block, key, totals.lines + 1);
+      const std::string what = fmt::format("lines {} to {}", totals.lines + 1, totals.lines + lines);
       // Refused for now (503: a JetStream or PostgreSQL server away, e.g.
-      // restarting): the same block under the same key again, after 1, 2,
-      // 4, ... s, for up to kRetryFor; the stream drops what it stored the
-      // first time (same Nats-Msg-Ids).
-      const auto refused_at = std::chrono::steady_clock::now();
-      for (auto pause = std::chrono::seconds(1);
-           reply.status == 503 && std::chrono::steady_clock::now() - refused_at < kRetryFor;
-           pause = std::min<std::chrono::seconds>(2 * pause, std::chrono::seconds(16))) {
-        fmt::print(stderr, "ghostwatch publish: lines {} to {} refused for now, again in {} s: {}\n", totals.lines + 1,
-                   totals.lines + lines, pause.count(), reply.body);
-        std::this_thread::sleep_for(pause);
-        reply = (*publisher)->publish(block, key, totals.lines + 1);
-      }
-      if (reply.status != 200) {
+      // restarting; nothing recorded): the same block under the same key again.
+      const bus::PublishReply reply = retry_refused(
+          what, [&] { return (*publisher)->publish(block, key, totals.lines + 1); },
+          [](const bus::PublishReply& r) { return r.status == 503 ? r.body : std::string(); });
+      if (reply.status == 202) {
+        fmt::print(stderr, "ghostwatch publish: {} recorded; they go out before the next ones: {}\n", what, reply.body);
+      } else if (reply.status != 200) {
         print_command_error("publish",
                             fmt::format("lines {} to {}: {}", totals.lines + 1, totals.lines + lines, reply.body));
         fmt::print(stderr, "{}", publish_summary(totals, (**settings).partitions, 0));
@@ -152,6 +164,19 @@ int run(const PublishArgs& args) {
     }
     if (last) break;
   }
+  // The messages recorded while the bus failed, if any.
+  const auto flushed = retry_refused(
+      "the recorded messages", [&] { return (*publisher)->flush_pending(); },
+      [](const Result<bus::JetStream::Acks>& r) { return r ? std::string() : r.message(); });
+  if (!flushed) {
+    print_command_error("publish", fmt::format("every line is recorded, but the bus did not take all of them: {}; "
+                                               "the next publish or serve --bus sends them",
+                                               flushed.message()));
+    fmt::print(stderr, "{}", publish_summary(totals, (**settings).partitions, 0));
+    return kExitFailure;
+  }
+  totals.messages += flushed->stored;
+  totals.duplicates += flushed->duplicates;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   fmt::print("{}", publish_summary(totals, (**settings).partitions, seconds));
   return kExitOk;

@@ -390,6 +390,20 @@ int run(const ServeArgs& args) {
   every(std::chrono::milliseconds(100), [&] {
     if (Status s = (*service)->tick(); !s) logger.log("error", "clock tick failed", {{"error", s.message()}});
   });
+  if (publisher) {
+    // Messages recorded while the bus was away (answered 202), or by a
+    // publisher that died: out as soon as the bus takes them.
+    every(std::chrono::milliseconds(1000), [&, failing = false]() mutable {
+      auto flushed = publisher->flush_pending();
+      if (!flushed && !failing) {
+        logger.log("warn", "recorded events wait for the bus", {{"error", flushed.message()}});
+      } else if (flushed && flushed->stored + flushed->duplicates > 0) {
+        logger.log("info", "recorded events published",
+                   {{"stored", std::to_string(flushed->stored)}, {"duplicates", std::to_string(flushed->duplicates)}});
+      }
+      failing = !flushed;
+    });
+  }
   // Escalations open their cases, e-mail or not.
   const bool client_checkin = mailer->has_value() && !(*mailer)->composer->config().client_checkin.empty();
   CaseOpener case_opener(store, clock, client_checkin);

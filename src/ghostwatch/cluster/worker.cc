@@ -20,7 +20,6 @@ struct Worker::Partition {
   std::unique_ptr<PostgresStore> store;
   std::unique_ptr<Service> service;
   std::unique_ptr<bus::PartitionConsumer> consumer;
-  std::uint64_t position = 0;  // the stream sequence of the last message committed
 };
 
 Worker::Worker(WorkerSettings settings, const Clock& clock, Logger& logger, std::unique_ptr<bus::JetStream> js,
@@ -142,15 +141,14 @@ void Worker::start_partition(std::uint32_t p) {
                                settings_.model_text, settings_.model_source);
   if (!service) return fail(service.status());
   part->service = std::move(*service);
-  part->position = claim->consumed_through;
-  auto consumer = bus::PartitionConsumer::open(*js_, settings_.bus, p, part->position);
+  auto consumer = bus::PartitionConsumer::open(*js_, settings_.bus, p, claim->consumed_through);
   if (!consumer) return fail(consumer.status());
   part->consumer = std::move(*consumer);
   logger_.log(
       "info", "partition started",
       {{"partition", std::to_string(p)},
        {"claim", std::to_string(claim->epoch)},
-       {"position", std::to_string(part->position)},
+       {"position", std::to_string(claim->consumed_through.stream_seq)},
        {"log_entries", std::to_string(part->service->counters().log_entries)},
        {"seconds",
         fmt::format("{:.3f}", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count())}});
@@ -164,10 +162,9 @@ void Worker::stop_partition(std::uint32_t p) {
 Result<std::size_t> Worker::pump(Partition& p, Duration wait) {
   auto fetched = p.consumer->fetch(settings_.fetch_batch, wait);
   if (!fetched) return fetched.status();
-  std::vector<PartitionMessage>& messages = *fetched;  // after the position, in order, none missing
+  const std::vector<PartitionMessage>& messages = *fetched;  // after the position, in order, none missing
   if (!messages.empty()) {
-    if (Status s = p.service->apply_partition(messages); !s) return s;
-    p.position = messages.back().stream_seq;
+    if (Status s = p.service->apply_partition(messages, p.consumer->position()); !s) return s;
   }
   // Acknowledged after the commit: a crash before it only redelivers.
   if (Status s = p.consumer->ack(); !s) return s;

@@ -326,7 +326,7 @@ Status Service::replace_open_episodes() {
   return commit();
 }
 
-Status Service::commit(std::optional<std::uint64_t> consumed_through) {
+Status Service::commit(std::optional<PartitionPosition> consumed_through) {
   Batch& batch = *sink_->batch;
   if (claim_) batch.fence = PartitionFence{*claim_, consumed_through};
   for (const std::string& contract : sink_->changed_open) {
@@ -413,7 +413,7 @@ IngestReply Service::ingest(std::string_view body, const std::string& idempotenc
   return reply;
 }
 
-Status Service::apply_partition(const std::vector<PartitionMessage>& messages) {
+Status Service::apply_partition(const std::vector<PartitionMessage>& messages, const PartitionPosition& after) {
   if (messages.empty()) return Status::ok();
   std::lock_guard lock(mu_);
   if (!claim_) return Status::error("apply_partition: this service is not a partition's");
@@ -448,7 +448,7 @@ Status Service::apply_partition(const std::vector<PartitionMessage>& messages) {
     record_line(batch, r, m.seq, m.line, event, event_time ? LogKind::kPartitionEvent : LogKind::kLiveEvent,
                 event_time ? w : kNoInstant);
   }
-  return commit(messages.back().stream_seq);
+  return commit(after);
 }
 
 Result<std::uint64_t> Service::advance_to(Instant to) {

@@ -86,6 +86,7 @@ std::string bounce_text(std::string_view user, std::string_view address);
 struct PartitionMessage {
   std::uint64_t stream_seq = 0;
   std::uint64_t seq = 0;           // Gw-Seq: its line's number in the whole log
+  std::uint64_t partition_seq = 0;  // Gw-Partition-Seq: its number in the partition (0: not given)
   Instant watermark = kNoInstant;  // Gw-Watermark: the largest event time up to it
   PartitionControl control = PartitionControl::kNone;
   Instant at = kNoInstant;  // kEvaluateThrough's time
@@ -156,14 +157,14 @@ class Service {
   IngestReply ingest(std::string_view body, const std::string& idempotency_key);
 
   // A bus worker's partition: applies `messages` (the next ones of the
-  // partition, in stream order) as one batch, and moves the partition's
-  // position to the last one's stream sequence with it. With --clock
+  // partition, in its order) as one batch, and moves the partition's
+  // position to `after` with it. With --clock
   // events, the watermark is first raised to each message's Gw-Watermark
   // minus allowed_lateness (logged with the event: kPartitionEvent), so that the
   // partitions' engines together decide what one replay of the whole log
   // decides; an advance message evaluates through its time. Rejected lines
   // are stored with their Gw-Seq as the line number.
-  Status apply_partition(const std::vector<PartitionMessage>& messages);
+  Status apply_partition(const std::vector<PartitionMessage>& messages, const PartitionPosition& after);
 
   // kEvents only: evaluates every step due at or before `to` (the end of a
   // replay). Returns the number of decisions it made (in front of a bus:
@@ -255,8 +256,8 @@ class Service {
   // Commits the batch being built; on failure the engine is ahead of the
   // store, so it is rebuilt from the log before the error is returned (but
   // for a partition's, which its worker drops). `consumed_through`: a
-  // partition's stream position after the batch.
-  Status commit(std::optional<std::uint64_t> consumed_through = std::nullopt);
+  // partition's position after the batch.
+  Status commit(std::optional<PartitionPosition> consumed_through = std::nullopt);
 
   const std::string first_policy_text_;   // the data directory's, where the log starts
   std::unique_ptr<const Policy> policy_;  // in force; the engine points at it

@@ -140,12 +140,18 @@ struct IdempotentResponse {
 // "Workers"): every batch of the partition carries it, and the store commits
 // the batch only while the claim is the partition's latest, so a worker that
 // lost its lease can change nothing once another has claimed the partition.
-// `consumed_through`, when set, is the stream sequence of the last message
-// the batch applied: the partition's position moves there with the batch,
-// so a message is applied once.
+// `consumed_through`, when set, is where the partition stands after the
+// batch: its position moves there with the batch, so a message is applied
+// once.
+struct PartitionPosition {
+  // Reading resumes after this stream sequence: every message of the
+  // partition at or before it was applied, or passed over as a copy.
+  std::uint64_t stream_seq = 0;
+  std::uint64_t partition_seq = 0;  // Gw-Partition-Seq of the last message applied (0: none)
+};
 struct PartitionFence {
   std::uint64_t epoch = 0;
-  std::optional<std::uint64_t> consumed_through;
+  std::optional<PartitionPosition> consumed_through;
 };
 
 // A bus worker's partition keeps the episodes it holds open in the store,

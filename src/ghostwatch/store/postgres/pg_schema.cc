@@ -8,7 +8,7 @@ namespace gw::pg {
 namespace {
 
 // Never edit a migration that has shipped: add a new one.
-constexpr std::array<const char*, 5> kMigrations = {
+constexpr std::array<const char*, 6> kMigrations = {
     // 1: the service's tables, cases and inbound e-mail.
     R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -112,6 +112,18 @@ CREATE TABLE open_episodes(
   opened_at BIGINT NOT NULL, steps_sent BIGINT NOT NULL, risk DOUBLE PRECISION);
 CREATE INDEX open_episodes_by_partition ON open_episodes(partition);
 CREATE INDEX open_episodes_by_freelancer ON open_episodes(freelancer);
+)sql",
+    // 6: the event log's messages in order per partition (bus/bus_ledger.h):
+    // each partition's last Gw-Partition-Seq given, the messages recorded
+    // and not yet acknowledged by JetStream, and how far each partition's
+    // worker applied them.
+    R"sql(
+ALTER TABLE bus_position ADD COLUMN partition_seqs BIGINT[] NOT NULL DEFAULT '{}';
+CREATE TABLE bus_pending(
+  partition INTEGER NOT NULL, partition_seq BIGINT NOT NULL, seq BIGINT NOT NULL, watermark BIGINT NOT NULL,
+  msg_id TEXT NOT NULL, control TEXT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY(partition, partition_seq));
+CREATE INDEX bus_pending_in_order ON bus_pending(seq, partition);
+ALTER TABLE partition_positions ADD COLUMN partition_seq BIGINT NOT NULL DEFAULT 0;
 )sql",
 };
 

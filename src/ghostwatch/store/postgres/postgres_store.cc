@@ -235,13 +235,16 @@ Status PostgresStore::commit(Batch& batch) {
   return pg::done(write<bool>("commit (nothing of the batch was stored)", [&](pqxx::work& tx) {
     if (log_partition_ >= 0) {
       if (!batch.fence) throw std::logic_error("a batch of a log partition without its claim");
-      const std::int64_t through =
-          batch.fence->consumed_through ? static_cast<std::int64_t>(*batch.fence->consumed_through) : -1;
-      const pqxx::result moved = tx.exec_params(
-          "UPDATE partition_positions SET stream_seq = CASE WHEN $1::bigint < 0 THEN stream_seq ELSE $1::bigint END "
-          "WHERE "
-          "partition = $2 AND epoch = $3",
-          through, log_partition_, static_cast<std::int64_t>(batch.fence->epoch));
+      const auto& through = batch.fence->consumed_through;
+      const pqxx::result moved =
+          through
+              ? tx.exec_params(
+                    "UPDATE partition_positions SET stream_seq = $1, partition_seq = $2 WHERE partition = $3 AND "
+                    "epoch = $4",
+                    static_cast<std::int64_t>(through->stream_seq), static_cast<std::int64_t>(through->partition_seq),
+                    log_partition_, static_cast<std::int64_t>(batch.fence->epoch))
+              : tx.exec_params("UPDATE partition_positions SET epoch = epoch WHERE partition = $1 AND epoch = $2",
+                               log_partition_, static_cast<std::int64_t>(batch.fence->epoch));
       if (moved.affected_rows() != 1) {
         throw std::runtime_error(
             fmt::format("partition {} was claimed by another worker since claim {} (this one lost its lease)",
@@ -314,9 +317,12 @@ Result<PartitionClaim> PostgresStore::claim_partition() {
   return write<PartitionClaim>("claiming the log partition", [&](pqxx::work& tx) {
     tx.exec_params0("INSERT INTO partition_positions(partition) VALUES($1) ON CONFLICT DO NOTHING", log_partition_);
     const pqxx::row r = tx.exec_params1(
-        "UPDATE partition_positions SET epoch = epoch + 1 WHERE partition = $1 RETURNING epoch, stream_seq",
+        "UPDATE partition_positions SET epoch = epoch + 1 WHERE partition = $1 RETURNING epoch, stream_seq, "
+        "partition_seq",
         log_partition_);
-    return PartitionClaim{static_cast<std::uint64_t>(int64(r[0])), static_cast<std::uint64_t>(int64(r[1]))};
+    return PartitionClaim{
+        static_cast<std::uint64_t>(int64(r[0])),
+        PartitionPosition{static_cast<std::uint64_t>(int64(r[1])), static_cast<std::uint64_t>(int64(r[2]))}};
   });
 }
 

@@ -31,7 +31,7 @@ namespace gw {
 
 struct PartitionClaim {
   std::uint64_t epoch = 0;
-  std::uint64_t consumed_through = 0;  // the stream sequence of the last message applied (0: none)
+  PartitionPosition consumed_through;  // where the partition stands (zeros: nothing applied)
 };
 
 class PostgresStore final : public Store {
