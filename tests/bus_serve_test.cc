@@ -113,6 +113,32 @@ TEST(BusServeTest, EventsRecordedWhileTheBusFailsAreAnswered202AndReachTheWorker
       },
       30))
       << serve.log();
+
+  // /metrics: this process's share of the log. Its worker holds the four
+  // partitions and has applied the six messages, with nothing left behind.
+  std::string metrics;
+  auto value = [&](const std::string& name) {
+    const std::size_t at = metrics.find("\n" + name + " ");
+    return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + name.size() + 2));
+  };
+  const bool caught_up = wait_until(
+      [&] {
+        auto r = c.Get("/metrics");
+        metrics = r ? r->body : "";
+        for (int p = 0; p < 4; ++p) {
+          if (value(fmt::format("ghostwatch_bus_partition_lag_messages{{partition=\"{}\"}}", p)) != 0) return false;
+        }
+        return value("ghostwatch_bus_messages_applied_total") == 6;
+      },
+      30);
+  ASSERT_TRUE(caught_up) << metrics;
+  EXPECT_EQ(value("ghostwatch_bus_partitions_held"), 4) << metrics;
+  EXPECT_EQ(value("ghostwatch_bus_pending_messages"), 0) << metrics;
+  EXPECT_GE(value("ghostwatch_bus_publish_failures_total"), 1) << metrics;
+  // The four the stream refused, stored by the flusher with the two it had.
+  EXPECT_EQ(value("ghostwatch_bus_messages_published_total"), 4) << metrics;
+  EXPECT_EQ(value("ghostwatch_bus_duplicates_dropped_total"), 2) << metrics;
+  EXPECT_GE(value("ghostwatch_bus_batch_seconds_count"), 1) << metrics;
 }
 
 TEST(BusServeTest, RefusesTheBusWithoutPostgres) {

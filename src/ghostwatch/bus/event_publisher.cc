@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "ghostwatch/bus/bus_ledger.h"
@@ -162,10 +163,14 @@ Result<JetStream::Acks> EventPublisher::flush_pending() {
     if (!conn_->is_open()) conn_ = std::make_unique<pqxx::connection>(store_url_);
     {  // the usual case, without taking a turn
       pqxx::nontransaction tx(*conn_);
-      if (!tx.exec1("SELECT EXISTS (SELECT 1 FROM bus_pending)")[0].as<bool>()) return JetStream::Acks{};
+      const auto pending = tx.exec1("SELECT COUNT(*) FROM bus_pending")[0].as<std::uint64_t>();
+      if (metrics_ != nullptr) metrics_->set_pending(pending);
+      if (pending == 0) return JetStream::Acks{};
     }
     PublishTurn turn(*conn_);
-    return flush_in_turn();
+    auto flushed = flush_in_turn();
+    if (flushed && metrics_ != nullptr) metrics_->set_pending(0);
+    return flushed;
   } catch (const std::exception& e) {
     return Status::error(fmt::format("store: publishing the recorded messages failed: {}", e.what()));
   }
@@ -189,6 +194,7 @@ Result<JetStream::Acks> EventPublisher::flush_in_turn() {
 }
 
 Result<JetStream::Acks> EventPublisher::send(const std::vector<PendingMessage>& messages) {
+  const auto started = std::chrono::steady_clock::now();
   std::string subject;
   for (const PendingMessage& m : messages) {
     subject = subject_of(m.partition);
@@ -196,10 +202,19 @@ Result<JetStream::Acks> EventPublisher::send(const std::vector<PendingMessage>& 
         !s) {
       // The messages sent so far are settled here, not counted in the next acks.
       [[maybe_unused]] auto settled = js_->wait_acks(kAckTimeout);
+      if (metrics_ != nullptr) metrics_->publish_failed();
       return s;
     }
   }
   auto acks = js_->wait_acks(kAckTimeout);
+  if (metrics_ != nullptr) {
+    if (acks) {
+      metrics_->published(acks->stored, acks->duplicates,
+                          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    } else {
+      metrics_->publish_failed();
+    }
+  }
   if (!acks || messages.empty()) return acks;
   try {
     pqxx::work tx(*conn_);

@@ -43,6 +43,7 @@
 
 #include "ghostwatch/bus/bus_config.h"
 #include "ghostwatch/bus/bus_ledger.h"
+#include "ghostwatch/bus/bus_metrics.h"
 #include "ghostwatch/bus/jetstream.h"
 #include "ghostwatch/core/clock.h"
 #include "ghostwatch/core/status.h"
@@ -90,6 +91,9 @@ class EventPublisher {
   // publisher's), in order; what they count. Serve calls it every second.
   Result<JetStream::Acks> flush_pending();
 
+  // Counts what it publishes into `metrics` (which must outlive it) from now on.
+  void report_to(BusMetrics* metrics) { metrics_ = metrics; }
+
   const BusSettings& settings() const { return settings_; }
 
  private:
@@ -108,6 +112,7 @@ class EventPublisher {
   std::mutex mu_;
   std::unique_ptr<pqxx::connection> conn_;
   std::unique_ptr<JetStream> js_;
+  BusMetrics* metrics_ = nullptr;
 };
 
 }  // namespace gw::bus

@@ -196,6 +196,18 @@ Result<std::vector<PartitionMessage>> PartitionConsumer::in_order(std::vector<Pa
   return out;
 }
 
+Result<std::uint64_t> PartitionConsumer::lag() {
+  jsConsumerInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetConsumerInfo(&info, js_.handles().js, stream_.c_str(), sub_->name.c_str(), nullptr, &code);
+  if (s != NATS_OK) {
+    return Status::error(fmt::format("bus: reading consumer {} failed: {}", sub_->name, nats_error(s, code)));
+  }
+  const std::uint64_t lag = info->NumPending + held_.size();
+  jsConsumerInfo_Destroy(info);
+  return lag;
+}
+
 PartitionPosition PartitionConsumer::position() const {
   std::uint64_t stream_seq = last_;
   for (const auto& [partition_seq, m] : held_) stream_seq = std::min(stream_seq, m.stream_seq - 1);

@@ -66,6 +66,9 @@ class PartitionConsumer {
   // Where the partition stands once every message fetch() handed out is
   // applied: to commit with them.
   PartitionPosition position() const;
+  // Messages of the partition the stream has that were not handed out yet
+  // (not delivered, or held), as the stream's leader counts them.
+  Result<std::uint64_t> lag();
   // Acknowledges every message fetched so far (after they are committed).
   Status ack();
 

@@ -292,6 +292,7 @@ int run(const ServeArgs& args) {
   // Bus mode: events go to the event log, for the workers; this process's
   // engine does not see them.
   std::unique_ptr<bus::EventPublisher> publisher;
+  bus::BusMetrics bus_metrics;
   if (bus_settings->has_value()) {
     if (opened->schema_version == 0) {
       return fail("--bus: the event log needs a PostgreSQL store (--store postgres://...), not " + store_spec);
@@ -299,6 +300,8 @@ int run(const ServeArgs& args) {
     auto connected = bus::EventPublisher::open(**bus_settings, store_spec, clock);
     if (!connected) return fail(connected.message());
     publisher = std::move(*connected);
+    publisher->report_to(&bus_metrics);
+    http.bus_metrics = &bus_metrics;
     logger.log("info", "bus mode: events go to the event log; this process is one of its workers",
                {{"servers", (*bus_settings)->url},
                 {"stream", (*bus_settings)->stream},
@@ -317,6 +320,7 @@ int run(const ServeArgs& args) {
     ws.model_source = args.model;
     ws.mode = mode;
     ws.id = args.worker_id.empty() ? default_worker_id() : args.worker_id;
+    ws.metrics = &bus_metrics;
     auto started = cluster::Worker::start(std::move(ws), clock, logger);
     if (!started) return fail(started.message());
     worker = std::move(*started);

@@ -113,6 +113,7 @@ void Worker::lease_round() {
     logger_.log("error", "lost the partition leases; stopping every partition", {{"error", round.message()}});
     while (!running_.empty()) stop_partition(running_.begin()->first);
     delivery_ = false;
+    if (settings_.metrics != nullptr) settings_.metrics->set_partitions({});
     return;
   }
   for (std::uint32_t p : round->surplus) {
@@ -123,6 +124,14 @@ void Worker::lease_round() {
   for (std::uint32_t p : round->acquired) start_partition(p);
   auto delivery = leases_->hold_delivery();
   delivery_ = delivery && *delivery;
+  if (settings_.metrics != nullptr) {
+    std::map<std::uint32_t, std::uint64_t> lag;
+    for (const auto& [id, partition] : running_) {
+      auto n = partition->consumer->lag();
+      lag[id] = n ? *n : 0;  // not known this round: the next one says
+    }
+    settings_.metrics->set_partitions(std::move(lag));
+  }
 }
 
 void Worker::start_partition(std::uint32_t p) {
@@ -164,7 +173,12 @@ Result<std::size_t> Worker::pump(Partition& p, Duration wait) {
   if (!fetched) return fetched.status();
   const std::vector<PartitionMessage>& messages = *fetched;  // after the position, in order, none missing
   if (!messages.empty()) {
+    const auto started = std::chrono::steady_clock::now();
     if (Status s = p.service->apply_partition(messages, p.consumer->position()); !s) return s;
+    if (settings_.metrics != nullptr) {
+      settings_.metrics->committed(messages.size(),
+                                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
   }
   // Acknowledged after the commit: a crash before it only redelivers.
   if (Status s = p.consumer->ack(); !s) return s;

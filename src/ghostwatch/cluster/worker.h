@@ -34,6 +34,7 @@
 #include <thread>
 
 #include "ghostwatch/bus/bus_config.h"
+#include "ghostwatch/bus/bus_metrics.h"
 #include "ghostwatch/bus/jetstream.h"
 #include "ghostwatch/cluster/partition_leases.h"
 #include "ghostwatch/core/clock.h"
@@ -52,6 +53,7 @@ struct WorkerSettings {
   ClockMode mode = ClockMode::kWall;
   std::string id;          // unique among the workers (host:pid by default)
   int fetch_batch = 2000;  // messages per fetch and commit, at most
+  bus::BusMetrics* metrics = nullptr;  // counts the batches and partitions; must outlive the worker
 };
 
 class Worker {

@@ -501,6 +501,7 @@ struct HttpApi::Impl {
     out += "# HELP ghostwatch_recovery_seconds How long the last start's recovery took.\n";
     out += "# TYPE ghostwatch_recovery_seconds gauge\n";
     out += fmt::format("ghostwatch_recovery_seconds {}\n", service.recovery_seconds());
+    if (options.bus_metrics != nullptr) options.bus_metrics->render(out);
     metrics.render(out);
     res.set_content(out, "text/plain; version=0.0.4");
   }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ghostwatch/bus/bus_metrics.h"
 #include "ghostwatch/core/clock.h"
 #include "ghostwatch/core/status.h"
 #include "ghostwatch/inbound/intake.h"
@@ -39,6 +40,9 @@ struct HttpOptions {
   inbound::Intake* intake = nullptr;
   // The dashboard's built files, served at / (empty: none).
   std::string web_root;
+  // Bus mode: the event log's figures in /metrics (nullptr: not in bus
+  // mode). Must outlive the API.
+  const bus::BusMetrics* bus_metrics = nullptr;
 };
 
 class HttpApi {
