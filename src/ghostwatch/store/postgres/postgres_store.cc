@@ -197,7 +197,7 @@ template <typename T, typename F>
 Result<T> PostgresStore::read(const char* what, F&& fn) {
   try {
     Lease c = lease();
-    pqxx::read_transaction tx(c.conn());
+    pqxx::nontransaction tx(c.conn());
     return T(fn(tx));
   } catch (const std::exception& e) {
     return pg::failure(what, e);
@@ -307,7 +307,7 @@ Status PostgresStore::read_log(const std::function<Status(const LogEntry&)>& fn)
 }
 
 Result<std::uint64_t> PostgresStore::log_size() {
-  return read<std::uint64_t>("counting the log", [&](pqxx::read_transaction& tx) {
+  return read<std::uint64_t>("counting the log", [&](pqxx::transaction_base& tx) {
     return static_cast<std::uint64_t>(
         int64(tx.exec_params1("SELECT COALESCE(SUM(entries), 0) FROM log WHERE partition = $1", log_partition_)[0]));
   });
@@ -328,7 +328,7 @@ Result<PartitionClaim> PostgresStore::claim_partition() {
 
 Result<std::optional<IdempotentResponse>> PostgresStore::find_response(const std::string& key) {
   return read<std::optional<IdempotentResponse>>(
-      "reading an idempotent response", [&](pqxx::read_transaction& tx) -> std::optional<IdempotentResponse> {
+      "reading an idempotent response", [&](pqxx::transaction_base& tx) -> std::optional<IdempotentResponse> {
         const pqxx::result r =
             tx.exec_params("SELECT request_sha256, status, body FROM idempotency WHERE key = $1", key);
         if (r.empty()) return std::nullopt;
@@ -338,7 +338,7 @@ Result<std::optional<IdempotentResponse>> PostgresStore::find_response(const std
 
 Result<std::optional<std::string>> PostgresStore::get_meta(const std::string& key) {
   return read<std::optional<std::string>>(
-      "reading meta", [&](pqxx::read_transaction& tx) -> std::optional<std::string> {
+      "reading meta", [&](pqxx::transaction_base& tx) -> std::optional<std::string> {
         const pqxx::result r = tx.exec_params("SELECT value FROM meta WHERE key = $1", key);
         if (r.empty()) return std::nullopt;
         return text(r[0][0]);
@@ -355,7 +355,7 @@ Status PostgresStore::set_meta(const std::string& key, const std::string& value)
 
 Result<std::vector<EpisodeRow>> PostgresStore::episodes(const EpisodeQuery& q) {
   if (q.state == EpisodeState::kOpen) return std::vector<EpisodeRow>();
-  return read<std::vector<EpisodeRow>>("querying episodes", [&](pqxx::read_transaction& tx) {
+  return read<std::vector<EpisodeRow>>("querying episodes", [&](pqxx::transaction_base& tx) {
     pg::Filter f = pg::episode_filter(q);
     f.add("id > ", std::to_string(q.after_id));
     std::vector<EpisodeRow> out;
@@ -369,7 +369,7 @@ Result<std::vector<EpisodeRow>> PostgresStore::episodes(const EpisodeQuery& q) {
 }
 
 Result<std::vector<DecisionRow>> PostgresStore::decisions(const DecisionQuery& q) {
-  return read<std::vector<DecisionRow>>("querying decisions", [&](pqxx::read_transaction& tx) {
+  return read<std::vector<DecisionRow>>("querying decisions", [&](pqxx::transaction_base& tx) {
     pg::Filter f = pg::decision_filter(q);
     f.add("id > ", std::to_string(q.since_id));
     std::vector<DecisionRow> out;
@@ -414,7 +414,7 @@ Status PostgresStore::export_episodes(const EpisodeQuery& q, const std::function
 Result<std::vector<EpisodeRow>> PostgresStore::open_episodes(const EpisodeQuery& q,
                                                              std::optional<std::string_view> after_contract,
                                                              std::size_t limit) {
-  return read<std::vector<EpisodeRow>>("querying open episodes", [&](pqxx::read_transaction& tx) {
+  return read<std::vector<EpisodeRow>>("querying open episodes", [&](pqxx::transaction_base& tx) {
     pg::Filter f = pg::episode_filter(q);
     if (after_contract) f.add("contract > ", std::string(*after_contract));
     std::vector<EpisodeRow> out;
@@ -429,13 +429,13 @@ Result<std::vector<EpisodeRow>> PostgresStore::open_episodes(const EpisodeQuery&
 }
 
 Result<std::uint64_t> PostgresStore::open_episode_count() {
-  return read<std::uint64_t>("counting open episodes", [](pqxx::read_transaction& tx) {
+  return read<std::uint64_t>("counting open episodes", [](pqxx::transaction_base& tx) {
     return static_cast<std::uint64_t>(int64(tx.exec1("SELECT COUNT(*) FROM open_episodes")[0]));
   });
 }
 
 Status PostgresStore::export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) {
-  return pg::done(read<bool>("exporting decisions", [&](pqxx::read_transaction& tx) {
+  return pg::done(read<bool>("exporting decisions", [&](pqxx::transaction_base& tx) {
     const pg::Filter f = pg::decision_filter(q);
     for (const auto& r :
          tx.exec_params(fmt::format("SELECT {} FROM decisions{} ORDER BY id", pg::kDecisionColumns, f.where),
@@ -447,7 +447,7 @@ Status PostgresStore::export_decisions(const DecisionQuery& q, const std::functi
 }
 
 Result<std::vector<StoredReject>> PostgresStore::rejects(std::int64_t after_id, std::size_t limit) {
-  return read<std::vector<StoredReject>>("querying rejects", [&](pqxx::read_transaction& tx) {
+  return read<std::vector<StoredReject>>("querying rejects", [&](pqxx::transaction_base& tx) {
     std::vector<StoredReject> out;
     for (const auto& r : tx.exec_params("SELECT id, received_at, line, reason, raw FROM rejects WHERE id > $1 ORDER "
                                         "BY id LIMIT $2",
@@ -467,13 +467,13 @@ Result<std::vector<StoredReject>> PostgresStore::rejects(std::int64_t after_id, 
 }
 
 Result<std::uint64_t> PostgresStore::outbox_depth() {
-  return read<std::uint64_t>("counting the outbox", [](pqxx::read_transaction& tx) {
+  return read<std::uint64_t>("counting the outbox", [](pqxx::transaction_base& tx) {
     return static_cast<std::uint64_t>(int64(tx.exec1("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")[0]));
   });
 }
 
 Result<std::vector<OutboxItem>> PostgresStore::due_outbox(std::string_view channel, Instant now, std::size_t limit) {
-  return read<std::vector<OutboxItem>>("reading the due outbox", [&](pqxx::read_transaction& tx) {
+  return read<std::vector<OutboxItem>>("reading the due outbox", [&](pqxx::transaction_base& tx) {
     std::vector<OutboxItem> out;
     for (const auto& r : tx.exec_params(fmt::format("{} WHERE o.state = 'pending' AND o.channel = $1 AND "
                                                     "o.next_attempt_at <= $2 ORDER BY o.next_attempt_at, "
@@ -488,7 +488,7 @@ Result<std::vector<OutboxItem>> PostgresStore::due_outbox(std::string_view chann
 
 Result<std::vector<OutboxItem>> PostgresStore::outbox(std::optional<DeliveryState> state, std::int64_t after_id,
                                                       std::size_t limit) {
-  return read<std::vector<OutboxItem>>("querying the outbox", [&](pqxx::read_transaction& tx) {
+  return read<std::vector<OutboxItem>>("querying the outbox", [&](pqxx::transaction_base& tx) {
     // One more row than asked: a decision's entries stay on one page.
     pg::Filter f;
     f.add("o.decision_id > ", std::to_string(after_id));
@@ -522,7 +522,7 @@ Status PostgresStore::record_delivery(const Delivery& d) {
 
 Result<std::optional<UserContact>> PostgresStore::user_contact(const std::string& id) {
   return read<std::optional<UserContact>>(
-      "reading a user's contact details", [&](pqxx::read_transaction& tx) -> std::optional<UserContact> {
+      "reading a user's contact details", [&](pqxx::transaction_base& tx) -> std::optional<UserContact> {
         const pqxx::result r =
             tx.exec_params(fmt::format("SELECT {} FROM users WHERE id = $1", pg::kContactColumns), id);
         if (r.empty()) return std::nullopt;
@@ -531,7 +531,7 @@ Result<std::optional<UserContact>> PostgresStore::user_contact(const std::string
 }
 
 Result<std::vector<UserContact>> PostgresStore::users_with_email(const std::string& address) {
-  return read<std::vector<UserContact>>("finding users by e-mail address", [&](pqxx::read_transaction& tx) {
+  return read<std::vector<UserContact>>("finding users by e-mail address", [&](pqxx::transaction_base& tx) {
     std::vector<UserContact> out;
     for (const auto& r :
          tx.exec_params(fmt::format("SELECT {} FROM users WHERE lower(email) = lower($1) ORDER BY id COLLATE \"C\"",
@@ -549,17 +549,17 @@ Result<std::int64_t> PostgresStore::take_escalation(const OutboxItem& item, Inst
 }
 
 Result<std::vector<CaseRow>> PostgresStore::cases(const CaseQuery& q) {
-  return read<std::vector<CaseRow>>("listing cases", [&](pqxx::read_transaction& tx) { return pg::list_cases(tx, q); });
+  return read<std::vector<CaseRow>>("listing cases", [&](pqxx::transaction_base& tx) { return pg::list_cases(tx, q); });
 }
 
 Result<std::optional<CaseRow>> PostgresStore::find_case(std::int64_t id) {
   return read<std::optional<CaseRow>>("reading a case",
-                                      [&](pqxx::read_transaction& tx) { return pg::find_case(tx, id); });
+                                      [&](pqxx::transaction_base& tx) { return pg::find_case(tx, id); });
 }
 
 Result<std::vector<CaseEntry>> PostgresStore::case_timeline(std::int64_t id) {
   return read<std::vector<CaseEntry>>("reading a case's timeline",
-                                      [&](pqxx::read_transaction& tx) { return pg::case_timeline(tx, id); });
+                                      [&](pqxx::transaction_base& tx) { return pg::case_timeline(tx, id); });
 }
 
 Result<bool> PostgresStore::update_case(std::int64_t id, const CaseUpdate& u, Instant now) {
@@ -568,7 +568,7 @@ Result<bool> PostgresStore::update_case(std::int64_t id, const CaseUpdate& u, In
 
 Result<std::vector<CaseChange>> PostgresStore::case_changes(std::int64_t after_id, std::size_t limit) {
   return read<std::vector<CaseChange>>(
-      "reading case changes", [&](pqxx::read_transaction& tx) { return pg::case_changes(tx, after_id, limit); });
+      "reading case changes", [&](pqxx::transaction_base& tx) { return pg::case_changes(tx, after_id, limit); });
 }
 
 Result<bool> PostgresStore::add_case_note(std::int64_t id, const std::string& author, const std::string& text,
@@ -578,7 +578,7 @@ Result<bool> PostgresStore::add_case_note(std::int64_t id, const std::string& au
 }
 
 Result<std::optional<InboundRow>> PostgresStore::find_inbound_by_key(const std::string& dedupe_key) {
-  return read<std::optional<InboundRow>>("reading an inbound message", [&](pqxx::read_transaction& tx) {
+  return read<std::optional<InboundRow>>("reading an inbound message", [&](pqxx::transaction_base& tx) {
     return pg::find_inbound_by_key(tx, dedupe_key);
   });
 }
@@ -590,12 +590,12 @@ Result<InboundTaken> PostgresStore::take_inbound(const InboundRow& row, const Ca
 
 Result<std::vector<InboundRow>> PostgresStore::inbound(const InboundQuery& q) {
   return read<std::vector<InboundRow>>("listing inbound messages",
-                                       [&](pqxx::read_transaction& tx) { return pg::list_inbound(tx, q); });
+                                       [&](pqxx::transaction_base& tx) { return pg::list_inbound(tx, q); });
 }
 
 Result<std::optional<InboundRow>> PostgresStore::find_inbound(std::int64_t id) {
   return read<std::optional<InboundRow>>("reading an inbound message",
-                                         [&](pqxx::read_transaction& tx) { return pg::find_inbound(tx, id); });
+                                         [&](pqxx::transaction_base& tx) { return pg::find_inbound(tx, id); });
 }
 
 Result<AttachResult> PostgresStore::attach_inbound(std::int64_t id, std::int64_t case_id, const std::string& author,

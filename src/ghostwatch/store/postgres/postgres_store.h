@@ -88,7 +88,9 @@ class PostgresStore final : public Store {
 
   PostgresStore(std::string url, int log_partition) : url_(std::move(url)), log_partition_(log_partition) {}
   Lease lease();
-  // Runs `fn(tx)` in a read-only transaction; `what` names it in errors.
+  // Runs `fn(tx)` without a transaction: each statement is one round trip
+  // (no BEGIN/COMMIT) and sees its own snapshot, which is all a read of one
+  // statement needs; `what` names it in errors.
   template <typename T, typename F>
   Result<T> read(const char* what, F&& fn);
   // Runs `fn(tx)` in a read-write transaction under the writer lock and
