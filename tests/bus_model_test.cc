@@ -3,16 +3,20 @@
 // event log, each partition scoring its episodes as they open, under a
 // policy that reads the risk ([segment] min_risk and a risk tier). The
 // decisions and closed episodes, risk included, equal `replay --model
-// --until` of the same events.
+// --until` of the same events. A new model file and SIGHUP switch every
+// partition: the episodes opened after it are scored with the new model.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "bus_worker_support.h"
+#include "ghostwatch/bus/event_router.h"
 #include "nats_server.h"
 #include "pg_server.h"
 #include "serve_risk_support.h"
@@ -104,6 +108,106 @@ TEST(BusModelTest, WorkersScoreAndDecideAsReplayModel) {
   for (const std::string& line : decisions) urgent += nlohmann::json::parse(line).value("template", "") == "urgent";
   EXPECT_GT(outside, 0u);
   EXPECT_GT(urgent, 0u);
+}
+
+// Each (contract, episode) of replay's episode lines, with its risk.
+std::map<std::pair<std::string, std::uint32_t>, double> risk_by_episode(const std::vector<std::string>& lines) {
+  std::map<std::pair<std::string, std::uint32_t>, double> out;
+  for (const std::string& line : lines) {
+    const auto e = nlohmann::json::parse(line);
+    out[{e["contract"].get<std::string>(), e["episode"].get<std::uint32_t>()}] = e.value("risk", -1.0);
+  }
+  return out;
+}
+
+TEST(BusModelTest, SighupReloadsTheModelInEveryPartition) {
+  auto nats = nats_url();
+  if (!nats) GTEST_SKIP() << kNoNats;
+  auto db = pg_database_url();
+  if (!db) GTEST_SKIP() << kNoPostgres;
+  delete_stream(*nats, "GHOSTWATCH_EVENTS");
+  const ServeRiskWorld& world = ServeRiskWorld::get();
+  TempDir dir;
+  const std::string model = dir.file("model.json");
+  write_file(model, world.model_a);
+  write_file(dir.file("model-b.json"), world.model_b);
+  const std::vector<std::string> lines = bodies(world.events, 1);
+  std::string first_half, second_half;
+  for (std::size_t i = 0; i < lines.size(); ++i) (i < lines.size() / 2 ? first_half : second_half) += lines[i];
+  write_file(dir.file("first.ndjson"), first_half);
+  write_file(dir.file("second.ndjson"), second_half);
+
+  const std::string config = dir.file("worker.toml");
+  write_file(config, read_file(kExamplePolicy) +
+                         fmt::format("\n[bus]\nurl = \"{}\"\npartitions = {}\n", *nats, kModelPartitions));
+  auto worker = [&](const std::string& id) {
+    return std::make_unique<ServeProcess>(std::vector<std::string>{"--config", config, "--store", *db, "--clock",
+                                                                   "events", "--model", model, "--worker-id", id},
+                                          dir.file(id + ".log"));
+  };
+  auto w1 = worker("w1"), w2 = worker("w2");
+  ASSERT_TRUE(w1->running()) << w1->log();
+  ASSERT_TRUE(w2->running()) << w2->log();
+  auto publish = [&](const std::string& file) {
+    const CommandOutput out = run_ghostwatch("publish --config " + config + " --store " + *db + " " + file);
+    ASSERT_EQ(out.status, 0) << out.out;
+  };
+  // Every partition has committed the stream up to its last message.
+  auto applied_all = [&] {
+    std::map<std::string, std::uint64_t> last;
+    for (const StoredMessage& m : read_stream(*nats, "GHOSTWATCH_EVENTS")) last[m.subject] = m.stream_seq;
+    for (std::uint32_t p = 0; p < kModelPartitions; ++p) {
+      if (sql_count(*db, fmt::format("SELECT COUNT(*) FROM partition_positions WHERE partition = {} AND stream_seq "
+                                     ">= {}",
+                                     p, last[bus::subject_of(p)])) != 1) {
+        return false;
+      }
+    }
+    return true;
+  };
+  publish(dir.file("first.ndjson"));
+  ASSERT_TRUE(wait_until(applied_all, 120)) << w1->log() << "\n" << w2->log();
+
+  // Model B in the file; every worker gets SIGHUP; each partition switches
+  // (logged in its operation log, as recovery reads it; a partition that
+  // moved meanwhile starts under model B).
+  write_file(model, world.model_b);
+  w1->kill(SIGHUP);
+  w2->kill(SIGHUP);
+  auto switched = [&] {
+    pqxx::connection c(*db);
+    pqxx::nontransaction tx(c);
+    return tx.exec_params1(
+                 "SELECT COUNT(DISTINCT partition) FROM log WHERE partition >= 0 AND kind = $1 AND lines = "
+                 "$2",
+                 static_cast<int>(LogKind::kModel), world.model_b)[0]
+               .as<int>() == kModelPartitions;
+  };
+  ASSERT_TRUE(wait_until(switched, 60)) << w1->log() << "\n" << w2->log();
+  publish(dir.file("second.ndjson"));
+  auto advanced = w1->client().Post(std::string("/v1/advance?to=") + kUntil, "", "text/plain");
+  ASSERT_TRUE(advanced && advanced->status == 202) << (advanced ? advanced->body : "no answer");
+  ASSERT_TRUE(wait_for_every_partition(*db, *nats, kModelPartitions, 300)) << w1->log() << "\n" << w2->log();
+
+  // Episodes opened in the first half keep model A's score, later ones get B's.
+  const CommandOutput first =
+      run_ghostwatch(std::string("replay --config ") + kExamplePolicy + " --events " + dir.file("first.ndjson") +
+                     " --episodes " + dir.file("first-episodes.ndjson"));
+  ASSERT_EQ(first.status, 0) << first.out;
+  const auto opened_first = risk_by_episode(bodies(read_file(dir.file("first-episodes.ndjson")), 1));
+  const auto by_a = risk_by_episode(replay_with_model(dir, kExamplePolicy, world.dir.file("model-a.json")).episodes);
+  const auto by_b = risk_by_episode(replay_with_model(dir, kExamplePolicy, dir.file("model-b.json")).episodes);
+  ASSERT_GT(opened_first.size(), 10u);
+  std::size_t scored_by_b = 0;
+  for (const std::string& line : bodies(w2->client().Get("/v1/episodes?format=ndjson")->body, 1)) {
+    const auto e = nlohmann::json::parse(line);
+    const std::pair<std::string, std::uint32_t> key{e["contract"].get<std::string>(),
+                                                    e["episode"].get<std::uint32_t>()};
+    const bool old = opened_first.count(key) > 0;
+    EXPECT_EQ(e.value("risk", -1.0), (old ? by_a : by_b).at(key)) << line << (old ? " (A)" : " (B)");
+    scored_by_b += !old;
+  }
+  EXPECT_GT(scored_by_b, 10u);
 }
 
 }  // namespace

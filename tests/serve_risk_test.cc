@@ -2,9 +2,10 @@
 // service scores every episode exactly as `replay --model` does for the same
 // events (--clock events), with [segment] min_risk and risk tiers deciding
 // as they do there; a restart scores every episode as before, a new model
-// scores only the episodes opened after it came in; a policy that reads risk
-// without a model is refused at start and on reload, naming the key. On
-// both store backends (bus mode: bus_model_test.cc).
+// (at a restart, or reloaded on SIGHUP) scores only the episodes opened after
+// it came in; a policy that reads risk without a model is refused at start
+// and on reload, naming the key. On both store backends (bus mode:
+// bus_model_test.cc).
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -141,6 +142,25 @@ class ServeRisk : public ::testing::TestWithParam<Backend> {
     return out;
   }
 
+  // Checks that each episode of `mixed` has model A's score if it opened
+  // before the switch (is in `opened_before`), else model B's, that some
+  // were scored by B, and that the models differ on some.
+  void expect_scored_by_their_model(const ServeRiskOutputs& mixed, const ServeRiskOutputs& opened_before) {
+    const ServeRiskWorld& w = ServeRiskWorld::get();
+    const auto by_a = serve_risk_by_episode(serve_risk_replay(kServeRiskLadder, w.model_a).episodes);
+    const auto by_b = serve_risk_by_episode(serve_risk_replay(kServeRiskLadder, w.model_b).episodes);
+    const auto before = serve_risk_by_episode(opened_before.episodes);
+    std::size_t scored_by_b = 0, differs = 0;
+    for (const auto& [key, risk] : serve_risk_by_episode(mixed.episodes)) {
+      const bool old = before.count(key) > 0;
+      EXPECT_EQ(risk, (old ? by_a : by_b).at(key)) << key.first << " #" << key.second << (old ? " (A)" : " (B)");
+      scored_by_b += !old;
+      differs += by_a.at(key) != by_b.at(key);
+    }
+    EXPECT_GT(scored_by_b, 0u);
+    EXPECT_GT(differs, 0u);  // the models do differ
+  }
+
   TempDir dir_;
   StoreOpener opener_{GetParam(), dir_};
   std::unique_ptr<Store> store_;
@@ -227,19 +247,8 @@ TEST_P(ServeRisk, ANewModelScoresTheEpisodesOpenedAfterItAndRecoveryKeepsBoth) {
   auto s = open(kServeRiskLadder, w.model_b);
   EXPECT_EQ(outputs(*s).episodes, before.episodes);
   ingest(*s, {all.begin() + static_cast<std::ptrdiff_t>(half), all.end()});
-  const auto by_a = serve_risk_by_episode(serve_risk_replay(kServeRiskLadder, w.model_a).episodes);
-  const auto by_b = serve_risk_by_episode(serve_risk_replay(kServeRiskLadder, w.model_b).episodes);
-  const auto opened_before = serve_risk_by_episode(before.episodes);
   const ServeRiskOutputs mixed = outputs(*s);
-  std::size_t scored_by_b = 0, differs = 0;
-  for (const auto& [key, risk] : serve_risk_by_episode(mixed.episodes)) {
-    const bool old = opened_before.count(key) > 0;
-    EXPECT_EQ(risk, (old ? by_a : by_b).at(key)) << key.first << " #" << key.second << (old ? " (A)" : " (B)");
-    scored_by_b += !old;
-    differs += by_a.at(key) != by_b.at(key);
-  }
-  EXPECT_GT(scored_by_b, 0u);
-  EXPECT_GT(differs, 0u);  // the models do differ
+  expect_scored_by_their_model(mixed, before);
   crash(s);
 
   // The switch is in the log: recovery scores each episode with its model.
@@ -263,6 +272,37 @@ TEST_P(ServeRisk, ANewModelScoresTheEpisodesOpenedAfterItAndRecoveryKeepsBoth) {
   const auto open_now = s->open_episodes(late, std::nullopt, 10).value();
   ASSERT_EQ(open_now.size(), 1u);
   EXPECT_LT(open_now[0].risk, 0.0f);
+}
+
+TEST_P(ServeRisk, AModelReloadedWhileRunningScoresTheEpisodesOpenedAfterIt) {
+  const ServeRiskWorld& w = ServeRiskWorld::get();
+  const std::vector<std::string> all = bodies(w.events, 700);
+  const auto half = static_cast<std::ptrdiff_t>(all.size() / 2);
+  auto s = open(kServeRiskLadder, w.model_a);
+  ingest(*s, {all.begin(), all.begin() + half});
+  const ServeRiskOutputs before = outputs(*s);
+
+  // A model that does not load changes nothing.
+  EXPECT_FALSE(s->reload_model("{}", "new-model.json"));
+  EXPECT_EQ(s->reload_model(w.model_a, "model.json").value(), false) << "model A is still the one in force";
+  EXPECT_EQ(s->reload_model(w.model_b, "model.json").value(), true);
+  ingest(*s, {all.begin() + half, all.end()});
+  const ServeRiskOutputs mixed = outputs(*s);
+  expect_scored_by_their_model(mixed, before);
+  crash(s);
+  // The switch is in the log: recovery scores each episode with its model.
+  s = open(kServeRiskLadder, w.model_b);
+  EXPECT_EQ(outputs(*s).episodes, mixed.episodes);
+}
+
+TEST_P(ServeRisk, AModelCannotBeReloadedIntoAServiceThatNeverScored) {
+  // Without a model from the start there are no features to score with.
+  auto s = open(kServeRiskLadder, "");
+  ingest(*s, {bodies(ServeRiskWorld::get().events, 700).front()});
+  const auto refused = s->reload_model(ServeRiskWorld::get().model_a, "model.json");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.message().find("started without a risk model"), std::string::npos) << refused.message();
+  EXPECT_FALSE(s->scores_risk());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ServeRisk, GW_ALL_BACKENDS);
@@ -298,6 +338,26 @@ TEST(ServeRiskCli, APolicyThatReadsRiskNeedsAModelAtStartAndOnReload) {
   auto campaign = serve.client().Get("/v1/campaign");
   ASSERT_TRUE(campaign);
   EXPECT_EQ(campaign->body.find("risk"), std::string::npos) << campaign->body;
+
+  // serve --model: SIGHUP reads the model file again; a model that does not
+  // load is refused, and one that does is logged as reloaded.
+  write_file(config, read_file(kExamplePolicy));
+  write_file(dir.file("model.json"), ServeRiskWorld::get().model_a);
+  ServeProcess scoring({"--config", config, "--model", dir.file("model.json"), "--data", dir.file("d3")},
+                       dir.file("scoring.log"));
+  ASSERT_TRUE(scoring.running()) << scoring.log();
+  write_file(dir.file("model.json"), "{\"format\":\"something else\"}");
+  scoring.kill(SIGHUP);
+  for (int i = 0; i < 200 && scoring.log().find("reload refused") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(scoring.log().find(dir.file("model.json")), std::string::npos) << scoring.log();
+  write_file(dir.file("model.json"), ServeRiskWorld::get().model_b);
+  scoring.kill(SIGHUP);
+  for (int i = 0; i < 200 && scoring.log().find("risk model reloaded") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(scoring.log().find("risk model reloaded"), std::string::npos) << scoring.log();
 
   // A model that does not load is refused at start.
   write_file(dir.file("bad-model.json"), "{\"format\":\"something else\"}");

@@ -189,8 +189,10 @@ Result<std::optional<Mailer>> load_mailer(const std::string& config, const std::
 // when it reads risk scores, a model is configured. [mail], [smtp] and the
 // model are read at start only. In bus mode the same policy goes to
 // `worker`, whose partitions switch to it between two batches.
-Status reload_config(const std::string& path, Service& service, const mail::MailComposer* composer,
-                     cluster::Worker* worker, Logger& logger) {
+// SIGHUP: the config (`path`), and the risk model (`model_path`, when
+// serve was started with one) read again; each applied when it changed.
+Status reload_config(const std::string& path, const std::string& model_path, Service& service,
+                     const mail::MailComposer* composer, cluster::Worker* worker, Logger& logger) {
   auto fresh = load_policy(path);
   if (!fresh) return fresh.status();
   if (Status s = require_risk_model(*fresh, path, service.scores_risk()); !s) return s;
@@ -200,10 +202,19 @@ Status reload_config(const std::string& path, Service& service, const mail::Mail
     }
   }
   const std::string policy_text = policy_part(read_text(path));
+  const std::string model_text = model_path.empty() ? std::string() : read_text(model_path);
+  if (!model_path.empty()) {  // checked before anything switches, so a bad model changes nothing
+    if (auto model = risk::RiskModel::parse(model_text, model_path); !model) return model.status();
+  }
   auto changed = service.reload(policy_text);
   if (!changed) return changed.status();
   logger.log("info", *changed ? "config reloaded: the new rules apply from now on" : "config reloaded: unchanged");
-  if (worker != nullptr) worker->reload(policy_text);
+  if (!model_path.empty()) {
+    auto model_changed = service.reload_model(model_text, model_path);
+    if (!model_changed) return model_changed.status();
+    if (*model_changed) logger.log("info", "risk model reloaded: episodes opening from now on are scored with it");
+  }
+  if (worker != nullptr) worker->reload(policy_text, model_text);
   return Status::ok();
 }
 
@@ -497,7 +508,7 @@ int run(const ServeArgs& args) {
       sigwait(&signals, &sig);
       if (signalled) return;  // the server stopped by itself; this wakes the thread to end
       if (sig == SIGHUP) {
-        const Status s = reload_config(args.config, **service,
+        const Status s = reload_config(args.config, args.model, **service,
                                        mailer->has_value() ? (*mailer)->composer.get() : nullptr, worker.get(), logger);
         if (!s) logger.log("error", "config reload refused; the running config stays", {{"error", s.message()}});
         continue;

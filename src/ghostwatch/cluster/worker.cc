@@ -78,27 +78,38 @@ void Worker::run() {
   delivery_ = false;
 }
 
-void Worker::reload(std::string policy_text) {
+void Worker::reload(std::string policy_text, std::string model_text) {
   std::lock_guard lock(reload_mu_);
-  reload_text_ = std::move(policy_text);
+  reload_text_.emplace(std::move(policy_text), std::move(model_text));
 }
 
 void Worker::apply_reload() {
   {
     std::lock_guard lock(reload_mu_);
     if (!reload_text_) return;
-    settings_.policy_text = std::move(*reload_text_);
+    settings_.policy_text = std::move(reload_text_->first);
+    settings_.model_text = std::move(reload_text_->second);
     reload_text_.reset();
   }
   std::vector<std::uint32_t> failed;
   for (auto& [id, partition] : running_) {
     auto changed = partition->service->reload(settings_.policy_text);
-    if (!changed) {
-      logger_.log("error", "partition reload failed; it starts again under the new config",
-                  {{"partition", std::to_string(id)}, {"error", changed.message()}});
+    auto model_changed = changed && !settings_.model_text.empty()
+                             ? partition->service->reload_model(settings_.model_text, settings_.model_source)
+                             : Result<bool>(false);
+    if (!changed || !model_changed) {
+      logger_.log(
+          "error", "partition reload failed; it starts again under the new config",
+          {{"partition", std::to_string(id)}, {"error", changed ? model_changed.message() : changed.message()}});
       failed.push_back(id);
-    } else if (*changed) {
+      continue;
+    }
+    if (*changed) {
       logger_.log("info", "partition reloaded: the new rules apply from now on", {{"partition", std::to_string(id)}});
+    }
+    if (*model_changed) {
+      logger_.log("info", "partition's risk model reloaded: episodes opening from now on are scored with it",
+                  {{"partition", std::to_string(id)}});
     }
   }
   // Stopped, not released: the next round starts them again, under the new policy.

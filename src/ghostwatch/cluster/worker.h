@@ -14,11 +14,12 @@
 // outbox, which the holder of the delivery lease drains.
 //
 // A config reload (reload(), on SIGHUP) reaches every partition this worker
-// runs: between two batches each one switches through Service::reload,
-// which logs the switch in the partition's log, so whoever recovers the
-// partition later switches at the same point; partitions started after it
-// start with the new policy. With a risk model (WorkerSettings::model_text)
-// every partition scores its episodes as they open, as `replay --model`.
+// runs: between two batches each one switches through Service::reload (and
+// Service::reload_model), which logs the switch in the partition's log, so
+// whoever recovers the partition later switches at the same point;
+// partitions started after it start with the new policy and model. With a
+// risk model (WorkerSettings::model_text) every partition scores its
+// episodes as they open, as `replay --model`.
 //
 // Thread-safe: holds_delivery() and reload() may be called from any thread.
 #pragma once
@@ -69,11 +70,12 @@ class Worker {
 
   // `policy_text` (a config's policy part, already validated as the front's
   // reload validates it) becomes the rules of every partition this worker
-  // runs, from a point between two batches, and of those it starts later.
-  // Returns at once; the worker's thread applies it and logs, per
-  // partition, the switch or its error (a partition that failed to switch
-  // is stopped, and starts again under the new policy).
-  void reload(std::string policy_text);
+  // runs, from a point between two batches, and of those it starts later;
+  // so does `model_text` (a model.json's, validated; empty when the worker
+  // runs without a model). Returns at once; the worker's thread applies
+  // them and logs, per partition, the switch or its error (a partition that
+  // failed to switch is stopped, and starts again under the new ones).
+  void reload(std::string policy_text, std::string model_text);
 
  private:
   struct Partition;
@@ -99,7 +101,8 @@ class Worker {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> delivery_{false};
   std::mutex reload_mu_;
-  std::optional<std::string> reload_text_;  // under reload_mu_: a policy not applied yet
+  // Under reload_mu_: a policy and model not applied yet.
+  std::optional<std::pair<std::string, std::string>> reload_text_;
   std::thread thread_;
 };
 

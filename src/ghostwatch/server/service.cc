@@ -229,6 +229,21 @@ Result<bool> Service::reload(const std::string& policy_text) {
   return true;
 }
 
+Result<bool> Service::reload_model(const std::string& text, std::string_view source) {
+  std::lock_guard lock(mu_);
+  if (!features_) {
+    return Status::error(fmt::format(
+        "{}: this service was started without a risk model, so it kept no features to score with; restart it with "
+        "--model",
+        source));
+  }
+  if (text == model_text_) return false;
+  auto model = parse_model(text, source);
+  if (!model) return model.status();
+  if (Status s = change_model(text, std::move(*model), source); !s) return s;
+  return true;
+}
+
 Policy Service::policy() const {
   std::lock_guard lock(mu_);
   return *policy_;

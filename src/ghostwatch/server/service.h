@@ -145,6 +145,12 @@ class Service {
   // different campaign name (a data directory holds one campaign: its arms,
   // Message-IDs and report) with an error naming the key.
   Result<bool> reload(const std::string& policy_text);
+  // Makes the risk model in `text` (a model.json's, checked as at open;
+  // `source` names it in errors) the one episodes opening from now on are
+  // scored with; logged, so recovery switches at the same point. Returns
+  // false, changing nothing, when it is the model in force. Refused for a
+  // service opened without a model: it kept no features to score with.
+  Result<bool> reload_model(const std::string& text, std::string_view source);
   // The rules in force (a copy: a reload replaces them).
   Policy policy() const;
   // True when a risk model scores the episodes that open now.
