@@ -68,7 +68,10 @@ void FeatureStore::HorizonQueue::pop() {
 }
 
 void FeatureStore::prefetch_contract(const Engine::EventIds& ids) const {
-  if (ids.contract < contracts_.size()) __builtin_prefetch(&contracts_[ids.contract]);
+  if (ids.contract >= contracts_.size()) return;
+  const char* c = reinterpret_cast<const char*>(&contracts_[ids.contract]);
+  __builtin_prefetch(c);
+  __builtin_prefetch(c + sizeof(ContractStats) - 1);
 }
 
 void FeatureStore::prefetch_parties(const Engine::EventIds& ids) const {
@@ -78,6 +81,7 @@ void FeatureStore::prefetch_parties(const Engine::EventIds& ids) const {
   const char* fl = reinterpret_cast<const char*>(&users_[c.freelancer]);
   __builtin_prefetch(fl);
   __builtin_prefetch(fl + 64);
+  __builtin_prefetch(fl + 95);
   if (c.open_slot != kNoSlot) __builtin_prefetch(&slots_[c.open_slot]);
 }
 
