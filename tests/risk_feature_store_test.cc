@@ -150,6 +150,21 @@ TEST(RiskFeatureStore, ReplyHistogramQuantiles) {
   EXPECT_EQ(ReplyHistogram::bucket_of(100 * 365 * kDay), ReplyHistogram::kBuckets - 1);
 }
 
+// The tracked quantiles are the scanned ones after every time added, in a
+// history long enough for a bucket to saturate and every count to halve.
+TEST(RiskFeatureStore, ReplyHistogramTrackedQuantilesEqualTheScan) {
+  ReplyHistogram h;
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<Duration> wait(0, 3 * kDay);
+  for (int i = 0; i < 200'000; ++i) {
+    // Mostly the same few minutes (one bucket saturates), sometimes anything.
+    h.add(i % 4 == 0 ? wait(rng) : 5 * kMinute);
+    ASSERT_EQ(h.median_seconds(), h.quantile_seconds(0.5)) << "after " << i + 1 << " times";
+    ASSERT_EQ(h.p90_seconds(), h.quantile_seconds(0.9)) << "after " << i + 1 << " times";
+  }
+  EXPECT_LT(h.total(), 200'000u);  // the counts were halved
+}
+
 // Features use nothing after the event that opens the episode: cutting the
 // history anywhere leaves the features of every episode opened before the
 // cut exactly as they are in the whole history.

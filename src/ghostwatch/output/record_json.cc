@@ -1,13 +1,12 @@
 #include "ghostwatch/output/record_json.h"
 
-#include <fmt/format.h>
-
 #include <cassert>
 #include <cstdlib>
 #include <cstring>
 
 #include "ghostwatch/core/json_text.h"
 #include "ghostwatch/core/time.h"
+#include "ghostwatch/output/probability_text.h"
 
 namespace gw {
 namespace {
@@ -16,9 +15,6 @@ namespace {
 // punctuation (under 300 bytes in either record), numbers (up to 20 digits
 // and a sign), times (26 bytes with quotes) and the enum names.
 constexpr std::size_t kMaxFixedSize = 512;
-
-// A probability with six decimals, as `ghostwatch score` writes it.
-char* write_probability(char* p, double v) { return fmt::format_to(p, "{:.6f}", v); }
 
 // Builds one record at the end of `out`. `out` grows once by an upper bound
 // of the record's size and the pieces are stored through a cursor; finish()
@@ -72,7 +68,7 @@ class RecordWriter {
     *p_++ = '"';
   }
 
-  void probability(double v) { p_ = write_probability(p_, v); }
+  void probability(float v) { p_ = write_probability(p_, v); }
 
   void finish() {
     assert(p_ <= out_.data() + end_);

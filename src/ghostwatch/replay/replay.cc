@@ -79,7 +79,8 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
   // Lines are validated kLookahead lines before the engine applies them, so
   // that the engine can prefetch what each event will touch (see
   // Engine::prefetch_ids): its ids' slots kLookahead lines ahead, its
-  // contract's state kLookahead / 2, its parties' kLookahead / 4. Each slot has its own parser, whose buffers hold
+  // contract's state kLookahead / 2, its parties' kLookahead / 4 (and the
+  // feature store's state of them, with a model). Each slot has its own parser, whose buffers hold
   // the slot's line and event until it is applied.
   struct Pending {
     LineParser parser;
@@ -97,11 +98,17 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
     --count;
     if (count >= kLookahead / 2) {
       Pending& ahead = ring[(head + kLookahead / 2 - 1) % kLookahead];
-      if (ahead.reason == RejectReason::kNone) engine.prefetch_state(ahead.event, ahead.ids);
+      if (ahead.reason == RejectReason::kNone) {
+        engine.prefetch_state(ahead.event, ahead.ids);
+        if (store) store->prefetch_contract(ahead.ids);
+      }
     }
     if (count >= kLookahead / 4) {
       Pending& near = ring[(head + kLookahead / 4 - 1) % kLookahead];
-      if (near.reason == RejectReason::kNone) engine.prefetch_parties(near.ids);
+      if (near.reason == RejectReason::kNone) {
+        engine.prefetch_parties(near.ids);
+        if (store) store->prefetch_parties(near.ids);
+      }
     }
     RejectReason reason = p.reason;
     if (reason == RejectReason::kNone) {

@@ -6,8 +6,8 @@
 #pragma once
 
 #include <array>
-#include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ghostwatch/risk/booster.h"
@@ -37,7 +37,7 @@ class FeatureEncoding {
 
  private:
   std::array<std::vector<std::string>, kCategoricalFeatureCount> vocabularies_;
-  std::array<std::map<std::string, int>, kCategoricalFeatureCount> codes_;
+  std::array<std::unordered_map<std::string, int>, kCategoricalFeatureCount> codes_;
 };
 
 }  // namespace gw::risk

@@ -1,9 +1,6 @@
 #include "ghostwatch/risk/feature_store.h"
 
-#include <date/tz.h>
-
 #include <cassert>
-#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -20,29 +17,28 @@ double share(std::uint32_t part, std::uint32_t whole) {
   return whole == 0 ? kNaN : static_cast<double>(part) / static_cast<double>(whole);
 }
 
-// Local time of `t` in `zone` (nullptr: UTC), as ms since the local epoch.
-Instant local_time(Instant t, const date::time_zone* zone) {
-  if (zone == nullptr) return t;
-  const auto info = zone->get_info(date::sys_seconds{std::chrono::seconds{floor_div(t, kSecond)}});
-  return t + info.offset.count() * kSecond;
+// `value`, a decayed count as of `from`, at `to`.
+double decayed(double value, Instant from, Instant to, Duration tau) {
+  if (from == kNoInstant) return 0.0;
+  if (to <= from) return value;
+  return value * std::exp(-static_cast<double>(to - from) / static_cast<double>(tau));
 }
 
 }  // namespace
 
-void FeatureStore::DecayedCount::add(Instant t, Duration tau) {
+void FeatureStore::ClientMessages::add(Instant t) {
   if (at == kNoInstant || t >= at) {
-    value = at_time(t, tau) + 1.0;
+    hour = decayed(hour, at, t, kHour) + 1.0;
+    day = decayed(day, at, t, kDay) + 1.0;
     at = t;
   } else {  // an out-of-order message counts with its own age
-    value += std::exp(-static_cast<double>(at - t) / static_cast<double>(tau));
+    hour += std::exp(-static_cast<double>(at - t) / static_cast<double>(kHour));
+    day += std::exp(-static_cast<double>(at - t) / static_cast<double>(kDay));
   }
 }
 
-double FeatureStore::DecayedCount::at_time(Instant t, Duration tau) const {
-  if (at == kNoInstant) return 0.0;
-  if (t <= at) return value;
-  return value * std::exp(-static_cast<double>(t - at) / static_cast<double>(tau));
-}
+double FeatureStore::ClientMessages::hour_at(Instant t) const { return decayed(hour, at, t, kHour); }
+double FeatureStore::ClientMessages::day_at(Instant t) const { return decayed(day, at, t, kDay); }
 
 void FeatureStore::HorizonQueue::push(Horizon h) {
   if (fifo_.empty() || h.at >= fifo_.back().at) {
@@ -50,6 +46,7 @@ void FeatureStore::HorizonQueue::push(Horizon h) {
   } else {
     heap_.push(h);
   }
+  next_at_ = std::min(next_at_, h.at);
 }
 
 bool FeatureStore::HorizonQueue::top_in_fifo() const {
@@ -67,6 +64,25 @@ void FeatureStore::HorizonQueue::pop() {
   } else {
     heap_.pop();
   }
+  next_at_ = fifo_.empty() && heap_.empty() ? kForever : top().at;
+}
+
+void FeatureStore::prefetch_contract(const Engine::EventIds& ids) const {
+  if (ids.contract >= contracts_.size()) return;
+  const char* c = reinterpret_cast<const char*>(&contracts_[ids.contract]);
+  __builtin_prefetch(c);
+  __builtin_prefetch(c + sizeof(ContractStats) - 1);
+}
+
+void FeatureStore::prefetch_parties(const Engine::EventIds& ids) const {
+  if (ids.from < users_.size()) __builtin_prefetch(&users_[ids.from]);
+  if (ids.contract >= contracts_.size()) return;
+  const ContractStats& c = contracts_[ids.contract];
+  const char* fl = reinterpret_cast<const char*>(&users_[c.freelancer]);
+  __builtin_prefetch(fl);
+  __builtin_prefetch(fl + 64);
+  __builtin_prefetch(fl + 95);
+  if (c.open_slot != kNoSlot) __builtin_prefetch(&slots_[c.open_slot]);
 }
 
 FeatureStore::UserStats& FeatureStore::user(std::uint32_t u, Instant at) {
@@ -78,20 +94,24 @@ FeatureStore::UserStats& FeatureStore::user(std::uint32_t u, Instant at) {
 }
 
 void FeatureStore::pass_horizons(Instant now) {
-  resolve(horizons24_, now, kDay, false);
-  resolve(horizons72_, now, 3 * kDay, true);
+  if (horizons24_.next_at() < now) resolve(horizons24_, now, kDay, false);
+  if (horizons72_.next_at() < now) resolve(horizons72_, now, 3 * kDay, true);
 }
 
 void FeatureStore::resolve(HorizonQueue& q, Instant now, Duration horizon, bool is72) {
-  while (!q.empty() && q.top().at < now) {
-    const std::uint32_t slot = q.top().slot;
+  while (q.next_at() < now) {
+    const Horizon h = q.top();
     q.pop();
-    const EpisodeSlot& e = slots_[slot];
+    const EpisodeSlot& e = slots_[h.slot];
     const bool unanswered = e.replied_at == kNoInstant || e.replied_at - e.opened_at > horizon;
-    UserStats& fl = users_[e.freelancer];
+    UserStats& fl = users_[h.freelancer];
     ++(is72 ? fl.matured72 : fl.matured24);
     if (unanswered) ++(is72 ? fl.unanswered72 : fl.unanswered24);
-    release(slot);
+    release(h.slot);
+  }
+  if (q.next_at() != kForever) {
+    __builtin_prefetch(&slots_[q.top().slot]);
+    __builtin_prefetch(&users_[q.top().freelancer].matured24);
   }
 }
 
@@ -108,8 +128,8 @@ EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
   EpisodeFeatures f;
   using N = NumericFeature;
   const bool replied = fl.replies_count > 0;
-  f[N::kFlReplyMedianS] = replied ? fl.reply_times.quantile_seconds(0.5) : kNaN;
-  f[N::kFlReplyP90S] = replied ? fl.reply_times.quantile_seconds(0.9) : kNaN;
+  f[N::kFlReplyMedianS] = replied ? fl.reply_times.median_seconds() : kNaN;
+  f[N::kFlReplyP90S] = replied ? fl.reply_times.p90_seconds() : kNaN;
   f[N::kFlReplies] = fl.replies_count;
   f[N::kFlEpisodes] = fl.episodes;
   f[N::kFlUnanswered24Share] = share(fl.unanswered24, fl.matured24);
@@ -120,11 +140,11 @@ EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
   f[N::kFlSinceLastMessageS] = seconds_between(fl.last_message_at, t);
   f[N::kFlTenureS] = seconds_between(fl.first_seen, t);
   const UserSnapshot attributes = engine_.user_at(contract.freelancer);
-  const Instant local = local_time(t, attributes.zone);
+  const Instant local = fl.clock.local(t, attributes.zone);
   f[N::kLocalHour] = static_cast<double>(floor_mod(local, kDay) / kHour);
   f[N::kLocalWeekday] = static_cast<double>(floor_mod(floor_div(local, kDay) + 3, 7));  // 1970-01-01 was a Thursday
-  f[N::kClientMessages1h] = contract.client_1h.at_time(t, kHour);
-  f[N::kClientMessages24h] = contract.client_24h.at_time(t, kDay);
+  f[N::kClientMessages1h] = contract.client_messages.hour_at(t);
+  f[N::kClientMessages24h] = contract.client_messages.day_at(t);
   f[N::kContractAgeS] = seconds_between(contract.started_at, t);
   f[N::kContractMessages] = contract.messages;
   f[N::kContractEpisode] = r.episode;
@@ -146,9 +166,9 @@ EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
     slot = free_slots_.back();
     free_slots_.pop_back();
   }
-  slots_[slot] = EpisodeSlot{engine_.applied().contract, contract.freelancer, t, kNoInstant, 2};
-  horizons24_.push(Horizon{t + kDay, slot});
-  horizons72_.push(Horizon{t + 3 * kDay, slot});
+  slots_[slot] = EpisodeSlot{engine_.applied().contract, t, kNoInstant, 2};
+  horizons24_.push(Horizon{t + kDay, slot, contract.freelancer});
+  horizons72_.push(Horizon{t + 3 * kDay, slot, contract.freelancer});
   contract.open_slot = slot;
   return f;
 }
@@ -196,8 +216,7 @@ void FeatureStore::apply(const Event& e) {
       ++s.messages;
       sender.last_message_at = std::max(sender.last_message_at, e.at);
       if (ids.user == s.client) {
-        s.client_1h.add(e.at, kHour);
-        s.client_24h.add(e.at, kDay);
+        s.client_messages.add(e.at);
       } else {
         s.last_fl_at = std::max(s.last_fl_at, e.at);
       }

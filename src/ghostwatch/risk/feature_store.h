@@ -7,8 +7,10 @@
 // look ahead.
 //
 // Every update is O(1) (amortised): per user and per contract a few
-// counters, a 160-byte reply-time histogram per user, and two queues of
-// pending 24 h / 72 h horizons, resolved as event time passes them. An
+// counters, a 180-byte reply-time histogram per user (its median and 90th
+// percentile kept up to date), the user's time zone offset period, and two
+// queues of pending 24 h / 72 h horizons, resolved as event time passes
+// them. An
 // episode counts towards the "unanswered after H" shares only once its
 // horizon H lies strictly before the latest accepted event time: by then
 // any reply up to the horizon has been applied (in time-ordered input).
@@ -34,14 +36,26 @@
 #include "ghostwatch/engine/event.h"
 #include "ghostwatch/engine/records.h"
 #include "ghostwatch/risk/features.h"
+#include "ghostwatch/risk/local_clock.h"
 #include "ghostwatch/risk/reply_histogram.h"
 
 namespace gw::risk {
 
 class FeatureStore {
+  static constexpr std::uint32_t kNoSlot = UINT32_MAX;
+
  public:
   // `engine` must outlive the store; it is only read.
   explicit FeatureStore(const Engine& engine) : engine_(engine) {}
+
+  // For a driver that reads ahead (replay; see Engine::prefetch_ids): after
+  // Engine::prefetch_state(e, ids), prefetch_contract(ids) starts loading
+  // the store's state of the event's contract; after
+  // Engine::prefetch_parties(ids), prefetch_parties(ids) what applying the
+  // event reads of its freelancer, its sender and its open episode. Same
+  // results without.
+  void prefetch_contract(const Engine::EventIds& ids) const;
+  void prefetch_parties(const Engine::EventIds& ids) const;
 
   void begin_event(const Event& e) { pending_at_ = e.at; }
   // A bus worker's partition, before begin_event: the whole log's event
@@ -59,13 +73,21 @@ class FeatureStore {
   void apply(const Event& e);
 
  private:
-  // Exponentially decayed count: sum of exp(-(now - t_i) / tau) over events t_i.
-  struct DecayedCount {
-    double value = 0;
+  // The contract's client messages, decayed over 1 h and over 24 h: the
+  // sums of exp(-(now - t_i) / tau) over their times t_i, as of `at`.
+  struct ClientMessages {
+    double hour = 0, day = 0;
     Instant at = kNoInstant;
-    void add(Instant t, Duration tau);
-    double at_time(Instant t, Duration tau) const;
+    void add(Instant t);
+    double hour_at(Instant t) const;
+    double day_at(Instant t) const;
   };
+  // What every event and opening reads comes first (the counters, the
+  // zone's period and the histogram's quantile cursors: the first 96
+  // bytes), so that the lookahead (prefetch_parties) loads it. Neither this
+  // nor ContractStats is aligned to cache lines: vectors of over-aligned
+  // types made the allocations around them (replay's own, the next run's)
+  // measurably slower in the benchmark.
   struct UserStats {
     Instant first_seen = kNoInstant;
     Instant last_message_at = kNoInstant;
@@ -75,30 +97,35 @@ class FeatureStore {
     std::uint32_t replies_count = 0;  // exact; the histogram's counts may be halved
     std::uint32_t matured24 = 0, unanswered24 = 0;
     std::uint32_t matured72 = 0, unanswered72 = 0;
+    LocalClock clock;
     ReplyHistogram reply_times;
   };
+  // 64 bytes: at most two cache lines.
   struct ContractStats {
     std::uint32_t client = 0;
     std::uint32_t freelancer = 0;
+    std::uint32_t messages = 0;
+    std::uint32_t open_slot = kNoSlot;  // the open episode's slot
     Instant started_at = 0;
     Instant last_fl_at = kNoInstant;
-    std::uint32_t messages = 0;
-    Duration last_reply = -1;           // the previous episode's wait for its reply; -1: none
-    std::uint32_t open_slot = kNoSlot;  // the open episode's slot
-    DecayedCount client_1h, client_24h;
+    Duration last_reply = -1;  // the previous episode's wait for its reply; -1: none
+    ClientMessages client_messages;
   };
+  static_assert(sizeof(ContractStats) == 64, "a cache line's size");
   // An episode until both its horizons have passed; then the slot is free
   // for another episode, even while its own is still open.
   struct EpisodeSlot {
     std::uint32_t contract = 0;  // the engine's index of the episode's contract
-    std::uint32_t freelancer = 0;
     Instant opened_at = 0;
     Instant replied_at = kNoInstant;
     std::uint8_t horizons_left = 0;
   };
+  // The episode's freelancer travels with its horizon, so that resolving it
+  // loads the slot and the freelancer's state at once.
   struct Horizon {
     Instant at;
     std::uint32_t slot;
+    std::uint32_t freelancer;
     bool operator>(const Horizon& o) const { return at > o.at; }
   };
   // Horizons in time order: a FIFO for those pushed in order (nearly all:
@@ -106,21 +133,24 @@ class FeatureStore {
   class HorizonQueue {
    public:
     void push(Horizon h);
-    bool empty() const { return fifo_.empty() && heap_.empty(); }
+    // The earliest horizon's time; kForever when none is queued.
+    Instant next_at() const { return next_at_; }
+    // REQUIRES: a horizon is queued.
     const Horizon& top() const;
     void pop();
 
    private:
     bool top_in_fifo() const;
+    Instant next_at_ = kForever;
     std::deque<Horizon> fifo_;
     std::priority_queue<Horizon, std::vector<Horizon>, std::greater<>> heap_;
   };
-  static constexpr std::uint32_t kNoSlot = UINT32_MAX;
-
   // The state of the engine's user `u`, first seen no later than `at`.
   UserStats& user(std::uint32_t u, Instant at);
   // Resolves every horizon strictly before `now`.
   void pass_horizons(Instant now);
+  // The same for one queue, whose next horizon is before `now`; then starts
+  // loading what its next one to resolve reads.
   void resolve(HorizonQueue& q, Instant now, Duration horizon, bool is72);
   void release(std::uint32_t slot);
 

@@ -6,6 +6,11 @@
 #include <limits>
 
 namespace gw::risk {
+namespace {
+
+std::uint32_t rank_of(double q, std::uint32_t total) { return static_cast<std::uint32_t>(std::ceil(q * total)); }
+
+}  // namespace
 
 int ReplyHistogram::bucket_of(Duration reply) {
   assert(reply >= 0);
@@ -14,7 +19,14 @@ int ReplyHistogram::bucket_of(Duration reply) {
   return std::clamp(i, 0, kBuckets - 1);
 }
 
-double ReplyHistogram::bucket_seconds(int i) { return 60.0 * (std::exp2((i + 0.5) / 4.0) - 1.0); }
+double ReplyHistogram::bucket_seconds(int i) {
+  static const std::array<double, kBuckets> seconds = [] {
+    std::array<double, kBuckets> s{};
+    for (int b = 0; b < kBuckets; ++b) s[b] = 60.0 * (std::exp2((b + 0.5) / 4.0) - 1.0);
+    return s;
+  }();
+  return seconds[i];
+}
 
 void ReplyHistogram::add(Duration reply) {
   const int i = bucket_of(reply);
@@ -24,14 +36,24 @@ void ReplyHistogram::add(Duration reply) {
       c = static_cast<std::uint16_t>(c / 2);
       total_ += c;
     }
+    median_ = p90_ = Cursor{};  // found again from the first bucket
   }
   ++counts_[i];
   ++total_;
+  follow(median_, 0.5, i);
+  follow(p90_, 0.9, i);
+}
+
+void ReplyHistogram::follow(Cursor& c, double q, int added) const {
+  if (added < c.bucket) ++c.below;
+  const std::uint32_t rank = rank_of(q, total_);
+  while (c.below + counts_[c.bucket] < rank) c.below += counts_[c.bucket++];
+  while (c.below >= rank) c.below -= counts_[--c.bucket];
 }
 
 double ReplyHistogram::quantile_seconds(double q) const {
   assert(total_ > 0 && q > 0 && q <= 1);
-  const auto rank = static_cast<std::uint32_t>(std::ceil(q * total_));
+  const std::uint32_t rank = rank_of(q, total_);
   std::uint32_t seen = 0;
   for (int i = 0; i < kBuckets; ++i) {
     seen += counts_[i];

@@ -255,7 +255,7 @@ __attribute__((target("avx2"), always_inline)) inline __m256i word_of(const std:
 }
 
 // What the AVX2 walk reads: a group's splits (at [node][lane] from these
-// pointers) and the row, in `blocks` registers of 8 features.
+// pointers) and the row, in registers of 8 features.
 struct AvxGroup {
   const std::uint32_t* words;
   const float* thresholds;
@@ -263,12 +263,12 @@ struct AvxGroup {
   const std::uint32_t* categories_high;
   bool categorical;
   const __m256* row_blocks;
-  std::size_t blocks;
 };
 
 // Fills right[kLevel..kDepth) with the walk's steps: all ones where a
 // lane's tree goes right (goes_right, eight trees at once).
-template <std::size_t kLevel, std::size_t kDepth, std::uint32_t kMissingRight, std::uint32_t kCategorical>
+template <std::size_t kLevel, std::size_t kDepth, std::size_t kBlocks, std::uint32_t kMissingRight,
+          std::uint32_t kCategorical>
 __attribute__((target("avx2"), always_inline)) inline void walk(const AvxGroup& g, __m256* right) {
   const __m256i one = _mm256_set1_epi32(1);
   const std::size_t first = ((std::size_t{1} << kLevel) - 1) * 8;
@@ -276,7 +276,7 @@ __attribute__((target("avx2"), always_inline)) inline void walk(const AvxGroup& 
   const __m256i feature = _mm256_and_si256(word, _mm256_set1_epi32(0xFFFF));
   // A feature's value: a permute per block of 8, by the low 3 bits of its index.
   __m256 value = _mm256_permutevar8x32_ps(g.row_blocks[0], feature);
-  for (std::size_t b = 1; b < g.blocks; ++b) {
+  for (std::size_t b = 1; b < kBlocks; ++b) {
     const __m256i beyond = _mm256_cmpgt_epi32(feature, _mm256_set1_epi32(static_cast<int>(8 * b - 1)));
     value = _mm256_blendv_ps(value, _mm256_permutevar8x32_ps(g.row_blocks[b], feature), _mm256_castsi256_ps(beyond));
   }
@@ -304,18 +304,17 @@ __attribute__((target("avx2"), always_inline)) inline void walk(const AvxGroup& 
                             _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(word, categorical), categorical)));
   }
   right[kLevel] = step;
-  if constexpr (kLevel + 1 < kDepth) walk<kLevel + 1, kDepth, kMissingRight, kCategorical>(g, right);
+  if constexpr (kLevel + 1 < kDepth) walk<kLevel + 1, kDepth, kBlocks, kMissingRight, kCategorical>(g, right);
 }
 
 }  // namespace
 
-template <std::size_t kDepth>
+template <std::size_t kDepth, std::size_t kBlocks>
 __attribute__((target("avx2"))) double TreeEnsemble::predict_avx2(const float* row) const {
   const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   // The row in registers; lanes past the last feature stay 0.
-  const std::size_t blocks = (features_ + 7) / 8;
-  __m256 row_blocks[kRowBlocks];  // NOLINT(modernize-avoid-c-arrays)
-  for (std::size_t b = 0; b < blocks; ++b) {
+  __m256 row_blocks[kBlocks];  // NOLINT(modernize-avoid-c-arrays)
+  for (std::size_t b = 0; b < kBlocks; ++b) {
     const __m256i present = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(features_ - 8 * b)), lanes);
     row_blocks[b] = _mm256_maskload_ps(row + 8 * b, present);
   }
@@ -327,10 +326,9 @@ __attribute__((target("avx2"))) double TreeEnsemble::predict_avx2(const float* r
                      categories_low_.data() + splits,
                      categories_high_.data() + splits,
                      categorical_,
-                     row_blocks,
-                     blocks};
+                     row_blocks};
     __m256 right[kDepth];  // NOLINT(modernize-avoid-c-arrays)
-    walk<0, kDepth, kMissingRight, kCategorical>(g, right);
+    walk<0, kDepth, kBlocks, kMissingRight, kCategorical>(g, right);
     const __m256 values = node_of<kDepth>(leaves_.data() + leaf_at(group, 0, 0), right);
     sums_low = _mm256_add_pd(sums_low, _mm256_cvtps_pd(_mm256_castps256_ps128(values)));
     sums_high = _mm256_add_pd(sums_high, _mm256_cvtps_pd(_mm256_extractf128_ps(values, 1)));
@@ -341,17 +339,26 @@ __attribute__((target("avx2"))) double TreeEnsemble::predict_avx2(const float* r
   return finish(sums);
 }
 
+template <std::size_t kBlocks>
+double TreeEnsemble::predict_avx2_blocks(const float* row) const {
+  switch (depth_) {
+    case 1: return predict_avx2<1, kBlocks>(row);
+    case 2: return predict_avx2<2, kBlocks>(row);
+    case 3: return predict_avx2<3, kBlocks>(row);
+    default: return predict_portable(row);
+  }
+}
+
 double TreeEnsemble::predict(const float* row) const {
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2 && features_ <= 8 * kRowBlocks) {
-    switch (depth_) {
-      case 1: return predict_avx2<1>(row);
-      case 2: return predict_avx2<2>(row);
-      case 3: return predict_avx2<3>(row);
-      default: break;
-    }
+  if (!avx2) return predict_portable(row);
+  switch ((features_ + 7) / 8) {
+    case 1: return predict_avx2_blocks<1>(row);
+    case 2: return predict_avx2_blocks<2>(row);
+    case 3: return predict_avx2_blocks<3>(row);
+    case 4: return predict_avx2_blocks<4>(row);
+    default: return predict_portable(row);
   }
-  return predict_portable(row);
 }
 #else
 double TreeEnsemble::predict(const float* row) const { return predict_portable(row); }

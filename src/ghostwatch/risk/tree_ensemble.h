@@ -73,9 +73,14 @@ class TreeEnsemble {
   // The AVX2 path, for trees up to 3 deep (the default is 3) and up to
   // 8 * kRowBlocks features (the model has 22): the row stays in registers
   // and each level's splits, and the leaves, are picked by blends.
+  // It is compiled for each depth and each count of row blocks (1 to
+  // kRowBlocks; predict_avx2_blocks picks the depth), so that the walk has
+  // no loop or branch left.
   static constexpr std::size_t kRowBlocks = 4;
-  template <std::size_t kDepth>
+  template <std::size_t kDepth, std::size_t kBlocks>
   double predict_avx2(const float* row) const;
+  template <std::size_t kBlocks>
+  double predict_avx2_blocks(const float* row) const;
 
   // Per split, [group][node][lane]: the split word, the threshold (NaN in
   // padding: never right), and the categories going right as two 32-bit
