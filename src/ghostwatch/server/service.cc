@@ -86,8 +86,8 @@ class Service::Sink final : public EngineSink {
     ++counters_.decisions[static_cast<std::size_t>(d.action)][static_cast<std::size_t>(d.status)];
     if (!batch) return;
     if (keeps_partition_state && d.status == DecisionStatus::kSent) {
-      changed_open.emplace(d.contract);
-      changed_contracts.emplace(d.contract);
+      note(changed_open, d.contract);
+      note(changed_contracts, d.contract);
     }
     batch->decisions.push_back(DecisionRow::from(d));
     // The decided episode is the contract's open one.
@@ -100,7 +100,7 @@ class Service::Sink final : public EngineSink {
     --counters_.open_episodes;
     ++counters_.closed_episodes;
     if (!batch) return;
-    if (keeps_partition_state) changed_open.emplace(e.contract);
+    if (keeps_partition_state) note(changed_open, e.contract);
     batch->episodes.push_back(EpisodeRow::from(e));
     batch->episodes.back().id = static_cast<std::int64_t>(counters_.closed_episodes);
   }
@@ -109,7 +109,7 @@ class Service::Sink final : public EngineSink {
   void on_episode_opened(const EpisodeRecord& e) override {
     ++counters_.open_episodes;
     if (features != nullptr && e.risk < 0) features->on_episode_opened(e);  // a score is never negative
-    if (batch && keeps_partition_state) changed_open.emplace(e.contract);
+    if (batch && keeps_partition_state) note(changed_open, e.contract);
   }
 
   Batch* batch = nullptr;  // nullptr: recovering
@@ -118,7 +118,13 @@ class Service::Sink final : public EngineSink {
   bool keeps_partition_state = false;  // a partition's: its open episodes, contracts and users
   // Since the last commit: contracts whose open episode changed, contracts
   // and users that changed, users first named by a contract.
-  std::set<std::string> changed_open, changed_contracts, changed_users, named_users;
+  using Ids = std::set<std::string, std::less<>>;
+  Ids changed_open, changed_contracts, changed_users, named_users;
+  // Adds `id` to `ids`; no allocation when it is there (most events of a
+  // batch are on contracts it has seen).
+  static void note(Ids& ids, std::string_view id) {
+    if (ids.find(id) == ids.end()) ids.emplace(id);
+  }
 
  private:
   ServiceCounters& counters_;
@@ -235,8 +241,8 @@ Result<bool> Service::reload(const std::string& policy_text) {
   if (sink_->keeps_partition_state) {
     // Their arm and tier are the policy's.
     engine_->for_each_open_episode([&](const EpisodeRecord& e) {
-      sink_->changed_open.emplace(e.contract);
-      sink_->changed_contracts.emplace(e.contract);
+      Sink::note(sink_->changed_open, e.contract);
+      Sink::note(sink_->changed_contracts, e.contract);
     });
   }
   batch.log.push_back(LogEntry{LogKind::kPolicy, engine_->watermark(), policy_text});
@@ -391,15 +397,15 @@ void Service::record_line(Batch& batch, RejectReason r, std::uint64_t line_numbe
   batch.log.push_back(LogEntry{kind, at, std::string(line)});
   if (!sink_->keeps_partition_state) return;
   switch (e.type) {
-    case EventType::kUser: sink_->changed_users.emplace(e.get(Field::kId)); break;
+    case EventType::kUser: Sink::note(sink_->changed_users, e.get(Field::kId)); break;
     case EventType::kOptOut:
-    case EventType::kOptIn: sink_->changed_users.emplace(e.get(Field::kUser)); break;
+    case EventType::kOptIn: Sink::note(sink_->changed_users, e.get(Field::kUser)); break;
     case EventType::kContractStarted:
-      sink_->named_users.emplace(e.get(Field::kClient));
-      sink_->named_users.emplace(e.get(Field::kFreelancer));
+      Sink::note(sink_->named_users, e.get(Field::kClient));
+      Sink::note(sink_->named_users, e.get(Field::kFreelancer));
       [[fallthrough]];
     case EventType::kContractEnded:
-    case EventType::kMessage: sink_->changed_contracts.emplace(e.get(Field::kContract)); break;
+    case EventType::kMessage: Sink::note(sink_->changed_contracts, e.get(Field::kContract)); break;
   }
 }
 
@@ -475,7 +481,7 @@ Status Service::apply_partition(const std::vector<PartitionMessage>& messages) {
       auto bounce = read_bounce(m.line);
       if (!bounce) return Status::error(fmt::format("log message {}: {}", m.seq, bounce.message()));
       engine_->mark_bouncing(bounce->first, bounce->second);
-      sink_->changed_users.insert(bounce->first);
+      Sink::note(sink_->changed_users, bounce->first);
       batch.log.push_back(LogEntry{LogKind::kBounce, batch.received_at, m.line});
       continue;
     }
