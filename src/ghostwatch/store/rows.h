@@ -222,7 +222,7 @@ struct Batch {
   // partition applies these, so only partition 0 stores them. And the users
   // the batch named first (the parties of the contracts it started: a
   // partition may be the only one to know them), which a partition adds
-  // when the store has none (partition 0: stores them as the others).
+  // when the store has none; partition 0 stores them like user_states.
   std::vector<UserStateRow> user_states;
   std::vector<UserStateRow> named_users;
 
