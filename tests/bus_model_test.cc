@@ -3,8 +3,10 @@
 // event log, each partition scoring its episodes as they open, under a
 // policy that reads the risk ([segment] min_risk and a risk tier). The
 // decisions and closed episodes, risk included, equal `replay --model
-// --until` of the same events. A new model file and SIGHUP switch every
-// partition: the episodes opened after it are scored with the new model.
+// --until` of the same events, and the dashboard's At risk (each episode
+// on its tier's ladder) equals one `serve --model`'s. A new model file and
+// SIGHUP switch every partition: the episodes opened after it are scored
+// with the new model.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -88,8 +90,10 @@ TEST(BusModelTest, WorkersScoreAndDecideAsReplayModel) {
   const CommandOutput published =
       run_ghostwatch("publish --config " + config + " --store " + *db + " " + world.dir.file("events.ndjson"));
   ASSERT_EQ(published.status, 0) << published.out;
-  auto advanced = w1->client().Post(std::string("/v1/advance?to=") + kUntil, "", "text/plain");
-  ASSERT_TRUE(advanced && advanced->status == 202) << (advanced ? advanced->body : "no answer");
+  for (const auto* w : {w1.get(), w2.get()}) {  // each front's At risk evaluates through its advance
+    auto advanced = w->client().Post(std::string("/v1/advance?to=") + kUntil, "", "text/plain");
+    ASSERT_TRUE(advanced && advanced->status == 202) << (advanced ? advanced->body : "no answer");
+  }
   ASSERT_TRUE(wait_for_every_partition(*db, *nats, kModelPartitions, 300)) << w1->log() << "\n" << w2->log();
 
   auto c = w2->client();
@@ -108,6 +112,26 @@ TEST(BusModelTest, WorkersScoreAndDecideAsReplayModel) {
   for (const std::string& line : decisions) urgent += nlohmann::json::parse(line).value("template", "") == "urgent";
   EXPECT_GT(outside, 0u);
   EXPECT_GT(urgent, 0u);
+
+  // At risk: one serve --model fed the same events lists the same.
+  ServeProcess single({"--config", policy, "--data", dir.file("single"), "--clock", "events", "--model", model},
+                      dir.file("single.log"));
+  ASSERT_TRUE(single.running()) << single.log();
+  for (const std::string& body : bodies(world.events, 500)) {
+    auto r = single.client().Post("/v1/events", body, kNdjson);
+    ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+  }
+  auto advanced = single.client().Post(std::string("/v1/advance?to=") + kUntil, "", "text/plain");
+  ASSERT_TRUE(advanced && advanced->status == 200);
+  const std::string at_risk = single.client().Get("/v1/at-risk?sort=risk&limit=1000")->body;
+  std::size_t on_tier = 0;  // the tier's ladder escalates to no team
+  const nlohmann::json listed = nlohmann::json::parse(at_risk);
+  for (const auto& item : listed["items"]) {
+    on_tier += item["in_segment"] == true && item["team"].is_null();
+  }
+  EXPECT_GT(on_tier, 0u) << at_risk;
+  EXPECT_EQ(w1->client().Get("/v1/at-risk?sort=risk&limit=1000")->body, at_risk);
+  EXPECT_EQ(w2->client().Get("/v1/at-risk?sort=risk&limit=1000")->body, at_risk);
 }
 
 // Each (contract, episode) of replay's episode lines, with its risk.

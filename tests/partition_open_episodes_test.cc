@@ -6,45 +6,14 @@
 // end they are the open episodes `replay` writes.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
-#include <set>
 
 #include "ghostwatch/output/record_json.h"
-#include "ghostwatch/server/service.h"
-#include "ghostwatch/store/postgres/postgres_store.h"
+#include "partition_support.h"
 #include "pg_server.h"
-#include "serve_support.h"
 
 namespace gw::test {
 namespace {
-
-class FixedPartitionClock final : public Clock {
- public:
-  Instant now() const override { return 1'700'000'000'000; }
-};
-
-// The replay-accepted lines of `events` as the messages of one partition:
-// stream and log sequence numbers, and the running maximum event time.
-std::vector<PartitionMessage> one_partition(const std::string& events, const std::string& rejects) {
-  std::set<std::uint64_t> rejected;
-  for (const std::string& line : bodies(rejects, 1))
-    rejected.insert(nlohmann::json::parse(line)["line"].get<std::uint64_t>());
-  std::vector<PartitionMessage> out;
-  Instant watermark = kNoInstant;
-  std::uint64_t number = 0;
-  for (std::string line : bodies(events, 1)) {
-    if (rejected.count(++number) != 0) continue;
-    while (!line.empty() && line.back() == '\n') line.pop_back();
-    watermark = std::max(watermark, parse_rfc3339(nlohmann::json::parse(line)["at"].get<std::string>()).value());
-    PartitionMessage m;
-    m.stream_seq = m.seq = out.size() + 1;
-    m.watermark = watermark;
-    m.line = std::move(line);
-    out.push_back(std::move(m));
-  }
-  return out;
-}
 
 std::vector<std::string> episode_lines(const std::vector<EpisodeRow>& rows) {
   std::vector<std::string> out;
@@ -64,21 +33,6 @@ std::vector<std::string> engine_open(Service& service) {
   return episode_lines(service.open_episodes(EpisodeQuery{}, std::nullopt, SIZE_MAX).value());
 }
 
-struct PartitionOwner {
-  std::unique_ptr<PostgresStore> store;
-  std::unique_ptr<Service> service;
-};
-
-PartitionOwner take_partition(const std::string& url, const Clock& clock) {
-  PartitionOwner o;
-  o.store = PostgresStore::open(url, 0).value();
-  const std::uint64_t claim = o.store->claim_partition().value().epoch;
-  auto service = Service::open(read_file(kExamplePolicy), *o.store, clock, ClockMode::kEvents, claim);
-  EXPECT_TRUE(service) << service.message();
-  if (service) o.service = std::move(*service);
-  return o;
-}
-
 TEST(PartitionOpenEpisodesTest, RowsFollowTheCommittedEngineThroughTakeovers) {
   const auto url = pg_database_url();
   if (!url) GTEST_SKIP() << kNoPostgres;
@@ -88,23 +42,9 @@ TEST(PartitionOpenEpisodesTest, RowsFollowTheCommittedEngineThroughTakeovers) {
                                  dir.file("ev.ndjson") + " --rejects " + dir.file("rejects.ndjson") + " --episodes " +
                                  dir.file("episodes.ndjson") + " 2>/dev/null";
   ASSERT_EQ(run_command(replay_cmd), 0);
-  std::vector<PartitionMessage> messages =
+  const std::vector<PartitionMessage> messages =
       one_partition(read_file(dir.file("ev.ndjson")), read_file(dir.file("rejects.ndjson")));
   ASSERT_GT(messages.size(), 1000u);
-  // The end of a replay: evaluate through the largest event time.
-  PartitionMessage advance;
-  advance.stream_seq = advance.seq = messages.size() + 1;
-  advance.watermark = messages.back().watermark;
-  advance.control = PartitionControl::kEvaluateThrough;
-  advance.at = messages.back().watermark;
-  messages.push_back(advance);
-  auto batch = [&](std::size_t from, std::size_t to) {
-    return std::vector<PartitionMessage>(messages.begin() + static_cast<std::ptrdiff_t>(from),
-                                         messages.begin() + static_cast<std::ptrdiff_t>(to));
-  };
-  auto apply = [&](Service& service, std::size_t from, std::size_t to) {
-    return service.apply_partition(batch(from, to), PartitionPosition{messages[to - 1].stream_seq, 0});
-  };
   FixedPartitionClock clock;
   auto shared = PostgresStore::open(*url).value();
 
@@ -112,7 +52,7 @@ TEST(PartitionOpenEpisodesTest, RowsFollowTheCommittedEngineThroughTakeovers) {
   ASSERT_TRUE(first.service);
   const std::size_t half = messages.size() / 2;
   for (std::size_t at = 0; at < half; at += 97) {
-    ASSERT_TRUE(apply(*first.service, at, std::min(at + 97, half)));
+    ASSERT_TRUE(apply_range(*first.service, messages, at, std::min(at + 97, half)));
     ASSERT_EQ(stored_open(*shared), engine_open(*first.service)) << "after message " << at;
   }
   const std::vector<std::string> at_half = engine_open(*first.service);
@@ -133,11 +73,11 @@ TEST(PartitionOpenEpisodesTest, RowsFollowTheCommittedEngineThroughTakeovers) {
   ASSERT_TRUE(second.service);
   EXPECT_EQ(engine_open(*second.service), at_half) << "recovered from the log";
   EXPECT_EQ(stored_open(*shared), at_half);
-  EXPECT_FALSE(apply(*first.service, half, messages.size()));
+  EXPECT_FALSE(apply_range(*first.service, messages, half, messages.size()));
   EXPECT_EQ(stored_open(*shared), at_half);
 
   for (std::size_t at = half; at < messages.size(); at += 211) {
-    ASSERT_TRUE(apply(*second.service, at, std::min(at + 211, messages.size())));
+    ASSERT_TRUE(apply_range(*second.service, messages, at, std::min(at + 211, messages.size())));
   }
   std::vector<std::string> replay_open;
   for (std::string line : bodies(read_file(dir.file("episodes.ndjson")), 1)) {

@@ -1,8 +1,10 @@
 // The store contract, for every backend (SQLite and PostgreSQL): what a
 // commit stores, in which order exports come back, that a failed commit
 // stores nothing, that data survives reopening, the outbox's delivery
-// records and finding users by address. Cases and inbound e-mail have their
-// own suites over both backends (case_store_test, inbound_intake_test).
+// records, users' contact updates (a batch may name a user twice) and
+// finding users by address. Cases, inbound e-mail and the partitions' state
+// have their own suites over both backends (case_store_test,
+// inbound_intake_test, store_partition_state_contract_test).
 #include <gtest/gtest.h>
 
 #include "store_backends.h"
@@ -246,6 +248,23 @@ TEST_P(StoreContract, UsersAreFoundByAddressWithoutCaseAndUpdatesKeepWhatIsNotGi
   ASSERT_TRUE(store->set_meta("policy", "one"));
   ASSERT_TRUE(store->set_meta("policy", "two"));
   EXPECT_EQ(store->get_meta("policy").value(), std::optional<std::string>("two"));
+}
+
+TEST_P(StoreContract, ABatchThatNamesAUserTwiceStoresItsUpdatesInOrder) {
+  auto store = open_store();
+  Batch b;
+  b.users.push_back(UserContact{"f1", "old@example.com", "Lena", "DE", "freelancer", std::nullopt});
+  b.users.push_back(UserContact{"k1", "ana@example.com", std::nullopt, std::nullopt, "client", std::nullopt});
+  b.users.push_back(UserContact{"f1", "new@example.com", std::nullopt, std::nullopt, std::nullopt, true});
+  b.users.push_back(UserContact{"f1", std::nullopt, std::nullopt, "PT", std::nullopt, false});
+  ASSERT_TRUE(store->commit(b));
+  const UserContact f1 = store->user_contact("f1").value().value();
+  EXPECT_EQ(f1.email, "new@example.com");
+  EXPECT_EQ(f1.name, "Lena") << "not given again: kept";
+  EXPECT_EQ(f1.country, "PT");
+  EXPECT_EQ(f1.role, "freelancer");
+  EXPECT_EQ(f1.opted_out, false) << "the opt-in after the opt-out";
+  EXPECT_EQ(store->user_contact("k1").value().value().email, "ana@example.com");
 }
 
 EpisodeRow open_row(std::string contract, std::uint32_t number, std::uint32_t steps_sent) {

@@ -106,7 +106,8 @@ Status MailDispatcher::deliver(OutboxItem& item, DispatchPass& pass) {
   // engine here knows those of databases older than that.
   bool opted_out = checkin && client->has_value() && (*client)->opted_out.value_or(false);
   if (checkin && !opted_out) {
-    service_.with_user(decision.client, [&](const UserSnapshot& u) { opted_out = u.opted_out; });
+    auto known = service_.with_user(decision.client, [&](const UserSnapshot& u) { opted_out = u.opted_out; });
+    if (!known) return known.status();
   }
   if (opted_out) {
     return give_up(DeliveryState::kUndeliverable, fmt::format("client {} opted out of e-mail", decision.client));

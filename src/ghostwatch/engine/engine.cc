@@ -8,13 +8,6 @@
 #include "ghostwatch/core/ascii.h"
 
 namespace gw {
-namespace {
-
-bool contains(const std::vector<std::uint32_t>& ids, std::uint32_t id) {
-  return std::find(ids.begin(), ids.end(), id) != ids.end();
-}
-
-}  // namespace
 
 Engine::Engine(const Policy& policy, EngineSink& sink)
     : policy_(&policy),
@@ -22,23 +15,12 @@ Engine::Engine(const Policy& policy, EngineSink& sink)
       holdout_threshold_(holdout_threshold(policy.holdout_percent)),
       timers_(contract_ids_) {
   assert(!policy.ladder.empty());
-  intern_segment();
-}
-
-void Engine::intern_segment() {
-  include_countries_.clear();
-  exclude_countries_.clear();
-  kinds_.clear();
-  for (const auto& c : policy_->segment.countries_include) include_countries_.push_back(attributes_.intern(c));
-  for (const auto& c : policy_->segment.countries_exclude) exclude_countries_.push_back(attributes_.intern(c));
-  for (const auto& k : policy_->segment.kinds) kinds_.push_back(attributes_.intern(k));
 }
 
 void Engine::set_policy(const Policy& policy) {
   assert(!policy.ladder.empty());
   policy_ = &policy;
   holdout_threshold_ = holdout_threshold(policy.holdout_percent);
-  intern_segment();
   for (std::size_t u = 0; u < users_.size(); ++u) {
     users_[u].in_segment = segment_matches(user_details_[u]);
     users_[u].arm = -1;  // a cache of assign_arm, whose salt and share may have changed
@@ -390,6 +372,18 @@ void Engine::mark_bouncing(std::string_view user, std::string_view address) {
 std::optional<ContractSnapshot> Engine::find_contract(std::string_view id) const {
   const std::uint32_t contract = contract_ids_.find(id);
   if (contract == Interner::kNone) return std::nullopt;
+  return contract_at(contract);
+}
+
+void Engine::for_each_contract(const std::function<void(std::string_view, const ContractSnapshot&)>& fn) const {
+  for (std::uint32_t id = 0; id < contracts_.size(); ++id) fn(contract_ids_.view(id), contract_at(id));
+}
+
+void Engine::for_each_user(const std::function<void(std::string_view, const UserSnapshot&)>& fn) const {
+  for (std::uint32_t id = 0; id < users_.size(); ++id) fn(user_ids_.view(id), user_at(id));
+}
+
+ContractSnapshot Engine::contract_at(std::uint32_t contract) const {
   const ContractState& c = contracts_[contract];
   ContractSnapshot s;
   s.client = user_ids_.view(c.client);
@@ -429,12 +423,8 @@ UserSnapshot Engine::user_at(std::uint32_t user) const {
 }
 
 bool Engine::segment_matches(const UserDetail& u) const {
-  if (!include_countries_.empty() && (u.country == Interner::kNone || !contains(include_countries_, u.country))) {
-    return false;
-  }
-  if (u.country != Interner::kNone && contains(exclude_countries_, u.country)) return false;
-  if (!kinds_.empty() && (u.kind == Interner::kNone || !contains(kinds_, u.kind))) return false;
-  return true;
+  return policy_->segment.admits(u.country == Interner::kNone ? std::string_view() : attributes_.view(u.country),
+                                 u.kind == Interner::kNone ? std::string_view() : attributes_.view(u.kind));
 }
 
 Arm Engine::arm_of(std::uint32_t user) {

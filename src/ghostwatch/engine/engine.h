@@ -127,6 +127,10 @@ class Engine {
   // Inspection, for the live service's API; nullopt for an unknown id.
   std::optional<ContractSnapshot> find_contract(std::string_view id) const;
   std::optional<UserSnapshot> find_user(std::string_view id) const;
+  // Every contract and every user the engine knows, with its id, in order
+  // of first appearance. The views die with each call.
+  void for_each_contract(const std::function<void(std::string_view, const ContractSnapshot&)>& fn) const;
+  void for_each_user(const std::function<void(std::string_view, const UserSnapshot&)>& fn) const;
 
   // For state kept beside the engine (the risk feature store), so that it
   // need not look ids up again: contracts and users have dense indices (0,
@@ -216,6 +220,8 @@ class Engine {
   void evaluate(const Timer& t);
   void record(const ContractState& c, const Timer& t, Instant at, DecisionStatus status,
               DecisionReason reason);
+  // find_contract by index. REQUIRES: contract < contract_count().
+  ContractSnapshot contract_at(std::uint32_t contract) const;
   bool segment_matches(const UserDetail& u) const;
   // [segment] min_risk: false when the episode's risk is below it.
   bool meets_min_risk(float risk) const { return !policy_->segment.min_risk || risk >= *policy_->segment.min_risk; }
@@ -225,14 +231,10 @@ class Engine {
   // The tier whose ladder the open episode of `c` follows under `policy`:
   // its own, or 0 (the main ladder) when `policy` has no such tier (a reload
   // removed it).
-  static std::size_t tier_of(const Policy& policy, const ContractState& c) {
-    return c.tier <= policy.risk_tiers.size() ? c.tier : 0;
-  }
+  static std::size_t tier_of(const Policy& policy, const ContractState& c) { return tier_under(policy, c.tier); }
   static const std::vector<LadderStep>& ladder_of(const Policy& policy, const ContractState& c) {
     return ladder_of_tier(policy, tier_of(policy, c));
   }
-  // The segment's countries and kinds as attribute ids.
-  void intern_segment();
   Arm arm_of(std::uint32_t user);
   const date::time_zone* zone_for(std::string_view name);
   std::uint32_t user_id(std::string_view name);
@@ -252,7 +254,6 @@ class Engine {
   std::vector<UserState> users_;
   std::vector<UserDetail> user_details_;
   Interner attributes_;  // countries and kinds
-  std::vector<std::uint32_t> include_countries_, exclude_countries_, kinds_;
   Interner zone_names_;
   std::vector<const date::time_zone*> zones_;
   TimerQueue timers_;

@@ -118,11 +118,12 @@ Result<bool> Intake::route_by_token(const InboundMessage& m, Routing& r) {
         return true;
       }
       CaseTarget t;
-      const bool known = service_.with_contract(episode->contract, [&](const ContractSnapshot& c) {
+      const Result<bool> known = service_.with_contract(episode->contract, [&](const ContractSnapshot& c) {
         t.freelancer = std::string(c.freelancer);
         t.client = std::string(c.client);
       });
-      if (!known) {
+      if (!known) return known.status();
+      if (!*known) {
         r.reason = fmt::format("reply token of contract {}, which the engine does not know", episode->contract);
         return true;
       }

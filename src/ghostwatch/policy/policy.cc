@@ -1,12 +1,12 @@
 #include "ghostwatch/policy/policy.h"
 
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "ghostwatch/core/ascii.h"
 
@@ -281,6 +281,15 @@ Status require_risk_model(const Policy& policy, std::string_view source, bool ha
   if (has_model || !policy_uses_risk(policy)) return Status::ok();
   return Status::error(fmt::format("{}: {}: needs a risk model (--model)", source,
                                    policy.segment.min_risk ? "segment.min_risk" : "risk_tiers"));
+}
+
+bool Segment::admits(std::string_view country, std::string_view kind) const {
+  const auto listed = [](const std::vector<std::string>& list, std::string_view v) {
+    return !v.empty() && std::find(list.begin(), list.end(), v) != list.end();
+  };
+  if (!countries_include.empty() && !listed(countries_include, country)) return false;
+  if (listed(countries_exclude, country)) return false;
+  return kinds.empty() || listed(kinds, kind);
 }
 
 }  // namespace gw

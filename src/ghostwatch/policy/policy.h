@@ -38,6 +38,10 @@ struct Segment {
   // Only episodes the risk model scores at least this high (0..1); needs a
   // model (docs/risk-model.md).
   std::optional<double> min_risk;
+
+  // The segment test on a user's attributes (min_risk aside): `country`
+  // upper-cased, "" when unknown, as `kind`.
+  bool admits(std::string_view country, std::string_view kind) const;
 };
 
 // A ladder for the riskiest episodes: an episode whose risk score at
@@ -67,6 +71,12 @@ struct Policy {
   // Keys the spec does not define: not an error, but worth a warning.
   std::vector<std::string> unknown_keys;
 };
+
+// `tier` under `policy`: itself, or 0 (the main ladder) when `policy` has
+// no such tier (a reload removed it).
+inline std::size_t tier_under(const Policy& policy, std::size_t tier) {
+  return tier <= policy.risk_tiers.size() ? tier : 0;
+}
 
 // The ladder of tier `tier`: 0 is the main ladder, i the i-th risk tier's.
 // REQUIRES: tier <= policy.risk_tiers.size().

@@ -10,7 +10,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "ghostwatch/output/record_json.h"
@@ -259,17 +261,33 @@ void DashboardApi::at_risk(const httplib::Request& req, httplib::Response& res) 
     std::string team;
     std::uint32_t decided = 0;  // steps decided so far, whatever their status
   };
+  // The freelancers' countries and zones, and the tier of each contract's
+  // open episode, read in one go (in front of a bus, from the store).
+  std::vector<std::string> freelancers, contracts;
+  for (const EpisodeRow& e : open) {
+    freelancers.push_back(e.freelancer);
+    contracts.push_back(e.contract);
+  }
+  std::sort(freelancers.begin(), freelancers.end());
+  freelancers.erase(std::unique(freelancers.begin(), freelancers.end()), freelancers.end());
+  std::unordered_map<std::string, std::pair<std::string, std::string>> places;  // country, tz
+  Status read = service_.with_users(freelancers, [&](std::string_view id, const UserSnapshot& u) {
+    places.emplace(id, std::pair{std::string(u.country), std::string(u.tz)});
+  });
+  if (!read) return send_error(res, 503, "store_unavailable", read.message());
+  std::unordered_map<std::string, std::pair<std::uint32_t, std::size_t>> open_tiers;  // episode, tier
+  read = service_.with_contracts(contracts, [&](std::string_view id, const ContractSnapshot& c) {
+    if (c.open) open_tiers.emplace(id, std::pair{c.episodes, c.tier});
+  });
+  if (!read) return send_error(res, 503, "store_unavailable", read.message());
   std::vector<Listed> listed;
   std::int64_t matching = 0;
   for (const EpisodeRow& e : open) {
     Listed l{&e, "", "", &policy.ladder, ""};
-    service_.with_user(e.freelancer, [&](const UserSnapshot& u) {
-      l.country = u.country;
-      l.tz = u.tz;
-    });
-    service_.with_contract(e.contract, [&](const ContractSnapshot& c) {
-      if (c.open && c.episodes == e.episode) l.ladder = &ladder_of_tier(policy, c.tier);
-    });
+    if (auto p = places.find(e.freelancer); p != places.end()) std::tie(l.country, l.tz) = p->second;
+    if (auto t = open_tiers.find(e.contract); t != open_tiers.end() && t->second.first == e.episode) {
+      l.ladder = &ladder_of_tier(policy, tier_under(policy, t->second.second));
+    }
     if (e.in_segment) l.team = dash_ladder_team(*l.ladder);
     if (!l.country.empty()) countries.insert(l.country);
     if ((!country.empty() && l.country != country) || (!team.empty() && l.team != team)) continue;
@@ -280,7 +298,7 @@ void DashboardApi::at_risk(const httplib::Request& req, httplib::Response& res) 
   if (!listed.empty()) {
     std::unordered_map<std::string, Listed*> by_key;
     for (Listed& l : listed) by_key[l.row->contract + '\n' + std::to_string(l.row->episode)] = &l;
-    Status read = store_.export_decisions(DecisionQuery{}, [&](const DecisionRow& d) {
+    read = store_.export_decisions(DecisionQuery{}, [&](const DecisionRow& d) {
       auto it = by_key.find(d.contract + '\n' + std::to_string(d.episode));
       if (it != by_key.end()) it->second->decided = std::max(it->second->decided, d.step);
     });

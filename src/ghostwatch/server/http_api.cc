@@ -322,7 +322,7 @@ struct HttpApi::Impl {
   void get_contract(const httplib::Request& req, httplib::Response& res) {
     const std::string id = req.matches[1];
     nlohmann::ordered_json state;
-    const bool known = service.with_contract(id, [&](const ContractSnapshot& c) {
+    const Result<bool> known = service.with_contract(id, [&](const ContractSnapshot& c) {
       state = {{"contract", id},
                {"client", c.client},
                {"freelancer", c.freelancer},
@@ -335,7 +335,8 @@ struct HttpApi::Impl {
                                                                 {"steps_sent", c.steps_sent}}
                                        : nlohmann::ordered_json()}};
     });
-    if (!known) return send_error(res, 404, "not_found", fmt::format("no contract \"{}\"", id));
+    if (!known) return send_error(res, 503, "store_unavailable", known.message());
+    if (!*known) return send_error(res, 404, "not_found", fmt::format("no contract \"{}\"", id));
     EpisodeQuery eq;
     eq.contract = id;
     eq.limit = kMaxPageSize;
@@ -358,7 +359,7 @@ struct HttpApi::Impl {
   void get_user(const httplib::Request& req, httplib::Response& res) {
     const std::string id = req.matches[1];
     nlohmann::ordered_json body;
-    const bool known = service.with_user(id, [&](const UserSnapshot& u) {
+    const Result<bool> known = service.with_user(id, [&](const UserSnapshot& u) {
       body = {{"user", id},
               {"country", text_or_null(u.country)},
               {"kind", text_or_null(u.kind)},
@@ -368,7 +369,8 @@ struct HttpApi::Impl {
               {"in_segment", u.in_segment},
               {"arm", arm_name(u.arm)}};
     });
-    if (!known) return send_error(res, 404, "not_found", fmt::format("no user \"{}\"", id));
+    if (!known) return send_error(res, 503, "store_unavailable", known.message());
+    if (!*known) return send_error(res, 404, "not_found", fmt::format("no user \"{}\"", id));
     auto contact = store.user_contact(id);
     if (!contact) return send_error(res, 503, "store_unavailable", contact.message());
     const UserContact none;

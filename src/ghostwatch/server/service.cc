@@ -1,5 +1,6 @@
 #include "ghostwatch/server/service.h"
 
+#include <date/tz.h>
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -10,6 +11,7 @@
 
 #include "ghostwatch/core/hex.h"
 #include "ghostwatch/ingest/line_reader.h"
+#include "ghostwatch/policy/arm.h"
 #include "ghostwatch/risk/feature_store.h"
 #include "ghostwatch/risk/live_scorer.h"
 #include "ghostwatch/risk/risk_model.h"
@@ -74,7 +76,8 @@ std::string bounce_text(std::string_view user, std::string_view address) {
 // feature store, when there is one, of every episode that closes and of
 // every one that opens unscored (the scorer tells it of the others). A
 // partition's sink also notes the contracts whose open episode the batch
-// changes: opened, a step sent, closed (commit() stores what they are then).
+// changes: opened, a step sent, closed; the service notes the contracts and
+// users its events change (commit() stores what they all are then).
 class Service::Sink final : public EngineSink {
  public:
   explicit Sink(ServiceCounters& counters) : counters_(counters) {}
@@ -82,7 +85,10 @@ class Service::Sink final : public EngineSink {
   void on_decision(const Decision& d) override {
     ++counters_.decisions[static_cast<std::size_t>(d.action)][static_cast<std::size_t>(d.status)];
     if (!batch) return;
-    if (keeps_open_episodes && d.status == DecisionStatus::kSent) changed_open.emplace(d.contract);
+    if (keeps_partition_state && d.status == DecisionStatus::kSent) {
+      note(changed_open, d.contract);
+      note(changed_contracts, d.contract);
+    }
     batch->decisions.push_back(DecisionRow::from(d));
     // The decided episode is the contract's open one.
     if (auto c = engine->find_contract(d.contract); c && c->open && c->episodes == d.episode) {
@@ -94,7 +100,7 @@ class Service::Sink final : public EngineSink {
     --counters_.open_episodes;
     ++counters_.closed_episodes;
     if (!batch) return;
-    if (keeps_open_episodes) changed_open.emplace(e.contract);
+    if (keeps_partition_state) note(changed_open, e.contract);
     batch->episodes.push_back(EpisodeRow::from(e));
     batch->episodes.back().id = static_cast<std::int64_t>(counters_.closed_episodes);
   }
@@ -103,14 +109,22 @@ class Service::Sink final : public EngineSink {
   void on_episode_opened(const EpisodeRecord& e) override {
     ++counters_.open_episodes;
     if (features != nullptr && e.risk < 0) features->on_episode_opened(e);  // a score is never negative
-    if (batch && keeps_open_episodes) changed_open.emplace(e.contract);
+    if (batch && keeps_partition_state) note(changed_open, e.contract);
   }
 
   Batch* batch = nullptr;  // nullptr: recovering
   const Engine* engine = nullptr;
   risk::FeatureStore* features = nullptr;
-  bool keeps_open_episodes = false;    // a partition's
-  std::set<std::string> changed_open;  // contracts, since the last commit
+  bool keeps_partition_state = false;  // a partition's: its open episodes, contracts and users
+  // Since the last commit: contracts whose open episode changed, contracts
+  // and users that changed, users first named by a contract.
+  using Ids = std::set<std::string, std::less<>>;
+  Ids changed_open, changed_contracts, changed_users, named_users;
+  // Adds `id` to `ids`; no allocation when it is there (most events of a
+  // batch are on contracts it has seen).
+  static void note(Ids& ids, std::string_view id) {
+    if (ids.find(id) == ids.end()) ids.emplace(id);
+  }
 
  private:
   ServiceCounters& counters_;
@@ -145,7 +159,7 @@ Result<std::unique_ptr<Service>> Service::open(const std::string& policy_text, S
   {
     std::lock_guard lock(service->mu_);
     if (claim) {
-      if (Status s = service->replace_open_episodes(); !s) return s;
+      if (Status s = service->replace_partition_state(); !s) return s;
     }
     if (Status s = service->change_model(model_text, std::move(*model), model_source); !s) return s;
   }
@@ -224,6 +238,13 @@ Result<bool> Service::reload(const std::string& policy_text) {
     batch.log.push_back(LogEntry{LogKind::kClockTick, now, {}});
   }
   if (Status s = switch_policy(policy_text, "the new config"); !s) return s;
+  if (sink_->keeps_partition_state) {
+    // Their arm and tier are the policy's.
+    engine_->for_each_open_episode([&](const EpisodeRecord& e) {
+      Sink::note(sink_->changed_open, e.contract);
+      Sink::note(sink_->changed_contracts, e.contract);
+    });
+  }
   batch.log.push_back(LogEntry{LogKind::kPolicy, engine_->watermark(), policy_text});
   if (Status s = commit(); !s) return s;
   return true;
@@ -253,7 +274,7 @@ Status Service::recover() {
   const auto started = std::chrono::steady_clock::now();
   counters_ = ServiceCounters{};
   sink_ = std::make_unique<Sink>(counters_);
-  sink_->keeps_open_episodes = claim_.has_value();
+  sink_->keeps_partition_state = claim_.has_value();
   scorer_.reset();
   features_.reset();
   engine_.reset();
@@ -330,7 +351,7 @@ Status Service::recover() {
   return Status::ok();
 }
 
-Status Service::replace_open_episodes() {
+Status Service::replace_partition_state() {
   Batch batch;
   batch.received_at = clock_.now();
   sink_->batch = &batch;
@@ -338,6 +359,12 @@ Status Service::replace_open_episodes() {
   engine_->for_each_open_episode([&](const EpisodeRecord& e) {
     batch.open_episodes.push_back(OpenEpisodeChange{std::string(e.contract), EpisodeRow::from(e)});
   });
+  batch.replaces_contract_states = true;
+  engine_->for_each_contract([&](std::string_view id, const ContractSnapshot& c) {
+    batch.contract_states.push_back(ContractStateRow::from(id, c));
+  });
+  engine_->for_each_user(
+      [&](std::string_view id, const UserSnapshot& u) { batch.named_users.push_back(UserStateRow::from(id, u)); });
   return commit();
 }
 
@@ -350,6 +377,15 @@ Status Service::commit(std::optional<PartitionPosition> consumed_through) {
         OpenEpisodeChange{contract, open ? std::optional<EpisodeRow>(EpisodeRow::from(*open)) : std::nullopt});
   }
   sink_->changed_open.clear();
+  for (const std::string& contract : sink_->changed_contracts) {
+    batch.contract_states.push_back(ContractStateRow::from(contract, *engine_->find_contract(contract)));
+  }
+  sink_->changed_contracts.clear();
+  for (auto [users, rows] :
+       {std::pair{&sink_->changed_users, &batch.user_states}, std::pair{&sink_->named_users, &batch.named_users}}) {
+    for (const std::string& user : *users) rows->push_back(UserStateRow::from(user, *engine_->find_user(user)));
+    users->clear();
+  }
   Status s = store_.commit(batch);
   sink_->batch = nullptr;
   if (s) {
@@ -374,6 +410,18 @@ void Service::record_line(Batch& batch, RejectReason r, std::uint64_t line_numbe
   ++counters_.accepted;
   if (auto contact = contact_of(e)) batch.users.push_back(std::move(*contact));
   batch.log.push_back(LogEntry{kind, at, std::string(line)});
+  if (!sink_->keeps_partition_state) return;
+  switch (e.type) {
+    case EventType::kUser: Sink::note(sink_->changed_users, e.get(Field::kId)); break;
+    case EventType::kOptOut:
+    case EventType::kOptIn: Sink::note(sink_->changed_users, e.get(Field::kUser)); break;
+    case EventType::kContractStarted:
+      Sink::note(sink_->named_users, e.get(Field::kClient));
+      Sink::note(sink_->named_users, e.get(Field::kFreelancer));
+      [[fallthrough]];
+    case EventType::kContractEnded:
+    case EventType::kMessage: Sink::note(sink_->changed_contracts, e.get(Field::kContract)); break;
+  }
 }
 
 IngestReply Service::ingest(std::string_view body, const std::string& idempotency_key) {
@@ -448,6 +496,7 @@ Status Service::apply_partition(const std::vector<PartitionMessage>& messages, c
       auto bounce = read_bounce(m.line);
       if (!bounce) return Status::error(fmt::format("log message {}: {}", m.seq, bounce.message()));
       engine_->mark_bouncing(bounce->first, bounce->second);
+      Sink::note(sink_->changed_users, bounce->first);
       batch.log.push_back(LogEntry{LogKind::kBounce, batch.received_at, m.line});
       continue;
     }
@@ -472,6 +521,8 @@ Result<std::uint64_t> Service::advance_to(Instant to) {
   }
   if (front_) {
     if (Status s = front_->advance(to); !s) return s;
+    std::lock_guard lock(mu_);
+    counters_.evaluated_through = std::max(counters_.evaluated_through, to);  // the dashboard's now
     return 0;
   }
   std::lock_guard lock(mu_);
@@ -505,12 +556,86 @@ Status Service::tick() {
   return commit();
 }
 
-bool Service::with_contract(std::string_view id, const std::function<void(const ContractSnapshot&)>& fn) const {
+Status Service::with_contracts(const std::vector<std::string>& ids,
+                               const std::function<void(std::string_view, const ContractSnapshot&)>& fn) const {
+  if (front_) {
+    auto rows = store_.contract_states(ids);
+    if (!rows) return rows.status();
+    std::lock_guard lock(mu_);
+    for (const ContractStateRow& row : *rows) {
+      ContractSnapshot c = row.view();
+      c.tier = tier_under(*policy_, c.tier);
+      fn(row.contract, c);
+    }
+    return Status::ok();
+  }
   std::lock_guard lock(mu_);
-  auto c = engine_->find_contract(id);
-  if (!c) return false;
-  fn(*c);
-  return true;
+  for (const std::string& id : ids) {
+    if (auto c = engine_->find_contract(id)) fn(id, *c);
+  }
+  return Status::ok();
+}
+
+namespace {
+
+// A zone name as the engine gave it; nullptr (UTC) for none.
+const date::time_zone* stored_zone(const std::string& tz) {
+  if (tz.empty()) return nullptr;
+  try {
+    return date::locate_zone(tz);
+  } catch (const std::exception&) {
+    return nullptr;  // the engine resolved it; this build's zone database lacks it
+  }
+}
+
+}  // namespace
+
+Status Service::with_users(const std::vector<std::string>& ids,
+                           const std::function<void(std::string_view, const UserSnapshot&)>& fn) const {
+  if (front_) {
+    auto rows = store_.user_states(ids);
+    if (!rows) return rows.status();
+    std::lock_guard lock(mu_);
+    const std::uint32_t control_below = holdout_threshold(policy_->holdout_percent);
+    for (const UserStateRow& row : *rows) {
+      UserSnapshot u;
+      u.country = row.country;
+      u.kind = row.kind;
+      u.tz = row.tz;
+      u.zone = stored_zone(row.tz);
+      u.opted_out = row.opted_out;
+      u.bouncing = row.bouncing;
+      u.in_segment = policy_->segment.admits(row.country, row.kind);
+      u.arm = assign_arm(policy_->salt, row.user, control_below);
+      fn(row.user, u);
+    }
+    return Status::ok();
+  }
+  std::lock_guard lock(mu_);
+  for (const std::string& id : ids) {
+    if (auto u = engine_->find_user(id)) fn(id, *u);
+  }
+  return Status::ok();
+}
+
+Result<bool> Service::with_contract(std::string_view id, const std::function<void(const ContractSnapshot&)>& fn) const {
+  bool known = false;
+  Status s = with_contracts({std::string(id)}, [&](std::string_view, const ContractSnapshot& c) {
+    known = true;
+    fn(c);
+  });
+  if (!s) return s;
+  return known;
+}
+
+Result<bool> Service::with_user(std::string_view id, const std::function<void(const UserSnapshot&)>& fn) const {
+  bool known = false;
+  Status s = with_users({std::string(id)}, [&](std::string_view, const UserSnapshot& u) {
+    known = true;
+    fn(u);
+  });
+  if (!s) return s;
+  return known;
 }
 
 std::optional<Instant> Service::open_episode_opened_at(std::string_view contract, std::uint32_t episode) const {
@@ -541,14 +666,6 @@ IngestReply Service::opt_out(std::string_view user) {
   const std::string line = nlohmann::json{{"type", "opt_out"}, {"at", format_rfc3339(at)}, {"user", user}}.dump(
       -1, ' ', false, nlohmann::json::error_handler_t::replace);
   return ingest(line, "");
-}
-
-bool Service::with_user(std::string_view id, const std::function<void(const UserSnapshot&)>& fn) const {
-  std::lock_guard lock(mu_);
-  auto u = engine_->find_user(id);
-  if (!u) return false;
-  fn(*u);
-  return true;
 }
 
 namespace {

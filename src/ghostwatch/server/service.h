@@ -125,9 +125,11 @@ class Service {
   // A bus worker's partition: `store` keeps the partition's log and
   // `claim` is the worker's claim on it (PostgresStore::claim_partition),
   // under which every batch is committed (rows.h, PartitionFence) with the
-  // open episodes it changed (Batch::open_episodes; once recovered, the
-  // service first replaces the partition's stored open episodes with its
-  // engine's). A batch refused (another worker claimed the partition
+  // open episodes, contracts and users it changed (Batch::open_episodes,
+  // contract_states, user_states, named_users; once recovered, the service
+  // first writes the partition's stored ones from its engine, and a reload
+  // rewrites its open episodes, whose arm and tier the policy decides). A
+  // batch refused (another worker claimed the partition
   // since, or the store failed) leaves the service ahead of its log: the
   // worker must drop it.
   static Result<std::unique_ptr<Service>> open(const std::string& policy_text, Store& store, const Clock& clock,
@@ -174,7 +176,8 @@ class Service {
 
   // kEvents only: evaluates every step due at or before `to` (the end of a
   // replay). Returns the number of decisions it made (in front of a bus:
-  // 0, once every partition has the advance; the workers decide).
+  // 0, once every partition has the advance; the workers decide; the
+  // counters' evaluated_through is the latest advance this front published).
   Result<std::uint64_t> advance_to(Instant to);
 
   // kWall only: moves the watermark to the clock's now - allowed_lateness,
@@ -194,10 +197,20 @@ class Service {
   // nullopt once it has closed (the store has it then) or if it never opened.
   std::optional<Instant> open_episode_opened_at(std::string_view contract, std::uint32_t episode) const;
 
-  // Call `fn` with the state as it stands, under the lock (the snapshot's
-  // views die with the call); false when the id is unknown.
-  bool with_contract(std::string_view id, const std::function<void(const ContractSnapshot&)>& fn) const;
-  bool with_user(std::string_view id, const std::function<void(const UserSnapshot&)>& fn) const;
+  // Calls `fn` with the state of each of `ids` that is known, as it
+  // stands, with its id (the views die with each call; the order is
+  // unspecified). In front of a bus: the state the partitions have
+  // committed (Store::contract_states, user_states), read in one go, the
+  // only case that can fail; a user's segment and arm are what the policy
+  // in force here makes of its attributes, and a contract's tier is 0
+  // when this policy has no such tier.
+  Status with_contracts(const std::vector<std::string>& ids,
+                        const std::function<void(std::string_view, const ContractSnapshot&)>& fn) const;
+  Status with_users(const std::vector<std::string>& ids,
+                    const std::function<void(std::string_view, const UserSnapshot&)>& fn) const;
+  // The same for one id; false when it is unknown.
+  Result<bool> with_contract(std::string_view id, const std::function<void(const ContractSnapshot&)>& fn) const;
+  Result<bool> with_user(std::string_view id, const std::function<void(const UserSnapshot&)>& fn) const;
 
   // Open episodes matching `q` (its state, cursor and limit aside), ordered
   // by contract id bytes, after `after_contract` (nullopt: from the first),
@@ -223,7 +236,8 @@ class Service {
   // Bus mode: from now on ingest(), opt_out(), advance_to() and
   // mark_bouncing() go to `front` (the event log), not to this engine, and
   // episode_snapshot(), open_episodes() and counters() take the episodes
-  // the store has. Call it before the service is shared.
+  // the store has, with_contracts() and with_users() its contracts and
+  // users. Call it before the service is shared.
   void set_bus_front(BusFront front) { front_ = std::move(front); }
   bool bus_front() const { return front_.has_value(); }
 
@@ -238,10 +252,11 @@ class Service {
   Service(std::string first_policy_text, Store& store, const Clock& clock, ClockMode mode,
           std::optional<std::uint64_t> claim);
   Status recover();
-  // A partition's: makes the store's rows of its open episodes exactly its
-  // engine's, whatever they were (a database from before partitions kept
-  // them has none), in one batch under the claim.
-  Status replace_open_episodes();
+  // A partition's: makes the store's rows of its open episodes and
+  // contracts exactly its engine's, whatever they were (a database from
+  // before partitions kept them has none), and adds its users to the
+  // store's, in one batch under the claim.
+  Status replace_partition_state();
   // Makes `text` the rules in force; the engine switches to it now.
   Status switch_policy(const std::string& text, std::string_view source);
   // Makes `model` (parsed from `text`, a model.json; null and empty: none)

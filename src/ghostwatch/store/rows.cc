@@ -82,6 +82,42 @@ EpisodeRecord EpisodeRow::view() const {
   return e;
 }
 
+ContractStateRow ContractStateRow::from(std::string_view contract, const ContractSnapshot& c) {
+  ContractStateRow r;
+  r.contract = contract;
+  r.client = c.client;
+  r.freelancer = c.freelancer;
+  r.last_fl_at = c.last_fl_at;
+  r.last_client_at = c.last_client_at;
+  r.episodes = c.episodes;
+  r.ended = c.ended;
+  r.open = c.open;
+  r.pending_since = c.pending_since;
+  r.steps_sent = c.steps_sent;
+  r.tier = static_cast<std::uint32_t>(c.tier);
+  return r;
+}
+
+ContractSnapshot ContractStateRow::view() const {
+  ContractSnapshot c;
+  c.client = client;
+  c.freelancer = freelancer;
+  c.last_fl_at = last_fl_at;
+  c.last_client_at = last_client_at;
+  c.episodes = episodes;
+  c.ended = ended;
+  c.open = open;
+  c.pending_since = pending_since;
+  c.steps_sent = steps_sent;
+  c.tier = tier;
+  return c;
+}
+
+UserStateRow UserStateRow::from(std::string_view user, const UserSnapshot& u) {
+  return UserStateRow{std::string(user), std::string(u.country), std::string(u.kind), std::string(u.tz), u.opted_out,
+                      u.bouncing};
+}
+
 std::optional<DecisionStatus> parse_decision_status(std::string_view name) {
   return by_name<DecisionStatus>(name, 0, kDecisionStatusCount, decision_status_name);
 }

@@ -163,10 +163,45 @@ struct OpenEpisodeChange {
   std::optional<EpisodeRow> open;  // its open episode after the batch; nullopt: none (it closed)
 };
 
+// A contract as its partition's engine has it (ContractSnapshot, owning its
+// ids), kept in the store for the API of every worker (store.h, "Partition
+// state"). Keyed by contract, so writing it again changes nothing.
+struct ContractStateRow {
+  std::string contract;
+  std::string client;
+  std::string freelancer;
+  Instant last_fl_at = kNoInstant;
+  Instant last_client_at = kNoInstant;
+  std::uint32_t episodes = 0;
+  bool ended = false;
+  bool open = false;
+  Instant pending_since = kNoInstant;  // the open episode's, when open
+  std::uint32_t steps_sent = 0;
+  std::uint32_t tier = 0;
+
+  static ContractStateRow from(std::string_view contract, const ContractSnapshot& c);
+  // A view for the API; valid while this row lives.
+  ContractSnapshot view() const;
+};
+
+// A user's attributes as the engine has them (UserSnapshot without what the
+// policy makes of them: segment and arm), kept in the store like
+// ContractStateRow. Keyed by user.
+struct UserStateRow {
+  std::string user;
+  std::string country;  // upper-cased; empty when unknown
+  std::string kind;     // empty when unknown
+  std::string tz;       // the IANA zone in use; empty: UTC
+  bool opted_out = false;
+  bool bouncing = false;
+
+  static UserStateRow from(std::string_view user, const UserSnapshot& u);
+};
+
 // Everything one request or tick changes, committed atomically in order:
 // log entries, rejects, the episodes it closed, decisions (a sent one joins
 // the outbox), user contact updates, the idempotent response, and (a
-// partition's) its open episodes.
+// partition's) its open episodes and the state of its contracts and users.
 struct Batch {
   Instant received_at = 0;
   std::vector<LogEntry> log;
@@ -182,10 +217,30 @@ struct Batch {
   // exactly these (the ones with `open`), whatever was stored before.
   std::vector<OpenEpisodeChange> open_episodes;
   bool replaces_open_episodes = false;
+  // A partition's only, like `fence`: the contracts the batch changed (an
+  // event on them, a step sent), as they are after it. With
+  // replaces_contract_states, the partition's stored contracts become
+  // exactly these.
+  std::vector<ContractStateRow> contract_states;
+  bool replaces_contract_states = false;
+  // A partition's only: the users whose attributes the batch changed (user,
+  // opt-out and opt-in events, bounces), as they are after it. Every
+  // partition applies these, so only partition 0 stores them. And the users
+  // the batch named first (the parties of the contracts it started: a
+  // partition may be the only one to know them), which a partition adds
+  // when the store has none; partition 0 stores them like user_states.
+  std::vector<UserStateRow> user_states;
+  std::vector<UserStateRow> named_users;
 
   bool empty() const {
     return log.empty() && users.empty() && rejects.empty() && episodes.empty() && decisions.empty() && !response &&
-           !fence && open_episodes.empty() && !replaces_open_episodes;
+           !fence && open_episodes.empty() && !replaces_open_episodes && contract_states.empty() &&
+           !replaces_contract_states && user_states.empty() && named_users.empty();
+  }
+  // True when the batch carries what only a partition's batch may.
+  bool has_partition_state() const {
+    return fence || !open_episodes.empty() || replaces_open_episodes || !contract_states.empty() ||
+           replaces_contract_states || !user_states.empty() || !named_users.empty();
   }
 };
 

@@ -11,6 +11,12 @@
 // nothing, reads them here: open_episodes(), open_episode_count() and
 // export_episodes() give exactly what the partitions have committed.
 //
+// Partition state: likewise, a bus worker's partitions commit with each
+// batch the state of the contracts it changed and the attributes of the
+// users it changed (Batch::contract_states, user_states, named_users;
+// PostgreSQL only), which contract_states() and user_states() read for
+// the API of every worker. A single serve's store holds none.
+//
 // Thread-safe: commit() and the log are for the one thread that drives the
 // engine at a time; queries may run from any thread, concurrently with it,
 // and see only committed batches; record_delivery() is for the delivery
@@ -99,6 +105,10 @@ class Store {
                                                         std::optional<std::string_view> after_contract,
                                                         std::size_t limit) = 0;
   virtual Result<std::uint64_t> open_episode_count() = 0;
+  // The partition state (see above) of those of `ids` the store holds, in
+  // no particular order; none from a store that holds none (SQLite).
+  virtual Result<std::vector<ContractStateRow>> contract_states(const std::vector<std::string>& ids) = 0;
+  virtual Result<std::vector<UserStateRow>> user_states(const std::vector<std::string>& ids) = 0;
   virtual Status export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) = 0;
 
   // Rejected lines, newest last, after the cursor.

@@ -19,8 +19,6 @@ inline std::int64_t int64(const pqxx::field& f) { return f.as<std::int64_t>(); }
 inline Instant instant_or_none(const pqxx::field& f) { return f.is_null() ? kNoInstant : f.as<std::int64_t>(); }
 inline std::string bytes(const pqxx::field& f) { return pqxx::binarystring(f).str(); }
 
-// A nullable text parameter: NULL for nullopt.
-inline const char* nullable(const std::optional<std::string>& v) { return v ? v->c_str() : nullptr; }
 // A nullable instant parameter: NULL for kNoInstant.
 inline const char* nullable_instant(Instant at, std::string& buffer) {
   if (at == kNoInstant) return nullptr;

@@ -8,7 +8,7 @@ namespace gw::pg {
 namespace {
 
 // Never edit a migration that has shipped: add a new one.
-constexpr std::array<const char*, 6> kMigrations = {
+constexpr std::array<const char*, 7> kMigrations = {
     // 1: the service's tables, cases and inbound e-mail.
     R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -124,6 +124,22 @@ CREATE TABLE bus_pending(
   msg_id TEXT NOT NULL, control TEXT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY(partition, partition_seq));
 CREATE INDEX bus_pending_in_order ON bus_pending(seq, partition);
 ALTER TABLE partition_positions ADD COLUMN partition_seq BIGINT NOT NULL DEFAULT 0;
+)sql",
+    // 7: the state of the partitions' contracts and users (store.h,
+    // "Partition state"), written with each partition's batch: a contract
+    // as the API shows it (its open episode's tier too), and a user's
+    // attributes as the engine reads them (without the segment and arm the
+    // policy makes of them). Instants are NULL where the engine has none.
+    R"sql(
+CREATE TABLE contract_states(
+  contract TEXT COLLATE "C" PRIMARY KEY, partition INTEGER NOT NULL, client TEXT NOT NULL,
+  freelancer TEXT NOT NULL, last_freelancer_at BIGINT, last_client_at BIGINT, episodes BIGINT NOT NULL,
+  ended BOOLEAN NOT NULL, open BOOLEAN NOT NULL, pending_since BIGINT, steps_sent BIGINT NOT NULL,
+  tier INTEGER NOT NULL);
+CREATE INDEX contract_states_by_partition ON contract_states(partition);
+CREATE TABLE user_states(
+  id TEXT COLLATE "C" PRIMARY KEY, country TEXT NOT NULL, kind TEXT NOT NULL, tz TEXT NOT NULL,
+  opted_out BOOLEAN NOT NULL, bouncing BOOLEAN NOT NULL);
 )sql",
 };
 

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <limits>
 #include <pqxx/pqxx>
+#include <unordered_map>
 
 #include "ghostwatch/store/log_rows.h"
 #include "ghostwatch/store/postgres/pg_cases.h"
+#include "ghostwatch/store/postgres/pg_partition_state.h"
 #include "ghostwatch/store/postgres/pg_rows.h"
 #include "ghostwatch/store/postgres/pg_schema.h"
 #include "ghostwatch/store/postgres/pg_values.h"
@@ -156,6 +158,38 @@ void write_decisions(pqxx::work& tx, Batch& batch) {
   outbox.flush();
 }
 
+// A batch's contact updates, one row per user (a batch may name a user
+// twice: the later update's fields win, as they would one after the other),
+// in a few multi-row statements. A field not given keeps what is stored.
+void write_contacts(pqxx::work& tx, const Batch& batch) {
+  std::vector<UserContact> merged;
+  std::unordered_map<std::string_view, std::size_t> at;
+  for (const UserContact& u : batch.users) {
+    const auto [it, first] = at.try_emplace(u.id, merged.size());
+    if (first) {
+      merged.push_back(u);
+      continue;
+    }
+    UserContact& m = merged[it->second];
+    for (auto [given, kept] : {std::pair{&u.email, &m.email}, std::pair{&u.name, &m.name},
+                               std::pair{&u.country, &m.country}, std::pair{&u.role, &m.role}}) {
+      if (*given) *kept = *given;
+    }
+    if (u.opted_out) m.opted_out = u.opted_out;
+  }
+  StatementRows rows(tx, "INSERT INTO users(id, email, name, country, role, opted_out) VALUES ",
+                     " ON CONFLICT(id) DO UPDATE SET email = COALESCE(EXCLUDED.email, users.email), name = "
+                     "COALESCE(EXCLUDED.name, users.name), country = COALESCE(EXCLUDED.country, users.country), role "
+                     "= COALESCE(EXCLUDED.role, users.role), opted_out = COALESCE(EXCLUDED.opted_out, "
+                     "users.opted_out)");
+  for (const UserContact& u : merged) {
+    rows.add(fmt::format("({},{},{},{},{},{})", rows.text(u.id), rows.text_or_null(u.email), rows.text_or_null(u.name),
+                         rows.text_or_null(u.country), rows.text_or_null(u.role),
+                         u.opted_out ? StatementRows::boolean(*u.opted_out) : "NULL"));
+  }
+  rows.flush();
+}
+
 // A Status from a transaction whose value says nothing.
 Status done(const Result<bool>& r) { return r ? Status::ok() : r.status(); }
 
@@ -263,15 +297,9 @@ Status PostgresStore::commit(Batch& batch) {
     }
     pg::write_episodes(tx, batch, log_partition_);
     pg::write_decisions(tx, batch);
-    for (const UserContact& u : batch.users) {
-      tx.exec_params0(
-          "INSERT INTO users(id, email, name, country, role, opted_out) VALUES($1, $2, $3, $4, $5, $6) ON "
-          "CONFLICT(id) DO UPDATE SET email = COALESCE($2, users.email), name = COALESCE($3, users.name), country "
-          "= COALESCE($4, users.country), role = COALESCE($5, users.role), opted_out = COALESCE($6, "
-          "users.opted_out)",
-          u.id, pg::nullable(u.email), pg::nullable(u.name), pg::nullable(u.country), pg::nullable(u.role),
-          u.opted_out ? (*u.opted_out ? "true" : "false") : nullptr);
-    }
+    pg::write_contacts(tx, batch);
+    pg::write_contract_states(tx, batch, log_partition_);
+    pg::write_user_states(tx, batch, log_partition_);
     if (batch.response) {
       const IdempotentResponse& r = *batch.response;
       tx.exec_params0(
@@ -432,6 +460,16 @@ Result<std::uint64_t> PostgresStore::open_episode_count() {
   return read<std::uint64_t>("counting open episodes", [](pqxx::transaction_base& tx) {
     return static_cast<std::uint64_t>(int64(tx.exec1("SELECT COUNT(*) FROM open_episodes")[0]));
   });
+}
+
+Result<std::vector<ContractStateRow>> PostgresStore::contract_states(const std::vector<std::string>& ids) {
+  return read<std::vector<ContractStateRow>>(
+      "reading contract states", [&](pqxx::transaction_base& tx) { return pg::read_contract_states(tx, ids); });
+}
+
+Result<std::vector<UserStateRow>> PostgresStore::user_states(const std::vector<std::string>& ids) {
+  return read<std::vector<UserStateRow>>("reading user states",
+                                         [&](pqxx::transaction_base& tx) { return pg::read_user_states(tx, ids); });
 }
 
 Status PostgresStore::export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) {

@@ -12,11 +12,13 @@
 // (decisions, episodes, the outbox, cases, ...) is shared by all
 // partitions. Its closed episodes take their ids from a sequence, its
 // open episodes are rows of the shared open_episodes table (store.h, "Open
-// episodes"), and its batches commit only under the latest claim (rows.h,
-// PartitionFence).
+// episodes"), its contracts' and users' state rows of contract_states and
+// user_states (store.h, "Partition state"; users: partition 0's, see
+// pg_partition_state.h), and its batches commit only under the latest
+// claim (rows.h, PartitionFence).
 // Every partition applies (and writes) every user, opt-out and opt-in
-// event, so a decision's user is in the table when the decision is: the
-// partition that wrote it wrote the user before.
+// event's contact details, so a decision's user is in the table when the
+// decision is: the partition that wrote it wrote the user before.
 #pragma once
 
 #include <memory>
@@ -55,6 +57,8 @@ class PostgresStore final : public Store {
   Result<std::vector<EpisodeRow>> open_episodes(const EpisodeQuery& q, std::optional<std::string_view> after_contract,
                                                 std::size_t limit) override;
   Result<std::uint64_t> open_episode_count() override;
+  Result<std::vector<ContractStateRow>> contract_states(const std::vector<std::string>& ids) override;
+  Result<std::vector<UserStateRow>> user_states(const std::vector<std::string>& ids) override;
   Status export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) override;
   Result<std::vector<StoredReject>> rejects(std::int64_t after_id, std::size_t limit) override;
   Result<std::uint64_t> outbox_depth() override;

@@ -295,7 +295,7 @@ SqliteStore::Reader SqliteStore::reader() {
 }
 
 Status SqliteStore::commit(Batch& batch) {
-  if (batch.fence || !batch.open_episodes.empty() || batch.replaces_open_episodes) {
+  if (batch.has_partition_state()) {
     return Status::error("store: the event log's partitions need a PostgreSQL store");
   }
   std::lock_guard lock(writer_mu_);
@@ -517,6 +517,14 @@ Result<std::vector<EpisodeRow>> SqliteStore::open_episodes(const EpisodeQuery&, 
 }
 
 Result<std::uint64_t> SqliteStore::open_episode_count() { return std::uint64_t{0}; }
+
+Result<std::vector<ContractStateRow>> SqliteStore::contract_states(const std::vector<std::string>&) {
+  return std::vector<ContractStateRow>();
+}
+
+Result<std::vector<UserStateRow>> SqliteStore::user_states(const std::vector<std::string>&) {
+  return std::vector<UserStateRow>();
+}
 
 Status SqliteStore::export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) {
   try {

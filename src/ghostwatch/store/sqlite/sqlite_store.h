@@ -37,6 +37,9 @@ class SqliteStore final : public Store {
   Result<std::vector<EpisodeRow>> open_episodes(const EpisodeQuery& q, std::optional<std::string_view> after_contract,
                                                 std::size_t limit) override;
   Result<std::uint64_t> open_episode_count() override;
+  // None: a single serve's contracts and users are its engine's (store.h).
+  Result<std::vector<ContractStateRow>> contract_states(const std::vector<std::string>& ids) override;
+  Result<std::vector<UserStateRow>> user_states(const std::vector<std::string>& ids) override;
   Status export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) override;
   Result<std::vector<StoredReject>> rejects(std::int64_t after_id, std::size_t limit) override;
   Result<std::uint64_t> outbox_depth() override;
