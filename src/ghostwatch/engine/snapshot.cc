@@ -51,6 +51,7 @@ Status read_strings(ByteReader& r, Interner& ids, std::string_view what) {
   const std::uint64_t n = r.count();
   for (std::uint64_t i = 0; i < n && !r.failed(); ++i) {
     const std::string_view s = r.bytes();
+    if (r.failed()) break;
     if (s.size() >= (1u << 24)) return Status::error(fmt::format("corrupt: {} {} is too long", what, i));
     if (ids.intern(s) != i) return Status::error(fmt::format("corrupt: {} '{}' appears twice", what, s));
   }
@@ -208,8 +209,8 @@ Status EngineSnapshot::restore(std::string_view bytes, Engine& e) {
   if (header.failed()) return snapshot_error("truncated within its header");
   const std::uint64_t expected = kSnapshotHeaderBytes + payload_bytes + kSnapshotChecksumBytes;
   if (payload_bytes > bytes.size() || bytes.size() != expected) {
-    return snapshot_error(fmt::format("truncated or padded: {} bytes, and its header says {}", bytes.size(),
-                                      payload_bytes > bytes.size() ? "more" : std::to_string(expected)));
+    return snapshot_error(fmt::format("truncated or padded: {} bytes, and its header says a payload of {} bytes",
+                                      bytes.size(), payload_bytes));
   }
   const std::size_t checked = bytes.size() - kSnapshotChecksumBytes;
   if (ByteReader(bytes.substr(checked)).u64() != XXH3_64bits(bytes.data(), checked)) {
@@ -273,7 +274,7 @@ Status EngineSnapshot::restore(std::string_view bytes, Engine& e) {
   const Policy& policy = *e.policy_;
   for (std::uint64_t id = 0; id < contract_count && ok && !r.failed(); ++id) {
     const std::string_view name = r.bytes();
-    if (name.size() >= (1u << 24) || contract_ids.intern(name) != id) ok = false;
+    if (r.failed() || name.size() >= (1u << 24) || contract_ids.intern(name) != id) ok = false;
     Engine::ContractState c;
     const std::uint64_t client = r.varint();
     const std::uint64_t freelancer = r.varint();
