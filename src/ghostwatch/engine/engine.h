@@ -163,6 +163,8 @@ class Engine {
   std::size_t memory_bytes() const;
 
  private:
+  friend class EngineSnapshot;  // engine/snapshot.h: writes and restores all of the state below
+
   // Per user, split by how often the rules read it: every episode opening
   // and step evaluation reads UserState (16 bytes, so the array of them
   // stays in cache); only user events and the frequency cap read UserDetail.

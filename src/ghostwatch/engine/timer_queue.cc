@@ -1,6 +1,7 @@
 #include "ghostwatch/engine/timer_queue.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace gw {
 
@@ -46,6 +47,16 @@ Timer TimerQueue::pop() {
   }
   find_smallest();
   return t;
+}
+
+std::vector<Timer> TimerQueue::sorted() const {
+  std::vector<Timer> all(heap_.begin(), heap_.end());
+  for (const std::deque<Timer>& fifo : fifos_) all.insert(all.end(), fifo.begin(), fifo.end());
+  std::sort(all.begin(), all.end(), [this](const Timer& a, const Timer& b) {
+    if (before(a, b) || before(b, a)) return before(a, b);
+    return std::tie(a.episode, a.first, a.caught_up) < std::tie(b.episode, b.first, b.caught_up);
+  });
+  return all;
 }
 
 }  // namespace gw

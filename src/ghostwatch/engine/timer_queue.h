@@ -45,6 +45,10 @@ class TimerQueue {
   const Timer& top() const { return front(smallest_); }
   Timer pop();
   std::size_t size() const { return size_; }
+  // Every pending timer, in the order pop() would return them; timers equal
+  // in that order (an episode's stale timer beside its successor's) are
+  // ordered by episode, then by their flags.
+  std::vector<Timer> sorted() const;
   std::size_t memory_bytes() const { return heap_.capacity() * sizeof(Timer) + (size_ - heap_.size()) * sizeof(Timer); }
 
  private:
