@@ -54,6 +54,27 @@ std::string policy_on_risk(double low, double high) {
                     high);
 }
 
+// A `serve --bus --clock events --model` worker whose config is `policy`
+// with a [bus] section of kModelPartitions partitions on `nats`.
+class ModelWorkers {
+ public:
+  ModelWorkers(const TempDir& dir, const std::string& policy, const std::string& nats, const std::string& db,
+               std::string model)
+      : dir_(dir), config_(dir.file("worker.toml")), db_(db), model_(std::move(model)) {
+    write_file(config_, policy + fmt::format("\n[bus]\nurl = \"{}\"\npartitions = {}\n", nats, kModelPartitions));
+  }
+  std::unique_ptr<ServeProcess> start(const std::string& id) const {
+    return std::make_unique<ServeProcess>(std::vector<std::string>{"--config", config_, "--store", db_, "--clock",
+                                                                   "events", "--model", model_, "--worker-id", id},
+                                          dir_.file(id + ".log"));
+  }
+  const std::string& config() const { return config_; }
+
+ private:
+  const TempDir& dir_;
+  std::string config_, db_, model_;
+};
+
 TEST(BusModelTest, WorkersScoreAndDecideAsReplayModel) {
   auto nats = nats_url();
   if (!nats) GTEST_SKIP() << kNoNats;
@@ -76,15 +97,9 @@ TEST(BusModelTest, WorkersScoreAndDecideAsReplayModel) {
   write_file(policy, policy_on_risk(risks[risks.size() * 3 / 10], risks[risks.size() * 8 / 10]));
   const ModelReplay expected = replay_with_model(dir, policy, model);
 
-  const std::string config = dir.file("worker.toml");
-  write_file(config,
-             read_file(policy) + fmt::format("\n[bus]\nurl = \"{}\"\npartitions = {}\n", *nats, kModelPartitions));
-  auto worker = [&](const std::string& id) {
-    return std::make_unique<ServeProcess>(std::vector<std::string>{"--config", config, "--store", *db, "--clock",
-                                                                   "events", "--model", model, "--worker-id", id},
-                                          dir.file(id + ".log"));
-  };
-  auto w1 = worker("w1"), w2 = worker("w2");
+  const ModelWorkers workers(dir, read_file(policy), *nats, *db, model);
+  const std::string& config = workers.config();
+  auto w1 = workers.start("w1"), w2 = workers.start("w2");
   ASSERT_TRUE(w1->running()) << w1->log();
   ASSERT_TRUE(w2->running()) << w2->log();
   const CommandOutput published =
@@ -161,15 +176,9 @@ TEST(BusModelTest, SighupReloadsTheModelInEveryPartition) {
   write_file(dir.file("first.ndjson"), first_half);
   write_file(dir.file("second.ndjson"), second_half);
 
-  const std::string config = dir.file("worker.toml");
-  write_file(config, read_file(kExamplePolicy) +
-                         fmt::format("\n[bus]\nurl = \"{}\"\npartitions = {}\n", *nats, kModelPartitions));
-  auto worker = [&](const std::string& id) {
-    return std::make_unique<ServeProcess>(std::vector<std::string>{"--config", config, "--store", *db, "--clock",
-                                                                   "events", "--model", model, "--worker-id", id},
-                                          dir.file(id + ".log"));
-  };
-  auto w1 = worker("w1"), w2 = worker("w2");
+  const ModelWorkers workers(dir, read_file(kExamplePolicy), *nats, *db, model);
+  const std::string& config = workers.config();
+  auto w1 = workers.start("w1"), w2 = workers.start("w2");
   ASSERT_TRUE(w1->running()) << w1->log();
   ASSERT_TRUE(w2->running()) << w2->log();
   auto publish = [&](const std::string& file) {

@@ -340,7 +340,6 @@ Status EngineSnapshot::restore(std::string_view bytes, Engine& e) {
   e.users_ = std::move(users);
   e.user_details_ = std::move(details);
   e.attributes_ = std::move(attributes);
-  e.intern_segment();  // the segment's attribute ids, as numbered in the snapshot
   e.zone_names_ = std::move(zone_names);
   e.zones_ = std::move(zones);
   e.contract_ids_ = std::move(contract_ids);
