@@ -116,6 +116,9 @@ TEST(BusStateTest, EitherWorkerAnswersContractsUsersAndAtRiskAsOneServe) {
       found += expected.first == 200;
     }
     EXPECT_GT(found, 100u);
+    const nlohmann::json overview = get_json(*w, "/v1/overview").second;
+    EXPECT_EQ(overview["contracts"], get_json(single, "/v1/overview").second["contracts"]);
+    EXPECT_GT(overview["contracts"].get<std::size_t>(), contracts.size() * 9 / 10) << "the partitions' rows";
     EXPECT_EQ(get_json(*w, "/v1/contracts/nobody").first, 404);
     EXPECT_EQ(get_json(*w, "/v1/users/nobody").first, 404);
     for (const char* query : {"?limit=1000", "?limit=5&arm=control", "?country=IN"}) {

@@ -82,6 +82,7 @@ TEST_P(PartitionStateStoreContract, ContractsAreWhatTheirPartitionCommittedLast)
     EXPECT_FALSE(shared->commit(u));
     EXPECT_TRUE(shared->contract_states({"a"}).value().empty());
     EXPECT_TRUE(shared->user_states({"f1"}).value().empty());
+    EXPECT_EQ(shared->contract_state_count().value(), 0u);
     return;
   }
   auto p0 = opener_.open_partition(0);
@@ -108,6 +109,7 @@ TEST_P(PartitionStateStoreContract, ContractsAreWhatTheirPartitionCommittedLast)
   EXPECT_TRUE(a.ended);
   EXPECT_EQ(a.pending_since, 1000);
   EXPECT_EQ(shared->contract_states({"b"}).value().at(0).pending_since, kNoInstant);
+  EXPECT_EQ(shared->contract_state_count().value(), 3u);
   // More ids than one query takes.
   std::vector<std::string> many(1200, "x");
   many.push_back("b");

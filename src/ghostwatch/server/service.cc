@@ -707,10 +707,14 @@ Service::EpisodeSnapshot Service::episode_snapshot(const EpisodeQuery& q) {
 ServiceCounters Service::counters() const {
   // In front of a bus: the partitions' (read before the lock is taken).
   const Result<std::uint64_t> partitions_open = front_ ? store_.open_episode_count() : std::uint64_t{0};
+  const Result<std::uint64_t> partitions_contracts = front_ ? store_.contract_state_count() : std::uint64_t{0};
   std::lock_guard lock(mu_);
   ServiceCounters c = counters_;
-  if (front_) c.open_episodes = partitions_open ? *partitions_open : 0;
   c.contracts = engine_->contract_count();
+  if (front_) {
+    c.open_episodes = partitions_open ? *partitions_open : 0;
+    c.contracts = partitions_contracts ? *partitions_contracts : 0;
+  }
   c.watermark = engine_->watermark();
   c.next_due = engine_->next_due();
   return c;

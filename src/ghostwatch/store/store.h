@@ -109,6 +109,8 @@ class Store {
   // no particular order; none from a store that holds none (SQLite).
   virtual Result<std::vector<ContractStateRow>> contract_states(const std::vector<std::string>& ids) = 0;
   virtual Result<std::vector<UserStateRow>> user_states(const std::vector<std::string>& ids) = 0;
+  // How many contracts' partition state the store holds (0: SQLite).
+  virtual Result<std::uint64_t> contract_state_count() = 0;
   virtual Status export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) = 0;
 
   // Rejected lines, newest last, after the cursor.

@@ -456,6 +456,12 @@ Result<std::vector<EpisodeRow>> PostgresStore::open_episodes(const EpisodeQuery&
   });
 }
 
+Result<std::uint64_t> PostgresStore::contract_state_count() {
+  return read<std::uint64_t>("counting contract states", [](pqxx::transaction_base& tx) {
+    return static_cast<std::uint64_t>(int64(tx.exec1("SELECT COUNT(*) FROM contract_states")[0]));
+  });
+}
+
 Result<std::uint64_t> PostgresStore::open_episode_count() {
   return read<std::uint64_t>("counting open episodes", [](pqxx::transaction_base& tx) {
     return static_cast<std::uint64_t>(int64(tx.exec1("SELECT COUNT(*) FROM open_episodes")[0]));
