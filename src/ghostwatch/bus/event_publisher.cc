@@ -109,12 +109,16 @@ Result<std::unique_ptr<EventPublisher>> EventPublisher::open(const BusSettings& 
       new EventPublisher(settings, store_url, clock, std::move(conn), std::move(*js)));
 }
 
+pqxx::connection& EventPublisher::connection() {
+  if (!conn_->is_open()) conn_ = std::make_unique<pqxx::connection>(store_url_);
+  return *conn_;
+}
+
 PublishReply EventPublisher::publish(std::string_view body, const std::string& idempotency_key,
                                      std::uint64_t first_line) {
   std::lock_guard lock(mu_);
   try {
-    if (!conn_->is_open()) conn_ = std::make_unique<pqxx::connection>(store_url_);
-    PublishTurn turn(*conn_);
+    PublishTurn turn(connection());
     return publish_in_turn(body, idempotency_key, first_line);
   } catch (const std::exception& e) {
     PublishReply reply;
@@ -128,8 +132,7 @@ PublishReply EventPublisher::publish(std::string_view body, const std::string& i
 Status EventPublisher::publish_control(std::string_view control, std::string_view data) {
   std::lock_guard lock(mu_);
   try {
-    if (!conn_->is_open()) conn_ = std::make_unique<pqxx::connection>(store_url_);
-    PublishTurn turn(*conn_);
+    PublishTurn turn(connection());
     if (auto flushed = flush_in_turn(); !flushed) {
       return Status::error(fmt::format("{}; the {} was not recorded", flushed.message(), control));
     }
@@ -160,9 +163,8 @@ Status EventPublisher::publish_control(std::string_view control, std::string_vie
 Result<JetStream::Acks> EventPublisher::flush_pending() {
   std::lock_guard lock(mu_);
   try {
-    if (!conn_->is_open()) conn_ = std::make_unique<pqxx::connection>(store_url_);
     {  // the usual case, without taking a turn
-      pqxx::nontransaction tx(*conn_);
+      pqxx::nontransaction tx(connection());
       const auto pending = tx.exec1("SELECT COUNT(*) FROM bus_pending")[0].as<std::uint64_t>();
       if (metrics_ != nullptr) metrics_->set_pending(pending);
       if (pending == 0) return JetStream::Acks{};

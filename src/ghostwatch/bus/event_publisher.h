@@ -99,6 +99,8 @@ class EventPublisher {
  private:
   EventPublisher(BusSettings settings, std::string store_url, const Clock& clock,
                  std::unique_ptr<pqxx::connection> conn, std::unique_ptr<JetStream> js);
+  // The PostgreSQL connection, opened again if it was lost.
+  pqxx::connection& connection();
   // These run in the publisher's turn.
   PublishReply publish_in_turn(std::string_view body, const std::string& key, std::uint64_t first_line);
   Result<JetStream::Acks> flush_in_turn();
