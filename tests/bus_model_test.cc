@@ -149,16 +149,6 @@ TEST(BusModelTest, WorkersScoreAndDecideAsReplayModel) {
   EXPECT_EQ(w2->client().Get("/v1/at-risk?sort=risk&limit=1000")->body, at_risk);
 }
 
-// Each (contract, episode) of replay's episode lines, with its risk.
-std::map<std::pair<std::string, std::uint32_t>, double> risk_by_episode(const std::vector<std::string>& lines) {
-  std::map<std::pair<std::string, std::uint32_t>, double> out;
-  for (const std::string& line : lines) {
-    const auto e = nlohmann::json::parse(line);
-    out[{e["contract"].get<std::string>(), e["episode"].get<std::uint32_t>()}] = e.value("risk", -1.0);
-  }
-  return out;
-}
-
 TEST(BusModelTest, SighupReloadsTheModelInEveryPartition) {
   auto nats = nats_url();
   if (!nats) GTEST_SKIP() << kNoNats;
@@ -227,17 +217,16 @@ TEST(BusModelTest, SighupReloadsTheModelInEveryPartition) {
       run_ghostwatch(std::string("replay --config ") + kExamplePolicy + " --events " + dir.file("first.ndjson") +
                      " --episodes " + dir.file("first-episodes.ndjson"));
   ASSERT_EQ(first.status, 0) << first.out;
-  const auto opened_first = risk_by_episode(bodies(read_file(dir.file("first-episodes.ndjson")), 1));
-  const auto by_a = risk_by_episode(replay_with_model(dir, kExamplePolicy, world.dir.file("model-a.json")).episodes);
-  const auto by_b = risk_by_episode(replay_with_model(dir, kExamplePolicy, dir.file("model-b.json")).episodes);
+  const auto opened_first = serve_risk_by_episode(bodies(read_file(dir.file("first-episodes.ndjson")), 1));
+  const auto by_a =
+      serve_risk_by_episode(replay_with_model(dir, kExamplePolicy, world.dir.file("model-a.json")).episodes);
+  const auto by_b = serve_risk_by_episode(replay_with_model(dir, kExamplePolicy, dir.file("model-b.json")).episodes);
   ASSERT_GT(opened_first.size(), 10u);
   std::size_t scored_by_b = 0;
-  for (const std::string& line : bodies(w2->client().Get("/v1/episodes?format=ndjson")->body, 1)) {
-    const auto e = nlohmann::json::parse(line);
-    const std::pair<std::string, std::uint32_t> key{e["contract"].get<std::string>(),
-                                                    e["episode"].get<std::uint32_t>()};
+  for (const auto& [key, risk] :
+       serve_risk_by_episode(bodies(w2->client().Get("/v1/episodes?format=ndjson")->body, 1))) {
     const bool old = opened_first.count(key) > 0;
-    EXPECT_EQ(e.value("risk", -1.0), (old ? by_a : by_b).at(key)) << line << (old ? " (A)" : " (B)");
+    EXPECT_EQ(risk, (old ? by_a : by_b).at(key)) << key.first << " #" << key.second << (old ? " (A)" : " (B)");
     scored_by_b += !old;
   }
   EXPECT_GT(scored_by_b, 10u);

@@ -4,12 +4,30 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ghostwatch/risk/training.h"
 #include "risk_support.h"
 
 namespace gw::test {
+
+using ServeRiskKey = std::pair<std::string, std::uint32_t>;  // contract, episode
+
+// Each episode's risk (-1: none) in replay's or the service's episode lines.
+inline std::map<ServeRiskKey, double> serve_risk_by_episode(const std::vector<std::string>& episodes) {
+  std::map<ServeRiskKey, double> out;
+  for (const std::string& line : episodes) {
+    const auto e = nlohmann::json::parse(line);
+    out[{e["contract"].get<std::string>(), e["episode"].get<std::uint32_t>()}] =
+        e.contains("risk") ? e["risk"].get<double>() : -1.0;
+  }
+  return out;
+}
 
 // A small marketplace and two models trained on it (A: the usual, B: a
 // different one, so that their scores differ), trained once per process.

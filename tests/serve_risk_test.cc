@@ -33,8 +33,6 @@
 namespace gw::test {
 namespace {
 
-using ServeRiskKey = std::pair<std::string, std::uint32_t>;
-
 constexpr const char* kServeRiskLadder = R"(
 [[ladder]]
 after = "24h"
@@ -74,17 +72,6 @@ ServeRiskOutputs serve_risk_replay(const std::string& policy_text, const std::st
   auto stats = run_replay(*policy, o);
   EXPECT_TRUE(stats.is_ok()) << stats.message();
   return {serve_risk_lines(read_file(o.episodes_path)), serve_risk_lines(read_file(o.actions_path))};
-}
-
-// Each episode's risk (-1: none) in replay's or the service's episode lines.
-std::map<ServeRiskKey, double> serve_risk_by_episode(const std::vector<std::string>& episodes) {
-  std::map<ServeRiskKey, double> out;
-  for (const std::string& line : episodes) {
-    const auto e = nlohmann::json::parse(line);
-    out[{e["contract"].get<std::string>(), e["episode"].get<std::uint32_t>()}] =
-        e.contains("risk") ? e["risk"].get<double>() : -1.0;
-  }
-  return out;
 }
 
 class ServeRisk : public ::testing::TestWithParam<Backend> {
