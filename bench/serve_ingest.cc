@@ -6,7 +6,8 @@
 //   build/bench/serve_ingest [--events 2000000] [--file PATH] [--batch 1000] [--repeat 3]
 //                            [--data-dir DIR] [--out-dir DIR] [--binary PATH] [--config PATH]
 //   build/bench/serve_ingest --recovery [--freelancers 160000] [--clients 65000] [--days 100]
-//                            [--batch 1000] [--repeat 3] [--file PATH] [--data-dir DIR] ...
+//                            [--batch 1000] [--repeat 3] [--snapshot-every 1000000] [--file PATH]
+//                            [--data-dir DIR] ...
 //
 // Ingest mode generates PATH with `ghostwatch simulate`'s generator when it
 // is missing, then alternates, --repeat times:
@@ -23,12 +24,15 @@
 // request latency percentiles, the server's CPU time, and the medians over
 // the runs with the ratio to replay.
 //
-// Recovery mode builds a marketplace of about a million contracts, ingests
-// it the same way (--batch may be raised to shorten this phase; the output
-// says what was used), then --repeat times kills the server with SIGKILL and
-// restarts it on the same data directory, measuring the wall time from
-// spawn to the "listening" log line and the recovery_seconds it logs. The
-// database file stays in the page cache: this is a process crash, not a
+// Recovery mode builds a marketplace of about a million contracts and
+// ingests it the same way (--batch may be raised to shorten this phase; the
+// output says what was used) twice, into two data directories: one server
+// replaying its whole log at a start (serve --snapshot-every 0) and one
+// taking a snapshot every --snapshot-every log entries (serve's default).
+// Then --repeat times, alternating the two, it kills each server with
+// SIGKILL and restarts it on its data directory, measuring the wall time
+// from spawn to the "listening" log line and the recovery_seconds it logs.
+// The database files stay in the page cache: this is a process crash, not a
 // machine restart.
 #include <sys/vfs.h>
 
@@ -63,6 +67,7 @@ struct Args {
   std::string file;
   std::size_t batch = 1000;
   int repeat = 3;
+  std::uint64_t snapshot_every = 1'000'000;  // recovery mode's second server
   std::string data_dir = "/var/tmp";
   std::string out_dir = "/dev/shm";
   std::string binary = GHOSTWATCH_BINARY;
@@ -157,13 +162,15 @@ struct Server {
   std::string listening_line;
 };
 
-Server start_server(const Args& args, const std::string& data, const std::string& log_path) {
+// `snapshot_every`: serve's --snapshot-every (nullopt: its default).
+Server start_server(const Args& args, const std::string& data, const std::string& log_path,
+                    std::optional<std::uint64_t> snapshot_every = std::nullopt) {
   Server s;
   const auto t0 = std::chrono::steady_clock::now();
-  s.process = std::make_unique<ChildProcess>(
-      std::vector<std::string>{args.binary, "serve", "--config", args.config, "--clock", "events", "--listen",
-                               "127.0.0.1:0", "--data", data},
-      log_path);
+  std::vector<std::string> argv{args.binary, "serve",   "--config",     args.config, "--clock",
+                                "events",    "--listen", "127.0.0.1:0", "--data",    data};
+  if (snapshot_every) argv.insert(argv.end(), {"--snapshot-every", std::to_string(*snapshot_every)});
+  s.process = std::make_unique<ChildProcess>(argv, log_path);
   auto line = s.process->wait_for_line(" listening ", std::chrono::seconds(3600));
   s.seconds_to_listen = seconds_since(t0);
   if (!line) throw std::runtime_error("serve did not start: " + s.process->stderr_text());
@@ -279,35 +286,50 @@ int run_ingest(const Args& args) {
 
 int run_recovery(const Args& args) {
   fmt::print("file: {} ({} lines)\n", args.file, count_lines(args.file));
-  const std::string data = fresh_data_dir(args);
-  fmt::print("data: {} ({})\n", data, filesystem_kind(data));
-  {
-    Server server = start_server(args, data, data + "/serve-0.log");
-    fmt::print("ingesting in batches of {} lines{}...\n", args.batch,
+  struct Setup {
+    const char* name;
+    std::uint64_t snapshot_every;
+    std::string data;
+    std::vector<double> wall, recovery;
+  };
+  std::vector<Setup> setups = {{"whole log (--snapshot-every 0)", 0, {}, {}, {}},
+                               {"snapshots (--snapshot-every N)", args.snapshot_every, {}, {}, {}}};
+  for (Setup& setup : setups) {
+    setup.data = fresh_data_dir(args);
+    fmt::print("{}: data {} ({}), ingesting in batches of {} lines{}...\n", setup.name, setup.data,
+               filesystem_kind(setup.data), args.batch,
                args.batch == 1000 ? "" : " (larger than the API benchmark's 1,000, to shorten this phase)");
     std::fflush(stdout);
+    Server server = start_server(args, setup.data, setup.data + "/serve-0.log", setup.snapshot_every);
     const IngestResult r = post_file(server.port, args.file, args.batch);
     print_ingest(r);
     server.process->signal(SIGKILL);
     server.process->wait();
+    std::error_code ec;
+    const std::string db = setup.data + "/ghostwatch.db";
+    fmt::print("database: {:.2f} GB (with its WAL: {:.2f} GB)\n", static_cast<double>(fs::file_size(db, ec)) / 1e9,
+               static_cast<double>(fs::file_size(db, ec) + fs::file_size(db + "-wal", ec)) / 1e9);
   }
-  std::error_code ec;
-  fmt::print("database: {:.2f} GB (with its WAL: {:.2f} GB)\n", static_cast<double>(fs::file_size(data + "/ghostwatch.db", ec)) / 1e9,
-             static_cast<double>(fs::file_size(data + "/ghostwatch.db", ec) + fs::file_size(data + "/ghostwatch.db-wal", ec)) / 1e9);
-  std::vector<double> wall, recovery;
   for (int i = 1; i <= args.repeat; ++i) {
-    Server server = start_server(args, data, fmt::format("{}/serve-{}.log", data, i));
-    wall.push_back(server.seconds_to_listen);
-    recovery.push_back(std::atof(log_field(server.listening_line, "recovery_seconds").c_str()));
-    fmt::print("restart {} after SIGKILL: listening after {:.2f} s wall, recovery_seconds={:.2f}, {} log entries\n", i,
-               wall.back(), recovery.back(), log_field(server.listening_line, "recovered_log_entries"));
-    std::fflush(stdout);
-    server.process->signal(SIGKILL);
-    server.process->wait();
+    for (Setup& setup : setups) {
+      Server server =
+          start_server(args, setup.data, fmt::format("{}/serve-{}.log", setup.data, i), setup.snapshot_every);
+      setup.wall.push_back(server.seconds_to_listen);
+      setup.recovery.push_back(std::atof(log_field(server.listening_line, "recovery_seconds").c_str()));
+      fmt::print("{}: restart {} after SIGKILL: listening after {:.2f} s wall, recovery_seconds={:.2f}, {} log "
+                 "entries\n",
+                 setup.name, i, setup.wall.back(), setup.recovery.back(),
+                 log_field(server.listening_line, "recovered_log_entries"));
+      std::fflush(stdout);
+      server.process->signal(SIGKILL);
+      server.process->wait();
+    }
   }
-  fmt::print("medians over {} restarts (min..max): wall to listening {} s, recovery_seconds {} s\n", args.repeat,
-             summary(wall, 1, 2), summary(recovery, 1, 2));
-  fs::remove_all(data);
+  for (Setup& setup : setups) {
+    fmt::print("{}: medians over {} restarts (min..max): wall to listening {} s, recovery_seconds {} s\n", setup.name,
+               args.repeat, summary(setup.wall, 1, 2), summary(setup.recovery, 1, 2));
+    fs::remove_all(setup.data);
+  }
   return 0;
 }
 
@@ -333,6 +355,7 @@ int main(int argc, char** argv) {
     else if (flag == "--file") args.file = v;
     else if (flag == "--batch") args.batch = std::max<std::size_t>(1, std::strtoull(v, nullptr, 10));
     else if (flag == "--repeat") args.repeat = std::max(1, std::atoi(v));
+    else if (flag == "--snapshot-every") args.snapshot_every = std::strtoull(v, nullptr, 10);
     else if (flag == "--data-dir") args.data_dir = v;
     else if (flag == "--out-dir") args.out_dir = v;
     else if (flag == "--binary") args.binary = v;

@@ -29,7 +29,7 @@ Batch partition_batch(std::uint64_t epoch, std::optional<PartitionPosition> thro
 
 std::vector<std::string> log_lines(PostgresStore& store) {
   std::vector<std::string> out;
-  EXPECT_TRUE(store.read_log([&](const LogEntry& e) {
+  EXPECT_TRUE(store.read_log(0, [&](const LogEntry& e) {
     out.push_back(e.line);
     return Status::ok();
   }));

@@ -4,7 +4,9 @@
 // client retries the unanswered request with the same Idempotency-Key. The
 // final decisions and episodes must equal `replay` of the same events: no
 // accepted event, decision or episode lost, none duplicated. On both stores:
-// SQLite (--data) and PostgreSQL (--store postgresql://...).
+// SQLite (--data) and PostgreSQL (--store postgresql://...), replaying the
+// whole log at each restart, or a snapshot and the log after it (serve
+// --snapshot-every 400 --compact-log: killed while writing one too).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,12 +20,16 @@
 namespace gw::test {
 namespace {
 
-class ServeCrash : public ::testing::TestWithParam<Backend> {};
+enum class Recovery { kWholeLog, kSnapshots };
+
+class ServeCrash : public ::testing::TestWithParam<std::tuple<Backend, Recovery>> {};
 
 TEST_P(ServeCrash, KilledAtRandomPointsItResumesExactly) {
   TempDir dir;
   std::vector<std::string> args = {"--config", kExamplePolicy, "--clock", "events", "--data", dir.file("data")};
-  if (GetParam() == Backend::kPostgres) {
+  if (std::get<1>(GetParam()) == Recovery::kSnapshots)
+    args.insert(args.end(), {"--snapshot-every", "400", "--compact-log"});
+  if (std::get<0>(GetParam()) == Backend::kPostgres) {
     const auto url = pg_database_url();
     if (!url) GTEST_SKIP() << kNoPostgres;
     args.insert(args.end(), {"--store", *url});
@@ -88,9 +94,20 @@ TEST_P(ServeCrash, KilledAtRandomPointsItResumesExactly) {
   auto c = serve.client();
   EXPECT_EQ(c.Get("/v1/decisions?format=ndjson")->body, expected.actions);
   EXPECT_EQ(c.Get("/v1/episodes?format=ndjson")->body, expected.episodes);
+  if (std::get<1>(GetParam()) == Recovery::kSnapshots) {
+    const std::string metrics = c.Get("/metrics")->body;
+    EXPECT_NE(metrics.find("ghostwatch_snapshot_bytes "), std::string::npos) << metrics;
+    EXPECT_EQ(metrics.find("ghostwatch_snapshot_bytes 0\n"), std::string::npos) << "it recovered from no snapshot";
+  }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ServeCrash, GW_ALL_BACKENDS);
+INSTANTIATE_TEST_SUITE_P(BackendsAndRecoveries, ServeCrash,
+                         ::testing::Combine(::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                                            ::testing::Values(Recovery::kWholeLog, Recovery::kSnapshots)),
+                         [](const ::testing::TestParamInfo<std::tuple<Backend, Recovery>>& info) {
+                           return std::string(std::get<0>(info.param) == Backend::kSqlite ? "Sqlite" : "Postgres") +
+                                  (std::get<1>(info.param) == Recovery::kSnapshots ? "Snapshots" : "WholeLog");
+                         });
 
 }  // namespace
 }  // namespace gw::test

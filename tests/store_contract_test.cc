@@ -145,7 +145,7 @@ TEST_P(StoreContract, LogIdempotentResponsesAndMetaSurviveReopening) {
   }
   auto store = open_store();
   std::vector<std::string> log;
-  ASSERT_TRUE(store->read_log([&](const LogEntry& e) {
+  ASSERT_TRUE(store->read_log(0, [&](const LogEntry& e) {
     log.push_back(std::to_string(static_cast<int>(e.kind)) + "@" +
                   (e.at == kNoInstant ? std::string("-") : std::to_string(e.at)) + ":" + e.line);
     return Status::ok();

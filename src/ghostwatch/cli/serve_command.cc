@@ -54,6 +54,8 @@ struct ServeArgs {
   std::string model;     // --model: the risk model (train's model.json); empty: none
   std::size_t max_body_mb = 64;
   int threads = 16;
+  std::uint64_t snapshot_every = 1'000'000;  // log entries between snapshots; 0: none
+  bool compact_log = false;
 };
 
 // HOST:PID, this process's name among the workers.
@@ -332,6 +334,8 @@ int run(const ServeArgs& args) {
     ws.mode = mode;
     ws.id = args.worker_id.empty() ? default_worker_id() : args.worker_id;
     ws.metrics = &bus_metrics;
+    ws.snapshot_every = args.snapshot_every;
+    ws.compact_log = args.compact_log;
     auto started = cluster::Worker::start(std::move(ws), clock, logger);
     if (!started) return fail(started.message());
     worker = std::move(*started);
@@ -340,6 +344,7 @@ int run(const ServeArgs& args) {
 
   auto service = Service::open(policy_text, store, clock, mode, std::nullopt, model_text, args.model);
   if (!service) return fail(service.message());
+  (*service)->set_snapshots(args.snapshot_every, args.compact_log);
   if (publisher) {
     BusFront front;
     front.publish = [&publisher](std::string_view body, const std::string& key) {
@@ -563,6 +568,11 @@ void add_serve_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--model", args->model,
                   "Risk model (from train): every episode is scored at its opening and carries `risk` "
                   "(docs/risk-model.md)");
+  cmd->add_option("--snapshot-every", args->snapshot_every,
+                  "Store a snapshot of the state every N operation log entries, so that a restart replays only "
+                  "the entries after it (0: never; docs/operations.md, \"Snapshots\")");
+  cmd->add_flag("--compact-log", args->compact_log,
+                "Delete the operation log's rows a snapshot covers (a risk model can then no longer be added)");
   cmd->add_option("--inbound-maildir", args->inbound_maildir,
                   "Take inbound e-mail (replies, bounces) from this maildir's new/ (docs/inbound.md)");
   cmd->callback([args, &exit_status] { exit_status = run(*args); });

@@ -161,6 +161,7 @@ void Worker::start_partition(std::uint32_t p) {
                                settings_.model_text, settings_.model_source);
   if (!service) return fail(service.status());
   part->service = std::move(*service);
+  part->service->set_snapshots(settings_.snapshot_every, settings_.compact_log);
   auto consumer = bus::PartitionConsumer::open(*js_, settings_.bus, p, claim->consumed_through);
   if (!consumer) return fail(consumer.status());
   part->consumer = std::move(*consumer);

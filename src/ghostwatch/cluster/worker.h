@@ -55,6 +55,9 @@ struct WorkerSettings {
   std::string id;          // unique among the workers (host:pid by default)
   int fetch_batch = 2000;  // messages per fetch and commit, at most
   bus::BusMetrics* metrics = nullptr;  // counts the batches and partitions; must outlive the worker
+  // Each partition's snapshots (Service::set_snapshots).
+  std::uint64_t snapshot_every = 0;
+  bool compact_log = false;
 };
 
 class Worker {

@@ -495,6 +495,14 @@ struct HttpApi::Impl {
     out += fmt::format("ghostwatch_timer_lag_seconds {}\n", lag);
     out += "# HELP ghostwatch_log_entries Entries in the operation log.\n# TYPE ghostwatch_log_entries gauge\n";
     out += fmt::format("ghostwatch_log_entries {}\n", c.log_entries);
+    out +=
+        "# HELP ghostwatch_log_entries_since_snapshot Log entries after the latest snapshot: what a restart "
+        "replays.\n# TYPE ghostwatch_log_entries_since_snapshot gauge\n";
+    out += fmt::format("ghostwatch_log_entries_since_snapshot {}\n", c.log_entries_since_snapshot);
+    out +=
+        "# HELP ghostwatch_snapshot_bytes Size of the latest snapshot (0: none).\n"
+        "# TYPE ghostwatch_snapshot_bytes gauge\n";
+    out += fmt::format("ghostwatch_snapshot_bytes {}\n", c.snapshot_bytes);
     if (auto depth = store.outbox_depth()) {
       out += "# HELP ghostwatch_outbox_depth Sent decisions waiting for delivery.\n";
       out += "# TYPE ghostwatch_outbox_depth gauge\n";

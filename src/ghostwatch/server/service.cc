@@ -10,11 +10,13 @@
 #include <set>
 
 #include "ghostwatch/core/hex.h"
+#include "ghostwatch/engine/snapshot.h"
 #include "ghostwatch/ingest/line_reader.h"
 #include "ghostwatch/policy/arm.h"
 #include "ghostwatch/risk/feature_store.h"
 #include "ghostwatch/risk/live_scorer.h"
 #include "ghostwatch/risk/risk_model.h"
+#include "ghostwatch/server/service_snapshot.h"
 
 namespace gw {
 namespace {
@@ -55,6 +57,9 @@ std::string error_body(std::string_view code, std::string_view message) {
 
 // The meta key that says the feature store runs from the log's start.
 constexpr const char* kRiskFeaturesMeta = "risk_features";
+constexpr const char* kCompactedLogHasNoFeatures =
+    "a risk model's features are computed from the operation log's first event, and this log was compacted "
+    "(serve --compact-log): score with a data directory (or store) whose log is whole";
 
 // A model.json's text as a model; null for an empty text (no model).
 Result<std::unique_ptr<const risk::RiskModel>> parse_model(const std::string& text, std::string_view source) {
@@ -150,6 +155,11 @@ Result<std::unique_ptr<Service>> Service::open(const std::string& policy_text, S
   auto features = store.get_meta(kRiskFeaturesMeta);
   if (!features) return features.status();
   if (!features->has_value() && !model_text.empty()) {
+    auto snapshot = store.latest_snapshot();
+    if (!snapshot) return snapshot.status();
+    if (*snapshot && (*snapshot)->log_compacted) {
+      return Status::error(fmt::format("{}: {}", model_source, kCompactedLogHasNoFeatures));
+    }
     // Before the model is logged: recovery must keep the features from then on.
     if (Status s = store.set_meta(kRiskFeaturesMeta, "from the log's start"); !s) return s;
   }
@@ -278,16 +288,30 @@ Status Service::recover() {
   scorer_.reset();
   features_.reset();
   engine_.reset();
-  if (Status s = switch_policy(first_policy_text_, "the data directory's policy"); !s) return s;
-  engine_ = std::make_unique<Engine>(*policy_, *sink_);
+  auto snapshot = store_.latest_snapshot();
+  if (!snapshot) return snapshot.status();
+  if (keeps_features_ && *snapshot && (*snapshot)->log_compacted) {
+    return Status::error(fmt::format("recovery: {}", kCompactedLogHasNoFeatures));
+  }
+  // Features need the whole log: a service that keeps them replays it all.
+  const StoredSnapshot* from = keeps_features_ || !*snapshot ? nullptr : &**snapshot;
+  last_tick_ = kNoInstant;
+  if (from != nullptr) {
+    if (Status s = restore(from->bytes); !s) {
+      return Status::error(
+          fmt::format("recovery: the snapshot through log row {}: {}", from->through_row, s.message()));
+    }
+  } else {
+    if (Status s = switch_policy(first_policy_text_, "the data directory's policy"); !s) return s;
+    engine_ = std::make_unique<Engine>(*policy_, *sink_);
+  }
   sink_->engine = engine_.get();
   if (keeps_features_) features_ = std::make_unique<risk::FeatureStore>(*engine_);
   sink_->features = features_.get();
   if (Status s = switch_model({}, nullptr, "no model"); !s) return s;  // the log's start: none yet
-  last_tick_ = kNoInstant;
-  std::uint64_t seq = 0;
+  std::uint64_t seq = counters_.log_entries;                           // the snapshot's
   Event event;
-  Status s = store_.read_log([&](const LogEntry& entry) -> Status {
+  Status s = store_.read_log(from != nullptr ? from->through_row : 0, [&](const LogEntry& entry) -> Status {
     ++seq;
     switch (entry.kind) {
       case LogKind::kEvent:
@@ -336,6 +360,7 @@ Status Service::recover() {
     return Status::ok();
   });
   if (!s) return s;
+  counters_.log_entries_since_snapshot = seq - counters_.log_entries;
   counters_.log_entries = seq;
   // Rejects are not in the log; their counts come from the store (which
   // does not say a partition's from the others').
@@ -349,6 +374,31 @@ Status Service::recover() {
   sink_->batch = nullptr;
   recovery_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return Status::ok();
+}
+
+Status Service::restore(std::string_view bytes) {
+  auto snapshot = ServiceSnapshot::read(bytes);
+  if (!snapshot) return snapshot.status();
+  if (Status s = switch_policy(snapshot->policy_text, "the snapshot's policy"); !s) return s;
+  engine_ = std::make_unique<Engine>(*policy_, *sink_);
+  if (Status s = EngineSnapshot::restore(snapshot->engine, *engine_); !s) return s;
+  counters_ = snapshot->counters;
+  counters_.snapshot_bytes = bytes.size();
+  last_tick_ = snapshot->last_tick;
+  return Status::ok();
+}
+
+void Service::add_snapshot(Batch& batch) {
+  const std::uint64_t since = counters_.log_entries_since_snapshot + batch.log.size();
+  if (snapshot_every_ == 0 || since < snapshot_every_ || batch.log.empty() || keeps_features_) return;
+  // An engine without a scorer (no features are kept) always has a snapshot.
+  auto engine = EngineSnapshot::write(*engine_);
+  if (!engine) return;
+  ServiceSnapshot snapshot{policy_text_, counters_, last_tick_, std::move(*engine)};
+  snapshot.counters.log_entries += batch.log.size();  // this batch's entries are covered too
+  std::string bytes = ServiceSnapshot::write(snapshot);
+  if (bytes.size() > kMaxSnapshotBytes) return;
+  batch.snapshot = SnapshotWrite{std::move(bytes), compact_log_};
 }
 
 Status Service::replace_partition_state() {
@@ -386,10 +436,16 @@ Status Service::commit(std::optional<PartitionPosition> consumed_through) {
     for (const std::string& user : *users) rows->push_back(UserStateRow::from(user, *engine_->find_user(user)));
     users->clear();
   }
+  add_snapshot(batch);
   Status s = store_.commit(batch);
   sink_->batch = nullptr;
   if (s) {
     counters_.log_entries += batch.log.size();
+    counters_.log_entries_since_snapshot += batch.log.size();
+    if (batch.snapshot) {
+      counters_.log_entries_since_snapshot = 0;
+      counters_.snapshot_bytes = batch.snapshot->bytes.size();
+    }
     return s;
   }
   if (claim_) return s;  // the worker drops the partition's service

@@ -1,8 +1,10 @@
 // The live service's core: one engine, driven by ingested events and a
 // clock, whose every change is committed to a Store before it is
 // acknowledged. It recovers by replaying the store's operation log through
-// a fresh engine (the engine is deterministic), so a crash at any point
-// loses no accepted event and duplicates no decision.
+// a fresh engine (the engine is deterministic), or, once it has taken
+// snapshots (set_snapshots), by restoring the latest and replaying the log
+// after it; so a crash at any point loses no accepted event and duplicates
+// no decision.
 //
 // With a risk model, a risk::FeatureStore runs beside the engine (in the
 // order feature_store.h gives) and every episode is scored as it opens, as
@@ -62,6 +64,10 @@ struct ServiceCounters {
   // --clock events: the latest time POST /v1/advance evaluated through.
   Instant evaluated_through = kNoInstant;
   std::uint64_t log_entries = 0;
+  // Log entries after the latest snapshot (what a recovery replays), and
+  // that snapshot's size in bytes (0: none; Service::set_snapshots).
+  std::uint64_t log_entries_since_snapshot = 0;
+  std::uint64_t snapshot_bytes = 0;
 
   // How far the oldest due step is behind the watermark (0 when none is).
   double timer_lag_seconds() const {
@@ -241,6 +247,21 @@ class Service {
   void set_bus_front(BusFront front) { front_ = std::move(front); }
   bool bus_front() const { return front_.has_value(); }
 
+  // Log compaction (docs/operations.md, "Snapshots"): from now on, a
+  // commit that brings the log entries since the latest snapshot to
+  // `every_entries` (0: never) stores a snapshot of the service's state
+  // with its batch, from which recovery replays only the later entries;
+  // with `compact_log`, the log rows it covers are deleted. A service that
+  // keeps risk features (a model was ever configured) takes none: they are
+  // not in a snapshot, and recovery replays its whole log; nor is one taken
+  // larger than the stores keep in a value (kMaxSnapshotBytes). Call it
+  // before the service is shared. Recovery uses the latest snapshot
+  // whatever this says.
+  void set_snapshots(std::uint64_t every_entries, bool compact_log) {
+    snapshot_every_ = every_entries;
+    compact_log_ = compact_log;
+  }
+
   ServiceCounters counters() const;
   ClockMode mode() const { return mode_; }
   const Clock& clock() const { return clock_; }
@@ -251,7 +272,15 @@ class Service {
   class Sink;
   Service(std::string first_policy_text, Store& store, const Clock& clock, ClockMode mode,
           std::optional<std::uint64_t> claim);
+  // Rebuilds the engine from the store: from its latest snapshot (unless
+  // features are kept), then the log after it.
   Status recover();
+  // Makes the engine, the rules in force and the counters the ones of
+  // `bytes` (a ServiceSnapshot).
+  Status restore(std::string_view bytes);
+  // Adds to `batch` (the engine has applied it) the snapshot of the state
+  // after it, when set_snapshots says one is due.
+  void add_snapshot(Batch& batch);
   // A partition's: makes the store's rows of its open episodes and
   // contracts exactly its engine's, whatever they were (a database from
   // before partitions kept them has none), and adds its users to the
@@ -302,6 +331,8 @@ class Service {
   LineParser parser_;
   ServiceCounters counters_;
   Instant last_tick_ = kNoInstant;
+  std::uint64_t snapshot_every_ = 0;
+  bool compact_log_ = false;
   double recovery_seconds_ = 0;
 };
 

@@ -202,6 +202,26 @@ struct UserStateRow {
 // log entries, rejects, the episodes it closed, decisions (a sent one joins
 // the outbox), user contact updates, the idempotent response, and (a
 // partition's) its open episodes and the state of its contracts and users.
+// A service's snapshot of its state (server/service_snapshot.h), written
+// with the batch after which it was taken. It covers every log row up to
+// and including the batch's last one (a batch with a snapshot has log
+// entries) and replaces the store's previous snapshot; with `compact_log`,
+// the rows it covers are deleted but the last (which keeps the rows'
+// numbers increasing: recovery reads the rows after it).
+struct SnapshotWrite {
+  std::string bytes;
+  bool compact_log = false;
+};
+
+// The latest snapshot a store keeps: its bytes, the number of the last log
+// row it covers, and whether any snapshot of this log deleted rows (the log
+// no longer starts at the first event).
+struct StoredSnapshot {
+  std::int64_t through_row = 0;
+  std::string bytes;
+  bool log_compacted = false;
+};
+
 struct Batch {
   Instant received_at = 0;
   std::vector<LogEntry> log;
@@ -231,10 +251,11 @@ struct Batch {
   // when the store has none; partition 0 stores them like user_states.
   std::vector<UserStateRow> user_states;
   std::vector<UserStateRow> named_users;
+  std::optional<SnapshotWrite> snapshot;
 
   bool empty() const {
-    return log.empty() && users.empty() && rejects.empty() && episodes.empty() && decisions.empty() && !response &&
-           !fence && open_episodes.empty() && !replaces_open_episodes && contract_states.empty() &&
+    return !snapshot && log.empty() && users.empty() && rejects.empty() && episodes.empty() && decisions.empty() &&
+           !response && !fence && open_episodes.empty() && !replaces_open_episodes && contract_states.empty() &&
            !replaces_contract_states && user_states.empty() && named_users.empty();
   }
   // True when the batch carries what only a partition's batch may.

@@ -1,8 +1,7 @@
-// The live service's durable storage: the operation log it recovers from,
-// the records it serves (decisions, closed episodes, rejects), the outbox
-// that delivery drains, and idempotent responses. One interface, so SQLite
-// (the embedded default) and PostgreSQL (shared, several workers) can
-// stand behind it.
+// The live service's durable storage: the operation log it recovers from
+// (after the latest snapshot of its state, when it has one), the records it serves (decisions, closed episodes,
+// rejects), the outbox that delivery drains, and idempotent responses. One interface, so SQLite (the embedded default)
+// and PostgreSQL (shared, several workers) can stand behind it.
 //
 // Open episodes are engine state, rebuilt from the log. A single serve's
 // service answers for its own, and its store holds none. A bus worker's
@@ -74,10 +73,15 @@ class Store {
   // with theirs (the closing order, counted by the service).
   virtual Status commit(Batch& batch) = 0;
 
-  // Calls `fn` for every log entry in commit order; stops at fn's first
-  // error and returns it.
-  virtual Status read_log(const std::function<Status(const LogEntry&)>& fn) = 0;
+  // Calls `fn` for every log entry of the rows after row `after_row` (0:
+  // the whole log; a StoredSnapshot's through_row: what it does not cover)
+  // in commit order; stops at fn's first error and returns it.
+  virtual Status read_log(std::int64_t after_row, const std::function<Status(const LogEntry&)>& fn) = 0;
+  // The entries the log holds (a compacted log: only the rows kept).
   virtual Result<std::uint64_t> log_size() = 0;
+  // The snapshot written with the latest batch that had one
+  // (Batch::snapshot), if any.
+  virtual Result<std::optional<StoredSnapshot>> latest_snapshot() = 0;
 
   virtual Result<std::optional<IdempotentResponse>> find_response(const std::string& key) = 0;
 

@@ -8,7 +8,7 @@ namespace gw::pg {
 namespace {
 
 // Never edit a migration that has shipped: add a new one.
-constexpr std::array<const char*, 7> kMigrations = {
+constexpr std::array<const char*, 8> kMigrations = {
     // 1: the service's tables, cases and inbound e-mail.
     R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -140,6 +140,14 @@ CREATE INDEX contract_states_by_partition ON contract_states(partition);
 CREATE TABLE user_states(
   id TEXT COLLATE "C" PRIMARY KEY, country TEXT NOT NULL, kind TEXT NOT NULL, tz TEXT NOT NULL,
   opted_out BOOLEAN NOT NULL, bouncing BOOLEAN NOT NULL);
+)sql",
+    // 8: each operation log's latest snapshot of its service's state
+    // (rows.h, SnapshotWrite; partition -1: a single serve's log), covering
+    // the log rows through through_row; log_compacted once one deleted rows.
+    R"sql(
+CREATE TABLE snapshots(
+  partition INTEGER PRIMARY KEY, through_row BIGINT NOT NULL, taken_at BIGINT NOT NULL, bytes BYTEA NOT NULL,
+  log_compacted BOOLEAN NOT NULL);
 )sql",
 };
 

@@ -190,6 +190,22 @@ void write_contacts(pqxx::work& tx, const Batch& batch) {
   rows.flush();
 }
 
+// Keeps `snapshot` as the latest of `partition`'s log, covering its rows
+// through `last_row` (the batch's last; 0: it wrote none), within `tx`.
+void write_snapshot(pqxx::work& tx, int partition, const SnapshotWrite& snapshot, Instant taken_at,
+                    std::int64_t last_row) {
+  if (last_row == 0) throw std::logic_error("a snapshot without log rows of its batch covers nothing new");
+  tx.exec_params0(
+      "INSERT INTO snapshots(partition, through_row, taken_at, bytes, log_compacted) VALUES($1, $2, $3, $4, $5) ON "
+      "CONFLICT(partition) DO UPDATE SET through_row = EXCLUDED.through_row, taken_at = EXCLUDED.taken_at, bytes = "
+      "EXCLUDED.bytes, log_compacted = snapshots.log_compacted OR EXCLUDED.log_compacted",
+      partition, last_row, taken_at, pqxx::binarystring(snapshot.bytes.data(), snapshot.bytes.size()),
+      snapshot.compact_log);
+  if (snapshot.compact_log) {
+    tx.exec_params0("DELETE FROM log WHERE partition = $1 AND seq < $2", partition, last_row);
+  }
+}
+
 // A Status from a transaction whose value says nothing.
 Status done(const Result<bool>& r) { return r ? Status::ok() : r.status(); }
 
@@ -285,10 +301,13 @@ Status PostgresStore::commit(Batch& batch) {
                         log_partition_, batch.fence->epoch));
       }
     }
+    std::int64_t last_row = 0;
     for (const LogRow& row : log_rows(batch.log)) {
-      tx.exec_params0("INSERT INTO log(kind, at, entries, lines, partition) VALUES($1, $2, $3, $4, $5)",
-                      static_cast<int>(row.kind), row.at, row.entries, row.text, log_partition_);
+      last_row = int64(tx.exec_params1(
+          "INSERT INTO log(kind, at, entries, lines, partition) VALUES($1, $2, $3, $4, $5) RETURNING seq",
+          static_cast<int>(row.kind), row.at, row.entries, row.text, log_partition_)[0]);
     }
+    if (batch.snapshot) pg::write_snapshot(tx, log_partition_, *batch.snapshot, batch.received_at, last_row);
     pg::write_open_episodes(tx, batch, log_partition_);
     for (const RejectRow& r : batch.rejects) {
       tx.exec_params0("INSERT INTO rejects(received_at, line, reason, raw) VALUES($1, $2, $3, $4)", batch.received_at,
@@ -310,12 +329,12 @@ Status PostgresStore::commit(Batch& batch) {
   }));
 }
 
-Status PostgresStore::read_log(const std::function<Status(const LogEntry&)>& fn) {
+Status PostgresStore::read_log(std::int64_t after_row, const std::function<Status(const LogEntry&)>& fn) {
   try {
     Lease c = lease();
     pqxx::read_transaction tx(c.conn());
     // Pages by seq, so a long log is not held in memory at once.
-    for (std::int64_t after = 0;;) {
+    for (std::int64_t after = after_row;;) {
       const pqxx::result page = tx.exec_params(
           "SELECT seq, kind, at, entries, lines FROM log WHERE partition = $1 AND seq > $2 ORDER BY "
           "seq LIMIT 1000",
@@ -339,6 +358,16 @@ Result<std::uint64_t> PostgresStore::log_size() {
     return static_cast<std::uint64_t>(
         int64(tx.exec_params1("SELECT COALESCE(SUM(entries), 0) FROM log WHERE partition = $1", log_partition_)[0]));
   });
+}
+
+Result<std::optional<StoredSnapshot>> PostgresStore::latest_snapshot() {
+  return read<std::optional<StoredSnapshot>>(
+      "reading the latest snapshot", [&](pqxx::transaction_base& tx) -> std::optional<StoredSnapshot> {
+        const pqxx::result r = tx.exec_params(
+            "SELECT through_row, bytes, log_compacted FROM snapshots WHERE partition = $1", log_partition_);
+        if (r.empty()) return std::nullopt;
+        return StoredSnapshot{int64(r[0][0]), pg::bytes(r[0][1]), r[0][2].as<bool>()};
+      });
 }
 
 Result<PartitionClaim> PostgresStore::claim_partition() {

@@ -22,6 +22,10 @@ CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS log(
   seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, at INTEGER NOT NULL, entries INTEGER NOT NULL,
   lines TEXT NOT NULL);
+-- The service's latest snapshot (rows.h, SnapshotWrite): one row at most.
+CREATE TABLE IF NOT EXISTS snapshots(
+  id INTEGER PRIMARY KEY CHECK(id = 1), through_row INTEGER NOT NULL, taken_at INTEGER NOT NULL,
+  bytes BLOB NOT NULL, log_compacted INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS rejects(
   id INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, line INTEGER NOT NULL,
   reason TEXT NOT NULL, raw BLOB NOT NULL);
@@ -207,6 +211,28 @@ void migrate_columns(SQLite::Database& db) {
   db.exec("CREATE INDEX IF NOT EXISTS users_by_email ON users(email COLLATE NOCASE)");
 }
 
+// Keeps `snapshot` as the latest, covering the log rows through the last
+// one written (`wrote_log`: the batch wrote some), within the caller's
+// transaction.
+void write_snapshot(SQLite::Database& db, const SnapshotWrite& snapshot, Instant taken_at, bool wrote_log) {
+  if (!wrote_log) throw std::logic_error("a snapshot without log rows of its batch covers nothing new");
+  const std::int64_t through = db.getLastInsertRowid();
+  SQLite::Statement keep(db,
+                         "INSERT INTO snapshots(id, through_row, taken_at, bytes, log_compacted) VALUES(1, ?, ?, ?, ?) "
+                         "ON CONFLICT(id) DO UPDATE SET through_row = excluded.through_row, taken_at = "
+                         "excluded.taken_at, bytes = excluded.bytes, log_compacted = log_compacted OR "
+                         "excluded.log_compacted");
+  keep.bind(1, through);
+  keep.bind(2, taken_at);
+  keep.bind(3, snapshot.bytes.data(), static_cast<int>(snapshot.bytes.size()));
+  keep.bind(4, snapshot.compact_log ? 1 : 0);
+  keep.exec();
+  if (!snapshot.compact_log) return;
+  SQLite::Statement drop(db, "DELETE FROM log WHERE seq < ?");
+  drop.bind(1, through);
+  drop.exec();
+}
+
 // The writer's connection: WAL (readers never block it), and a commit is on
 // disk when it returns.
 SQLite::Database open_writer(const std::string& path) {
@@ -310,6 +336,7 @@ Status SqliteStore::commit(Batch& batch) {
       bind_text(w.log, 4, row.text);
       w.log.exec();
     }
+    if (batch.snapshot) write_snapshot(w.db, *batch.snapshot, batch.received_at, !batch.log.empty());
     for (const RejectRow& r : batch.rejects) {
       w.reject.reset();
       w.reject.bind(1, batch.received_at);
@@ -393,10 +420,11 @@ Status SqliteStore::commit(Batch& batch) {
   }
 }
 
-Status SqliteStore::read_log(const std::function<Status(const LogEntry&)>& fn) {
+Status SqliteStore::read_log(std::int64_t after_row, const std::function<Status(const LogEntry&)>& fn) {
   try {
     Reader r = reader();
-    SQLite::Statement s(r.db(), "SELECT kind, at, entries, lines FROM log ORDER BY seq");
+    SQLite::Statement s(r.db(), "SELECT kind, at, entries, lines FROM log WHERE seq > ? ORDER BY seq");
+    s.bind(1, after_row);
     while (s.executeStep()) {
       const SQLite::Column text = s.getColumn(3);
       Status st = for_each_log_entry(
@@ -435,6 +463,18 @@ Result<std::optional<IdempotentResponse>> SqliteStore::find_response(const std::
     return std::optional<IdempotentResponse>(std::move(resp));
   } catch (const std::exception& e) {
     return failure("reading an idempotent response", e);
+  }
+}
+
+Result<std::optional<StoredSnapshot>> SqliteStore::latest_snapshot() {
+  try {
+    Reader r = reader();
+    SQLite::Statement s(r.db(), "SELECT through_row, bytes, log_compacted FROM snapshots");
+    if (!s.executeStep()) return std::optional<StoredSnapshot>();
+    return std::optional<StoredSnapshot>(
+        StoredSnapshot{s.getColumn(0).getInt64(), column_text(s.getColumn(1)), s.getColumn(2).getInt() != 0});
+  } catch (const std::exception& e) {
+    return failure("reading the latest snapshot", e);
   }
 }
 

@@ -1,0 +1,80 @@
+// A bus worker's partition with snapshots (docs/operations.md,
+// "Snapshots"), in process against a real PostgreSQL: the snapshot is
+// committed under the partition's claim (a stale owner's batch stores
+// neither it nor anything else), a takeover recovers from the partition's
+// own snapshot and replays only the log after it, and the records end
+// exactly as those of a partition that never took one.
+#include <gtest/gtest.h>
+
+#include "ghostwatch/output/record_json.h"
+#include "partition_support.h"
+#include "pg_server.h"
+
+namespace gw::test {
+namespace {
+
+// The partition's decisions and closed episodes as the store exports them.
+std::vector<std::string> partition_records(Store& store) {
+  std::vector<std::string> out;
+  EXPECT_TRUE(store.export_decisions({}, [&](const DecisionRow& r) {
+    std::string line;
+    append_decision_json(line, r.view());
+    out.push_back(line);
+  }));
+  EXPECT_TRUE(store.export_episodes({}, [&](const EpisodeRow& r) {
+    std::string line;
+    append_episode_json(line, r.view());
+    out.push_back(line);
+  }));
+  return out;
+}
+
+TEST(PartitionSnapshotTest, ATakeoverRecoversFromThePartitionsSnapshotAndAStaleOwnerStoresNone) {
+  const auto url = pg_database_url();
+  const auto reference_url = pg_database_url();
+  if (!url || !reference_url) GTEST_SKIP() << kNoPostgres;
+  TempDir dir;
+  simulate(dir.file("ev.ndjson"), 37, 80, 30, 12);
+  ASSERT_EQ(run_command(std::string(GHOSTWATCH_BINARY) + " replay --config " + kExamplePolicy + " --events " +
+                        dir.file("ev.ndjson") + " --rejects " + dir.file("rejects.ndjson") + " 2>/dev/null"),
+            0);
+  const std::vector<PartitionMessage> messages =
+      one_partition(read_file(dir.file("ev.ndjson")), read_file(dir.file("rejects.ndjson")));
+  ASSERT_GT(messages.size(), 1000u);
+  FixedPartitionClock clock;
+
+  // The reference: one owner, no snapshot.
+  PartitionOwner reference = take_partition(*reference_url, clock);
+  ASSERT_TRUE(reference.service);
+  ASSERT_TRUE(apply_range(*reference.service, messages, 0, messages.size()));
+
+  PartitionOwner first = take_partition(*url, clock);
+  ASSERT_TRUE(first.service);
+  first.service->set_snapshots(150, true);
+  const std::size_t half = messages.size() / 2;
+  for (std::size_t at = 0; at < half; at += 61)
+    ASSERT_TRUE(apply_range(*first.service, messages, at, std::min(at + 61, half)));
+  const StoredSnapshot taken = first.store->latest_snapshot().value().value();
+
+  PartitionOwner second = take_partition(*url, clock);
+  ASSERT_TRUE(second.service);
+  second.service->set_snapshots(150, true);
+  EXPECT_EQ(second.service->counters().snapshot_bytes, taken.bytes.size()) << "recovered from the snapshot";
+  EXPECT_LT(second.service->counters().log_entries_since_snapshot, 150u + 61u);
+  EXPECT_EQ(second.service->counters().log_entries, first.service->counters().log_entries);
+
+  // The stale owner's next batch (its 150th entry due: a snapshot) is refused whole.
+  EXPECT_FALSE(apply_range(*first.service, messages, half, half + 200));
+  EXPECT_EQ(first.store->latest_snapshot().value().value().bytes, taken.bytes);
+
+  for (std::size_t at = half; at < messages.size(); at += 97) {
+    ASSERT_TRUE(apply_range(*second.service, messages, at, std::min(at + 97, messages.size())));
+  }
+  EXPECT_NE(second.store->latest_snapshot().value().value().through_row, taken.through_row);
+  EXPECT_EQ(partition_records(*second.store), partition_records(*reference.store));
+  EXPECT_EQ(second.service->counters().accepted, reference.service->counters().accepted);
+  EXPECT_EQ(second.service->counters().log_entries, reference.service->counters().log_entries);
+}
+
+}  // namespace
+}  // namespace gw::test
