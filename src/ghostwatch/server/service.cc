@@ -420,7 +420,9 @@ Status Service::replace_partition_state() {
 
 Status Service::commit(std::optional<PartitionPosition> consumed_through) {
   Batch& batch = *sink_->batch;
-  if (claim_) batch.fence = PartitionFence{*claim_, consumed_through};
+  if (claim_) {
+    batch.fence = PartitionFence{*claim_, consumed_through, engine_->watermark(), counters_.evaluated_through};
+  }
   for (const std::string& contract : sink_->changed_open) {
     auto open = engine_->open_episode(contract);
     batch.open_episodes.push_back(
@@ -764,14 +766,19 @@ ServiceCounters Service::counters() const {
   // In front of a bus: the partitions' (read before the lock is taken).
   const Result<std::uint64_t> partitions_open = front_ ? store_.open_episode_count() : std::uint64_t{0};
   const Result<std::uint64_t> partitions_contracts = front_ ? store_.contract_state_count() : std::uint64_t{0};
+  const Result<Store::PartitionTimes> partitions_time = front_ ? store_.partition_times() : Store::PartitionTimes{};
   std::lock_guard lock(mu_);
   ServiceCounters c = counters_;
   c.contracts = engine_->contract_count();
+  c.watermark = engine_->watermark();
   if (front_) {
     c.open_episodes = partitions_open ? *partitions_open : 0;
     c.contracts = partitions_contracts ? *partitions_contracts : 0;
+    if (partitions_time) {
+      c.watermark = partitions_time->watermark;
+      c.evaluated_through = std::max(c.evaluated_through, partitions_time->evaluated_through);
+    }
   }
-  c.watermark = engine_->watermark();
   c.next_due = engine_->next_due();
   return c;
 }

@@ -59,6 +59,9 @@ struct ServiceCounters {
   std::uint64_t open_episodes = 0;
   std::uint64_t closed_episodes = 0;  // also the id of the last one closed
   std::uint64_t contracts = 0;
+  // In front of a bus, the watermark and evaluated-through are the latest
+  // any partition committed (Store::partition_times), so every worker's
+  // dashboard has the same "now", across restarts.
   Instant watermark = kNoInstant;
   Instant next_due = kForever;
   // --clock events: the latest time POST /v1/advance evaluated through.
@@ -183,7 +186,7 @@ class Service {
   // kEvents only: evaluates every step due at or before `to` (the end of a
   // replay). Returns the number of decisions it made (in front of a bus:
   // 0, once every partition has the advance; the workers decide; the
-  // counters' evaluated_through is the latest advance this front published).
+  // counters' evaluated_through is at least `to` from then on).
   Result<std::uint64_t> advance_to(Instant to);
 
   // kWall only: moves the watermark to the clock's now - allowed_lateness,

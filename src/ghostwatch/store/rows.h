@@ -152,6 +152,10 @@ struct PartitionPosition {
 struct PartitionFence {
   std::uint64_t epoch = 0;
   std::optional<PartitionPosition> consumed_through;
+  // The partition's event time after the batch: its engine's watermark and
+  // the latest time it evaluated through (Store::partition_times).
+  Instant watermark = kNoInstant;
+  Instant evaluated_through = kNoInstant;
 };
 
 // A bus worker's partition keeps the episodes it holds open in the store,

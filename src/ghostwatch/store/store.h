@@ -115,6 +115,13 @@ class Store {
   virtual Result<std::vector<UserStateRow>> user_states(const std::vector<std::string>& ids) = 0;
   // How many contracts' partition state the store holds (0: SQLite).
   virtual Result<std::uint64_t> contract_state_count() = 0;
+  // The latest watermark and evaluated-through any partition committed
+  // (PartitionFence; kNoInstant where none did, and from SQLite).
+  struct PartitionTimes {
+    Instant watermark = kNoInstant;
+    Instant evaluated_through = kNoInstant;
+  };
+  virtual Result<PartitionTimes> partition_times() = 0;
   virtual Status export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) = 0;
 
   // Rejected lines, newest last, after the cursor.

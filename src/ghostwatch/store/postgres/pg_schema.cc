@@ -8,7 +8,7 @@ namespace gw::pg {
 namespace {
 
 // Never edit a migration that has shipped: add a new one.
-constexpr std::array<const char*, 8> kMigrations = {
+constexpr std::array<const char*, 9> kMigrations = {
     // 1: the service's tables, cases and inbound e-mail.
     R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -148,6 +148,12 @@ CREATE TABLE user_states(
 CREATE TABLE snapshots(
   partition INTEGER PRIMARY KEY, through_row BIGINT NOT NULL, taken_at BIGINT NOT NULL, bytes BYTEA NOT NULL,
   log_compacted BOOLEAN NOT NULL);
+)sql",
+    // 9: each partition's event time as of its last batch (rows.h,
+    // PartitionFence), so that every worker's dashboard knows "now" under
+    // --clock events; NULL where the partition has none.
+    R"sql(
+ALTER TABLE partition_positions ADD COLUMN watermark BIGINT, ADD COLUMN evaluated_through BIGINT;
 )sql",
 };
 

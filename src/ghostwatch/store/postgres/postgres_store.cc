@@ -285,16 +285,16 @@ Status PostgresStore::commit(Batch& batch) {
   return pg::done(write<bool>("commit (nothing of the batch was stored)", [&](pqxx::work& tx) {
     if (log_partition_ >= 0) {
       if (!batch.fence) throw std::logic_error("a batch of a log partition without its claim");
-      const auto& through = batch.fence->consumed_through;
-      const pqxx::result moved =
-          through
-              ? tx.exec_params(
-                    "UPDATE partition_positions SET stream_seq = $1, partition_seq = $2 WHERE partition = $3 AND "
-                    "epoch = $4",
-                    static_cast<std::int64_t>(through->stream_seq), static_cast<std::int64_t>(through->partition_seq),
-                    log_partition_, static_cast<std::int64_t>(batch.fence->epoch))
-              : tx.exec_params("UPDATE partition_positions SET epoch = epoch WHERE partition = $1 AND epoch = $2",
-                               log_partition_, static_cast<std::int64_t>(batch.fence->epoch));
+      const PartitionFence& fence = *batch.fence;
+      const auto& through = fence.consumed_through;
+      std::string watermark, evaluated;
+      const pqxx::result moved = tx.exec_params(
+          "UPDATE partition_positions SET stream_seq = COALESCE($1, stream_seq), partition_seq = COALESCE($2, "
+          "partition_seq), watermark = $3, evaluated_through = $4 WHERE partition = $5 AND epoch = $6",
+          through ? std::optional<std::int64_t>(static_cast<std::int64_t>(through->stream_seq)) : std::nullopt,
+          through ? std::optional<std::int64_t>(static_cast<std::int64_t>(through->partition_seq)) : std::nullopt,
+          pg::nullable_instant(fence.watermark, watermark), pg::nullable_instant(fence.evaluated_through, evaluated),
+          log_partition_, static_cast<std::int64_t>(fence.epoch));
       if (moved.affected_rows() != 1) {
         throw std::runtime_error(
             fmt::format("partition {} was claimed by another worker since claim {} (this one lost its lease)",
@@ -488,6 +488,13 @@ Result<std::vector<EpisodeRow>> PostgresStore::open_episodes(const EpisodeQuery&
 Result<std::uint64_t> PostgresStore::contract_state_count() {
   return read<std::uint64_t>("counting contract states", [](pqxx::transaction_base& tx) {
     return static_cast<std::uint64_t>(int64(tx.exec1("SELECT COUNT(*) FROM contract_states")[0]));
+  });
+}
+
+Result<Store::PartitionTimes> PostgresStore::partition_times() {
+  return read<PartitionTimes>("reading the partitions' event time", [](pqxx::transaction_base& tx) {
+    const pqxx::row r = tx.exec1("SELECT MAX(watermark), MAX(evaluated_through) FROM partition_positions");
+    return PartitionTimes{pg::instant_or_none(r[0]), pg::instant_or_none(r[1])};
   });
 }
 

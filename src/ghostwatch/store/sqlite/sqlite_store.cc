@@ -560,6 +560,8 @@ Result<std::uint64_t> SqliteStore::open_episode_count() { return std::uint64_t{0
 
 Result<std::uint64_t> SqliteStore::contract_state_count() { return std::uint64_t{0}; }
 
+Result<Store::PartitionTimes> SqliteStore::partition_times() { return PartitionTimes{}; }
+
 Result<std::vector<ContractStateRow>> SqliteStore::contract_states(const std::vector<std::string>&) {
   return std::vector<ContractStateRow>();
 }

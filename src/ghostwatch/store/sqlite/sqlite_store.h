@@ -42,6 +42,7 @@ class SqliteStore final : public Store {
   Result<std::vector<ContractStateRow>> contract_states(const std::vector<std::string>& ids) override;
   Result<std::vector<UserStateRow>> user_states(const std::vector<std::string>& ids) override;
   Result<std::uint64_t> contract_state_count() override;
+  Result<PartitionTimes> partition_times() override;
   Status export_decisions(const DecisionQuery& q, const std::function<void(const DecisionRow&)>& fn) override;
   Result<std::vector<StoredReject>> rejects(std::int64_t after_id, std::size_t limit) override;
   Result<std::uint64_t> outbox_depth() override;
