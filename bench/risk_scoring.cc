@@ -1,11 +1,12 @@
 // What risk scoring costs next to a replay, on a simulated marketplace:
 //
 //   build/bench/risk_scoring [--days 60] [--freelancers 2000] [--clients 800] [--repeat 3] [--out-dir DIR]
-//                            [--tune 1]
+//                            [--tune 0]
 //
 // Generates the marketplace in --out-dir (default /dev/shm), trains a model
-// on its first two thirds (default parameters, seed 1; with --tune 1, the
-// depth and rounds `train --tune` chooses), then alternates,
+// on its first two thirds as `ghostwatch train` does by default (seed 1;
+// depth and rounds tuned on the training period; with --tune 0, the fixed
+// 100 rounds of depth 3 of `train --no-tune`), then alternates,
 // --repeat times, these phases over the whole file, in this process:
 //   replay:   run_replay with the example policy, writing actions, episodes
 //             and rejects (`ghostwatch replay`);
@@ -99,7 +100,7 @@ int main(int argc, char** argv) {
   sim.clients = 800;
   sim.days = 60;
   int repeat = 3;
-  bool tune = false;
+  bool tune = true;
   std::string out_dir = std::filesystem::exists("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];

@@ -4,9 +4,11 @@
 // train/score commands.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -142,7 +144,8 @@ TEST(RiskTraining, CategoricalSplitsAgreeWithXGBoost) {
 
 TEST(RiskTraining, UnevenTreesAgreeWithXGBoostWithAndWithoutSimd) {
   // Deeper trees whose leaves lie at many depths (padding), NaNs, values
-  // that are not categories, and more trees than a multiple of the lanes.
+  // that are not categories, and more trees than a multiple of the lanes;
+  // at most 4 deep (the AVX2 walk's deepest) and at most 5.
   risk::FeatureMatrix x;
   x.columns = 3;
   x.types = "qqc";
@@ -158,24 +161,33 @@ TEST(RiskTraining, UnevenTreesAgreeWithXGBoostWithAndWithoutSimd) {
     labels.push_back((a > 6 && b < 20) || kind == 2 || (i % 11 == 0) ? 1.0f : 0.0f);
   }
   x.rows = labels.size();
-  risk::BoosterParams params;
-  params.rounds = 13;
-  params.max_depth = 5;
-  auto booster = risk::Booster::train(x, labels, params);
-  ASSERT_TRUE(booster.is_ok()) << booster.message();
-  auto json = booster->save_json();
-  ASSERT_TRUE(json.is_ok());
-  auto trees = risk::TreeEnsemble::parse(*json);
-  ASSERT_TRUE(trees.is_ok()) << trees.message();
-  auto expected = booster->predict(x);
-  ASSERT_TRUE(expected.is_ok());
-  for (std::size_t i = 0; i < x.rows; ++i) {
-    ASSERT_NEAR(trees->predict(&x.values[i * 3]), (*expected)[i], 1e-6) << "row " << i;
-    ASSERT_EQ(trees->predict_portable(&x.values[i * 3]), trees->predict(&x.values[i * 3])) << "row " << i;
-  }
-  for (const float odd : {-1.0f, 2.5f, 64.0f, 1e10f, -1e10f}) {
-    const float row[3] = {1, 1, odd};
-    ASSERT_EQ(trees->predict_portable(row), trees->predict(row)) << odd;
+  for (const int depth : {4, 5}) {
+    risk::BoosterParams params;
+    params.rounds = 13;
+    params.max_depth = depth;
+    auto booster = risk::Booster::train(x, labels, params);
+    ASSERT_TRUE(booster.is_ok()) << booster.message();
+    auto json = booster->save_json();
+    ASSERT_TRUE(json.is_ok());
+    // A tree of more than 15 nodes (splits and leaves) is at least 4 deep.
+    int most_nodes = 0;
+    const std::regex num_nodes("\"num_nodes\":\"([0-9]+)\"");
+    for (std::sregex_iterator m(json->begin(), json->end(), num_nodes), end; m != end; ++m) {
+      most_nodes = std::max(most_nodes, std::stoi((*m)[1]));
+    }
+    ASSERT_GT(most_nodes, 15) << "no tree 4 deep";
+    auto trees = risk::TreeEnsemble::parse(*json);
+    ASSERT_TRUE(trees.is_ok()) << trees.message();
+    auto expected = booster->predict(x);
+    ASSERT_TRUE(expected.is_ok());
+    for (std::size_t i = 0; i < x.rows; ++i) {
+      ASSERT_NEAR(trees->predict(&x.values[i * 3]), (*expected)[i], 1e-6) << "row " << i;
+      ASSERT_EQ(trees->predict_portable(&x.values[i * 3]), trees->predict(&x.values[i * 3])) << "row " << i;
+    }
+    for (const float odd : {-1.0f, 2.5f, 64.0f, 1e10f, -1e10f}) {
+      const float row[3] = {1, 1, odd};
+      ASSERT_EQ(trees->predict_portable(row), trees->predict(row)) << odd;
+    }
   }
 }
 

@@ -1,12 +1,14 @@
 // Tuning the trees on a validation split inside the training period
-// (`train --tune`): the choice depends on the training period alone (test
-// labels flipped, the same trees), is deterministic, is the cheapest trial
-// within the tolerance of the best, and a part without both labels is
-// refused with a message naming it.
+// (`train`'s default): the choice depends on the training period alone
+// (test labels flipped, the same trees), is deterministic, is the cheapest
+// trial within the tolerance of the best, a part without both labels is
+// refused with a message naming it, and --rounds, --max-depth or --no-tune
+// fix the trees instead.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 
 #include "ghostwatch/risk/training.h"
 #include "ghostwatch/risk/tuning.h"
@@ -77,28 +79,49 @@ TEST(RiskTuning, RefusesAValidationPartWithOneLabel) {
   }
   auto r = risk::tune_trees(train, risk::BoosterParams{}, risk::TuningGrid{{2}, 10, 10});
   ASSERT_FALSE(r.is_ok());
-  EXPECT_NE(r.message().find("--tune: the validation part of the training period (validation from "
+  EXPECT_NE(r.message().find("tuning: the validation part of the training period (validation from "
                              "1970-01-01T08:00:00Z) has 2 labelled episodes, 0 unanswered"),
             std::string::npos)
       << r.message();
 }
 
-TEST(RiskTuning, TheTrainCommandTunesAndRefusesFixedDepthOrRoundsBeside) {
+TEST(RiskTuning, TheTrainCommandTunesByDefaultUnlessTheTreesAreFixed) {
   TempDir dir;
   write_file(dir.file("events.ndjson"), risk_small_marketplace(3));
   const std::string base = "train --events " + dir.file("events.ndjson") + " --test-from " + kTuneTestFrom + " --out " +
-                           dir.file("model.json") + " --tune";
+                           dir.file("model.json");
   const CommandOutput tuned = run_ghostwatch(base);
   ASSERT_EQ(tuned.status, 0) << tuned.out;
   EXPECT_NE(tuned.out.find("depth 6: best"), std::string::npos) << tuned.out;
   EXPECT_NE(tuned.out.find("chosen: depth "), std::string::npos) << tuned.out;
-  const nlohmann::json model = nlohmann::json::parse(read_file(dir.file("model.json")));
+  const std::string tuned_model = read_file(dir.file("model.json"));
+  const nlohmann::json model = nlohmann::json::parse(tuned_model);
   EXPECT_EQ(model["tuning"]["best_per_depth"].size(), 4u);
   EXPECT_EQ(model["params"]["rounds"], model["tuning"]["chosen"]["rounds"]);
+  EXPECT_EQ(model["params"]["max_depth"], model["tuning"]["chosen"]["max_depth"]);
 
-  const CommandOutput both = run_ghostwatch(base + " --rounds 50");
+  ASSERT_EQ(run_ghostwatch(base + " --tune").status, 0);
+  EXPECT_EQ(read_file(dir.file("model.json")), tuned_model);
+
+  const auto fixed = [&](const std::string& flags) {
+    const CommandOutput out = run_ghostwatch(base + " " + flags);
+    EXPECT_EQ(out.status, 0) << out.out;
+    EXPECT_EQ(out.out.find("tuning"), std::string::npos) << out.out;
+    const nlohmann::json m = nlohmann::json::parse(read_file(dir.file("model.json")));
+    EXPECT_FALSE(m.contains("tuning"));
+    return std::pair{m["params"]["rounds"].get<int>(), m["params"]["max_depth"].get<int>()};
+  };
+  EXPECT_EQ(fixed("--no-tune"), (std::pair{100, 3}));
+  EXPECT_EQ(fixed("--rounds 20"), (std::pair{20, 3}));
+  EXPECT_EQ(fixed("--max-depth 2"), (std::pair{100, 2}));
+  EXPECT_EQ(fixed("--no-tune --rounds 20 --max-depth 2"), (std::pair{20, 2}));
+
+  const CommandOutput both = run_ghostwatch(base + " --tune --rounds 50");
   EXPECT_EQ(both.status, 2);
   EXPECT_NE(both.out.find("--rounds excludes --tune"), std::string::npos) << both.out;
+  const CommandOutput contrary = run_ghostwatch(base + " --tune --no-tune");
+  EXPECT_EQ(contrary.status, 2);
+  EXPECT_NE(contrary.out.find("excludes"), std::string::npos) << contrary.out;
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // `ghostwatch train`: trains the risk model on an event history and
 // evaluates it, next to its baselines, on a later test period
-// (docs/risk-model.md). Prints the evaluation; model.json holds the model
-// and the same evaluation.
+// (docs/risk-model.md). The trees' depth and rounds are tuned on the
+// training period unless --rounds, --max-depth or --no-tune fix them.
+// Prints the evaluation; model.json holds the model and the same evaluation.
 #include <fmt/format.h>
 
 #include <memory>
@@ -26,7 +27,7 @@ struct TrainArgs {
   int rounds = risk::BoosterParams().rounds;
   int max_depth = risk::BoosterParams().max_depth;
   double eta = risk::BoosterParams().eta;
-  bool tune = false;
+  bool no_tune = false;
 };
 
 void print_train_report(const risk::TrainReport& r) {
@@ -59,7 +60,7 @@ void print_train_report(const risk::TrainReport& r) {
   for (const auto& [name, share] : r.importance) fmt::print("  {:<28} {:>6.1f} %\n", name, 100.0 * share);
 }
 
-int run_train(const TrainArgs& args) {
+int run_train(const TrainArgs& args, bool tune) {
   risk::TrainOptions options;
   options.label = args.label;
   const std::optional<Instant> test_from = parse_rfc3339(args.test_from);
@@ -72,7 +73,7 @@ int run_train(const TrainArgs& args) {
   options.params.rounds = args.rounds;
   options.params.max_depth = args.max_depth;
   options.params.eta = args.eta;
-  if (args.tune) options.tune = risk::TuningGrid{};
+  if (tune) options.tune = risk::TuningGrid{};
   auto history = risk::read_episode_history(args.events);
   if (!history) {
     print_command_error("train", history.message());
@@ -109,17 +110,22 @@ void add_train_command(CLI::App& app, int& exit_status) {
   cmd->add_option("--out", args->out, "The model file to write (JSON)")->required();
   cmd->add_option("--seed", args->seed, "Random seed; the same data and seed give the same model")
       ->capture_default_str();
-  CLI::Option* rounds =
-      cmd->add_option("--rounds", args->rounds, "Boosting rounds")->capture_default_str()->check(CLI::Range(1, 10000));
-  CLI::Option* depth = cmd->add_option("--max-depth", args->max_depth, "Depth of each tree")
+  CLI::Option* rounds = cmd->add_option("--rounds", args->rounds, "Boosting rounds, fixed (no tuning)")
+                            ->capture_default_str()
+                            ->check(CLI::Range(1, 10000));
+  CLI::Option* depth = cmd->add_option("--max-depth", args->max_depth, "Depth of each tree, fixed (no tuning)")
                            ->capture_default_str()
                            ->check(CLI::Range(1, static_cast<int>(risk::TreeEnsemble::kMaxDepth)));
-  cmd->add_flag("--tune", args->tune,
-                "Choose depth (2, 3, 4, 6) and rounds (10 to 300) on the training period's last fifth")
-      ->excludes(rounds)
-      ->excludes(depth);
+  const std::string tune_help =
+      "Choose depth (2, 3, 4, 6) and rounds (10 to 300) on the training period's last fifth: the default, unless "
+      "--rounds, --max-depth or --no-tune is given";
+  CLI::Option* tune = cmd->add_flag("--tune", tune_help)->excludes(rounds)->excludes(depth);
+  cmd->add_flag("--no-tune", args->no_tune, "Do not tune: --rounds and --max-depth as given or their defaults")
+      ->excludes(tune);
   cmd->add_option("--eta", args->eta, "Learning rate")->capture_default_str()->check(CLI::Range(0.001, 1.0));
-  cmd->callback([args, &exit_status] { exit_status = run_train(*args); });
+  cmd->callback([args, rounds, depth, &exit_status] {
+    exit_status = run_train(*args, !args->no_tune && rounds->count() == 0 && depth->count() == 0);
+  });
 }
 
 }  // namespace gw::cli

@@ -17,10 +17,8 @@ double share(std::uint32_t part, std::uint32_t whole) {
   return whole == 0 ? kNaN : static_cast<double>(part) / static_cast<double>(whole);
 }
 
-// `value`, a decayed count as of `from`, at `to`.
+// `value`, a decayed count as of `from`, at `to` (later).
 double decayed(double value, Instant from, Instant to, Duration tau) {
-  if (from == kNoInstant) return 0.0;
-  if (to <= from) return value;
   return value * std::exp(-static_cast<double>(to - from) / static_cast<double>(tau));
 }
 
@@ -28,8 +26,9 @@ double decayed(double value, Instant from, Instant to, Duration tau) {
 
 void FeatureStore::ClientMessages::add(Instant t) {
   if (at == kNoInstant || t >= at) {
-    hour = decayed(hour, at, t, kHour) + 1.0;
-    day = decayed(day, at, t, kDay) + 1.0;
+    decay_to(t);  // none before the first message: both sums are 0
+    hour += 1.0;
+    day += 1.0;
     at = t;
   } else {  // an out-of-order message counts with its own age
     hour += std::exp(-static_cast<double>(at - t) / static_cast<double>(kHour));
@@ -37,8 +36,12 @@ void FeatureStore::ClientMessages::add(Instant t) {
   }
 }
 
-double FeatureStore::ClientMessages::hour_at(Instant t) const { return decayed(hour, at, t, kHour); }
-double FeatureStore::ClientMessages::day_at(Instant t) const { return decayed(day, at, t, kDay); }
+void FeatureStore::ClientMessages::decay_to(Instant t) {
+  if (at == kNoInstant || t <= at) return;
+  hour = decayed(hour, at, t, kHour);
+  day = decayed(day, at, t, kDay);
+  at = t;
+}
 
 void FeatureStore::HorizonQueue::push(Horizon h) {
   if (fifo_.empty() || h.at >= fifo_.back().at) {
@@ -143,8 +146,9 @@ EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
   const Instant local = fl.clock.local(t, attributes.zone);
   f[N::kLocalHour] = static_cast<double>(floor_mod(local, kDay) / kHour);
   f[N::kLocalWeekday] = static_cast<double>(floor_mod(floor_div(local, kDay) + 3, 7));  // 1970-01-01 was a Thursday
-  f[N::kClientMessages1h] = contract.client_messages.hour_at(t);
-  f[N::kClientMessages24h] = contract.client_messages.day_at(t);
+  contract.client_messages.decay_to(t);
+  f[N::kClientMessages1h] = contract.client_messages.hour;
+  f[N::kClientMessages24h] = contract.client_messages.day;
   f[N::kContractAgeS] = seconds_between(contract.started_at, t);
   f[N::kContractMessages] = contract.messages;
   f[N::kContractEpisode] = r.episode;

@@ -79,8 +79,10 @@ class FeatureStore {
     double hour = 0, day = 0;
     Instant at = kNoInstant;
     void add(Instant t);
-    double hour_at(Instant t) const;
-    double day_at(Instant t) const;
+    // The sums as of `t` when it is later than `at` (else as they are):
+    // what an opening at `t` reads, and what add(t) decays before adding,
+    // so the opening's own message (added next) costs no second exp.
+    void decay_to(Instant t);
   };
   // What every event and opening reads comes first (the counters, the
   // zone's period and the histogram's quantile cursors: the first 96

@@ -345,6 +345,7 @@ double TreeEnsemble::predict_avx2_blocks(const float* row) const {
     case 1: return predict_avx2<1, kBlocks>(row);
     case 2: return predict_avx2<2, kBlocks>(row);
     case 3: return predict_avx2<3, kBlocks>(row);
+    case 4: return predict_avx2<4, kBlocks>(row);
     default: return predict_portable(row);
   }
 }

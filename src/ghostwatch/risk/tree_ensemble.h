@@ -13,7 +13,7 @@
 // (a leaf above the bottom becomes splits that always go left down to its
 // copy), and trees are interleaved in groups of kLanes, so that a walk step
 // is `node = 2 * node + 1 + goes_right` for eight trees at once: with AVX2
-// (chosen at run time, for trees up to 3 deep) one vector compare per
+// (chosen at run time, for trees up to 4 deep) one vector compare per
 // level, elsewhere the same steps one tree at a time. Tree t's leaf is
 // added to sum t % kLanes (in double), and the sums to the base margin in
 // lane order, so both ways give the same bits.
@@ -70,9 +70,10 @@ class TreeEnsemble {
   // The walk's step at a split, as the AVX2 path computes it per lane.
   static bool goes_right(std::uint32_t word, float threshold, std::uint64_t categories, float value);
   double finish(const std::array<double, kLanes>& sums) const;
-  // The AVX2 path, for trees up to 3 deep (the default is 3) and up to
-  // 8 * kRowBlocks features (the model has 22): the row stays in registers
-  // and each level's splits, and the leaves, are picked by blends.
+  // The AVX2 path, for trees up to 4 deep (tuning's usual choices, 2 to
+  // 4, and the fixed default, 3; a level costs 2^level blends per array)
+  // and up to 8 * kRowBlocks features (the model has 22): the row stays in
+  // registers and each level's splits, and the leaves, are picked by blends.
   // It is compiled for each depth and each count of row blocks (1 to
   // kRowBlocks; predict_avx2_blocks picks the depth), so that the walk has
   // no loop or branch left.

@@ -22,8 +22,8 @@ LabelledEpisodes slice(const LabelledEpisodes& all, std::size_t from, std::size_
 Status check_part(const LabelledEpisodes& part, std::string_view name, Instant validation_from) {
   if (part.positives == 0 || part.positives == part.size()) {
     return Status::error(fmt::format(
-        "--tune: the {} part of the training period (validation from {}) has {} labelled episodes, {} unanswered "
-        "for 72 h: it needs both answered and unanswered ones (a longer training period helps)",
+        "tuning: the {} part of the training period (validation from {}) has {} labelled episodes, {} unanswered "
+        "for 72 h: it needs both answered and unanswered ones (a longer training period helps, or --no-tune)",
         name, format_rfc3339(validation_from), part.size(), part.positives));
   }
   return Status::ok();

@@ -1,5 +1,5 @@
 // Tuning the trees on a validation split inside the training period
-// (`ghostwatch train --tune`, docs/risk-model.md "Tuning"). The training
+// (`ghostwatch train`'s default, docs/risk-model.md "Tuning"). The training
 // episodes, in the order they opened, are cut in time: the last
 // `validation_share` of them validate (episodes opened at one instant stay
 // on one side), the earlier ones fit. For each depth of the grid, trees are
