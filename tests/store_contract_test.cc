@@ -7,6 +7,8 @@
 // inbound_intake_test, store_partition_state_contract_test).
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "store_backends.h"
 
 namespace gw::test {
@@ -245,6 +247,12 @@ TEST_P(StoreContract, UsersAreFoundByAddressWithoutCaseAndUpdatesKeepWhatIsNotGi
   EXPECT_EQ(k1.name, "") << "never given: empty";
   EXPECT_EQ(k1.opted_out, false) << "never given: false";
   EXPECT_FALSE(store->user_contact("k2").value().has_value());
+  // Several at once: those known, each once.
+  std::set<std::string> ids;
+  for (const UserContact& u : store->user_contacts({"k2", "f1", "k1", "it's"}).value())
+    ids.insert(u.id + ":" + u.email.value_or(""));
+  EXPECT_EQ(ids, (std::set<std::string>{"f1:Lena@Example.com", "k1:ana@example.com"}));
+  EXPECT_TRUE(store->user_contacts({}).value().empty());
   ASSERT_TRUE(store->set_meta("policy", "one"));
   ASSERT_TRUE(store->set_meta("policy", "two"));
   EXPECT_EQ(store->get_meta("policy").value(), std::optional<std::string>("two"));

@@ -91,11 +91,14 @@ Status MailDispatcher::deliver(OutboxItem& item, DispatchPass& pass) {
   // A nudge goes to the freelancer; an escalation's entry is the check-in
   // to the client (mail.client_checkin), in a thread of its own.
   const bool checkin = decision.action == StepAction::kEscalate;
-  auto freelancer = store_.user_contact(decision.freelancer);
-  if (!freelancer) return freelancer.status();
-  auto client = store_.user_contact(decision.client);
-  if (!client) return client.status();
-  const std::optional<UserContact>& recipient = checkin ? *client : *freelancer;
+  auto parties = store_.user_contacts({decision.freelancer, decision.client});
+  if (!parties) return parties.status();
+  std::optional<UserContact> freelancer, client;
+  for (UserContact& u : *parties) {
+    if (u.id == decision.client) client = u;
+    if (u.id == decision.freelancer) freelancer = std::move(u);
+  }
+  const std::optional<UserContact>& recipient = checkin ? client : freelancer;
   const std::string& recipient_id = checkin ? decision.client : decision.freelancer;
   if (!recipient || recipient->email.value_or("").empty()) {
     return give_up(DeliveryState::kUndeliverable,
@@ -104,7 +107,7 @@ Status MailDispatcher::deliver(OutboxItem& item, DispatchPass& pass) {
   }
   // The store knows opt-outs (whichever process's engine took them); the
   // engine here knows those of databases older than that.
-  bool opted_out = checkin && client->has_value() && (*client)->opted_out.value_or(false);
+  bool opted_out = checkin && client && client->opted_out.value_or(false);
   if (checkin && !opted_out) {
     auto known = service_.with_user(decision.client, [&](const UserSnapshot& u) { opted_out = u.opted_out; });
     if (!known) return known.status();
@@ -127,9 +130,9 @@ Status MailDispatcher::deliver(OutboxItem& item, DispatchPass& pass) {
   request.template_name = checkin ? composer_.config().client_checkin : decision.target;
   request.locale = std::string(locale_for_country(to.country.value_or("")));
   request.recipient = mail::Person{to.id, to.name.value_or(""), *to.email};
-  request.freelancer_name = name_of(*freelancer);
+  request.freelancer_name = name_of(freelancer);
   if (request.freelancer_name.empty()) request.freelancer_name = decision.freelancer;
-  request.client_name = client->has_value() ? (*client)->name.value_or("") : "";
+  request.client_name = client ? client->name.value_or("") : "";
   if (request.client_name.empty()) request.client_name = someone_client(request.locale);
   request.at = decision.at;
   // The client's message has waited since the episode opened.

@@ -145,9 +145,16 @@ class Store {
   // the engine's.
   virtual Status record_delivery(const Delivery& d) = 0;
 
-  // The contact details of a user (empty fields where none were given), or
-  // nullopt when no `user` event named it.
-  virtual Result<std::optional<UserContact>> user_contact(const std::string& id) = 0;
+  // The contact details of those of `ids` that a `user` event named (empty
+  // fields where none were given), in no particular order.
+  virtual Result<std::vector<UserContact>> user_contacts(const std::vector<std::string>& ids) = 0;
+  // The same for one user: nullopt when no `user` event named it.
+  Result<std::optional<UserContact>> user_contact(const std::string& id) {
+    auto found = user_contacts({id});
+    if (!found) return found.status();
+    if (found->empty()) return std::optional<UserContact>();
+    return std::optional<UserContact>(std::move(found->front()));
+  }
   // Every user whose e-mail address is `address` (ASCII case ignored), in id order.
   virtual Result<std::vector<UserContact>> users_with_email(const std::string& address) = 0;
 

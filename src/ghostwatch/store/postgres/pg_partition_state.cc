@@ -12,23 +12,6 @@
 namespace gw::pg {
 namespace {
 
-constexpr std::size_t kIdsPerQuery = 500;
-
-// Runs `select` + "(" + quoted ids + ")" for each run of kIdsPerQuery ids
-// and calls `fn` with every row.
-template <typename Fn>
-void select_by_ids(pqxx::transaction_base& tx, const std::string& select, const std::vector<std::string>& ids,
-                   Fn&& fn) {
-  for (std::size_t from = 0; from < ids.size(); from += kIdsPerQuery) {
-    std::string list;
-    for (std::size_t i = from; i < ids.size() && i < from + kIdsPerQuery; ++i) {
-      if (!list.empty()) list += ',';
-      list += fmt::format("'{}'", tx.esc(ids[i]));
-    }
-    for (const auto& r : tx.exec(fmt::format("{}({})", select, list))) fn(r);
-  }
-}
-
 std::string state_user_values(const StatementRows& rows, const UserStateRow& u) {
   return fmt::format("({},{},{},{},{},{})", rows.text(u.user), rows.text(u.country), rows.text(u.kind), rows.text(u.tz),
                      StatementRows::boolean(u.opted_out), StatementRows::boolean(u.bouncing));

@@ -600,14 +600,13 @@ Status PostgresStore::record_delivery(const Delivery& d) {
   }));
 }
 
-Result<std::optional<UserContact>> PostgresStore::user_contact(const std::string& id) {
-  return read<std::optional<UserContact>>(
-      "reading a user's contact details", [&](pqxx::transaction_base& tx) -> std::optional<UserContact> {
-        const pqxx::result r =
-            tx.exec_params(fmt::format("SELECT {} FROM users WHERE id = $1", pg::kContactColumns), id);
-        if (r.empty()) return std::nullopt;
-        return pg::read_contact(r[0]);
-      });
+Result<std::vector<UserContact>> PostgresStore::user_contacts(const std::vector<std::string>& ids) {
+  return read<std::vector<UserContact>>("reading users' contact details", [&](pqxx::transaction_base& tx) {
+    std::vector<UserContact> out;
+    pg::select_by_ids(tx, fmt::format("SELECT {} FROM users WHERE id IN ", pg::kContactColumns), ids,
+                      [&](const pqxx::row& r) { out.push_back(pg::read_contact(r)); });
+    return out;
+  });
 }
 
 Result<std::vector<UserContact>> PostgresStore::users_with_email(const std::string& address) {

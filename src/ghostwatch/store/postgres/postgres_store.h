@@ -69,7 +69,7 @@ class PostgresStore final : public Store {
   Result<std::vector<OutboxItem>> outbox(std::optional<DeliveryState> state, std::int64_t after_id,
                                          std::size_t limit) override;
   Status record_delivery(const Delivery& d) override;
-  Result<std::optional<UserContact>> user_contact(const std::string& id) override;
+  Result<std::vector<UserContact>> user_contacts(const std::vector<std::string>& ids) override;
   Result<std::vector<UserContact>> users_with_email(const std::string& address) override;
   Result<std::int64_t> take_escalation(const OutboxItem& item, Instant now, bool client_checkin) override;
   Result<std::vector<CaseRow>> cases(const CaseQuery& q) override;

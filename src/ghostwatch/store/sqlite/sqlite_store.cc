@@ -719,15 +719,19 @@ constexpr const char* kContactColumns = "id, email, name, country, role, opted_o
 
 }  // namespace
 
-Result<std::optional<UserContact>> SqliteStore::user_contact(const std::string& id) {
+Result<std::vector<UserContact>> SqliteStore::user_contacts(const std::vector<std::string>& ids) {
   try {
     Reader r = reader();
     SQLite::Statement s(r.db(), fmt::format("SELECT {} FROM users WHERE id = ?", kContactColumns));
-    s.bind(1, id);
-    if (!s.executeStep()) return std::optional<UserContact>();
-    return std::optional<UserContact>(read_contact(s));
+    std::vector<UserContact> out;
+    for (const std::string& id : ids) {
+      s.reset();
+      s.bind(1, id);
+      if (s.executeStep()) out.push_back(read_contact(s));
+    }
+    return out;
   } catch (const std::exception& e) {
-    return failure("reading a user's contact details", e);
+    return failure("reading users' contact details", e);
   }
 }
 
