@@ -220,6 +220,20 @@ class Engine {
   // The record of `c`'s current episode as it stands, outcome open.
   EpisodeRecord episode_record(const ContractState& c, std::string_view contract_id);
   void evaluate(const Timer& t);
+  // Pops the next timer and starts loading what evaluating the ones after
+  // it will read: the open_episode_ entry of the timer kTimerLookahead FIFO
+  // places behind, the state of a live one kTimerLookahead / 2 behind (its
+  // contract, its freelancer's UserState and UserDetail), and its send times
+  // kTimerLookahead / 4 behind.
+  Timer pop_due();
+  static constexpr std::size_t kTimerLookahead = 8;
+  // Starts loading contracts_[contract]: both cache lines, as 48-byte states
+  // straddle one half of the time.
+  void prefetch_contract(std::uint32_t contract) const {
+    const char* state = reinterpret_cast<const char*>(&contracts_[contract]);
+    __builtin_prefetch(state);
+    __builtin_prefetch(state + sizeof(ContractState) - 1);
+  }
   void record(const ContractState& c, const Timer& t, Instant at, DecisionStatus status,
               DecisionReason reason);
   // find_contract by index. REQUIRES: contract < contract_count().
