@@ -153,17 +153,19 @@ void Engine::evaluate_through(Instant until) {
 
 Timer Engine::pop_due() {
   const Timer t = timers_.pop();
-  // Most timers are stale (their episode closed): an upcoming timer's
-  // open_episode_ entry is loaded first, and only a live one's state then.
-  if (const Timer* u = timers_.upcoming(kTimerLookahead)) __builtin_prefetch(&open_episode_[u->contract]);
-  const Timer* u = timers_.upcoming(kTimerLookahead / 2);
+  // Most timers are stale (their episode closed): only a live one's state
+  // is loaded.
+  __builtin_prefetch(timers_.upcoming(4 * kTimerStageGap));  // (a null hint is harmless)
+  if (const Timer* u = timers_.upcoming(3 * kTimerStageGap)) __builtin_prefetch(&open_episode_[u->contract]);
+  const bool cap = policy_->max_nudges_per_day > 0;
+  const Timer* u = timers_.upcoming(2 * kTimerStageGap);
   if (u != nullptr && open_episode_[u->contract] == u->episode) {
     prefetch_contract(u->contract);
     __builtin_prefetch(&users_[u->freelancer]);
-    if (policy_->max_nudges_per_day > 0) __builtin_prefetch(&user_details_[u->freelancer]);
+    if (cap) __builtin_prefetch(&user_details_[u->freelancer]);
   }
-  u = timers_.upcoming(kTimerLookahead / 4);
-  if (u != nullptr && policy_->max_nudges_per_day > 0 && open_episode_[u->contract] == u->episode) {
+  u = timers_.upcoming(kTimerStageGap);
+  if (cap && u != nullptr && open_episode_[u->contract] == u->episode) {
     __builtin_prefetch(user_details_[u->freelancer].sends.data());
   }
   return t;

@@ -221,12 +221,12 @@ class Engine {
   EpisodeRecord episode_record(const ContractState& c, std::string_view contract_id);
   void evaluate(const Timer& t);
   // Pops the next timer and starts loading what evaluating the ones after
-  // it will read: the open_episode_ entry of the timer kTimerLookahead FIFO
-  // places behind, the state of a live one kTimerLookahead / 2 behind (its
-  // contract, its freelancer's UserState and UserDetail), and its send times
-  // kTimerLookahead / 4 behind.
+  // it will read, in stages kTimerStageGap FIFO places apart, each reading
+  // what the one before loaded: the timer itself (4 gaps behind), its
+  // open_episode_ entry (3), a live one's state (2: its contract, its
+  // freelancer's UserState and UserDetail) and its send times (1).
   Timer pop_due();
-  static constexpr std::size_t kTimerLookahead = 8;
+  static constexpr std::size_t kTimerStageGap = 4;
   // Starts loading contracts_[contract]: both cache lines, as 48-byte states
   // straddle one half of the time.
   void prefetch_contract(std::uint32_t contract) const {
