@@ -136,7 +136,9 @@ void Engine::prefetch_ids(const Event& e, EventIds& ids) const {
 
 void Engine::prefetch_state(const Event& e, EventIds& ids) const {
   find_ids(e, ids);
-  if (ids.contract != Interner::kNone) prefetch_contract(ids.contract);
+  if (ids.contract == Interner::kNone) return;
+  prefetch_contract(ids.contract);
+  __builtin_prefetch(&open_episode_[ids.contract]);
 }
 
 void Engine::prefetch_parties(const EventIds& ids) const {
