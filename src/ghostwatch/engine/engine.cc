@@ -155,8 +155,11 @@ void Engine::evaluate_through(Instant until) {
 
 Timer Engine::pop_due() {
   const Timer t = timers_.pop();
-  // Most timers are stale (their episode closed): only a live one's state
-  // is loaded.
+  // The stages, from the farthest: the timer itself (4 gaps ahead); its
+  // open_episode_ entry (3); for a live timer only, as most are stale, its
+  // contract's state, the freelancer's UserState and UserDetail, and the
+  // contract's and the freelancer's id text, which a decision record
+  // writes (2); the client's id text and the freelancer's send times (1).
   __builtin_prefetch(timers_.upcoming(4 * kTimerStageGap));  // (a null hint is harmless)
   if (const Timer* u = timers_.upcoming(3 * kTimerStageGap)) __builtin_prefetch(&open_episode_[u->contract]);
   const bool cap = policy_->max_nudges_per_day > 0;
@@ -165,10 +168,13 @@ Timer Engine::pop_due() {
     prefetch_contract(u->contract);
     __builtin_prefetch(&users_[u->freelancer]);
     if (cap) __builtin_prefetch(&user_details_[u->freelancer]);
+    contract_ids_.prefetch_text(u->contract);
+    user_ids_.prefetch_text(u->freelancer);
   }
   u = timers_.upcoming(kTimerStageGap);
-  if (cap && u != nullptr && open_episode_[u->contract] == u->episode) {
-    __builtin_prefetch(user_details_[u->freelancer].sends.data());
+  if (u != nullptr && open_episode_[u->contract] == u->episode) {
+    user_ids_.prefetch_text(contracts_[u->contract].client);
+    if (cap) __builtin_prefetch(user_details_[u->freelancer].sends.data());
   }
   return t;
 }

@@ -220,11 +220,10 @@ class Engine {
   // The record of `c`'s current episode as it stands, outcome open.
   EpisodeRecord episode_record(const ContractState& c, std::string_view contract_id);
   void evaluate(const Timer& t);
-  // Pops the next timer and starts loading what evaluating the ones after
-  // it will read, in stages kTimerStageGap FIFO places apart, each reading
-  // what the one before loaded: the timer itself (4 gaps behind), its
-  // open_episode_ entry (3), a live one's state (2: its contract, its
-  // freelancer's UserState and UserDetail) and its send times (1).
+  // Pops the next timer and starts loading what evaluating the timers its
+  // FIFO gives next will read, in stages kTimerStageGap FIFO places apart,
+  // each reading what the one before loaded (the stages are listed in
+  // engine.cc).
   Timer pop_due();
   static constexpr std::size_t kTimerStageGap = 4;
   // Starts loading contracts_[contract]: both cache lines, as 48-byte states
