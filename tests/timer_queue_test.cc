@@ -38,7 +38,7 @@ TEST(TimerQueue, PopsInSpecOrderWhateverThePushOrder) {
     const Instant at = clock + static_cast<Instant>(rng() % 5) - (rng() % 4 == 0 ? 50 : 0);
     clock += rng() % 3;
     const auto step = static_cast<std::uint16_t>(rng() % 3);
-    q.push(Timer{at, Interner::prefix_key(names[c]), c, 1, step, true});
+    q.push(Timer{at, Interner::prefix_key(names[c]), c, 1, 0, step, true});
     pushed.push_back({at, names[c], step});
     if (rng() % 3 == 0) {
       // Whatever is popped must be the minimum of what is pending.
@@ -62,14 +62,33 @@ TEST(TimerQueue, TopIsTheNextPop) {
   ids.intern("a");
   TimerQueue q(ids);
   EXPECT_TRUE(q.empty());
-  q.push(Timer{10, Interner::prefix_key("a"), 0, 1, 0, true});
-  q.push(Timer{5, Interner::prefix_key("a"), 0, 1, 1, false});  // late: goes to the heap
+  q.push(Timer{10, Interner::prefix_key("a"), 0, 1, 0, 0, true});
+  q.push(Timer{5, Interner::prefix_key("a"), 0, 1, 0, 1, false});  // late: goes to the heap
   EXPECT_EQ(q.size(), 2u);
   EXPECT_EQ(q.top().at, 5);
   EXPECT_EQ(q.pop().at, 5);
   EXPECT_EQ(q.top().at, 10);
   EXPECT_EQ(q.pop().at, 10);
   EXPECT_TRUE(q.empty());
+}
+
+TEST(TimerQueue, UpcomingIsPoppedLaterFromTheSameFifo) {
+  Interner ids;
+  ids.intern("a");
+  ids.intern("b");
+  TimerQueue q(ids);
+  // Two FIFOs (steps 0 and 1), interleaved in time.
+  for (Instant at = 0; at < 10; ++at) {
+    q.push(Timer{at * 10, Interner::prefix_key("a"), 0, static_cast<std::uint32_t>(at), 0, 0, true});
+    q.push(Timer{at * 10 + 5, Interner::prefix_key("b"), 1, static_cast<std::uint32_t>(at), 0, 1, true});
+  }
+  EXPECT_EQ(q.upcoming(0), nullptr);  // nothing popped yet
+  EXPECT_EQ(q.pop().at, 0);           // from step 0's FIFO
+  ASSERT_NE(q.upcoming(2), nullptr);
+  EXPECT_EQ(q.upcoming(2)->at, 30);   // step 0's third timer from here
+  EXPECT_EQ(q.upcoming(9), nullptr);  // beyond that FIFO
+  EXPECT_EQ(q.pop().at, 5);           // from step 1's FIFO
+  EXPECT_EQ(q.upcoming(0)->at, 15);
 }
 
 }  // namespace

@@ -44,7 +44,7 @@ void Engine::set_policy(const Policy& policy) {
     if (c.next_step >= ladder.size()) continue;
     const Instant due = std::max(c.pending_since + ladder[c.next_step].after, watermark_);
     timers_.push(Timer{due, Interner::prefix_key(contract_ids_.view(contract)), contract, open_episode_[contract],
-                       c.next_step, true});
+                       c.freelancer, c.next_step, true});
   }
 }
 
@@ -123,7 +123,7 @@ void Engine::evaluate_before(Instant w, Instant stale_before, Instant now) {
       continue;
     }
     if (!(top.at < w || (top.caught_up && top.at <= now))) break;
-    evaluate(timers_.pop());
+    evaluate(pop_due());
   }
   watermark_ = w;
 }
@@ -136,7 +136,9 @@ void Engine::prefetch_ids(const Event& e, EventIds& ids) const {
 
 void Engine::prefetch_state(const Event& e, EventIds& ids) const {
   find_ids(e, ids);
-  if (ids.contract != Interner::kNone) __builtin_prefetch(&contracts_[ids.contract]);
+  if (ids.contract == Interner::kNone) return;
+  prefetch_contract(ids.contract);
+  __builtin_prefetch(&open_episode_[ids.contract]);
 }
 
 void Engine::prefetch_parties(const EventIds& ids) const {
@@ -148,7 +150,33 @@ void Engine::prefetch_parties(const EventIds& ids) const {
 }
 
 void Engine::evaluate_through(Instant until) {
-  while (!timers_.empty() && timers_.top().at <= until) evaluate(timers_.pop());
+  while (!timers_.empty() && timers_.top().at <= until) evaluate(pop_due());
+}
+
+Timer Engine::pop_due() {
+  const Timer t = timers_.pop();
+  // The stages, from the farthest: the timer itself (4 gaps ahead); its
+  // open_episode_ entry (3); for a live timer only, as most are stale, its
+  // contract's state, the freelancer's UserState and UserDetail, and the
+  // contract's and the freelancer's id text, which a decision record
+  // writes (2); the client's id text and the freelancer's send times (1).
+  __builtin_prefetch(timers_.upcoming(4 * kTimerStageGap));  // (a null hint is harmless)
+  if (const Timer* u = timers_.upcoming(3 * kTimerStageGap)) __builtin_prefetch(&open_episode_[u->contract]);
+  const bool cap = policy_->max_nudges_per_day > 0;
+  const Timer* u = timers_.upcoming(2 * kTimerStageGap);
+  if (u != nullptr && open_episode_[u->contract] == u->episode) {
+    prefetch_contract(u->contract);
+    __builtin_prefetch(&users_[u->freelancer]);
+    if (cap) __builtin_prefetch(&user_details_[u->freelancer]);
+    contract_ids_.prefetch_text(u->contract);
+    user_ids_.prefetch_text(u->freelancer);
+  }
+  u = timers_.upcoming(kTimerStageGap);
+  if (u != nullptr && open_episode_[u->contract] == u->episode) {
+    user_ids_.prefetch_text(contracts_[u->contract].client);
+    if (cap) __builtin_prefetch(user_details_[u->freelancer].sends.data());
+  }
+  return t;
 }
 
 void Engine::emit_open_episodes() {
@@ -262,7 +290,7 @@ void Engine::open_episode(ContractState& c, std::uint32_t contract, std::string_
   c.in_segment = users_[c.freelancer].in_segment && meets_min_risk(c.risk);
   c.tier = tier_for(c.risk);
   timers_.push(Timer{pending_since + ladder_of(*policy_, c)[0].after, Interner::prefix_key(contract_id), contract,
-                     c.episodes, 0, true});
+                     c.episodes, c.freelancer, 0, true});
   sink_.on_episode_opened(episode_record(c, contract_id));
 }
 
@@ -287,18 +315,18 @@ void Engine::evaluate(const Timer& t) {
   const std::size_t next = static_cast<std::size_t>(t.step) + 1;
   if (t.first) c.next_step = static_cast<std::uint16_t>(next);
   if (t.first && next < ladder.size()) {
-    timers_.push(Timer{c.pending_since + ladder[next].after, t.order, t.contract, t.episode,
+    timers_.push(Timer{c.pending_since + ladder[next].after, t.order, t.contract, t.episode, t.freelancer,
                        static_cast<std::uint16_t>(next), true});
   }
   const Instant at = t.at;
   // Rule 1: campaign window. Rule 2: segment. Both decide with no record.
   if (at < policy_->start || at >= policy_->end) return;
-  UserState& fl = users_[c.freelancer];
+  UserState& fl = users_[t.freelancer];  // c.freelancer, without waiting for c
   if (!fl.in_segment || !meets_min_risk(c.risk)) return;
   // Rule 3: quiet hours defer the step to the window's end.
   if (policy_->quiet_hours) {
     if (auto end = policy_->quiet_hours->deferral(at, fl.zone)) {
-      timers_.push(Timer{*end, t.order, t.contract, t.episode, t.step, false});
+      timers_.push(Timer{*end, t.order, t.contract, t.episode, t.freelancer, t.step, false});
       return;
     }
   }
@@ -308,7 +336,7 @@ void Engine::evaluate(const Timer& t) {
     return;
   }
   // Rule 5: the control arm is held out.
-  if (arm_of(c.freelancer) == Arm::kControl) {
+  if (arm_of(t.freelancer) == Arm::kControl) {
     record(c, t, at, DecisionStatus::kHeldOut, DecisionReason::kNone);
     return;
   }
@@ -324,7 +352,7 @@ void Engine::evaluate(const Timer& t) {
     return;
   }
   if (nudge && policy_->max_nudges_per_day > 0) {
-    std::vector<Instant>& sends = user_details_[c.freelancer].sends;
+    std::vector<Instant>& sends = user_details_[t.freelancer].sends;
     auto lo = std::upper_bound(sends.begin(), sends.end(), at - kDay);
     auto hi = std::lower_bound(lo, sends.end(), at + kDay);
     if (hi - lo >= policy_->max_nudges_per_day) {

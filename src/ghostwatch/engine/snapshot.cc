@@ -322,7 +322,7 @@ Status EngineSnapshot::restore(std::string_view bytes, Engine& e) {
     // The step of a live episode indexes its ladder.
     if (open_episode[c] == episode && step >= Engine::ladder_of(policy, contracts[c]).size()) ok = false;
     timers.push_back(Timer{at, Interner::prefix_key(contract_ids.view(c)), c, static_cast<std::uint32_t>(episode),
-                           static_cast<std::uint16_t>(step), (flags & kTimerFirst) != 0,
+                           contracts[c].freelancer, static_cast<std::uint16_t>(step), (flags & kTimerFirst) != 0,
                            (flags & kTimerCaughtUp) != 0});
   }
   if (!ok || r.failed()) return snapshot_error("corrupt: a pending step does not hold");

@@ -36,6 +36,7 @@ void TimerQueue::find_smallest() {
 
 Timer TimerQueue::pop() {
   --size_;
+  popped_ = smallest_;
   Timer t;
   if (smallest_ != kHeap) {
     t = fifos_[smallest_].front();

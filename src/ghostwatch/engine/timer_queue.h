@@ -23,13 +23,14 @@
 namespace gw {
 
 struct Timer {
-  Instant at;               // effective time
-  std::uint64_t order;      // Interner::prefix_key of the contract id: most ties end here
-  std::uint32_t contract;   // id in the engine's contract interner
-  std::uint32_t episode;    // the episode it belongs to; stale once that closes
-  std::uint16_t step;       // 0-based ladder index
-  bool first;               // first evaluation (not a deferral): schedules the next step
-  bool caught_up = false;   // re-stamped to the current time after an outage (live service)
+  Instant at;                // effective time
+  std::uint64_t order;       // Interner::prefix_key of the contract id: most ties end here
+  std::uint32_t contract;    // id in the engine's contract interner
+  std::uint32_t episode;     // the episode it belongs to; stale once that closes
+  std::uint32_t freelancer;  // the contract's freelancer (user id): evaluation reads their state
+  std::uint16_t step;        // 0-based ladder index
+  bool first;                // first evaluation (not a deferral): schedules the next step
+  bool caught_up = false;    // re-stamped to the current time after an outage (live service)
 };
 
 class TimerQueue {
@@ -44,6 +45,14 @@ class TimerQueue {
   // REQUIRES: !empty()
   const Timer& top() const { return front(smallest_); }
   Timer pop();
+  // A timer that pop() returns some pops from now, for loading its state
+  // ahead (a hint): the one `distance` places behind the head of the FIFO
+  // the last pop() took from; nullptr when that is the heap or the FIFO is
+  // shorter. It comes after the `distance` timers ahead of it in that FIFO.
+  const Timer* upcoming(std::size_t distance) const {
+    if (popped_ == kHeap || distance >= fifos_[popped_].size()) return nullptr;
+    return &fifos_[popped_][distance];
+  }
   std::size_t size() const { return size_; }
   // Every pending timer, in the order pop() would return them; timers equal
   // in that order (an episode's stale timer beside its successor's) are
@@ -73,6 +82,7 @@ class TimerQueue {
   // pop: the engine asks for top() before every event, far more often than
   // the smallest timer changes.
   std::size_t smallest_ = kHeap;
+  std::size_t popped_ = kHeap;  // the container of the last pop
 };
 
 }  // namespace gw
