@@ -37,13 +37,7 @@ TEST(PartitionOpenEpisodesTest, RowsFollowTheCommittedEngineThroughTakeovers) {
   const auto url = pg_database_url();
   if (!url) GTEST_SKIP() << kNoPostgres;
   TempDir dir;
-  simulate(dir.file("ev.ndjson"), 29, 80, 30, 12);
-  const std::string replay_cmd = std::string(GHOSTWATCH_BINARY) + " replay --config " + kExamplePolicy + " --events " +
-                                 dir.file("ev.ndjson") + " --rejects " + dir.file("rejects.ndjson") + " --episodes " +
-                                 dir.file("episodes.ndjson") + " 2>/dev/null";
-  ASSERT_EQ(run_command(replay_cmd), 0);
-  const std::vector<PartitionMessage> messages =
-      one_partition(read_file(dir.file("ev.ndjson")), read_file(dir.file("rejects.ndjson")));
+  const std::vector<PartitionMessage> messages = simulated_partition(dir, 29, 80, 30, 12);
   ASSERT_GT(messages.size(), 1000u);
   FixedPartitionClock clock;
   auto shared = PostgresStore::open(*url).value();

@@ -34,12 +34,7 @@ TEST(PartitionSnapshotTest, ATakeoverRecoversFromThePartitionsSnapshotAndAStaleO
   const auto reference_url = pg_database_url();
   if (!url || !reference_url) GTEST_SKIP() << kNoPostgres;
   TempDir dir;
-  simulate(dir.file("ev.ndjson"), 37, 80, 30, 12);
-  ASSERT_EQ(run_command(std::string(GHOSTWATCH_BINARY) + " replay --config " + kExamplePolicy + " --events " +
-                        dir.file("ev.ndjson") + " --rejects " + dir.file("rejects.ndjson") + " 2>/dev/null"),
-            0);
-  const std::vector<PartitionMessage> messages =
-      one_partition(read_file(dir.file("ev.ndjson")), read_file(dir.file("rejects.ndjson")));
+  const std::vector<PartitionMessage> messages = simulated_partition(dir, 37, 80, 30, 12);
   ASSERT_GT(messages.size(), 1000u);
   FixedPartitionClock clock;
 

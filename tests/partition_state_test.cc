@@ -80,12 +80,7 @@ TEST(PartitionStateTest, RowsAreTheCommittedEnginesThroughTakeovers) {
   const auto url = pg_database_url();
   if (!url) GTEST_SKIP() << kNoPostgres;
   TempDir dir;
-  simulate(dir.file("ev.ndjson"), 31, 80, 30, 12);
-  ASSERT_EQ(run_command(std::string(GHOSTWATCH_BINARY) + " replay --config " + kExamplePolicy + " --events " +
-                        dir.file("ev.ndjson") + " --rejects " + dir.file("rejects.ndjson") + " 2>/dev/null"),
-            0);
-  const std::vector<PartitionMessage> messages =
-      one_partition(read_file(dir.file("ev.ndjson")), read_file(dir.file("rejects.ndjson")));
+  const std::vector<PartitionMessage> messages = simulated_partition(dir, 31, 80, 30, 12);
   const LogIds ids = ids_of(messages);
   ASSERT_GT(ids.contracts.size(), 50u);
   FixedPartitionClock clock;
@@ -127,12 +122,7 @@ TEST(PartitionStateTest, AnotherPartitionStoresTheUsersItsContractsNameOnly) {
   const auto url = pg_database_url();
   if (!url) GTEST_SKIP() << kNoPostgres;
   TempDir dir;
-  simulate(dir.file("ev.ndjson"), 37, 40, 20, 6);
-  ASSERT_EQ(run_command(std::string(GHOSTWATCH_BINARY) + " replay --config " + kExamplePolicy + " --events " +
-                        dir.file("ev.ndjson") + " --rejects " + dir.file("rejects.ndjson") + " 2>/dev/null"),
-            0);
-  const std::vector<PartitionMessage> messages =
-      one_partition(read_file(dir.file("ev.ndjson")), read_file(dir.file("rejects.ndjson")));
+  const std::vector<PartitionMessage> messages = simulated_partition(dir, 37, 40, 20, 6);
   const LogIds ids = ids_of(messages);
   FixedPartitionClock clock;
   auto shared = PostgresStore::open(*url).value();

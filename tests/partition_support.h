@@ -53,6 +53,19 @@ inline std::vector<PartitionMessage> one_partition(const std::string& events, co
   return out;
 }
 
+// A marketplace of `simulate` (seed, freelancers, clients, days) in
+// dir/ev.ndjson, replayed (dir/rejects.ndjson, dir/episodes.ndjson), as the
+// messages of one partition.
+inline std::vector<PartitionMessage> simulated_partition(const TempDir& dir, int seed, int freelancers, int clients,
+                                                         int days) {
+  simulate(dir.file("ev.ndjson"), seed, freelancers, clients, days);
+  EXPECT_EQ(run_command(std::string(GHOSTWATCH_BINARY) + " replay --config " + kExamplePolicy + " --events " +
+                        dir.file("ev.ndjson") + " --rejects " + dir.file("rejects.ndjson") + " --episodes " +
+                        dir.file("episodes.ndjson") + " 2>/dev/null"),
+            0);
+  return one_partition(read_file(dir.file("ev.ndjson")), read_file(dir.file("rejects.ndjson")));
+}
+
 // Messages [from, to) of `messages`.
 inline std::vector<PartitionMessage> message_range(const std::vector<PartitionMessage>& messages, std::size_t from,
                                                    std::size_t to) {

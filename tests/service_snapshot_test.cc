@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "engine_test_harness.h"
 #include "ghostwatch/output/record_json.h"
 #include "ghostwatch/server/service.h"
 #include "serve_risk_support.h"
@@ -157,21 +158,10 @@ class MovableClock final : public Clock {
   Instant now_ = 0;
 };
 
-constexpr const char* kSnapshotPolicy = R"([campaign]
-catch_up = "10m"
-
-[[ladder]]
-after = "24h"
-action = "nudge"
-template = "r1"
-
-[[ladder]]
-after = "72h"
-action = "escalate"
-team = "support"
-)";
+// The ladder of the engine's tests, with a catch-up for the wall clock's restarts.
+const std::string kSnapshotPolicy = std::string("[campaign]\ncatch_up = \"10m\"\n") + kLadder;
 // The reload half-way: another ladder and quiet hours.
-constexpr const char* kSnapshotReload = R"([campaign]
+const std::string kSnapshotReload = R"([campaign]
 catch_up = "10m"
 
 [quiet_hours]
@@ -225,7 +215,7 @@ class ServiceSnapshots : public ::testing::TestWithParam<std::tuple<Backend, Clo
   ClockMode mode() const { return std::get<1>(GetParam()); }
 
   // A restart's config is the one in force (another would be a reload).
-  std::unique_ptr<Service> open(Store& store, const char* policy = kSnapshotPolicy) {
+  std::unique_ptr<Service> open(Store& store, const std::string& policy = kSnapshotPolicy) {
     auto s = Service::open(policy, store, clock_, mode());
     EXPECT_TRUE(s.is_ok()) << s.message();
     return s ? std::move(*s) : nullptr;
@@ -239,7 +229,7 @@ class ServiceSnapshots : public ::testing::TestWithParam<std::tuple<Backend, Clo
     auto store = opener.open();
     auto service = open(*store);
     service->set_snapshots(snapshot_every, true);
-    const char* policy = kSnapshotPolicy;
+    std::string policy = kSnapshotPolicy;
     for (std::size_t i = 0; i < bodies_.size(); ++i) {
       clock_.now_ = times_[i];
       const IngestReply r = service->ingest(bodies_[i], "");
