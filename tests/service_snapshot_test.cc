@@ -320,8 +320,10 @@ INSTANTIATE_TEST_SUITE_P(BackendsAndClocks, ServiceSnapshots,
                                   (std::get<1>(info.param) == ClockMode::kEvents ? "EventClock" : "WallClock");
                          });
 
-// A risk model's features need the whole log (docs/operations.md, "Snapshots").
-class ServiceSnapshotsAndModels : public ::testing::TestWithParam<Backend> {
+// What a start makes of snapshots it cannot use: a risk model's features
+// need the whole log (docs/operations.md, "Snapshots"), and a snapshot that
+// does not read stops the start.
+class ServiceSnapshotStarts : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     if (!opener_.available()) GTEST_SKIP() << kNoPostgres;
@@ -347,7 +349,7 @@ class ServiceSnapshotsAndModels : public ::testing::TestWithParam<Backend> {
   std::vector<std::string> lines_;
 };
 
-TEST_P(ServiceSnapshotsAndModels, AServiceThatScoresRiskTakesNoSnapshotAndKeepsItsWholeLog) {
+TEST_P(ServiceSnapshotStarts, AServiceThatScoresRiskTakesNoSnapshotAndKeepsItsWholeLog) {
   auto s = open(ServeRiskWorld::get().model_a);
   ASSERT_TRUE(s.is_ok()) << s.message();
   (*s)->set_snapshots(100, true);
@@ -357,7 +359,7 @@ TEST_P(ServiceSnapshotsAndModels, AServiceThatScoresRiskTakesNoSnapshotAndKeepsI
   EXPECT_EQ((*s)->counters().snapshot_bytes, 0u);
 }
 
-TEST_P(ServiceSnapshotsAndModels, AModelIsRefusedOnACompactedLogAndTheServiceStartsWithoutOne) {
+TEST_P(ServiceSnapshotStarts, AModelIsRefusedOnACompactedLogAndTheServiceStartsWithoutOne) {
   std::uint64_t accepted = 0;
   {
     auto s = open("");
@@ -379,7 +381,24 @@ TEST_P(ServiceSnapshotsAndModels, AModelIsRefusedOnACompactedLogAndTheServiceSta
   EXPECT_EQ((*again)->counters().accepted, accepted);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ServiceSnapshotsAndModels, GW_ALL_BACKENDS);
+TEST_P(ServiceSnapshotStarts, ASnapshotThatDoesNotReadStopsTheStartNamingIt) {
+  {
+    auto s = open("");
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    (*s)->set_snapshots(500, false);
+    ingest(**s, 0, 1000);
+  }
+  Batch bad;  // a bounce of nobody (harmless to replay) and bytes that are no snapshot
+  bad.log.push_back(LogEntry{LogKind::kBounce, 0, bounce_text("nobody", "nobody@example.org")});
+  bad.snapshot = SnapshotWrite{"GWSNAP\r\n not a service snapshot", false};
+  ASSERT_TRUE(store_->commit(bad));
+  auto refused = open("");
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.message().find("recovery: the snapshot through log row"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find("not a service snapshot"), std::string::npos) << refused.message();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ServiceSnapshotStarts, GW_ALL_BACKENDS);
 
 }  // namespace
 }  // namespace gw::test
