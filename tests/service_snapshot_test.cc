@@ -3,7 +3,9 @@
 // latest snapshot with the batch it follows and, compacting, only the log
 // after it; and a service that takes snapshots, compacts its log and
 // restarts again and again decides, records and counts exactly what one
-// that replays its whole log does, under either clock. On both stores.
+// that replays its whole log does, under either clock; a start refuses a
+// snapshot that does not read, and a risk model on a compacted log. On
+// both stores.
 #include "ghostwatch/server/service_snapshot.h"
 
 #include <fmt/format.h>
