@@ -102,6 +102,14 @@ FeatureStore::UserStats& FeatureStore::user(std::uint32_t u, Instant at) {
   return s;
 }
 
+void FeatureStore::read_attributes(std::uint32_t u, UserStats& s) {
+  const UserSnapshot attributes = engine_.user_at(u);
+  s.zone = attributes.zone;
+  s.categories[static_cast<std::size_t>(CategoricalFeature::kFlCountry)] = category_id(attributes.country);
+  s.categories[static_cast<std::size_t>(CategoricalFeature::kFlKind)] = category_id(attributes.kind);
+  s.attributes_stale = false;
+}
+
 std::uint32_t FeatureStore::category_id(std::string_view text) {
   auto it = category_ids_.find(text);
   if (it == category_ids_.end()) {
@@ -165,6 +173,7 @@ FeatureStore::Features FeatureStore::open(const EpisodeRecord& r) {
   f[N::kFlActiveContracts] = fl.active_contracts;
   f[N::kFlSinceLastMessageS] = seconds_between(fl.last_message_at, t);
   f[N::kFlTenureS] = seconds_between(fl.first_seen, t);
+  if (fl.attributes_stale) read_attributes(contract.freelancer, fl);
   const Instant local = fl.clock.local(t, fl.zone);
   f[N::kLocalHour] = static_cast<double>(floor_mod(local, kDay) / kHour);
   f[N::kLocalWeekday] = static_cast<double>(floor_mod(floor_div(local, kDay) + 3, 7));  // 1970-01-01 was a Thursday
@@ -223,14 +232,7 @@ void FeatureStore::apply(const Event& e) {
   pass_horizons(now_);
   const Engine::AppliedIds& ids = engine_.applied();
   switch (e.type) {
-    case EventType::kUser: {
-      UserStats& s = user(ids.user, e.at);
-      const UserSnapshot attributes = engine_.user_at(ids.user);
-      s.zone = attributes.zone;
-      s.categories[static_cast<std::size_t>(CategoricalFeature::kFlCountry)] = category_id(attributes.country);
-      s.categories[static_cast<std::size_t>(CategoricalFeature::kFlKind)] = category_id(attributes.kind);
-      return;
-    }
+    case EventType::kUser: user(ids.user, e.at).attributes_stale = true; return;
     case EventType::kOptOut:
     case EventType::kOptIn: user(ids.user, e.at); return;
     case EventType::kContractStarted: {

@@ -17,9 +17,9 @@
 // Contracts and users are the engine's: the store keeps its state by the
 // engine's indices (Engine::applied(), the contract's parties), so an event
 // costs it a few counter updates and no id lookup; user attributes
-// (country, kind, time zone) are read from the engine after each user
-// event (the only events that change them), and kept, the categorical ones
-// as the store's ids of their texts (category_text). Not thread-safe; one
+// (country, kind, time zone) are read from the engine at the user's first
+// opening after a user event (the only events that change them), and kept,
+// the categorical ones as the store's ids of their texts (category_text). Not thread-safe; one
 // thread drives the engine and the store.
 //
 // The driving order for each event e (see feature_stream.h):
@@ -113,11 +113,13 @@ class FeatureStore {
     std::uint32_t replies_count = 0;  // exact; the histogram's counts may be halved
     std::uint32_t matured24 = 0, unanswered24 = 0;
     std::uint32_t matured72 = 0, unanswered72 = 0;
-    // The attributes of the user's last user event: zone and category ids.
+    // The user's attributes, zone and category ids, as the engine had them
+    // at their last opening; stale after a user event, until the next one.
     const date::time_zone* zone = nullptr;
     std::array<std::uint32_t, kCategoricalFeatureCount> categories{};  // 0: ""
     // The reply histogram's median and 90th percentile buckets, as of its last reply.
     std::uint8_t median_bucket = 0, p90_bucket = 0;
+    bool attributes_stale = false;
     LocalClock clock;
   };
   static_assert(sizeof(UserStats) == 104, "what an opening reads of its freelancer");
@@ -168,6 +170,10 @@ class FeatureStore {
   };
   // The state of the engine's user `u`, first seen no later than `at`.
   UserStats& user(std::uint32_t u, Instant at);
+  // Reads the user's attributes from the engine. At an opening, not at the
+  // user event: by then the engine has the user's arm, which
+  // Engine::user_at computes (thousands of instructions) until it does.
+  void read_attributes(std::uint32_t u, UserStats& s);
   std::uint32_t category_id(std::string_view text);
   // Resolves every horizon strictly before `now`.
   void pass_horizons(Instant now);
