@@ -37,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ghostwatch/core/huge_page_allocator.h"
 #include "ghostwatch/engine/engine.h"
 #include "ghostwatch/engine/event.h"
 #include "ghostwatch/engine/records.h"
@@ -185,11 +186,14 @@ class FeatureStore {
   const Engine& engine_;
   Instant pending_at_ = kNoInstant;
   Instant now_ = kNoInstant;  // the latest accepted event time
-  std::vector<UserStats> users_;             // by the engine's user index
-  std::vector<ReplyHistogram> reply_times_;  // the same
+  // Read at random, as the engine's per-contract state: on huge pages.
+  template <typename T>
+  using Table = std::vector<T, HugePageAllocator<T>>;
+  Table<UserStats> users_;             // by the engine's user index
+  Table<ReplyHistogram> reply_times_;  // the same
   std::map<std::string, std::uint32_t, std::less<>> category_ids_;
   std::vector<const std::string*> category_texts_;  // by id: keys of category_ids_
-  std::vector<ContractStats> contracts_;  // by the engine's contract index
+  Table<ContractStats> contracts_;                  // by the engine's contract index
   std::vector<EpisodeSlot> slots_;
   std::vector<std::uint32_t> free_slots_;
   HorizonQueue horizons24_, horizons72_;
