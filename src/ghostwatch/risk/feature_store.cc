@@ -88,7 +88,13 @@ void FeatureStore::prefetch_parties(const Engine::EventIds& ids) const {
   const char* fl = reinterpret_cast<const char*>(&users_[c.freelancer]);
   __builtin_prefetch(fl);
   __builtin_prefetch(fl + sizeof(UserStats) - 1);
-  if (c.open_slot != kNoSlot) __builtin_prefetch(&slots_[c.open_slot]);
+  if (c.open_slot == kNoSlot) return;
+  __builtin_prefetch(&slots_[c.open_slot]);
+  if (ids.from != c.freelancer) return;
+  // A reply, added to the freelancer's histogram: all of it, a few lines.
+  const char* h = reinterpret_cast<const char*>(&reply_times_[c.freelancer]);
+  for (std::size_t at = 0; at < sizeof(ReplyHistogram); at += 64) __builtin_prefetch(h + at);
+  __builtin_prefetch(h + sizeof(ReplyHistogram) - 1);
 }
 
 FeatureStore::UserStats& FeatureStore::user(std::uint32_t u, Instant at) {
