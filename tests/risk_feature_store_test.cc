@@ -4,6 +4,7 @@
 // features do not change when later events are added).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -148,6 +149,29 @@ TEST(RiskFeatureStore, ReplyHistogramQuantiles) {
   EXPECT_NEAR(h.quantile_seconds(1.0), 864000, 0.2 * 864000);
   EXPECT_EQ(ReplyHistogram::bucket_of(0), 0);
   EXPECT_EQ(ReplyHistogram::bucket_of(100 * 365 * kDay), ReplyHistogram::kBuckets - 1);
+}
+
+// bucket_of's table gives the definition's bucket, floor(4 * log2(1 +
+// minutes)): for every reply up to 10 minutes, around every bucket's lower
+// edge, and for random replies of any length.
+TEST(RiskFeatureStore, ReplyHistogramBucketsFollowTheirDefinition) {
+  const auto definition = [](Duration reply) {
+    const double minutes = static_cast<double>(reply) / static_cast<double>(kMinute);
+    const int i = static_cast<int>(std::floor(4.0 * std::log2(1.0 + minutes)));
+    return std::clamp(i, 0, ReplyHistogram::kBuckets - 1);
+  };
+  for (Duration d = 0; d <= 10 * kMinute; ++d) ASSERT_EQ(ReplyHistogram::bucket_of(d), definition(d)) << d;
+  for (int b = 1; b < ReplyHistogram::kBuckets; ++b) {
+    const auto edge = static_cast<Duration>(60000.0 * (std::exp2(b / 4.0) - 1.0));
+    for (Duration d = std::max<Duration>(0, edge - 2000); d <= edge + 2000; ++d) {
+      ASSERT_EQ(ReplyHistogram::bucket_of(d), definition(d)) << d;
+    }
+  }
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 1'000'000; ++i) {
+    const auto d = static_cast<Duration>(rng() >> (1 + rng() % 63));
+    ASSERT_EQ(ReplyHistogram::bucket_of(d), definition(d)) << d;
+  }
 }
 
 // The tracked quantiles are the scanned ones after every time added, in a

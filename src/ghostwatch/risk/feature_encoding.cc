@@ -43,16 +43,22 @@ FeatureMatrix FeatureEncoding::matrix(const std::vector<const EpisodeFeatures*>&
   m.types = std::string(kNumericFeatureCount, 'q') + std::string(kCategoricalFeatureCount, 'c');
   for (std::string_view name : kFeatureNames) m.names.emplace_back(name);
   m.values.resize(m.rows * m.columns);
-  for (std::size_t i = 0; i < rows.size(); ++i) encode(*rows[i], &m.values[i * m.columns]);
+  for (std::size_t i = 0; i < rows.size(); ++i) encode(coded(*rows[i]), &m.values[i * m.columns]);
   return m;
 }
 
-void FeatureEncoding::encode(const EpisodeFeatures& f, float* out) const {
-  for (double v : f.numeric) *out++ = static_cast<float>(v);
+BasicEpisodeFeatures<int> FeatureEncoding::coded(const EpisodeFeatures& f) const {
+  BasicEpisodeFeatures<int> c;
+  c.numeric = f.numeric;
   for (std::size_t i = 0; i < kCategoricalFeatureCount; ++i) {
-    const int c = code(static_cast<CategoricalFeature>(i), f.categorical[i]);
-    *out++ = c < 0 ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(c);
+    c.categorical[i] = code(static_cast<CategoricalFeature>(i), f.categorical[i]);
   }
+  return c;
+}
+
+void FeatureEncoding::encode(const BasicEpisodeFeatures<int>& f, float* out) {
+  for (double v : f.numeric) *out++ = static_cast<float>(v);
+  for (int c : f.categorical) *out++ = c < 0 ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(c);
 }
 
 }  // namespace gw::risk

@@ -32,8 +32,10 @@ class FeatureEncoding {
   // The code of `value`, or -1 when outside the vocabulary.
   int code(CategoricalFeature f, const std::string& value) const;
   FeatureMatrix matrix(const std::vector<const EpisodeFeatures*>& rows) const;
+  // `f` with its categorical values as their codes.
+  BasicEpisodeFeatures<int> coded(const EpisodeFeatures& f) const;
   // One row of kFeatureCount values at `out`, as matrix() lays rows out.
-  void encode(const EpisodeFeatures& f, float* out) const;
+  static void encode(const BasicEpisodeFeatures<int>& f, float* out);
 
  private:
   std::array<std::vector<std::string>, kCategoricalFeatureCount> vocabularies_;

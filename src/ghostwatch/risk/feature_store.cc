@@ -24,6 +24,10 @@ double decayed(double value, Instant from, Instant to, Duration tau) {
 
 }  // namespace
 
+FeatureStore::FeatureStore(const Engine& engine) : engine_(engine) {
+  category_id("");  // id 0: what users without attributes have
+}
+
 void FeatureStore::ClientMessages::add(Instant t) {
   if (at == kNoInstant || t >= at) {
     decay_to(t);  // none before the first message: both sums are 0
@@ -83,17 +87,42 @@ void FeatureStore::prefetch_parties(const Engine::EventIds& ids) const {
   const ContractStats& c = contracts_[ids.contract];
   const char* fl = reinterpret_cast<const char*>(&users_[c.freelancer]);
   __builtin_prefetch(fl);
-  __builtin_prefetch(fl + 64);
-  __builtin_prefetch(fl + 95);
-  if (c.open_slot != kNoSlot) __builtin_prefetch(&slots_[c.open_slot]);
+  __builtin_prefetch(fl + sizeof(UserStats) - 1);
+  if (c.open_slot == kNoSlot) return;
+  __builtin_prefetch(&slots_[c.open_slot]);
+  if (ids.from != c.freelancer) return;
+  // A reply, added to the freelancer's histogram: all of it, a few lines.
+  const char* h = reinterpret_cast<const char*>(&reply_times_[c.freelancer]);
+  for (std::size_t at = 0; at < sizeof(ReplyHistogram); at += 64) __builtin_prefetch(h + at);
+  __builtin_prefetch(h + sizeof(ReplyHistogram) - 1);
 }
 
 FeatureStore::UserStats& FeatureStore::user(std::uint32_t u, Instant at) {
   assert(u != Interner::kNone);
-  if (u >= users_.size()) users_.resize(u + 1);
+  if (u >= users_.size()) {
+    users_.resize(u + 1);
+    reply_times_.resize(u + 1);
+  }
   UserStats& s = users_[u];
   if (s.first_seen == kNoInstant || at < s.first_seen) s.first_seen = at;
   return s;
+}
+
+void FeatureStore::read_attributes(std::uint32_t u, UserStats& s) {
+  const UserSnapshot attributes = engine_.user_at(u);
+  s.zone = attributes.zone;
+  s.categories[static_cast<std::size_t>(CategoricalFeature::kFlCountry)] = category_id(attributes.country);
+  s.categories[static_cast<std::size_t>(CategoricalFeature::kFlKind)] = category_id(attributes.kind);
+  s.attributes_stale = false;
+}
+
+std::uint32_t FeatureStore::category_id(std::string_view text) {
+  auto it = category_ids_.find(text);
+  if (it == category_ids_.end()) {
+    it = category_ids_.emplace(std::string(text), static_cast<std::uint32_t>(category_texts_.size())).first;
+    category_texts_.push_back(&it->first);
+  }
+  return it->second;
 }
 
 void FeatureStore::pass_horizons(Instant now) {
@@ -123,16 +152,24 @@ void FeatureStore::release(std::uint32_t slot) {
 }
 
 EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
+  const Features f = open(r);
+  EpisodeFeatures texts;
+  texts.numeric = f.numeric;
+  for (std::size_t i = 0; i < kCategoricalFeatureCount; ++i) texts.categorical[i] = category_text(f.categorical[i]);
+  return texts;
+}
+
+FeatureStore::Features FeatureStore::open(const EpisodeRecord& r) {
   pass_horizons(std::max(now_, pending_at_));
   ContractStats& contract = contracts_[engine_.applied().contract];
   UserStats& fl = users_[contract.freelancer];
   const Instant t = r.opened_at;
 
-  EpisodeFeatures f;
+  Features f;
   using N = NumericFeature;
   const bool replied = fl.replies_count > 0;
-  f[N::kFlReplyMedianS] = replied ? fl.reply_times.median_seconds() : kNaN;
-  f[N::kFlReplyP90S] = replied ? fl.reply_times.p90_seconds() : kNaN;
+  f[N::kFlReplyMedianS] = replied ? ReplyHistogram::bucket_seconds(fl.median_bucket) : kNaN;
+  f[N::kFlReplyP90S] = replied ? ReplyHistogram::bucket_seconds(fl.p90_bucket) : kNaN;
   f[N::kFlReplies] = fl.replies_count;
   f[N::kFlEpisodes] = fl.episodes;
   f[N::kFlUnanswered24Share] = share(fl.unanswered24, fl.matured24);
@@ -142,8 +179,8 @@ EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
   f[N::kFlActiveContracts] = fl.active_contracts;
   f[N::kFlSinceLastMessageS] = seconds_between(fl.last_message_at, t);
   f[N::kFlTenureS] = seconds_between(fl.first_seen, t);
-  const UserSnapshot attributes = engine_.user_at(contract.freelancer);
-  const Instant local = fl.clock.local(t, attributes.zone);
+  if (fl.attributes_stale) read_attributes(contract.freelancer, fl);
+  const Instant local = fl.clock.local(t, fl.zone);
   f[N::kLocalHour] = static_cast<double>(floor_mod(local, kDay) / kHour);
   f[N::kLocalWeekday] = static_cast<double>(floor_mod(floor_div(local, kDay) + 3, 7));  // 1970-01-01 was a Thursday
   contract.client_messages.decay_to(t);
@@ -157,8 +194,7 @@ EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
   // one without a reply: the previous episode, if any, was replied.
   f[N::kContractLastReplyS] =
       contract.last_reply < 0 ? kNaN : static_cast<double>(contract.last_reply) / static_cast<double>(kSecond);
-  f[CategoricalFeature::kFlCountry] = attributes.country;
-  f[CategoricalFeature::kFlKind] = attributes.kind;
+  f.categorical = fl.categories;
 
   ++fl.episodes;
   ++fl.open_episodes;
@@ -183,7 +219,10 @@ void FeatureStore::on_episode_closed(const EpisodeRecord& r) {
   --fl.open_episodes;
   if (r.outcome == Outcome::kReplied) {
     const Duration wait = std::max<Duration>(0, r.closed_at - r.opened_at);
-    fl.reply_times.add(wait);
+    ReplyHistogram& reply_times = reply_times_[contract.freelancer];
+    reply_times.add(wait);
+    fl.median_bucket = reply_times.median_bucket();
+    fl.p90_bucket = reply_times.p90_bucket();
     ++fl.replies_count;
     contract.last_reply = wait;
     // Both horizons may have passed, and the slot gone to another
@@ -199,7 +238,7 @@ void FeatureStore::apply(const Event& e) {
   pass_horizons(now_);
   const Engine::AppliedIds& ids = engine_.applied();
   switch (e.type) {
-    case EventType::kUser:
+    case EventType::kUser: user(ids.user, e.at).attributes_stale = true; return;
     case EventType::kOptOut:
     case EventType::kOptIn: user(ids.user, e.at); return;
     case EventType::kContractStarted: {

@@ -10,16 +10,17 @@
 // counters, a 180-byte reply-time histogram per user (its median and 90th
 // percentile kept up to date), the user's time zone offset period, and two
 // queues of pending 24 h / 72 h horizons, resolved as event time passes
-// them. An
-// episode counts towards the "unanswered after H" shares only once its
+// them. An episode counts towards the "unanswered after H" shares only once its
 // horizon H lies strictly before the latest accepted event time: by then
 // any reply up to the horizon has been applied (in time-ordered input).
 //
 // Contracts and users are the engine's: the store keeps its state by the
 // engine's indices (Engine::applied(), the contract's parties), so an event
 // costs it a few counter updates and no id lookup; user attributes
-// (country, kind, time zone) are read from the engine too. Not thread-safe;
-// one thread drives the engine and the store.
+// (country, kind, time zone) are read from the engine at the user's first
+// opening after a user event (the only events that change them), and kept,
+// the categorical ones as the store's ids of their texts (category_text). Not thread-safe; one
+// thread drives the engine and the store.
 //
 // The driving order for each event e (see feature_stream.h):
 //   begin_event(e); engine.submit(e) (calling on_episode_closed /
@@ -27,11 +28,16 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <queue>
+#include <string>
+#include <string_view>
 #include <vector>
 
+#include "ghostwatch/core/huge_page_allocator.h"
 #include "ghostwatch/engine/engine.h"
 #include "ghostwatch/engine/event.h"
 #include "ghostwatch/engine/records.h"
@@ -45,15 +51,18 @@ class FeatureStore {
   static constexpr std::uint32_t kNoSlot = UINT32_MAX;
 
  public:
+  // An opening's features, the categorical ones as the ids of their texts.
+  using Features = BasicEpisodeFeatures<std::uint32_t>;
+
   // `engine` must outlive the store; it is only read.
-  explicit FeatureStore(const Engine& engine) : engine_(engine) {}
+  explicit FeatureStore(const Engine& engine);
 
   // For a driver that reads ahead (replay; see Engine::prefetch_ids): after
   // Engine::prefetch_state(e, ids), prefetch_contract(ids) starts loading
   // the store's state of the event's contract; after
   // Engine::prefetch_parties(ids), prefetch_parties(ids) what applying the
-  // event reads of its freelancer, its sender and its open episode. Same
-  // results without.
+  // event reads of its freelancer, its sender and its open episode (and,
+  // for a reply, the freelancer's reply histogram). Same results without.
   void prefetch_contract(const Engine::EventIds& ids) const;
   void prefetch_parties(const Engine::EventIds& ids) const;
 
@@ -68,9 +77,15 @@ class FeatureStore {
   }
   // Called while the engine applies the event that opens (closes) the
   // episode. REQUIRES: the episode's contract was started (apply saw it).
-  EpisodeFeatures on_episode_opened(const EpisodeRecord& r);
+  Features open(const EpisodeRecord& r);
   void on_episode_closed(const EpisodeRecord& r);
+  // open() with the categorical values' texts.
+  EpisodeFeatures on_episode_opened(const EpisodeRecord& r);
   void apply(const Event& e);
+
+  // The text of a category id (a country or a kind as the engine has it;
+  // "" when unknown). REQUIRES: an id open() gave.
+  const std::string& category_text(std::uint32_t id) const { return *category_texts_[id]; }
 
  private:
   // The contract's client messages, decayed over 1 h and over 24 h: the
@@ -84,11 +99,11 @@ class FeatureStore {
     // so the opening's own message (added next) costs no second exp.
     void decay_to(Instant t);
   };
-  // What every event and opening reads comes first (the counters, the
-  // zone's period and the histogram's quantile cursors: the first 96
-  // bytes), so that the lookahead (prefetch_parties) loads it. Neither this
-  // nor ContractStats is aligned to cache lines: vectors of over-aligned
-  // types made the allocations around them (replay's own, the next run's)
+  // What every event and opening reads of a user (104 bytes), so that the
+  // lookahead (prefetch_parties) loads it; their reply histogram is apart
+  // (reply_times_), read only when they reply. Neither this nor
+  // ContractStats is aligned to cache lines: vectors of over-aligned types
+  // made the allocations around them (replay's own, the next run's)
   // measurably slower in the benchmark.
   struct UserStats {
     Instant first_seen = kNoInstant;
@@ -99,9 +114,16 @@ class FeatureStore {
     std::uint32_t replies_count = 0;  // exact; the histogram's counts may be halved
     std::uint32_t matured24 = 0, unanswered24 = 0;
     std::uint32_t matured72 = 0, unanswered72 = 0;
+    // The user's attributes, zone and category ids, as the engine had them
+    // at their last opening; stale after a user event, until the next one.
+    const date::time_zone* zone = nullptr;
+    std::array<std::uint32_t, kCategoricalFeatureCount> categories{};  // 0: ""
+    // The reply histogram's median and 90th percentile buckets, as of its last reply.
+    std::uint8_t median_bucket = 0, p90_bucket = 0;
+    bool attributes_stale = false;
     LocalClock clock;
-    ReplyHistogram reply_times;
   };
+  static_assert(sizeof(UserStats) == 104, "what an opening reads of its freelancer");
   // 64 bytes: at most two cache lines.
   struct ContractStats {
     std::uint32_t client = 0;
@@ -149,6 +171,11 @@ class FeatureStore {
   };
   // The state of the engine's user `u`, first seen no later than `at`.
   UserStats& user(std::uint32_t u, Instant at);
+  // Reads the user's attributes from the engine. At an opening, not at the
+  // user event: by then the engine has the user's arm, which
+  // Engine::user_at computes (thousands of instructions) until it does.
+  void read_attributes(std::uint32_t u, UserStats& s);
+  std::uint32_t category_id(std::string_view text);
   // Resolves every horizon strictly before `now`.
   void pass_horizons(Instant now);
   // The same for one queue, whose next horizon is before `now`; then starts
@@ -159,8 +186,14 @@ class FeatureStore {
   const Engine& engine_;
   Instant pending_at_ = kNoInstant;
   Instant now_ = kNoInstant;  // the latest accepted event time
-  std::vector<UserStats> users_;          // by the engine's user index
-  std::vector<ContractStats> contracts_;  // by the engine's contract index
+  // Read at random, as the engine's per-contract state: on huge pages.
+  template <typename T>
+  using Table = std::vector<T, HugePageAllocator<T>>;
+  Table<UserStats> users_;             // by the engine's user index
+  Table<ReplyHistogram> reply_times_;  // the same
+  std::map<std::string, std::uint32_t, std::less<>> category_ids_;
+  std::vector<const std::string*> category_texts_;  // by id: keys of category_ids_
+  Table<ContractStats> contracts_;                  // by the engine's contract index
   std::vector<EpisodeSlot> slots_;
   std::vector<std::uint32_t> free_slots_;
   HorizonQueue horizons24_, horizons72_;

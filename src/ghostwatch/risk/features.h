@@ -84,15 +84,19 @@ static_assert(
 // not dominate it. Trees do not care.
 bool is_heavy_tailed(NumericFeature f);
 
-struct EpisodeFeatures {
+// An episode's features, with its categorical values as Category: their
+// texts (EpisodeFeatures), or FeatureStore's ids of them.
+template <class Category>
+struct BasicEpisodeFeatures {
   std::array<double, kNumericFeatureCount> numeric{};
-  std::array<std::string, kCategoricalFeatureCount> categorical;
+  std::array<Category, kCategoricalFeatureCount> categorical{};
 
   double& operator[](NumericFeature f) { return numeric[static_cast<std::size_t>(f)]; }
   double operator[](NumericFeature f) const { return numeric[static_cast<std::size_t>(f)]; }
-  std::string& operator[](CategoricalFeature f) { return categorical[static_cast<std::size_t>(f)]; }
-  const std::string& operator[](CategoricalFeature f) const { return categorical[static_cast<std::size_t>(f)]; }
-  bool operator==(const EpisodeFeatures&) const = default;
+  Category& operator[](CategoricalFeature f) { return categorical[static_cast<std::size_t>(f)]; }
+  const Category& operator[](CategoricalFeature f) const { return categorical[static_cast<std::size_t>(f)]; }
+  bool operator==(const BasicEpisodeFeatures&) const = default;
 };
+using EpisodeFeatures = BasicEpisodeFeatures<std::string>;
 
 }  // namespace gw::risk

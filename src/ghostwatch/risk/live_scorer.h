@@ -1,11 +1,14 @@
 // LiveRiskScorer: the risk model scoring each episode as the engine opens
 // it, from a FeatureStore kept beside that engine (the same features as
 // `train` and `score` compute). The driver keeps the store in step: see
-// FeatureStore's driving order, with the store's on_episode_opened called
-// from here. Not thread-safe.
+// FeatureStore's driving order, with the store's open() called from here.
+// The model's code of each of the store's category ids is looked up once,
+// at its first use. Not thread-safe.
 #pragma once
 
-#include <string>
+#include <array>
+#include <cstdint>
+#include <vector>
 
 #include "ghostwatch/engine/episode_scorer.h"
 #include "ghostwatch/risk/feature_store.h"
@@ -19,12 +22,28 @@ class LiveRiskScorer : public EpisodeScorer {
   LiveRiskScorer(FeatureStore& store, const RiskModel& model) : store_(store), model_(model) {}
 
   float score(const EpisodeRecord& opening) override {
-    return static_cast<float>(model_.score(store_.on_episode_opened(opening)));
+    const FeatureStore::Features f = store_.open(opening);
+    BasicEpisodeFeatures<int> coded;
+    coded.numeric = f.numeric;
+    for (std::size_t i = 0; i < kCategoricalFeatureCount; ++i) coded.categorical[i] = code(i, f.categorical[i]);
+    return static_cast<float>(model_.score(coded));
   }
 
  private:
+  static constexpr int kUnknown = -2;  // not looked up yet (-1: outside the vocabulary)
+
+  int code(std::size_t feature, std::uint32_t category) {
+    std::vector<int>& codes = codes_[feature];
+    if (category >= codes.size()) codes.resize(category + 1, kUnknown);
+    if (codes[category] == kUnknown) {
+      codes[category] = model_.code(static_cast<CategoricalFeature>(feature), store_.category_text(category));
+    }
+    return codes[category];
+  }
+
   FeatureStore& store_;
   const RiskModel& model_;
+  std::array<std::vector<int>, kCategoricalFeatureCount> codes_;  // by feature, then by the store's category id
 };
 
 }  // namespace gw::risk

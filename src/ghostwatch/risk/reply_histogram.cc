@@ -1,6 +1,7 @@
 #include "ghostwatch/risk/reply_histogram.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <limits>
@@ -10,13 +11,47 @@ namespace {
 
 std::uint32_t rank_of(double q, std::uint32_t total) { return static_cast<std::uint32_t>(std::ceil(q * total)); }
 
+// The bucket's definition: floor(4 * log2(1 + minutes)), clamped.
+int bucket_by_log2(Duration reply) {
+  const double minutes = static_cast<double>(reply) / static_cast<double>(kMinute);
+  const int i = static_cast<int>(std::floor(4.0 * std::log2(1.0 + minutes)));
+  return std::clamp(i, 0, ReplyHistogram::kBuckets - 1);
+}
+
+// The definition as a table, found from it by bisection (it never decreases
+// as the reply grows): each bucket's shortest reply, and the bucket of each
+// power of two, where replies with that highest bit start.
+struct BucketTable {
+  std::array<Duration, ReplyHistogram::kBuckets> shortest{};
+  std::array<std::uint8_t, 63> of_bit{};
+
+  BucketTable() {
+    for (int b = 1; b < ReplyHistogram::kBuckets; ++b) {
+      Duration lo = shortest[b - 1], hi = std::numeric_limits<Duration>::max();  // bucket(lo) < b <= bucket(hi)
+      while (hi - lo > 1) {
+        const Duration mid = lo + (hi - lo) / 2;
+        (bucket_by_log2(mid) >= b ? hi : lo) = mid;
+      }
+      shortest[b] = hi;
+    }
+    for (int bit = 0; bit < 63; ++bit) of_bit[bit] = static_cast<std::uint8_t>(bucket_by_log2(Duration{1} << bit));
+  }
+};
+
+const BucketTable& bucket_table() {
+  static const BucketTable table;
+  return table;
+}
+
 }  // namespace
 
 int ReplyHistogram::bucket_of(Duration reply) {
   assert(reply >= 0);
-  const double minutes = static_cast<double>(reply) / static_cast<double>(kMinute);
-  const int i = static_cast<int>(std::floor(4.0 * std::log2(1.0 + minutes)));
-  return std::clamp(i, 0, kBuckets - 1);
+  const BucketTable& t = bucket_table();
+  // Replies with the same highest bit span at most a few buckets.
+  int i = t.of_bit[std::bit_width(static_cast<std::uint64_t>(reply | 1)) - 1];
+  while (i + 1 < kBuckets && reply >= t.shortest[i + 1]) ++i;
+  return i;
 }
 
 double ReplyHistogram::bucket_seconds(int i) {

@@ -33,7 +33,11 @@ class ReplyHistogram {
   // The same for q = 0.5 and q = 0.9, without a scan. REQUIRES: total() > 0.
   double median_seconds() const { return bucket_seconds(median_.bucket); }
   double p90_seconds() const { return bucket_seconds(p90_.bucket); }
+  // Their buckets.
+  std::uint8_t median_bucket() const { return median_.bucket; }
+  std::uint8_t p90_bucket() const { return p90_.bucket; }
 
+  // The bucket of `reply` (found in a table, not by log2). REQUIRES: reply >= 0.
   static int bucket_of(Duration reply);
   // The geometric middle of bucket i, in seconds.
   static double bucket_seconds(int i);

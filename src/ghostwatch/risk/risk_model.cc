@@ -66,9 +66,9 @@ std::vector<double> RiskModel::score(const std::vector<const EpisodeFeatures*>& 
   return risk;
 }
 
-double RiskModel::score(const EpisodeFeatures& features) const {
+double RiskModel::score(const BasicEpisodeFeatures<int>& features) const {
   std::array<float, kFeatureCount> row;
-  encoding_.encode(features, row.data());
+  FeatureEncoding::encode(features, row.data());
   return trees_.predict(row.data());
 }
 

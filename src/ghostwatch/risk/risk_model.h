@@ -29,7 +29,11 @@ class RiskModel {
   static Result<RiskModel> parse(std::string_view text, std::string_view source);
 
   std::vector<double> score(const std::vector<const EpisodeFeatures*>& rows) const;
-  double score(const EpisodeFeatures& features) const;
+  double score(const EpisodeFeatures& features) const { return score(encoding_.coded(features)); }
+  // The same for features whose categorical values are their codes (code()).
+  double score(const BasicEpisodeFeatures<int>& features) const;
+  // The code of a categorical value; -1 outside the model's vocabulary.
+  int code(CategoricalFeature f, const std::string& value) const { return encoding_.code(f, value); }
 
  private:
   FeatureEncoding encoding_;
