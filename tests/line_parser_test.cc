@@ -626,8 +626,8 @@ TEST_F(LineParserTest, ParserIsReusableAfterRejects) {
   EXPECT_FALSE(event_.has(Field::kName));  // nothing carried over from the previous event
 }
 
-// Plain lines ({"key":"value",...}) are read by a one-pass scanner, others by
-// simdjson: both readers must agree on every line the scanner takes.
+// Plain lines ({"key":"value",...}) are read by a scanner of their quotes,
+// others by simdjson: both readers must agree on every line the scanner takes.
 TEST_F(LineParserTest, PlainAndGeneralFormsOfALineGiveTheSameEvent) {
   const std::string head = R"({"type":"message","at":"2019-08-01T12:00:00Z",)";
   const std::vector<std::string> lines = {
@@ -650,6 +650,28 @@ TEST_F(LineParserTest, PlainAndGeneralFormsOfALineGiveTheSameEvent) {
   EXPECT_EQ(Parse(head + R"("contract":"c1","from":"u)" + "\xc3" + R"("})"), "bad_json");
   EXPECT_EQ(Parse(head + R"("contract":"c1","from":"u)" + "\x1f" + R"("})"), "bad_json");
   EXPECT_EQ(Parse(head + R"("contract":"c1","from":"u1})"), "bad_json");
+}
+
+// The scanner reads a line 64 bytes at a time into the parser's buffer,
+// which holds bytes of longer lines before it: strings across those blocks,
+// lines of more strings than it takes, and a line cut short after a longer
+// one are all judged as simdjson judges them.
+TEST_F(LineParserTest, PlainLinesOfAnyLengthAndCutShortAreJudgedTheSame) {
+  const std::string head = R"({"type":"message","at":"2019-08-01T12:00:00Z",)";
+  for (std::size_t pad = 0; pad < 140; ++pad) {
+    const std::string line = head + R"("x":")" + std::string(pad, 'a') + R"(","contract":"c1","from":"u1"})";
+    ASSERT_EQ(Parse(line), "accepted") << line;
+    EXPECT_EQ(event_.get(Field::kFrom), "u1") << line;
+    for (std::size_t cut = 1; cut < 4; ++cut) {
+      EXPECT_EQ(Parse(std::string_view(line).substr(0, line.size() - cut)), "bad_json") << cut << ": " << line;
+    }
+  }
+  std::string many = head + R"("contract":"c1","from":"u1")";
+  for (int i = 0; i < 100; ++i) many += R"(,"k":"v")";
+  many += "}";
+  ASSERT_EQ(Parse(many), "accepted");
+  EXPECT_EQ(event_.get(Field::kContract), "c1");
+  EXPECT_EQ(Parse(many.substr(0, many.size() - 1)), "bad_json");
 }
 
 // ---------------------------------------------------------------------------

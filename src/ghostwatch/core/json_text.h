@@ -40,19 +40,6 @@ inline std::uint64_t json_special_mask(std::uint64_t w) {
   return below(w, 0x20) | below(w ^ (kEachByte * '"'), 1) | below(w ^ (kEachByte * '\\'), 1);
 }
 
-// The first special byte at or after `p`, 8 bytes at a time. REQUIRES: a
-// special byte (e.g. a NUL terminator) lies within the readable memory, and
-// 7 bytes after it are readable too.
-inline const char* find_json_special(const char* p) {
-  for (;;) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
-    if (const std::uint64_t m = json_special_mask(w)) return p + std::countr_zero(m) / 8;
-    p += 8;
-  }
-}
-
 // Appends `s` with every ill-formed UTF-8 sequence replaced by U+FFFD, one
 // replacement per maximal ill-formed subpart (the Unicode recommendation,
 // the same as Python's errors="replace").

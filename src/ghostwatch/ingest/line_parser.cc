@@ -1,9 +1,13 @@
 #include "ghostwatch/ingest/line_parser.h"
 
 #include <array>
+#include <bit>
 #include <cstring>
 
-#include "ghostwatch/core/json_text.h"
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#endif
+
 #include "ghostwatch/core/time.h"
 
 namespace gw {
@@ -224,17 +228,46 @@ class FieldSet {
   std::uint32_t seen_ = 0, duplicated_ = 0, non_string_ = 0;
 };
 
-bool is_ascii(std::string_view s) {
+// What one 64-byte block of a line holds, one bit per byte (bit i: byte i):
+// its quotes, the other bytes that end plain JSON string text (backslashes
+// and control characters), and the bytes that are not ASCII.
+struct PlainTextBits {
+  std::uint64_t quotes = 0;
+  std::uint64_t specials = 0;
   std::uint64_t high = 0;
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    high |= w;
+};
+
+PlainTextBits plain_text_bits(const char* p) {
+  PlainTextBits bits;
+#if defined(__x86_64__)
+  // SSE2, which every x86-64 has: 16 bytes at a time.
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i below_space = _mm_set1_epi8(0x1f);
+  for (int i = 0; i < 4; ++i) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+    // v <= 0x1f unsigned: min(v, 0x1f) == v.
+    const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, below_space), v);
+    const __m128i special = _mm_or_si128(control, _mm_cmpeq_epi8(v, backslash));
+    const unsigned shift = 16 * i;
+    bits.quotes |= std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)))} << shift;
+    bits.specials |= std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(special))} << shift;
+    bits.high |= std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(v))} << shift;
   }
-  for (; i < s.size(); ++i) high |= static_cast<unsigned char>(s[i]);
-  return (high & 0x8080808080808080) == 0;
+#else
+  for (unsigned i = 0; i < 64; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    bits.quotes |= std::uint64_t{c == '"'} << i;
+    bits.specials |= std::uint64_t{c == '\\' || c < 0x20} << i;
+    bits.high |= std::uint64_t{c >= 0x80} << i;
+  }
+#endif
+  return bits;
 }
+
+// Most strings a line of plain strings can hold (keys and values): longer
+// lines go to simdjson.
+constexpr std::size_t kMaxPlainStrings = 64;
 
 }  // namespace
 
@@ -260,11 +293,10 @@ RejectReason LineParser::parse(std::string_view line, std::size_t /*capacity*/, 
 }
 
 RejectReason LineParser::parse_copy(std::string_view line, Event& out) {
-  // The copy is followed by a NUL, which stops scan_plain's word-at-a-time
-  // reads, and by simdjson's padding.
+  // The copy is followed by simdjson's padding, which also covers
+  // scan_plain's reads of whole 64-byte blocks.
   if (line_.size() < line.size() + simdjson::SIMDJSON_PADDING) line_.resize(line.size() + simdjson::SIMDJSON_PADDING);
   std::memcpy(line_.data(), line.data(), line.size());
-  line_[line.size()] = '\0';
   line_size_ = line.size();
   if (std::optional<RejectReason> r = scan_plain(out)) return *r;
   return parse_json(out);
@@ -272,30 +304,41 @@ RejectReason LineParser::parse_copy(std::string_view line, Event& out) {
 
 std::optional<RejectReason> LineParser::scan_plain(Event& out) const {
   // Every byte outside the strings is structural here, so the line is valid
-  // JSON when the strings are: no escapes or control characters (checked by
-  // the scan) and valid UTF-8 (checked once for the line).
-  const char* p = line_.data();
-  const char* const end = p + line_size_;
-  if (*p != '{' || (!is_ascii(line()) && !simdjson::validate_utf8(p, line_size_))) return std::nullopt;
-  FieldSet fields(out);
-  ++p;
-  for (;;) {
-    if (*p != '"') return std::nullopt;
-    const char* key_end = find_json_special(p + 1);
-    if (*key_end != '"' || key_end[1] != ':' || key_end[2] != '"') return std::nullopt;
-    const char* value = key_end + 3;
-    const char* value_end = find_json_special(value);
-    if (*value_end != '"') return std::nullopt;
-    fields.add(std::string_view(p + 1, static_cast<std::size_t>(key_end - p - 1)), true,
-               std::string_view(value, static_cast<std::size_t>(value_end - value)));
-    p = value_end + 1;
-    if (*p == ',') {
-      ++p;
-      continue;
+  // JSON when the strings are: no escapes or control characters anywhere in
+  // the line, and valid UTF-8. Then the quotes delimit the strings, and the
+  // line has that form when the bytes between them are exactly '{', ':',
+  // ',' and '}' where the form puts them.
+  const char* const p = line_.data();
+  const std::size_t size = line_size_;
+  if (*p != '{') return std::nullopt;
+  std::array<std::uint32_t, 2 * kMaxPlainStrings> quotes;
+  std::size_t count = 0;
+  std::uint64_t high = 0;
+  for (std::size_t base = 0; base < size; base += 64) {
+    const PlainTextBits bits = plain_text_bits(p + base);
+    const std::uint64_t in_line = size - base >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << (size - base)) - 1;
+    if (bits.specials & in_line) return std::nullopt;
+    high |= bits.high & in_line;
+    for (std::uint64_t q = bits.quotes & in_line; q != 0; q &= q - 1) {
+      if (count == quotes.size()) return std::nullopt;
+      quotes[count++] = static_cast<std::uint32_t>(base + std::countr_zero(q));
     }
-    if (*p == '}' && p + 1 == end) return fields.decide();
-    return std::nullopt;
   }
+  if (count == 0 || count % 4 != 0 || quotes[0] != 1) return std::nullopt;
+  FieldSet fields(out);
+  for (std::size_t i = 0;; i += 4) {
+    const std::uint32_t key = quotes[i], key_end = quotes[i + 1], value = quotes[i + 2], value_end = quotes[i + 3];
+    if (p[key_end + 1] != ':' || value != key_end + 2) return std::nullopt;
+    fields.add(std::string_view(p + key + 1, key_end - key - 1), true,
+               std::string_view(p + value + 1, value_end - value - 1));
+    if (i + 4 == count) {
+      if (p[value_end + 1] != '}' || value_end + 2 != size) return std::nullopt;
+      break;
+    }
+    if (p[value_end + 1] != ',' || quotes[i + 4] != value_end + 2) return std::nullopt;
+  }
+  if (high != 0 && !simdjson::validate_utf8(p, size)) return std::nullopt;
+  return fields.decide();
 }
 
 RejectReason LineParser::parse_json(Event& out) {

@@ -6,8 +6,9 @@
 //
 // The parser works on its own copy of the line. Most lines are a flat object
 // of plain strings ({"key":"value",...}, no whitespace, no escapes): those
-// are read in one pass over the copy and their values are views of it. Any
-// other line goes to simdjson's On-Demand API, which visits every value.
+// are read from the positions of their quotes, found 64 bytes at a time
+// (SSE2 on x86-64), and their values are views of the copy. Any other line
+// goes to simdjson's On-Demand API, which visits every value.
 #pragma once
 
 #include <optional>
@@ -43,7 +44,7 @@ class LineParser {
   RejectReason parse_json(Event& out);
 
   simdjson::ondemand::parser parser_;
-  std::vector<char> line_;  // the line, a NUL, and simdjson's padding
+  std::vector<char> line_;  // the line and simdjson's padding
   std::size_t line_size_ = 0;
 };
 
