@@ -178,18 +178,10 @@ TEST(EngineSnapshot, ResumesAfterReloadAndBounce) {
   Output resumed;
   CollectingSink first_sink(resumed), second_sink(resumed);
   Engine engine(before, first_sink);
-  LineParser parser;
-  Event e;
-  for (const std::string& line : first) {
-    ASSERT_EQ(parser.parse_copy(line, e), RejectReason::kNone);
-    ASSERT_EQ(engine.submit(e), RejectReason::kNone) << line;
-  }
+  SubmitAll(engine, first);
   reload(engine);
   std::unique_ptr<Engine> copy = restored_copy(engine, after, second_sink);
-  for (const std::string& line : second) {
-    ASSERT_EQ(parser.parse_copy(line, e), RejectReason::kNone);
-    ASSERT_EQ(copy->submit(e), RejectReason::kNone) << line;
-  }
+  SubmitAll(*copy, second);
   copy->evaluate_through(parse_rfc3339("2019-08-10T00:00:00Z").value());
   EXPECT_EQ(resumed.decisions, straight.decisions);
   EXPECT_EQ(resumed.episodes, straight.episodes);
@@ -206,12 +198,7 @@ TEST(EngineSnapshot, ResumesTheLiveClockAfterAnOutage) {
     Output out;
     CollectingSink first_sink(out), second_sink(out);
     Engine engine(policy, first_sink);
-    LineParser parser;
-    Event e;
-    for (const std::string& line : events) {
-      EXPECT_EQ(parser.parse_copy(line, e), RejectReason::kNone);
-      EXPECT_EQ(engine.submit_live(e), RejectReason::kNone) << line;
-    }
+    SubmitAll(engine, events, /*live=*/true);
     engine.advance_clock(parse_rfc3339("2019-08-01T01:45:00Z").value());
     std::unique_ptr<Engine> copy;
     Engine* live = &engine;
@@ -238,14 +225,9 @@ TEST(EngineSnapshot, ResumesTheLiveClockAfterAnOutage) {
 class EngineSnapshotRefusal : public ::testing::Test {
  protected:
   EngineSnapshotRefusal() : policy_(MustParsePolicy(kLadder)), engine_(policy_, sink_) {
-    LineParser parser;
-    Event e;
-    for (const std::string& line : {UserLine("2019-08-01T00:00:00Z", "f1", R"("country":"IN","tz":"Asia/Kolkata")"),
-                                    Started("2019-08-01T00:00:00Z"), Msg("2019-08-01T01:00:00Z", "k1"),
-                                    OptOut("2019-08-01T02:00:00Z", "f1"), Tick("2019-08-02T03:00:00Z")}) {
-      EXPECT_EQ(parser.parse_copy(line, e), RejectReason::kNone);
-      EXPECT_EQ(engine_.submit(e), RejectReason::kNone) << line;
-    }
+    SubmitAll(engine_, {UserLine("2019-08-01T00:00:00Z", "f1", R"("country":"IN","tz":"Asia/Kolkata")"),
+                        Started("2019-08-01T00:00:00Z"), Msg("2019-08-01T01:00:00Z", "k1"),
+                        OptOut("2019-08-01T02:00:00Z", "f1"), Tick("2019-08-02T03:00:00Z")});
     Result<std::string> bytes = EngineSnapshot::write(engine_);
     EXPECT_TRUE(bytes.is_ok()) << bytes.message();
     if (bytes) bytes_ = bytes.value();

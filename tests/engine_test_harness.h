@@ -230,6 +230,17 @@ inline Policy MustParsePolicy(std::string_view toml) {
   return std::move(p.value());
 }
 
+// Parses `lines` and submits them to `engine` (live: submit_live), as they
+// come; every line must be accepted.
+inline void SubmitAll(Engine& engine, const std::vector<std::string>& lines, bool live = false) {
+  LineParser parser;
+  Event e;
+  for (const std::string& line : lines) {
+    EXPECT_EQ(parser.parse_copy(line, e), RejectReason::kNone) << line;
+    EXPECT_EQ(live ? engine.submit_live(e) : engine.submit(e), RejectReason::kNone) << line;
+  }
+}
+
 // Runs `before` through an engine under `policy`, then `between(engine)`
 // (a reload, a bounce...), then `after`, then evaluates through `until`, in
 // event time as replay does. Every line must be accepted.
@@ -239,15 +250,9 @@ inline Output RunInTwoParts(const Policy& policy, const std::vector<std::string>
   Output out;
   CollectingSink sink(out);
   Engine engine(policy, sink);
-  LineParser parser;
-  Event e;
-  for (const auto* lines : {&before, &after}) {
-    for (const std::string& line : *lines) {
-      EXPECT_EQ(parser.parse_copy(line, e), RejectReason::kNone) << line;
-      EXPECT_EQ(engine.submit(e), RejectReason::kNone) << line;
-    }
-    if (lines == &before) between(engine);
-  }
+  SubmitAll(engine, before);
+  between(engine);
+  SubmitAll(engine, after);
   engine.evaluate_through(parse_rfc3339(until).value());
   return out;
 }
