@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "ghostwatch/bus/jetstream_handles.h"
@@ -11,6 +13,8 @@ namespace gw::bus {
 namespace {
 
 constexpr const char* kStreamSubjects = "ghostwatch.events.*";
+// How long creating the stream waits for a forming cluster's peers.
+constexpr auto kClusterFormingWait = std::chrono::seconds(30);
 
 void jetstream_on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
   auto* h = static_cast<JetStream::Handles*>(closure);
@@ -42,7 +46,17 @@ Status jetstream_ensure_stream(jsCtx* js, const BusSettings& settings) {
     config.Storage = js_FileStorage;
     config.Replicas = settings.replicas;
     config.Duplicates = kDuplicateWindow * 1'000'000;  // ns
-    s = js_AddStream(&info, js, &config, nullptr, &code);
+    // A cluster that is still forming (its servers not yet all known to the
+    // metadata leader) cannot place the replicas yet: wait for it a while,
+    // as workers and servers started together do.
+    const auto deadline = std::chrono::steady_clock::now() + kClusterFormingWait;
+    for (;;) {
+      code = static_cast<jsErrCode>(0);
+      s = js_AddStream(&info, js, &config, nullptr, &code);
+      const bool forming = code == JSClusterNoPeersErr || code == JSClusterNotAvailErr;
+      if (s == NATS_OK || !forming || std::chrono::steady_clock::now() >= deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
     if (s != NATS_OK) {
       return Status::error(fmt::format("bus: creating stream {} (replicas {}) failed: {}", settings.stream,
                                        settings.replicas, nats_error(s, code)));
