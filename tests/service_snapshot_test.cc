@@ -110,11 +110,13 @@ class StoreSnapshotContract : public ::testing::TestWithParam<Backend> {
 
 TEST_P(StoreSnapshotContract, ASnapshotCoversTheLogThroughItsBatchAndCompactionDeletesWhatItCovers) {
   EXPECT_FALSE(store_->latest_snapshot().value().has_value());
+  EXPECT_FALSE(store_->log_compacted().value());
   commit({"a", "b"});
   commit({"c"}, "S1");
   const StoredSnapshot first = latest();
   EXPECT_EQ(first.bytes, "S1");
   EXPECT_FALSE(first.log_compacted);
+  EXPECT_FALSE(store_->log_compacted().value());
   EXPECT_TRUE(log_after(first.through_row).empty());
   EXPECT_EQ(log_after(0), (std::vector<std::string>{"a", "b", "c"}));  // kept: not compacted
   commit({"d", "e"});
@@ -124,6 +126,7 @@ TEST_P(StoreSnapshotContract, ASnapshotCoversTheLogThroughItsBatchAndCompactionD
   const StoredSnapshot second = latest();
   EXPECT_EQ(second.bytes, std::string("S2\0\xff", 4));
   EXPECT_TRUE(second.log_compacted);
+  EXPECT_TRUE(store_->log_compacted().value());
   EXPECT_GT(second.through_row, first.through_row);
   EXPECT_TRUE(log_after(second.through_row).empty());
   EXPECT_EQ(log_after(0), (std::vector<std::string>{"f"}));  // the covered rows but the last are gone
@@ -138,6 +141,7 @@ TEST_P(StoreSnapshotContract, ASnapshotCoversTheLogThroughItsBatchAndCompactionD
   commit({"h"}, "S3");
   EXPECT_EQ(latest().bytes, "S3");
   EXPECT_TRUE(latest().log_compacted);
+  EXPECT_TRUE(store_->log_compacted().value());
 }
 
 TEST_P(StoreSnapshotContract, ASnapshotWithoutLogRowsIsRefusedAndNothingOfItsBatchIsStored) {

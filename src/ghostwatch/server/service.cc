@@ -155,11 +155,9 @@ Result<std::unique_ptr<Service>> Service::open(const std::string& policy_text, S
   auto features = store.get_meta(kRiskFeaturesMeta);
   if (!features) return features.status();
   if (!features->has_value() && !model_text.empty()) {
-    auto snapshot = store.latest_snapshot();
-    if (!snapshot) return snapshot.status();
-    if (*snapshot && (*snapshot)->log_compacted) {
-      return Status::error(fmt::format("{}: {}", model_source, kCompactedLogHasNoFeatures));
-    }
+    auto compacted = store.log_compacted();
+    if (!compacted) return compacted.status();
+    if (*compacted) return Status::error(fmt::format("{}: {}", model_source, kCompactedLogHasNoFeatures));
     // Before the model is logged: recovery must keep the features from then on.
     if (Status s = store.set_meta(kRiskFeaturesMeta, "from the log's start"); !s) return s;
   }
@@ -288,13 +286,18 @@ Status Service::recover() {
   scorer_.reset();
   features_.reset();
   engine_.reset();
-  auto snapshot = store_.latest_snapshot();
-  if (!snapshot) return snapshot.status();
-  if (keeps_features_ && *snapshot && (*snapshot)->log_compacted) {
-    return Status::error(fmt::format("recovery: {}", kCompactedLogHasNoFeatures));
-  }
   // Features need the whole log: a service that keeps them replays it all.
-  const StoredSnapshot* from = keeps_features_ || !*snapshot ? nullptr : &**snapshot;
+  std::optional<StoredSnapshot> snapshot;
+  if (keeps_features_) {
+    auto compacted = store_.log_compacted();
+    if (!compacted) return compacted.status();
+    if (*compacted) return Status::error(fmt::format("recovery: {}", kCompactedLogHasNoFeatures));
+  } else {
+    auto latest = store_.latest_snapshot();
+    if (!latest) return latest.status();
+    snapshot = std::move(*latest);
+  }
+  const StoredSnapshot* from = snapshot ? &*snapshot : nullptr;
   last_tick_ = kNoInstant;
   if (from != nullptr) {
     if (Status s = restore(from->bytes); !s) {

@@ -82,6 +82,9 @@ class Store {
   // The snapshot written with the latest batch that had one
   // (Batch::snapshot), if any.
   virtual Result<std::optional<StoredSnapshot>> latest_snapshot() = 0;
+  // Whether a snapshot ever deleted log rows (StoredSnapshot::log_compacted),
+  // without reading the snapshot's bytes.
+  virtual Result<bool> log_compacted() = 0;
 
   virtual Result<std::optional<IdempotentResponse>> find_response(const std::string& key) = 0;
 

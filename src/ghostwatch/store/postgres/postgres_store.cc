@@ -370,6 +370,13 @@ Result<std::optional<StoredSnapshot>> PostgresStore::latest_snapshot() {
       });
 }
 
+Result<bool> PostgresStore::log_compacted() {
+  return read<bool>("reading whether the log was compacted", [&](pqxx::transaction_base& tx) {
+    const pqxx::result r = tx.exec_params("SELECT log_compacted FROM snapshots WHERE partition = $1", log_partition_);
+    return !r.empty() && r[0][0].as<bool>();
+  });
+}
+
 Result<PartitionClaim> PostgresStore::claim_partition() {
   return write<PartitionClaim>("claiming the log partition", [&](pqxx::work& tx) {
     tx.exec_params0("INSERT INTO partition_positions(partition) VALUES($1) ON CONFLICT DO NOTHING", log_partition_);

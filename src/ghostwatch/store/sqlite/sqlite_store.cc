@@ -478,6 +478,16 @@ Result<std::optional<StoredSnapshot>> SqliteStore::latest_snapshot() {
   }
 }
 
+Result<bool> SqliteStore::log_compacted() {
+  try {
+    Reader r = reader();
+    SQLite::Statement s(r.db(), "SELECT log_compacted FROM snapshots");
+    return s.executeStep() && s.getColumn(0).getInt() != 0;
+  } catch (const std::exception& e) {
+    return failure("reading whether the log was compacted", e);
+  }
+}
+
 Result<std::optional<std::string>> SqliteStore::get_meta(const std::string& key) {
   try {
     Reader r = reader();

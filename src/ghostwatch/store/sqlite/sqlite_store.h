@@ -28,6 +28,7 @@ class SqliteStore final : public Store {
   Status read_log(std::int64_t after_row, const std::function<Status(const LogEntry&)>& fn) override;
   Result<std::uint64_t> log_size() override;
   Result<std::optional<StoredSnapshot>> latest_snapshot() override;
+  Result<bool> log_compacted() override;
   Result<std::optional<IdempotentResponse>> find_response(const std::string& key) override;
   Result<std::optional<std::string>> get_meta(const std::string& key) override;
   Status set_meta(const std::string& key, const std::string& value) override;
