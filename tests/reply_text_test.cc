@@ -72,6 +72,24 @@ TEST(ReplyText, QuoteHeadersInManyLanguages) {
       {"ja", "2024年1月1日(月) 10:00 山田太郎 <taro@example.jp>:"},
       {"en-apple", "On 9 Jan 2014, at 2:47, George Plymale wrote:"},
       {"en-outlook-short", "On 1/1/24 10:00 AM, Ana wrote:"},
+      // Right-to-left clients wrap the line, the name and the address in
+      // bidirectional formatting characters (RLE/LRE ... PDF, RLM).
+      {"he-gmail",
+       "\u202B\u05D1\u05EA\u05D0\u05E8\u05D9\u05DA \u05D9\u05D5\u05DD \u05D4\u05F3, 8 "
+       "\u05D1\u05E0\u05D5\u05D1\u05F3 2018 \u05D1-17:49 \u05DE\u05D0\u05EA \u202AFoo Bar\u202C\u200F "
+       "<\u202Afoo@bar.com\u202C\u200F>:\u202C"},
+      {"he-thunderbird", "בתאריך 08/11/2018 17:49, Foo Bar כתב:"},
+      {"he-apple", "ב-8 בנוב׳ 2018, בשעה 17:49, Foo Bar <foo@bar.com> כתב/ה:"},
+      {"ar-gmail",
+       "\u202Bفي الخميس، 8 نوفمبر 2018 في 5:49 م تمت كتابة ما يلي بواسطة \u202AFoo Bar\u202C\u200F "
+       "<\u202Afoo@bar.com\u202C\u200F>:\u202C"},
+      {"ar-thunderbird-eastern-digits", "في ٠٨/١١/٢٠١٨ ٠٥:٤٩ م، كتب Foo Bar:"},
+      {"fa-gmail", "در تاریخ پنجشنبه ۸ نوامبر ۲۰۱۸ ساعت ۱۷:۴۹ Foo Bar <foo@bar.com> نوشت:"},
+      {"hr", "Dana 8. stu 2018. u 17:49, Foo Bar <foo@bar.com> je napisao:"},
+      {"sr", "8. нов 2018. у 17:49, Фоо Бар <foo@bar.com> је написао:"},
+      {"uk", "чт, 8 лист. 2018 о 17:49 Foo Bar <foo@bar.com> пише:"},
+      {"th", "เมื่อ วันพฤหัสบดีที่ 8 พ.ย. 2018 เวลา 17:49 Foo Bar <foo@bar.com> เขียนว่า:"},
+      {"hi", "गुरु, 8 नव॰ 2018 को 17:49 बजे Foo Bar <foo@bar.com> ने लिखा:"},
   };
   for (const LanguageCase& c : cases) {
     const std::string quoted = std::string("Reply text.\n\n") + c.header + "\n> older message\n> more\n";
@@ -101,6 +119,12 @@ TEST(ReplyText, OutlookAndForwardBlocks) {
       "好的。");
   EXPECT_EQ(visible_reply("Look.\n\nBegin forwarded message:\n\nFrom: Ana <ana@example.com>\nDate: today\n\nOld\n"),
             "Look.");
+  EXPECT_EQ(visible_reply("תודה.\n\nמאת: Foo Bar <foo@bar.com>\nנשלח: יום חמישי 8 נובמבר 2018 17:49\nאל: Baz\n"
+                          "נושא: הצעה\n\nישן\n"),
+            "תודה.");
+  EXPECT_EQ(visible_reply("شكرا.\n\n-----الرسالة الأصلية-----\nمن: Foo\nأرسلت: الخميس\nإلى: Baz\n\nقديم\n"), "شكرا.");
+  EXPECT_EQ(visible_reply("Hvala.\n\nOd: Foo <foo@bar.com>\nPoslano: četvrtak\nPrima: Baz\nPredmet: Ponuda\n\nStaro\n"),
+            "Hvala.");
 }
 
 TEST(ReplyText, SignaturesAndMobileFooters) {
@@ -123,6 +147,10 @@ TEST(ReplyText, SignaturesAndMobileFooters) {
       "iPhoneから送信",
       "Sent from Yahoo Mail on Android",
       "Sent from Mail for Windows",
+      "\u05E0\u05E9\u05DC\u05D7 \u05DE\u05D4-iPhone \u05E9\u05DC\u05D9",  // Hebrew, glued to its prefix
+      "أرسلت من الـ iPhone",
+      "Poslano s mog iPhonea",
+      "Надіслано з iPhone",
   };
   for (const char* footer : footers) {
     EXPECT_EQ(visible_reply(std::string("Ok, thanks.\n\n") + footer + "\n"), "Ok, thanks.") << footer;
@@ -141,6 +169,10 @@ TEST(ReplyText, LookAlikesAreKept) {
             "On your remote host you can run:\n\n  telnet 127.0.0.1 52698");
   EXPECT_EQ(visible_reply("- first point\n- second point\n"), "- first point\n- second point");
   EXPECT_EQ(visible_reply("From: the team, with thanks\n\nBye\n"), "From: the team, with thanks\n\nBye");
+  // A right-to-left sentence ending in "wrote:" with no date, address or
+  // quoted lines after it; a Hebrew "sent from" that names no device.
+  EXPECT_EQ(visible_reply("הוא כתב:\nשורה חדשה\n"), "הוא כתב:\nשורה חדשה");
+  EXPECT_EQ(visible_reply("טוב.\n\nנשלח מהמשרד שלנו\n"), "טוב.\n\nנשלח מהמשרד שלנו");
 }
 
 TEST(ReplyText, MoreClientFormats) {

@@ -11,20 +11,23 @@ namespace {
 
 // The verb that ends a quote header: "… wrote:", "… a écrit :", "…写道：".
 constexpr std::string_view kMarkerWroteWords[] = {
-    "wrote",      "writes",      "escribió",    "escribio",   "escreveu", "a écrit",    "écrit",        "a ecrit",
-    "schrieb",    "geschrieben", "ha scritto",  "scritto",    "schreef",  "geschreven", "napisał",      "napisała",
-    "napisał(a)", "napisal",     "napisala",    "napisal(a)", "pisze",    "написал",    "написала",     "написал(а)",
-    "пишет",      "написав",     "skrev",       "kirjoitti",  "napsal",   "napsala",    "napsal(a)",    "napísal",
-    "yazdı",      "írta",        "έγραψε",      "a scris",    "đã viết",  "menulis",    "kirjutas",     "rašė",
-    "rakstīja",   "escrigué",    "va escriure", "написа",     "写道",     "寫道",       "のメッセージ", "書きました",
-    "작성",       "님이 작성",   "kirjoittaa"};
+    "wrote", "writes", "escribió", "escribio", "escreveu", "a écrit", "écrit", "a ecrit", "schrieb", "geschrieben",
+    "ha scritto", "scritto", "schreef", "geschreven", "napisał", "napisała", "napisał(a)", "napisal", "napisala",
+    "napisal(a)", "pisze", "написал", "написала", "написал(а)", "пишет", "написав", "skrev", "kirjoitti", "napsal",
+    "napsala", "napsal(a)", "napísal", "yazdı", "írta", "έγραψε", "a scris", "đã viết", "menulis", "kirjutas", "rašė",
+    "rakstīja", "escrigué", "va escriure", "написа", "写道", "寫道", "のメッセージ", "書きました", "작성", "님이 작성",
+    "kirjoittaa",
+    // Hebrew, Arabic, Persian, South Slavic, Slovak, Thai, Hindi, Filipino.
+    "כתב", "כתבה", "כתב/ה", "كتب", "نوشت", "napisao", "napisala", "napisao/la", "napisao(la)", "написао", "napísala",
+    "napísal(a)", "เขียน", "เขียนว่า", "ने लिखा", "लिखा", "sumulat", "пише"};
 
 // Verbs some clients put before the name: "Am 1.1.2023 um 10:00 schrieb Max:".
-constexpr std::string_view kMarkerInnerWroteWords[] = {"schrieb", "schreef", "skrev", "napisał", "kirjoitti"};
+constexpr std::string_view kMarkerInnerWroteWords[] = {"schrieb", "schreef", "skrev", "napisał", "kirjoitti", "كتب"};
 
 // Words a quote header starts with, before its date.
-constexpr std::string_view kMarkerLeadWords[] = {"on", "el",  "em",  "le",   "am",  "il",   "op", "w dniu", "dnia",
-                                                 "в",  "den", "dne", "pada", "vào", "στις", "на", "在"};
+constexpr std::string_view kMarkerLeadWords[] = {"on",     "el",   "em", "le",     "am",  "il",   "op",
+                                                 "w dniu", "dnia", "в",  "den",    "dne", "pada", "vào",
+                                                 "στις",   "на",   "在", "בתאריך", "في",  "در",   "เมื่อ"};
 
 constexpr std::string_view kMarkerOriginalPhrases[] = {"original message",
                                                        "forwarded message",
@@ -98,28 +101,187 @@ constexpr std::string_view kMarkerOriginalPhrases[] = {"original message",
                                                        "원본 메시지",
                                                        "전달된 메시지",
                                                        "reply message",
-                                                       "forwarded email"};
+                                                       "forwarded email",
+                                                       "הודעה מקורית",
+                                                       "הודעה שהועברה",
+                                                       "הודעה מועברת",
+                                                       "الرسالة الأصلية",
+                                                       "رسالة أصلية",
+                                                       "الرسالة المعاد توجيهها",
+                                                       "رسالة معاد توجيهها",
+                                                       "الرسالة المُعاد توجيهها",
+                                                       "پیام اصلی",
+                                                       "پیام بازارسال شده",
+                                                       "پیام هدایت شده",
+                                                       "izvorna poruka",
+                                                       "originalna poruka",
+                                                       "proslijeđena poruka",
+                                                       "prosleđena poruka",
+                                                       "оригинална порука",
+                                                       "прослеђена порука",
+                                                       "izvirno sporočilo",
+                                                       "posredovano sporočilo",
+                                                       "pôvodná správa",
+                                                       "preposlaná správa",
+                                                       "оригінальне повідомлення",
+                                                       "початкове повідомлення",
+                                                       "переслане повідомлення",
+                                                       "пересланий лист",
+                                                       "mesaj original",
+                                                       "mesaj redirecționat",
+                                                       "mesaj redirectionat",
+                                                       "pesan asli",
+                                                       "pesan terusan",
+                                                       "pesan yang diteruskan",
+                                                       "thư gốc",
+                                                       "thư đã chuyển tiếp",
+                                                       "tin nhắn gốc",
+                                                       "ข้อความต้นฉบับ",
+                                                       "ข้อความที่ส่งต่อ",
+                                                       "मूल संदेश",
+                                                       "अग्रेषित संदेश"};
 
 constexpr std::string_view kMarkerFromKeys[] = {
-    "from",   "de",     "von",    "da",     "van",    "od",        "от",  "från",       "fra",       "lähettäjä",
-    "feladó", "kimden", "发件人", "寄件者", "差出人", "보낸 사람", "από", "expéditeur", "remitente", "odesílatel"};
+    "from",      "de",         "von",    "da",     "van",    "od",     "от",        "från",  "fra",
+    "lähettäjä", "feladó",     "kimden", "发件人", "寄件者", "差出人", "보낸 사람", "από",   "expéditeur",
+    "remitente", "odesílatel", "מאת",    "من",     "المرسل", "از",     "فرستنده",   "šalje", "од",
+    "шаље",      "від",        "de la",  "dari",   "từ",     "จาก",    "प्रेषक"};
 
-constexpr std::string_view kMarkerOtherKeys[] = {
-    "sent",          "date",      "to",         "cc",         "bcc",        "subject",
-    "reply-to",      "enviado",   "enviada em", "fecha",      "para",       "asunto",
-    "assunto",       "data",      "envoyé",     "envoyé le",  "à",          "a",
-    "objet",         "gesendet",  "datum",      "an",         "betreff",    "inviato",
-    "oggetto",       "verzonden", "aan",        "onderwerp",  "wysłano",    "do",
-    "temat",         "dw",        "отправлено", "дата",       "кому",       "тема",
-    "копия",         "skickat",   "dato",       "enviado el", "enviado em", "till",
-    "ämne",          "kopia",     "sendt",      "til",        "emne",       "kopi",
-    "发送时间",      "日期",      "收件人",     "抄送",       "主题",       "寄件日期",
-    "收件者",        "副本",      "主旨",       "送信日時",   "宛先",       "件名",
-    "送信日",        "보낸 날짜", "받는 사람",  "제목",       "참조",       "lähetetty",
-    "vastaanottaja", "aihe",      "gönderildi", "kime",       "konu",       "tarih",
-    "elküldve",      "címzett",   "tárgy",      "odesláno",   "komu",       "předmět",
-    "στάλθηκε",      "προς",      "θέμα",       "cc/bcc",     "kopie",      "envío",
-    "destinatario",  "cco"};
+constexpr std::string_view kMarkerOtherKeys[] = {"sent",
+                                                 "date",
+                                                 "to",
+                                                 "cc",
+                                                 "bcc",
+                                                 "subject",
+                                                 "reply-to",
+                                                 "enviado",
+                                                 "enviada em",
+                                                 "fecha",
+                                                 "para",
+                                                 "asunto",
+                                                 "assunto",
+                                                 "data",
+                                                 "envoyé",
+                                                 "envoyé le",
+                                                 "à",
+                                                 "a",
+                                                 "objet",
+                                                 "gesendet",
+                                                 "datum",
+                                                 "an",
+                                                 "betreff",
+                                                 "inviato",
+                                                 "oggetto",
+                                                 "verzonden",
+                                                 "aan",
+                                                 "onderwerp",
+                                                 "wysłano",
+                                                 "do",
+                                                 "temat",
+                                                 "dw",
+                                                 "отправлено",
+                                                 "дата",
+                                                 "кому",
+                                                 "тема",
+                                                 "копия",
+                                                 "skickat",
+                                                 "dato",
+                                                 "enviado el",
+                                                 "enviado em",
+                                                 "till",
+                                                 "ämne",
+                                                 "kopia",
+                                                 "sendt",
+                                                 "til",
+                                                 "emne",
+                                                 "kopi",
+                                                 "发送时间",
+                                                 "日期",
+                                                 "收件人",
+                                                 "抄送",
+                                                 "主题",
+                                                 "寄件日期",
+                                                 "收件者",
+                                                 "副本",
+                                                 "主旨",
+                                                 "送信日時",
+                                                 "宛先",
+                                                 "件名",
+                                                 "送信日",
+                                                 "보낸 날짜",
+                                                 "받는 사람",
+                                                 "제목",
+                                                 "참조",
+                                                 "lähetetty",
+                                                 "vastaanottaja",
+                                                 "aihe",
+                                                 "gönderildi",
+                                                 "kime",
+                                                 "konu",
+                                                 "tarih",
+                                                 "elküldve",
+                                                 "címzett",
+                                                 "tárgy",
+                                                 "odesláno",
+                                                 "komu",
+                                                 "předmět",
+                                                 "στάλθηκε",
+                                                 "προς",
+                                                 "θέμα",
+                                                 "cc/bcc",
+                                                 "kopie",
+                                                 "envío",
+                                                 "destinatario",
+                                                 "cco",
+                                                 "נשלח",
+                                                 "אל",
+                                                 "נושא",
+                                                 "עותק",
+                                                 "תאריך",
+                                                 "إلى",
+                                                 "الموضوع",
+                                                 "تاريخ الإرسال",
+                                                 "التاريخ",
+                                                 "أرسلت",
+                                                 "أُرسلت",
+                                                 "نسخة",
+                                                 "تاريخ",
+                                                 "موضوع",
+                                                 "به",
+                                                 "تاریخ",
+                                                 "ارسال شده",
+                                                 "رونوشت",
+                                                 "poslano",
+                                                 "prima",
+                                                 "predmet",
+                                                 "primatelj",
+                                                 "послато",
+                                                 "прима",
+                                                 "предмет",
+                                                 "надіслано",
+                                                 "відправлено",
+                                                 "копія",
+                                                 "trimis",
+                                                 "către",
+                                                 "subiect",
+                                                 "dikirim",
+                                                 "kepada",
+                                                 "subjek",
+                                                 "perihal",
+                                                 "tanggal",
+                                                 "đã gửi",
+                                                 "đến",
+                                                 "chủ đề",
+                                                 "ngày",
+                                                 "ถึง",
+                                                 "เรื่อง",
+                                                 "วันที่",
+                                                 "ส่ง",
+                                                 "विषय",
+                                                 "प्रति",
+                                                 "भेजा गया",
+                                                 "दिनांक",
+                                                 "odoslané"};
 
 // Mobile and webmail footers. After a possessive prefix ("Sent from my")
 // any short tail counts; after a bare one ("Sent from") the tail must name a
@@ -153,6 +315,13 @@ constexpr std::string_view kMarkerPossessiveFooters[] = {"sent from my",
                                                          "odesláno z mého",
                                                          "lähetetty minun",
                                                          "trimis de pe",
+                                                         "poslano s mog",
+                                                         "poslano sa mog",
+                                                         "poslano s mojeg",
+                                                         "poslano iz mojega",
+                                                         "послато са мог",
+                                                         "надіслано з мого",
+                                                         "στάλθηκε από το",
                                                          "sent using my",
                                                          "sent via my"};
 
@@ -193,7 +362,20 @@ constexpr std::string_view kMarkerBareFooters[] = {"sent from",
                                                    "download outlook voor",
                                                    "hämta outlook för",
                                                    "pobierz outlook dla",
-                                                   "скачать outlook для"};
+                                                   "скачать outlook для",
+                                                   "poslano s",
+                                                   "poslano sa",
+                                                   "poslano iz",
+                                                   "послато са",
+                                                   "надіслано з",
+                                                   "dikirim dari",
+                                                   "được gửi từ",
+                                                   "στάλθηκε από"};
+
+// Footers whose device may be glued to the prefix ("נשלח מה-iPhone שלי",
+// "أرسلت من الـ iPhone"): the rest of a short line must mention a device.
+constexpr std::string_view kMarkerGluedFooters[] = {"נשלח מ",  "أرسلت من",     "أُرسلت من", "تم الإرسال من",
+                                                    "مرسل من", "ارسال شده از", "ส่งจาก"};
 
 // Device and app names a bare footer must mention.
 constexpr std::string_view kMarkerDeviceWords[] = {
@@ -211,8 +393,44 @@ bool marker_is_ascii_alpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0
 
 bool marker_is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 
+// The size of the Arabic-Indic (U+0660..0669) or Persian (U+06F0..06F9)
+// digit starting `s`, or 0.
+std::size_t marker_eastern_digit_size(std::string_view s) {
+  if (s.size() < 2) return 0;
+  const unsigned char a = static_cast<unsigned char>(s[0]), b = static_cast<unsigned char>(s[1]);
+  return (a == 0xD9 && b >= 0xA0 && b <= 0xA9) || (a == 0xDB && b >= 0xB0 && b <= 0xB9) ? 2 : 0;
+}
+
+// True when `s` starts with a digit, Western or Eastern Arabic.
+bool marker_starts_with_digit(std::string_view s) {
+  return (!s.empty() && marker_is_digit(static_cast<unsigned char>(s[0]))) || marker_eastern_digit_size(s) != 0;
+}
+
 bool marker_has_digit(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return marker_is_digit(static_cast<unsigned char>(c)); });
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (marker_starts_with_digit(s.substr(i))) return true;
+  }
+  return false;
+}
+
+// The size of the bidirectional formatting character starting `s` (LRM,
+// RLM, ALM, the embeddings, overrides and isolates that right-to-left mail
+// clients wrap names and addresses in), or 0.
+std::size_t marker_bidi_control_size(std::string_view s) {
+  if (s.size() >= 2 && static_cast<unsigned char>(s[0]) == 0xD8 && static_cast<unsigned char>(s[1]) == 0x9C) return 2;
+  if (s.size() < 3 || static_cast<unsigned char>(s[0]) != 0xE2) return 0;
+  const unsigned char b = static_cast<unsigned char>(s[1]), c = static_cast<unsigned char>(s[2]);
+  if (b == 0x80 && (c == 0x8E || c == 0x8F || (c >= 0xAA && c <= 0xAE))) return 3;
+  if (b == 0x81 && c >= 0xA6 && c <= 0xA9) return 3;
+  return 0;
+}
+
+// The size of the bidirectional formatting character ending `s`, or 0.
+std::size_t marker_trailing_bidi_control_size(std::string_view s) {
+  for (std::size_t n : {std::size_t{2}, std::size_t{3}}) {
+    if (s.size() >= n && marker_bidi_control_size(s.substr(s.size() - n)) == n) return n;
+  }
+  return 0;
 }
 
 // The lower-case code point of `cp` for the scripts fold_case covers.
@@ -337,6 +555,10 @@ std::string fold_case(std::string_view text) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (const std::size_t bidi = marker_bidi_control_size(text.substr(i)); bidi != 0) {
+      i += bidi - 1;
+      continue;
+    }
     if (c < 0x80) {
       out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 0x20) : static_cast<char>(c));
       continue;
@@ -363,6 +585,8 @@ std::string_view trim_text(std::string_view text) {
       text.remove_prefix(1);
     } else if (marker_starts_with(text, kNoBreakSpace)) {
       text.remove_prefix(kNoBreakSpace.size());
+    } else if (const std::size_t bidi = marker_bidi_control_size(text); bidi != 0) {
+      text.remove_prefix(bidi);
     } else {
       break;
     }
@@ -372,6 +596,8 @@ std::string_view trim_text(std::string_view text) {
       text.remove_suffix(1);
     } else if (marker_ends_with(text, kNoBreakSpace)) {
       text.remove_suffix(kNoBreakSpace.size());
+    } else if (const std::size_t bidi = marker_trailing_bidi_control_size(text); bidi != 0) {
+      text.remove_suffix(bidi);
     } else {
       break;
     }
@@ -407,8 +633,7 @@ QuoteHeader classify_quote_header(std::string_view text) {
   }
   // "Am 01.01.2023 um 10:00 schrieb Max Mustermann <max@example.de>:",
   // "Max <max@example.de> schrieb am So., 23. Juni 2024, 21:08:".
-  if (digit && (lead || address || marker_is_digit(static_cast<unsigned char>(folded[0]))) &&
-      marker_has_inner_wrote_word(folded)) {
+  if (digit && (lead || address || marker_starts_with_digit(folded)) && marker_has_inner_wrote_word(folded)) {
     return QuoteHeader::kStrong;
   }
   // "2014年1月9日 2:47 George <g@example.com>:", "пн, 1 янв. 2023 г. в 10:00, Name <a@b>:".
@@ -430,7 +655,7 @@ bool may_start_wrapped_quote_header(std::string_view line) {
 bool starts_like_quote_header(std::string_view line) {
   line = trim_text(line);
   if (line.empty()) return false;
-  if (marker_is_digit(static_cast<unsigned char>(line[0]))) return true;
+  if (marker_starts_with_digit(line)) return true;
   return marker_starts_with_lead_word(fold_case(line.substr(0, 16)));
 }
 
@@ -553,6 +778,17 @@ bool is_mobile_footer(std::string_view line) {
   if (marker_tail_after(german, "outlook für", tail) && marker_ends_with(tail, " herunterladen") &&
       marker_is_short_tail(tail, 3)) {
     return true;
+  }
+  constexpr std::size_t kMaxGluedFooterBytes = 80;
+  if (folded.size() <= kMaxGluedFooterBytes) {
+    for (std::string_view prefix : kMarkerGluedFooters) {
+      if (!marker_starts_with(folded, prefix)) continue;
+      const std::string_view rest = std::string_view(folded).substr(prefix.size());
+      if (std::any_of(std::begin(kMarkerDeviceWords), std::end(kMarkerDeviceWords),
+                      [&](std::string_view device) { return rest.find(device) != std::string_view::npos; })) {
+        return true;
+      }
+    }
   }
   // Chinese, Japanese and Korean footers: "发自我的iPhone", "iPhoneから送信".
   constexpr std::size_t kMaxCjkFooterBytes = 64;

@@ -16,10 +16,13 @@
 namespace gw::inbound {
 
 // `text` with upper-case letters of ASCII, Latin-1, Latin Extended-A, Greek
-// and Cyrillic turned to lower case; every other byte unchanged.
+// and Cyrillic turned to lower case and bidirectional formatting characters
+// (LRM, RLM, ALM, embeddings, overrides, isolates) dropped; every other
+// byte unchanged.
 std::string fold_case(std::string_view text);
 
-// `text` without leading and trailing ASCII whitespace and no-break spaces.
+// `text` without leading and trailing ASCII whitespace, no-break spaces and
+// bidirectional formatting characters.
 std::string_view trim_text(std::string_view text);
 
 // True when the first character other than spaces and tabs is '>'.
