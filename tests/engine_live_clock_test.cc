@@ -201,5 +201,46 @@ TEST(EngineInspection, AppliedNamesTheEventsContractAndUserByIndex) {
   EXPECT_EQ(engine.applied().user, Interner::kNone);
 }
 
+// A scorer of constant risk: with one, the lookahead looks the sender up.
+class ConstantScorer : public EpisodeScorer {
+ public:
+  float score(const EpisodeRecord&) override { return 0.5f; }
+};
+
+TEST(EngineInspection, LookaheadTellsAMessagesSenderWithAndWithoutAScorer) {
+  for (bool scored : {false, true}) {
+    Policy policy = MustParsePolicy(kLadder);
+    Output out;
+    CollectingSink sink(out);
+    Engine engine(policy, sink);
+    ConstantScorer scorer;
+    if (scored) engine.set_scorer(&scorer);
+    LineParser parser;
+    Event e;
+    // Each line read ahead as replay reads it: ids, then state, then parties.
+    auto submit = [&](const std::string& line) {
+      EXPECT_EQ(parser.parse_copy(line, e), RejectReason::kNone) << line;
+      Engine::EventIds ids;
+      engine.prefetch_ids(e, ids);
+      engine.prefetch_state(e, ids);
+      engine.prefetch_parties(ids);
+      return engine.submit(e, ids);
+    };
+    ASSERT_EQ(submit(UserLine("2024-03-01T00:00:00Z", "f1")), RejectReason::kNone);
+    const std::uint32_t f1 = engine.applied().user;
+    ASSERT_EQ(submit(UserLine("2024-03-01T00:00:00Z", "x1")), RejectReason::kNone);
+    ASSERT_EQ(submit(Started("2024-03-01T00:00:00Z")), RejectReason::kNone);  // client k1, freelancer f1
+    const std::uint32_t k1 = engine.client_of(0);
+    EXPECT_EQ(submit(Msg("2024-03-01T10:00:00Z", "k1")), RejectReason::kNone) << scored;
+    EXPECT_EQ(engine.applied().user, k1);
+    EXPECT_EQ(submit(Msg("2024-03-01T11:00:00Z", "f1")), RejectReason::kNone) << scored;
+    EXPECT_EQ(engine.applied().user, f1);
+    EXPECT_EQ(submit(Msg("2024-03-01T12:00:00Z", "x1")), RejectReason::kNotAParty) << scored;  // known, not a party
+    EXPECT_EQ(submit(Msg("2024-03-01T12:00:00Z", "k")), RejectReason::kNotAParty) << scored;   // unknown
+    EXPECT_EQ(submit(Msg("2024-03-01T12:00:00Z", "k1x")), RejectReason::kNotAParty) << scored;
+    EXPECT_EQ(out.episodes.size(), 1u) << scored;  // k1's message opened, f1's reply closed
+  }
+}
+
 }  // namespace
 }  // namespace gw::test

@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "ghostwatch/core/atomic_file.h"
+#include "ghostwatch/core/time.h"
+#include "ghostwatch/output/record_json.h"
 
 namespace gw {
 namespace {
@@ -133,7 +135,7 @@ TEST(JsonTextTest, EveryByteAtEveryOffsetMatchesReference) {
     }
     return out + "\"";
   };
-  for (std::size_t len : {1, 7, 8, 9, 16, 17, 24}) {
+  for (std::size_t len : {1, 2, 3, 6, 7, 8, 9, 10, 15, 16, 17, 24}) {
     for (std::size_t at = 0; at < len; ++at) {
       for (int c = 0; c < 256; ++c) {
         std::string s(len, 'a');
@@ -380,6 +382,54 @@ TEST_F(AtomicFileTest, OpenFailsInAMissingDirectory) {
   EXPECT_FALSE(s.is_ok());
   EXPECT_FALSE(f.is_open());
   EXPECT_FALSE(f.commit().is_ok());
+}
+
+// Records of every size: short ids (built on the stack) and ids long enough
+// that the record's bound outgrows the stack buffer (built in the output).
+TEST(RecordJson, RecordsOfShortAndLongIdsAreAppendedWhole) {
+  for (std::size_t id_bytes : {std::size_t{2}, std::size_t{300}, std::size_t{5000}}) {
+    const std::string contract = "c" + std::string(id_bytes, '7');
+    const std::string freelancer = "f" + std::string(id_bytes, 'x') + "\"";
+    Decision d;
+    d.at = parse_rfc3339("2019-08-02T10:00:00.250Z").value();
+    d.contract = contract;
+    d.episode = 3;
+    d.step = 2;
+    d.target = "reminder-2";
+    d.freelancer = freelancer;
+    d.client = "k1";
+    d.status = DecisionStatus::kSuppressed;
+    d.reason = DecisionReason::kFrequencyCap;
+    std::string out = "before\n";
+    append_decision_json(out, d);
+    EXPECT_EQ(
+        out,
+        "before\n{\"at\":\"2019-08-02T10:00:00.250Z\",\"contract\":\"" + contract +
+            "\",\"episode\":3,\"step\":2,\"action\":\"nudge\",\"template\":\"reminder-2\",\"freelancer\":\"f" +
+            std::string(id_bytes, 'x') +
+            "\\\"\",\"client\":\"k1\",\"arm\":\"treatment\",\"status\":\"suppressed\",\"reason\":\"frequency_cap\"}\n");
+    EpisodeRecord e;
+    e.contract = contract;
+    e.episode = 1;
+    e.freelancer = "f1";
+    e.client = "k1";
+    e.opened_at = parse_rfc3339("2019-08-01T00:00:00Z").value();
+    e.closed_at = parse_rfc3339("2019-08-03T00:00:00Z").value();
+    e.outcome = Outcome::kContractEnded;
+    e.has_end_reason = true;
+    e.end_reason = freelancer;
+    std::string episode;
+    append_episode_json(episode, e);
+    EXPECT_EQ(episode,
+              "{\"contract\":\"" + contract +
+                  "\",\"episode\":1,\"freelancer\":\"f1\",\"client\":\"k1\",\"arm\":\"treatment\",\"in_segment\":false,"
+                  "\"opened_at\":\"2019-08-01T00:00:00Z\",\"closed_at\":\"2019-08-03T00:00:00Z\",\"outcome\":"
+                  "\"contract_ended\",\"response_seconds\":null,\"steps_sent\":0,\"reason\":\"f" +
+                  std::string(id_bytes, 'x') + "\\\"\"}\n");
+    std::string reject;
+    append_reject_json(reject, 7, RejectReason::kBadJson, contract);
+    EXPECT_EQ(reject, "{\"line\":7,\"reason\":\"bad_json\",\"raw\":\"" + contract + "\"}\n");
+  }
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace gw {
 namespace {
 
@@ -31,6 +33,18 @@ TEST(Rfc3339, FormatsMillisecondsOnlyWhenNonZero) {
   EXPECT_EQ(format_rfc3339(-1), "1969-12-31T23:59:59.999Z");
   for (Instant t : {0LL, 951782400123LL, 1582977600000LL, 4102444799999LL}) {
     EXPECT_EQ(parse_rfc3339(format_rfc3339(t)), t);
+  }
+}
+
+TEST(Rfc3339, FormatsEveryFieldWithItsZeros) {
+  EXPECT_EQ(format_rfc3339(parse_rfc3339("2019-08-01T09:05:07.010Z").value()), "2019-08-01T09:05:07.010Z");
+  EXPECT_EQ(format_rfc3339(parse_rfc3339("2019-08-01T23:59:59.001Z").value()), "2019-08-01T23:59:59.001Z");
+  EXPECT_EQ(format_rfc3339(parse_rfc3339("2019-08-01T10:50:40.999Z").value()), "2019-08-01T10:50:40.999Z");
+  // Two days by steps that visit every hour, minute, second and many
+  // milliseconds.
+  for (Instant t = 1564617600000; t < 1564617600000 + 2 * kDay; t += 1009 * 61) {
+    const std::string text = format_rfc3339(t);
+    EXPECT_EQ(parse_rfc3339(text), t) << text;
   }
 }
 

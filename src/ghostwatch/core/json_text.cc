@@ -56,7 +56,21 @@ char* write_json_string(char* p, std::string_view s) {
         continue;
       }
     }
-    // An escape is near, or fewer than 8 bytes are left: one byte.
+    // Fewer than 8 bytes left (most ids): one word when none is special.
+    // The literal's room holds 8 more bytes when 2 or more are left (each
+    // input byte has 6 bytes of room), and past the last byte the zeros of
+    // `w` count as special, which only the tail mask keeps out.
+    const std::size_t left = n - i;
+    if (std::endian::native == std::endian::little && left >= 2 && left < 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, in + i, left);
+      if ((json_special_mask(w) & ((std::uint64_t{1} << (8 * left)) - 1)) == 0) {
+        std::memcpy(p, &w, 8);
+        p += left;
+        break;
+      }
+    }
+    // An escape is near, or one byte is left: one byte.
     p = write_json_char(p, static_cast<unsigned char>(in[i]));
     ++i;
   }

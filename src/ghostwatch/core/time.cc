@@ -1,5 +1,6 @@
 #include "ghostwatch/core/time.h"
 
+#include <array>
 #include <cstring>
 
 namespace gw {
@@ -138,15 +139,29 @@ char* write_rfc3339(char* p, Instant t) {
   }
   const unsigned secs = static_cast<unsigned>(ms_of_day / 1000);
   const unsigned ms = static_cast<unsigned>(ms_of_day % 1000);
+  // Two digits at a time, from a table.
+  static constexpr auto kTwoDigits = [] {
+    std::array<char, 200> t{};
+    for (unsigned i = 0; i < 100; ++i) {
+      t[2 * i] = static_cast<char>('0' + i / 10);
+      t[2 * i + 1] = static_cast<char>('0' + i % 10);
+    }
+    return t;
+  }();
+  auto put2 = [&p](unsigned v) {
+    std::memcpy(p, &kTwoDigits[2 * v], 2);
+    p += 2;
+  };
   *p++ = 'T';
-  put(secs / 3600, 2);
+  put2(secs / 3600);
   *p++ = ':';
-  put(secs / 60 % 60, 2);
+  put2(secs / 60 % 60);
   *p++ = ':';
-  put(secs % 60, 2);
+  put2(secs % 60);
   if (ms != 0) {
     *p++ = '.';
-    put(ms, 3);
+    *p++ = static_cast<char>('0' + ms / 100);
+    put2(ms % 100);
   }
   *p++ = 'Z';
   return p;

@@ -48,7 +48,8 @@ void Engine::set_policy(const Policy& policy) {
   }
 }
 
-RejectReason Engine::check(const Event& e, std::uint32_t id, std::uint32_t from) const {
+RejectReason Engine::check(const Event& e, EventIds& ids) const {
+  const std::uint32_t id = ids.contract;
   switch (e.type) {
     case EventType::kContractStarted:
       if (id != Interner::kNone) return RejectReason::kDuplicateContract;
@@ -60,9 +61,9 @@ RejectReason Engine::check(const Event& e, std::uint32_t id, std::uint32_t from)
       const ContractState& c = contracts_[id];
       if (c.ended) return RejectReason::kContractEnded;
       if (e.type == EventType::kMessage) {
-        if (from == Interner::kNone || (from != c.client && from != c.freelancer)) {
-          return RejectReason::kNotAParty;
-        }
+        // Not looked up (or not found) ahead: the party the text names.
+        if (ids.from == Interner::kNone) ids.from = party_named(c, e.get(Field::kFrom));
+        if (ids.from != c.client && ids.from != c.freelancer) return RejectReason::kNotAParty;
       }
       return RejectReason::kNone;
     }
@@ -77,10 +78,16 @@ RejectReason Engine::submit(const Event& e, const EventIds& ids) { return check_
 
 RejectReason Engine::submit_live(const Event& e) { return check_and_apply(e, hash_ids(e), false); }
 
-Engine::EventIds Engine::hash_ids(const Event& e) {
+std::uint32_t Engine::party_named(const ContractState& c, std::string_view name) const {
+  if (user_ids_.view(c.client) == name) return c.client;
+  if (user_ids_.view(c.freelancer) == name) return c.freelancer;
+  return Interner::kNone;
+}
+
+Engine::EventIds Engine::hash_ids(const Event& e) const {
   EventIds ids;
   if (e.has(Field::kContract)) ids.contract_hash = Interner::hash_of(e.get(Field::kContract));
-  if (e.has(Field::kFrom)) ids.from_hash = Interner::hash_of(e.get(Field::kFrom));
+  if (looks_up_sender() && e.has(Field::kFrom)) ids.from_hash = Interner::hash_of(e.get(Field::kFrom));
   return ids;
 }
 
@@ -88,12 +95,14 @@ void Engine::find_ids(const Event& e, EventIds& ids) const {
   if (ids.contract == Interner::kNone && e.has(Field::kContract)) {
     ids.contract = contract_ids_.find(e.get(Field::kContract), ids.contract_hash);
   }
-  if (ids.from == Interner::kNone && e.has(Field::kFrom)) ids.from = user_ids_.find(e.get(Field::kFrom), ids.from_hash);
+  if (looks_up_sender() && ids.from == Interner::kNone && e.has(Field::kFrom)) {
+    ids.from = user_ids_.find(e.get(Field::kFrom), ids.from_hash);
+  }
 }
 
 RejectReason Engine::check_and_apply(const Event& e, EventIds ids, bool advance) {
   find_ids(e, ids);
-  RejectReason r = check(e, ids.contract, ids.from);
+  RejectReason r = check(e, ids);
   if (r != RejectReason::kNone) return r;
   if (advance) advance_watermark(e.at - policy_->allowed_lateness);
   apply(e, ids);
@@ -131,7 +140,7 @@ void Engine::evaluate_before(Instant w, Instant stale_before, Instant now) {
 void Engine::prefetch_ids(const Event& e, EventIds& ids) const {
   ids = hash_ids(e);
   if (e.has(Field::kContract)) contract_ids_.prefetch(ids.contract_hash);
-  if (e.has(Field::kFrom)) user_ids_.prefetch(ids.from_hash);
+  if (looks_up_sender() && e.has(Field::kFrom)) user_ids_.prefetch(ids.from_hash);
 }
 
 void Engine::prefetch_state(const Event& e, EventIds& ids) const {

@@ -81,19 +81,25 @@ class Engine {
   // Lookahead: an event's lookups miss the cache (hundreds of thousands of
   // contracts), so a driver that reads ahead calls prefetch_ids(e, ids)
   // several events before submit(e, ids), and prefetch_state(e, ids) a few
-  // events later. The first hashes the event's contract and sender ids and
-  // starts loading their hash slots; the second finds them and starts
-  // loading the contract's state; submit(e, ids) then reuses the hashes and
-  // the ids found (an id not found yet is looked up again: the events in
-  // between may have added it). prefetch_parties(ids), a few events later
-  // still, when the contract's state has arrived, starts loading what an
-  // episode's opening or closing reads of its parties: the freelancer's
-  // state and both parties' id text. Same results as submit(e).
+  // events later. The first hashes the event's contract id and starts
+  // loading its hash slot; the second finds it and starts loading the
+  // contract's state; submit(e, ids) then reuses the hash and the id found
+  // (an id not found yet is looked up again: the events in between may have
+  // added it). prefetch_parties(ids), a few events later still, when the
+  // contract's state has arrived, starts loading what the event reads of the
+  // contract's parties: the freelancer's state, and both parties' id text,
+  // which tells a message's sender (the party whose id it names) and which
+  // an episode's records write. Same results as submit(e).
+  //
+  // The engine has no use for a lookup of the sender's id. With a scorer
+  // (set_scorer), the state kept beside the engine prefetches its own state
+  // of the sender, so then prefetch_ids and prefetch_state hash and look up
+  // the sender's id too (`from`), as they do the contract's.
   struct EventIds {
     std::uint64_t contract_hash = 0;  // Interner::hash_of the id, when present
-    std::uint64_t from_hash = 0;
+    std::uint64_t from_hash = 0;      // with a scorer only
     std::uint32_t contract = Interner::kNone;  // kNone: absent or not found yet
-    std::uint32_t from = Interner::kNone;
+    std::uint32_t from = Interner::kNone;      // with a scorer only, before submit
   };
   void prefetch_ids(const Event& e, EventIds& ids) const;
   void prefetch_state(const Event& e, EventIds& ids) const;
@@ -199,17 +205,21 @@ class Engine {
   };
   static_assert(sizeof(ContractState) == 48, "the per-contract state is what replay's memory budget is made of");
 
-  // Fills the hashes of `e`'s ids.
-  static EventIds hash_ids(const Event& e);
-  // Looks up the ids of `ids` not found yet.
+  // Fills the hash of `e`'s contract id, and with a scorer its sender's.
+  EventIds hash_ids(const Event& e) const;
+  // Looks up the ids of `ids` not found yet (the sender's with a scorer).
   void find_ids(const Event& e, EventIds& ids) const;
+  // The scorer's feature store reads a message's sender ahead (EventIds).
+  bool looks_up_sender() const { return scorer_ != nullptr; }
   RejectReason check_and_apply(const Event& e, EventIds ids, bool advance);
   // Pops and evaluates every step due before `w`; steps due before
   // `stale_before` are evaluated at `now` (kNoInstant: never).
   void evaluate_before(Instant w, Instant stale_before, Instant now);
-  // `contract` and `from` are the ids of the event's contract and sender,
-  // kNone when unknown or absent.
-  RejectReason check(const Event& e, std::uint32_t contract, std::uint32_t from) const;
+  // `ids.contract` is the id of the event's contract, kNone when unknown or
+  // absent. Sets `ids.from` to a message's sender when it is a party.
+  RejectReason check(const Event& e, EventIds& ids) const;
+  // The party of `c` whose id is `name`; kNone when neither.
+  std::uint32_t party_named(const ContractState& c, std::string_view name) const;
   void apply(const Event& e, const EventIds& ids);
   void apply_user(const Event& e);
   void apply_message(ContractState& c, std::uint32_t contract, std::uint32_t from, const Event& e);

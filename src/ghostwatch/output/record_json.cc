@@ -16,18 +16,13 @@ namespace {
 // and a sign), times (26 bytes with quotes) and the enum names.
 constexpr std::size_t kMaxFixedSize = 512;
 
-// Builds one record at the end of `out`. `out` grows once by an upper bound
-// of the record's size and the pieces are stored through a cursor; finish()
-// trims `out` to what was written. A record has some 25 pieces, and one
+// Stores the pieces of one record through a cursor into room for an upper
+// bound of its size. A record has some 25 pieces, and one
 // std::string::append each (a capacity check and an out-of-line copy) cost
 // more than the formatting itself.
 class RecordWriter {
  public:
-  RecordWriter(std::string& out, std::size_t max_size) : out_(out), end_(out.size() + max_size) {
-    const std::size_t start = out.size();
-    out.resize(end_);
-    p_ = out.data() + start;
-  }
+  explicit RecordWriter(char* room) : begin_(room), p_(room) {}
 
   template <std::size_t N>
   void literal(const char (&text)[N]) {  // N counts the terminating NUL
@@ -70,23 +65,39 @@ class RecordWriter {
 
   void probability(float v) { p_ = write_probability(p_, v); }
 
-  void finish() {
-    assert(p_ <= out_.data() + end_);
-    out_.resize(static_cast<std::size_t>(p_ - out_.data()));
-  }
+  std::size_t size() const { return static_cast<std::size_t>(p_ - begin_); }
 
  private:
-  std::string& out_;
-  std::size_t end_;  // the size of `out` that bounds the record
+  char* begin_;
   char* p_;
 };
 
-}  // namespace
+// A record whose bound fits is built on the stack and appended (a copy of
+// what was written); a larger one in `out` itself, grown by the bound (which
+// std::string fills with zeros first) and trimmed after.
+constexpr std::size_t kStackRecordBytes = 2048;
 
-void append_decision_json(std::string& out, const Decision& d) {
-  RecordWriter w(out, kMaxFixedSize + json_string_max_size(d.contract.size()) +
-                          json_string_max_size(d.target.size()) + json_string_max_size(d.freelancer.size()) +
-                          json_string_max_size(d.client.size()));
+// Appends to `out` the record `write(RecordWriter&)` stores, of at most
+// `max_size` bytes.
+template <typename Write>
+void append_record(std::string& out, std::size_t max_size, const Write& write) {
+  if (max_size <= kStackRecordBytes) {
+    char room[kStackRecordBytes];
+    RecordWriter w(room);
+    write(w);
+    assert(w.size() <= max_size);
+    out.append(room, w.size());
+    return;
+  }
+  const std::size_t start = out.size();
+  out.resize(start + max_size);
+  RecordWriter w(out.data() + start);
+  write(w);
+  assert(w.size() <= max_size);
+  out.resize(start + w.size());
+}
+
+void write_decision(RecordWriter& w, const Decision& d) {
   w.literal("{\"at\":");
   w.time(d.at);
   w.literal(",\"contract\":");
@@ -118,13 +129,9 @@ void append_decision_json(std::string& out, const Decision& d) {
     w.literal("\"");
   }
   w.literal("}\n");
-  w.finish();
 }
 
-void append_episode_json(std::string& out, const EpisodeRecord& e) {
-  RecordWriter w(out, kMaxFixedSize + json_string_max_size(e.contract.size()) +
-                          json_string_max_size(e.freelancer.size()) + json_string_max_size(e.client.size()) +
-                          json_string_max_size(e.end_reason.size()));
+void write_episode(RecordWriter& w, const EpisodeRecord& e) {
   w.literal("{\"contract\":");
   w.string(e.contract);
   w.literal(",\"episode\":");
@@ -171,7 +178,22 @@ void append_episode_json(std::string& out, const EpisodeRecord& e) {
     w.probability(e.risk);
   }
   w.literal("}\n");
-  w.finish();
+}
+
+}  // namespace
+
+void append_decision_json(std::string& out, const Decision& d) {
+  const std::size_t max_size = kMaxFixedSize + json_string_max_size(d.contract.size()) +
+                               json_string_max_size(d.target.size()) + json_string_max_size(d.freelancer.size()) +
+                               json_string_max_size(d.client.size());
+  append_record(out, max_size, [&d](RecordWriter& w) { write_decision(w, d); });
+}
+
+void append_episode_json(std::string& out, const EpisodeRecord& e) {
+  const std::size_t max_size = kMaxFixedSize + json_string_max_size(e.contract.size()) +
+                               json_string_max_size(e.freelancer.size()) + json_string_max_size(e.client.size()) +
+                               json_string_max_size(e.end_reason.size());
+  append_record(out, max_size, [&e](RecordWriter& w) { write_episode(w, e); });
 }
 
 double risk_json_value(float risk) {
@@ -183,15 +205,15 @@ double risk_json_value(float risk) {
 void append_reject_json(std::string& out, std::uint64_t line, RejectReason reason, std::string_view raw) {
   std::string clean;
   append_utf8_replacing_invalid(clean, raw);
-  RecordWriter w(out, kMaxFixedSize + json_string_max_size(clean.size()));
-  w.literal("{\"line\":");
-  w.uint(line);
-  w.literal(",\"reason\":\"");
-  w.name(reject_reason_name(reason));
-  w.literal("\",\"raw\":");
-  w.string(clean);
-  w.literal("}\n");
-  w.finish();
+  append_record(out, kMaxFixedSize + json_string_max_size(clean.size()), [&](RecordWriter& w) {
+    w.literal("{\"line\":");
+    w.uint(line);
+    w.literal(",\"reason\":\"");
+    w.name(reject_reason_name(reason));
+    w.literal("\",\"raw\":");
+    w.string(clean);
+    w.literal("}\n");
+  });
 }
 
 }  // namespace gw
