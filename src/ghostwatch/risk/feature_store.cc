@@ -99,24 +99,18 @@ void FeatureStore::pass_horizons(Instant now) {
 }
 
 void FeatureStore::resolve(HorizonQueue& q, Instant now, Duration horizon, bool is72) {
-  while (q.next_at() < now) {
-    const Horizon h = q.top();
-    q.pop();
+  q.pop_before(now, [&](const Horizon& h) {
     const EpisodeSlot& e = slots_[h.slot];
     const bool unanswered = e.replied_at == kNoInstant || e.replied_at - e.opened_at > horizon;
     UserStats& fl = users_[h.freelancer];
     ++(is72 ? fl.matured72 : fl.matured24);
     if (unanswered) ++(is72 ? fl.unanswered72 : fl.unanswered24);
     release(h.slot);
-  }
+  });
   if (q.next_at() != kForever) {
     __builtin_prefetch(&slots_[q.top().slot]);
     __builtin_prefetch(&users_[q.top().freelancer].matured24);
   }
-}
-
-void FeatureStore::release(std::uint32_t slot) {
-  if (--slots_[slot].horizons_left == 0) free_slots_.push_back(slot);
 }
 
 EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {

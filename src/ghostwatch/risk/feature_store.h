@@ -170,21 +170,41 @@ class FeatureStore {
     Instant next_at() const { return next_at_; }
     // REQUIRES: a horizon is queued.
     const Horizon& top() const { return top_in_fifo() ? fifo_[head_] : heap_.top(); }
-    void pop() {
-      if (top_in_fifo()) {
-        pop_fifo();
-      } else {
-        heap_.pop();
+    // Pops every horizon before `now`, in time order, and passes it to `f`
+    // (which must not push). With the heap empty (nearly always), a run of
+    // the FIFO, with no comparison of heads.
+    template <class F>
+    void pop_before(Instant now, F&& f) {
+      if (!heap_.empty()) {
+        while (next_at_ < now) {
+          const Horizon h = top();
+          pop();
+          f(h);
+        }
+        return;
       }
-      next_at_ = fifo_empty() && heap_.empty() ? kForever : top().at;
+      std::size_t i = head_;
+      for (; i < fifo_.size() && fifo_[i].at < now; ++i) f(fifo_[i]);
+      drop_fifo_before(i);
+      next_at_ = fifo_empty() ? kForever : fifo_[head_].at;
     }
 
    private:
     static constexpr std::size_t kCompactAfter = 4096;  // popped horizons
     bool fifo_empty() const { return head_ == fifo_.size(); }
     bool top_in_fifo() const { return heap_.empty() || (!fifo_empty() && fifo_[head_].at <= heap_.top().at); }
-    void pop_fifo() {
-      if (++head_ >= kCompactAfter && 2 * head_ >= fifo_.size()) {
+    void pop() {
+      if (top_in_fifo()) {
+        drop_fifo_before(head_ + 1);
+      } else {
+        heap_.pop();
+      }
+      next_at_ = fifo_empty() && heap_.empty() ? kForever : top().at;
+    }
+    // The FIFO's head moves to `i`.
+    void drop_fifo_before(std::size_t i) {
+      head_ = i;
+      if (head_ >= kCompactAfter && 2 * head_ >= fifo_.size()) {
         fifo_.erase(fifo_.begin(), fifo_.begin() + static_cast<std::ptrdiff_t>(head_));
         head_ = 0;
       }
@@ -213,7 +233,9 @@ class FeatureStore {
   // The same for one queue, whose next horizon is before `now`; then starts
   // loading what its next one to resolve reads.
   void resolve(HorizonQueue& q, Instant now, Duration horizon, bool is72);
-  void release(std::uint32_t slot);
+  void release(std::uint32_t slot) {
+    if (--slots_[slot].horizons_left == 0) free_slots_.push_back(slot);
+  }
 
   const Engine& engine_;
   Instant pending_at_ = kNoInstant;
