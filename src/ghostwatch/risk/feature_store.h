@@ -123,7 +123,7 @@ class FeatureStore {
     bool attributes_stale = false;
     LocalClock clock;
   };
-  static_assert(sizeof(UserStats) == 96, "what an opening reads of its freelancer: two cache lines");
+  static_assert(sizeof(UserStats) == 96, "what an opening reads of its freelancer: two cache lines on huge pages");
   // 64 bytes: at most two cache lines.
   struct ContractStats {
     std::uint32_t client = 0;
