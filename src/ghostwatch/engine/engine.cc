@@ -295,12 +295,17 @@ void Engine::open_episode(ContractState& c, std::uint32_t contract, std::string_
   c.steps_sent = 0;
   c.next_step = 0;
   c.risk = -1;
-  if (scorer_ != nullptr) c.risk = scorer_->score(episode_record(c, contract_id));
+  // One record for the scorer and the sink: only the risk and the segment,
+  // which the score decides, differ between the two.
+  EpisodeRecord r = episode_record(c, contract_id);
+  if (scorer_ != nullptr) c.risk = scorer_->score(r);
   c.in_segment = users_[c.freelancer].in_segment && meets_min_risk(c.risk);
   c.tier = tier_for(c.risk);
   timers_.push(Timer{pending_since + ladder_of(*policy_, c)[0].after, Interner::prefix_key(contract_id), contract,
                      c.episodes, c.freelancer, 0, true});
-  sink_.on_episode_opened(episode_record(c, contract_id));
+  r.risk = c.risk;
+  r.in_segment = c.in_segment;
+  sink_.on_episode_opened(r);
 }
 
 void Engine::close_episode(ContractState& c, std::uint32_t contract, const Event& e, Outcome outcome) {

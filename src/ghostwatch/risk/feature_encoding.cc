@@ -56,9 +56,10 @@ BasicEpisodeFeatures<int> FeatureEncoding::coded(const EpisodeFeatures& f) const
   return c;
 }
 
-void FeatureEncoding::encode(const BasicEpisodeFeatures<int>& f, float* out) {
-  for (double v : f.numeric) *out++ = static_cast<float>(v);
-  for (int c : f.categorical) *out++ = c < 0 ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(c);
+void FeatureEncoding::encode(const std::array<double, kNumericFeatureCount>& numeric,
+                             const std::array<int, kCategoricalFeatureCount>& codes, float* out) {
+  for (double v : numeric) *out++ = static_cast<float>(v);
+  for (int c : codes) *out++ = c < 0 ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(c);
 }
 
 }  // namespace gw::risk

@@ -35,7 +35,10 @@ class FeatureEncoding {
   // `f` with its categorical values as their codes.
   BasicEpisodeFeatures<int> coded(const EpisodeFeatures& f) const;
   // One row of kFeatureCount values at `out`, as matrix() lays rows out.
-  static void encode(const BasicEpisodeFeatures<int>& f, float* out);
+  static void encode(const BasicEpisodeFeatures<int>& f, float* out) { encode(f.numeric, f.categorical, out); }
+  // The same from the numeric values and the categorical codes apart.
+  static void encode(const std::array<double, kNumericFeatureCount>& numeric,
+                     const std::array<int, kCategoricalFeatureCount>& codes, float* out);
 
  private:
   std::array<std::vector<std::string>, kCategoricalFeatureCount> vocabularies_;

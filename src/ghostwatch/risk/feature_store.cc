@@ -47,33 +47,6 @@ void FeatureStore::ClientMessages::decay_to(Instant t) {
   at = t;
 }
 
-void FeatureStore::HorizonQueue::push(Horizon h) {
-  if (fifo_.empty() || h.at >= fifo_.back().at) {
-    fifo_.push_back(h);
-  } else {
-    heap_.push(h);
-  }
-  next_at_ = std::min(next_at_, h.at);
-}
-
-bool FeatureStore::HorizonQueue::top_in_fifo() const {
-  if (heap_.empty()) return true;
-  return !fifo_.empty() && fifo_.front().at <= heap_.top().at;
-}
-
-const FeatureStore::Horizon& FeatureStore::HorizonQueue::top() const {
-  return top_in_fifo() ? fifo_.front() : heap_.top();
-}
-
-void FeatureStore::HorizonQueue::pop() {
-  if (top_in_fifo()) {
-    fifo_.pop_front();
-  } else {
-    heap_.pop();
-  }
-  next_at_ = fifo_.empty() && heap_.empty() ? kForever : top().at;
-}
-
 void FeatureStore::prefetch_contract(const Engine::EventIds& ids) const {
   if (ids.contract >= contracts_.size()) return;
   const char* c = reinterpret_cast<const char*>(&contracts_[ids.contract]);
@@ -97,20 +70,15 @@ void FeatureStore::prefetch_parties(const Engine::EventIds& ids) const {
   __builtin_prefetch(h + sizeof(ReplyHistogram) - 1);
 }
 
-FeatureStore::UserStats& FeatureStore::user(std::uint32_t u, Instant at) {
+void FeatureStore::add_users(std::uint32_t u) {
   assert(u != Interner::kNone);
-  if (u >= users_.size()) {
-    users_.resize(u + 1);
-    reply_times_.resize(u + 1);
-  }
-  UserStats& s = users_[u];
-  if (s.first_seen == kNoInstant || at < s.first_seen) s.first_seen = at;
-  return s;
+  users_.resize(u + 1);
+  reply_times_.resize(u + 1);
 }
 
 void FeatureStore::read_attributes(std::uint32_t u, UserStats& s) {
   const UserSnapshot attributes = engine_.user_at(u);
-  s.zone = attributes.zone;
+  s.clock.set_zone(attributes.zone);
   s.categories[static_cast<std::size_t>(CategoricalFeature::kFlCountry)] = category_id(attributes.country);
   s.categories[static_cast<std::size_t>(CategoricalFeature::kFlKind)] = category_id(attributes.kind);
   s.attributes_stale = false;
@@ -131,24 +99,18 @@ void FeatureStore::pass_horizons(Instant now) {
 }
 
 void FeatureStore::resolve(HorizonQueue& q, Instant now, Duration horizon, bool is72) {
-  while (q.next_at() < now) {
-    const Horizon h = q.top();
-    q.pop();
+  q.pop_before(now, [&](const Horizon& h) {
     const EpisodeSlot& e = slots_[h.slot];
     const bool unanswered = e.replied_at == kNoInstant || e.replied_at - e.opened_at > horizon;
     UserStats& fl = users_[h.freelancer];
     ++(is72 ? fl.matured72 : fl.matured24);
     if (unanswered) ++(is72 ? fl.unanswered72 : fl.unanswered24);
     release(h.slot);
-  }
+  });
   if (q.next_at() != kForever) {
     __builtin_prefetch(&slots_[q.top().slot]);
     __builtin_prefetch(&users_[q.top().freelancer].matured24);
   }
-}
-
-void FeatureStore::release(std::uint32_t slot) {
-  if (--slots_[slot].horizons_left == 0) free_slots_.push_back(slot);
 }
 
 EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
@@ -180,7 +142,7 @@ FeatureStore::Features FeatureStore::open(const EpisodeRecord& r) {
   f[N::kFlSinceLastMessageS] = seconds_between(fl.last_message_at, t);
   f[N::kFlTenureS] = seconds_between(fl.first_seen, t);
   if (fl.attributes_stale) read_attributes(contract.freelancer, fl);
-  const Instant local = fl.clock.local(t, fl.zone);
+  const Instant local = fl.clock.local(t);
   f[N::kLocalHour] = static_cast<double>(floor_mod(local, kDay) / kHour);
   f[N::kLocalWeekday] = static_cast<double>(floor_mod(floor_div(local, kDay) + 3, 7));  // 1970-01-01 was a Thursday
   contract.client_messages.decay_to(t);

@@ -29,8 +29,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <queue>
 #include <string>
@@ -99,7 +99,7 @@ class FeatureStore {
     // so the opening's own message (added next) costs no second exp.
     void decay_to(Instant t);
   };
-  // What every event and opening reads of a user (104 bytes), so that the
+  // What every event and opening reads of a user (96 bytes), so that the
   // lookahead (prefetch_parties) loads it; their reply histogram is apart
   // (reply_times_), read only when they reply. Neither this nor
   // ContractStats is aligned to cache lines: vectors of over-aligned types
@@ -114,16 +114,16 @@ class FeatureStore {
     std::uint32_t replies_count = 0;  // exact; the histogram's counts may be halved
     std::uint32_t matured24 = 0, unanswered24 = 0;
     std::uint32_t matured72 = 0, unanswered72 = 0;
-    // The user's attributes, zone and category ids, as the engine had them
-    // at their last opening; stale after a user event, until the next one.
-    const date::time_zone* zone = nullptr;
+    // The user's attributes, category ids and zone (the clock's), as the
+    // engine had them at their last opening; stale after a user event,
+    // until the next one.
     std::array<std::uint32_t, kCategoricalFeatureCount> categories{};  // 0: ""
     // The reply histogram's median and 90th percentile buckets, as of its last reply.
     std::uint8_t median_bucket = 0, p90_bucket = 0;
     bool attributes_stale = false;
     LocalClock clock;
   };
-  static_assert(sizeof(UserStats) == 104, "what an opening reads of its freelancer");
+  static_assert(sizeof(UserStats) == 96, "what an opening reads of its freelancer: two cache lines on huge pages");
   // 64 bytes: at most two cache lines.
   struct ContractStats {
     std::uint32_t client = 0;
@@ -153,24 +153,76 @@ class FeatureStore {
     bool operator>(const Horizon& o) const { return at > o.at; }
   };
   // Horizons in time order: a FIFO for those pushed in order (nearly all:
-  // episodes open in event order), a heap for the rest.
+  // episodes open in event order), a heap for the rest. The FIFO is a
+  // vector read from `head_`, compacted when its read half grows large, so
+  // that a push or pop is a few inlined instructions.
   class HorizonQueue {
    public:
-    void push(Horizon h);
+    void push(Horizon h) {
+      if (fifo_empty() || h.at >= fifo_.back().at) {
+        fifo_.push_back(h);
+      } else {
+        heap_.push(h);
+      }
+      next_at_ = std::min(next_at_, h.at);
+    }
     // The earliest horizon's time; kForever when none is queued.
     Instant next_at() const { return next_at_; }
     // REQUIRES: a horizon is queued.
-    const Horizon& top() const;
-    void pop();
+    const Horizon& top() const { return top_in_fifo() ? fifo_[head_] : heap_.top(); }
+    // Pops every horizon before `now`, in time order, and passes it to `f`
+    // (which must not push). With the heap empty (nearly always), a run of
+    // the FIFO, with no comparison of heads.
+    template <class F>
+    void pop_before(Instant now, F&& f) {
+      if (!heap_.empty()) {
+        while (next_at_ < now) {
+          const Horizon h = top();
+          pop();
+          f(h);
+        }
+        return;
+      }
+      std::size_t i = head_;
+      for (; i < fifo_.size() && fifo_[i].at < now; ++i) f(fifo_[i]);
+      drop_fifo_before(i);
+      next_at_ = fifo_empty() ? kForever : fifo_[head_].at;
+    }
 
    private:
-    bool top_in_fifo() const;
+    static constexpr std::size_t kCompactAfter = 4096;  // popped horizons
+    bool fifo_empty() const { return head_ == fifo_.size(); }
+    bool top_in_fifo() const { return heap_.empty() || (!fifo_empty() && fifo_[head_].at <= heap_.top().at); }
+    void pop() {
+      if (top_in_fifo()) {
+        drop_fifo_before(head_ + 1);
+      } else {
+        heap_.pop();
+      }
+      next_at_ = fifo_empty() && heap_.empty() ? kForever : top().at;
+    }
+    // The FIFO's head moves to `i`.
+    void drop_fifo_before(std::size_t i) {
+      head_ = i;
+      if (head_ >= kCompactAfter && 2 * head_ >= fifo_.size()) {
+        fifo_.erase(fifo_.begin(), fifo_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
+      }
+    }
     Instant next_at_ = kForever;
-    std::deque<Horizon> fifo_;
+    std::vector<Horizon> fifo_;  // [head_, end): queued, in time order
+    std::size_t head_ = 0;
     std::priority_queue<Horizon, std::vector<Horizon>, std::greater<>> heap_;
   };
   // The state of the engine's user `u`, first seen no later than `at`.
-  UserStats& user(std::uint32_t u, Instant at);
+  UserStats& user(std::uint32_t u, Instant at) {
+    if (u >= users_.size()) add_users(u);
+    UserStats& s = users_[u];
+    if (s.first_seen == kNoInstant || at < s.first_seen) s.first_seen = at;
+    return s;
+  }
+  // Makes room for the users up to `u`: rare, kept out of user()'s inlined path.
+  [[gnu::cold]] void add_users(std::uint32_t u);
   // Reads the user's attributes from the engine. At an opening, not at the
   // user event: by then the engine has the user's arm, which
   // Engine::user_at computes (thousands of instructions) until it does.
@@ -181,7 +233,9 @@ class FeatureStore {
   // The same for one queue, whose next horizon is before `now`; then starts
   // loading what its next one to resolve reads.
   void resolve(HorizonQueue& q, Instant now, Duration horizon, bool is72);
-  void release(std::uint32_t slot);
+  void release(std::uint32_t slot) {
+    if (--slots_[slot].horizons_left == 0) free_slots_.push_back(slot);
+  }
 
   const Engine& engine_;
   Instant pending_at_ = kNoInstant;

@@ -23,10 +23,9 @@ class LiveRiskScorer : public EpisodeScorer {
 
   float score(const EpisodeRecord& opening) override {
     const FeatureStore::Features f = store_.open(opening);
-    BasicEpisodeFeatures<int> coded;
-    coded.numeric = f.numeric;
-    for (std::size_t i = 0; i < kCategoricalFeatureCount; ++i) coded.categorical[i] = code(i, f.categorical[i]);
-    return static_cast<float>(model_.score(coded));
+    std::array<int, kCategoricalFeatureCount> codes;
+    for (std::size_t i = 0; i < kCategoricalFeatureCount; ++i) codes[i] = code(i, f.categorical[i]);
+    return static_cast<float>(model_.score(f.numeric, codes));
   }
 
  private:

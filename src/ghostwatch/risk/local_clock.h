@@ -2,8 +2,8 @@
 // offset period (between two of its transitions) that the last lookup fell
 // in, so that instants of that period (months, in zones with daylight
 // saving time; all time in most others) cost no tz database lookup. The
-// offset is exactly the one date::time_zone::get_info gives. Not
-// thread-safe.
+// offset is exactly the one date::time_zone::get_info gives. It holds the
+// zone itself (the feature store keeps no other copy). Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -18,13 +18,20 @@ namespace gw::risk {
 
 class LocalClock {
  public:
-  // `t` in `zone` (nullptr: UTC), as ms since the local epoch. `zone` may
-  // differ from one call to the next (the user moved).
-  Instant local(Instant t, const date::time_zone* zone);
+  // The zone from now on (nullptr: UTC); the user moved, or was first told.
+  void set_zone(const date::time_zone* zone) {
+    if (zone == zone_) return;
+    zone_ = zone;
+    from_ = until_ = 0;
+  }
+  // `t` in the zone, as ms since the local epoch.
+  Instant local(Instant t);
 
  private:
   const date::time_zone* zone_ = nullptr;
-  std::int64_t from_ = 0, until_ = 0;  // the period, seconds since the epoch [from, until); empty at first
+  // The period, seconds since the epoch [from, until); empty at first and
+  // after a new zone.
+  std::int64_t from_ = 0, until_ = 0;
   Duration offset_ = 0;
 };
 

@@ -7,6 +7,7 @@
 // loaded: const.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,7 +32,13 @@ class RiskModel {
   std::vector<double> score(const std::vector<const EpisodeFeatures*>& rows) const;
   double score(const EpisodeFeatures& features) const { return score(encoding_.coded(features)); }
   // The same for features whose categorical values are their codes (code()).
-  double score(const BasicEpisodeFeatures<int>& features) const;
+  double score(const BasicEpisodeFeatures<int>& features) const {
+    return score(features.numeric, features.categorical);
+  }
+  // The same from the numeric values and the codes apart (live scoring
+  // passes the store's values without copying them).
+  double score(const std::array<double, kNumericFeatureCount>& numeric,
+               const std::array<int, kCategoricalFeatureCount>& codes) const;
   // The code of a categorical value; -1 outside the model's vocabulary.
   int code(CategoricalFeature f, const std::string& value) const { return encoding_.code(f, value); }
 

@@ -180,6 +180,7 @@ void TreeEnsemble::lay_out(const std::vector<ParsedTree>& trees) {
   categories_low_.assign(splits, 0);
   categories_high_.assign(splits, 0);
   leaves_.assign((groups_ << depth_) * kLanes, 0.0f);
+  categorical_levels_.assign(groups_, 0);
   for (std::size_t t = 0; t < trees.size(); ++t) {
     const std::size_t group = t / kLanes, lane = t % kLanes;
     // (XGBoost's node, its place in the complete tree, its level)
@@ -198,7 +199,7 @@ void TreeEnsemble::lay_out(const std::vector<ParsedTree>& trees) {
         thresholds_[at] = node.value;
         categories_low_[at] = static_cast<std::uint32_t>(node.categories);
         categories_high_[at] = static_cast<std::uint32_t>(node.categories >> 32);
-        categorical_ = categorical_ || (node.word & kCategorical) != 0;
+        if ((node.word & kCategorical) != 0) categorical_levels_[group] |= static_cast<std::uint8_t>(1u << level);
         todo.push_back({static_cast<std::size_t>(node.left), 2 * place + 1, level + 1});
         todo.push_back({static_cast<std::size_t>(node.right), 2 * place + 2, level + 1});
       }
@@ -261,7 +262,7 @@ struct AvxGroup {
   const float* thresholds;
   const std::uint32_t* categories_low;
   const std::uint32_t* categories_high;
-  bool categorical;
+  std::uint32_t categorical_levels;  // bit l: a categorical split at level l
   const __m256* row_blocks;
 };
 
@@ -286,7 +287,7 @@ __attribute__((target("avx2"), always_inline)) inline void walk(const AvxGroup& 
                     _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(word, missing_right), missing_right)));
   const __m256 threshold = node_of<kLevel>(g.thresholds + first, right);
   __m256 step = _mm256_or_ps(_mm256_cmp_ps(value, threshold, _CMP_GE_OQ), nan_right);
-  if (g.categorical) {
+  if ((g.categorical_levels & (1u << kLevel)) != 0) {
     // A category is an integer 0..63: truncated, it converts back to
     // itself; shifts by 32 or more (negative counts too) give 0.
     const __m256i category = _mm256_cvttps_epi32(value);
@@ -321,12 +322,8 @@ __attribute__((target("avx2"))) double TreeEnsemble::predict_avx2(const float* r
   __m256d sums_low = _mm256_setzero_pd(), sums_high = _mm256_setzero_pd();
   for (std::size_t group = 0; group < groups_; ++group) {
     const std::size_t splits = split_at(group, 0, 0);
-    const AvxGroup g{splits_.data() + splits,
-                     thresholds_.data() + splits,
-                     categories_low_.data() + splits,
-                     categories_high_.data() + splits,
-                     categorical_,
-                     row_blocks};
+    const AvxGroup g{splits_.data() + splits,          thresholds_.data() + splits, categories_low_.data() + splits,
+                     categories_high_.data() + splits, categorical_levels_[group],  row_blocks};
     __m256 right[kDepth];  // NOLINT(modernize-avoid-c-arrays)
     walk<0, kDepth, kBlocks, kMissingRight, kCategorical>(g, right);
     const __m256 values = node_of<kDepth>(leaves_.data() + leaf_at(group, 0, 0), right);

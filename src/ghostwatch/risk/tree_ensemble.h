@@ -92,7 +92,9 @@ class TreeEnsemble {
   std::vector<float> leaves_;  // [group][leaf][lane]
   std::size_t groups_ = 0;
   std::size_t depth_ = 0;
-  bool categorical_ = false;  // any categorical split
+  // Per group, bit l: a categorical split at level l (the AVX2 walk skips
+  // the categorical test of a level without one).
+  std::vector<std::uint8_t> categorical_levels_;
   double base_margin_ = 0;
   std::size_t features_ = 0;
 };
