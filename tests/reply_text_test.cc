@@ -234,6 +234,56 @@ TEST(ReplyText, ContentThatLooksLikeMarkersStays) {
             "See https://example.com/on-date-someone-wrote-about-it");
 }
 
+TEST(ReplyText, HeaderBlockWithTheDateFirstAndARuleAbove) {
+  // French webmails start the block with the date, and a rule of '=' sets it off.
+  EXPECT_EQ(
+      visible_reply("Bien reçu, merci.\n\n====\n\nMessage du : 03/04/2024 09:15\nDe : \"Paul\" <paul@example.fr>\n"
+                    "A : lea@example.fr\nCopie à : \nSujet : facture\n\nBonjour Léa,\n"),
+      "Bien reçu, merci.");
+  // The same rule with no header block below is the sender's own separator.
+  EXPECT_EQ(visible_reply("Part one.\n\n====\n\nPart two.\n"), "Part one.\n\n====\n\nPart two.");
+}
+
+TEST(ReplyText, ShortUnderscoreRuleStartsAListFooter) {
+  EXPECT_EQ(visible_reply("Thanks, will do.\n\n-Lea\n\nOn Tue, Mar 5, 2024 at 9:00 AM, Ana <ana@example.com> wrote:\n"
+                          "> Could you?\n\n\n__\ndev-list mailing list\ndev@lists.example.org\n"),
+            "Thanks, will do.");
+  // Right below text it is not one.
+  EXPECT_EQ(visible_reply("Fill in the blank:\n__\nis the answer.\n"), "Fill in the blank:\n__\nis the answer.");
+}
+
+TEST(ReplyText, TableUnderlineIsNotASignature) {
+  EXPECT_EQ(visible_reply("Your renewals:\n\nDomain Renewal Date Price\n--------------------------\n"
+                          "example.com 2024-06-01 12.00\n\nReply if anything is wrong.\n"),
+            "Your renewals:\n\nDomain Renewal Date Price\n--------------------------\n"
+            "example.com 2024-06-01 12.00\n\nReply if anything is wrong.");
+  // Under a name or a sign-off the rule still starts a signature.
+  EXPECT_EQ(visible_reply("Thanks\nBob\n----------\nBob Smith, Acme Ltd\n"), "Thanks\nBob");
+  EXPECT_EQ(visible_reply("See you soon,\n-------------------\nAna Lopez | Design\n"), "See you soon,");
+}
+
+TEST(ReplyText, PolishAppleMailHeaderAndMoreFooters) {
+  EXPECT_EQ(visible_reply("Dziękuję, pasuje.\nWiadomość napisana przez Ana <ana@example.pl> w dniu 02.03.2024, o godz. "
+                          "08:15:\nCzy piątek pasuje?\n"),
+            "Dziękuję, pasuje.");
+  // A sentence that starts the same way, with no date, is text.
+  EXPECT_EQ(visible_reply("Wiadomość napisana przez klienta była długa:\nale jasna.\n"),
+            "Wiadomość napisana przez klienta była długa:\nale jasna.");
+  // Dutch Outlook and Hungarian iPhone footers hide the history below them.
+  EXPECT_EQ(visible_reply("Prima.\nVerzonden vanuit Outlook voor Android\n\nana@example.nl wrote:\n\nKan het?\n"),
+            "Prima.");
+  EXPECT_EQ(visible_reply("Rendben.\nAz iPhone-omról küldve\n\nana@example.hu wrote:\n\nJó így?\n"), "Rendben.");
+  EXPECT_EQ(visible_reply("A csomagot tegnap küldve\n"), "A csomagot tegnap küldve");
+}
+
+TEST(ReplyText, TextWithADigitRightAboveAWrappedHeaderStays) {
+  // Yahoo puts the header right below the reply; an address line with
+  // digits is not the header's first line.
+  EXPECT_EQ(visible_reply("Calle Mayor, 12, 28013 Madrid\n  On Friday, 1 March 2024, 10:20:31 CET, Ana\n"
+                          "<ana@example.com> wrote:\n\nWhat is your address?\n"),
+            "Calle Mayor, 12, 28013 Madrid");
+}
+
 TEST(ReplyText, InlineAnswersAreKeptWithoutTheQuotes) {
   const std::string body =
       "On Tue, Apr 29, 2014 at 4:22 PM, Dev <dev@example.com> wrote:\n\n> first question?\n\nFirst answer.\n\n"

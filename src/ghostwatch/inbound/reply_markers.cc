@@ -273,6 +273,11 @@ constexpr std::string_view kMarkerOtherKeys[] = {"sent",
                                                  "đến",
                                                  "chủ đề",
                                                  "ngày",
+                                                 "message du",
+                                                 "copie à",
+                                                 "copie",
+                                                 "cci",
+                                                 "sujet",
                                                  "ถึง",
                                                  "เรื่อง",
                                                  "วันที่",
@@ -340,6 +345,7 @@ constexpr std::string_view kMarkerBareFooters[] = {"sent from",
                                                    "inviato da",
                                                    "inviato con",
                                                    "verzonden vanaf",
+                                                   "verzonden vanuit",
                                                    "verstuurd vanaf",
                                                    "verzonden met",
                                                    "verstuurd met",
@@ -636,6 +642,9 @@ QuoteHeader classify_quote_header(std::string_view text) {
   if (digit && (lead || address || marker_starts_with_digit(folded)) && marker_has_inner_wrote_word(folded)) {
     return QuoteHeader::kStrong;
   }
+  // Apple Mail in Polish names the message first: "Wiadomość napisana przez
+  // Ana <ana@example.pl> w dniu 17.01.2023, o godz. 11:09:".
+  if (digit && marker_starts_with(folded, "wiadomość napisana przez ")) return QuoteHeader::kStrong;
   // "2014年1月9日 2:47 George <g@example.com>:", "пн, 1 янв. 2023 г. в 10:00, Name <a@b>:".
   const bool ends_with_address = folded.back() == '>' || marker_ends_with(folded, ">)") || folded.back() == ')';
   if (ends_with_address && address && digit && folded.find('<') != std::string::npos) return QuoteHeader::kStrong;
@@ -731,7 +740,8 @@ SignatureStart classify_signature_start(std::string_view line) {
   // alone ("----", markdown) is not one.
   if (marker_starts_with(t, "--") || marker_starts_with(t, "__")) {
     const std::size_t name = t.find_first_not_of(t[0]);
-    if (name == std::string_view::npos) return SignatureStart::kNone;
+    // "__" alone under a blank line: a mailing list's footer rule, cut short.
+    if (name == std::string_view::npos) return t == "__" ? SignatureStart::kWeak : SignatureStart::kNone;
     const std::string_view rest = trim_text(t.substr(name));
     return !rest.empty() && marker_word_count(rest) <= 4 ? SignatureStart::kWeak : SignatureStart::kNone;
   }
@@ -778,6 +788,16 @@ bool is_mobile_footer(std::string_view line) {
   if (marker_tail_after(german, "outlook für", tail) && marker_ends_with(tail, " herunterladen") &&
       marker_is_short_tail(tail, 3)) {
     return true;
+  }
+  // Hungarian also puts the verb last, with the device declined: "Az
+  // iPhone-omról küldve".
+  constexpr std::size_t kMaxHungarianFooterBytes = 64;
+  if (german.size() <= kMaxHungarianFooterBytes && marker_ends_with(german, " küldve")) {
+    const std::string_view device = german.substr(0, german.size() - std::string_view(" küldve").size());
+    if (std::any_of(std::begin(kMarkerDeviceWords), std::end(kMarkerDeviceWords),
+                    [&](std::string_view word) { return device.find(word) != std::string_view::npos; })) {
+      return true;
+    }
   }
   constexpr std::size_t kMaxGluedFooterBytes = 80;
   if (folded.size() <= kMaxGluedFooterBytes) {

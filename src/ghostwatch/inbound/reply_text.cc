@@ -73,7 +73,12 @@ void reply_mark_wrapped_headers(const std::vector<std::string_view>& lines, std:
     std::string joined(trim_text(lines[i]));
     for (std::size_t j = i + 1; j < lines.size() && j < i + kReplyMaxWrappedLines; ++j) {
       if (kinds[j] == ReplyLineKind::kBlank || kinds[j] == ReplyLineKind::kQuoted) break;
-      if (kinds[j] == ReplyLineKind::kHeader && starts_like_quote_header(lines[j])) break;
+      // A line that starts a header of its own ("On <date>, Ana") is never a
+      // continuation: the line above it ("Gran Via, 1, Madrid") is text.
+      if ((kinds[j] == ReplyLineKind::kHeader || may_start_wrapped_quote_header(lines[j])) &&
+          starts_like_quote_header(lines[j])) {
+        break;
+      }
       joined += ' ';
       joined += trim_text(lines[j]);
       if (joined.size() > kReplyMaxWrappedBytes) break;
@@ -83,6 +88,32 @@ void reply_mark_wrapped_headers(const std::vector<std::string_view>& lines, std:
         break;
       }
     }
+  }
+}
+
+// True for a line of one repeated rule character ("====", "-----", "****").
+bool reply_is_rule_line(std::string_view line) {
+  const std::string_view t = trim_text(line);
+  if (t.size() < 2 || t.size() > 100) return false;
+  if (t.find_first_not_of("-_=*~#") != std::string_view::npos) return false;
+  return t.find_first_not_of(t[0]) == std::string_view::npos;
+}
+
+// Above a header block's "From:" line: a date or subject line that some
+// webmails put first ("Message du : 12/12/2016 13:20" / "De : …"), and a
+// rule ("====") that sets the block off, with blank lines between.
+void reply_mark_header_block_top(const std::vector<std::string_view>& lines, std::vector<ReplyLineKind>& kinds,
+                                 std::size_t from) {
+  constexpr std::size_t kMaxKeysAboveFrom = 2;
+  std::size_t top = from;
+  while (top > 0 && from - top < kMaxKeysAboveFrom && kinds[top - 1] != ReplyLineKind::kBlank &&
+         kinds[top - 1] != ReplyLineKind::kQuoted && header_key(lines[top - 1]) == HeaderKey::kOther) {
+    kinds[--top] = ReplyLineKind::kHeader;
+  }
+  std::size_t above = top;
+  while (above > 0 && kinds[above - 1] == ReplyLineKind::kBlank) --above;
+  if (above > 0 && kinds[above - 1] == ReplyLineKind::kText && reply_is_rule_line(lines[above - 1])) {
+    kinds[above - 1] = ReplyLineKind::kHeader;
   }
 }
 
@@ -118,6 +149,7 @@ void reply_mark_header_blocks(const std::vector<std::string_view>& lines, std::v
     }
     if (others >= 2 || (others == 1 && address)) {
       for (std::size_t k = i; k <= last; ++k) kinds[k] = ReplyLineKind::kHeader;
+      reply_mark_header_block_top(lines, kinds, i);
       i = last;
     }
   }
@@ -150,6 +182,20 @@ std::string_view reply_line_without_trailing_space(std::string_view line) {
   return line.substr(0, end + 1);
 }
 
+// True when `rule` (a long "-------" or "_______") right below `above`
+// underlines it: a table's column titles or a heading of three words or
+// more ("Service Expire Date Description"), not a sign-off or a name.
+bool reply_underlines(std::string_view above, std::string_view rule) {
+  if (!reply_is_rule_line(rule)) return false;
+  const std::string_view t = trim_text(above);
+  if (t.empty() || t.size() > 200 || t.back() == ',' || is_quoted_line(t)) return false;
+  std::size_t words = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t[i] != ' ' && t[i] != '\t' && (i == 0 || t[i - 1] == ' ' || t[i - 1] == '\t')) ++words;
+  }
+  return words >= 3;
+}
+
 // Collects fragments from the bottom of the body up.
 class ReplyScanner {
  public:
@@ -158,7 +204,8 @@ class ReplyScanner {
   void add_line_above(std::size_t index, ReplyLineKind kind) {
     if (open_ && kind_ == ReplyFragmentKind::kText) {
       const SignatureStart start = classify_signature_start(lines_[top_]);
-      if (start == SignatureStart::kStrong || (start == SignatureStart::kWeak && kind == ReplyLineKind::kBlank)) {
+      if ((start == SignatureStart::kStrong && !reply_underlines(lines_[index], lines_[top_])) ||
+          (start == SignatureStart::kWeak && kind == ReplyLineKind::kBlank)) {
         signature_ = true;
         finish();
       }
