@@ -284,6 +284,13 @@ TEST(ReplyText, TextWithADigitRightAboveAWrappedHeaderStays) {
             "Calle Mayor, 12, 28013 Madrid");
 }
 
+TEST(ReplyText, SpanishICloudAndCatalanHeaders) {
+  EXPECT_EQ(visible_reply("Perfecto.\n\nEl 4/5/2024 9:10, Ana Ruiz <ana@example.es> escribieron:\n\nTe va bien?\n"),
+            "Perfecto.");
+  EXPECT_EQ(visible_reply("D'acord.\n\nEl 4/5/2024 9:10, Jordi <jordi@example.cat> ha escrit:\n> Et va bé?\n"),
+            "D'acord.");
+}
+
 TEST(ReplyText, InlineAnswersAreKeptWithoutTheQuotes) {
   const std::string body =
       "On Tue, Apr 29, 2014 at 4:22 PM, Dev <dev@example.com> wrote:\n\n> first question?\n\nFirst answer.\n\n"

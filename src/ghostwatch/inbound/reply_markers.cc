@@ -16,7 +16,7 @@ constexpr std::string_view kMarkerWroteWords[] = {
     "napisal(a)", "pisze", "написал", "написала", "написал(а)", "пишет", "написав", "skrev", "kirjoitti", "napsal",
     "napsala", "napsal(a)", "napísal", "yazdı", "írta", "έγραψε", "a scris", "đã viết", "menulis", "kirjutas", "rašė",
     "rakstīja", "escrigué", "va escriure", "написа", "写道", "寫道", "のメッセージ", "書きました", "작성", "님이 작성",
-    "kirjoittaa",
+    "kirjoittaa", "escribieron", "ha escrit",
     // Hebrew, Arabic, Persian, South Slavic, Slovak, Thai, Hindi, Filipino.
     "כתב", "כתבה", "כתב/ה", "كتب", "نوشت", "napisao", "napisala", "napisao/la", "napisao(la)", "написао", "napísala",
     "napísal(a)", "เขียน", "เขียนว่า", "ने लिखा", "लिखा", "sumulat", "пише"};
