@@ -291,6 +291,19 @@ TEST(ReplyText, SpanishICloudAndCatalanHeaders) {
             "D'acord.");
 }
 
+TEST(ReplyText, PolishWebmailHeadersAndAFlattenedBlock) {
+  EXPECT_EQ(visible_reply("Dzięki.\n\nNadawca: Ana <ana@example.pl>\nAdresat: biuro@example.pl\nTemat: faktura\n\nCzy "
+                          "dotarła?\n"),
+            "Dzięki.");
+  // The same block with its line breaks lost.
+  EXPECT_EQ(visible_reply("Dzięki.\nTemat: RE: faktura Data: 2024-03-02 08:15Nadawca: \"Ana\" ana@example.pl Adresat:\n"
+                          "Czy dotarła?\n"),
+            "Dzięki.");
+  // A line with one key, or a sender's word with no colon after it, is text.
+  EXPECT_EQ(visible_reply("Subject: the invoice from Ana, ana@example.com\nis paid.\n"),
+            "Subject: the invoice from Ana, ana@example.com\nis paid.");
+}
+
 TEST(ReplyText, InlineAnswersAreKeptWithoutTheQuotes) {
   const std::string body =
       "On Tue, Apr 29, 2014 at 4:22 PM, Dev <dev@example.com> wrote:\n\n> first question?\n\nFirst answer.\n\n"

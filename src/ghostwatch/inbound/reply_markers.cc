@@ -142,10 +142,10 @@ constexpr std::string_view kMarkerOriginalPhrases[] = {"original message",
                                                        "अग्रेषित संदेश"};
 
 constexpr std::string_view kMarkerFromKeys[] = {
-    "from",      "de",         "von",    "da",     "van",    "od",     "от",        "från",  "fra",
-    "lähettäjä", "feladó",     "kimden", "发件人", "寄件者", "差出人", "보낸 사람", "από",   "expéditeur",
-    "remitente", "odesílatel", "מאת",    "من",     "المرسل", "از",     "فرستنده",   "šalje", "од",
-    "шаље",      "від",        "de la",  "dari",   "từ",     "จาก",    "प्रेषक"};
+    "from",      "de",         "von",    "da",     "van",    "od",     "от",        "från",   "fra",
+    "lähettäjä", "feladó",     "kimden", "发件人", "寄件者", "差出人", "보낸 사람", "από",    "expéditeur",
+    "remitente", "odesílatel", "מאת",    "من",     "المرسل", "از",     "فرستنده",   "šalje",  "од",
+    "шаље",      "від",        "de la",  "dari",   "từ",     "จาก",    "प्रेषक",      "nadawca"};
 
 constexpr std::string_view kMarkerOtherKeys[] = {"sent",
                                                  "date",
@@ -274,6 +274,7 @@ constexpr std::string_view kMarkerOtherKeys[] = {"sent",
                                                  "chủ đề",
                                                  "ngày",
                                                  "message du",
+                                                 "adresat",
                                                  "copie à",
                                                  "copie",
                                                  "cci",
@@ -721,6 +722,27 @@ HeaderKey header_key(std::string_view line) {
     return HeaderKey::kOther;
   }
   return HeaderKey::kNone;
+}
+
+bool is_flattened_header_block(std::string_view line) {
+  constexpr std::size_t kMaxFlattenedBytes = 400;
+  line = trim_text(line);
+  if (line.size() > kMaxFlattenedBytes || header_key(line) == HeaderKey::kNone) return false;
+  if (line.find('@') == std::string_view::npos) return false;
+  const std::string folded = fold_case(line);
+  const std::size_t first_colon = folded.find(':');
+  if (first_colon == std::string::npos) return false;
+  for (std::string_view key : kMarkerFromKeys) {
+    for (std::size_t at = folded.find(key, first_colon + 1); at != std::string::npos; at = folded.find(key, at + 1)) {
+      const std::size_t end = at + key.size();
+      const bool starts_word =
+          folded[at - 1] == ' ' || folded[at - 1] == '*' || (folded[at - 1] >= '0' && folded[at - 1] <= '9');
+      std::size_t colon = end;
+      while (colon < folded.size() && (folded[colon] == ' ' || folded[colon] == '*')) ++colon;
+      if (starts_word && colon < folded.size() && folded[colon] == ':') return true;
+    }
+  }
+  return false;
 }
 
 bool header_value_has_address(std::string_view line) {

@@ -131,6 +131,10 @@ void reply_mark_header_blocks(const std::vector<std::string_view>& lines, std::v
       kinds[i] = ReplyLineKind::kHeader;
       continue;
     }
+    if (is_flattened_header_block(lines[i])) {
+      kinds[i] = ReplyLineKind::kHeader;
+      continue;
+    }
     if (header_key(lines[i]) != HeaderKey::kFrom) continue;
     std::size_t last = i;
     std::size_t others = 0;
