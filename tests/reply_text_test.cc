@@ -304,6 +304,16 @@ TEST(ReplyText, PolishWebmailHeadersAndAFlattenedBlock) {
             "Subject: the invoice from Ana, ana@example.com\nis paid.");
 }
 
+TEST(ReplyText, OriginalMessageMarkerWithTheHeaderGluedOn) {
+  EXPECT_EQ(
+      visible_reply("Welche Nummer?\nGruß\n-------- Ursprüngliche Nachricht --------Von: \"Shop\"  Datum: 02.03.24  "
+                    "10:15  An: Betreff: Ihre Rücksendung\n\nHallo Max,\n"),
+      "Welche Nummer?\nGruß");
+  // A title between rules followed by text that is no header stays.
+  EXPECT_EQ(visible_reply("-------- Original Message --------is what the old client printed.\n"),
+            "-------- Original Message --------is what the old client printed.");
+}
+
 TEST(ReplyText, InlineAnswersAreKeptWithoutTheQuotes) {
   const std::string body =
       "On Tue, Apr 29, 2014 at 4:22 PM, Dev <dev@example.com> wrote:\n\n> first question?\n\nFirst answer.\n\n"

@@ -681,9 +681,31 @@ bool is_decorated_title(std::string_view line) {
   return words >= 1 && words <= 6;
 }
 
+// "-------- Ursprüngliche Nachricht --------Von: …": a marker between rules
+// with the header block glued on after it (a text part that lost its line
+// breaks).
+namespace {
+bool marker_is_glued_original_message_marker(std::string_view line) {
+  constexpr std::size_t kMaxTitleBytes = 200;
+  const std::size_t first = line.find_first_not_of("- ");
+  if (first == std::string_view::npos || first < 2 || first > kMaxTitleBytes) return false;
+  const std::size_t rule = line.substr(0, kMaxTitleBytes).find("--", first);
+  if (rule == std::string_view::npos) return false;
+  const std::string folded = fold_case(trim_text(line.substr(first, rule - first)));
+  if (std::find(std::begin(kMarkerOriginalPhrases), std::end(kMarkerOriginalPhrases), folded) ==
+      std::end(kMarkerOriginalPhrases)) {
+    return false;
+  }
+  const std::size_t rest = line.find_first_not_of("- ", rule);
+  return rest != std::string_view::npos && header_key(line.substr(rest)) != HeaderKey::kNone;
+}
+}  // namespace
+
 bool is_original_message_marker(std::string_view line) {
   line = trim_text(line);
-  if (line.empty() || line.size() > 200) return false;
+  if (line.empty()) return false;
+  if (line.size() > 200) return marker_is_glued_original_message_marker(line);
+  if (marker_is_glued_original_message_marker(line)) return true;
   constexpr std::string_view kDecoration = "-_=*~ \t";
   const std::size_t first = line.find_first_not_of(kDecoration);
   if (first == std::string_view::npos) return false;
