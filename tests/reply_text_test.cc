@@ -314,6 +314,18 @@ TEST(ReplyText, OriginalMessageMarkerWithTheHeaderGluedOn) {
             "-------- Original Message --------is what the old client printed.");
 }
 
+TEST(ReplyText, WrappedAddressAndOldGmailHeader) {
+  // The address opened on the first line goes on, even when it starts with digits.
+  EXPECT_EQ(
+      visible_reply("Done.\n\nOn Nov 3, 2023, at 9:15 AM, Shop <\n42orders@shop.example.com>\nwrote:\n\nYour order\n"),
+      "Done.");
+  // A date, a name and an address with no colon, right above quoted lines.
+  EXPECT_EQ(visible_reply("Works.\n2023/11/3 Ana <ana@example.com>\n\n> Does it?\n"), "Works.");
+  // Not above quoted lines, it is text.
+  EXPECT_EQ(visible_reply("Contacts:\n2023/11/3 Ana <ana@example.com>\n"),
+            "Contacts:\n2023/11/3 Ana <ana@example.com>");
+}
+
 TEST(ReplyText, InlineAnswersAreKeptWithoutTheQuotes) {
   const std::string body =
       "On Tue, Apr 29, 2014 at 4:22 PM, Dev <dev@example.com> wrote:\n\n> first question?\n\nFirst answer.\n\n"

@@ -633,7 +633,13 @@ QuoteHeader classify_quote_header(std::string_view text) {
   const bool lead = marker_starts_with_lead_word(folded);
   if (!colon) {
     // "On Wed, 14 Nov 2018 08:14:43 -0200 John Doe <john@doe.com> wrote".
-    return lead && digit && marker_ends_with_wrote_word(folded) ? QuoteHeader::kStrong : QuoteHeader::kNone;
+    if (lead && digit && marker_ends_with_wrote_word(folded)) return QuoteHeader::kStrong;
+    // Old Gmail: "2011/4/7 Nathan <support@example.com>", a header only
+    // right above quoted lines.
+    if (marker_starts_with_digit(folded) && address && folded.back() == '>' && folded.find('<') != std::string::npos) {
+      return QuoteHeader::kWeak;
+    }
+    return QuoteHeader::kNone;
   }
   if (marker_ends_with_wrote_word(folded)) {
     return (digit || address || lead) ? QuoteHeader::kStrong : QuoteHeader::kWeak;

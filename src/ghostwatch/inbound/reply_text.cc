@@ -74,9 +74,10 @@ void reply_mark_wrapped_headers(const std::vector<std::string_view>& lines, std:
     for (std::size_t j = i + 1; j < lines.size() && j < i + kReplyMaxWrappedLines; ++j) {
       if (kinds[j] == ReplyLineKind::kBlank || kinds[j] == ReplyLineKind::kQuoted) break;
       // A line that starts a header of its own ("On <date>, Ana") is never a
-      // continuation: the line above it ("Gran Via, 1, Madrid") is text.
-      if ((kinds[j] == ReplyLineKind::kHeader || may_start_wrapped_quote_header(lines[j])) &&
-          starts_like_quote_header(lines[j])) {
+      // continuation: the line above it ("Gran Via, 1, Madrid") is text. An
+      // address opened with '<' goes on whatever the next line starts with.
+      if (kinds[j] == ReplyLineKind::kHeader && starts_like_quote_header(lines[j])) break;
+      if (joined.back() != '<' && may_start_wrapped_quote_header(lines[j]) && starts_like_quote_header(lines[j])) {
         break;
       }
       joined += ' ';
