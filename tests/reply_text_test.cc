@@ -326,6 +326,13 @@ TEST(ReplyText, WrappedAddressAndOldGmailHeader) {
             "Contacts:\n2023/11/3 Ana <ana@example.com>");
 }
 
+TEST(ReplyText, SentAsTheVerbOfAFullHeader) {
+  EXPECT_EQ(visible_reply("Thanks.\n\nOn 3-Nov-2023, at 9:15 AM, Ana <ana@example.com> sent:\n\n> Ok?\n"), "Thanks.");
+  // Without an address it is a sentence.
+  EXPECT_EQ(visible_reply("On 3 November I sent:\n\nthe invoice and the contract.\n"),
+            "On 3 November I sent:\n\nthe invoice and the contract.");
+}
+
 TEST(ReplyText, InlineAnswersAreKeptWithoutTheQuotes) {
   const std::string body =
       "On Tue, Apr 29, 2014 at 4:22 PM, Dev <dev@example.com> wrote:\n\n> first question?\n\nFirst answer.\n\n"

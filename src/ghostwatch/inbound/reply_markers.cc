@@ -649,6 +649,9 @@ QuoteHeader classify_quote_header(std::string_view text) {
   if (digit && (lead || address || marker_starts_with_digit(folded)) && marker_has_inner_wrote_word(folded)) {
     return QuoteHeader::kStrong;
   }
+  // "On 11-Apr-2011, at 6:54 PM, Roman <roman@example.com> sent:": with a
+  // date word, a date and an address, "sent" is the verb.
+  if (lead && digit && address && marker_ends_with(folded, " sent")) return QuoteHeader::kStrong;
   // Apple Mail in Polish names the message first: "Wiadomość napisana przez
   // Ana <ana@example.pl> w dniu 17.01.2023, o godz. 11:09:".
   if (digit && marker_starts_with(folded, "wiadomość napisana przez ")) return QuoteHeader::kStrong;
