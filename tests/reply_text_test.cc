@@ -333,6 +333,13 @@ TEST(ReplyText, SentAsTheVerbOfAFullHeader) {
             "On 3 November I sent:\n\nthe invoice and the contract.");
 }
 
+TEST(ReplyText, EmDashRuleStartsASignature) {
+  EXPECT_EQ(visible_reply("好的，周六见。\n\n——————————————\n\n小林\n项目经理\n"), "好的，周六见。");
+  // One em dash, or a few, is the sender's own.
+  EXPECT_EQ(visible_reply("Done.\n\n—\nAna\n"), "Done.\n\n—\nAna");
+  EXPECT_EQ(visible_reply("Done.\n\n———\nAna\n"), "Done.\n\n———\nAna");
+}
+
 TEST(ReplyText, InlineAnswersAreKeptWithoutTheQuotes) {
   const std::string body =
       "On Tue, Apr 29, 2014 at 4:22 PM, Dev <dev@example.com> wrote:\n\n> first question?\n\nFirst answer.\n\n"

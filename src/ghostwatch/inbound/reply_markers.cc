@@ -392,6 +392,20 @@ constexpr std::string_view kMarkerDeviceWords[] = {
     "htc",    "oneplus",  "tutanota",   "spark",    "airmail",    "bluemail",  "ios",     "e-mail", "email", "mobilní",
     "handy",  "telefono", "teléfono",   "телефона", "iphone.",    "мобильного"};
 
+// A rule of 7 or more em dashes, horizontal bars or box-drawing lines
+// ("——————————", as Chinese clients draw it); one em dash alone is text.
+bool marker_is_long_dash_rule(std::string_view t) {
+  constexpr std::size_t kMinDashes = 7;
+  constexpr std::size_t kMaxRuleBytes = 600;
+  if (t.size() < kMinDashes * 3 || t.size() > kMaxRuleBytes || t.size() % 3 != 0) return false;
+  const std::string_view dash = t.substr(0, 3);
+  if (dash != "—" && dash != "―" && dash != "─" && dash != "━") return false;
+  for (std::size_t i = 3; i < t.size(); i += 3) {
+    if (t.substr(i, 3) != dash) return false;
+  }
+  return true;
+}
+
 bool marker_is_space(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
@@ -788,6 +802,7 @@ SignatureStart classify_signature_start(std::string_view line) {
       (t.find_first_not_of('-') == std::string_view::npos || t.find_first_not_of('_') == std::string_view::npos)) {
     return SignatureStart::kStrong;
   }
+  if (marker_is_long_dash_rule(t)) return SignatureStart::kStrong;
   if (is_mobile_footer(t)) return SignatureStart::kStrong;
   // "--Bob", "-- Tim", "__Ana": a delimiter glued to a name. A short rule
   // alone ("----", markdown) is not one.
