@@ -260,6 +260,9 @@ TEST(ReplyText, TableUnderlineIsNotASignature) {
   // Under a name or a sign-off the rule still starts a signature.
   EXPECT_EQ(visible_reply("Thanks\nBob\n----------\nBob Smith, Acme Ltd\n"), "Thanks\nBob");
   EXPECT_EQ(visible_reply("See you soon,\n-------------------\nAna Lopez | Design\n"), "See you soon,");
+  // "--" and "-- " are delimiters under any line.
+  EXPECT_EQ(visible_reply("Thanks for all your help today\n-- \nBob Smith\n"), "Thanks for all your help today");
+  EXPECT_EQ(visible_reply("Thanks for all your help today\n--\nBob Smith\n"), "Thanks for all your help today");
 }
 
 TEST(ReplyText, PolishAppleMailHeaderAndMoreFooters) {
@@ -338,6 +341,14 @@ TEST(ReplyText, EmDashRuleStartsASignature) {
   // One em dash, or a few, is the sender's own.
   EXPECT_EQ(visible_reply("Done.\n\n—\nAna\n"), "Done.\n\n—\nAna");
   EXPECT_EQ(visible_reply("Done.\n\n———\nAna\n"), "Done.\n\n———\nAna");
+}
+
+TEST(ReplyText, FooterOnTheFirstLineHidesOnlyItself) {
+  EXPECT_EQ(visible_reply("Sent from my iPhone\n\nHi,\n\nthe invoice is attached.\n\nKate\n"),
+            "Hi,\n\nthe invoice is attached.\n\nKate");
+  // Below the reply it still hides what follows it.
+  EXPECT_EQ(visible_reply("Hi,\nyes.\nSent from my iPhone\n\nana@example.com wrote:\n\nOk?\n"), "Hi,\nyes.");
+  EXPECT_EQ(visible_reply("Sent from my iPhone\n"), "");
 }
 
 TEST(ReplyText, InlineAnswersAreKeptWithoutTheQuotes) {

@@ -191,7 +191,9 @@ std::string_view reply_line_without_trailing_space(std::string_view line) {
 // underlines it: a table's column titles or a heading of three words or
 // more ("Service Expire Date Description"), not a sign-off or a name.
 bool reply_underlines(std::string_view above, std::string_view rule) {
-  if (!reply_is_rule_line(rule)) return false;
+  // "--" and "-- " are delimiters, never underlines.
+  constexpr std::size_t kMinUnderline = 7;
+  if (trim_text(rule).size() < kMinUnderline || !reply_is_rule_line(rule)) return false;
   const std::string_view t = trim_text(above);
   if (t.empty() || t.size() > 200 || t.back() == ',' || is_quoted_line(t)) return false;
   std::size_t words = 0;
@@ -204,7 +206,8 @@ bool reply_underlines(std::string_view above, std::string_view rule) {
 // Collects fragments from the bottom of the body up.
 class ReplyScanner {
  public:
-  explicit ReplyScanner(const std::vector<std::string_view>& lines) : lines_(lines) {}
+  ReplyScanner(const std::vector<std::string_view>& lines, std::size_t first_line)
+      : lines_(lines), first_line_(first_line) {}
 
   void add_line_above(std::size_t index, ReplyLineKind kind) {
     if (open_ && kind_ == ReplyFragmentKind::kText) {
@@ -214,6 +217,17 @@ class ReplyScanner {
         signature_ = true;
         finish();
       }
+    }
+    // A footer on the body's first line ("Sent from iPhone" above the
+    // reply, as some clients place it) ends nothing: it alone is hidden.
+    if (index == first_line_ && kind == ReplyLineKind::kText && is_mobile_footer(lines_[index])) {
+      finish();
+      open_ = true;
+      kind_ = ReplyFragmentKind::kText;
+      top_ = bottom_ = index;
+      signature_ = true;
+      leading_footer_ = true;
+      return;
     }
     if (open_ && reply_line_joins(kind_, kind)) {
       top_ = index;
@@ -250,7 +264,10 @@ class ReplyScanner {
     // Nobody writes below "Sent from my iPhone": what follows is the quoted
     // message (Outlook and mobile clients put the footer above it).
     const bool footer = f.signature && is_mobile_footer(lines_[top_]);
-    if (f.header || footer) {
+    if (leading_footer_) {
+      leading_footer_ = false;
+      f.hidden = true;
+    } else if (f.header || footer) {
       for (ReplyFragment& below : fragments_) below.hidden = true;
       found_visible_ = false;
       f.hidden = true;
@@ -265,6 +282,7 @@ class ReplyScanner {
   }
 
   const std::vector<std::string_view>& lines_;
+  const std::size_t first_line_;          // the first line that is not blank
   std::vector<ReplyFragment> fragments_;  // bottom first
   bool open_ = false;
   ReplyFragmentKind kind_ = ReplyFragmentKind::kText;
@@ -272,6 +290,7 @@ class ReplyScanner {
   std::size_t bottom_ = 0;
   bool signature_ = false;
   bool found_visible_ = false;
+  bool leading_footer_ = false;
 };
 
 std::string_view reply_rstrip(std::string_view s) {
@@ -304,7 +323,9 @@ std::vector<ReplyFragment> reply_fragments(std::string_view plain_body) {
   for (std::string_view line : lines) kinds.push_back(reply_classify_line(line));
   reply_mark_wrapped_headers(lines, kinds);
   reply_mark_header_blocks(lines, kinds);
-  ReplyScanner scanner(lines);
+  std::size_t first_line = 0;
+  while (first_line < kinds.size() && kinds[first_line] == ReplyLineKind::kBlank) ++first_line;
+  ReplyScanner scanner(lines, first_line);
   for (std::size_t i = lines.size(); i-- > 0;) scanner.add_line_above(i, kinds[i]);
   return scanner.finish_at_top();
 }
