@@ -422,6 +422,16 @@ TEST(ReplyText, RandomBodiesOfMarkerPieces) {
   }
 }
 
+TEST(ReplyText, ManyHeadersStayFast) {
+  // Every header hides the fragments below it; marking them must not cost
+  // a pass over those fragments per header.
+  std::string body = "Hi\n";
+  for (int i = 0; i < 100'000; ++i) body += "text\nOn 1 Jan 2024, Ana <ana@example.com> wrote:\n";
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(visible_reply(body), "Hi\ntext");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
 TEST(ReplyText, LongLinesStayFast) {
   std::string body = "Hi\n\n" + std::string(2'000'000, '>') + "\nasdf\nA" + std::string(2'000'000, '>') + "\n";
   body += "On " + std::string(1'000'000, 'x') + " wrote:\n" + std::string(1'000'000, '-') + "\n";

@@ -246,6 +246,9 @@ class ReplyScanner {
       signature_ = true;
     }
     finish();
+    // Marked once here rather than at each header: linear however many
+    // headers there are.
+    for (std::size_t i = 0; i < hidden_below_; ++i) fragments_[i].hidden = true;
     return {fragments_.rbegin(), fragments_.rend()};
   }
 
@@ -268,7 +271,7 @@ class ReplyScanner {
       leading_footer_ = false;
       f.hidden = true;
     } else if (f.header || footer) {
-      for (ReplyFragment& below : fragments_) below.hidden = true;
+      hidden_below_ = fragments_.size();  // all below it, marked at the top
       found_visible_ = false;
       f.hidden = true;
     } else if (!found_visible_) {
@@ -291,6 +294,7 @@ class ReplyScanner {
   bool signature_ = false;
   bool found_visible_ = false;
   bool leading_footer_ = false;
+  std::size_t hidden_below_ = 0;  // fragments_[0, hidden_below_) lie below a header or footer
 };
 
 std::string_view reply_rstrip(std::string_view s) {
