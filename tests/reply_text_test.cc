@@ -234,6 +234,123 @@ TEST(ReplyText, ContentThatLooksLikeMarkersStays) {
             "See https://example.com/on-date-someone-wrote-about-it");
 }
 
+TEST(ReplyText, HeaderBlockWithTheDateFirstAndARuleAbove) {
+  // French webmails start the block with the date, and a rule of '=' sets it off.
+  EXPECT_EQ(
+      visible_reply("Bien reçu, merci.\n\n====\n\nMessage du : 03/04/2024 09:15\nDe : \"Paul\" <paul@example.fr>\n"
+                    "A : lea@example.fr\nCopie à : \nSujet : facture\n\nBonjour Léa,\n"),
+      "Bien reçu, merci.");
+  // The same rule with no header block below is the sender's own separator.
+  EXPECT_EQ(visible_reply("Part one.\n\n====\n\nPart two.\n"), "Part one.\n\n====\n\nPart two.");
+}
+
+TEST(ReplyText, ShortUnderscoreRuleStartsAListFooter) {
+  EXPECT_EQ(visible_reply("Thanks, will do.\n\n-Lea\n\nOn Tue, Mar 5, 2024 at 9:00 AM, Ana <ana@example.com> wrote:\n"
+                          "> Could you?\n\n\n__\ndev-list mailing list\ndev@lists.example.org\n"),
+            "Thanks, will do.");
+  // Right below text it is not one.
+  EXPECT_EQ(visible_reply("Fill in the blank:\n__\nis the answer.\n"), "Fill in the blank:\n__\nis the answer.");
+}
+
+TEST(ReplyText, TableUnderlineIsNotASignature) {
+  EXPECT_EQ(visible_reply("Your renewals:\n\nDomain Renewal Date Price\n--------------------------\n"
+                          "example.com 2024-06-01 12.00\n\nReply if anything is wrong.\n"),
+            "Your renewals:\n\nDomain Renewal Date Price\n--------------------------\n"
+            "example.com 2024-06-01 12.00\n\nReply if anything is wrong.");
+  // Under a name or a sign-off the rule still starts a signature.
+  EXPECT_EQ(visible_reply("Thanks\nBob\n----------\nBob Smith, Acme Ltd\n"), "Thanks\nBob");
+  EXPECT_EQ(visible_reply("See you soon,\n-------------------\nAna Lopez | Design\n"), "See you soon,");
+  // "--" and "-- " are delimiters under any line.
+  EXPECT_EQ(visible_reply("Thanks for all your help today\n-- \nBob Smith\n"), "Thanks for all your help today");
+  EXPECT_EQ(visible_reply("Thanks for all your help today\n--\nBob Smith\n"), "Thanks for all your help today");
+}
+
+TEST(ReplyText, PolishAppleMailHeaderAndMoreFooters) {
+  EXPECT_EQ(visible_reply("Dziękuję, pasuje.\nWiadomość napisana przez Ana <ana@example.pl> w dniu 02.03.2024, o godz. "
+                          "08:15:\nCzy piątek pasuje?\n"),
+            "Dziękuję, pasuje.");
+  // A sentence that starts the same way, with no date, is text.
+  EXPECT_EQ(visible_reply("Wiadomość napisana przez klienta była długa:\nale jasna.\n"),
+            "Wiadomość napisana przez klienta była długa:\nale jasna.");
+  // Dutch Outlook and Hungarian iPhone footers hide the history below them.
+  EXPECT_EQ(visible_reply("Prima.\nVerzonden vanuit Outlook voor Android\n\nana@example.nl wrote:\n\nKan het?\n"),
+            "Prima.");
+  EXPECT_EQ(visible_reply("Rendben.\nAz iPhone-omról küldve\n\nana@example.hu wrote:\n\nJó így?\n"), "Rendben.");
+  EXPECT_EQ(visible_reply("A csomagot tegnap küldve\n"), "A csomagot tegnap küldve");
+}
+
+TEST(ReplyText, TextWithADigitRightAboveAWrappedHeaderStays) {
+  // Yahoo puts the header right below the reply; an address line with
+  // digits is not the header's first line.
+  EXPECT_EQ(visible_reply("Calle Mayor, 12, 28013 Madrid\n  On Friday, 1 March 2024, 10:20:31 CET, Ana\n"
+                          "<ana@example.com> wrote:\n\nWhat is your address?\n"),
+            "Calle Mayor, 12, 28013 Madrid");
+}
+
+TEST(ReplyText, SpanishICloudAndCatalanHeaders) {
+  EXPECT_EQ(visible_reply("Perfecto.\n\nEl 4/5/2024 9:10, Ana Ruiz <ana@example.es> escribieron:\n\nTe va bien?\n"),
+            "Perfecto.");
+  EXPECT_EQ(visible_reply("D'acord.\n\nEl 4/5/2024 9:10, Jordi <jordi@example.cat> ha escrit:\n> Et va bé?\n"),
+            "D'acord.");
+}
+
+TEST(ReplyText, PolishWebmailHeadersAndAFlattenedBlock) {
+  EXPECT_EQ(visible_reply("Dzięki.\n\nNadawca: Ana <ana@example.pl>\nAdresat: biuro@example.pl\nTemat: faktura\n\nCzy "
+                          "dotarła?\n"),
+            "Dzięki.");
+  // The same block with its line breaks lost.
+  EXPECT_EQ(visible_reply("Dzięki.\nTemat: RE: faktura Data: 2024-03-02 08:15Nadawca: \"Ana\" ana@example.pl Adresat:\n"
+                          "Czy dotarła?\n"),
+            "Dzięki.");
+  // A line with one key, or a sender's word with no colon after it, is text.
+  EXPECT_EQ(visible_reply("Subject: the invoice from Ana, ana@example.com\nis paid.\n"),
+            "Subject: the invoice from Ana, ana@example.com\nis paid.");
+}
+
+TEST(ReplyText, OriginalMessageMarkerWithTheHeaderGluedOn) {
+  EXPECT_EQ(
+      visible_reply("Welche Nummer?\nGruß\n-------- Ursprüngliche Nachricht --------Von: \"Shop\"  Datum: 02.03.24  "
+                    "10:15  An: Betreff: Ihre Rücksendung\n\nHallo Max,\n"),
+      "Welche Nummer?\nGruß");
+  // A title between rules followed by text that is no header stays.
+  EXPECT_EQ(visible_reply("-------- Original Message --------is what the old client printed.\n"),
+            "-------- Original Message --------is what the old client printed.");
+}
+
+TEST(ReplyText, WrappedAddressAndOldGmailHeader) {
+  // The address opened on the first line goes on, even when it starts with digits.
+  EXPECT_EQ(
+      visible_reply("Done.\n\nOn Nov 3, 2023, at 9:15 AM, Shop <\n42orders@shop.example.com>\nwrote:\n\nYour order\n"),
+      "Done.");
+  // A date, a name and an address with no colon, right above quoted lines.
+  EXPECT_EQ(visible_reply("Works.\n2023/11/3 Ana <ana@example.com>\n\n> Does it?\n"), "Works.");
+  // Not above quoted lines, it is text.
+  EXPECT_EQ(visible_reply("Contacts:\n2023/11/3 Ana <ana@example.com>\n"),
+            "Contacts:\n2023/11/3 Ana <ana@example.com>");
+}
+
+TEST(ReplyText, SentAsTheVerbOfAFullHeader) {
+  EXPECT_EQ(visible_reply("Thanks.\n\nOn 3-Nov-2023, at 9:15 AM, Ana <ana@example.com> sent:\n\n> Ok?\n"), "Thanks.");
+  // Without an address it is a sentence.
+  EXPECT_EQ(visible_reply("On 3 November I sent:\n\nthe invoice and the contract.\n"),
+            "On 3 November I sent:\n\nthe invoice and the contract.");
+}
+
+TEST(ReplyText, EmDashRuleStartsASignature) {
+  EXPECT_EQ(visible_reply("好的，周六见。\n\n——————————————\n\n小林\n项目经理\n"), "好的，周六见。");
+  // One em dash, or a few, is the sender's own.
+  EXPECT_EQ(visible_reply("Done.\n\n—\nAna\n"), "Done.\n\n—\nAna");
+  EXPECT_EQ(visible_reply("Done.\n\n———\nAna\n"), "Done.\n\n———\nAna");
+}
+
+TEST(ReplyText, FooterOnTheFirstLineHidesOnlyItself) {
+  EXPECT_EQ(visible_reply("Sent from my iPhone\n\nHi,\n\nthe invoice is attached.\n\nKate\n"),
+            "Hi,\n\nthe invoice is attached.\n\nKate");
+  // Below the reply it still hides what follows it.
+  EXPECT_EQ(visible_reply("Hi,\nyes.\nSent from my iPhone\n\nana@example.com wrote:\n\nOk?\n"), "Hi,\nyes.");
+  EXPECT_EQ(visible_reply("Sent from my iPhone\n"), "");
+}
+
 TEST(ReplyText, InlineAnswersAreKeptWithoutTheQuotes) {
   const std::string body =
       "On Tue, Apr 29, 2014 at 4:22 PM, Dev <dev@example.com> wrote:\n\n> first question?\n\nFirst answer.\n\n"
@@ -303,6 +420,16 @@ TEST(ReplyText, RandomBodiesOfMarkerPieces) {
     };
     EXPECT_EQ(strip_line_ends(joined), strip_line_ends(normalised)) << body;
   }
+}
+
+TEST(ReplyText, ManyHeadersStayFast) {
+  // Every header hides the fragments below it; marking them must not cost
+  // a pass over those fragments per header.
+  std::string body = "Hi\n";
+  for (int i = 0; i < 100'000; ++i) body += "text\nOn 1 Jan 2024, Ana <ana@example.com> wrote:\n";
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(visible_reply(body), "Hi\ntext");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
 TEST(ReplyText, LongLinesStayFast) {

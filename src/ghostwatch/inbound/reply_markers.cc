@@ -16,7 +16,7 @@ constexpr std::string_view kMarkerWroteWords[] = {
     "napisal(a)", "pisze", "написал", "написала", "написал(а)", "пишет", "написав", "skrev", "kirjoitti", "napsal",
     "napsala", "napsal(a)", "napísal", "yazdı", "írta", "έγραψε", "a scris", "đã viết", "menulis", "kirjutas", "rašė",
     "rakstīja", "escrigué", "va escriure", "написа", "写道", "寫道", "のメッセージ", "書きました", "작성", "님이 작성",
-    "kirjoittaa",
+    "kirjoittaa", "escribieron", "ha escrit",
     // Hebrew, Arabic, Persian, South Slavic, Slovak, Thai, Hindi, Filipino.
     "כתב", "כתבה", "כתב/ה", "كتب", "نوشت", "napisao", "napisala", "napisao/la", "napisao(la)", "написао", "napísala",
     "napísal(a)", "เขียน", "เขียนว่า", "ने लिखा", "लिखा", "sumulat", "пише"};
@@ -142,10 +142,10 @@ constexpr std::string_view kMarkerOriginalPhrases[] = {"original message",
                                                        "अग्रेषित संदेश"};
 
 constexpr std::string_view kMarkerFromKeys[] = {
-    "from",      "de",         "von",    "da",     "van",    "od",     "от",        "från",  "fra",
-    "lähettäjä", "feladó",     "kimden", "发件人", "寄件者", "差出人", "보낸 사람", "από",   "expéditeur",
-    "remitente", "odesílatel", "מאת",    "من",     "المرسل", "از",     "فرستنده",   "šalje", "од",
-    "шаље",      "від",        "de la",  "dari",   "từ",     "จาก",    "प्रेषक"};
+    "from",      "de",         "von",    "da",     "van",    "od",     "от",        "från",   "fra",
+    "lähettäjä", "feladó",     "kimden", "发件人", "寄件者", "差出人", "보낸 사람", "από",    "expéditeur",
+    "remitente", "odesílatel", "מאת",    "من",     "المرسل", "از",     "فرستنده",   "šalje",  "од",
+    "шаље",      "від",        "de la",  "dari",   "từ",     "จาก",    "प्रेषक",      "nadawca"};
 
 constexpr std::string_view kMarkerOtherKeys[] = {"sent",
                                                  "date",
@@ -273,6 +273,12 @@ constexpr std::string_view kMarkerOtherKeys[] = {"sent",
                                                  "đến",
                                                  "chủ đề",
                                                  "ngày",
+                                                 "message du",
+                                                 "adresat",
+                                                 "copie à",
+                                                 "copie",
+                                                 "cci",
+                                                 "sujet",
                                                  "ถึง",
                                                  "เรื่อง",
                                                  "วันที่",
@@ -340,6 +346,7 @@ constexpr std::string_view kMarkerBareFooters[] = {"sent from",
                                                    "inviato da",
                                                    "inviato con",
                                                    "verzonden vanaf",
+                                                   "verzonden vanuit",
                                                    "verstuurd vanaf",
                                                    "verzonden met",
                                                    "verstuurd met",
@@ -384,6 +391,20 @@ constexpr std::string_view kMarkerDeviceWords[] = {
     "aol",    "windows",  "protonmail", "proton",   "device",     "huawei",    "xiaomi",  "pixel",  "nokia", "motorola",
     "htc",    "oneplus",  "tutanota",   "spark",    "airmail",    "bluemail",  "ios",     "e-mail", "email", "mobilní",
     "handy",  "telefono", "teléfono",   "телефона", "iphone.",    "мобильного"};
+
+// A rule of 7 or more em dashes, horizontal bars or box-drawing lines
+// ("——————————", as Chinese clients draw it); one em dash alone is text.
+bool marker_is_long_dash_rule(std::string_view t) {
+  constexpr std::size_t kMinDashes = 7;
+  constexpr std::size_t kMaxRuleBytes = 600;
+  if (t.size() < kMinDashes * 3 || t.size() > kMaxRuleBytes || t.size() % 3 != 0) return false;
+  const std::string_view dash = t.substr(0, 3);
+  if (dash != "—" && dash != "―" && dash != "─" && dash != "━") return false;
+  for (std::size_t i = 3; i < t.size(); i += 3) {
+    if (t.substr(i, 3) != dash) return false;
+  }
+  return true;
+}
 
 bool marker_is_space(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
@@ -626,7 +647,13 @@ QuoteHeader classify_quote_header(std::string_view text) {
   const bool lead = marker_starts_with_lead_word(folded);
   if (!colon) {
     // "On Wed, 14 Nov 2018 08:14:43 -0200 John Doe <john@doe.com> wrote".
-    return lead && digit && marker_ends_with_wrote_word(folded) ? QuoteHeader::kStrong : QuoteHeader::kNone;
+    if (lead && digit && marker_ends_with_wrote_word(folded)) return QuoteHeader::kStrong;
+    // Old Gmail: "2011/4/7 Nathan <support@example.com>", a header only
+    // right above quoted lines.
+    if (marker_starts_with_digit(folded) && address && folded.back() == '>' && folded.find('<') != std::string::npos) {
+      return QuoteHeader::kWeak;
+    }
+    return QuoteHeader::kNone;
   }
   if (marker_ends_with_wrote_word(folded)) {
     return (digit || address || lead) ? QuoteHeader::kStrong : QuoteHeader::kWeak;
@@ -636,6 +663,12 @@ QuoteHeader classify_quote_header(std::string_view text) {
   if (digit && (lead || address || marker_starts_with_digit(folded)) && marker_has_inner_wrote_word(folded)) {
     return QuoteHeader::kStrong;
   }
+  // "On 11-Apr-2011, at 6:54 PM, Roman <roman@example.com> sent:": with a
+  // date word, a date and an address, "sent" is the verb.
+  if (lead && digit && address && marker_ends_with(folded, " sent")) return QuoteHeader::kStrong;
+  // Apple Mail in Polish names the message first: "Wiadomość napisana przez
+  // Ana <ana@example.pl> w dniu 17.01.2023, o godz. 11:09:".
+  if (digit && marker_starts_with(folded, "wiadomość napisana przez ")) return QuoteHeader::kStrong;
   // "2014年1月9日 2:47 George <g@example.com>:", "пн, 1 янв. 2023 г. в 10:00, Name <a@b>:".
   const bool ends_with_address = folded.back() == '>' || marker_ends_with(folded, ">)") || folded.back() == ')';
   if (ends_with_address && address && digit && folded.find('<') != std::string::npos) return QuoteHeader::kStrong;
@@ -671,9 +704,31 @@ bool is_decorated_title(std::string_view line) {
   return words >= 1 && words <= 6;
 }
 
+// "-------- Ursprüngliche Nachricht --------Von: …": a marker between rules
+// with the header block glued on after it (a text part that lost its line
+// breaks).
+namespace {
+bool marker_is_glued_original_message_marker(std::string_view line) {
+  constexpr std::size_t kMaxTitleBytes = 200;
+  const std::size_t first = line.find_first_not_of("- ");
+  if (first == std::string_view::npos || first < 2 || first > kMaxTitleBytes) return false;
+  const std::size_t rule = line.substr(0, kMaxTitleBytes).find("--", first);
+  if (rule == std::string_view::npos) return false;
+  const std::string folded = fold_case(trim_text(line.substr(first, rule - first)));
+  if (std::find(std::begin(kMarkerOriginalPhrases), std::end(kMarkerOriginalPhrases), folded) ==
+      std::end(kMarkerOriginalPhrases)) {
+    return false;
+  }
+  const std::size_t rest = line.find_first_not_of("- ", rule);
+  return rest != std::string_view::npos && header_key(line.substr(rest)) != HeaderKey::kNone;
+}
+}  // namespace
+
 bool is_original_message_marker(std::string_view line) {
   line = trim_text(line);
-  if (line.empty() || line.size() > 200) return false;
+  if (line.empty()) return false;
+  if (line.size() > 200) return marker_is_glued_original_message_marker(line);
+  if (marker_is_glued_original_message_marker(line)) return true;
   constexpr std::string_view kDecoration = "-_=*~ \t";
   const std::size_t first = line.find_first_not_of(kDecoration);
   if (first == std::string_view::npos) return false;
@@ -714,6 +769,27 @@ HeaderKey header_key(std::string_view line) {
   return HeaderKey::kNone;
 }
 
+bool is_flattened_header_block(std::string_view line) {
+  constexpr std::size_t kMaxFlattenedBytes = 400;
+  line = trim_text(line);
+  if (line.size() > kMaxFlattenedBytes || header_key(line) == HeaderKey::kNone) return false;
+  if (line.find('@') == std::string_view::npos) return false;
+  const std::string folded = fold_case(line);
+  const std::size_t first_colon = folded.find(':');
+  if (first_colon == std::string::npos) return false;
+  for (std::string_view key : kMarkerFromKeys) {
+    for (std::size_t at = folded.find(key, first_colon + 1); at != std::string::npos; at = folded.find(key, at + 1)) {
+      const std::size_t end = at + key.size();
+      const bool starts_word =
+          folded[at - 1] == ' ' || folded[at - 1] == '*' || (folded[at - 1] >= '0' && folded[at - 1] <= '9');
+      std::size_t colon = end;
+      while (colon < folded.size() && (folded[colon] == ' ' || folded[colon] == '*')) ++colon;
+      if (starts_word && colon < folded.size() && folded[colon] == ':') return true;
+    }
+  }
+  return false;
+}
+
 bool header_value_has_address(std::string_view line) {
   const std::size_t colon = line.find(':');
   return colon != std::string_view::npos && line.find('@', colon) != std::string_view::npos;
@@ -726,12 +802,14 @@ SignatureStart classify_signature_start(std::string_view line) {
       (t.find_first_not_of('-') == std::string_view::npos || t.find_first_not_of('_') == std::string_view::npos)) {
     return SignatureStart::kStrong;
   }
+  if (marker_is_long_dash_rule(t)) return SignatureStart::kStrong;
   if (is_mobile_footer(t)) return SignatureStart::kStrong;
   // "--Bob", "-- Tim", "__Ana": a delimiter glued to a name. A short rule
   // alone ("----", markdown) is not one.
   if (marker_starts_with(t, "--") || marker_starts_with(t, "__")) {
     const std::size_t name = t.find_first_not_of(t[0]);
-    if (name == std::string_view::npos) return SignatureStart::kNone;
+    // "__" alone under a blank line: a mailing list's footer rule, cut short.
+    if (name == std::string_view::npos) return t == "__" ? SignatureStart::kWeak : SignatureStart::kNone;
     const std::string_view rest = trim_text(t.substr(name));
     return !rest.empty() && marker_word_count(rest) <= 4 ? SignatureStart::kWeak : SignatureStart::kNone;
   }
@@ -778,6 +856,16 @@ bool is_mobile_footer(std::string_view line) {
   if (marker_tail_after(german, "outlook für", tail) && marker_ends_with(tail, " herunterladen") &&
       marker_is_short_tail(tail, 3)) {
     return true;
+  }
+  // Hungarian also puts the verb last, with the device declined: "Az
+  // iPhone-omról küldve".
+  constexpr std::size_t kMaxHungarianFooterBytes = 64;
+  if (german.size() <= kMaxHungarianFooterBytes && marker_ends_with(german, " küldve")) {
+    const std::string_view device = german.substr(0, german.size() - std::string_view(" küldve").size());
+    if (std::any_of(std::begin(kMarkerDeviceWords), std::end(kMarkerDeviceWords),
+                    [&](std::string_view word) { return device.find(word) != std::string_view::npos; })) {
+      return true;
+    }
   }
   constexpr std::size_t kMaxGluedFooterBytes = 80;
   if (folded.size() <= kMaxGluedFooterBytes) {

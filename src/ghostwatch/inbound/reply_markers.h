@@ -63,6 +63,11 @@ enum class HeaderKey { kNone, kFrom, kOther };
 // "From: …", "*Sent:* …", "Von: …", "De : …", "发件人: …". kFrom for the
 // sender's key in any language, kOther for date, recipients and subject.
 HeaderKey header_key(std::string_view line);
+// A whole header block flattened onto one line, as some webmails' text
+// parts have it: a header key first, then a sender's key further on and an
+// address ("Temat: RE: … 2023-01-17 13:46Nadawca: \"Ana\" ana@example.pl
+// Adresat:").
+bool is_flattened_header_block(std::string_view line);
 // True when the value after the key holds an address ('@').
 bool header_value_has_address(std::string_view line);
 

@@ -73,7 +73,13 @@ void reply_mark_wrapped_headers(const std::vector<std::string_view>& lines, std:
     std::string joined(trim_text(lines[i]));
     for (std::size_t j = i + 1; j < lines.size() && j < i + kReplyMaxWrappedLines; ++j) {
       if (kinds[j] == ReplyLineKind::kBlank || kinds[j] == ReplyLineKind::kQuoted) break;
+      // A line that starts a header of its own ("On <date>, Ana") is never a
+      // continuation: the line above it ("Gran Via, 1, Madrid") is text. An
+      // address opened with '<' goes on whatever the next line starts with.
       if (kinds[j] == ReplyLineKind::kHeader && starts_like_quote_header(lines[j])) break;
+      if (joined.back() != '<' && may_start_wrapped_quote_header(lines[j]) && starts_like_quote_header(lines[j])) {
+        break;
+      }
       joined += ' ';
       joined += trim_text(lines[j]);
       if (joined.size() > kReplyMaxWrappedBytes) break;
@@ -83,6 +89,32 @@ void reply_mark_wrapped_headers(const std::vector<std::string_view>& lines, std:
         break;
       }
     }
+  }
+}
+
+// True for a line of one repeated rule character ("====", "-----", "****").
+bool reply_is_rule_line(std::string_view line) {
+  const std::string_view t = trim_text(line);
+  if (t.size() < 2 || t.size() > 100) return false;
+  if (t.find_first_not_of("-_=*~#") != std::string_view::npos) return false;
+  return t.find_first_not_of(t[0]) == std::string_view::npos;
+}
+
+// Above a header block's "From:" line: a date or subject line that some
+// webmails put first ("Message du : 12/12/2016 13:20" / "De : …"), and a
+// rule ("====") that sets the block off, with blank lines between.
+void reply_mark_header_block_top(const std::vector<std::string_view>& lines, std::vector<ReplyLineKind>& kinds,
+                                 std::size_t from) {
+  constexpr std::size_t kMaxKeysAboveFrom = 2;
+  std::size_t top = from;
+  while (top > 0 && from - top < kMaxKeysAboveFrom && kinds[top - 1] != ReplyLineKind::kBlank &&
+         kinds[top - 1] != ReplyLineKind::kQuoted && header_key(lines[top - 1]) == HeaderKey::kOther) {
+    kinds[--top] = ReplyLineKind::kHeader;
+  }
+  std::size_t above = top;
+  while (above > 0 && kinds[above - 1] == ReplyLineKind::kBlank) --above;
+  if (above > 0 && kinds[above - 1] == ReplyLineKind::kText && reply_is_rule_line(lines[above - 1])) {
+    kinds[above - 1] = ReplyLineKind::kHeader;
   }
 }
 
@@ -97,6 +129,10 @@ void reply_mark_header_blocks(const std::vector<std::string_view>& lines, std::v
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (kinds[i] == ReplyLineKind::kBlank || kinds[i] == ReplyLineKind::kQuoted) continue;
     if (i + 1 < lines.size() && is_decorated_title(lines[i]) && header_key(lines[i + 1]) != HeaderKey::kNone) {
+      kinds[i] = ReplyLineKind::kHeader;
+      continue;
+    }
+    if (is_flattened_header_block(lines[i])) {
       kinds[i] = ReplyLineKind::kHeader;
       continue;
     }
@@ -118,6 +154,7 @@ void reply_mark_header_blocks(const std::vector<std::string_view>& lines, std::v
     }
     if (others >= 2 || (others == 1 && address)) {
       for (std::size_t k = i; k <= last; ++k) kinds[k] = ReplyLineKind::kHeader;
+      reply_mark_header_block_top(lines, kinds, i);
       i = last;
     }
   }
@@ -150,18 +187,47 @@ std::string_view reply_line_without_trailing_space(std::string_view line) {
   return line.substr(0, end + 1);
 }
 
+// True when `rule` (a long "-------" or "_______") right below `above`
+// underlines it: a table's column titles or a heading of three words or
+// more ("Service Expire Date Description"), not a sign-off or a name.
+bool reply_underlines(std::string_view above, std::string_view rule) {
+  // "--" and "-- " are delimiters, never underlines.
+  constexpr std::size_t kMinUnderline = 7;
+  if (trim_text(rule).size() < kMinUnderline || !reply_is_rule_line(rule)) return false;
+  const std::string_view t = trim_text(above);
+  if (t.empty() || t.size() > 200 || t.back() == ',' || is_quoted_line(t)) return false;
+  std::size_t words = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t[i] != ' ' && t[i] != '\t' && (i == 0 || t[i - 1] == ' ' || t[i - 1] == '\t')) ++words;
+  }
+  return words >= 3;
+}
+
 // Collects fragments from the bottom of the body up.
 class ReplyScanner {
  public:
-  explicit ReplyScanner(const std::vector<std::string_view>& lines) : lines_(lines) {}
+  ReplyScanner(const std::vector<std::string_view>& lines, std::size_t first_line)
+      : lines_(lines), first_line_(first_line) {}
 
   void add_line_above(std::size_t index, ReplyLineKind kind) {
     if (open_ && kind_ == ReplyFragmentKind::kText) {
       const SignatureStart start = classify_signature_start(lines_[top_]);
-      if (start == SignatureStart::kStrong || (start == SignatureStart::kWeak && kind == ReplyLineKind::kBlank)) {
+      if ((start == SignatureStart::kStrong && !reply_underlines(lines_[index], lines_[top_])) ||
+          (start == SignatureStart::kWeak && kind == ReplyLineKind::kBlank)) {
         signature_ = true;
         finish();
       }
+    }
+    // A footer on the body's first line ("Sent from iPhone" above the
+    // reply, as some clients place it) ends nothing: it alone is hidden.
+    if (index == first_line_ && kind == ReplyLineKind::kText && is_mobile_footer(lines_[index])) {
+      finish();
+      open_ = true;
+      kind_ = ReplyFragmentKind::kText;
+      top_ = bottom_ = index;
+      signature_ = true;
+      leading_footer_ = true;
+      return;
     }
     if (open_ && reply_line_joins(kind_, kind)) {
       top_ = index;
@@ -180,6 +246,9 @@ class ReplyScanner {
       signature_ = true;
     }
     finish();
+    // Marked once here rather than at each header: linear however many
+    // headers there are.
+    for (std::size_t i = 0; i < hidden_below_; ++i) fragments_[i].hidden = true;
     return {fragments_.rbegin(), fragments_.rend()};
   }
 
@@ -198,8 +267,11 @@ class ReplyScanner {
     // Nobody writes below "Sent from my iPhone": what follows is the quoted
     // message (Outlook and mobile clients put the footer above it).
     const bool footer = f.signature && is_mobile_footer(lines_[top_]);
-    if (f.header || footer) {
-      for (ReplyFragment& below : fragments_) below.hidden = true;
+    if (leading_footer_) {
+      leading_footer_ = false;
+      f.hidden = true;
+    } else if (f.header || footer) {
+      hidden_below_ = fragments_.size();  // all below it, marked at the top
       found_visible_ = false;
       f.hidden = true;
     } else if (!found_visible_) {
@@ -213,6 +285,7 @@ class ReplyScanner {
   }
 
   const std::vector<std::string_view>& lines_;
+  const std::size_t first_line_;          // the first line that is not blank
   std::vector<ReplyFragment> fragments_;  // bottom first
   bool open_ = false;
   ReplyFragmentKind kind_ = ReplyFragmentKind::kText;
@@ -220,6 +293,8 @@ class ReplyScanner {
   std::size_t bottom_ = 0;
   bool signature_ = false;
   bool found_visible_ = false;
+  bool leading_footer_ = false;
+  std::size_t hidden_below_ = 0;  // fragments_[0, hidden_below_) lie below a header or footer
 };
 
 std::string_view reply_rstrip(std::string_view s) {
@@ -252,7 +327,9 @@ std::vector<ReplyFragment> reply_fragments(std::string_view plain_body) {
   for (std::string_view line : lines) kinds.push_back(reply_classify_line(line));
   reply_mark_wrapped_headers(lines, kinds);
   reply_mark_header_blocks(lines, kinds);
-  ReplyScanner scanner(lines);
+  std::size_t first_line = 0;
+  while (first_line < kinds.size() && kinds[first_line] == ReplyLineKind::kBlank) ++first_line;
+  ReplyScanner scanner(lines, first_line);
   for (std::size_t i = lines.size(); i-- > 0;) scanner.add_line_above(i, kinds[i]);
   return scanner.finish_at_top();
 }
