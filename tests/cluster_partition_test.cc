@@ -245,6 +245,80 @@ TEST(PartitionConsumerTest, DeliversInOrderAndRefusesABatchAfterALostDelivery) {
       << after_gap.message();
 }
 
+// Replaces the consumer `durable` with one of the same name that delivers
+// nothing (filtered to a subject no message has), as a consumer left
+// without quorum behaves.
+void replace_with_silent_consumer(const std::string& url, const char* durable) {
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, url.c_str()), NATS_OK);
+  ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+  ASSERT_EQ(js_DeleteConsumer(js, "GHOSTWATCH_EVENTS", durable, nullptr, nullptr), NATS_OK);
+  jsConsumerConfig config;
+  jsConsumerConfig_Init(&config);
+  config.Durable = durable;
+  config.FilterSubject = "ghostwatch.events.none";
+  config.AckPolicy = js_AckAll;
+  jsConsumerInfo* info = nullptr;
+  ASSERT_EQ(js_AddConsumer(&info, js, "GHOSTWATCH_EVENTS", &config, nullptr, nullptr), NATS_OK);
+  jsConsumerInfo_Destroy(info);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+}
+
+TEST(PartitionConsumerTest, AConsumerThatDeliversNothingWhileTheStreamHasMoreIsStalled) {
+  const auto url = nats_url();
+  if (!url) GTEST_SKIP() << kNoNats;
+  delete_stream(*url, "GHOSTWATCH_EVENTS");
+  bus::BusSettings settings;
+  settings.url = *url;
+  settings.partitions = 1;
+  auto js = bus::JetStream::connect(settings);
+  ASSERT_TRUE(js) << js.message();
+  const std::string subject = bus::subject_of(0);
+  auto publish = [&](std::uint64_t n) {
+    const std::string id = fmt::format("m{}", n);
+    const std::string data = fmt::format(R"({{"type":"user","at":"2024-01-01T00:00:0{}Z","id":"u{}"}})", n, n);
+    ASSERT_TRUE((*js)->publish(bus::LogMessage{subject, id, n, n, 0, {}, data}));
+    ASSERT_TRUE((*js)->wait_acks(10 * kSecond));
+  };
+  publish(1);
+  publish(2);
+  constexpr Duration kStall = 1 * kSecond;
+  auto consumer = bus::PartitionConsumer::open(**js, settings, 0, PartitionPosition{}, kStall);
+  ASSERT_TRUE(consumer) << consumer.message();
+  auto both = (*consumer)->fetch(10, 2000);
+  ASSERT_TRUE(both) << both.message();
+  ASSERT_EQ(both->size(), 2u);
+  ASSERT_TRUE((*consumer)->ack());
+  // Idle (nothing after message 2): quiet for longer than kStall is no error.
+  auto fetch_for = [&](Duration span) -> Status {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(span);
+    while (std::chrono::steady_clock::now() < until) {
+      auto got = (*consumer)->fetch(10, 200);
+      if (!got) return got.status();
+      EXPECT_TRUE(got->empty());
+    }
+    return Status::ok();
+  };
+  EXPECT_TRUE(fetch_for(3 * kStall));
+  // A message comes that the consumer does not deliver.
+  replace_with_silent_consumer(*url, "ghostwatch-p0");
+  publish(3);
+  const Status stalled = fetch_for(5 * kStall);
+  ASSERT_FALSE(stalled) << "a consumer that delivers nothing while the stream has more must be reported";
+  EXPECT_NE(stalled.message().find("partition 0: the stream has message 3 after 2, but the consumer delivered nothing"),
+            std::string::npos)
+      << stalled.message();
+  // Opened again (as the worker does), it delivers what was due.
+  consumer = bus::PartitionConsumer::open(**js, settings, 0, PartitionPosition{2, 2}, kStall);
+  ASSERT_TRUE(consumer) << consumer.message();
+  auto third = (*consumer)->fetch(10, 2000);
+  ASSERT_TRUE(third) << third.message();
+  ASSERT_EQ(third->size(), 1u);
+  EXPECT_EQ((*third)[0].stream_seq, 3u);
+}
+
 TEST(PartitionConsumerTest, HandsOutInThePartitionsOrderHoldingEarlyMessagesAndDroppingCopies) {
   const auto url = nats_url();
   if (!url) GTEST_SKIP() << kNoNats;

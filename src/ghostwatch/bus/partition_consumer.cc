@@ -82,19 +82,23 @@ Result<PartitionMessage> read_message(natsMsg* m) {
 }  // namespace
 
 PartitionConsumer::PartitionConsumer(JetStream& js, std::string stream, std::uint32_t partition,
-                                     const PartitionPosition& after, std::unique_ptr<Subscription> sub)
+                                     const PartitionPosition& after, Duration stall_after,
+                                     std::unique_ptr<Subscription> sub)
     : js_(js),
       stream_(std::move(stream)),
       partition_(partition),
       last_(after.stream_seq),
       handed_out_(after.partition_seq),
+      stall_after_(stall_after),
+      quiet_since_(std::chrono::steady_clock::now()),
       sub_(std::move(sub)) {}
 
 PartitionConsumer::~PartitionConsumer() = default;
 
 Result<std::unique_ptr<PartitionConsumer>> PartitionConsumer::open(JetStream& js, const BusSettings& settings,
                                                                    std::uint32_t partition,
-                                                                   const PartitionPosition& after) {
+                                                                   const PartitionPosition& after,
+                                                                   Duration stall_after) {
   JetStream::Handles& h = js.handles();
   auto sub = std::make_unique<Subscription>();
   sub->name = fmt::format("ghostwatch-p{}", partition);
@@ -124,7 +128,7 @@ Result<std::unique_ptr<PartitionConsumer>> PartitionConsumer::open(JetStream& js
     return Status::error(fmt::format("bus: consuming {} from {} failed: {}", subject, h.servers, nats_error(s, code)));
   }
   return std::unique_ptr<PartitionConsumer>(
-      new PartitionConsumer(js, settings.stream, partition, after, std::move(sub)));
+      new PartitionConsumer(js, settings.stream, partition, after, stall_after, std::move(sub)));
 }
 
 Result<std::vector<PartitionMessage>> PartitionConsumer::fetch(int max, Duration wait) {
@@ -132,10 +136,14 @@ Result<std::vector<PartitionMessage>> PartitionConsumer::fetch(int max, Duration
   natsMsgList list{};
   jsErrCode code = static_cast<jsErrCode>(0);
   const natsStatus s = natsSubscription_Fetch(&list, sub_->sub, max, wait, &code);
-  if (s == NATS_TIMEOUT) return out;
+  if (s == NATS_TIMEOUT) {
+    if (Status stalled = check_stalled(); !stalled) return stalled;
+    return out;
+  }
   if (s != NATS_OK) {
     return Status::error(fmt::format("bus: fetching partition {} failed: {}", partition_, nats_error(s, code)));
   }
+  if (list.Count > 0) quiet_since_ = std::chrono::steady_clock::now();
   out.reserve(static_cast<std::size_t>(list.Count));
   Status bad = Status::ok();
   for (int i = 0; i < list.Count; ++i) {
@@ -212,6 +220,18 @@ PartitionPosition PartitionConsumer::position() const {
   std::uint64_t stream_seq = last_;
   for (const auto& [partition_seq, m] : held_) stream_seq = std::min(stream_seq, m.stream_seq - 1);
   return PartitionPosition{stream_seq, handed_out_};
+}
+
+Status PartitionConsumer::check_stalled() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - quiet_since_ < std::chrono::milliseconds(stall_after_)) return Status::ok();
+  quiet_since_ = now;  // checked again after another stall_after_
+  auto next = next_after(last_);
+  if (!next) return next.status();
+  if (*next == 0) return Status::ok();  // nothing due: idle
+  return Status::error(fmt::format(
+      "bus: partition {}: the stream has message {} after {}, but the consumer delivered nothing for {} s (stalled)",
+      partition_, *next, last_, stall_after_ / kSecond));
 }
 
 Result<std::uint64_t> PartitionConsumer::next_after(std::uint64_t seq) {

@@ -25,9 +25,16 @@
 // A message without Gw-Partition-Seq (published before it existed) is
 // handed out in stream order.
 //
+// A consumer that delivers nothing for `stall_after` while the stream has
+// a message of the partition after the last one delivered (a JetStream
+// consumer left without quorum by a server's restart has been seen to stall
+// so for good) makes fetch() fail, naming it: the worker then starts the
+// partition again, which replaces the consumer.
+//
 // Not thread-safe: one thread per consumer.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -50,9 +57,13 @@ inline constexpr const char* kBounce = "bounce";
 
 class PartitionConsumer {
  public:
+  // How long a consumer may deliver nothing while the stream has more.
+  static constexpr Duration kStallAfter = 30 * kSecond;
+
   // `js` must outlive the consumer; reading starts after `after`.
   static Result<std::unique_ptr<PartitionConsumer>> open(JetStream& js, const BusSettings& settings,
-                                                         std::uint32_t partition, const PartitionPosition& after);
+                                                         std::uint32_t partition, const PartitionPosition& after,
+                                                         Duration stall_after = kStallAfter);
   ~PartitionConsumer();
   PartitionConsumer(const PartitionConsumer&) = delete;
   PartitionConsumer& operator=(const PartitionConsumer&) = delete;
@@ -60,8 +71,8 @@ class PartitionConsumer {
   // The next messages in the partition's order, from at most `max`
   // fetched, waiting up to `wait` for the first; none when none came or
   // all were held. An error names a message whose headers are not the
-  // log's, the gap when a delivery was lost on its way, or the missing
-  // message when more than kMaxHeld wait for it.
+  // log's, the gap when a delivery was lost on its way, the missing
+  // message when more than kMaxHeld wait for it, or a stalled consumer.
   Result<std::vector<PartitionMessage>> fetch(int max, Duration wait);
   // Where the partition stands once every message fetch() handed out is
   // applied: to commit with them.
@@ -80,7 +91,10 @@ class PartitionConsumer {
  private:
   struct Subscription;
   PartitionConsumer(JetStream& js, std::string stream, std::uint32_t partition, const PartitionPosition& after,
-                    std::unique_ptr<Subscription> sub);
+                    Duration stall_after, std::unique_ptr<Subscription> sub);
+  // After a fetch that brought nothing: an error when the consumer has
+  // delivered nothing for stall_after_ while the stream has more.
+  Status check_stalled();
   // Hands out `delivered` (in stream order) in the partition's order.
   Result<std::vector<PartitionMessage>> in_order(std::vector<PartitionMessage> delivered);
   // The stream sequence of the partition's first message after `seq`
@@ -93,6 +107,8 @@ class PartitionConsumer {
   std::uint64_t last_;                              // the stream sequence of the last message delivered
   std::uint64_t handed_out_;                        // Gw-Partition-Seq of the last message handed out
   std::map<std::uint64_t, PartitionMessage> held_;  // by Gw-Partition-Seq: came before their turn
+  const Duration stall_after_;
+  std::chrono::steady_clock::time_point quiet_since_;  // the last delivery, or the last check that found none due
   std::unique_ptr<Subscription> sub_;
 };
 
