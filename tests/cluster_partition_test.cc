@@ -7,6 +7,7 @@
 #include <nats/nats.h>
 
 #include <chrono>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -171,15 +172,32 @@ class PartitionClock final : public Clock {
   Instant now() const override { return 1'700'000'000'000; }
 };
 
+// The settings of a one-partition log on `url`, its stream deleted.
+bus::BusSettings fresh_one_partition_log(const std::string& url) {
+  delete_stream(url, "GHOSTWATCH_EVENTS");
+  bus::BusSettings settings;
+  settings.url = url;
+  settings.partitions = 1;
+  return settings;
+}
+
+// Runs `fn` with a JetStream context on a connection of its own to `url`,
+// beside the consumer's.
+void with_own_jetstream(const std::string& url, const std::function<void(jsCtx*)>& fn) {
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, url.c_str()), NATS_OK);
+  ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+  fn(js);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+}
+
 // Takes the next message of `durable` through a connection of its own and
 // acknowledges it: a delivery the worker never sees, as when a server goes
 // down with it on its way.
-void steal_one(const std::string& url, const char* durable) {
-  natsConnection* nc = nullptr;
-  jsCtx* js = nullptr;
+void steal_one(jsCtx* js, const char* durable) {
   natsSubscription* sub = nullptr;
-  ASSERT_EQ(natsConnection_ConnectTo(&nc, url.c_str()), NATS_OK);
-  ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
   jsSubOptions so;
   jsSubOptions_Init(&so);
   so.Stream = "GHOSTWATCH_EVENTS";
@@ -191,8 +209,6 @@ void steal_one(const std::string& url, const char* durable) {
   EXPECT_EQ(natsMsg_AckSync(list.Msgs[0], nullptr, nullptr), NATS_OK);
   natsMsgList_Destroy(&list);
   natsSubscription_Destroy(sub);
-  jsCtx_Destroy(js);
-  natsConnection_Destroy(nc);
 }
 
 TEST(PartitionConsumerTest, DeliversInOrderAndRefusesABatchAfterALostDelivery) {
@@ -200,10 +216,7 @@ TEST(PartitionConsumerTest, DeliversInOrderAndRefusesABatchAfterALostDelivery) {
   if (!url) GTEST_SKIP() << kNoNats;
   const auto db = pg_database_url();
   if (!db) GTEST_SKIP() << kNoPostgres;
-  delete_stream(*url, "GHOSTWATCH_EVENTS");
-  bus::BusSettings settings;
-  settings.url = *url;
-  settings.partitions = 1;
+  const bus::BusSettings settings = fresh_one_partition_log(*url);
   PartitionClock clock;
   auto publisher = bus::EventPublisher::open(settings, *db, clock);
   ASSERT_TRUE(publisher) << publisher.message();
@@ -238,7 +251,7 @@ TEST(PartitionConsumerTest, DeliversInOrderAndRefusesABatchAfterALostDelivery) {
   // way: the batch that follows is refused, naming the gap.
   consumer = bus::PartitionConsumer::open(**js, settings, 0, PartitionPosition{1, 1});
   ASSERT_TRUE(consumer) << consumer.message();
-  steal_one(*url, "ghostwatch-p0");
+  with_own_jetstream(*url, [](jsCtx* js) { steal_one(js, "ghostwatch-p0"); });
   auto after_gap = (*consumer)->fetch(10, 2000);
   ASSERT_FALSE(after_gap) << "a batch after a lost delivery must be refused";
   EXPECT_NE(after_gap.message().find("after message 1 the stream has 2 but 3 came"), std::string::npos)
@@ -248,11 +261,7 @@ TEST(PartitionConsumerTest, DeliversInOrderAndRefusesABatchAfterALostDelivery) {
 // Replaces the consumer `durable` with one of the same name that delivers
 // nothing (filtered to a subject no message has), as a consumer left
 // without quorum behaves.
-void replace_with_silent_consumer(const std::string& url, const char* durable) {
-  natsConnection* nc = nullptr;
-  jsCtx* js = nullptr;
-  ASSERT_EQ(natsConnection_ConnectTo(&nc, url.c_str()), NATS_OK);
-  ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+void replace_with_silent_consumer(jsCtx* js, const char* durable) {
   ASSERT_EQ(js_DeleteConsumer(js, "GHOSTWATCH_EVENTS", durable, nullptr, nullptr), NATS_OK);
   jsConsumerConfig config;
   jsConsumerConfig_Init(&config);
@@ -262,17 +271,12 @@ void replace_with_silent_consumer(const std::string& url, const char* durable) {
   jsConsumerInfo* info = nullptr;
   ASSERT_EQ(js_AddConsumer(&info, js, "GHOSTWATCH_EVENTS", &config, nullptr, nullptr), NATS_OK);
   jsConsumerInfo_Destroy(info);
-  jsCtx_Destroy(js);
-  natsConnection_Destroy(nc);
 }
 
 TEST(PartitionConsumerTest, AConsumerThatDeliversNothingWhileTheStreamHasMoreIsStalled) {
   const auto url = nats_url();
   if (!url) GTEST_SKIP() << kNoNats;
-  delete_stream(*url, "GHOSTWATCH_EVENTS");
-  bus::BusSettings settings;
-  settings.url = *url;
-  settings.partitions = 1;
+  const bus::BusSettings settings = fresh_one_partition_log(*url);
   auto js = bus::JetStream::connect(settings);
   ASSERT_TRUE(js) << js.message();
   const std::string subject = bus::subject_of(0);
@@ -303,7 +307,7 @@ TEST(PartitionConsumerTest, AConsumerThatDeliversNothingWhileTheStreamHasMoreIsS
   };
   EXPECT_TRUE(fetch_for(3 * kStall));
   // A message comes that the consumer does not deliver.
-  replace_with_silent_consumer(*url, "ghostwatch-p0");
+  with_own_jetstream(*url, [](jsCtx* js) { replace_with_silent_consumer(js, "ghostwatch-p0"); });
   publish(3);
   const Status stalled = fetch_for(5 * kStall);
   ASSERT_FALSE(stalled) << "a consumer that delivers nothing while the stream has more must be reported";
@@ -322,10 +326,7 @@ TEST(PartitionConsumerTest, AConsumerThatDeliversNothingWhileTheStreamHasMoreIsS
 TEST(PartitionConsumerTest, HandsOutInThePartitionsOrderHoldingEarlyMessagesAndDroppingCopies) {
   const auto url = nats_url();
   if (!url) GTEST_SKIP() << kNoNats;
-  delete_stream(*url, "GHOSTWATCH_EVENTS");
-  bus::BusSettings settings;
-  settings.url = *url;
-  settings.partitions = 1;
+  const bus::BusSettings settings = fresh_one_partition_log(*url);
   auto js = bus::JetStream::connect(settings);
   ASSERT_TRUE(js) << js.message();
   // As a publisher that sent messages again leaves the stream: Gw-Partition-Seq
