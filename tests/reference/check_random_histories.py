@@ -7,7 +7,8 @@ usage: check_random_histories.py BINARY [--seeds N] [--first S] [--keep DIR]
 Each seed draws a policy (ladder, campaign window, holdout, segment, cap,
 quiet hours, allowed lateness) and a small marketplace whose events straddle
 DST changes in several zones, arrive partly out of order, update users,
-opt out and in, end contracts, and break the state rules. A failing seed's
+opt out and in, end contracts, break the state rules, and now and then
+break (or only bend) section 1's rules for a line. A failing seed's
 files are kept (under --keep, default a temporary directory) and named, so
 `ghostwatch replay` can be rerun on them by hand.
 """
@@ -87,6 +88,39 @@ def stamp(rng, ms):
     return text.replace("T", "t").replace("Z", "z")
 
 
+BAD_STAMPS = ["2019-03-07 10:00:00Z", "2019-03-07T23:59:60Z", "2019-03-07T10:00:00", "2019-03-07T10:00:00.Z",
+              "2019-13-01T00:00:00Z", "2019-03-07T10:00:00+24:00", "7 March 2019"]
+NOT_OBJECTS = ["[1]", '"event"', "null", "{", '{"type":"user",}', '{"type":"user","at":NaN,"id":"f0"}', "{} {}",
+               '{"type":"user","at":"2019-03-07T00:00:00Z","id":"f0"} x']
+
+
+def mangle(rng, e):
+    """One line breaking (or only bending) section 1's rules, from event e."""
+    e = dict(e)
+    form = rng.randrange(9)
+    if form == 0:
+        del e[rng.choice(list(e))]
+    elif form == 1:
+        e[rng.choice(list(e))] = rng.choice([None, 5, True, {"x": 1}, ["a"]])
+    elif form == 2:
+        e["at"] = rng.choice(BAD_STAMPS)
+    elif form == 3:
+        e["type"] = rng.choice(["note", "User", ""])
+    elif form == 4:
+        key = rng.choice(list(e))
+        return json.dumps(e)[:-1] + ', "%s": %s}' % (key, json.dumps(rng.choice([e[key], "other", 7])))
+    elif form == 5:
+        return rng.choice(NOT_OBJECTS)
+    elif form == 6:  # valid: an escaped key, unknown fields, spaces around
+        text = json.dumps(dict(e, extra={"n": [1, 2.5, None, {"deep": [True]}]}, big=0))
+        return " \t" + text.replace('"type"', '"typ\\u0065"').replace('"big": 0', '"big": 1e400') + " "
+    elif form == 7:
+        return json.dumps(e) + "\r"
+    else:
+        return " \t "
+    return json.dumps(e)
+
+
 def random_history(rng, base):
     freelancers = ["f%d" % i for i in range(rng.randint(2, 6))]
     clients = ["k%d" % i for i in range(rng.randint(1, 3))]
@@ -152,7 +186,10 @@ def random_history(rng, base):
     for _, e in events:
         if isinstance(e["at"], int):
             e = dict(e, at=stamp(rng, e["at"]))
-        lines.append(json.dumps(e, ensure_ascii=rng.random() < 0.5))
+        if rng.random() < 0.05:
+            lines.append(mangle(rng, e))
+        else:
+            lines.append(json.dumps(e, ensure_ascii=rng.random() < 0.5))
         if rng.random() < 0.02:
             lines.append("")
     return lines

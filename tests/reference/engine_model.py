@@ -8,10 +8,9 @@ and small on purpose, so that random histories replayed by both (see
 check_random_histories.py) catch a divergence of the fast engine from the
 contract, in the corners the conformance cases do not reach.
 
-Scope: well-formed JSON objects whose listed fields are strings (the line
-reader's JSON and UTF-8 rules are the line parser's tests and fuzzer's
-business); every state rule, reject order from rule 2 on, and every firing
-rule are modelled. Where the spec is silent it does what docs/semantics.md
+Scope: every reject rule in its order (JSON by Python's parser with NaN and
+Infinity refused; the line reader's UTF-8 handling is the line parser's
+tests' and the fuzzer's business), every state rule and every firing rule. Where the spec is silent it does what docs/semantics.md
 says.
 """
 
@@ -182,6 +181,35 @@ _OPTIONAL = {
 }
 
 
+class _Object(dict):
+    """A JSON object that remembers which keys it had more than once."""
+
+    duplicates = frozenset()
+
+
+def _object(pairs):
+    obj, duplicates = _Object(), set()
+    for key, value in pairs:
+        if key in obj:
+            duplicates.add(key)
+        obj[key] = value
+    obj.duplicates = duplicates
+    return obj
+
+
+def _not_json(name):
+    raise ValueError(name + " is not JSON")
+
+
+def read_event(line):
+    """The line as a JSON object (an _Object), or None when rule 1 rejects it."""
+    try:
+        event = json.loads(line, object_pairs_hook=_object, parse_constant=_not_json)
+    except ValueError:
+        return None
+    return event if isinstance(event, _Object) else None
+
+
 class Model:
     def __init__(self, policy):
         self.policy = policy
@@ -197,10 +225,12 @@ class Model:
 
     def replay(self, lines, until=None):
         for number, line in enumerate(lines, 1):
+            if line.endswith("\r"):
+                line = line[:-1]
             if line.strip(" \t") == "":
                 continue
-            event = json.loads(line)
-            reason = self._check(event)
+            event = read_event(line)
+            reason = self._check(event) if event is not None else "bad_json"
             if reason:
                 self.rejects.append({"line": number, "reason": reason, "raw": line})
                 continue
@@ -224,14 +254,15 @@ class Model:
     def _check(self, e):
         if "type" not in e or "at" not in e:
             return "missing_field"
-        if not isinstance(e["type"], str) or not isinstance(e["at"], str):
+        if not isinstance(e["type"], str) or not isinstance(e["at"], str) or {"type", "at"} & e.duplicates:
             return "bad_field"
         kind = e["type"]
         if kind not in _REQUIRED:
             return "unknown_type"
         if any(f not in e for f in _REQUIRED[kind]):
             return "missing_field"
-        if any(f in e and not isinstance(e[f], str) for f in _REQUIRED[kind] + _OPTIONAL.get(kind, [])):
+        listed = _REQUIRED[kind] + _OPTIONAL.get(kind, [])
+        if any(f in e and (not isinstance(e[f], str) or f in e.duplicates) for f in listed):
             return "bad_field"
         if parse_time(e["at"]) is None:
             return "bad_time"
