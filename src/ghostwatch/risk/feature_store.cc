@@ -55,16 +55,18 @@ void FeatureStore::prefetch_contract(const Engine::EventIds& ids) const {
 }
 
 void FeatureStore::prefetch_parties(const Engine::EventIds& ids) const {
-  if (ids.from < users_.size()) __builtin_prefetch(&users_[ids.from]);
   if (ids.contract >= contracts_.size()) return;
   const ContractStats& c = contracts_[ids.contract];
+  // The sender is not known yet (Engine::EventIds): a message reads the
+  // start of its sender's record, the client's or the freelancer's.
+  __builtin_prefetch(&users_[c.client]);
   const char* fl = reinterpret_cast<const char*>(&users_[c.freelancer]);
   __builtin_prefetch(fl);
   __builtin_prefetch(fl + sizeof(UserStats) - 1);
   if (c.open_slot == kNoSlot) return;
   __builtin_prefetch(&slots_[c.open_slot]);
-  if (ids.from != c.freelancer) return;
-  // A reply, added to the freelancer's histogram: all of it, a few lines.
+  // Perhaps a reply, added to the freelancer's histogram: all of it, a few
+  // lines (also for the client's messages, which do not read it).
   const char* h = reinterpret_cast<const char*>(&reply_times_[c.freelancer]);
   for (std::size_t at = 0; at < sizeof(ReplyHistogram); at += 64) __builtin_prefetch(h + at);
   __builtin_prefetch(h + sizeof(ReplyHistogram) - 1);

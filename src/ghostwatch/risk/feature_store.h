@@ -61,8 +61,9 @@ class FeatureStore {
   // Engine::prefetch_state(e, ids), prefetch_contract(ids) starts loading
   // the store's state of the event's contract; after
   // Engine::prefetch_parties(ids), prefetch_parties(ids) what applying the
-  // event reads of its freelancer, its sender and its open episode (and,
-  // for a reply, the freelancer's reply histogram). Same results without.
+  // event reads of its parties (the sender, not known yet, is either) and
+  // its open episode (and, as it may be a reply, the freelancer's reply
+  // histogram). Same results without.
   void prefetch_contract(const Engine::EventIds& ids) const;
   void prefetch_parties(const Engine::EventIds& ids) const;
 
