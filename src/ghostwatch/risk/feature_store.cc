@@ -24,7 +24,8 @@ double decayed(double value, Instant from, Instant to, Duration tau) {
 
 }  // namespace
 
-FeatureStore::FeatureStore(const Engine& engine) : engine_(engine) {
+FeatureStore::FeatureStore(const Engine& engine, bool client_messages)
+    : engine_(engine), client_messages_(client_messages) {
   category_id("");  // id 0: what users without attributes have
 }
 
@@ -147,9 +148,13 @@ FeatureStore::Features FeatureStore::open(const EpisodeRecord& r) {
   const Instant local = fl.clock.local(t);
   f[N::kLocalHour] = static_cast<double>(floor_mod(local, kDay) / kHour);
   f[N::kLocalWeekday] = static_cast<double>(floor_mod(floor_div(local, kDay) + 3, 7));  // 1970-01-01 was a Thursday
-  contract.client_messages.decay_to(t);
-  f[N::kClientMessages1h] = contract.client_messages.hour;
-  f[N::kClientMessages24h] = contract.client_messages.day;
+  if (client_messages_) {
+    contract.client_messages.decay_to(t);
+    f[N::kClientMessages1h] = contract.client_messages.hour;
+    f[N::kClientMessages24h] = contract.client_messages.day;
+  } else {
+    f[N::kClientMessages1h] = f[N::kClientMessages24h] = kNaN;
+  }
   f[N::kContractAgeS] = seconds_between(contract.started_at, t);
   f[N::kContractMessages] = contract.messages;
   f[N::kContractEpisode] = r.episode;
@@ -223,7 +228,7 @@ void FeatureStore::apply(const Event& e) {
       ++s.messages;
       sender.last_message_at = std::max(sender.last_message_at, e.at);
       if (ids.user == s.client) {
-        s.client_messages.add(e.at);
+        if (client_messages_) s.client_messages.add(e.at);
       } else {
         s.last_fl_at = std::max(s.last_fl_at, e.at);
       }

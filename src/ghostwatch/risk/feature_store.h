@@ -54,8 +54,13 @@ class FeatureStore {
   // An opening's features, the categorical ones as the ids of their texts.
   using Features = BasicEpisodeFeatures<std::uint32_t>;
 
-  // `engine` must outlive the store; it is only read.
-  explicit FeatureStore(const Engine& engine);
+  // `engine` must outlive the store; it is only read. Without
+  // `client_messages`, the store does not keep the contract's decayed client
+  // messages (the only features whose upkeep is costly: two exp per client
+  // message), and an opening's kClientMessages1h and kClientMessages24h are
+  // NaN: for a model fixed for the store's life that does not read them
+  // (RiskModel::reads), as the sums cannot be caught up later.
+  explicit FeatureStore(const Engine& engine, bool client_messages = true);
 
   // For a driver that reads ahead (replay; see Engine::prefetch_ids): after
   // Engine::prefetch_state(e, ids), prefetch_contract(ids) starts loading
@@ -239,6 +244,7 @@ class FeatureStore {
   }
 
   const Engine& engine_;
+  bool client_messages_;
   Instant pending_at_ = kNoInstant;
   Instant now_ = kNoInstant;  // the latest accepted event time
   // Read at random, as the engine's per-contract state: on huge pages.
