@@ -97,18 +97,20 @@ std::uint32_t FeatureStore::category_id(std::string_view text) {
 }
 
 void FeatureStore::pass_horizons(Instant now) {
-  if (horizons24_.next_at() < now) resolve(horizons24_, now, kDay, false);
-  if (horizons72_.next_at() < now) resolve(horizons72_, now, 3 * kDay, true);
+  if (horizons24_.next_at() < now) resolve<false>(horizons24_, now);
+  if (horizons72_.next_at() < now) resolve<true>(horizons72_, now);
 }
 
-void FeatureStore::resolve(HorizonQueue& q, Instant now, Duration horizon, bool is72) {
+template <bool kIs72>
+void FeatureStore::resolve(HorizonQueue& q, Instant now) {
+  constexpr Duration kHorizon = kIs72 ? 3 * kDay : kDay;
   q.pop_before(now, [&](const Horizon& h) {
     const EpisodeSlot& e = slots_[h.slot];
-    const bool unanswered = e.replied_at == kNoInstant || e.replied_at - e.opened_at > horizon;
+    const bool unanswered = e.replied_at == kNoInstant || e.replied_at - e.opened_at > kHorizon;
     UserStats& fl = users_[h.freelancer];
-    ++(is72 ? fl.matured72 : fl.matured24);
-    if (unanswered) ++(is72 ? fl.unanswered72 : fl.unanswered24);
-    release(h.slot);
+    ++(kIs72 ? fl.matured72 : fl.matured24);
+    if (unanswered) ++(kIs72 ? fl.unanswered72 : fl.unanswered24);
+    if constexpr (kIs72) free_slots_.push_back(h.slot);
   });
   if (q.next_at() != kForever) {
     __builtin_prefetch(&slots_[q.top().slot]);
@@ -175,7 +177,7 @@ FeatureStore::Features FeatureStore::open(const EpisodeRecord& r) {
     slot = free_slots_.back();
     free_slots_.pop_back();
   }
-  slots_[slot] = EpisodeSlot{engine_.applied().contract, t, kNoInstant, 2};
+  slots_[slot] = EpisodeSlot{engine_.applied().contract, t, kNoInstant};
   horizons24_.push(Horizon{t + kDay, slot, contract.freelancer});
   horizons72_.push(Horizon{t + 3 * kDay, slot, contract.freelancer});
   contract.open_slot = slot;

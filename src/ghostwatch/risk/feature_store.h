@@ -142,13 +142,13 @@ class FeatureStore {
     ClientMessages client_messages;
   };
   static_assert(sizeof(ContractStats) == 64, "a cache line's size");
-  // An episode until both its horizons have passed; then the slot is free
-  // for another episode, even while its own is still open.
+  // An episode until its 72 h horizon has passed (its 24 h one, earlier,
+  // is resolved by then: pass_horizons resolves the 24 h queue first); then
+  // the slot is free for another episode, even while its own is still open.
   struct EpisodeSlot {
     std::uint32_t contract = 0;  // the engine's index of the episode's contract
     Instant opened_at = 0;
     Instant replied_at = kNoInstant;
-    std::uint8_t horizons_left = 0;
   };
   // The episode's freelancer travels with its horizon, so that resolving it
   // loads the slot and the freelancer's state at once.
@@ -237,11 +237,10 @@ class FeatureStore {
   // Resolves every horizon strictly before `now`.
   void pass_horizons(Instant now);
   // The same for one queue, whose next horizon is before `now`; then starts
-  // loading what its next one to resolve reads.
-  void resolve(HorizonQueue& q, Instant now, Duration horizon, bool is72);
-  void release(std::uint32_t slot) {
-    if (--slots_[slot].horizons_left == 0) free_slots_.push_back(slot);
-  }
+  // loading what its next one to resolve reads. The 72 h queue frees the
+  // episodes' slots.
+  template <bool kIs72>
+  void resolve(HorizonQueue& q, Instant now);
 
   const Engine& engine_;
   bool client_messages_;
