@@ -201,7 +201,8 @@ TEST(EngineInspection, AppliedNamesTheEventsContractAndUserByIndex) {
   EXPECT_EQ(engine.applied().user, Interner::kNone);
 }
 
-// A scorer of constant risk: with one, the lookahead looks the sender up.
+// A scorer of constant risk: with one as without, the sender is told by the
+// parties' id text.
 class ConstantScorer : public EpisodeScorer {
  public:
   float score(const EpisodeRecord&) override { return 0.5f; }

@@ -10,7 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "ghostwatch/engine/engine.h"
+#include "ghostwatch/ingest/line_parser.h"
+#include "ghostwatch/policy/policy.h"
 #include "ghostwatch/risk/episode_history.h"
+#include "ghostwatch/risk/feature_store.h"
 #include "ghostwatch/risk/reply_histogram.h"
 #include "risk_support.h"
 
@@ -213,6 +217,67 @@ TEST(RiskFeatureStore, NoLookAhead) {
           << "episode " << part.rows[i].contract << " #" << part.rows[i].episode << ", cut at line " << line;
     }
   }
+}
+
+// Drives an engine and a store beside it as replay --model does, and keeps
+// the store's features of every opening.
+class StoreOpenings : public EngineSink, public EpisodeScorer {
+ public:
+  std::vector<risk::FeatureStore::Features> opened;
+
+  StoreOpenings(const std::string& text, bool client_messages) {
+    auto policy = parse_policy("[[ladder]]\nafter = \"24h\"\naction = \"nudge\"\ntemplate = \"r1\"\n", "test");
+    EXPECT_TRUE(policy.is_ok()) << policy.message();
+    Engine engine(*policy, *this);
+    risk::FeatureStore store(engine, client_messages);
+    store_ = &store;
+    engine.set_scorer(this);
+    LineParser parser;
+    Event e;
+    std::size_t from = 0;
+    while (from < text.size()) {
+      const std::size_t end = std::min(text.find('\n', from), text.size());
+      const std::string_view line(text.data() + from, end - from);
+      from = end + 1;
+      if (parser.parse_copy(line, e) != RejectReason::kNone) continue;
+      store.begin_event(e);
+      if (engine.submit(e) == RejectReason::kNone) store.apply(e);
+    }
+    store_ = nullptr;
+  }
+  void on_decision(const Decision&) override {}
+  void on_episode(const EpisodeRecord& r) override {
+    if (r.outcome != Outcome::kOpen) store_->on_episode_closed(r);
+  }
+  float score(const EpisodeRecord& r) override {
+    opened.push_back(store_->open(r));
+    return 0.5f;
+  }
+
+ private:
+  risk::FeatureStore* store_ = nullptr;
+};
+
+TEST(RiskFeatureStore, WithoutClientMessagesEveryOtherFeatureIsTheSame) {
+  const std::string text = risk_small_marketplace(11);
+  const StoreOpenings all(text, true), without(text, false);
+  ASSERT_GT(all.opened.size(), 500u);
+  ASSERT_EQ(without.opened.size(), all.opened.size());
+  std::size_t counted = 0;
+  for (std::size_t i = 0; i < all.opened.size(); ++i) {
+    for (std::size_t f = 0; f < risk::kNumericFeatureCount; ++f) {
+      const auto feature = static_cast<NumericFeature>(f);
+      if (feature == NumericFeature::kClientMessages1h || feature == NumericFeature::kClientMessages24h) {
+        ASSERT_TRUE(std::isnan(without.opened[i][feature])) << "opening " << i;
+        counted += all.opened[i][feature] > 0 ? 1 : 0;
+      } else {
+        ASSERT_TRUE(risk_same_value(without.opened[i][feature], all.opened[i][feature]))
+            << "opening " << i << ", feature " << f;
+      }
+    }
+    ASSERT_EQ(without.opened[i].categorical, all.opened[i].categorical) << "opening " << i;
+  }
+  EXPECT_GT(counted, 0u);  // the full store does count them
 }
 
 }  // namespace

@@ -40,12 +40,13 @@ struct RiskLiveWorld {
   risk::EpisodeHistory history;
   std::optional<risk::RiskModel> model;
 
-  RiskLiveWorld() {
+  explicit RiskLiveWorld(int rounds = 20, int max_depth = 3) {
     write_file(dir.file("events.ndjson"), risk_small_marketplace(3));
     history = risk_history_of(dir, read_file(dir.file("events.ndjson")));
     risk::TrainOptions o;
     o.test_from = *parse_rfc3339("2019-08-14T00:00:00Z");
-    o.params.rounds = 20;
+    o.params.rounds = rounds;
+    o.params.max_depth = max_depth;
     auto report = risk::train_risk_model(history, o);
     EXPECT_TRUE(report.is_ok()) << report.message();
     write_file(dir.file("model.json"), report->model_json);
@@ -75,8 +76,8 @@ Policy risk_live_policy(const char* toml) {
   return *p;
 }
 
-TEST(RiskLive, EpisodesCarryTheScoreOfScore) {
-  RiskLiveWorld w;
+// Every episode record of replay --model carries the risk `score` gives it.
+void ExpectReplayScoresAsScore(RiskLiveWorld& w) {
   std::map<std::pair<std::string, std::uint32_t>, double> expected;
   std::vector<const risk::EpisodeFeatures*> rows;
   for (const risk::EpisodeRow& row : w.history.rows) rows.push_back(&row.features);
@@ -92,6 +93,19 @@ TEST(RiskLive, EpisodesCarryTheScoreOfScore) {
     ASSERT_NEAR(e["risk"].get<double>(), want, 1e-6) << e.dump();  // a float, to six decimals
   }
   for (const nlohmann::json& e : w.replay(policy, false, "episodes")) ASSERT_FALSE(e.contains("risk")) << e.dump();
+}
+
+TEST(RiskLive, EpisodesCarryTheScoreOfScore) {
+  RiskLiveWorld w;
+  ExpectReplayScoresAsScore(w);
+}
+
+TEST(RiskLive, AModelThatSkipsTheClientsMessagesScoresAsScore) {
+  // Three stumps: replay's feature store keeps no decayed client messages.
+  RiskLiveWorld w(3, 1);
+  ASSERT_FALSE(w.model->reads(risk::NumericFeature::kClientMessages1h));
+  ASSERT_FALSE(w.model->reads(risk::NumericFeature::kClientMessages24h));
+  ExpectReplayScoresAsScore(w);
 }
 
 TEST(RiskLive, MinRiskKeepsStepsToTheRiskiest) {

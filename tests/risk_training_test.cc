@@ -191,6 +191,43 @@ TEST(RiskTraining, UnevenTreesAgreeWithXGBoostWithAndWithoutSimd) {
   }
 }
 
+TEST(RiskTraining, TreesReadOnlyTheFeaturesTheySplitOn) {
+  // The label follows `a`; `constant` never varies, so no tree splits on it.
+  risk::FeatureMatrix x;
+  x.columns = 3;
+  x.types = "qqq";
+  x.names = {"a", "constant", "b"};
+  std::vector<float> labels;
+  for (int i = 0; i < 600; ++i) {
+    const float a = static_cast<float>(i % 13);
+    x.values.push_back(a);
+    x.values.push_back(1.0f);
+    x.values.push_back(static_cast<float>((i * 7) % 5));
+    labels.push_back(a > 6 ? 1.0f : 0.0f);
+  }
+  x.rows = labels.size();
+  risk::BoosterParams params;
+  params.rounds = 10;
+  auto booster = risk::Booster::train(x, labels, params);
+  ASSERT_TRUE(booster.is_ok()) << booster.message();
+  auto json = booster->save_json();
+  ASSERT_TRUE(json.is_ok());
+  auto trees = risk::TreeEnsemble::parse(*json);
+  ASSERT_TRUE(trees.is_ok()) << trees.message();
+  EXPECT_TRUE(trees->reads(0));
+  EXPECT_FALSE(trees->reads(1));
+  // Whatever the unread feature's value, the same predictions.
+  for (std::size_t i = 0; i < x.rows; ++i) {
+    float row[3] = {x.values[i * 3], 1.0f, x.values[i * 3 + 2]};
+    const double p = trees->predict(row);
+    for (const float odd : {std::numeric_limits<float>::quiet_NaN(), -1e10f, 0.0f, 1e10f}) {
+      row[1] = odd;
+      ASSERT_EQ(trees->predict(row), p) << "row " << i;
+      ASSERT_EQ(trees->predict_portable(row), p) << "row " << i;
+    }
+  }
+}
+
 TEST(RiskTraining, RefusesUnknownLabelAndOneSidedSplit) {
   TempDir dir;
   const risk::EpisodeHistory h = risk_history_of(dir, risk_small_marketplace(3));

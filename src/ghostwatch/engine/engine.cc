@@ -61,8 +61,7 @@ RejectReason Engine::check(const Event& e, EventIds& ids) const {
       const ContractState& c = contracts_[id];
       if (c.ended) return RejectReason::kContractEnded;
       if (e.type == EventType::kMessage) {
-        // Not looked up (or not found) ahead: the party the text names.
-        if (ids.from == Interner::kNone) ids.from = party_named(c, e.get(Field::kFrom));
+        ids.from = party_named(c, e.get(Field::kFrom));
         if (ids.from != c.client && ids.from != c.freelancer) return RejectReason::kNotAParty;
       }
       return RejectReason::kNone;
@@ -87,16 +86,12 @@ std::uint32_t Engine::party_named(const ContractState& c, std::string_view name)
 Engine::EventIds Engine::hash_ids(const Event& e) const {
   EventIds ids;
   if (e.has(Field::kContract)) ids.contract_hash = Interner::hash_of(e.get(Field::kContract));
-  if (looks_up_sender() && e.has(Field::kFrom)) ids.from_hash = Interner::hash_of(e.get(Field::kFrom));
   return ids;
 }
 
 void Engine::find_ids(const Event& e, EventIds& ids) const {
   if (ids.contract == Interner::kNone && e.has(Field::kContract)) {
     ids.contract = contract_ids_.find(e.get(Field::kContract), ids.contract_hash);
-  }
-  if (looks_up_sender() && ids.from == Interner::kNone && e.has(Field::kFrom)) {
-    ids.from = user_ids_.find(e.get(Field::kFrom), ids.from_hash);
   }
 }
 
@@ -140,7 +135,6 @@ void Engine::evaluate_before(Instant w, Instant stale_before, Instant now) {
 void Engine::prefetch_ids(const Event& e, EventIds& ids) const {
   ids = hash_ids(e);
   if (e.has(Field::kContract)) contract_ids_.prefetch(ids.contract_hash);
-  if (looks_up_sender() && e.has(Field::kFrom)) user_ids_.prefetch(ids.from_hash);
 }
 
 void Engine::prefetch_state(const Event& e, EventIds& ids) const {

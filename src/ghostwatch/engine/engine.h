@@ -91,15 +91,13 @@ class Engine {
   // which tells a message's sender (the party whose id it names) and which
   // an episode's records write. Same results as submit(e).
   //
-  // The engine has no use for a lookup of the sender's id. With a scorer
-  // (set_scorer), the state kept beside the engine prefetches its own state
-  // of the sender, so then prefetch_ids and prefetch_state hash and look up
-  // the sender's id too (`from`), as they do the contract's.
+  // The sender's id is never looked up: submit tells it by the parties' id
+  // text. State kept beside the engine (a scorer's feature store) prefetches
+  // its own state of both parties instead.
   struct EventIds {
-    std::uint64_t contract_hash = 0;  // Interner::hash_of the id, when present
-    std::uint64_t from_hash = 0;      // with a scorer only
+    std::uint64_t contract_hash = 0;           // Interner::hash_of the id, when present
     std::uint32_t contract = Interner::kNone;  // kNone: absent or not found yet
-    std::uint32_t from = Interner::kNone;      // with a scorer only, before submit
+    std::uint32_t from = Interner::kNone;      // a message's sender: set by submit's check
   };
   void prefetch_ids(const Event& e, EventIds& ids) const;
   void prefetch_state(const Event& e, EventIds& ids) const;
@@ -205,12 +203,10 @@ class Engine {
   };
   static_assert(sizeof(ContractState) == 48, "the per-contract state is what replay's memory budget is made of");
 
-  // Fills the hash of `e`'s contract id, and with a scorer its sender's.
+  // Fills the hash of `e`'s contract id.
   EventIds hash_ids(const Event& e) const;
-  // Looks up the ids of `ids` not found yet (the sender's with a scorer).
+  // Looks up the contract's id when not found yet.
   void find_ids(const Event& e, EventIds& ids) const;
-  // The scorer's feature store reads a message's sender ahead (EventIds).
-  bool looks_up_sender() const { return scorer_ != nullptr; }
   RejectReason check_and_apply(const Event& e, EventIds ids, bool advance);
   // Pops and evaluates every step due before `w`; steps due before
   // `stale_before` are evaluated at `now` (kNoInstant: never).

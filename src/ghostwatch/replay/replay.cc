@@ -73,7 +73,10 @@ Result<ReplayStats> run_replay(const Policy& policy, const ReplayOptions& option
   std::optional<risk::FeatureStore> store;
   std::optional<risk::LiveRiskScorer> scorer;
   if (options.risk_model != nullptr) {
-    store.emplace(engine);
+    // The model is fixed for the whole replay: the store keeps only what it reads.
+    const risk::RiskModel& model = *options.risk_model;
+    store.emplace(engine, model.reads(risk::NumericFeature::kClientMessages1h) ||
+                              model.reads(risk::NumericFeature::kClientMessages24h));
     scorer.emplace(*store, *options.risk_model);
     sink.attach(*store);
     engine.set_scorer(&*scorer);

@@ -24,7 +24,8 @@ double decayed(double value, Instant from, Instant to, Duration tau) {
 
 }  // namespace
 
-FeatureStore::FeatureStore(const Engine& engine) : engine_(engine) {
+FeatureStore::FeatureStore(const Engine& engine, bool client_messages)
+    : engine_(engine), client_messages_(client_messages) {
   category_id("");  // id 0: what users without attributes have
 }
 
@@ -55,16 +56,18 @@ void FeatureStore::prefetch_contract(const Engine::EventIds& ids) const {
 }
 
 void FeatureStore::prefetch_parties(const Engine::EventIds& ids) const {
-  if (ids.from < users_.size()) __builtin_prefetch(&users_[ids.from]);
   if (ids.contract >= contracts_.size()) return;
   const ContractStats& c = contracts_[ids.contract];
+  // The sender is not known yet (Engine::EventIds): a message reads the
+  // start of its sender's record, the client's or the freelancer's.
+  __builtin_prefetch(&users_[c.client]);
   const char* fl = reinterpret_cast<const char*>(&users_[c.freelancer]);
   __builtin_prefetch(fl);
   __builtin_prefetch(fl + sizeof(UserStats) - 1);
   if (c.open_slot == kNoSlot) return;
   __builtin_prefetch(&slots_[c.open_slot]);
-  if (ids.from != c.freelancer) return;
-  // A reply, added to the freelancer's histogram: all of it, a few lines.
+  // Perhaps a reply, added to the freelancer's histogram: all of it, a few
+  // lines (also for the client's messages, which do not read it).
   const char* h = reinterpret_cast<const char*>(&reply_times_[c.freelancer]);
   for (std::size_t at = 0; at < sizeof(ReplyHistogram); at += 64) __builtin_prefetch(h + at);
   __builtin_prefetch(h + sizeof(ReplyHistogram) - 1);
@@ -94,18 +97,20 @@ std::uint32_t FeatureStore::category_id(std::string_view text) {
 }
 
 void FeatureStore::pass_horizons(Instant now) {
-  if (horizons24_.next_at() < now) resolve(horizons24_, now, kDay, false);
-  if (horizons72_.next_at() < now) resolve(horizons72_, now, 3 * kDay, true);
+  if (horizons24_.next_at() < now) resolve<false>(horizons24_, now);
+  if (horizons72_.next_at() < now) resolve<true>(horizons72_, now);
 }
 
-void FeatureStore::resolve(HorizonQueue& q, Instant now, Duration horizon, bool is72) {
+template <bool kIs72>
+void FeatureStore::resolve(HorizonQueue& q, Instant now) {
+  constexpr Duration kHorizon = kIs72 ? 3 * kDay : kDay;
   q.pop_before(now, [&](const Horizon& h) {
     const EpisodeSlot& e = slots_[h.slot];
-    const bool unanswered = e.replied_at == kNoInstant || e.replied_at - e.opened_at > horizon;
+    const bool unanswered = e.replied_at == kNoInstant || e.replied_at - e.opened_at > kHorizon;
     UserStats& fl = users_[h.freelancer];
-    ++(is72 ? fl.matured72 : fl.matured24);
-    if (unanswered) ++(is72 ? fl.unanswered72 : fl.unanswered24);
-    release(h.slot);
+    ++(kIs72 ? fl.matured72 : fl.matured24);
+    if (unanswered) ++(kIs72 ? fl.unanswered72 : fl.unanswered24);
+    if constexpr (kIs72) free_slots_.push_back(h.slot);
   });
   if (q.next_at() != kForever) {
     __builtin_prefetch(&slots_[q.top().slot]);
@@ -145,9 +150,13 @@ FeatureStore::Features FeatureStore::open(const EpisodeRecord& r) {
   const Instant local = fl.clock.local(t);
   f[N::kLocalHour] = static_cast<double>(floor_mod(local, kDay) / kHour);
   f[N::kLocalWeekday] = static_cast<double>(floor_mod(floor_div(local, kDay) + 3, 7));  // 1970-01-01 was a Thursday
-  contract.client_messages.decay_to(t);
-  f[N::kClientMessages1h] = contract.client_messages.hour;
-  f[N::kClientMessages24h] = contract.client_messages.day;
+  if (client_messages_) {
+    contract.client_messages.decay_to(t);
+    f[N::kClientMessages1h] = contract.client_messages.hour;
+    f[N::kClientMessages24h] = contract.client_messages.day;
+  } else {
+    f[N::kClientMessages1h] = f[N::kClientMessages24h] = kNaN;
+  }
   f[N::kContractAgeS] = seconds_between(contract.started_at, t);
   f[N::kContractMessages] = contract.messages;
   f[N::kContractEpisode] = r.episode;
@@ -168,7 +177,7 @@ FeatureStore::Features FeatureStore::open(const EpisodeRecord& r) {
     slot = free_slots_.back();
     free_slots_.pop_back();
   }
-  slots_[slot] = EpisodeSlot{engine_.applied().contract, t, kNoInstant, 2};
+  slots_[slot] = EpisodeSlot{engine_.applied().contract, t, kNoInstant};
   horizons24_.push(Horizon{t + kDay, slot, contract.freelancer});
   horizons72_.push(Horizon{t + 3 * kDay, slot, contract.freelancer});
   contract.open_slot = slot;
@@ -221,7 +230,7 @@ void FeatureStore::apply(const Event& e) {
       ++s.messages;
       sender.last_message_at = std::max(sender.last_message_at, e.at);
       if (ids.user == s.client) {
-        s.client_messages.add(e.at);
+        if (client_messages_) s.client_messages.add(e.at);
       } else {
         s.last_fl_at = std::max(s.last_fl_at, e.at);
       }

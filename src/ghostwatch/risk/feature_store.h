@@ -54,15 +54,21 @@ class FeatureStore {
   // An opening's features, the categorical ones as the ids of their texts.
   using Features = BasicEpisodeFeatures<std::uint32_t>;
 
-  // `engine` must outlive the store; it is only read.
-  explicit FeatureStore(const Engine& engine);
+  // `engine` must outlive the store; it is only read. Without
+  // `client_messages`, the store does not keep the contract's decayed client
+  // messages (the only features whose upkeep is costly: two exp per client
+  // message), and an opening's kClientMessages1h and kClientMessages24h are
+  // NaN: for a model fixed for the store's life that does not read them
+  // (RiskModel::reads), as the sums cannot be caught up later.
+  explicit FeatureStore(const Engine& engine, bool client_messages = true);
 
   // For a driver that reads ahead (replay; see Engine::prefetch_ids): after
   // Engine::prefetch_state(e, ids), prefetch_contract(ids) starts loading
   // the store's state of the event's contract; after
   // Engine::prefetch_parties(ids), prefetch_parties(ids) what applying the
-  // event reads of its freelancer, its sender and its open episode (and,
-  // for a reply, the freelancer's reply histogram). Same results without.
+  // event reads of its parties (the sender, not known yet, is either) and
+  // its open episode (and, as it may be a reply, the freelancer's reply
+  // histogram). Same results without.
   void prefetch_contract(const Engine::EventIds& ids) const;
   void prefetch_parties(const Engine::EventIds& ids) const;
 
@@ -136,13 +142,13 @@ class FeatureStore {
     ClientMessages client_messages;
   };
   static_assert(sizeof(ContractStats) == 64, "a cache line's size");
-  // An episode until both its horizons have passed; then the slot is free
-  // for another episode, even while its own is still open.
+  // An episode until its 72 h horizon has passed (its 24 h one, earlier,
+  // is resolved by then: pass_horizons resolves the 24 h queue first); then
+  // the slot is free for another episode, even while its own is still open.
   struct EpisodeSlot {
     std::uint32_t contract = 0;  // the engine's index of the episode's contract
     Instant opened_at = 0;
     Instant replied_at = kNoInstant;
-    std::uint8_t horizons_left = 0;
   };
   // The episode's freelancer travels with its horizon, so that resolving it
   // loads the slot and the freelancer's state at once.
@@ -231,13 +237,13 @@ class FeatureStore {
   // Resolves every horizon strictly before `now`.
   void pass_horizons(Instant now);
   // The same for one queue, whose next horizon is before `now`; then starts
-  // loading what its next one to resolve reads.
-  void resolve(HorizonQueue& q, Instant now, Duration horizon, bool is72);
-  void release(std::uint32_t slot) {
-    if (--slots_[slot].horizons_left == 0) free_slots_.push_back(slot);
-  }
+  // loading what its next one to resolve reads. The 72 h queue frees the
+  // episodes' slots.
+  template <bool kIs72>
+  void resolve(HorizonQueue& q, Instant now);
 
   const Engine& engine_;
+  bool client_messages_;
   Instant pending_at_ = kNoInstant;
   Instant now_ = kNoInstant;  // the latest accepted event time
   // Read at random, as the engine's per-contract state: on huge pages.

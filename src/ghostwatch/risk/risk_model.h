@@ -39,6 +39,8 @@ class RiskModel {
   // passes the store's values without copying them).
   double score(const std::array<double, kNumericFeatureCount>& numeric,
                const std::array<int, kCategoricalFeatureCount>& codes) const;
+  // Whether the score depends on `f` at all (some tree splits on it).
+  bool reads(NumericFeature f) const { return trees_.reads(static_cast<std::size_t>(f)); }
   // The code of a categorical value; -1 outside the model's vocabulary.
   int code(CategoricalFeature f, const std::string& value) const { return encoding_.code(f, value); }
 

@@ -181,6 +181,7 @@ void TreeEnsemble::lay_out(const std::vector<ParsedTree>& trees) {
   categories_high_.assign(splits, 0);
   leaves_.assign((groups_ << depth_) * kLanes, 0.0f);
   categorical_levels_.assign(groups_, 0);
+  reads_.assign(features_, false);
   for (std::size_t t = 0; t < trees.size(); ++t) {
     const std::size_t group = t / kLanes, lane = t % kLanes;
     // (XGBoost's node, its place in the complete tree, its level)
@@ -200,6 +201,7 @@ void TreeEnsemble::lay_out(const std::vector<ParsedTree>& trees) {
         categories_low_[at] = static_cast<std::uint32_t>(node.categories);
         categories_high_[at] = static_cast<std::uint32_t>(node.categories >> 32);
         if ((node.word & kCategorical) != 0) categorical_levels_[group] |= static_cast<std::uint8_t>(1u << level);
+        reads_[node.word & 0xFFFF] = true;
         todo.push_back({static_cast<std::size_t>(node.left), 2 * place + 1, level + 1});
         todo.push_back({static_cast<std::size_t>(node.right), 2 * place + 2, level + 1});
       }

@@ -44,6 +44,9 @@ class TreeEnsemble {
   static Result<TreeEnsemble> parse(std::string_view booster_json);
 
   std::size_t features() const { return features_; }
+  // Whether some split tests `feature`: when none does, predictions do not
+  // depend on its value. REQUIRES: feature < features().
+  bool reads(std::size_t feature) const { return reads_[feature]; }
   // REQUIRES: `row` holds features() values; NaN is missing.
   double predict(const float* row) const;
   // The same without SIMD, on any machine (predict() uses it where AVX2 is
@@ -97,6 +100,7 @@ class TreeEnsemble {
   std::vector<std::uint8_t> categorical_levels_;
   double base_margin_ = 0;
   std::size_t features_ = 0;
+  std::vector<bool> reads_;  // by feature
 };
 
 }  // namespace gw::risk
