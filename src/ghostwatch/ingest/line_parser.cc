@@ -3,6 +3,7 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <optional>
 
 #if defined(__x86_64__)
 #include <emmintrin.h>
@@ -228,46 +229,122 @@ class FieldSet {
   std::uint32_t seen_ = 0, duplicated_ = 0, non_string_ = 0;
 };
 
-// What one 64-byte block of a line holds, one bit per byte (bit i: byte i):
-// its quotes, the other bytes that end plain JSON string text (backslashes
-// and control characters), and the bytes that are not ASCII.
+// Lines a plain scan takes (longer ones go to simdjson): the quote masks of
+// up to kMaxPlainBytes bytes live on the stack.
+constexpr std::size_t kMaxPlainBytes = 512;
+constexpr std::size_t kChunkBytes = 16;
+
+// What a line's bytes hold, gathered while they are copied: one bit per
+// byte for its quotes (bit i of quotes[c]: byte 16 * c + i), and whether it
+// has bytes that end plain JSON string text (backslashes and control
+// characters) or bytes that are not ASCII.
 struct PlainTextBits {
-  std::uint64_t quotes = 0;
-  std::uint64_t specials = 0;
-  std::uint64_t high = 0;
+  std::array<std::uint16_t, kMaxPlainBytes / kChunkBytes> quotes{};
+  bool specials = false;
+  bool high = false;
 };
 
-PlainTextBits plain_text_bits(const char* p) {
-  PlainTextBits bits;
+// Copies the `size` bytes at `src` to `dst`, 16 at a time, and fills `bits`
+// (all zero on entry). Reads and writes whole chunks: both must have room
+// for `size` rounded up to 16 bytes; the bytes of the last chunk past `size`
+// are written as spaces, which are none of the bytes looked for.
+// REQUIRES: 0 < size <= kMaxPlainBytes.
+void copy_plain_text(const char* src, char* dst, std::size_t size, PlainTextBits& bits) {
+  const std::size_t chunks = (size + kChunkBytes - 1) / kChunkBytes;
 #if defined(__x86_64__)
-  // SSE2, which every x86-64 has: 16 bytes at a time.
+  // SSE2, which every x86-64 has.
   const __m128i quote = _mm_set1_epi8('"');
   const __m128i backslash = _mm_set1_epi8('\\');
   const __m128i below_space = _mm_set1_epi8(0x1f);
-  for (int i = 0; i < 4; ++i) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+  __m128i special = _mm_setzero_si128(), high = _mm_setzero_si128();
+  for (std::size_t c = 0; c < chunks; ++c) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + kChunkBytes * c));
+    if (c + 1 == chunks) {
+      // The bytes from `size` on become spaces: kKeep from 16 - n is n bytes
+      // of 0xff, then zeros.
+      static constexpr std::array<std::int8_t, 2 * kChunkBytes> kKeep = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                                                         -1, -1, -1, -1, -1, -1, -1, -1};
+      const std::size_t n = size - kChunkBytes * c;
+      const __m128i keep = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kKeep.data() + kChunkBytes - n));
+      v = _mm_or_si128(_mm_and_si128(keep, v), _mm_andnot_si128(keep, _mm_set1_epi8(' ')));
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + kChunkBytes * c), v);
+    bits.quotes[c] = static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)));
     // v <= 0x1f unsigned: min(v, 0x1f) == v.
-    const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, below_space), v);
-    const __m128i special = _mm_or_si128(control, _mm_cmpeq_epi8(v, backslash));
-    const unsigned shift = 16 * i;
-    bits.quotes |= std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)))} << shift;
-    bits.specials |= std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(special))} << shift;
-    bits.high |= std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(v))} << shift;
+    special = _mm_or_si128(special, _mm_cmpeq_epi8(_mm_min_epu8(v, below_space), v));
+    special = _mm_or_si128(special, _mm_cmpeq_epi8(v, backslash));
+    high = _mm_or_si128(high, v);
   }
+  bits.specials = _mm_movemask_epi8(special) != 0;
+  bits.high = _mm_movemask_epi8(high) != 0;
 #else
-  for (unsigned i = 0; i < 64; ++i) {
-    const auto c = static_cast<unsigned char>(p[i]);
-    bits.quotes |= std::uint64_t{c == '"'} << i;
-    bits.specials |= std::uint64_t{c == '\\' || c < 0x20} << i;
-    bits.high |= std::uint64_t{c >= 0x80} << i;
+  if (src != dst) std::memmove(dst, src, size);
+  std::memset(dst + size, ' ', chunks * kChunkBytes - size);
+  for (std::size_t i = 0; i < size; ++i) {
+    const auto c = static_cast<unsigned char>(dst[i]);
+    bits.quotes[i / kChunkBytes] |= static_cast<std::uint16_t>((c == '"') << (i % kChunkBytes));
+    bits.specials |= c == '\\' || c < 0x20;
+    bits.high |= c >= 0x80;
   }
 #endif
-  return bits;
 }
 
-// Most strings a line of plain strings can hold (keys and values): longer
-// lines go to simdjson.
-constexpr std::size_t kMaxPlainStrings = 64;
+// Hands out the positions of a line's quotes in order, 64 bytes' masks at a
+// time.
+class QuoteCursor {
+ public:
+  explicit QuoteCursor(const PlainTextBits& bits) : quotes_(bits.quotes), word_(word(0)) {}
+  // False when no quote is left.
+  bool next(std::size_t& pos) {
+    while (word_ == 0) {
+      if (++index_ == kWords) return false;
+      word_ = word(index_);
+    }
+    pos = 64 * index_ + static_cast<std::size_t>(std::countr_zero(word_));
+    word_ &= word_ - 1;
+    return true;
+  }
+
+ private:
+  static constexpr std::size_t kWords = kMaxPlainBytes / 64;
+  std::uint64_t word(std::size_t i) const {
+    return std::uint64_t{quotes_[4 * i]} | std::uint64_t{quotes_[4 * i + 1]} << 16 |
+           std::uint64_t{quotes_[4 * i + 2]} << 32 | std::uint64_t{quotes_[4 * i + 3]} << 48;
+  }
+
+  const std::array<std::uint16_t, kMaxPlainBytes / kChunkBytes>& quotes_;
+  std::size_t index_ = 0;
+  std::uint64_t word_;
+};
+
+// Reads a line of the copy `p` that has no escapes or control characters
+// (see copy_plain_text): nullopt when it is not a flat object of plain
+// strings (then parse_json decides).
+std::optional<RejectReason> scan_plain(const char* p, std::size_t size, const PlainTextBits& bits, Event& out) {
+  // Every byte outside the strings is structural here, so the line is valid
+  // JSON when the strings are: no escapes or control characters anywhere in
+  // the line (the caller checked), and valid UTF-8. Then the quotes delimit
+  // the strings, and the line has that form when the bytes between them are
+  // exactly '{', ':', ',' and '}' where the form puts them.
+  QuoteCursor quotes(bits);
+  FieldSet fields(out);
+  std::size_t key_at = 1;  // where the next key's opening quote must be
+  for (;;) {
+    std::size_t key, key_end, value, value_end;
+    if (!quotes.next(key) || key != key_at || !quotes.next(key_end) || p[key_end + 1] != ':' || !quotes.next(value) ||
+        value != key_end + 2 || !quotes.next(value_end)) {
+      return std::nullopt;
+    }
+    fields.add(std::string_view(p + key + 1, key_end - key - 1), true,
+               std::string_view(p + value + 1, value_end - value - 1));
+    key_at = value_end + 2;
+    if (p[value_end + 1] == ',') continue;
+    if (p[value_end + 1] == '}' && key_at == size) break;
+    return std::nullopt;
+  }
+  if (bits.high && !simdjson::validate_utf8(p, size)) return std::nullopt;
+  return fields.decide();
+}
 
 }  // namespace
 
@@ -288,57 +365,38 @@ bool is_blank_line(std::string_view line) {
   return true;
 }
 
-RejectReason LineParser::parse(std::string_view line, std::size_t /*capacity*/, Event& out) {
-  return parse_copy(line, out);
+RejectReason LineParser::parse(std::string_view line, std::size_t capacity, Event& out) {
+  // The scanner copies the line as it reads it, in whole 16-byte chunks.
+  const std::size_t rounded = (line.size() + kChunkBytes - 1) / kChunkBytes * kChunkBytes;
+  if (capacity < rounded) return parse_copy(line, out);
+  reserve(line.size());
+  return parse_from(line.data(), line.size(), out);
 }
 
 RejectReason LineParser::parse_copy(std::string_view line, Event& out) {
-  // The copy is followed by simdjson's padding, which also covers
-  // scan_plain's reads of whole 64-byte blocks.
-  if (line_.size() < line.size() + simdjson::SIMDJSON_PADDING) line_.resize(line.size() + simdjson::SIMDJSON_PADDING);
+  reserve(line.size());
   std::memcpy(line_.data(), line.data(), line.size());
-  line_size_ = line.size();
-  if (std::optional<RejectReason> r = scan_plain(out)) return *r;
-  return parse_json(out);
+  return parse_from(line_.data(), line.size(), out);
 }
 
-std::optional<RejectReason> LineParser::scan_plain(Event& out) const {
-  // Every byte outside the strings is structural here, so the line is valid
-  // JSON when the strings are: no escapes or control characters anywhere in
-  // the line, and valid UTF-8. Then the quotes delimit the strings, and the
-  // line has that form when the bytes between them are exactly '{', ':',
-  // ',' and '}' where the form puts them.
-  const char* const p = line_.data();
-  const std::size_t size = line_size_;
-  if (*p != '{') return std::nullopt;
-  std::array<std::uint32_t, 2 * kMaxPlainStrings> quotes;
-  std::size_t count = 0;
-  std::uint64_t high = 0;
-  for (std::size_t base = 0; base < size; base += 64) {
-    const PlainTextBits bits = plain_text_bits(p + base);
-    const std::uint64_t in_line = size - base >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << (size - base)) - 1;
-    if (bits.specials & in_line) return std::nullopt;
-    high |= bits.high & in_line;
-    for (std::uint64_t q = bits.quotes & in_line; q != 0; q &= q - 1) {
-      if (count == quotes.size()) return std::nullopt;
-      quotes[count++] = static_cast<std::uint32_t>(base + std::countr_zero(q));
-    }
+void LineParser::reserve(std::size_t size) {
+  // The copy is followed by simdjson's padding, which also covers the
+  // scanner's writes of whole 16-byte chunks.
+  if (line_.size() < size + simdjson::SIMDJSON_PADDING) line_.resize(size + simdjson::SIMDJSON_PADDING);
+}
+
+RejectReason LineParser::parse_from(const char* src, std::size_t size, Event& out) {
+  line_size_ = size;
+  if (size == 0 || size > kMaxPlainBytes || *src != '{') {
+    if (src != line_.data()) std::memcpy(line_.data(), src, size);
+    return parse_json(out);
   }
-  if (count == 0 || count % 4 != 0 || quotes[0] != 1) return std::nullopt;
-  FieldSet fields(out);
-  for (std::size_t i = 0;; i += 4) {
-    const std::uint32_t key = quotes[i], key_end = quotes[i + 1], value = quotes[i + 2], value_end = quotes[i + 3];
-    if (p[key_end + 1] != ':' || value != key_end + 2) return std::nullopt;
-    fields.add(std::string_view(p + key + 1, key_end - key - 1), true,
-               std::string_view(p + value + 1, value_end - value - 1));
-    if (i + 4 == count) {
-      if (p[value_end + 1] != '}' || value_end + 2 != size) return std::nullopt;
-      break;
-    }
-    if (p[value_end + 1] != ',' || quotes[i + 4] != value_end + 2) return std::nullopt;
+  PlainTextBits bits;
+  copy_plain_text(src, line_.data(), size, bits);
+  if (!bits.specials) {
+    if (std::optional<RejectReason> r = scan_plain(line_.data(), size, bits, out)) return *r;
   }
-  if (high != 0 && !simdjson::validate_utf8(p, size)) return std::nullopt;
-  return fields.decide();
+  return parse_json(out);
 }
 
 RejectReason LineParser::parse_json(Event& out) {
