@@ -276,8 +276,11 @@ TEST_F(LineParserTest, EscapedKeysCountAsTheKeyTheyDecodeTo) {
 
 TEST_F(LineParserTest, UnknownTypeIsUnknownType) {
   const std::string a(kAt);
-  for (const char* type : {"", "User", "USER", "users", "contract-started", "contractStarted", "opt-out",
-                           "message ", " message", "proposal"}) {
+  for (const char* type : {"", "User", "USER", "users", "contract-started", "contractStarted", "opt-out", "message ",
+                           " message", "proposal",
+                           // each type's length with its last or first byte changed
+                           "useR", "contract_starteD", "contract_endeD", "messagE", "opt_ouT", "opt_iN", "xser",
+                           "xontract_started", "xontract_ended", "xessage", "xpt_out", "xpt_in"}) {
     std::string line = std::string(R"({"type":")") + type + "\"," + a + R"(,"id":"u1"})";
     EXPECT_EQ(Parse(line), "unknown_type") << line;
   }

@@ -33,7 +33,9 @@ bool key_is(std::string_view k, const char (&name)[N]) {
   return std::memcmp(k.data(), name, N - 1) == 0;
 }
 
-KeyInfo classify(std::string_view k) {
+// Inlined: it runs for every key of every line, and as a call it cost a
+// tenth of the scan of a plain line.
+[[gnu::always_inline]] inline KeyInfo classify(std::string_view k) {
   switch (k.size()) {
     case 2:
       if (key_is(k, "id")) return {Key::kField, Field::kId};
@@ -90,6 +92,33 @@ constexpr std::array<TypeRule, 6> kTypes = {{
     {"opt_out", EventType::kOptOut, bit(Field::kUser), bit(Field::kUser)},
     {"opt_in", EventType::kOptIn, bit(Field::kUser), bit(Field::kUser)},
 }};
+
+// The rule of the type named `name`, or nullptr: by length first, then one
+// compare of a constant length (no loop of string compares).
+const TypeRule* find_type(std::string_view name) {
+  static_assert(kTypes[0].name == "user" && kTypes[1].name == "contract_started" &&
+                kTypes[2].name == "contract_ended" && kTypes[3].name == "message" && kTypes[4].name == "opt_out" &&
+                kTypes[5].name == "opt_in");
+  switch (name.size()) {
+    case 4:
+      if (key_is(name, "user")) return &kTypes[0];
+      break;
+    case 16:
+      if (key_is(name, "contract_started")) return &kTypes[1];
+      break;
+    case 14:
+      if (key_is(name, "contract_ended")) return &kTypes[2];
+      break;
+    case 7:
+      if (key_is(name, "message")) return &kTypes[3];
+      if (key_is(name, "opt_out")) return &kTypes[4];
+      break;
+    case 6:
+      if (key_is(name, "opt_in")) return &kTypes[5];
+      break;
+  }
+  return nullptr;
+}
 
 bool is_json_number(std::string_view s) {
   size_t i = 0, n = s.size();
@@ -203,13 +232,7 @@ class FieldSet {
   RejectReason decide() {
     if (type_count_ == 0 || at_count_ == 0) return RejectReason::kMissingField;
     if (!type_is_string_ || !at_is_string_ || type_count_ > 1 || at_count_ > 1) return RejectReason::kBadField;
-    const TypeRule* rule = nullptr;
-    for (const TypeRule& r : kTypes) {
-      if (r.name == type_text_) {
-        rule = &r;
-        break;
-      }
-    }
+    const TypeRule* rule = find_type(type_text_);
     if (rule == nullptr) return RejectReason::kUnknownType;
     if ((seen_ & rule->required) != rule->required) return RejectReason::kMissingField;
     if ((duplicated_ | non_string_) & rule->listed) return RejectReason::kBadField;
