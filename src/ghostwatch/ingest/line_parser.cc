@@ -258,11 +258,11 @@ constexpr std::size_t kMaxPlainBytes = 512;
 constexpr std::size_t kChunkBytes = 16;
 
 // What a line's bytes hold, gathered while they are copied: one bit per
-// byte for its quotes (bit i of quotes[c]: byte 16 * c + i), and whether it
+// byte for its quotes (bit i of quotes[w]: byte 64 * w + i), and whether it
 // has bytes that end plain JSON string text (backslashes and control
 // characters) or bytes that are not ASCII.
 struct PlainTextBits {
-  std::array<std::uint16_t, kMaxPlainBytes / kChunkBytes> quotes{};
+  std::array<std::uint64_t, kMaxPlainBytes / 64> quotes{};
   bool specials = false;
   bool high = false;
 };
@@ -280,6 +280,10 @@ void copy_plain_text(const char* src, char* dst, std::size_t size, PlainTextBits
   const __m128i backslash = _mm_set1_epi8('\\');
   const __m128i below_space = _mm_set1_epi8(0x1f);
   __m128i special = _mm_setzero_si128(), high = _mm_setzero_si128();
+  // The quote masks of a block's chunks are gathered in a register and
+  // stored as one word: read back as a word, four 16-bit stores would stall
+  // the load (no store forwarding from several stores).
+  std::uint64_t block_quotes = 0;
   for (std::size_t c = 0; c < chunks; ++c) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + kChunkBytes * c));
     if (c + 1 == chunks) {
@@ -292,12 +296,18 @@ void copy_plain_text(const char* src, char* dst, std::size_t size, PlainTextBits
       v = _mm_or_si128(_mm_and_si128(keep, v), _mm_andnot_si128(keep, _mm_set1_epi8(' ')));
     }
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + kChunkBytes * c), v);
-    bits.quotes[c] = static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)));
+    block_quotes |= std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)))}
+                    << (16 * (c % 4));
+    if (c % 4 == 3) {
+      bits.quotes[c / 4] = block_quotes;
+      block_quotes = 0;
+    }
     // v <= 0x1f unsigned: min(v, 0x1f) == v.
     special = _mm_or_si128(special, _mm_cmpeq_epi8(_mm_min_epu8(v, below_space), v));
     special = _mm_or_si128(special, _mm_cmpeq_epi8(v, backslash));
     high = _mm_or_si128(high, v);
   }
+  if (chunks % 4 != 0) bits.quotes[chunks / 4] = block_quotes;
   bits.specials = _mm_movemask_epi8(special) != 0;
   bits.high = _mm_movemask_epi8(high) != 0;
 #else
@@ -305,23 +315,22 @@ void copy_plain_text(const char* src, char* dst, std::size_t size, PlainTextBits
   std::memset(dst + size, ' ', chunks * kChunkBytes - size);
   for (std::size_t i = 0; i < size; ++i) {
     const auto c = static_cast<unsigned char>(dst[i]);
-    bits.quotes[i / kChunkBytes] |= static_cast<std::uint16_t>((c == '"') << (i % kChunkBytes));
+    bits.quotes[i / 64] |= std::uint64_t{c == '"'} << (i % 64);
     bits.specials |= c == '\\' || c < 0x20;
     bits.high |= c >= 0x80;
   }
 #endif
 }
 
-// Hands out the positions of a line's quotes in order, 64 bytes' masks at a
-// time.
+// Hands out the positions of a line's quotes in order.
 class QuoteCursor {
  public:
-  explicit QuoteCursor(const PlainTextBits& bits) : quotes_(bits.quotes), word_(word(0)) {}
+  explicit QuoteCursor(const PlainTextBits& bits) : quotes_(bits.quotes), word_(quotes_[0]) {}
   // False when no quote is left.
   bool next(std::size_t& pos) {
     while (word_ == 0) {
       if (++index_ == kWords) return false;
-      word_ = word(index_);
+      word_ = quotes_[index_];
     }
     pos = 64 * index_ + static_cast<std::size_t>(std::countr_zero(word_));
     word_ &= word_ - 1;
@@ -330,12 +339,7 @@ class QuoteCursor {
 
  private:
   static constexpr std::size_t kWords = kMaxPlainBytes / 64;
-  std::uint64_t word(std::size_t i) const {
-    return std::uint64_t{quotes_[4 * i]} | std::uint64_t{quotes_[4 * i + 1]} << 16 |
-           std::uint64_t{quotes_[4 * i + 2]} << 32 | std::uint64_t{quotes_[4 * i + 3]} << 48;
-  }
-
-  const std::array<std::uint16_t, kMaxPlainBytes / kChunkBytes>& quotes_;
+  const std::array<std::uint64_t, kWords>& quotes_;
   std::size_t index_ = 0;
   std::uint64_t word_;
 };
