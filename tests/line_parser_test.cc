@@ -706,8 +706,9 @@ LineVerdict JudgeLine(LineParser& parser, std::string_view line, std::size_t cap
 // (a seeded generator): a line that starts with a space always goes to
 // simdjson, and means the same JSON. Each mutated line is also parsed in a
 // reader's buffer whose bytes after the line are quotes, backslashes,
-// control and non-ASCII bytes (the scanner reads whole 16-byte chunks
-// there), and by parse_copy: the three must agree.
+// control and non-ASCII bytes (the scanner reads whole 64-byte blocks
+// there), in a buffer without room after it, and by parse_copy: all must
+// agree.
 TEST_F(LineParserTest, ScannerAgreesWithSimdjsonOnMutatedLines) {
   const std::string head = R"({"type":"message","at":"2019-08-01T12:00:00Z",)";
   const std::vector<std::string> bases = {
@@ -749,6 +750,8 @@ TEST_F(LineParserTest, ScannerAgreesWithSimdjsonOnMutatedLines) {
     std::string buffer = line + std::string("\"\\\x01\xff\"\"\\\x80\"\\", 10) + std::string(64, '"');
     ASSERT_EQ(JudgeLine(parser_, std::string_view(buffer).substr(0, line.size()), buffer.size(), false), general)
         << line;
+    // No room past the line (it is copied first).
+    ASSERT_EQ(JudgeLine(parser_, buffer.substr(0, line.size()), line.size(), false), general) << line;
     if (general.reason == RejectReason::kNone && line[0] == '{') ++scanned_and_accepted;
   }
   EXPECT_GT(scanned_and_accepted, 1000u);  // the mutations leave many lines valid

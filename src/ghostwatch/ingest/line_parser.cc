@@ -255,64 +255,69 @@ class FieldSet {
 // Lines a plain scan takes (longer ones go to simdjson): the quote masks of
 // up to kMaxPlainBytes bytes live on the stack.
 constexpr std::size_t kMaxPlainBytes = 512;
-constexpr std::size_t kChunkBytes = 16;
+constexpr std::size_t kBlockBytes = 64;
+static_assert(simdjson::SIMDJSON_PADDING >= kBlockBytes - 1, "the copy's padding holds the last block");
 
 // What a line's bytes hold, gathered while they are copied: one bit per
 // byte for its quotes (bit i of quotes[w]: byte 64 * w + i), and whether it
 // has bytes that end plain JSON string text (backslashes and control
 // characters) or bytes that are not ASCII.
 struct PlainTextBits {
-  std::array<std::uint64_t, kMaxPlainBytes / 64> quotes{};
+  std::array<std::uint64_t, kMaxPlainBytes / kBlockBytes> quotes{};
   bool specials = false;
   bool high = false;
 };
 
-// Copies the `size` bytes at `src` to `dst`, 16 at a time, and fills `bits`
-// (all zero on entry). Reads and writes whole chunks: both must have room
-// for `size` rounded up to 16 bytes; the bytes of the last chunk past `size`
-// are written as spaces, which are none of the bytes looked for.
+// Copies the `size` bytes at `src` to `dst` a 64-byte block at a time, and
+// fills `bits` (all zero on entry). Reads and writes whole blocks: both must
+// have room for `size` rounded up to 64 bytes; the bytes of the last block
+// past `size` are written as spaces, which are none of the bytes looked for.
 // REQUIRES: 0 < size <= kMaxPlainBytes.
 void copy_plain_text(const char* src, char* dst, std::size_t size, PlainTextBits& bits) {
-  const std::size_t chunks = (size + kChunkBytes - 1) / kChunkBytes;
+  const std::size_t blocks = (size + kBlockBytes - 1) / kBlockBytes;
 #if defined(__x86_64__)
-  // SSE2, which every x86-64 has.
+  // SSE2, which every x86-64 has: four 16-byte chunks a block.
   const __m128i quote = _mm_set1_epi8('"');
   const __m128i backslash = _mm_set1_epi8('\\');
   const __m128i below_space = _mm_set1_epi8(0x1f);
+  const __m128i space = _mm_set1_epi8(' ');
   __m128i special = _mm_setzero_si128(), high = _mm_setzero_si128();
-  // The quote masks of a block's chunks are gathered in a register and
-  // stored as one word: read back as a word, four 16-bit stores would stall
-  // the load (no store forwarding from several stores).
-  std::uint64_t block_quotes = 0;
-  for (std::size_t c = 0; c < chunks; ++c) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + kChunkBytes * c));
-    if (c + 1 == chunks) {
-      // The bytes from `size` on become spaces: kKeep from 16 - n is n bytes
+  for (std::size_t b = 0; b < blocks; ++b) {
+    __m128i v[4];
+    for (int i = 0; i < 4; ++i)
+      v[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + kBlockBytes * b + 16 * i));
+    if (b + 1 == blocks) {
+      // The bytes from `size` on become spaces: kKeep from 64 - n is n bytes
       // of 0xff, then zeros.
-      static constexpr std::array<std::int8_t, 2 * kChunkBytes> kKeep = {-1, -1, -1, -1, -1, -1, -1, -1,
-                                                                         -1, -1, -1, -1, -1, -1, -1, -1};
-      const std::size_t n = size - kChunkBytes * c;
-      const __m128i keep = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kKeep.data() + kChunkBytes - n));
-      v = _mm_or_si128(_mm_and_si128(keep, v), _mm_andnot_si128(keep, _mm_set1_epi8(' ')));
+      static constexpr auto kKeep = [] {
+        std::array<std::int8_t, 2 * kBlockBytes> keep{};
+        for (std::size_t i = 0; i < kBlockBytes; ++i) keep[i] = -1;
+        return keep;
+      }();
+      const std::int8_t* keep = kKeep.data() + kBlockBytes - (size - kBlockBytes * b);
+      for (int i = 0; i < 4; ++i) {
+        const __m128i k = _mm_loadu_si128(reinterpret_cast<const __m128i*>(keep + 16 * i));
+        v[i] = _mm_or_si128(_mm_and_si128(k, v[i]), _mm_andnot_si128(k, space));
+      }
     }
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + kChunkBytes * c), v);
-    block_quotes |= std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)))}
-                    << (16 * (c % 4));
-    if (c % 4 == 3) {
-      bits.quotes[c / 4] = block_quotes;
-      block_quotes = 0;
+    std::uint64_t q = 0;
+    for (int i = 0; i < 4; ++i) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + kBlockBytes * b + 16 * i), v[i]);
+      q |= std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v[i], quote)))} << (16 * i);
+      // v <= 0x1f unsigned: min(v, 0x1f) == v.
+      special = _mm_or_si128(special, _mm_cmpeq_epi8(_mm_min_epu8(v[i], below_space), v[i]));
+      special = _mm_or_si128(special, _mm_cmpeq_epi8(v[i], backslash));
+      high = _mm_or_si128(high, v[i]);
     }
-    // v <= 0x1f unsigned: min(v, 0x1f) == v.
-    special = _mm_or_si128(special, _mm_cmpeq_epi8(_mm_min_epu8(v, below_space), v));
-    special = _mm_or_si128(special, _mm_cmpeq_epi8(v, backslash));
-    high = _mm_or_si128(high, v);
+    // One store of the block's mask (the scan reads it back as a word: four
+    // 16-bit stores would not be forwarded to that load).
+    bits.quotes[b] = q;
   }
-  if (chunks % 4 != 0) bits.quotes[chunks / 4] = block_quotes;
   bits.specials = _mm_movemask_epi8(special) != 0;
   bits.high = _mm_movemask_epi8(high) != 0;
 #else
   if (src != dst) std::memmove(dst, src, size);
-  std::memset(dst + size, ' ', chunks * kChunkBytes - size);
+  std::memset(dst + size, ' ', blocks * kBlockBytes - size);
   for (std::size_t i = 0; i < size; ++i) {
     const auto c = static_cast<unsigned char>(dst[i]);
     bits.quotes[i / 64] |= std::uint64_t{c == '"'} << (i % 64);
@@ -393,8 +398,8 @@ bool is_blank_line(std::string_view line) {
 }
 
 RejectReason LineParser::parse(std::string_view line, std::size_t capacity, Event& out) {
-  // The scanner copies the line as it reads it, in whole 16-byte chunks.
-  const std::size_t rounded = (line.size() + kChunkBytes - 1) / kChunkBytes * kChunkBytes;
+  // The scanner copies the line as it reads it, in whole 64-byte blocks.
+  const std::size_t rounded = (line.size() + kBlockBytes - 1) / kBlockBytes * kBlockBytes;
   if (capacity < rounded) return parse_copy(line, out);
   reserve(line.size());
   return parse_from(line.data(), line.size(), out);
@@ -408,7 +413,7 @@ RejectReason LineParser::parse_copy(std::string_view line, Event& out) {
 
 void LineParser::reserve(std::size_t size) {
   // The copy is followed by simdjson's padding, which also covers the
-  // scanner's writes of whole 16-byte chunks.
+  // scanner's writes of whole 64-byte blocks.
   if (line_.size() < size + simdjson::SIMDJSON_PADDING) line_.resize(size + simdjson::SIMDJSON_PADDING);
 }
 

@@ -6,7 +6,7 @@
 //
 // The parser works on its own copy of the line. Most lines are a flat object
 // of plain strings ({"key":"value",...}, no whitespace, no escapes): the copy
-// is made 16 bytes at a time (SSE2 on x86-64), noting the positions of the
+// is made 64 bytes at a time (SSE2 on x86-64), noting the positions of the
 // quotes on the way, those lines are read from the quotes' positions, and
 // their values are views of the copy. Any other line goes to simdjson's
 // On-Demand API, which visits every value.
@@ -30,8 +30,8 @@ class LineParser {
   // Parses `line` (no newline, trailing CR already removed). Returns kNone
   // and fills `out` for a valid event. `line` is copied, so it need not stay
   // valid. `capacity` is its readable size (callers that parse in a padded
-  // buffer): with room for the line rounded up to 16 bytes, the copy is read
-  // in whole 16-byte chunks; parse and parse_copy give the same results.
+  // buffer): with room for the line rounded up to 64 bytes, the copy is read
+  // in whole 64-byte blocks; parse and parse_copy give the same results.
   RejectReason parse(std::string_view line, std::size_t capacity, Event& out);
   RejectReason parse_copy(std::string_view line, Event& out);
 
@@ -40,7 +40,7 @@ class LineParser {
 
  private:
   // Parses the `size` bytes at `src` (line_ itself, or a buffer with room
-  // for `size` rounded up to 16 bytes): copies them to line_, through the
+  // for `size` rounded up to 64 bytes): copies them to line_, through the
   // scanner of flat plain-string lines when they fit it. REQUIRES:
   // reserve(size) was called.
   RejectReason parse_from(const char* src, std::size_t size, Event& out);
