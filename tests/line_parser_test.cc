@@ -723,7 +723,10 @@ TEST_F(LineParserTest, ScannerAgreesWithSimdjsonOnMutatedLines) {
       R"({"at":"2019-08-01T00:10:04Z","user":"u","type":"opt_out"})",
       head + R"("contract":"c1","from":"u1","pad":")" + std::string(430, 'p') + R"("})",
   };
-  const std::string bytes = std::string("\"\\:,{} \t[]0a\x01\x1f\x7f\x80\xc3\xff", 20) + std::string(1, '\0');
+  // The bytes a mutation writes: structural, whitespace, control, non-ASCII,
+  // and the terminating NUL.
+  static constexpr char kBytes[] = "\"\\:,{} \t[]0a\x01\x1f\x7f\x80\xc3\xff";
+  const std::string bytes(kBytes, sizeof kBytes);
   std::uint64_t seed = 88172645463325252u;
   auto next = [&seed](std::uint64_t n) {  // xorshift64
     seed ^= seed << 13;
