@@ -135,7 +135,7 @@ TEST(JsonTextTest, EveryByteAtEveryOffsetMatchesReference) {
     }
     return out + "\"";
   };
-  for (std::size_t len : {1, 2, 3, 6, 7, 8, 9, 10, 15, 16, 17, 24}) {
+  for (std::size_t len : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 24}) {
     for (std::size_t at = 0; at < len; ++at) {
       for (int c = 0; c < 256; ++c) {
         std::string s(len, 'a');

@@ -276,8 +276,11 @@ TEST_F(LineParserTest, EscapedKeysCountAsTheKeyTheyDecodeTo) {
 
 TEST_F(LineParserTest, UnknownTypeIsUnknownType) {
   const std::string a(kAt);
-  for (const char* type : {"", "User", "USER", "users", "contract-started", "contractStarted", "opt-out",
-                           "message ", " message", "proposal"}) {
+  for (const char* type : {"", "User", "USER", "users", "contract-started", "contractStarted", "opt-out", "message ",
+                           " message", "proposal",
+                           // each type's length with its last or first byte changed
+                           "useR", "contract_starteD", "contract_endeD", "messagE", "opt_ouT", "opt_iN", "xser",
+                           "xontract_started", "xontract_ended", "xessage", "xpt_out", "xpt_in"}) {
     std::string line = std::string(R"({"type":")") + type + "\"," + a + R"(,"id":"u1"})";
     EXPECT_EQ(Parse(line), "unknown_type") << line;
   }
@@ -672,6 +675,89 @@ TEST_F(LineParserTest, PlainLinesOfAnyLengthAndCutShortAreJudgedTheSame) {
   ASSERT_EQ(Parse(many), "accepted");
   EXPECT_EQ(event_.get(Field::kContract), "c1");
   EXPECT_EQ(Parse(many.substr(0, many.size() - 1)), "bad_json");
+}
+
+// What a parse gave, for comparing two parses of a line.
+struct LineVerdict {
+  RejectReason reason = RejectReason::kNone;
+  EventType type = EventType::kUser;
+  Instant at = 0;
+  std::uint32_t present = 0;
+  std::vector<std::string> fields;
+
+  bool operator==(const LineVerdict&) const = default;
+};
+
+LineVerdict JudgeLine(LineParser& parser, std::string_view line, std::size_t capacity, bool copy) {
+  Event e;
+  LineVerdict o;
+  o.reason = copy ? parser.parse_copy(line, e) : parser.parse(line, capacity, e);
+  if (o.reason != RejectReason::kNone) return o;
+  o.type = e.type;
+  o.at = e.at;
+  o.present = e.present;
+  for (std::size_t f = 0; f < kFieldCount; ++f) {
+    if (e.has(static_cast<Field>(f))) o.fields.emplace_back(e.get(static_cast<Field>(f)));
+  }
+  return o;
+}
+
+// The scanner of plain lines against simdjson on lines mutated at random
+// (a seeded generator): a line that starts with a space always goes to
+// simdjson, and means the same JSON. Each mutated line is also parsed in a
+// reader's buffer whose bytes after the line are quotes, backslashes,
+// control and non-ASCII bytes (the scanner reads whole 64-byte blocks
+// there), in a buffer without room after it, and by parse_copy: all must
+// agree.
+TEST_F(LineParserTest, ScannerAgreesWithSimdjsonOnMutatedLines) {
+  const std::string head = R"({"type":"message","at":"2019-08-01T12:00:00Z",)";
+  const std::vector<std::string> bases = {
+      head + R"("contract":"c1","from":"u1"})",
+      head + R"("contract":"c1","from":"u1","id":"m1","x":"a:b,c"})",
+      R"({"type":"user","at":"2019-08-01T05:30:00+05:30","id":"fl1","role":"freelancer","country":"VN",)"
+      R"("tz":"Asia/Ho_Chi_Minh","kind":"individual","email":"fl1@example.org","name":"Jose L)"
+      "\xc3\xaa"
+      R"("})",
+      R"({"type":"contract_started","at":"2019-08-01T00:10:04.5Z","contract":"cx3","client":"cl1","freelancer":"fl1"})",
+      R"({"type":"contract_ended","at":"2019-08-01T00:10:04Z","contract":"cx3","reason":"done"})",
+      R"({"at":"2019-08-01T00:10:04Z","user":"u","type":"opt_out"})",
+      head + R"("contract":"c1","from":"u1","pad":")" + std::string(430, 'p') + R"("})",
+  };
+  // The bytes a mutation writes: structural, whitespace, control, non-ASCII,
+  // and the terminating NUL.
+  static constexpr char kBytes[] = "\"\\:,{} \t[]0a\x01\x1f\x7f\x80\xc3\xff";
+  const std::string bytes(kBytes, sizeof kBytes);
+  std::uint64_t seed = 88172645463325252u;
+  auto next = [&seed](std::uint64_t n) {  // xorshift64
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return seed % n;
+  };
+  LineParser other;
+  std::size_t scanned_and_accepted = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string line = bases[next(bases.size())];
+    for (std::uint64_t m = next(3) + (round % 7 == 0 ? 0 : 1); m > 0; --m) {
+      const std::size_t at = next(line.size());
+      switch (next(3)) {
+        case 0: line[at] = bytes[next(bytes.size())]; break;
+        case 1: line.erase(at, 1); break;
+        default: line.insert(at, 1, bytes[next(bytes.size())]);
+      }
+    }
+    if (line.empty() || is_blank_line(line)) continue;
+    const LineVerdict general = JudgeLine(other, " " + line, 0, true);
+    const LineVerdict copied = JudgeLine(parser_, line, 0, true);
+    ASSERT_EQ(copied, general) << line;
+    std::string buffer = line + std::string("\"\\\x01\xff\"\"\\\x80\"\\", 10) + std::string(64, '"');
+    ASSERT_EQ(JudgeLine(parser_, std::string_view(buffer).substr(0, line.size()), buffer.size(), false), general)
+        << line;
+    // No room past the line (it is copied first).
+    ASSERT_EQ(JudgeLine(parser_, buffer.substr(0, line.size()), line.size(), false), general) << line;
+    if (general.reason == RejectReason::kNone && line[0] == '{') ++scanned_and_accepted;
+  }
+  EXPECT_GT(scanned_and_accepted, 1000u);  // the mutations leave many lines valid
 }
 
 // ---------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace gw {
 namespace {
@@ -45,6 +47,26 @@ TEST(Rfc3339, FormatsEveryFieldWithItsZeros) {
   for (Instant t = 1564617600000; t < 1564617600000 + 2 * kDay; t += 1009 * 61) {
     const std::string text = format_rfc3339(t);
     EXPECT_EQ(parse_rfc3339(text), t) << text;
+  }
+}
+
+// Times of a few days interleaved, as an episode record's opening and
+// closing or decisions between them, each written with its own date
+// (formatting keeps the text of recent dates).
+TEST(Rfc3339, FormatsInterleavedDatesEachWithItsOwnDate) {
+  const std::vector<std::pair<Instant, std::string>> times = {
+      {1564617600000, "2019-08-01T00:00:00Z"},
+      {1564704000000, "2019-08-02T00:00:00Z"},
+      {1564963200000, "2019-08-05T00:00:00Z"},
+      {1564617600000 + 4 * kDay, "2019-08-05T00:00:00Z"},
+      {1564617600000 + 8 * kDay, "2019-08-09T00:00:00Z"},
+      {1564617600000 - 1, "2019-07-31T23:59:59.999Z"},
+      {-4 * kDay, "1969-12-28T00:00:00Z"},
+      {0, "1970-01-01T00:00:00Z"},
+  };
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& [t, text] : times) EXPECT_EQ(format_rfc3339(t), text);
+    for (auto it = times.rbegin(); it != times.rend(); ++it) EXPECT_EQ(format_rfc3339(it->first), it->second);
   }
 }
 

@@ -60,10 +60,22 @@ char* write_json_string(char* p, std::string_view s) {
     // The literal's room holds 8 more bytes when 2 or more are left (each
     // input byte has 6 bytes of room), and past the last byte the zeros of
     // `w` count as special, which only the tail mask keeps out.
+    // The word is put together from two loads that overlap (equal bytes, so
+    // or-ing them is harmless): a memcpy of a variable length was a call.
     const std::size_t left = n - i;
     if (std::endian::native == std::endian::little && left >= 2 && left < 8) {
-      std::uint64_t w = 0;
-      std::memcpy(&w, in + i, left);
+      std::uint64_t w;
+      if (left >= 4) {
+        std::uint32_t head, tail;
+        std::memcpy(&head, in + i, 4);
+        std::memcpy(&tail, in + i + left - 4, 4);
+        w = head | std::uint64_t{tail} << (8 * (left - 4));
+      } else {
+        std::uint16_t head, tail;
+        std::memcpy(&head, in + i, 2);
+        std::memcpy(&tail, in + i + left - 2, 2);
+        w = head | std::uint64_t{tail} << (8 * (left - 2));
+      }
       if ((json_special_mask(w) & ((std::uint64_t{1} << (8 * left)) - 1)) == 0) {
         std::memcpy(p, &w, 8);
         p += left;

@@ -117,25 +117,32 @@ char* write_rfc3339(char* p, Instant t) {
     }
     p += width;
   };
-  // Consecutive records nearly always share their date: the text of the
-  // last date written on this thread is kept.
-  thread_local std::int64_t last_days = kNoInstant;
-  thread_local char last_date[10];
-  if (days != last_days) {
+  // Records nearly always carry one of a few recent dates (an episode record
+  // its opening's and its closing's, between decisions of the day): the
+  // text of the last date written on this thread for each day number
+  // modulo kDates is kept.
+  constexpr std::size_t kDates = 4;
+  struct DateText {
+    std::int64_t days = kNoInstant;
+    char text[10];
+  };
+  thread_local std::array<DateText, kDates> dates;
+  DateText& date = dates[static_cast<std::uint64_t>(days) % kDates];
+  if (days != date.days) {
     std::int64_t y;
     unsigned m, d;
     civil_from_days(days, y, m, d);
-    char* date = p;
+    char* start = p;
     put(static_cast<unsigned>(y), 4);
     *p++ = '-';
     put(m, 2);
     *p++ = '-';
     put(d, 2);
-    std::memcpy(last_date, date, sizeof last_date);
-    last_days = days;
+    std::memcpy(date.text, start, sizeof date.text);
+    date.days = days;
   } else {
-    std::memcpy(p, last_date, sizeof last_date);
-    p += sizeof last_date;
+    std::memcpy(p, date.text, sizeof date.text);
+    p += sizeof date.text;
   }
   const unsigned secs = static_cast<unsigned>(ms_of_day / 1000);
   const unsigned ms = static_cast<unsigned>(ms_of_day % 1000);

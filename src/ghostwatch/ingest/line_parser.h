@@ -5,13 +5,13 @@
 // line(), are valid until the next parse().
 //
 // The parser works on its own copy of the line. Most lines are a flat object
-// of plain strings ({"key":"value",...}, no whitespace, no escapes): those
-// are read from the positions of their quotes, found 64 bytes at a time
-// (SSE2 on x86-64), and their values are views of the copy. Any other line
-// goes to simdjson's On-Demand API, which visits every value.
+// of plain strings ({"key":"value",...}, no whitespace, no escapes): the copy
+// is made 64 bytes at a time (SSE2 on x86-64), noting the positions of the
+// quotes on the way, those lines are read from the quotes' positions, and
+// their values are views of the copy. Any other line goes to simdjson's
+// On-Demand API, which visits every value.
 #pragma once
 
-#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -29,8 +29,9 @@ class LineParser {
 
   // Parses `line` (no newline, trailing CR already removed). Returns kNone
   // and fills `out` for a valid event. `line` is copied, so it need not stay
-  // valid and `capacity` (its readable size, for callers that parse in a
-  // padded buffer) is not needed: parse and parse_copy are the same.
+  // valid. `capacity` is its readable size (callers that parse in a padded
+  // buffer): with room for the line rounded up to 64 bytes, the copy is read
+  // in whole 64-byte blocks; parse and parse_copy give the same results.
   RejectReason parse(std::string_view line, std::size_t capacity, Event& out);
   RejectReason parse_copy(std::string_view line, Event& out);
 
@@ -38,9 +39,13 @@ class LineParser {
   std::string_view line() const { return {line_.data(), line_size_}; }
 
  private:
-  // The one-pass reader of flat plain-string lines: nullopt when the line is
-  // not of that form (then parse_json decides).
-  std::optional<RejectReason> scan_plain(Event& out) const;
+  // Parses the `size` bytes at `src` (line_ itself, or a buffer with room
+  // for `size` rounded up to 64 bytes): copies them to line_, through the
+  // scanner of flat plain-string lines when they fit it. REQUIRES:
+  // reserve(size) was called.
+  RejectReason parse_from(const char* src, std::size_t size, Event& out);
+  // Makes line_ hold `size` bytes and simdjson's padding.
+  void reserve(std::size_t size);
   RejectReason parse_json(Event& out);
 
   simdjson::ondemand::parser parser_;

@@ -97,7 +97,13 @@ void append_record(std::string& out, std::size_t max_size, const Write& write) {
   out.resize(start + w.size());
 }
 
-void write_decision(RecordWriter& w, const Decision& d) {
+// Each record writer works on a local copy of the writer, stored back at
+// the end: through the caller's, every byte stored through the cursor might
+// have changed the cursor itself (a char store may alias anything), so each
+// piece reloaded and stored it; a local whose address is not taken keeps
+// its cursor in a register.
+void write_decision(RecordWriter& out, const Decision& d) {
+  RecordWriter w = out;
   w.literal("{\"at\":");
   w.time(d.at);
   w.literal(",\"contract\":");
@@ -129,9 +135,11 @@ void write_decision(RecordWriter& w, const Decision& d) {
     w.literal("\"");
   }
   w.literal("}\n");
+  out = w;
 }
 
-void write_episode(RecordWriter& w, const EpisodeRecord& e) {
+void write_episode(RecordWriter& out, const EpisodeRecord& e) {
+  RecordWriter w = out;
   w.literal("{\"contract\":");
   w.string(e.contract);
   w.literal(",\"episode\":");
@@ -178,6 +186,7 @@ void write_episode(RecordWriter& w, const EpisodeRecord& e) {
     w.probability(e.risk);
   }
   w.literal("}\n");
+  out = w;
 }
 
 }  // namespace
