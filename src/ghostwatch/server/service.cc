@@ -394,10 +394,7 @@ Status Service::restore(std::string_view bytes) {
 void Service::add_snapshot(Batch& batch) {
   const std::uint64_t since = counters_.log_entries_since_snapshot + batch.log.size();
   if (snapshot_every_ == 0 || since < snapshot_every_ || batch.log.empty() || keeps_features_) return;
-  // An engine without a scorer (no features are kept) always has a snapshot.
-  auto engine = EngineSnapshot::write(*engine_);
-  if (!engine) return;
-  ServiceSnapshot snapshot{policy_text_, counters_, last_tick_, std::move(*engine)};
+  ServiceSnapshot snapshot{policy_text_, counters_, last_tick_, EngineSnapshot::write(*engine_)};
   snapshot.counters.log_entries += batch.log.size();  // this batch's entries are covered too
   std::string bytes = ServiceSnapshot::write(snapshot);
   if (bytes.size() > kMaxSnapshotBytes) return;
