@@ -256,9 +256,9 @@ class Service {
   // `every_entries` (0: never) stores a snapshot of the service's state
   // with its batch, from which recovery replays only the later entries;
   // with `compact_log`, the log rows it covers are deleted. A service that
-  // keeps risk features (a model was ever configured) takes none: they are
-  // not in a snapshot, and recovery replays its whole log; nor is one taken
-  // larger than the stores keep in a value (kMaxSnapshotBytes). Call it
+  // keeps risk features (a model was ever configured) puts the model in
+  // force and the feature store in it too. None is taken larger than the
+  // stores keep in a value (kMaxSnapshotBytes). Call it
   // before the service is shared. Recovery uses the latest snapshot
   // whatever this says.
   void set_snapshots(std::uint64_t every_entries, bool compact_log) {
