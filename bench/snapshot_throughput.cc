@@ -84,28 +84,23 @@ int main(int argc, char** argv) {
              engine.contract_count(), sink.records, replay, lines / replay / 1e6);
 
   start = std::chrono::steady_clock::now();
-  gw::Result<std::string> bytes = gw::EngineSnapshot::write(engine);
+  const std::string bytes = gw::EngineSnapshot::write(engine);
   const double write = seconds_since(start);
-  if (!bytes) {
-    std::fprintf(stderr, "%s\n", bytes.message().c_str());
-    return 1;
-  }
-  const double mb = bytes.value().size() / 1e6;
+  const double mb = bytes.size() / 1e6;
   fmt::print("write    {:.1f} MB, {:.1f} bytes per contract: {:.3f} s ({:.0f} MB/s)\n", mb,
-             static_cast<double>(bytes.value().size()) / engine.contract_count(), write, mb / write);
+             static_cast<double>(bytes.size()) / engine.contract_count(), write, mb / write);
 
   CountingSink restored_sink;
   gw::Engine restored(policy.value(), restored_sink);
   start = std::chrono::steady_clock::now();
-  const gw::Status s = gw::EngineSnapshot::restore(bytes.value(), restored);
+  const gw::Status s = gw::EngineSnapshot::restore(bytes, restored);
   const double read = seconds_since(start);
   if (!s) {
     std::fprintf(stderr, "%s\n", s.message().c_str());
     return 1;
   }
   fmt::print("restore  {:.3f} s ({:.0f} MB/s): {:.0f}x faster than the replay\n", read, mb / read, replay / read);
-  gw::Result<std::string> again = gw::EngineSnapshot::write(restored);
-  if (!again || again.value() != bytes.value()) {
+  if (gw::EngineSnapshot::write(restored) != bytes) {
     std::fprintf(stderr, "the restored engine's snapshot differs\n");
     return 1;
   }

@@ -3,12 +3,16 @@
 // committed under the partition's claim (a stale owner's batch stores
 // neither it nor anything else), a takeover recovers from the partition's
 // own snapshot and replays only the log after it, and the records end
-// exactly as those of a partition that never took one.
+// exactly as those of a partition that never took one; with a risk model
+// too (the snapshot holds the feature store), every episode's risk.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "ghostwatch/output/record_json.h"
 #include "partition_support.h"
 #include "pg_server.h"
+#include "serve_risk_support.h"
 
 namespace gw::test {
 namespace {
@@ -29,7 +33,9 @@ std::vector<std::string> partition_records(Store& store) {
   return out;
 }
 
-TEST(PartitionSnapshotTest, ATakeoverRecoversFromThePartitionsSnapshotAndAStaleOwnerStoresNone) {
+// The takeover of a partition that took snapshots, with the risk model
+// `model` ("": none), against an owner that never took one.
+void takeover_from_snapshot(const std::string& model) {
   const auto url = pg_database_url();
   const auto reference_url = pg_database_url();
   if (!url || !reference_url) GTEST_SKIP() << kNoPostgres;
@@ -39,11 +45,11 @@ TEST(PartitionSnapshotTest, ATakeoverRecoversFromThePartitionsSnapshotAndAStaleO
   FixedPartitionClock clock;
 
   // The reference: one owner, no snapshot.
-  PartitionOwner reference = take_partition(*reference_url, clock);
+  PartitionOwner reference = take_partition(*reference_url, clock, 0, model);
   ASSERT_TRUE(reference.service);
   ASSERT_TRUE(apply_range(*reference.service, messages, 0, messages.size()));
 
-  PartitionOwner first = take_partition(*url, clock);
+  PartitionOwner first = take_partition(*url, clock, 0, model);
   ASSERT_TRUE(first.service);
   first.service->set_snapshots(150, true);
   const std::size_t half = messages.size() / 2;
@@ -51,7 +57,7 @@ TEST(PartitionSnapshotTest, ATakeoverRecoversFromThePartitionsSnapshotAndAStaleO
     ASSERT_TRUE(apply_range(*first.service, messages, at, std::min(at + 61, half)));
   const StoredSnapshot taken = first.store->latest_snapshot().value().value();
 
-  PartitionOwner second = take_partition(*url, clock);
+  PartitionOwner second = take_partition(*url, clock, 0, model);
   ASSERT_TRUE(second.service);
   second.service->set_snapshots(150, true);
   EXPECT_EQ(second.service->counters().snapshot_bytes, taken.bytes.size()) << "recovered from the snapshot";
@@ -66,9 +72,25 @@ TEST(PartitionSnapshotTest, ATakeoverRecoversFromThePartitionsSnapshotAndAStaleO
     ASSERT_TRUE(apply_range(*second.service, messages, at, std::min(at + 97, messages.size())));
   }
   EXPECT_NE(second.store->latest_snapshot().value().value().through_row, taken.through_row);
-  EXPECT_EQ(partition_records(*second.store), partition_records(*reference.store));
+  const std::vector<std::string> records = partition_records(*reference.store);
+  EXPECT_EQ(partition_records(*second.store), records);
   EXPECT_EQ(second.service->counters().accepted, reference.service->counters().accepted);
   EXPECT_EQ(second.service->counters().log_entries, reference.service->counters().log_entries);
+  const auto scored = std::count_if(records.begin(), records.end(),
+                                    [](const std::string& r) { return r.find("\"risk\":") != std::string::npos; });
+  if (model.empty()) {
+    EXPECT_EQ(scored, 0);
+  } else {
+    EXPECT_GT(scored, 100);
+  }
+}
+
+TEST(PartitionSnapshotTest, ATakeoverRecoversFromThePartitionsSnapshotAndAStaleOwnerStoresNone) {
+  takeover_from_snapshot("");
+}
+
+TEST(PartitionSnapshotTest, WithARiskModelATakeoverRecoversTheFeaturesFromTheSnapshotScoringAsTheWholeLog) {
+  takeover_from_snapshot(ServeRiskWorld::get().model_a);
 }
 
 }  // namespace

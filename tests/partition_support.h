@@ -86,12 +86,15 @@ struct PartitionOwner {
 };
 
 // A new claim on partition `partition` of the database at `url`, and its
-// service (recovered from the partition's log) under the example policy.
-inline PartitionOwner take_partition(const std::string& url, const Clock& clock, int partition = 0) {
+// service (recovered from the partition's log) under the example policy,
+// with the risk model `model` ("": none).
+inline PartitionOwner take_partition(const std::string& url, const Clock& clock, int partition = 0,
+                                     const std::string& model = "") {
   PartitionOwner o;
   o.store = PostgresStore::open(url, partition).value();
   const std::uint64_t claim = o.store->claim_partition().value().epoch;
-  auto service = Service::open(read_file(kExamplePolicy), *o.store, clock, ClockMode::kEvents, claim);
+  auto service =
+      Service::open(read_file(kExamplePolicy), *o.store, clock, ClockMode::kEvents, claim, model, "model.json");
   EXPECT_TRUE(service) << service.message();
   if (service) o.service = std::move(*service);
   return o;

@@ -1,16 +1,21 @@
 // The feature store against hand-made histories: every feature of
 // docs/risk-model.md at an episode's opening, the 24 h / 72 h horizons
 // counted only once strictly passed, and no look-ahead (an episode's
-// features do not change when later events are added).
+// features do not change when later events are added); its snapshots: a
+// store restored beside a restored engine computes every later opening's
+// features exactly as the uninterrupted one, and restore refuses bytes it
+// cannot trust.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "ghostwatch/engine/engine.h"
+#include "ghostwatch/engine/snapshot.h"
 #include "ghostwatch/ingest/line_parser.h"
 #include "ghostwatch/policy/policy.h"
 #include "ghostwatch/risk/episode_history.h"
@@ -278,6 +283,131 @@ TEST(RiskFeatureStore, WithoutClientMessagesEveryOtherFeatureIsTheSame) {
     ASSERT_EQ(without.opened[i].categorical, all.opened[i].categorical) << "opening " << i;
   }
   EXPECT_GT(counted, 0u);  // the full store does count them
+}
+
+const Policy& snapshot_policy() {
+  static const Policy policy =
+      parse_policy("[[ladder]]\nafter = \"24h\"\naction = \"nudge\"\ntemplate = \"r1\"\n", "test").value();
+  return policy;
+}
+
+// An engine and a store beside it, driven as the live service drives them,
+// keeping the store's features (categories as texts) of every opening;
+// fresh or restored from another's snapshots.
+class RestorableOpenings : public EngineSink, public EpisodeScorer {
+ public:
+  std::vector<risk::EpisodeFeatures> opened;
+
+  RestorableOpenings() { engine_.set_scorer(this); }
+  RestorableOpenings(std::string_view engine, std::string_view store) {
+    const Status e = EngineSnapshot::restore(engine, engine_);
+    EXPECT_TRUE(e) << e.message();
+    const Status s = store_.restore(store);
+    EXPECT_TRUE(s) << s.message();
+    engine_.set_scorer(this);
+  }
+  void feed(std::string_view line) {
+    if (parser_.parse_copy(line, event_) != RejectReason::kNone) return;
+    store_.begin_event(event_);
+    if (engine_.submit(event_) == RejectReason::kNone) store_.apply(event_);
+  }
+  std::string engine_snapshot() const { return EngineSnapshot::write(engine_); }
+  std::string store_snapshot() const { return store_.encode(); }
+
+  void on_decision(const Decision&) override {}
+  void on_episode(const EpisodeRecord& r) override {
+    if (r.outcome != Outcome::kOpen) store_.on_episode_closed(r);
+  }
+  float score(const EpisodeRecord& r) override {
+    opened.push_back(store_.on_episode_opened(r));
+    return 0.5f;
+  }
+
+ private:
+  Engine engine_{snapshot_policy(), *this};
+  risk::FeatureStore store_{engine_};
+  LineParser parser_;
+  Event event_;
+};
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST(RiskFeatureStore, ARestoredStoreComputesEveryLaterOpeningsFeaturesExactlyAsTheUninterruptedOne) {
+  const std::vector<std::string> lines = lines_of(risk_small_marketplace(11));
+  // The uninterrupted run, snapshotted at five cuts on its way.
+  RestorableOpenings whole;
+  struct Cut {
+    std::size_t line, opened;
+    std::string engine, store;
+  };
+  std::vector<Cut> cuts;
+  const std::size_t step = lines.size() / 6;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (i > 0 && i % step == 0 && i / step <= 5) {
+      cuts.push_back(Cut{i, whole.opened.size(), whole.engine_snapshot(), whole.store_snapshot()});
+    }
+    whole.feed(lines[i]);
+  }
+  ASSERT_EQ(cuts.size(), 5u);
+  ASSERT_GT(whole.opened.size(), 500u);
+  for (const Cut& cut : cuts) {
+    RestorableOpenings restored(cut.engine, cut.store);
+    EXPECT_EQ(restored.store_snapshot(), cut.store) << "a restored store's snapshot is the bytes it was restored from";
+    for (std::size_t i = cut.line; i < lines.size(); ++i) restored.feed(lines[i]);
+    ASSERT_EQ(cut.opened + restored.opened.size(), whole.opened.size()) << "cut at line " << cut.line;
+    ASSERT_GT(restored.opened.size(), 50u) << "cut at line " << cut.line;
+    for (std::size_t i = 0; i < restored.opened.size(); ++i) {
+      ASSERT_TRUE(risk_same_features(restored.opened[i], whole.opened[cut.opened + i]))
+          << "cut at line " << cut.line << ", opening " << cut.opened + i;
+    }
+  }
+}
+
+TEST(RiskFeatureStore, RestoreRefusesEveryTruncationFlipAndPaddingNamingWhatIsWrong) {
+  RestorableOpenings history;
+  for (const std::string& line : kRiskHistory) history.feed(line);
+  ASSERT_FALSE(history.opened.empty());
+  const std::string engine = history.engine_snapshot(), bytes = history.store_snapshot();
+  struct : EngineSink {
+    void on_decision(const Decision&) override {}
+    void on_episode(const EpisodeRecord&) override {}
+  } quiet;  // restore calls no sink
+  const auto restore = [&](std::string_view b) {
+    Engine e(snapshot_policy(), quiet);
+    EXPECT_TRUE(EngineSnapshot::restore(engine, e));
+    risk::FeatureStore store(e);
+    return store.restore(b);
+  };
+  ASSERT_TRUE(restore(bytes)) << restore(bytes).message();
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    const Status cut = restore(std::string_view(bytes).substr(0, n));
+    ASSERT_FALSE(cut) << "restored a snapshot cut to " << n << " bytes";
+    ASSERT_EQ(cut.message().rfind("feature store snapshot: ", 0), 0u) << cut.message();
+  }
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    std::string flipped = bytes;
+    flipped[i] = static_cast<char>(flipped[i] ^ 0x10);
+    ASSERT_FALSE(restore(flipped)) << "restored a snapshot with byte " << i << " flipped";
+  }
+  EXPECT_NE(restore(bytes + "x").message().find("checksum"), std::string::npos);
+  EXPECT_NE(restore("GWSVCSN\n...").message().find("not a feature store snapshot"), std::string::npos);
+  std::string later = bytes;
+  later[8] = 2;  // the version's low byte
+  EXPECT_NE(restore(later).message().find("format version 2, and this build reads version 1 only"), std::string::npos)
+      << restore(later).message();
+  Engine e(snapshot_policy(), quiet);
+  ASSERT_TRUE(EngineSnapshot::restore(engine, e));
+  risk::FeatureStore without_client_messages(e, false);
+  EXPECT_NE(without_client_messages.restore(bytes).message().find("kept the contracts' client messages"),
+            std::string::npos);
+  risk::FeatureStore used(e);
+  ASSERT_TRUE(used.restore(bytes));
+  EXPECT_NE(used.restore(bytes).message().find("needs a fresh store"), std::string::npos);
 }
 
 }  // namespace

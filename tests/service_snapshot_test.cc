@@ -3,14 +3,16 @@
 // latest snapshot with the batch it follows and, compacting, only the log
 // after it; and a service that takes snapshots, compacts its log and
 // restarts again and again decides, records and counts exactly what one
-// that replays its whole log does, under either clock; a start refuses a
-// snapshot that does not read, and a risk model on a compacted log. On
-// both stores.
+// that replays its whole log does, under either clock, and with a risk
+// model gives every episode the same risk; a start refuses a snapshot that
+// does not read (its feature store's part too), and a risk model on a
+// compacted log. On both stores.
 #include "ghostwatch/server/service_snapshot.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <gtest/gtest.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "engine_test_harness.h"
+#include "ghostwatch/core/byte_codec.h"
 #include "ghostwatch/output/record_json.h"
 #include "ghostwatch/server/service.h"
 #include "serve_risk_support.h"
@@ -38,6 +41,8 @@ ServiceSnapshot sample_snapshot() {
   s.counters.evaluated_through = -3;
   s.last_tick = 1'700'000'000'000;
   s.engine = std::string("engine\0bytes", 12);
+  s.model_text = "{\"model\": 1}";
+  s.features = std::string("features\0bytes", 14);
   return s;
 }
 
@@ -55,6 +60,8 @@ TEST(ServiceSnapshotFormat, ReadsBackWhatItWroteAndRefusesEveryTruncationFlipAnd
   EXPECT_EQ(back->counters.evaluated_through, -3);
   EXPECT_EQ(back->last_tick, s.last_tick);
   EXPECT_EQ(back->engine, s.engine);
+  EXPECT_EQ(back->model_text, s.model_text);
+  EXPECT_EQ(back->features, s.features);
   for (std::size_t n = 0; n < bytes.size(); ++n) {
     auto cut = ServiceSnapshot::read(std::string_view(bytes).substr(0, n));
     EXPECT_FALSE(cut.is_ok()) << "read a snapshot cut to " << n << " bytes";
@@ -71,6 +78,31 @@ TEST(ServiceSnapshotFormat, ReadsBackWhatItWroteAndRefusesEveryTruncationFlipAnd
   auto engine = ServiceSnapshot::read("GWSNAP\r\n...");
   ASSERT_FALSE(engine.is_ok());
   EXPECT_NE(engine.message().find("not a service snapshot"), std::string::npos) << engine.message();
+
+  std::string later = bytes;
+  later[8] = 3;  // the version's low byte
+  EXPECT_NE(ServiceSnapshot::read(later).message().find("format version 3, and this build reads versions 1 to 2 only"),
+            std::string::npos)
+      << ServiceSnapshot::read(later).message();
+}
+
+TEST(ServiceSnapshotFormat, ReadsAVersion1SnapshotAsOneWithoutModelAndFeatures) {
+  ServiceSnapshot s = sample_snapshot();
+  s.model_text.clear();
+  s.features.clear();
+  // Version 1: the same without the (empty) model text and features, two bytes.
+  std::string v1 = ServiceSnapshot::write(s);
+  v1.resize(v1.size() - 8 - 2);
+  v1[8] = 1;
+  ByteWriter checksum;
+  checksum.u64(XXH3_64bits(v1.data(), v1.size()));
+  v1 += checksum.buffer();
+  auto back = ServiceSnapshot::read(v1);
+  ASSERT_TRUE(back.is_ok()) << back.message();
+  EXPECT_EQ(back->engine, s.engine);
+  EXPECT_EQ(back->last_tick, s.last_tick);
+  EXPECT_TRUE(back->model_text.empty());
+  EXPECT_TRUE(back->features.empty());
 }
 
 // ---- the store's side
@@ -355,14 +387,130 @@ class ServiceSnapshotStarts : public ::testing::TestWithParam<Backend> {
   std::vector<std::string> lines_;
 };
 
-TEST_P(ServiceSnapshotStarts, AServiceThatScoresRiskTakesNoSnapshotAndKeepsItsWholeLog) {
+// Every episode (closed, then open) as its JSON line, its risk included.
+std::vector<std::string> episode_lines(Service& s, Store& store) {
+  std::vector<std::string> lines;
+  EXPECT_TRUE(store.export_episodes({}, [&](const EpisodeRow& r) {
+    std::string line;
+    append_episode_json(line, r.view());
+    lines.push_back(line);
+  }));
+  for (const EpisodeRow& r : s.open_episodes({}, std::nullopt, SIZE_MAX).value()) {
+    std::string line;
+    append_episode_json(line, r.view());
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+TEST_P(ServiceSnapshotStarts, AServiceThatScoresRiskRestartsFromSnapshotsOfACompactedLogScoringAsTheWholeLog) {
+  const ServeRiskWorld& world = ServeRiskWorld::get();
+  // The whole log's scores: model a, then model b from half-way.
+  TempDir reference_dir;
+  auto reference_store = StoreOpener(GetParam(), reference_dir).open();
+  auto reference = Service::open(kSnapshotPolicy, *reference_store, clock_, ClockMode::kEvents, std::nullopt,
+                                 world.model_a, "model.json");
+  ASSERT_TRUE(reference.is_ok()) << reference.message();
+  const std::size_t half = lines_.size() / 2;
+  ingest(**reference, 0, half);
+  ASSERT_TRUE((*reference)->reload_model(world.model_b, "model-b.json").is_ok());
+  ingest(**reference, half, lines_.size());
+  const std::vector<std::string> whole = episode_lines(**reference, *reference_store);
+
+  // A snapshot every 400 log entries, the log compacted, a restart (a new
+  // store and service, as a new process) after every 300 lines.
+  std::string model = world.model_a;
+  auto s = open(model);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  std::unique_ptr<Service> service = std::move(*s);
+  int restored = 0;
+  for (std::size_t i = 0; i < lines_.size(); i += 300) {
+    service->set_snapshots(400, true);
+    if (i == half) {
+      model = world.model_b;
+      ASSERT_TRUE(service->reload_model(model, "model-b.json").is_ok());
+    }
+    ingest(*service, i, std::min(lines_.size(), i + 300));
+    service.reset();
+    store_ = opener_.open();
+    auto again = open(model);
+    ASSERT_TRUE(again.is_ok()) << again.message();
+    service = std::move(*again);
+    ASSERT_TRUE(service->scores_risk());
+    if (service->counters().snapshot_bytes > 0) ++restored;
+  }
+  EXPECT_GE(restored, 6);
+  EXPECT_LT(store_->log_size().value(), 500u) << "the log was compacted";
+  EXPECT_EQ(service->counters().accepted, (*reference)->counters().accepted);
+  const std::vector<std::string> snapshots = episode_lines(*service, *store_);
+  ASSERT_GT(whole.size(), 300u);
+  EXPECT_GT(std::count_if(whole.begin(), whole.end(),
+                          [](const std::string& e) { return e.find("\"risk\":") != std::string::npos; }),
+            100);
+  EXPECT_EQ(first_difference(snapshots, whole), "");
+}
+
+TEST_P(ServiceSnapshotStarts, ARiskModelOnALogWithSnapshotsWithoutFeaturesReplaysItFromItsStart) {
+  std::uint64_t accepted = 0;
+  {
+    auto s = open("");
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    (*s)->set_snapshots(500, false);
+    ingest(**s, 0, 1000);
+    EXPECT_GT((*s)->counters().snapshot_bytes, 0u);
+    accepted = (*s)->counters().accepted;
+  }
   auto s = open(ServeRiskWorld::get().model_a);
   ASSERT_TRUE(s.is_ok()) << s.message();
-  (*s)->set_snapshots(100, true);
-  ingest(**s, 0, lines_.size());
-  EXPECT_FALSE(store_->latest_snapshot().value().has_value());
-  EXPECT_EQ(store_->log_size().value(), (*s)->counters().log_entries);
-  EXPECT_EQ((*s)->counters().snapshot_bytes, 0u);
+  EXPECT_TRUE((*s)->scores_risk());
+  EXPECT_EQ((*s)->counters().snapshot_bytes, 0u) << "replayed from the log's start";
+  EXPECT_EQ((*s)->counters().accepted, accepted);
+  (*s)->set_snapshots(500, true);
+  ingest(**s, 1000, 2000);
+  auto latest = store_->latest_snapshot().value();
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_FALSE(ServiceSnapshot::read(latest->bytes).value().features.empty());
+
+  // Recovery needs the log from its start with a snapshot without features,
+  // and refuses a compacted one.
+  s->reset();
+  Batch old;  // a bounce of nobody (harmless to replay) and a snapshot without features
+  old.log.push_back(LogEntry{LogKind::kBounce, 0, bounce_text("nobody", "nobody@example.org")});
+  ServiceSnapshot without = ServiceSnapshot::read(latest->bytes).value();
+  without.model_text.clear();
+  without.features.clear();
+  old.snapshot = SnapshotWrite{ServiceSnapshot::write(without), true};
+  ASSERT_TRUE(store_->commit(old));
+  auto refused = open(ServeRiskWorld::get().model_a);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.message().find("recovery: the snapshot through log row"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find("it holds no risk features, and a risk model's features are computed from the "
+                                   "operation log's first event, and this log was compacted"),
+            std::string::npos)
+      << refused.message();
+}
+
+TEST_P(ServiceSnapshotStarts, ASnapshotWhoseFeaturesDoNotReadStopsTheStartNamingThem) {
+  {
+    auto s = open(ServeRiskWorld::get().model_a);
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    (*s)->set_snapshots(500, false);
+    ingest(**s, 0, 1000);
+  }
+  auto latest = store_->latest_snapshot().value();
+  ASSERT_TRUE(latest.has_value());
+  ServiceSnapshot cut = ServiceSnapshot::read(latest->bytes).value();
+  ASSERT_GT(cut.features.size(), 100u);
+  cut.features.resize(cut.features.size() / 2);
+  Batch bad;  // a bounce of nobody (harmless to replay) and a snapshot whose features are cut short
+  bad.log.push_back(LogEntry{LogKind::kBounce, 0, bounce_text("nobody", "nobody@example.org")});
+  bad.snapshot = SnapshotWrite{ServiceSnapshot::write(cut), false};
+  ASSERT_TRUE(store_->commit(bad));
+  auto refused = open(ServeRiskWorld::get().model_a);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.message().find("recovery: the snapshot through log row"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find("feature store snapshot: corrupt or truncated"), std::string::npos)
+      << refused.message();
 }
 
 TEST_P(ServiceSnapshotStarts, AModelIsRefusedOnACompactedLogAndTheServiceStartsWithoutOne) {

@@ -105,10 +105,7 @@ std::uint64_t policy_fingerprint(const Policy& p) {
   return XXH3_64bits(w.buffer().data(), w.buffer().size());
 }
 
-Result<std::string> EngineSnapshot::write(const Engine& e) {
-  if (e.scorer_ != nullptr) {
-    return snapshot_error("a risk scorer is attached, and its feature store is not part of engine snapshots");
-  }
+std::string EngineSnapshot::write(const Engine& e) {
   ByteWriter w;
   w.buffer().append(kSnapshotMagic);
   w.u32(kEngineSnapshotVersion);
@@ -188,7 +185,7 @@ Result<std::string> EngineSnapshot::write(const Engine& e) {
 
 Status EngineSnapshot::restore(std::string_view bytes, Engine& e) {
   if (e.scorer_ != nullptr) {
-    return snapshot_error("a risk scorer is attached, and its feature store is not part of engine snapshots");
+    return snapshot_error("restore needs an engine without a risk scorer (attach it after)");
   }
   if (e.watermark_ != kNoInstant || e.latest_at_ != kNoInstant || e.user_ids_.size() != 0 ||
       e.contract_ids_.size() != 0 || !e.timers_.empty()) {

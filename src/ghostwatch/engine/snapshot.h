@@ -15,8 +15,11 @@
 //    (the decision-relevant fields, see policy_fingerprint), a truncated
 //    one, or one whose checksum or contents do not hold. A refused restore
 //    leaves the engine as it was.
-//  * No risk scorer: the risk feature store beside an engine with a scorer
-//    is not part of a snapshot, so write and restore refuse such an engine.
+//  * No risk scorer: neither an engine's scorer nor the risk feature store
+//    beside it is part of its snapshot (the risks the engine gave are). A
+//    driver that scores snapshots the store beside it
+//    (risk::FeatureStore::encode; server/service_snapshot.h) and attaches
+//    the scorer again after restore, which refuses an engine with one.
 //
 // Format (version 1; integers little-endian, "varint" LEB128, "zz" a
 // zigzag varint):
@@ -54,7 +57,7 @@ std::uint64_t policy_fingerprint(const Policy& policy);
 class EngineSnapshot {
  public:
   // The snapshot of `engine`'s state under its current policy.
-  static Result<std::string> write(const Engine& engine);
+  static std::string write(const Engine& engine);
   // Restores `bytes` into `engine`. REQUIRES: `engine` is fresh (built, with
   // the snapshot's policy, and given nothing since); a used one is refused.
   static Status restore(std::string_view bytes, Engine& engine);

@@ -1,8 +1,17 @@
 #include "ghostwatch/risk/feature_store.h"
 
+#include <date/tz.h>
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <limits>
+#include <unordered_map>
+
+#include "ghostwatch/core/byte_codec.h"
+#include "ghostwatch/policy/quiet_hours.h"
 
 namespace gw::risk {
 namespace {
@@ -21,6 +30,25 @@ double share(std::uint32_t part, std::uint32_t whole) {
 double decayed(double value, Instant from, Instant to, Duration tau) {
   return value * std::exp(-static_cast<double>(to - from) / static_cast<double>(tau));
 }
+
+constexpr std::string_view kFeatureStoreMagic = "GWFEATS\n";
+constexpr std::size_t kFeatureStoreChecksumBytes = 8;
+
+Status feature_store_error(std::string_view what) {
+  return Status::error(fmt::format("feature store snapshot: {}", what));
+}
+
+// An index as varint index + 1, `none` as 0.
+void write_index(ByteWriter& w, std::uint32_t i, std::uint32_t none) { w.varint(i == none ? 0 : std::uint64_t{i} + 1); }
+// The same, read: false for one not below `size`.
+bool read_index(ByteReader& r, std::size_t size, std::uint32_t none, std::uint32_t& i) {
+  const std::uint64_t v = r.varint();
+  i = v == 0 ? none : static_cast<std::uint32_t>(v - 1);
+  return v <= size;
+}
+
+void write_double(ByteWriter& w, double v) { w.u64(std::bit_cast<std::uint64_t>(v)); }
+double read_double(ByteReader& r) { return std::bit_cast<double>(r.u64()); }
 
 }  // namespace
 
@@ -237,6 +265,217 @@ void FeatureStore::apply(const Event& e) {
       return;
     }
   }
+}
+
+void FeatureStore::HorizonQueue::write(ByteWriter& w) const {
+  auto horizons = [&w](auto begin, auto end) {
+    w.varint(static_cast<std::uint64_t>(end - begin));
+    for (auto h = begin; h != end; ++h) {
+      w.zigzag(h->at);
+      w.varint(h->slot);
+      w.varint(h->freelancer);
+    }
+  };
+  horizons(fifo_.begin() + static_cast<std::ptrdiff_t>(head_), fifo_.end());
+  horizons(heap_.c.begin(), heap_.c.end());
+}
+
+bool FeatureStore::HorizonQueue::read(ByteReader& r, std::size_t slots, std::size_t users) {
+  auto horizons = [&](std::vector<Horizon>& out) {
+    out.resize(r.count());
+    for (Horizon& h : out) {
+      h.at = r.zigzag();
+      const std::uint64_t slot = r.varint(), freelancer = r.varint();
+      if (slot >= slots || freelancer >= users) return false;
+      h.slot = static_cast<std::uint32_t>(slot);
+      h.freelancer = static_cast<std::uint32_t>(freelancer);
+    }
+    return !r.failed();
+  };
+  if (!horizons(fifo_) || !horizons(heap_.c)) return false;
+  head_ = 0;
+  const auto by_time = [](const Horizon& a, const Horizon& b) { return a.at < b.at; };
+  if (!std::is_sorted(fifo_.begin(), fifo_.end(), by_time) ||
+      !std::is_heap(heap_.c.begin(), heap_.c.end(), std::greater<>())) {
+    return false;
+  }
+  next_at_ = fifo_empty() && heap_.empty() ? kForever : top().at;
+  return true;
+}
+
+std::string FeatureStore::encode() const {
+  ByteWriter w;
+  w.buffer().append(kFeatureStoreMagic);
+  w.u32(kFeatureStoreSnapshotVersion);
+  w.u8(client_messages_ ? 1 : 0);
+  w.zigzag(pending_at_);
+  w.zigzag(now_);
+  w.varint(category_texts_.size() - 1);
+  for (std::size_t i = 1; i < category_texts_.size(); ++i) w.bytes(*category_texts_[i]);
+  std::unordered_map<const date::time_zone*, std::uint32_t> zone_ids;
+  std::vector<const date::time_zone*> zones;
+  for (const UserStats& u : users_) {
+    if (u.clock.zone() != nullptr && zone_ids.emplace(u.clock.zone(), zones.size()).second)
+      zones.push_back(u.clock.zone());
+  }
+  w.varint(zones.size());
+  for (const date::time_zone* z : zones) w.bytes(z->name());
+  w.varint(users_.size());
+  for (std::size_t i = 0; i < users_.size(); ++i) {
+    const UserStats& u = users_[i];
+    w.zigzag(u.first_seen);
+    w.zigzag(u.last_message_at);
+    for (std::uint32_t n : {u.active_contracts, u.open_episodes, u.episodes, u.replies_count, u.matured24,
+                            u.unanswered24, u.matured72, u.unanswered72}) {
+      w.varint(n);
+    }
+    for (std::uint32_t c : u.categories) w.varint(c);
+    w.u8(u.median_bucket);
+    w.u8(u.p90_bucket);
+    w.u8(u.attributes_stale ? 1 : 0);
+    write_index(w, u.clock.zone() == nullptr ? Interner::kNone : zone_ids.at(u.clock.zone()), Interner::kNone);
+    reply_times_[i].write(w);
+  }
+  w.varint(contracts_.size());
+  for (const ContractStats& c : contracts_) {
+    w.varint(c.client);
+    w.varint(c.freelancer);
+    w.varint(c.messages);
+    write_index(w, c.open_slot, kNoSlot);
+    w.zigzag(c.started_at);
+    w.zigzag(c.last_fl_at);
+    w.zigzag(c.last_reply);
+    write_double(w, c.client_messages.hour);
+    write_double(w, c.client_messages.day);
+    w.zigzag(c.client_messages.at);
+  }
+  w.varint(slots_.size());
+  for (const EpisodeSlot& e : slots_) {
+    w.varint(e.contract);
+    w.zigzag(e.opened_at);
+    w.zigzag(e.replied_at);
+  }
+  w.varint(free_slots_.size());
+  for (std::uint32_t slot : free_slots_) w.varint(slot);
+  horizons24_.write(w);
+  horizons72_.write(w);
+  std::string& out = w.buffer();
+  w.u64(XXH3_64bits(out.data(), out.size()));
+  return std::move(out);
+}
+
+Status FeatureStore::restore(std::string_view bytes) {
+  if (now_ != kNoInstant || pending_at_ != kNoInstant || !users_.empty() || !contracts_.empty() ||
+      category_texts_.size() != 1) {
+    return feature_store_error("restore needs a fresh store, and this one has state");
+  }
+  if (bytes.substr(0, kFeatureStoreMagic.size()) != kFeatureStoreMagic) {
+    return feature_store_error("not a feature store snapshot (no GWFEATS header)");
+  }
+  if (bytes.size() < kFeatureStoreMagic.size() + 4 + kFeatureStoreChecksumBytes) {
+    return feature_store_error(fmt::format("truncated: {} bytes", bytes.size()));
+  }
+  const std::size_t checked = bytes.size() - kFeatureStoreChecksumBytes;
+  ByteReader r(bytes.substr(kFeatureStoreMagic.size(), checked - kFeatureStoreMagic.size()));
+  if (const std::uint32_t version = r.u32(); version != kFeatureStoreSnapshotVersion) {
+    return feature_store_error(
+        fmt::format("format version {}, and this build reads version {} only", version, kFeatureStoreSnapshotVersion));
+  }
+  if (ByteReader(bytes.substr(checked)).u64() != XXH3_64bits(bytes.data(), checked)) {
+    return feature_store_error("corrupt or truncated: its checksum does not match its contents");
+  }
+  if (const bool kept = r.u8() != 0; kept != client_messages_) {
+    return feature_store_error(kept ? "its store kept the contracts' client messages, and this one does not"
+                                    : "its store did not keep the contracts' client messages, and this one does");
+  }
+  pending_at_ = r.zigzag();
+  now_ = r.zigzag();
+  for (std::uint64_t i = 1, n = r.count() + 1; i < n; ++i) {
+    if (category_id(r.bytes()) != i) {
+      return feature_store_error("corrupt: the category texts do not hold (one runs past the end, or appears twice)");
+    }
+  }
+  std::vector<const date::time_zone*> zones(r.count());
+  for (const date::time_zone*& z : zones) {
+    const std::string_view name = r.bytes();
+    z = find_time_zone(name);
+    if (z == nullptr && !r.failed()) {
+      return feature_store_error(fmt::format("the time zone '{}' is not in this build's zone database", name));
+    }
+  }
+  const std::size_t users = r.count();
+  users_.resize(users);
+  reply_times_.resize(users);
+  for (std::size_t i = 0; i < users; ++i) {
+    UserStats& u = users_[i];
+    u.first_seen = r.zigzag();
+    u.last_message_at = r.zigzag();
+    for (std::uint32_t* n : {&u.active_contracts, &u.open_episodes, &u.episodes, &u.replies_count, &u.matured24,
+                             &u.unanswered24, &u.matured72, &u.unanswered72}) {
+      *n = static_cast<std::uint32_t>(r.varint());
+    }
+    bool ok = true;
+    for (std::uint32_t& c : u.categories) {
+      const std::uint64_t id = r.varint();
+      ok = ok && id < category_texts_.size();
+      c = static_cast<std::uint32_t>(id);
+    }
+    u.median_bucket = r.u8();
+    u.p90_bucket = r.u8();
+    u.attributes_stale = r.u8() != 0;
+    std::uint32_t zone = Interner::kNone;
+    ok = read_index(r, zones.size(), Interner::kNone, zone) && ok;
+    u.clock.set_zone(ok && zone != Interner::kNone ? zones[zone] : nullptr);
+    ok = ok && reply_times_[i].read(r) && u.median_bucket < ReplyHistogram::kBuckets &&
+         u.p90_bucket < ReplyHistogram::kBuckets;
+    if (!ok || r.failed()) return feature_store_error(fmt::format("corrupt: user {}'s state does not hold", i));
+  }
+  contracts_.resize(r.count());
+  std::vector<std::uint32_t> open_slots;
+  for (std::size_t i = 0; i < contracts_.size(); ++i) {
+    ContractStats& c = contracts_[i];
+    const std::uint64_t client = r.varint(), freelancer = r.varint();
+    c.client = static_cast<std::uint32_t>(client);
+    c.freelancer = static_cast<std::uint32_t>(freelancer);
+    c.messages = static_cast<std::uint32_t>(r.varint());
+    const bool slot_ok = read_index(r, kNoSlot, kNoSlot, c.open_slot);  // checked against the slots below
+    c.started_at = r.zigzag();
+    c.last_fl_at = r.zigzag();
+    c.last_reply = r.zigzag();
+    c.client_messages.hour = read_double(r);
+    c.client_messages.day = read_double(r);
+    c.client_messages.at = r.zigzag();
+    if (r.failed() || client >= users || freelancer >= users || !slot_ok) {
+      return feature_store_error(fmt::format("corrupt: contract {}'s state does not hold", i));
+    }
+  }
+  slots_.resize(r.count());
+  for (EpisodeSlot& e : slots_) {
+    const std::uint64_t contract = r.varint();
+    e.contract = static_cast<std::uint32_t>(contract);
+    e.opened_at = r.zigzag();
+    e.replied_at = r.zigzag();
+    if (r.failed() || contract >= contracts_.size())
+      return feature_store_error("corrupt: an episode slot does not hold");
+  }
+  for (const ContractStats& c : contracts_) {
+    if (c.open_slot != kNoSlot && c.open_slot >= slots_.size()) {
+      return feature_store_error("corrupt: a contract's open episode has no slot");
+    }
+  }
+  free_slots_.resize(r.count());
+  for (std::uint32_t& slot : free_slots_) {
+    const std::uint64_t v = r.varint();
+    slot = static_cast<std::uint32_t>(v);
+    if (v >= slots_.size()) return feature_store_error("corrupt: a free episode slot is out of range");
+  }
+  if (!horizons24_.read(r, slots_.size(), users) || !horizons72_.read(r, slots_.size(), users)) {
+    return feature_store_error("corrupt: a horizon queue does not hold");
+  }
+  if (r.failed() || r.remaining() != 0) {
+    return feature_store_error("corrupt: its contents do not hold (a field runs past the end, or bytes are left over)");
+  }
+  return Status::ok();
 }
 
 }  // namespace gw::risk

@@ -25,6 +25,27 @@
 // The driving order for each event e (see feature_stream.h):
 //   begin_event(e); engine.submit(e) (calling on_episode_closed /
 //   on_episode_opened); apply(e) when the engine accepted it.
+//
+// Snapshots (a service's, server/service_snapshot.h): encode() writes every
+// part of the store's state that later features depend on, and restore()
+// reads it into a fresh store beside an engine restored from the engine
+// snapshot taken at the same point (engine/snapshot.h); driven alike from
+// there, the restored store computes exactly the features the encoded one
+// would have. What is only a cache is not written: a user's zone offset
+// period (LocalClock looks it up again), the FIFO's popped part.
+//
+// Format (version 1; byte_codec.h's encodings): "GWFEATS\n", u32 version,
+// u8 client_messages; zz pending_at, now; the category texts after "" and
+// the users' zone names (count, then bytes each); the users (count; per
+// user zz first_seen, last_message_at, varint counters, category ids,
+// u8 median and p90 buckets, u8 attributes_stale, varint zone + 1, then
+// the reply histogram's cursors and counts); the contracts (count; varint
+// parties, messages, open slot + 1, zz times and last reply, the client
+// messages' sums as u64 bits and their zz time); the episode slots (count;
+// varint contract, zz times) and the free ones (count; varint each); the
+// 24 h and 72 h horizon queues, each its FIFO's queued part and its heap's
+// container as they are (count; zz at, varint slot, freelancer each); u64
+// XXH3-64 of everything before it.
 #pragma once
 
 #include <algorithm>
@@ -38,6 +59,7 @@
 #include <vector>
 
 #include "ghostwatch/core/huge_page_allocator.h"
+#include "ghostwatch/core/status.h"
 #include "ghostwatch/engine/engine.h"
 #include "ghostwatch/engine/event.h"
 #include "ghostwatch/engine/records.h"
@@ -45,7 +67,14 @@
 #include "ghostwatch/risk/local_clock.h"
 #include "ghostwatch/risk/reply_histogram.h"
 
+namespace gw {
+class ByteReader;
+class ByteWriter;
+}  // namespace gw
+
 namespace gw::risk {
+
+inline constexpr std::uint32_t kFeatureStoreSnapshotVersion = 1;
 
 class FeatureStore {
   static constexpr std::uint32_t kNoSlot = UINT32_MAX;
@@ -88,6 +117,16 @@ class FeatureStore {
   // open() with the categorical values' texts.
   EpisodeFeatures on_episode_opened(const EpisodeRecord& r);
   void apply(const Event& e);
+
+  // The store's state as bytes (the format above).
+  std::string encode() const;
+  // Reads encode()'s bytes (see "Snapshots" above). Refuses, naming what is
+  // wrong, bytes of another format or version, from a store that kept the
+  // client messages when this one does not (or the reverse), truncated or
+  // corrupt ones (the checksum, an index out of range, a zone this build
+  // does not know). REQUIRES: the store is fresh (constructed, given
+  // nothing since); a refused restore leaves it to be discarded.
+  Status restore(std::string_view bytes);
 
   // The text of a category id (a country or a kind as the engine has it;
   // "" when unknown). REQUIRES: an id open() gave.
@@ -176,6 +215,12 @@ class FeatureStore {
     Instant next_at() const { return next_at_; }
     // REQUIRES: a horizon is queued.
     const Horizon& top() const { return top_in_fifo() ? fifo_[head_] : heap_.top(); }
+    // The queued horizons as bytes (the format above), and back: read
+    // returns false when the reader fails, a horizon's slot or freelancer
+    // is not below `slots` or `users`, or the FIFO's or the heap's order
+    // does not hold. REQUIRES for read: the queue is empty.
+    void write(ByteWriter& w) const;
+    bool read(ByteReader& r, std::size_t slots, std::size_t users);
     // Pops every horizon before `now`, in time order, and passes it to `f`
     // (which must not push). With the heap empty (nearly always), a run of
     // the FIFO, with no comparison of heads.
@@ -218,7 +263,12 @@ class FeatureStore {
     Instant next_at_ = kForever;
     std::vector<Horizon> fifo_;  // [head_, end): queued, in time order
     std::size_t head_ = 0;
-    std::priority_queue<Horizon, std::vector<Horizon>, std::greater<>> heap_;
+    // Its container open to write and read, so that a read heap pops
+    // horizons of equal times in the written one's order.
+    struct Heap : std::priority_queue<Horizon, std::vector<Horizon>, std::greater<>> {
+      using std::priority_queue<Horizon, std::vector<Horizon>, std::greater<>>::c;
+    };
+    Heap heap_;
   };
   // The state of the engine's user `u`, first seen no later than `at`.
   UserStats& user(std::uint32_t u, Instant at) {

@@ -24,6 +24,7 @@ class LocalClock {
     zone_ = zone;
     from_ = until_ = 0;
   }
+  const date::time_zone* zone() const { return zone_; }
   // `t` in the zone, as ms since the local epoch.
   Instant local(Instant t);
 

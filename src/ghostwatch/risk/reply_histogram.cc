@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "ghostwatch/core/byte_codec.h"
+
 namespace gw::risk {
 namespace {
 
@@ -84,6 +86,33 @@ void ReplyHistogram::follow(Cursor& c, double q, int added) const {
   const std::uint32_t rank = rank_of(q, total_);
   while (c.below + counts_[c.bucket] < rank) c.below += counts_[c.bucket++];
   while (c.below >= rank) c.below -= counts_[--c.bucket];
+}
+
+void ReplyHistogram::write(ByteWriter& w) const {
+  for (const Cursor& c : {median_, p90_}) {
+    w.u8(c.bucket);
+    w.varint(c.below);
+  }
+  for (std::uint16_t n : counts_) w.varint(n);  // total_ is their sum
+}
+
+bool ReplyHistogram::read(ByteReader& r) {
+  for (Cursor* c : {&median_, &p90_}) {
+    c->bucket = r.u8();
+    c->below = static_cast<std::uint32_t>(r.varint());
+  }
+  total_ = 0;
+  std::array<std::uint32_t, kBuckets> below{};  // the counts below each bucket
+  for (int i = 0; i < kBuckets; ++i) {
+    const std::uint64_t n = r.varint();
+    if (n > std::numeric_limits<std::uint16_t>::max()) return false;
+    counts_[i] = static_cast<std::uint16_t>(n);
+    below[i] = total_;
+    total_ += counts_[i];
+  }
+  // follow() walks from a cursor only while its `below` is the counts' sum below its bucket.
+  return !r.failed() && median_.bucket < kBuckets && p90_.bucket < kBuckets && median_.below == below[median_.bucket] &&
+         p90_.below == below[p90_.bucket];
 }
 
 double ReplyHistogram::quantile_seconds(double q) const {

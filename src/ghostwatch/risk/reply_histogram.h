@@ -17,6 +17,11 @@
 
 #include "ghostwatch/core/time.h"
 
+namespace gw {
+class ByteReader;
+class ByteWriter;
+}  // namespace gw
+
 namespace gw::risk {
 
 class ReplyHistogram {
@@ -36,6 +41,13 @@ class ReplyHistogram {
   // Their buckets.
   std::uint8_t median_bucket() const { return median_.bucket; }
   std::uint8_t p90_bucket() const { return p90_.bucket; }
+
+  // The histogram as bytes (byte_codec.h: its cursors, then its counts),
+  // and back: a read histogram adds and answers exactly as the written one.
+  // read returns false, leaving the histogram unusable, when the reader
+  // fails or a cursor does not agree with the counts.
+  void write(ByteWriter& w) const;
+  bool read(ByteReader& r);
 
   // The bucket of `reply` (found in a table, not by log2). REQUIRES: reply >= 0.
   static int bucket_of(Duration reply);

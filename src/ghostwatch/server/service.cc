@@ -286,35 +286,50 @@ Status Service::recover() {
   scorer_.reset();
   features_.reset();
   engine_.reset();
-  // Features need the whole log: a service that keeps them replays it all.
-  std::optional<StoredSnapshot> snapshot;
-  if (keeps_features_) {
+  auto latest = store_.latest_snapshot();
+  if (!latest) return latest.status();
+  std::optional<ServiceSnapshot> snapshot;
+  std::int64_t through_row = 0;  // the log rows the snapshot covers
+  auto snapshot_failed = [&](const Status& s) {
+    return Status::error(fmt::format("recovery: the snapshot through log row {}: {}", through_row, s.message()));
+  };
+  if (latest->has_value()) {
+    through_row = (*latest)->through_row;
+    auto read = ServiceSnapshot::read((*latest)->bytes);
+    if (!read) return snapshot_failed(read.status());
+    snapshot = std::move(*read);
+  }
+  if (snapshot && keeps_features_ && snapshot->features.empty()) {
+    // Taken before the service kept features: they need the log from its start.
     auto compacted = store_.log_compacted();
     if (!compacted) return compacted.status();
-    if (*compacted) return Status::error(fmt::format("recovery: {}", kCompactedLogHasNoFeatures));
-  } else {
-    auto latest = store_.latest_snapshot();
-    if (!latest) return latest.status();
-    snapshot = std::move(*latest);
-  }
-  const StoredSnapshot* from = snapshot ? &*snapshot : nullptr;
-  last_tick_ = kNoInstant;
-  if (from != nullptr) {
-    if (Status s = restore(from->bytes); !s) {
-      return Status::error(
-          fmt::format("recovery: the snapshot through log row {}: {}", from->through_row, s.message()));
+    if (*compacted) {
+      return snapshot_failed(
+          Status::error(fmt::format("it holds no risk features, and {}", kCompactedLogHasNoFeatures)));
     }
+    snapshot.reset();
+    through_row = 0;
+  }
+  last_tick_ = kNoInstant;
+  if (snapshot) {
+    if (Status s = restore(*snapshot, (*latest)->bytes.size()); !s) return snapshot_failed(s);
   } else {
     if (Status s = switch_policy(first_policy_text_, "the data directory's policy"); !s) return s;
     engine_ = std::make_unique<Engine>(*policy_, *sink_);
+    if (keeps_features_) features_ = std::make_unique<risk::FeatureStore>(*engine_);
   }
   sink_->engine = engine_.get();
-  if (keeps_features_) features_ = std::make_unique<risk::FeatureStore>(*engine_);
   sink_->features = features_.get();
-  if (Status s = switch_model({}, nullptr, "no model"); !s) return s;  // the log's start: none yet
-  std::uint64_t seq = counters_.log_entries;                           // the snapshot's
+  // The snapshot's model, or none at the log's start.
+  const std::string model_text = snapshot ? snapshot->model_text : std::string();
+  auto model = parse_model(model_text, "the snapshot's risk model");
+  if (Status s = model ? switch_model(model_text, std::move(*model), "the snapshot's risk model") : model.status();
+      !s) {
+    return snapshot_failed(s);
+  }
+  std::uint64_t seq = counters_.log_entries;  // the snapshot's
   Event event;
-  Status s = store_.read_log(from != nullptr ? from->through_row : 0, [&](const LogEntry& entry) -> Status {
+  Status s = store_.read_log(through_row, [&](const LogEntry& entry) -> Status {
     ++seq;
     switch (entry.kind) {
       case LogKind::kEvent:
@@ -379,25 +394,28 @@ Status Service::recover() {
   return Status::ok();
 }
 
-Status Service::restore(std::string_view bytes) {
-  auto snapshot = ServiceSnapshot::read(bytes);
-  if (!snapshot) return snapshot.status();
-  if (Status s = switch_policy(snapshot->policy_text, "the snapshot's policy"); !s) return s;
+Status Service::restore(const ServiceSnapshot& snapshot, std::size_t bytes) {
+  if (Status s = switch_policy(snapshot.policy_text, "the snapshot's policy"); !s) return s;
   engine_ = std::make_unique<Engine>(*policy_, *sink_);
-  if (Status s = EngineSnapshot::restore(snapshot->engine, *engine_); !s) return s;
-  counters_ = snapshot->counters;
-  counters_.snapshot_bytes = bytes.size();
-  last_tick_ = snapshot->last_tick;
+  if (Status s = EngineSnapshot::restore(snapshot.engine, *engine_); !s) return s;
+  if (keeps_features_) {
+    features_ = std::make_unique<risk::FeatureStore>(*engine_);
+    if (Status s = features_->restore(snapshot.features); !s) return s;
+  }
+  counters_ = snapshot.counters;
+  counters_.snapshot_bytes = bytes;
+  last_tick_ = snapshot.last_tick;
   return Status::ok();
 }
 
 void Service::add_snapshot(Batch& batch) {
   const std::uint64_t since = counters_.log_entries_since_snapshot + batch.log.size();
-  if (snapshot_every_ == 0 || since < snapshot_every_ || batch.log.empty() || keeps_features_) return;
-  // An engine without a scorer (no features are kept) always has a snapshot.
-  auto engine = EngineSnapshot::write(*engine_);
-  if (!engine) return;
-  ServiceSnapshot snapshot{policy_text_, counters_, last_tick_, std::move(*engine)};
+  if (snapshot_every_ == 0 || since < snapshot_every_ || batch.log.empty()) return;
+  ServiceSnapshot snapshot{policy_text_, counters_, last_tick_, EngineSnapshot::write(*engine_), {}, {}};
+  if (features_) {
+    snapshot.model_text = model_text_;
+    snapshot.features = features_->encode();
+  }
   snapshot.counters.log_entries += batch.log.size();  // this batch's entries are covered too
   std::string bytes = ServiceSnapshot::write(snapshot);
   if (bytes.size() > kMaxSnapshotBytes) return;

@@ -41,6 +41,7 @@ class FeatureStore;
 class LiveRiskScorer;
 class RiskModel;
 }  // namespace risk
+struct ServiceSnapshot;
 
 // What drives the watermark (spec section 4).
 enum class ClockMode : std::uint8_t {
@@ -255,9 +256,9 @@ class Service {
   // `every_entries` (0: never) stores a snapshot of the service's state
   // with its batch, from which recovery replays only the later entries;
   // with `compact_log`, the log rows it covers are deleted. A service that
-  // keeps risk features (a model was ever configured) takes none: they are
-  // not in a snapshot, and recovery replays its whole log; nor is one taken
-  // larger than the stores keep in a value (kMaxSnapshotBytes). Call it
+  // keeps risk features (a model was ever configured) puts the model in
+  // force and the feature store in it too. None is taken larger than the
+  // stores keep in a value (kMaxSnapshotBytes). Call it
   // before the service is shared. Recovery uses the latest snapshot
   // whatever this says.
   void set_snapshots(std::uint64_t every_entries, bool compact_log) {
@@ -275,12 +276,16 @@ class Service {
   class Sink;
   Service(std::string first_policy_text, Store& store, const Clock& clock, ClockMode mode,
           std::optional<std::uint64_t> claim);
-  // Rebuilds the engine from the store: from its latest snapshot (unless
-  // features are kept), then the log after it.
+  // Rebuilds the engine (and the feature store, when features are kept)
+  // from the store: from its latest snapshot, then the log after it. A
+  // service that keeps features replays the whole log instead when the
+  // snapshot holds none (taken before it kept them), and refuses to when
+  // the log was compacted.
   Status recover();
-  // Makes the engine, the rules in force and the counters the ones of
-  // `bytes` (a ServiceSnapshot).
-  Status restore(std::string_view bytes);
+  // Makes the engine, the rules in force, the counters and, when features
+  // are kept, the feature store the ones of `snapshot` (`bytes` long); the
+  // model in force is the caller's to switch to.
+  Status restore(const ServiceSnapshot& snapshot, std::size_t bytes);
   // Adds to `batch` (the engine has applied it) the snapshot of the state
   // after it, when set_snapshots says one is due.
   void add_snapshot(Batch& batch);
@@ -325,7 +330,8 @@ class Service {
   std::unique_ptr<Engine> engine_;
   // Kept from the log's first event once a model was ever configured for
   // this store (meta "risk_features"), whether or not one is in force now:
-  // features need the whole history, and recovery must score as before.
+  // features need the whole history (from the log's start, or a snapshot
+  // that holds them), and recovery must score as before.
   bool keeps_features_ = false;
   std::unique_ptr<risk::FeatureStore> features_;
   std::string model_text_;  // in force; empty: none

@@ -33,6 +33,8 @@ std::string ServiceSnapshot::write(const ServiceSnapshot& s) {
   w.zigzag(s.last_tick);
   w.bytes(s.policy_text);
   w.bytes(s.engine);
+  w.bytes(s.model_text);
+  w.bytes(s.features);
   std::string& out = w.buffer();
   w.u64(XXH3_64bits(out.data(), out.size()));
   return std::move(out);
@@ -48,9 +50,10 @@ Result<ServiceSnapshot> ServiceSnapshot::read(std::string_view bytes) {
   const std::size_t checked = bytes.size() - kServiceChecksumBytes;
   ByteReader r(bytes.substr(kServiceSnapshotMagic.size(), checked - kServiceSnapshotMagic.size()));
   const std::uint32_t version = r.u32();
-  if (version != kServiceSnapshotVersion) {
-    return service_snapshot_error(
-        fmt::format("format version {}, and this build reads version {} only", version, kServiceSnapshotVersion));
+  constexpr std::uint32_t kWithoutFeatures = 1;  // the version before model_text and features
+  if (version < kWithoutFeatures || version > kServiceSnapshotVersion) {
+    return service_snapshot_error(fmt::format("format version {}, and this build reads versions {} to {} only", version,
+                                              kWithoutFeatures, kServiceSnapshotVersion));
   }
   if (ByteReader(bytes.substr(checked)).u64() != XXH3_64bits(bytes.data(), checked)) {
     return service_snapshot_error("corrupt or truncated: its checksum does not match its contents");
@@ -68,6 +71,10 @@ Result<ServiceSnapshot> ServiceSnapshot::read(std::string_view bytes) {
   s.last_tick = r.zigzag();
   s.policy_text = std::string(r.bytes());
   s.engine = std::string(r.bytes());
+  if (version > kWithoutFeatures) {
+    s.model_text = std::string(r.bytes());
+    s.features = std::string(r.bytes());
+  }
   if (r.failed() || r.remaining() != 0) {
     return service_snapshot_error("its contents do not hold (a field runs past the end, or bytes are left over)");
   }
