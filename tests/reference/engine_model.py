@@ -149,7 +149,6 @@ class Episode:
         self.opened_at = opened_at
         self.in_segment = in_segment
         self.steps_sent = 0
-        self.closed = False
         # step index (0-based) -> effective time, for undecided steps
         self.undecided = {}
 
@@ -323,7 +322,6 @@ class Model:
 
     def _close(self, contract, outcome, at, reason=None):
         episode = contract.episode
-        episode.closed = True
         episode.undecided.clear()
         contract.episode = None
         self._episode_record(episode, outcome, at, reason)
