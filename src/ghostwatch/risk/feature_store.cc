@@ -2,7 +2,6 @@
 
 #include <date/tz.h>
 #include <fmt/format.h>
-#include <xxhash.h>
 
 #include <bit>
 #include <cassert>
@@ -11,6 +10,7 @@
 #include <unordered_map>
 
 #include "ghostwatch/core/byte_codec.h"
+#include "ghostwatch/core/sealed_bytes.h"
 #include "ghostwatch/policy/quiet_hours.h"
 
 namespace gw::risk {
@@ -32,7 +32,6 @@ double decayed(double value, Instant from, Instant to, Duration tau) {
 }
 
 constexpr std::string_view kFeatureStoreMagic = "GWFEATS\n";
-constexpr std::size_t kFeatureStoreChecksumBytes = 8;
 
 Status feature_store_error(std::string_view what) {
   return Status::error(fmt::format("feature store snapshot: {}", what));
@@ -304,9 +303,7 @@ bool FeatureStore::HorizonQueue::read(ByteReader& r, std::size_t slots, std::siz
 }
 
 std::string FeatureStore::encode() const {
-  ByteWriter w;
-  w.buffer().append(kFeatureStoreMagic);
-  w.u32(kFeatureStoreSnapshotVersion);
+  ByteWriter w = begin_sealed(kFeatureStoreMagic, kFeatureStoreSnapshotVersion);
   w.u8(client_messages_ ? 1 : 0);
   w.zigzag(pending_at_);
   w.zigzag(now_);
@@ -359,9 +356,7 @@ std::string FeatureStore::encode() const {
   for (std::uint32_t slot : free_slots_) w.varint(slot);
   horizons24_.write(w);
   horizons72_.write(w);
-  std::string& out = w.buffer();
-  w.u64(XXH3_64bits(out.data(), out.size()));
-  return std::move(out);
+  return seal(w);
 }
 
 Status FeatureStore::restore(std::string_view bytes) {
@@ -369,21 +364,10 @@ Status FeatureStore::restore(std::string_view bytes) {
       category_texts_.size() != 1) {
     return feature_store_error("restore needs a fresh store, and this one has state");
   }
-  if (bytes.substr(0, kFeatureStoreMagic.size()) != kFeatureStoreMagic) {
-    return feature_store_error("not a feature store snapshot (no GWFEATS header)");
-  }
-  if (bytes.size() < kFeatureStoreMagic.size() + 4 + kFeatureStoreChecksumBytes) {
-    return feature_store_error(fmt::format("truncated: {} bytes", bytes.size()));
-  }
-  const std::size_t checked = bytes.size() - kFeatureStoreChecksumBytes;
-  ByteReader r(bytes.substr(kFeatureStoreMagic.size(), checked - kFeatureStoreMagic.size()));
-  if (const std::uint32_t version = r.u32(); version != kFeatureStoreSnapshotVersion) {
-    return feature_store_error(
-        fmt::format("format version {}, and this build reads version {} only", version, kFeatureStoreSnapshotVersion));
-  }
-  if (ByteReader(bytes.substr(checked)).u64() != XXH3_64bits(bytes.data(), checked)) {
-    return feature_store_error("corrupt or truncated: its checksum does not match its contents");
-  }
+  auto sealed = open_sealed(bytes, kFeatureStoreMagic, "feature store snapshot", kFeatureStoreSnapshotVersion,
+                            kFeatureStoreSnapshotVersion);
+  if (!sealed) return feature_store_error(sealed.message());
+  ByteReader& r = sealed->body;
   if (const bool kept = r.u8() != 0; kept != client_messages_) {
     return feature_store_error(kept ? "its store kept the contracts' client messages, and this one does not"
                                     : "its store did not keep the contracts' client messages, and this one does");

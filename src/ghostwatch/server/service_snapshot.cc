@@ -1,15 +1,15 @@
 #include "ghostwatch/server/service_snapshot.h"
 
 #include <fmt/format.h>
-#include <xxhash.h>
 
 #include "ghostwatch/core/byte_codec.h"
+#include "ghostwatch/core/sealed_bytes.h"
 
 namespace gw {
 namespace {
 
 constexpr std::string_view kServiceSnapshotMagic = "GWSVCSN\n";
-constexpr std::size_t kServiceChecksumBytes = 8;
+constexpr std::uint32_t kWithoutFeatures = 1;  // the version before model_text and features
 
 Status service_snapshot_error(std::string_view what) {
   return Status::error(fmt::format("service snapshot: {}", what));
@@ -18,9 +18,7 @@ Status service_snapshot_error(std::string_view what) {
 }  // namespace
 
 std::string ServiceSnapshot::write(const ServiceSnapshot& s) {
-  ByteWriter w;
-  w.buffer().append(kServiceSnapshotMagic);
-  w.u32(kServiceSnapshotVersion);
+  ByteWriter w = begin_sealed(kServiceSnapshotMagic, kServiceSnapshotVersion);
   const ServiceCounters& c = s.counters;
   w.varint(c.log_entries);
   w.varint(c.accepted);
@@ -35,29 +33,14 @@ std::string ServiceSnapshot::write(const ServiceSnapshot& s) {
   w.bytes(s.engine);
   w.bytes(s.model_text);
   w.bytes(s.features);
-  std::string& out = w.buffer();
-  w.u64(XXH3_64bits(out.data(), out.size()));
-  return std::move(out);
+  return seal(w);
 }
 
 Result<ServiceSnapshot> ServiceSnapshot::read(std::string_view bytes) {
-  if (bytes.substr(0, kServiceSnapshotMagic.size()) != kServiceSnapshotMagic) {
-    return service_snapshot_error("not a service snapshot (no GWSVCSN header)");
-  }
-  if (bytes.size() < kServiceSnapshotMagic.size() + 4 + kServiceChecksumBytes) {
-    return service_snapshot_error(fmt::format("truncated: {} bytes", bytes.size()));
-  }
-  const std::size_t checked = bytes.size() - kServiceChecksumBytes;
-  ByteReader r(bytes.substr(kServiceSnapshotMagic.size(), checked - kServiceSnapshotMagic.size()));
-  const std::uint32_t version = r.u32();
-  constexpr std::uint32_t kWithoutFeatures = 1;  // the version before model_text and features
-  if (version < kWithoutFeatures || version > kServiceSnapshotVersion) {
-    return service_snapshot_error(fmt::format("format version {}, and this build reads versions {} to {} only", version,
-                                              kWithoutFeatures, kServiceSnapshotVersion));
-  }
-  if (ByteReader(bytes.substr(checked)).u64() != XXH3_64bits(bytes.data(), checked)) {
-    return service_snapshot_error("corrupt or truncated: its checksum does not match its contents");
-  }
+  auto sealed =
+      open_sealed(bytes, kServiceSnapshotMagic, "service snapshot", kWithoutFeatures, kServiceSnapshotVersion);
+  if (!sealed) return service_snapshot_error(sealed.message());
+  ByteReader& r = sealed->body;
   ServiceSnapshot s;
   ServiceCounters& c = s.counters;
   c.log_entries = r.varint();
@@ -71,7 +54,7 @@ Result<ServiceSnapshot> ServiceSnapshot::read(std::string_view bytes) {
   s.last_tick = r.zigzag();
   s.policy_text = std::string(r.bytes());
   s.engine = std::string(r.bytes());
-  if (version > kWithoutFeatures) {
+  if (sealed->version > kWithoutFeatures) {
     s.model_text = std::string(r.bytes());
     s.features = std::string(r.bytes());
   }
