@@ -181,6 +181,16 @@ bus::BusSettings fresh_one_partition_log(const std::string& url) {
   return settings;
 }
 
+// Publishes to partition 0 of a one-partition log, as message `msg_id` with
+// Gw-Seq `seq`, the user event whose id and second are `partition_seq`
+// (its Gw-Partition-Seq).
+Status publish_numbered_user(bus::JetStream& js, const std::string& msg_id, std::uint64_t seq,
+                             std::uint64_t partition_seq) {
+  const std::string data =
+      fmt::format(R"({{"type":"user","at":"2024-01-01T00:00:0{}Z","id":"u{}"}})", partition_seq, partition_seq);
+  return js.publish(bus::LogMessage{bus::subject_of(0), msg_id, seq, partition_seq, 0, {}, data});
+}
+
 // Runs `fn` with a JetStream context on a connection of its own to `url`,
 // beside the consumer's.
 void with_own_jetstream(const std::string& url, const std::function<void(jsCtx*)>& fn) {
@@ -279,11 +289,8 @@ TEST(PartitionConsumerTest, AConsumerThatDeliversNothingWhileTheStreamHasMoreIsS
   const bus::BusSettings settings = fresh_one_partition_log(*url);
   auto js = bus::JetStream::connect(settings);
   ASSERT_TRUE(js) << js.message();
-  const std::string subject = bus::subject_of(0);
   auto publish = [&](std::uint64_t n) {
-    const std::string id = fmt::format("m{}", n);
-    const std::string data = fmt::format(R"({{"type":"user","at":"2024-01-01T00:00:0{}Z","id":"u{}"}})", n, n);
-    ASSERT_TRUE((*js)->publish(bus::LogMessage{subject, id, n, n, 0, {}, data}));
+    ASSERT_TRUE(publish_numbered_user(**js, fmt::format("m{}", n), n, n));
     ASSERT_TRUE((*js)->wait_acks(10 * kSecond));
   };
   publish(1);
@@ -332,13 +339,9 @@ TEST(PartitionConsumerTest, HandsOutInThePartitionsOrderHoldingEarlyMessagesAndD
   // As a publisher that sent messages again leaves the stream: Gw-Partition-Seq
   // 1, 3, 4, 2, 3 (a copy), 5 at stream sequences 2-7, after a message from
   // before partitions were numbered.
-  const std::string subject = bus::subject_of(0);
   const std::vector<std::uint64_t> numbers = {0, 1, 3, 4, 2, 3, 5};
   for (std::size_t i = 0; i < numbers.size(); ++i) {
-    const std::string id = fmt::format("m{}", i);
-    const std::string data =
-        fmt::format(R"({{"type":"user","at":"2024-01-01T00:00:0{}Z","id":"u{}"}})", numbers[i], numbers[i]);
-    ASSERT_TRUE((*js)->publish(bus::LogMessage{subject, id, 10 + numbers[i], numbers[i], 0, {}, data}));
+    ASSERT_TRUE(publish_numbered_user(**js, fmt::format("m{}", i), 10 + numbers[i], numbers[i]));
   }
   ASSERT_TRUE((*js)->wait_acks(10 * kSecond));
   auto partition_seqs = [](const std::vector<PartitionMessage>& got) {
