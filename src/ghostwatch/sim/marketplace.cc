@@ -1,5 +1,7 @@
 #include "ghostwatch/sim/marketplace.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
 #include <functional>
@@ -9,86 +11,16 @@
 #include <stdexcept>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "ghostwatch/core/json_text.h"
+#include "ghostwatch/sim/action_queue.h"
+#include "ghostwatch/sim/line_buffer.h"
+#include "ghostwatch/sim/names.h"
+#include "ghostwatch/sim/places.h"
+#include "ghostwatch/sim/random.h"
 
 namespace gw::sim {
 namespace {
 
-// ---------------------------------------------------------------------------
-// Randomness. Everything is integer arithmetic so that the bytes do not
-// depend on the platform's libm or standard library.
-
-__extension__ typedef unsigned __int128 Uint128;
-
-std::uint64_t splitmix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-// xoshiro256** by Blackman and Vigna.
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) {
-    for (std::uint64_t& s : s_) s = splitmix64(seed);
-  }
-
-  std::uint64_t next() {
-    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    const std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-  }
-
-  // Uniform in [0, n), n > 0: Lemire's multiply-shift. The bias (< n / 2^64)
-  // is far below anything a marketplace simulation can notice.
-  std::uint64_t below(std::uint64_t n) {
-    return static_cast<std::uint64_t>((static_cast<Uint128>(next()) * n) >> 64);
-  }
-
-  // Uniform in [lo, hi].
-  std::int64_t between(std::int64_t lo, std::int64_t hi) {
-    return lo + static_cast<std::int64_t>(below(static_cast<std::uint64_t>(hi - lo) + 1));
-  }
-
-  // True with probability ppm / 1e6.
-  bool chance(std::uint32_t ppm) { return below(1'000'000) < ppm; }
-
- private:
-  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  std::uint64_t s_[4];
-};
-
-consteval std::uint32_t ppm(double p) { return static_cast<std::uint32_t>(p * 1e6 + 0.5); }
-
-// A mixture of uniform ranges: a distribution written down as a table, easy
-// to read and to tune, and exactly reproducible.
-struct Piece {
-  std::uint32_t weight;
-  std::int64_t lo;
-  std::int64_t hi;
-};
-
-std::int64_t sample(Rng& rng, std::span<const Piece> pieces) {
-  std::uint64_t total = 0;
-  for (const Piece& p : pieces) total += p.weight;
-  std::uint64_t x = rng.below(total);
-  for (const Piece& p : pieces) {
-    if (x < p.weight) return rng.between(p.lo, p.hi);
-    x -= p.weight;
-  }
-  return pieces.back().hi;
-}
-
-// ---------------------------------------------------------------------------
 // Behaviour tables (durations in ms).
 
 constexpr Duration kMin = kMinute;
@@ -145,271 +77,6 @@ constexpr std::uint32_t kLocalOffsetPpm = ppm(0.06);
 constexpr std::uint32_t kLowerCasePpm = ppm(0.001);
 
 // ---------------------------------------------------------------------------
-// Places: country, IANA zone and a DST rule close to the zone's rules. Zones
-// whose rules changed are given their current standard offset without DST:
-// Mexico City and Tehran observed DST until 2022, Cairo again from 2023, so
-// there local hours and `+HH:MM` stamps can be an hour off the tz database
-// for part of the year. (The instant a stamp denotes is always exact.)
-
-enum class Dst : std::uint8_t { kNone, kEu, kUs, kAuSouth };
-enum class Region : std::uint8_t {
-  kSouthAsia,
-  kSeAsia,
-  kEastEurope,
-  kWestEurope,
-  kAfrica,
-  kLatam,
-  kAnglo,
-  kMena
-};
-
-struct Place {
-  std::string_view country;
-  std::string_view zone;
-  std::int16_t std_offset_min;
-  Dst dst;
-  std::uint16_t weight;
-  Region region;
-  bool night_shift;  // freelancers there often work US hours
-};
-
-constexpr Place kFreelancerPlaces[] = {
-    {"IN", "Asia/Kolkata", 330, Dst::kNone, 150, Region::kSouthAsia, true},
-    {"PH", "Asia/Manila", 480, Dst::kNone, 100, Region::kSeAsia, true},
-    {"PK", "Asia/Karachi", 300, Dst::kNone, 70, Region::kSouthAsia, true},
-    {"UA", "Europe/Kyiv", 120, Dst::kEu, 55, Region::kEastEurope, false},
-    {"BD", "Asia/Dhaka", 360, Dst::kNone, 50, Region::kSouthAsia, true},
-    {"NG", "Africa/Lagos", 60, Dst::kNone, 45, Region::kAfrica, false},
-    {"BR", "America/Sao_Paulo", -180, Dst::kNone, 35, Region::kLatam, false},
-    {"US", "America/New_York", -300, Dst::kUs, 25, Region::kAnglo, false},
-    {"US", "America/Chicago", -360, Dst::kUs, 12, Region::kAnglo, false},
-    {"US", "America/Los_Angeles", -480, Dst::kUs, 18, Region::kAnglo, false},
-    {"KE", "Africa/Nairobi", 180, Dst::kNone, 25, Region::kAfrica, false},
-    {"EG", "Africa/Cairo", 120, Dst::kNone, 25, Region::kMena, false},
-    {"RU", "Europe/Moscow", 180, Dst::kNone, 25, Region::kEastEurope, false},
-    {"GB", "Europe/London", 0, Dst::kEu, 20, Region::kAnglo, false},
-    {"VN", "Asia/Ho_Chi_Minh", 420, Dst::kNone, 20, Region::kSeAsia, true},
-    {"ID", "Asia/Jakarta", 420, Dst::kNone, 20, Region::kSeAsia, true},
-    {"AR", "America/Argentina/Buenos_Aires", -180, Dst::kNone, 15, Region::kLatam, false},
-    {"RS", "Europe/Belgrade", 60, Dst::kEu, 15, Region::kEastEurope, false},
-    {"PL", "Europe/Warsaw", 60, Dst::kEu, 15, Region::kEastEurope, false},
-    {"RO", "Europe/Bucharest", 120, Dst::kEu, 12, Region::kEastEurope, false},
-    {"CO", "America/Bogota", -300, Dst::kNone, 12, Region::kLatam, false},
-    {"MX", "America/Mexico_City", -360, Dst::kNone, 12, Region::kLatam, false},
-    {"LK", "Asia/Colombo", 330, Dst::kNone, 12, Region::kSouthAsia, true},
-    {"TR", "Europe/Istanbul", 180, Dst::kNone, 12, Region::kMena, false},
-    {"NP", "Asia/Kathmandu", 345, Dst::kNone, 10, Region::kSouthAsia, true},
-    {"IR", "Asia/Tehran", 210, Dst::kNone, 10, Region::kMena, false},
-    {"DE", "Europe/Berlin", 60, Dst::kEu, 10, Region::kWestEurope, false},
-    {"ES", "Europe/Madrid", 60, Dst::kEu, 10, Region::kWestEurope, false},
-    {"ZA", "Africa/Johannesburg", 120, Dst::kNone, 10, Region::kAfrica, false},
-    {"CA", "America/Toronto", -300, Dst::kUs, 10, Region::kAnglo, false},
-    {"AU", "Australia/Sydney", 600, Dst::kAuSouth, 8, Region::kAnglo, false},
-    {"AM", "Asia/Yerevan", 240, Dst::kNone, 6, Region::kEastEurope, false},
-    {"GE", "Asia/Tbilisi", 240, Dst::kNone, 6, Region::kEastEurope, false},
-};
-
-constexpr Place kClientPlaces[] = {
-    {"US", "America/New_York", -300, Dst::kUs, 220, Region::kAnglo, false},
-    {"US", "America/Los_Angeles", -480, Dst::kUs, 130, Region::kAnglo, false},
-    {"US", "America/Chicago", -360, Dst::kUs, 80, Region::kAnglo, false},
-    {"US", "America/Denver", -420, Dst::kUs, 30, Region::kAnglo, false},
-    {"GB", "Europe/London", 0, Dst::kEu, 110, Region::kAnglo, false},
-    {"CA", "America/Toronto", -300, Dst::kUs, 40, Region::kAnglo, false},
-    {"CA", "America/Vancouver", -480, Dst::kUs, 20, Region::kAnglo, false},
-    {"AU", "Australia/Sydney", 600, Dst::kAuSouth, 45, Region::kAnglo, false},
-    {"AU", "Australia/Melbourne", 600, Dst::kAuSouth, 20, Region::kAnglo, false},
-    {"DE", "Europe/Berlin", 60, Dst::kEu, 40, Region::kWestEurope, false},
-    {"FR", "Europe/Paris", 60, Dst::kEu, 25, Region::kWestEurope, false},
-    {"NL", "Europe/Amsterdam", 60, Dst::kEu, 25, Region::kWestEurope, false},
-    {"IE", "Europe/Dublin", 0, Dst::kEu, 15, Region::kAnglo, false},
-    {"CH", "Europe/Zurich", 60, Dst::kEu, 12, Region::kWestEurope, false},
-    {"SE", "Europe/Stockholm", 60, Dst::kEu, 12, Region::kWestEurope, false},
-    {"IL", "Asia/Jerusalem", 120, Dst::kEu, 12, Region::kMena, false},
-    {"SG", "Asia/Singapore", 480, Dst::kNone, 12, Region::kSeAsia, false},
-    {"AE", "Asia/Dubai", 240, Dst::kNone, 12, Region::kMena, false},
-    {"ES", "Europe/Madrid", 60, Dst::kEu, 8, Region::kWestEurope, false},
-    {"IN", "Asia/Kolkata", 330, Dst::kNone, 10, Region::kSouthAsia, false},
-};
-
-std::size_t pick_place(Rng& rng, std::span<const Place> places) {
-  std::uint64_t total = 0;
-  for (const Place& p : places) total += p.weight;
-  std::uint64_t x = rng.below(total);
-  for (std::size_t i = 0; i < places.size(); ++i) {
-    if (x < places[i].weight) return i;
-    x -= places[i].weight;
-  }
-  return 0;
-}
-
-// Day number (days since 1970-01-01) of the n-th Sunday of a month, and of
-// its last Sunday. Day 0 was a Thursday.
-std::int64_t weekday(std::int64_t day) { return floor_mod(day + 4, 7); }  // 0 = Sunday
-
-std::int64_t nth_sunday(std::int64_t y, unsigned m, int n) {
-  const std::int64_t first = days_from_civil(y, m, 1);
-  return first + (7 - weekday(first)) % 7 + 7 * (n - 1);
-}
-
-std::int64_t last_sunday(std::int64_t y, unsigned m) {
-  const std::int64_t last =
-      (m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1)) - 1;
-  return last - weekday(last);
-}
-
-// The UTC instants at which DST begins and ends in year `y`. Northern rules
-// have begin < end; the southern rule ends DST in April and begins it in
-// October.
-void dst_bounds(const Place& p, std::int64_t y, Instant& begin, Instant& end) {
-  const Duration std_off = p.std_offset_min * kMinute;
-  switch (p.dst) {
-    case Dst::kNone: begin = end = kForever; break;
-    case Dst::kEu:  // last Sunday of March to last Sunday of October, 01:00 UTC
-      begin = last_sunday(y, 3) * kDay + kHour;
-      end = last_sunday(y, 10) * kDay + kHour;
-      break;
-    case Dst::kUs:  // second Sunday of March to first Sunday of November, 02:00 local
-      begin = nth_sunday(y, 3, 2) * kDay + 2 * kHour - std_off;
-      end = nth_sunday(y, 11, 1) * kDay + 2 * kHour - std_off - kHour;
-      break;
-    case Dst::kAuSouth:  // first Sunday of April (03:00 DST) and of October (02:00 standard)
-      end = nth_sunday(y, 4, 1) * kDay + 3 * kHour - std_off - kHour;
-      begin = nth_sunday(y, 10, 1) * kDay + 2 * kHour - std_off;
-      break;
-  }
-}
-
-// The span of time around `t` during which the place's offset is constant,
-// and whether it is DST then.
-struct DstSpan {
-  Instant from;
-  Instant until;
-  bool dst;
-};
-
-DstSpan dst_span(const Place& p, Instant t) {
-  if (p.dst == Dst::kNone) return {kNoInstant, kForever, false};
-  std::int64_t y;
-  unsigned m, d;
-  civil_from_days(floor_div(t + p.std_offset_min * kMinute, kDay), y, m, d);
-  Instant b_prev, e_prev, b, e, b_next, e_next;
-  dst_bounds(p, y - 1, b_prev, e_prev);
-  dst_bounds(p, y, b, e);
-  dst_bounds(p, y + 1, b_next, e_next);
-  if (b < e) {  // northern
-    if (t < b) return {e_prev, b, false};
-    if (t < e) return {b, e, true};
-    return {e, b_next, false};
-  }
-  if (t < e) return {b_prev, e, true};
-  if (t < b) return {e, b, false};
-  return {b, e_next, true};
-}
-
-// ---------------------------------------------------------------------------
-// Names, by region of the country. A few carry non-ASCII letters, as real
-// profiles do.
-
-struct NameTable {
-  std::string_view first[12];
-  std::string_view last[12];
-};
-
-constexpr NameTable kNames[] = {
-    {{"Priya", "Rahul", "Ananya", "Arjun", "Fatima", "Imran", "Sneha", "Vikram", "Ayesha", "Rohan",
-      "Nusrat", "Sanjay"},
-     {"Sharma", "Patel", "Khan", "Gupta", "Reddy", "Iyer", "Ahmed", "Hossain", "Shrestha", "Perera",
-      "Singh", "Nair"}},
-    {{"Maria", "Jose", "Angelica", "Mark", "Minh", "Linh", "Trang", "Budi", "Siti", "Dewi",
-      "Kristine", "Paolo"},
-     {"Santos", "Reyes", "Cruz", "Dela Cruz", "Nguyễn", "Trần", "Lê", "Wijaya", "Santoso",
-      "Pratama", "Bautista", "Garcia"}},
-    {{"Oleksandr", "Olena", "Dmytro", "Iryna", "Marko", "Jelena", "Andrei", "Ioana", "Łukasz",
-      "Agnieszka", "Giorgi", "Anna"},
-     {"Kovalenko", "Shevchenko", "Bondarenko", "Petrović", "Jovanović", "Popescu", "Ionescu",
-      "Kowalski", "Nowak", "Wiśniewski", "Beridze", "Petrosyan"}},
-    {{"Lukas", "Sophie", "Jonas", "Lena", "Pablo", "Lucía", "Thomas", "Marie", "Daan", "Emma",
-      "Javier", "Clara"},
-     {"Müller", "Schmidt", "Fischer", "García", "Martínez", "López", "Dubois", "Bernard",
-      "de Vries", "Jansen", "Schneider", "Fernández"}},
-    {{"Chinedu", "Ngozi", "Oluwaseun", "Amaka", "Wanjiru", "Kamau", "Thabo", "Nomvula", "Emeka",
-      "Aisha", "Brian", "Faith"},
-     {"Okafor", "Adeyemi", "Okonkwo", "Balogun", "Mwangi", "Otieno", "Njoroge", "Nkosi", "Dlamini",
-      "Eze", "Bello", "Ochieng"}},
-    {{"João", "Ana", "Lucas", "Mariana", "Camila", "Mateo", "Valentina", "Santiago", "Gabriel",
-      "Juliana", "Diego", "Sofía"},
-     {"Silva", "Santos", "Oliveira", "Souza", "Pereira", "Rodríguez", "González", "Gómez",
-      "Hernández", "Ramírez", "Costa", "Fernandes"}},
-    {{"James", "Emily", "Michael", "Sarah", "David", "Jessica", "Chris", "Olivia", "Daniel",
-      "Hannah", "Ryan", "Megan"},
-     {"Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Taylor",
-      "Clarke", "Walker", "O'Brien"}},
-    {{"Mohamed", "Fatma", "Ahmed", "Mariam", "Reza", "Zahra", "Ali", "Leila", "Mehmet", "Elif",
-      "Omar", "Yasmin"},
-     {"Hassan", "Ibrahim", "Mahmoud", "Hosseini", "Ahmadi", "Karimi", "Yılmaz", "Kaya", "Demir",
-      "Saleh", "Farouk", "Rahimi"}},
-};
-
-constexpr std::string_view kAgencySuffixes[] = {" Digital",    " Labs", " Studio",   " Solutions",
-                                                " & Partners", " Tech", " Creative", " Global"};
-
-// ---------------------------------------------------------------------------
-// The output buffer. Lines are formatted in place with unchecked writes: the
-// buffer is flushed once it holds kFlushBytes, which leaves kRoom bytes for
-// the next line, far more than any line (a bad line and the event after it)
-// needs.
-
-class LineBuffer {
- public:
-  static constexpr std::size_t kFlushBytes = 1 << 20;
-  static constexpr std::size_t kRoom = 64 << 10;
-
-  LineBuffer() : data_(kFlushBytes + kRoom), p_(data_.data()) {}
-
-  template <std::size_t N>
-  void lit(const char (&s)[N]) {  // a literal: its length is a constant
-    std::memcpy(p_, s, N - 1);
-    p_ += N - 1;
-  }
-  void put(std::string_view s) {
-    std::memcpy(p_, s.data(), s.size());
-    p_ += s.size();
-  }
-  void put(char c) { *p_++ = c; }
-
-  void put_uint(std::uint64_t v, int min_width = 0) {
-    int n = 1;
-    for (std::uint64_t rest = v / 10; rest != 0; rest /= 10) ++n;
-    n = std::max(n, min_width);
-    char* q = p_ + n;
-    p_ = q;
-    for (int i = 0; i < n; ++i) {
-      *--q = static_cast<char>('0' + v % 10);
-      v /= 10;
-    }
-  }
-
-  void put_two_digits(unsigned v) {
-    p_[0] = static_cast<char>('0' + v / 10);
-    p_[1] = static_cast<char>('0' + v % 10);
-    p_ += 2;
-  }
-
-  std::size_t size() const { return static_cast<std::size_t>(p_ - data_.data()); }
-  void truncate(std::size_t n) { p_ = data_.data() + n; }
-  char& operator[](std::size_t i) { return data_[i]; }
-  char& back() { return p_[-1]; }
-  std::string_view view() const { return {data_.data(), size()}; }
-  bool full() const { return size() >= kFlushBytes; }
-  void clear() { p_ = data_.data(); }
-
- private:
-  std::vector<char> data_;
-  char* p_;
-};
-
-// ---------------------------------------------------------------------------
 // The simulation: a discrete-event loop over a queue of actions.
 
 struct Window {  // a daily window in local time, possibly wrapping midnight
@@ -457,80 +124,6 @@ struct Contract {
   // The key of the contract's one live action; an action with another key
   // was replaced (a nudge made the freelancer answer sooner) and is dropped.
   std::uint64_t pending_key;
-};
-
-enum class ActionKind : std::uint8_t {
-  kFreelancerJoins,
-  kClientJoins,
-  kOffer,
-  kReplacement,
-  kProfileChange,
-  kOptOut,
-  kOptIn,
-  kContract
-};
-
-struct Action {
-  Instant at;
-  // Insertion order << 8 | kind. The order makes ties total, so the output is
-  // deterministic; packing the kind keeps the action at 24 bytes.
-  std::uint64_t key;
-  std::uint32_t target;      // a freelancer, client or contract slot, by kind
-  std::uint32_t freelancer;  // kContract: its freelancer, to prefetch; kReplacement: the replaced
-  ActionKind kind() const { return static_cast<ActionKind>(key & 0xff); }
-};
-
-struct Later {
-  bool operator()(const Action& a, const Action& b) const {
-    return a.at != b.at ? a.at > b.at : a.key > b.key;
-  }
-};
-
-// A priority queue of actions in (at, key) order, as a calendar of one-hour
-// buckets: only the current hour is a heap, so the heap stays small and in
-// cache, and a push into a later hour is an append. Actions at or after the
-// end of the run are dropped; they would never run.
-class ActionQueue {
- public:
-  ActionQueue(Instant origin, Instant end)
-      : origin_(origin),
-        end_(end),
-        buckets_(static_cast<std::size_t>((end - origin) / kHour + 1)) {}
-
-  void push(const Action& a) {
-    if (a.at >= end_) return;
-    const std::int64_t hour = floor_div(a.at - origin_, kHour);
-    if (hour <= hour_) {
-      current_.push_back(a);
-      std::push_heap(current_.begin(), current_.end(), Later{});
-    } else {
-      buckets_[static_cast<std::size_t>(hour)].push_back(a);
-    }
-  }
-
-  bool pop(Action& a) {
-    while (current_.empty()) {
-      if (++hour_ >= static_cast<std::int64_t>(buckets_.size())) return false;
-      std::vector<Action>& bucket = buckets_[static_cast<std::size_t>(hour_)];
-      current_.assign(bucket.begin(), bucket.end());
-      std::vector<Action>().swap(bucket);  // give the memory back
-      std::make_heap(current_.begin(), current_.end(), Later{});
-    }
-    std::pop_heap(current_.begin(), current_.end(), Later{});
-    a = current_.back();
-    current_.pop_back();
-    return true;
-  }
-
-  // The action pop() returns next, if it is already known.
-  const Action* peek() const { return current_.empty() ? nullptr : &current_.front(); }
-
- private:
-  Instant origin_;
-  Instant end_;
-  std::int64_t hour_ = -1;
-  std::vector<Action> current_;
-  std::vector<std::vector<Action>> buckets_;
 };
 
 struct EndedRef {
@@ -594,7 +187,7 @@ class Generator {
     clients_.resize(static_cast<std::size_t>(nc));
     for (std::int64_t i = 0; i < nc; ++i) {
       Client& c = clients_[static_cast<std::size_t>(i)];
-      c.place = static_cast<std::uint8_t>(pick_place(rng_, kClientPlaces));
+      c.place = static_cast<std::uint8_t>(pick_by_weight(rng_, kClientPlaces));
       c.window = {static_cast<std::uint16_t>(rng_.between(7 * 60 + 30, 9 * 60 + 30)),
                   static_cast<std::uint16_t>(rng_.between(9 * 60, 11 * 60))};
       push(options_.start + rng_.between(0, 3 * kHour), ActionKind::kClientJoins, i);
@@ -614,7 +207,7 @@ class Generator {
   }
 
   void init_freelancer(Freelancer& f) {
-    f.place = static_cast<std::uint8_t>(pick_place(rng_, kFreelancerPlaces));
+    f.place = static_cast<std::uint8_t>(pick_by_weight(rng_, kFreelancerPlaces));
     f.agency = rng_.chance(ppm(0.125));
     set_capacity(f);
     const std::uint64_t p = rng_.below(100);
@@ -847,7 +440,7 @@ class Generator {
   void profile_change(std::uint32_t i, Instant t) {
     Freelancer& f = freelancers_[i];
     if (rng_.chance(ppm(0.6))) {
-      std::size_t place = pick_place(rng_, kFreelancerPlaces);
+      std::size_t place = pick_by_weight(rng_, kFreelancerPlaces);
       if (place == f.place) place = (place + 1) % std::size(kFreelancerPlaces);
       f.place = static_cast<std::uint8_t>(place);
       write_user_update(i, t, true);
