@@ -878,6 +878,14 @@ class Generator {
     out_.put('"');
   }
 
+  // `{"type":"<type>","at":"…"`: how most bad lines begin.
+  void put_head(std::string_view type) {
+    out_.lit(R"({"type":")");
+    out_.put(type);
+    out_.lit(R"(","at":)");
+    put_quoted_at();
+  }
+
   // `"type":"message","at":"…","contract":"…","from":"…"` for a plausible
   // message (without braces), used where the state does not matter.
   void put_message_body() {
@@ -913,8 +921,7 @@ class Generator {
   RejectReason write_invalid_utf8() {
     static constexpr std::string_view kBroken[] = {"Jos\xC3(", "\xFF", "\xC0\xAF", "\xED\xA0\x80",
                                                    "Ana\x80"};
-    out_.lit(R"({"type":"user","at":)");
-    put_quoted_at();
+    put_head("user");
     out_.lit(R"(,"id":")");
     put_freelancer_id(bad_rng_.below(freelancers_.size()));
     out_.lit(R"(","name":")");
@@ -975,10 +982,7 @@ class Generator {
   RejectReason write_unknown_type() {
     static constexpr std::string_view kTypes[] = {"contract_paused", "offer_sent", "Message",
                                                   "milestone_funded", "review"};
-    out_.lit(R"({"type":")");
-    out_.put(kTypes[bad_rng_.below(std::size(kTypes))]);
-    out_.lit(R"(","at":)");
-    put_quoted_at();
+    put_head(kTypes[bad_rng_.below(std::size(kTypes))]);
     put_message_parties();
     out_.put('}');
     return RejectReason::kUnknownType;
@@ -987,32 +991,27 @@ class Generator {
   RejectReason write_missing_type_field() {
     switch (bad_rng_.below(5)) {
       case 0:
-        out_.lit(R"({"type":"message","at":)");
-        put_quoted_at();
+        put_head("message");
         out_.lit(R"(,"contract":")");
         put_unknown_contract_id();
         out_.lit(R"(","id":"m0"})");
         break;
       case 1:
-        out_.lit(R"({"type":"contract_started","at":)");
-        put_quoted_at();
+        put_head("contract_started");
         out_.lit(R"(,"contract":")");
         put_unknown_contract_id();
         out_.lit(R"(","client":"cl0"})");
         break;
       case 2:
-        out_.lit(R"({"type":"opt_out","at":)");
-        put_quoted_at();
+        put_head("opt_out");
         out_.lit(R"(,"email":"fl0@example.org"})");
         break;
       case 3:
-        out_.lit(R"({"type":"user","at":)");
-        put_quoted_at();
+        put_head("user");
         out_.lit(R"(,"role":"freelancer","country":"IN"})");
         break;
       default:
-        out_.lit(R"({"type":"contract_ended","at":)");
-        put_quoted_at();
+        put_head("contract_ended");
         out_.lit(R"(,"reason":"completed"})");
         break;
     }
@@ -1022,15 +1021,13 @@ class Generator {
   RejectReason write_non_string_field() {
     switch (bad_rng_.below(7)) {
       case 0:
-        out_.lit(R"({"type":"message","at":)");
-        put_quoted_at();
+        put_head("message");
         out_.lit(R"(,"contract":")");
         put_unknown_contract_id();
         out_.lit(R"(","from":null})");
         break;
       case 1:
-        out_.lit(R"({"type":"message","at":)");
-        put_quoted_at();
+        put_head("message");
         out_.lit(R"(,"contract":123,"from":"cl0"})");
         break;
       case 2:
@@ -1039,25 +1036,21 @@ class Generator {
         out_.lit(R"(,"id":42})");
         break;
       case 3:
-        out_.lit(R"({"type":"user","at":)");
-        put_quoted_at();
+        put_head("user");
         out_.lit(R"(,"id":"fl0","tz":null})");
         break;
       case 4:
-        out_.lit(R"({"type":"contract_ended","at":)");
-        put_quoted_at();
+        put_head("contract_ended");
         out_.lit(R"(,"contract":")");
         put_unknown_contract_id();
         out_.lit(R"(","reason":true})");
         break;
       case 5:
-        out_.lit(R"({"type":"opt_in","at":)");
-        put_quoted_at();
+        put_head("opt_in");
         out_.lit(R"(,"user":["fl0"]})");
         break;
       default:
-        out_.lit(R"({"type":"contract_started","at":)");
-        put_quoted_at();
+        put_head("contract_started");
         out_.lit(R"(,"contract":")");
         put_unknown_contract_id();
         out_.lit(R"(","client":17,"freelancer":"fl0"})");
@@ -1097,8 +1090,7 @@ class Generator {
     } else {
       return write_unknown_contract();
     }
-    out_.lit(R"({"type":"contract_started","at":)");
-    put_quoted_at();
+    put_head("contract_started");
     out_.lit(R"(,"contract":")");
     put_contract_id(ref.number);
     out_.lit(R"(","client":")");
@@ -1112,8 +1104,7 @@ class Generator {
   // A freelancer hiring themself.
   RejectReason write_self_contract() {
     const std::uint64_t f = bad_rng_.below(freelancers_.size());
-    out_.lit(R"({"type":"contract_started","at":)");
-    put_quoted_at();
+    put_head("contract_started");
     out_.lit(R"(,"contract":")");
     put_unknown_contract_id();
     out_.lit(R"(","client":")");
@@ -1126,14 +1117,12 @@ class Generator {
 
   RejectReason write_unknown_contract() {
     if (bad_rng_.below(2) == 0) {
-      out_.lit(R"({"type":"message","at":)");
-      put_quoted_at();
+      put_head("message");
       out_.lit(R"(,"contract":")");
       put_unknown_contract_id();
       out_.lit(R"(","from":"cl0"})");
     } else {
-      out_.lit(R"({"type":"contract_ended","at":)");
-      put_quoted_at();
+      put_head("contract_ended");
       out_.lit(R"(,"contract":")");
       put_unknown_contract_id();
       out_.lit(R"(","reason":"cancelled"})");
@@ -1145,16 +1134,14 @@ class Generator {
     if (ended_count_ == 0) return write_unknown_contract();
     const EndedRef& ref = ended_[bad_rng_.below(std::min(ended_count_, kEndedRing))];
     if (bad_rng_.below(2) == 0) {  // a client writing into a closed room
-      out_.lit(R"({"type":"message","at":)");
-      put_quoted_at();
+      put_head("message");
       out_.lit(R"(,"contract":")");
       put_contract_id(ref.number);
       out_.lit(R"(","from":")");
       put_client_id(ref.client);
       out_.lit("\"}");
     } else {  // the end delivered twice
-      out_.lit(R"({"type":"contract_ended","at":)");
-      put_quoted_at();
+      put_head("contract_ended");
       out_.lit(R"(,"contract":")");
       put_contract_id(ref.number);
       out_.lit(R"(","reason":"completed"})");
@@ -1168,8 +1155,7 @@ class Generator {
     if (c == nullptr) return write_unknown_contract();
     std::uint64_t other = bad_rng_.below(freelancers_.size());
     if (other == c->freelancer) other = freelancers_.size();  // an id nobody has
-    out_.lit(R"({"type":"message","at":)");
-    put_quoted_at();
+    put_head("message");
     out_.lit(R"(,"contract":")");
     put_contract_id(c->number);
     out_.lit(R"(","from":")");
