@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <thread>
+#include <vector>
 
 namespace gw {
 namespace {
@@ -31,12 +33,34 @@ constexpr Known kKnown[] = {
     {"", "u1", 9686},                    // b86ee3f23da3abc6: the input is ":u1"
     {"salt", "\xC3\xA9milie", 1492},     // 17b21aecf9df8ff4: UTF-8 bytes of "émilie"
     {"ag-2019", "", 4875},               // 73c1e03a1309358b: the input is "ag-2019:"
+    // Inputs of more than one 64-byte block.
+    {"ag-2019",
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+     246},  // 5bd52fc80e108516: 200 x
+    {"ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss", "fl-1", 9726},  // 164e985baffb3d7e
 };
 
 TEST(ArmTest, BucketMatchesIndependentlyComputedSha256) {
   for (const Known& k : kKnown) {
     EXPECT_EQ(arm_bucket(k.salt, k.id), k.bucket) << "salt \"" << k.salt << "\", id \"" << k.id << '"';
   }
+}
+
+TEST(ArmTest, EveryThreadGetsTheSameBuckets) {
+  // Each thread hashes with its own reused context: a digest must not carry
+  // anything over from the one before it, in this thread or another.
+  std::vector<std::thread> threads;
+  std::vector<int> wrong(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([t, &wrong] {
+      for (int round = 0; round < 200; ++round) {
+        for (const Known& k : kKnown) wrong[t] += arm_bucket(k.salt, k.id) != k.bucket;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(wrong, std::vector<int>(4, 0));
 }
 
 TEST(ArmTest, SaltAndIdAreJoinedWithAColon) {
