@@ -42,10 +42,20 @@ const date::time_zone* Zone(std::string_view name) {
 // Formats an optional instant for readable failures.
 std::string Show(std::optional<Instant> t) { return t ? format_rfc3339(*t) : std::string("(not deferred)"); }
 
+// The deferral through a fresh memo of the zones' offsets, checked against
+// the same through one kept for the whole program (warm: other zones and
+// instants, earlier and later, went through it).
+std::optional<Instant> Deferral(const QuietHours& q, Instant t, const date::time_zone* zone) {
+  static ZoneOffsets warm;
+  ZoneOffsets fresh;
+  const std::optional<Instant> end = q.deferral(t, zone, fresh);
+  EXPECT_EQ(Show(q.deferral(t, zone, warm)), Show(end)) << "with the offsets remembered, at " << format_rfc3339(t);
+  return end;
+}
+
 #define EXPECT_DEFERRED_TO(q, t, zone, expected) \
-  EXPECT_EQ(Show((q).deferral(T(t), (zone))), std::string(expected)) << "at " << (t)
-#define EXPECT_NOT_DEFERRED(q, t, zone) \
-  EXPECT_EQ(Show((q).deferral(T(t), (zone))), "(not deferred)") << "at " << (t)
+  EXPECT_EQ(Show(Deferral((q), T(t), (zone))), std::string(expected)) << "at " << (t)
+#define EXPECT_NOT_DEFERRED(q, t, zone) EXPECT_EQ(Show(Deferral((q), T(t), (zone))), "(not deferred)") << "at " << (t)
 
 // ---------------------------------------------------------------------------
 // parse

@@ -333,7 +333,7 @@ void Engine::evaluate(const Timer& t) {
   if (!fl.in_segment || !meets_min_risk(c.risk)) return;
   // Rule 3: quiet hours defer the step to the window's end.
   if (policy_->quiet_hours) {
-    if (auto end = policy_->quiet_hours->deferral(at, fl.zone)) {
+    if (auto end = policy_->quiet_hours->deferral(at, fl.zone, zone_offsets_)) {
       timers_.push(Timer{*end, t.order, t.contract, t.episode, t.freelancer, t.step, false});
       return;
     }

@@ -27,6 +27,7 @@
 #include "ghostwatch/engine/records.h"
 #include "ghostwatch/engine/timer_queue.h"
 #include "ghostwatch/policy/policy.h"
+#include "ghostwatch/policy/zone_offsets.h"
 
 namespace date {
 class time_zone;
@@ -277,6 +278,7 @@ class Engine {
   Interner attributes_;  // countries and kinds
   Interner zone_names_;
   std::vector<const date::time_zone*> zones_;
+  ZoneOffsets zone_offsets_;  // for quiet hours: a cache, not state
   TimerQueue timers_;
 };
 

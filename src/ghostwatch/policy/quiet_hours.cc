@@ -2,7 +2,6 @@
 
 #include <date/tz.h>
 
-#include <chrono>
 #include <exception>
 #include <string>
 
@@ -13,19 +12,6 @@ bool two_digits(std::string_view s, size_t pos, int& v) {
   if (s[pos] < '0' || s[pos] > '9' || s[pos + 1] < '0' || s[pos + 1] > '9') return false;
   v = (s[pos] - '0') * 10 + (s[pos + 1] - '0');
   return true;
-}
-
-struct Offset {
-  Duration offset;  // local - UTC
-  Instant until;    // the offset holds until this instant (exclusive)
-};
-
-Offset offset_at(Instant t, const date::time_zone* zone) {
-  if (zone == nullptr) return {0, kForever};
-  using namespace std::chrono;
-  date::sys_info info = zone->get_info(date::sys_time<milliseconds>(milliseconds(t)));
-  Instant until = duration_cast<milliseconds>(info.end.time_since_epoch()).count();
-  return {duration_cast<milliseconds>(info.offset).count(), until};
 }
 
 }  // namespace
@@ -47,8 +33,8 @@ bool QuietHours::contains_time_of_day(Duration ms) const {
   return s < e ? (ms >= s && ms < e) : (ms >= s || ms < e);
 }
 
-std::optional<Instant> QuietHours::deferral(Instant t, const date::time_zone* zone) const {
-  Offset off = offset_at(t, zone);
+std::optional<Instant> QuietHours::deferral(Instant t, const date::time_zone* zone, ZoneOffsets& offsets) const {
+  ZoneOffsetPeriod off = offsets.at(zone, t);
   Duration tod = floor_mod(t + off.offset, kDay);
   if (!contains_time_of_day(tod)) return std::nullopt;
   // Walk forward one UTC-offset period at a time: within a period local time
@@ -59,7 +45,7 @@ std::optional<Instant> QuietHours::deferral(Instant t, const date::time_zone* zo
     Duration until_end = floor_mod(end_ * kMinute - tod, kDay);
     if (t + until_end < off.until) return t + until_end;
     t = off.until;
-    off = offset_at(t, zone);
+    off = offsets.at(zone, t);
     tod = floor_mod(t + off.offset, kDay);
     if (!contains_time_of_day(tod)) return t;
   }

@@ -7,10 +7,7 @@
 #include <string_view>
 
 #include "ghostwatch/core/time.h"
-
-namespace date {
-class time_zone;
-}
+#include "ghostwatch/policy/zone_offsets.h"
 
 namespace gw {
 
@@ -27,8 +24,9 @@ class QuietHours {
   // returns the window's end: the first instant after `t` whose local wall
   // time is outside the window. Where a DST change repeats the end time,
   // that is its first occurrence; where a DST gap skips it, the switch-over
-  // instant. Returns nullopt when `t` is outside the window.
-  std::optional<Instant> deferral(Instant t, const date::time_zone* zone) const;
+  // instant. Returns nullopt when `t` is outside the window. The zone's
+  // offsets are looked up through `offsets`.
+  std::optional<Instant> deferral(Instant t, const date::time_zone* zone, ZoneOffsets& offsets) const;
 
   int start_minute() const { return start_; }
   int end_minute() const { return end_; }

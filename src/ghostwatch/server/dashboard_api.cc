@@ -305,6 +305,7 @@ void DashboardApi::at_risk(const httplib::Request& req, httplib::Response& res) 
     if (!read) return send_error(res, 503, "store_unavailable", read.message());
   }
   Json items = Json::array();
+  ZoneOffsets offsets;
   for (const Listed& l : listed) {
     const EpisodeRow& e = *l.row;
     const date::time_zone* zone = dash_zone(l.tz);
@@ -316,7 +317,8 @@ void DashboardApi::at_risk(const httplib::Request& req, httplib::Response& res) 
               {"target", s.target},
               {"due_at", format_rfc3339(e.opened_at + s.after)}};
     }
-    const bool quiet = at != kNoInstant && policy.quiet_hours && policy.quiet_hours->deferral(at, zone).has_value();
+    const bool quiet =
+        at != kNoInstant && policy.quiet_hours && policy.quiet_hours->deferral(at, zone, offsets).has_value();
     Json item = {{"contract", e.contract},
                  {"episode", e.episode},
                  {"freelancer", e.freelancer},
