@@ -6,13 +6,8 @@
 // zone itself (the feature store keeps no other copy). Not thread-safe.
 #pragma once
 
-#include <cstdint>
-
 #include "ghostwatch/core/time.h"
-
-namespace date {
-class time_zone;
-}
+#include "ghostwatch/policy/zone_offsets.h"
 
 namespace gw::risk {
 
@@ -22,18 +17,18 @@ class LocalClock {
   void set_zone(const date::time_zone* zone) {
     if (zone == zone_) return;
     zone_ = zone;
-    from_ = until_ = 0;
+    period_ = {};
   }
   const date::time_zone* zone() const { return zone_; }
   // `t` in the zone, as ms since the local epoch.
-  Instant local(Instant t);
+  Instant local(Instant t) {
+    if (!period_.covers(t)) period_ = ZoneOffsetPeriod::of(zone_, t);
+    return t + period_.offset;
+  }
 
  private:
   const date::time_zone* zone_ = nullptr;
-  // The period, seconds since the epoch [from, until); empty at first and
-  // after a new zone.
-  std::int64_t from_ = 0, until_ = 0;
-  Duration offset_ = 0;
+  ZoneOffsetPeriod period_;  // empty at first and after a new zone
 };
 
 }  // namespace gw::risk
