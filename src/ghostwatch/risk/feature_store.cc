@@ -153,6 +153,8 @@ void FeatureStore::pass_horizons(Instant now) {
 template <bool kIs72>
 void FeatureStore::resolve(HorizonQueue& q, Instant now) {
   constexpr Duration kHorizon = kIs72 ? 3 * kDay : kDay;
+  // The head's were prefetched at the end of the last call.
+  for (std::size_t k = 1; k <= kResolveAhead; ++k) prefetch_horizon(q.upcoming(k));
   q.pop_before(now, [&](const Horizon& h) {
     const EpisodeSlot& e = slots_[h.slot];
     const bool unanswered = e.replied_at == kNoInstant || e.replied_at - e.opened_at > kHorizon;
@@ -161,10 +163,7 @@ void FeatureStore::resolve(HorizonQueue& q, Instant now) {
     (kIs72 ? fl.unanswered72 : fl.unanswered24) += unanswered ? 1 : 0;
     if constexpr (kIs72) free_slots_.push_back(h.slot);
   });
-  if (q.next_at() != kForever) {
-    __builtin_prefetch(&slots_[q.top().slot]);
-    __builtin_prefetch(&users_[q.top().freelancer].matured24);
-  }
+  if (q.next_at() != kForever) prefetch_horizon(&q.top());
 }
 
 EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
