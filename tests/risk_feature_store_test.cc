@@ -162,7 +162,9 @@ TEST(RiskFeatureStore, ReplyHistogramQuantiles) {
 
 // bucket_of's table gives the definition's bucket, floor(4 * log2(1 +
 // minutes)): for every reply up to 10 minutes, around every bucket's lower
-// edge, and for random replies of any length.
+// edge, at both ends of every highest bit's range (where bucket_of counts
+// the most edges above the bit's first bucket), and for random replies of
+// any length.
 TEST(RiskFeatureStore, ReplyHistogramBucketsFollowTheirDefinition) {
   const auto definition = [](Duration reply) {
     const double minutes = static_cast<double>(reply) / static_cast<double>(kMinute);
@@ -175,6 +177,10 @@ TEST(RiskFeatureStore, ReplyHistogramBucketsFollowTheirDefinition) {
     for (Duration d = std::max<Duration>(0, edge - 2000); d <= edge + 2000; ++d) {
       ASSERT_EQ(ReplyHistogram::bucket_of(d), definition(d)) << d;
     }
+  }
+  for (int bit = 0; bit < 63; ++bit) {
+    const Duration first = Duration{1} << bit, last = first + (first - 1);
+    for (Duration d : {first, first + 1, last - 1, last}) ASSERT_EQ(ReplyHistogram::bucket_of(d), definition(d)) << d;
   }
   std::mt19937_64 rng(7);
   for (int i = 0; i < 1'000'000; ++i) {

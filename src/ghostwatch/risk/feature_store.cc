@@ -49,6 +49,22 @@ bool read_index(ByteReader& r, std::size_t size, std::uint32_t none, std::uint32
 void write_double(ByteWriter& w, double v) { w.u64(std::bit_cast<std::uint64_t>(v)); }
 double read_double(ByteReader& r) { return std::bit_cast<double>(r.u64()); }
 
+// `a` when `take_a`, else `b`, by a mask rather than a branch: GCC makes a
+// branch of a plain conditional here (sharing it with one nearby), and a
+// branch on which party wrote, or on whether a contract has an open
+// episode, mispredicts about as often as not.
+std::uint64_t masked_select(bool take_a, std::uint64_t a, std::uint64_t b) {
+  const std::uint64_t mask = std::uint64_t{0} - static_cast<std::uint64_t>(take_a);
+  return b ^ ((a ^ b) & mask);
+}
+Instant masked_select(bool take_a, Instant a, Instant b) {
+  return static_cast<Instant>(masked_select(take_a, static_cast<std::uint64_t>(a), static_cast<std::uint64_t>(b)));
+}
+const char* masked_select(bool take_a, const char* a, const char* b) {
+  return reinterpret_cast<const char*>(
+      masked_select(take_a, reinterpret_cast<std::uintptr_t>(a), reinterpret_cast<std::uintptr_t>(b)));
+}
+
 }  // namespace
 
 FeatureStore::FeatureStore(const Engine& engine, bool client_messages)
@@ -91,13 +107,19 @@ void FeatureStore::prefetch_parties(const Engine::EventIds& ids) const {
   const char* fl = reinterpret_cast<const char*>(&users_[c.freelancer]);
   __builtin_prefetch(fl);
   __builtin_prefetch(fl + sizeof(UserStats) - 1);
-  if (c.open_slot == kNoSlot) return;
-  __builtin_prefetch(&slots_[c.open_slot]);
-  // Perhaps a reply, added to the freelancer's histogram: all of it, a few
-  // lines (also for the client's messages, which do not read it).
-  const char* h = reinterpret_cast<const char*>(&reply_times_[c.freelancer]);
-  for (std::size_t at = 0; at < sizeof(ReplyHistogram); at += 64) __builtin_prefetch(h + at);
-  __builtin_prefetch(h + sizeof(ReplyHistogram) - 1);
+  // With an open episode, its slot and, as the event may be a reply added
+  // to the freelancer's histogram, all of the histogram's lines (also for
+  // the client's messages, which do not read it). Without one, the same
+  // prefetches all go to the freelancer's record, already on its way: a
+  // branch on whether the contract has an open episode mispredicts often.
+  const bool open = c.open_slot != kNoSlot;
+  const std::uint32_t slot =
+      static_cast<std::uint32_t>(masked_select(open, std::uint64_t{c.open_slot}, std::uint64_t{0}));
+  __builtin_prefetch(masked_select(open, reinterpret_cast<const char*>(slots_.data() + slot), fl));
+  const char* h = masked_select(open, reinterpret_cast<const char*>(&reply_times_[c.freelancer]), fl);
+  const std::uint64_t line = masked_select(open, std::uint64_t{64}, std::uint64_t{0});
+  for (std::uint64_t i = 0; i * 64 < sizeof(ReplyHistogram); ++i) __builtin_prefetch(h + i * line);
+  __builtin_prefetch(h + masked_select(open, std::uint64_t{sizeof(ReplyHistogram) - 1}, std::uint64_t{0}));
 }
 
 void FeatureStore::add_users(std::uint32_t u) {
@@ -131,18 +153,17 @@ void FeatureStore::pass_horizons(Instant now) {
 template <bool kIs72>
 void FeatureStore::resolve(HorizonQueue& q, Instant now) {
   constexpr Duration kHorizon = kIs72 ? 3 * kDay : kDay;
+  // The head's were prefetched at the end of the last call.
+  for (std::size_t k = 1; k <= kResolveAhead; ++k) prefetch_horizon(q.upcoming(k));
   q.pop_before(now, [&](const Horizon& h) {
     const EpisodeSlot& e = slots_[h.slot];
     const bool unanswered = e.replied_at == kNoInstant || e.replied_at - e.opened_at > kHorizon;
     UserStats& fl = users_[h.freelancer];
     ++(kIs72 ? fl.matured72 : fl.matured24);
-    if (unanswered) ++(kIs72 ? fl.unanswered72 : fl.unanswered24);
+    (kIs72 ? fl.unanswered72 : fl.unanswered24) += unanswered ? 1 : 0;
     if constexpr (kIs72) free_slots_.push_back(h.slot);
   });
-  if (q.next_at() != kForever) {
-    __builtin_prefetch(&slots_[q.top().slot]);
-    __builtin_prefetch(&users_[q.top().freelancer].matured24);
-  }
+  if (q.next_at() != kForever) prefetch_horizon(&q.top());
 }
 
 EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
@@ -235,6 +256,20 @@ void FeatureStore::apply(const Event& e) {
   now_ = std::max(now_, e.at);
   pass_horizons(now_);
   const Engine::AppliedIds& ids = engine_.applied();
+  // Messages first, without the switch's indirect jump: nearly every event
+  // is one, and half of them each party's, so the sender's side is chosen
+  // by selects rather than a branch (the decayed client messages, when
+  // kept, still branch: they cost two exp).
+  if (e.type == EventType::kMessage) {
+    ContractStats& s = contracts_[ids.contract];
+    UserStats& sender = user(ids.user, e.at);
+    ++s.messages;
+    sender.last_message_at = std::max(sender.last_message_at, e.at);
+    const bool from_client = ids.user == s.client;
+    s.last_fl_at = masked_select(from_client, s.last_fl_at, std::max(s.last_fl_at, e.at));
+    if (client_messages_ && from_client) s.client_messages.add(e.at);
+    return;
+  }
   switch (e.type) {
     case EventType::kUser: user(ids.user, e.at).attributes_stale = true; return;
     case EventType::kOptOut:
@@ -251,18 +286,7 @@ void FeatureStore::apply(const Event& e) {
       return;
     }
     case EventType::kContractEnded: --users_[contracts_[ids.contract].freelancer].active_contracts; return;
-    case EventType::kMessage: {
-      ContractStats& s = contracts_[ids.contract];
-      UserStats& sender = user(ids.user, e.at);
-      ++s.messages;
-      sender.last_message_at = std::max(sender.last_message_at, e.at);
-      if (ids.user == s.client) {
-        if (client_messages_) s.client_messages.add(e.at);
-      } else {
-        s.last_fl_at = std::max(s.last_fl_at, e.at);
-      }
-      return;
-    }
+    case EventType::kMessage: return;  // above
   }
 }
 

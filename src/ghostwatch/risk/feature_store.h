@@ -215,6 +215,10 @@ class FeatureStore {
     Instant next_at() const { return next_at_; }
     // REQUIRES: a horizon is queued.
     const Horizon& top() const { return top_in_fifo() ? fifo_[head_] : heap_.top(); }
+    // The FIFO's horizon `k` places after its head (not counting the
+    // heap's), or nullptr: what a run of horizons resolved together reads
+    // next, to prefetch.
+    const Horizon* upcoming(std::size_t k) const { return head_ + k < fifo_.size() ? &fifo_[head_ + k] : nullptr; }
     // The queued horizons as bytes (the format above), and back: read
     // returns false when the reader fails, a horizon's slot or freelancer
     // is not below `slots` or `users`, or the FIFO's or the heap's order
@@ -286,11 +290,20 @@ class FeatureStore {
   std::uint32_t category_id(std::string_view text);
   // Resolves every horizon strictly before `now`.
   void pass_horizons(Instant now);
-  // The same for one queue, whose next horizon is before `now`; then starts
-  // loading what its next one to resolve reads. The 72 h queue frees the
-  // episodes' slots.
+  // The same for one queue, whose next horizon is before `now`, having
+  // started to load what the FIFO's next few read (nearly half of the
+  // horizons pass in runs of two or more, whose loads then overlap); then
+  // starts loading what its next one to resolve reads. The 72 h queue
+  // frees the episodes' slots.
   template <bool kIs72>
   void resolve(HorizonQueue& q, Instant now);
+  // Starts loading what resolving `h` reads (nothing for nullptr).
+  void prefetch_horizon(const Horizon* h) const {
+    if (h == nullptr) return;
+    __builtin_prefetch(&slots_[h->slot]);
+    __builtin_prefetch(&users_[h->freelancer].matured24);
+  }
+  static constexpr std::size_t kResolveAhead = 3;  // FIFO places after the head
 
   const Engine& engine_;
   bool client_messages_;

@@ -20,14 +20,21 @@ int bucket_by_log2(Duration reply) {
   return std::clamp(i, 0, ReplyHistogram::kBuckets - 1);
 }
 
+// Replies with the same highest bit (from 2^k to 2^(k+1) - 1 ms) span at
+// most this many bucket edges: 4 * log2(1 + minutes) grows by less than 4
+// over such a range.
+constexpr int kEdgesPerBit = 4;
+
 // The definition as a table, found from it by bisection (it never decreases
-// as the reply grows): each bucket's shortest reply, and the bucket of each
-// power of two, where replies with that highest bit start.
+// as the reply grows): each bucket's shortest reply (then kEdgesPerBit
+// edges past the last bucket, at the longest reply, which bucket_of
+// clamps), and the bucket of each power of two, where replies with that
+// highest bit start.
 struct BucketTable {
-  std::array<Duration, ReplyHistogram::kBuckets> shortest{};
+  std::array<Duration, ReplyHistogram::kBuckets + kEdgesPerBit> shortest{};
   std::array<std::uint8_t, 63> of_bit{};
 
-  BucketTable() {
+  [[gnu::cold, gnu::noinline]] BucketTable() {  // once: kept out of bucket_of
     for (int b = 1; b < ReplyHistogram::kBuckets; ++b) {
       Duration lo = shortest[b - 1], hi = std::numeric_limits<Duration>::max();  // bucket(lo) < b <= bucket(hi)
       while (hi - lo > 1) {
@@ -35,6 +42,9 @@ struct BucketTable {
         (bucket_by_log2(mid) >= b ? hi : lo) = mid;
       }
       shortest[b] = hi;
+    }
+    for (std::size_t b = ReplyHistogram::kBuckets; b < shortest.size(); ++b) {
+      shortest[b] = std::numeric_limits<Duration>::max();
     }
     for (int bit = 0; bit < 63; ++bit) of_bit[bit] = static_cast<std::uint8_t>(bucket_by_log2(Duration{1} << bit));
   }
@@ -50,10 +60,13 @@ const BucketTable& bucket_table() {
 int ReplyHistogram::bucket_of(Duration reply) {
   assert(reply >= 0);
   const BucketTable& t = bucket_table();
-  // Replies with the same highest bit span at most a few buckets.
-  int i = t.of_bit[std::bit_width(static_cast<std::uint64_t>(reply | 1)) - 1];
-  while (i + 1 < kBuckets && reply >= t.shortest[i + 1]) ++i;
-  return i;
+  // The edges above the highest bit's bucket that the reply reaches, counted
+  // without a branch (a loop's exit mispredicts on the reply's length): the
+  // edges increase, so they are the first of the next kEdgesPerBit.
+  const int first = t.of_bit[std::bit_width(static_cast<std::uint64_t>(reply | 1)) - 1];
+  int i = first;
+  for (int edge = 1; edge <= kEdgesPerBit; ++edge) i += reply >= t.shortest[first + edge] ? 1 : 0;
+  return std::min(i, kBuckets - 1);  // the longest reply reaches the edges past the end too
 }
 
 double ReplyHistogram::bucket_seconds(int i) {
@@ -82,7 +95,7 @@ void ReplyHistogram::add(Duration reply) {
 }
 
 void ReplyHistogram::follow(Cursor& c, double q, int added) const {
-  if (added < c.bucket) ++c.below;
+  c.below += added < c.bucket ? 1 : 0;
   const std::uint32_t rank = rank_of(q, total_);
   while (c.below + counts_[c.bucket] < rank) c.below += counts_[c.bucket++];
   while (c.below >= rank) c.below -= counts_[--c.bucket];
