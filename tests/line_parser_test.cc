@@ -702,14 +702,8 @@ LineVerdict JudgeLine(LineParser& parser, std::string_view line, std::size_t cap
   return o;
 }
 
-// The scanner of plain lines against simdjson on lines mutated at random
-// (a seeded generator): a line that starts with a space always goes to
-// simdjson, and means the same JSON. Each mutated line is also parsed in a
-// reader's buffer whose bytes after the line are quotes, backslashes,
-// control and non-ASCII bytes (the scanner reads whole 64-byte blocks
-// there), in a buffer without room after it, and by parse_copy: all must
-// agree.
-TEST_F(LineParserTest, ScannerAgreesWithSimdjsonOnMutatedLines) {
+// The body of ScannerAgreesWithSimdjsonOnMutatedLines (below), with `parser`.
+void CheckScannerAgainstSimdjsonOnMutatedLines(LineParser& parser) {
   const std::string head = R"({"type":"message","at":"2019-08-01T12:00:00Z",)";
   const std::vector<std::string> bases = {
       head + R"("contract":"c1","from":"u1"})",
@@ -748,16 +742,33 @@ TEST_F(LineParserTest, ScannerAgreesWithSimdjsonOnMutatedLines) {
     }
     if (line.empty() || is_blank_line(line)) continue;
     const LineVerdict general = JudgeLine(other, " " + line, 0, true);
-    const LineVerdict copied = JudgeLine(parser_, line, 0, true);
+    const LineVerdict copied = JudgeLine(parser, line, 0, true);
     ASSERT_EQ(copied, general) << line;
     std::string buffer = line + std::string("\"\\\x01\xff\"\"\\\x80\"\\", 10) + std::string(64, '"');
-    ASSERT_EQ(JudgeLine(parser_, std::string_view(buffer).substr(0, line.size()), buffer.size(), false), general)
+    ASSERT_EQ(JudgeLine(parser, std::string_view(buffer).substr(0, line.size()), buffer.size(), false), general)
         << line;
     // No room past the line (it is copied first).
-    ASSERT_EQ(JudgeLine(parser_, buffer.substr(0, line.size()), line.size(), false), general) << line;
+    ASSERT_EQ(JudgeLine(parser, buffer.substr(0, line.size()), line.size(), false), general) << line;
     if (general.reason == RejectReason::kNone && line[0] == '{') ++scanned_and_accepted;
   }
   EXPECT_GT(scanned_and_accepted, 1000u);  // the mutations leave many lines valid
+}
+
+// The scanner of plain lines against simdjson on lines mutated at random
+// (a seeded generator): a line that starts with a space always goes to
+// simdjson, and means the same JSON. Each mutated line is also parsed in a
+// reader's buffer whose bytes after the line are quotes, backslashes,
+// control and non-ASCII bytes (the scanner reads whole 64-byte blocks
+// there), in a buffer without room after it, and by parse_copy: all must
+// agree, with the SSE2 copy and with the AVX2 one (where the CPU has it).
+TEST_F(LineParserTest, ScannerAgreesWithSimdjsonOnMutatedLines) {
+  const bool avx2 = LineParser::use_avx2(false);
+  for (const bool use_avx2 : {false, true}) {
+    LineParser::use_avx2(use_avx2);
+    SCOPED_TRACE(use_avx2 ? "AVX2 copy" : "SSE2 copy");
+    CheckScannerAgainstSimdjsonOnMutatedLines(parser_);
+  }
+  LineParser::use_avx2(avx2);
 }
 
 // Lines in the usual layout of their type ({"type":...,"at":..., then the

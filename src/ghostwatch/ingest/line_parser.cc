@@ -6,7 +6,7 @@
 #include <optional>
 
 #if defined(__x86_64__)
-#include <emmintrin.h>
+#include <immintrin.h>
 #endif
 
 #include "ghostwatch/core/time.h"
@@ -339,6 +339,14 @@ struct PlainTextBits {
   bool high = false;
 };
 
+// For the last block of a line of n bytes in it: from kKeep + 64 - n, n
+// bytes of 0xff (keep), then zeros (replace by a space).
+constexpr auto kKeep = [] {
+  std::array<std::int8_t, 2 * kBlockBytes> keep{};
+  for (std::size_t i = 0; i < kBlockBytes; ++i) keep[i] = -1;
+  return keep;
+}();
+
 // Copies the `size` bytes at `src` to `dst` a 64-byte block at a time, and
 // fills `bits` (all zero on entry). Reads and writes whole blocks: both must
 // have room for `size` rounded up to 64 bytes; the bytes of the last block
@@ -358,13 +366,6 @@ void copy_plain_text(const char* src, char* dst, std::size_t size, PlainTextBits
     for (int i = 0; i < 4; ++i)
       v[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + kBlockBytes * b + 16 * i));
     if (b + 1 == blocks) {
-      // The bytes from `size` on become spaces: kKeep from 64 - n is n bytes
-      // of 0xff, then zeros.
-      static constexpr auto kKeep = [] {
-        std::array<std::int8_t, 2 * kBlockBytes> keep{};
-        for (std::size_t i = 0; i < kBlockBytes; ++i) keep[i] = -1;
-        return keep;
-      }();
       const std::int8_t* keep = kKeep.data() + kBlockBytes - (size - kBlockBytes * b);
       for (int i = 0; i < 4; ++i) {
         const __m128i k = _mm_loadu_si128(reinterpret_cast<const __m128i*>(keep + 16 * i));
@@ -398,6 +399,46 @@ void copy_plain_text(const char* src, char* dst, std::size_t size, PlainTextBits
   }
 #endif
 }
+
+#if defined(__x86_64__)
+// copy_plain_text with AVX2: two 32-byte chunks a block (the SSE2 version
+// spends about 40 % of a plain line's parsing instructions). Same contract
+// and results.
+[[gnu::target("avx2")]] void copy_plain_text_avx2(const char* src, char* dst, std::size_t size, PlainTextBits& bits) {
+  const std::size_t blocks = (size + kBlockBytes - 1) / kBlockBytes;
+  const __m256i quote = _mm256_set1_epi8('"');
+  const __m256i backslash = _mm256_set1_epi8('\\');
+  const __m256i space = _mm256_set1_epi8(' ');
+  __m256i backslashes = _mm256_setzero_si256(), high = _mm256_setzero_si256(), low = space;
+  for (std::size_t b = 0; b < blocks; ++b) {
+    __m256i v[2];
+    for (int i = 0; i < 2; ++i)
+      v[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + kBlockBytes * b + 32 * i));
+    if (b + 1 == blocks) {
+      const std::int8_t* keep = kKeep.data() + kBlockBytes - (size - kBlockBytes * b);
+      for (int i = 0; i < 2; ++i) {
+        v[i] = _mm256_blendv_epi8(space, v[i], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(keep + 32 * i)));
+      }
+    }
+    std::uint64_t q = 0;
+    for (int i = 0; i < 2; ++i) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + kBlockBytes * b + 32 * i), v[i]);
+      q |= std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v[i], quote)))} << (32 * i);
+      low = _mm256_min_epu8(low, v[i]);
+      backslashes = _mm256_or_si256(backslashes, _mm256_cmpeq_epi8(v[i], backslash));
+      high = _mm256_or_si256(high, v[i]);
+    }
+    bits.quotes[b] = q;
+  }
+  const __m256i control = _mm256_cmpeq_epi8(_mm256_min_epu8(low, _mm256_set1_epi8(0x1f)), low);
+  bits.specials = _mm256_movemask_epi8(_mm256_or_si256(control, backslashes)) != 0;
+  bits.high = _mm256_movemask_epi8(high) != 0;
+}
+
+// Whether parse_from copies with AVX2: the CPU has it, unless a test said
+// otherwise (LineParser::use_avx2).
+bool avx2_copy = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
+#endif
 
 // The position of the first quote of the line at or after `pos`, or
 // kMaxPlainBytes when there is none. REQUIRES: pos < kMaxPlainBytes + 64.
@@ -527,6 +568,17 @@ bool is_blank_line(std::string_view line) {
   return true;
 }
 
+bool LineParser::use_avx2(bool on) {
+#if defined(__x86_64__)
+  const bool was = avx2_copy;
+  avx2_copy = on && __builtin_cpu_supports("avx2");
+  return was;
+#else
+  (void)on;
+  return false;
+#endif
+}
+
 RejectReason LineParser::parse(std::string_view line, std::size_t capacity, Event& out) {
   // The scanner copies the line as it reads it, in whole 64-byte blocks.
   const std::size_t rounded = (line.size() + kBlockBytes - 1) / kBlockBytes * kBlockBytes;
@@ -554,7 +606,15 @@ RejectReason LineParser::parse_from(const char* src, std::size_t size, Event& ou
     return parse_json(out);
   }
   PlainTextBits bits;
+#if defined(__x86_64__)
+  if (avx2_copy) {
+    copy_plain_text_avx2(src, line_.data(), size, bits);
+  } else {
+    copy_plain_text(src, line_.data(), size, bits);
+  }
+#else
   copy_plain_text(src, line_.data(), size, bits);
+#endif
   if (!bits.specials) {
     if (std::optional<RejectReason> r = scan_plain(line_.data(), size, bits, out)) return *r;
   }
