@@ -32,6 +32,39 @@ TEST(Interner, IdsAreDenseAndStableAcrossGrowth) {
   EXPECT_EQ(ids.find("a-longer-id-1"), Interner::kNone);
 }
 
+// equals() compares a short id within its span: every id of 0 to 12 bytes
+// against itself, each one-byte change, each cut and extension, and every
+// other id, as view() == would.
+TEST(Interner, EqualsIsViewEqualityForShortAndLongIds) {
+  Interner ids;
+  std::vector<std::string> names;
+  for (std::size_t n = 0; n <= 12; ++n) {
+    std::string s;
+    for (std::size_t i = 0; i < n; ++i) s += static_cast<char>('a' + (i * 7 + n) % 26);
+    names.push_back(s);
+    if (n > 0) names.push_back(std::string(n - 1, 'z') + '\0');  // a zero byte of its own
+  }
+  for (const std::string& s : names) ids.intern(s);
+  for (std::uint32_t id = 0; id < ids.size(); ++id) {
+    const std::string name(ids.view(id));
+    std::vector<std::string> others = names;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      std::string changed = name;
+      changed[i] = static_cast<char>(changed[i] ^ 0x20);
+      others.push_back(changed);
+      others.push_back(name.substr(0, i));
+    }
+    others.push_back(name + '\0');
+    others.push_back(name + 'a');
+    for (const std::string& other : others) {
+      // Compared from inside a longer buffer, so that loads past `other` would see bytes.
+      const std::string buffer = "#" + other + "########";
+      const std::string_view s(buffer.data() + 1, other.size());
+      EXPECT_EQ(ids.equals(id, s), ids.view(id) == s) << name << " vs " << other;
+    }
+  }
+}
+
 TEST(Interner, PrefixKeyIsTheFirstEightBytesBigEndianZeroPadded) {
   EXPECT_EQ(Interner::prefix_key(""), 0u);
   EXPECT_EQ(Interner::prefix_key("a"), 0x6100000000000000u);

@@ -1,6 +1,7 @@
 #include "ghostwatch/core/time.h"
 
 #include <array>
+#include <bit>
 #include <cstring>
 
 namespace gw {
@@ -68,21 +69,29 @@ std::optional<Instant> parse_rfc3339(std::string_view s) {
     std::memcpy(last_date, p, sizeof last_date);
     last_days = days;
   }
-  int hour, minute, second;
-  if ((p[10] != 'T' && p[10] != 't') || !digits(p + 11, 2, hour) || p[13] != ':' || !digits(p + 14, 2, minute) ||
-      p[16] != ':' || !digits(p + 17, 2, second) || hour > 23 || minute > 59 || second > 59) {
-    return std::nullopt;
-  }
+  if (p[10] != 'T' && p[10] != 't') return std::nullopt;
+  // "HH:MM:SS" as one word, byte i of the text in bits 8i..8i+7: xor-ed
+  // with the expected "00:00:00", each digit becomes its value and each ':'
+  // zero. Then adding 0x76 to a digit's byte (0x7f to a colon's) sets its
+  // top bit exactly when it is 10 or more (1 or more); a byte that already
+  // had its top bit set fails through `x` itself, and no byte carries into
+  // the next unless one of them does.
+  std::uint64_t x;
+  std::memcpy(&x, p + 11, sizeof x);
+  if constexpr (std::endian::native == std::endian::big) x = __builtin_bswap64(x);
+  x ^= 0x30303a30303a3030u;
+  if (((x + 0x76767f76767f7676u) | x) & 0x8080808080808080u) return std::nullopt;
+  const auto digit = [x](int i) { return static_cast<int>(x >> (8 * i) & 0xff); };
+  const int hour = digit(0) * 10 + digit(1), minute = digit(3) * 10 + digit(4), second = digit(6) * 10 + digit(7);
+  if (hour > 23 || minute > 59 || second > 59) return std::nullopt;
   size_t pos = 19;
   int millis = 0;
   if (s[pos] == '.') {
-    ++pos;
-    size_t start = pos;
-    int scale = 100;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      millis += (s[pos] - '0') * scale;
-      scale /= 10;
-      ++pos;
+    // Milliseconds from the first three digits; the rest are truncated.
+    static constexpr int kScale[] = {100, 10, 1};
+    const size_t start = ++pos;
+    for (unsigned d; pos < s.size() && (d = static_cast<unsigned char>(s[pos]) - unsigned{'0'}) <= 9; ++pos) {
+      if (pos - start < 3) millis += static_cast<int>(d) * kScale[pos - start];
     }
     if (pos == start) return std::nullopt;
   }

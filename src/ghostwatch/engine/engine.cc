@@ -78,8 +78,8 @@ RejectReason Engine::submit(const Event& e, const EventIds& ids) { return check_
 RejectReason Engine::submit_live(const Event& e) { return check_and_apply(e, hash_ids(e), false); }
 
 std::uint32_t Engine::party_named(const ContractState& c, std::string_view name) const {
-  if (user_ids_.view(c.client) == name) return c.client;
-  if (user_ids_.view(c.freelancer) == name) return c.freelancer;
+  if (user_ids_.equals(c.client, name)) return c.client;
+  if (user_ids_.equals(c.freelancer, name)) return c.freelancer;
   return Interner::kNone;
 }
 

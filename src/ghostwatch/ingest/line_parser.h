@@ -6,10 +6,12 @@
 //
 // The parser works on its own copy of the line. Most lines are a flat object
 // of plain strings ({"key":"value",...}, no whitespace, no escapes): the copy
-// is made 64 bytes at a time (SSE2 on x86-64), noting the positions of the
-// quotes on the way, those lines are read from the quotes' positions, and
-// their values are views of the copy. Any other line goes to simdjson's
-// On-Demand API, which visits every value.
+// is made 64 bytes at a time (AVX2 or SSE2 on x86-64), noting the positions of the
+// quotes on the way, those lines are read from the quotes' positions (the
+// usual layout, {"type":…,"at":… then the type's keys in the simulator's order,
+// by compares of its known bytes), and their values are views of the copy.
+// Any other line goes to simdjson's On-Demand API, which visits every
+// value. Every path gives the same verdict and event.
 #pragma once
 
 #include <string_view>
@@ -34,6 +36,12 @@ class LineParser {
   // in whole 64-byte blocks; parse and parse_copy give the same results.
   RejectReason parse(std::string_view line, std::size_t capacity, Event& out);
   RejectReason parse_copy(std::string_view line, Event& out);
+
+  // On x86-64 a plain line is copied with AVX2 when the CPU has it, else
+  // with SSE2; both give the same results. For tests, which check that:
+  // `on` false makes every parser use SSE2, true AVX2 where the CPU has it.
+  // Returns whether AVX2 was in use. Not thread-safe.
+  static bool use_avx2(bool on);
 
   // The line last parsed.
   std::string_view line() const { return {line_.data(), line_size_}; }
