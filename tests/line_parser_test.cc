@@ -702,6 +702,32 @@ LineVerdict JudgeLine(LineParser& parser, std::string_view line, std::size_t cap
   return o;
 }
 
+// Lines as Python's json.dumps writes them by default (a space after each
+// ':' and ','), and with spaces wherever JSON allows them inside the
+// object, mean what their compact form means.
+TEST_F(LineParserTest, SpacesBetweenTokensChangeNothing) {
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {R"({"type":"message","at":"2019-08-01T12:00:00Z","contract":"c1","from":"u1","id":"m1"})",
+       R"({"type": "message", "at": "2019-08-01T12:00:00Z", "contract": "c1", "from": "u1", "id": "m1"})"},
+      {R"({"type":"user","at":"2019-08-01T12:00:00Z","id":"fl1","role":"freelancer","tz":"Asia/Kolkata"})",
+       R"({  "type"  :  "user"  ,  "at"  :  "2019-08-01T12:00:00Z"  ,"id":"fl1" , "role":  "freelancer","tz" :"Asia/Kolkata"  })"},
+      {R"({"type":"contract_started","at":"2019-08-01T12:00:00Z","contract":"c1","client":"cl1","freelancer":"fl1"})",
+       R"({ "type": "contract_started", "at": "2019-08-01T12:00:00Z", "contract": "c1", "client": "cl1", "freelancer": "fl1" })"},
+  };
+  for (const auto& [compact, spaced] : pairs) {
+    ASSERT_EQ(Parse(compact), "accepted") << compact;
+    const LineVerdict want = JudgeLine(parser_, compact, 0, true);
+    EXPECT_EQ(JudgeLine(parser_, spaced, 0, true), want) << spaced;
+  }
+  // Spaces do not make a missing ':' or ',' whole, nor end a line early.
+  EXPECT_EQ(Parse(R"({"type": "message" "at": "2019-08-01T12:00:00Z", "contract": "c1", "from": "u1"})"), "bad_json");
+  EXPECT_EQ(Parse(R"({"type" "message", "at": "2019-08-01T12:00:00Z", "contract": "c1", "from": "u1"})"), "bad_json");
+  EXPECT_EQ(Parse(R"({"type": "message", "at": "2019-08-01T12:00:00Z", "contract": "c1", "from": "u1" )"), "bad_json");
+  EXPECT_EQ(Parse(R"({"type": "message", "at": "2019-08-01T12:00:00Z", "contract": "c1", "from": "u1",})"), "bad_json");
+  EXPECT_EQ(Parse(R"({"type": "message", "at": "2019-08-01T12:00:00Z", "contract": "c1", "from": , "u1"})"),
+            "bad_json");
+}
+
 // The body of ScannerAgreesWithSimdjsonOnMutatedLines (below), with `parser`.
 void CheckScannerAgainstSimdjsonOnMutatedLines(LineParser& parser) {
   const std::string head = R"({"type":"message","at":"2019-08-01T12:00:00Z",)";
@@ -716,6 +742,9 @@ void CheckScannerAgainstSimdjsonOnMutatedLines(LineParser& parser) {
       R"({"type":"contract_ended","at":"2019-08-01T00:10:04Z","contract":"cx3","reason":"done"})",
       R"({"at":"2019-08-01T00:10:04Z","user":"u","type":"opt_out"})",
       head + R"("contract":"c1","from":"u1","pad":")" + std::string(430, 'p') + R"("})",
+      // As Python's json.dumps writes lines: spaces after ':' and ','.
+      R"({"type": "message", "at": "2019-08-01T12:00:00Z", "contract": "c1", "from": "u1", "id": "m1"})",
+      R"({ "type" : "opt_in" ,  "at" :"2019-08-01T00:10:04Z","user"  :  "u" })",
   };
   // The bytes a mutation writes: structural, whitespace, control, non-ASCII,
   // and the terminating NUL.

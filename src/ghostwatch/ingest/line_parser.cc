@@ -452,6 +452,13 @@ inline std::size_t next_quote(const PlainTextBits& bits, std::size_t pos) {
   return kMaxPlainBytes;
 }
 
+// The first position at or after `i` whose byte is not a space, or `size`
+// when the line has none there. REQUIRES: i <= size.
+inline std::size_t skip_spaces(const char* p, std::size_t i, std::size_t size) {
+  while (i < size && p[i] == ' ') ++i;
+  return i;
+}
+
 // `p` starts with the `N - 1` bytes of `text`: a compare of a constant
 // length.
 template <std::size_t N>
@@ -504,8 +511,9 @@ std::optional<RejectReason> scan_plain(const char* p, std::size_t size, const Pl
   // is where the form puts it, its closing quote (the next quote) is
   // followed by ':' and the value's opening quote, and the value's closing
   // quote (the next one) by ',' and the next key, or by '}' that ends the
-  // line. The reads past `size` land in the copy's padding (at most two
-  // bytes past a closing quote before `size`).
+  // line, with nothing but spaces between them. The reads past `size` land
+  // in the copy's padding (at most two bytes past a closing quote before
+  // `size`).
   FieldSet fields(out);
   std::size_t key = 1;  // where the next key's opening quote must be; 0 after the last
   // Nearly every line starts {"type":"...","at":"...": those two fields are
@@ -532,17 +540,28 @@ std::optional<RejectReason> scan_plain(const char* p, std::size_t size, const Pl
       fields.add(KeyInfo{Key::kAt, Field::kCount}, true, at);
     }
   }
+  // Spaces may stand around each ':' and ',', after the '{' and before the
+  // '}' (the form Python's json.dumps writes by default); the compact form
+  // costs one compare at each of those places.
   while (key != 0) {
+    if (p[key] != '"' && (key = skip_spaces(p, key, size)) == size) return std::nullopt;
     if (p[key] != '"') return std::nullopt;
     const std::size_t key_end = next_quote(bits, key + 1);
-    if (key_end >= size || p[key_end + 1] != ':' || p[key_end + 2] != '"') return std::nullopt;
-    const std::size_t value_end = next_quote(bits, key_end + 3);
+    if (key_end >= size) return std::nullopt;
+    std::size_t value = key_end + 1;  // the ':', then the value's opening quote
+    if (p[value] != ':' && (value = skip_spaces(p, value, size)) == size) return std::nullopt;
+    if (p[value++] != ':') return std::nullopt;
+    if (p[value] != '"' && (value = skip_spaces(p, value, size)) == size) return std::nullopt;
+    if (p[value] != '"') return std::nullopt;
+    const std::size_t value_end = next_quote(bits, value + 1);
     if (value_end >= size) return std::nullopt;
     fields.add(std::string_view(p + key + 1, key_end - key - 1), true,
-               std::string_view(p + key_end + 3, value_end - key_end - 3));
-    key = value_end + 2;
-    if (p[value_end + 1] == ',') continue;
-    if (p[value_end + 1] != '}' || key != size) return std::nullopt;
+               std::string_view(p + value + 1, value_end - value - 1));
+    std::size_t after = value_end + 1;  // the ',' or the '}'
+    if (p[after] == ' ' && (after = skip_spaces(p, after, size)) == size) return std::nullopt;
+    key = after + 1;
+    if (p[after] == ',') continue;
+    if (p[after] != '}' || key != size) return std::nullopt;
     key = 0;  // the line ends here
   }
   if (bits.high && !simdjson::validate_utf8(p, size)) return std::nullopt;
