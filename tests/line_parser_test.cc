@@ -677,6 +677,17 @@ TEST_F(LineParserTest, PlainLinesOfAnyLengthAndCutShortAreJudgedTheSame) {
   EXPECT_EQ(Parse(many.substr(0, many.size() - 1)), "bad_json");
 }
 
+// A seeded generator for the randomised tests: next(n) is in [0, n).
+struct Xorshift64 {
+  std::uint64_t state;
+  std::uint64_t operator()(std::uint64_t n) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state % n;
+  }
+};
+
 // What a parse gave, for comparing two parses of a line.
 struct LineVerdict {
   RejectReason reason = RejectReason::kNone;
@@ -750,13 +761,7 @@ void CheckScannerAgainstSimdjsonOnMutatedLines(LineParser& parser) {
   // and the terminating NUL.
   static constexpr char kBytes[] = "\"\\:,{} \t[]0a\x01\x1f\x7f\x80\xc3\xff";
   const std::string bytes(kBytes, sizeof kBytes);
-  std::uint64_t seed = 88172645463325252u;
-  auto next = [&seed](std::uint64_t n) {  // xorshift64
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed % n;
-  };
+  Xorshift64 next{88172645463325252u};
   LineParser other;
   std::size_t scanned_and_accepted = 0;
   for (int round = 0; round < 20000; ++round) {
@@ -828,13 +833,7 @@ TEST_F(LineParserTest, UsualLayoutShortcutAgreesWithSimdjsonOnEditedFields) {
                                          "client", "reason", "from",    "user", "type",  "at",   "x",    "freelancer"};
   const std::vector<std::string> times = {"2019-08-01T12:00:00Z", "2019-08-01T12:00:00.5+05:30", "2019-02-30T00:00:00Z",
                                           "2019-08-01"};
-  std::uint64_t seed = 2463534242u;
-  auto next = [&seed](std::uint64_t n) {  // xorshift64
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    return seed % n;
-  };
+  Xorshift64 next{2463534242u};
   LineParser other;
   std::size_t accepted = 0;
   for (int round = 0; round < 20000; ++round) {
