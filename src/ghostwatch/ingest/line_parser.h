@@ -4,14 +4,15 @@
 // valid JSON. Not thread-safe: one parser per thread; an Event's views, and
 // line(), are valid until the next parse().
 //
-// The parser works on its own copy of the line. Most lines are a flat object
-// of plain strings ({"key":"value",...}, no whitespace, no escapes): the copy
-// is made 64 bytes at a time (AVX2 or SSE2 on x86-64), noting the positions of the
-// quotes on the way, those lines are read from the quotes' positions (the
-// usual layout, {"type":…,"at":… then the type's keys in the simulator's order,
-// by compares of its known bytes), and their values are views of the copy.
-// Any other line goes to simdjson's On-Demand API, which visits every
-// value. Every path gives the same verdict and event.
+// The parser works on its own copy of the line. Most lines are a flat
+// object of plain strings ({"key":"value",...} or {"key": "value", ...},
+// no escapes): the copy is made 64 bytes at a time (AVX2 or SSE2 on
+// x86-64), noting the positions of the quotes on the way, those lines are
+// read from the quotes' positions (the usual layout, {"type":…,"at":… then
+// the type's keys in the simulator's order, by compares of its known
+// bytes), and their values are views of the copy. Any other line goes to
+// simdjson's On-Demand API, which visits every value. Every path gives the
+// same verdict and event.
 #pragma once
 
 #include <string_view>
