@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -32,6 +33,35 @@ risk::TrainOptions risk_options(std::uint64_t seed) {
   o.params.seed = seed;
   o.params.rounds = 30;
   return o;
+}
+
+// A booster trained on a matrix, its JSON, and the trees read back from it.
+struct TrainedTrees {
+  risk::Booster booster;
+  std::string json;
+  risk::TreeEnsemble trees;
+};
+
+// Trains, saves and parses; nullopt (the test failed, with the step's
+// message) when a step fails.
+std::optional<TrainedTrees> train_trees(const risk::FeatureMatrix& x, const std::vector<float>& labels,
+                                        const risk::BoosterParams& params) {
+  auto booster = risk::Booster::train(x, labels, params);
+  if (!booster.is_ok()) {
+    ADD_FAILURE() << "train: " << booster.message();
+    return std::nullopt;
+  }
+  auto json = booster->save_json();
+  if (!json.is_ok()) {
+    ADD_FAILURE() << "save_json: " << json.message();
+    return std::nullopt;
+  }
+  auto trees = risk::TreeEnsemble::parse(*json);
+  if (!trees.is_ok()) {
+    ADD_FAILURE() << "parse: " << trees.message();
+    return std::nullopt;
+  }
+  return TrainedTrees{std::move(*booster), std::move(*json), std::move(*trees)};
 }
 
 TEST(RiskMetrics, HandComputed) {
@@ -127,18 +157,15 @@ TEST(RiskTraining, CategoricalSplitsAgreeWithXGBoost) {
   x.rows = labels.size();
   risk::BoosterParams params;
   params.rounds = 10;
-  auto booster = risk::Booster::train(x, labels, params);
-  ASSERT_TRUE(booster.is_ok()) << booster.message();
-  auto json = booster->save_json();
-  ASSERT_TRUE(json.is_ok());
-  ASSERT_NE(json->find("\"split_type\":[1"), std::string::npos) << "no categorical split at a root";
-  auto trees = risk::TreeEnsemble::parse(*json);
-  ASSERT_TRUE(trees.is_ok()) << trees.message();
-  auto expected = booster->predict(x);
+  auto t = train_trees(x, labels, params);
+  ASSERT_TRUE(t);
+  ASSERT_NE(t->json.find("\"split_type\":[1"), std::string::npos) << "no categorical split at a root";
+  const risk::TreeEnsemble& trees = t->trees;
+  auto expected = t->booster.predict(x);
   ASSERT_TRUE(expected.is_ok());
   for (std::size_t i = 0; i < x.rows; ++i) {
-    ASSERT_NEAR(trees->predict(&x.values[i * 2]), (*expected)[i], 1e-6) << "row " << i;
-    ASSERT_EQ(trees->predict_portable(&x.values[i * 2]), trees->predict(&x.values[i * 2])) << "row " << i;
+    ASSERT_NEAR(trees.predict(&x.values[i * 2]), (*expected)[i], 1e-6) << "row " << i;
+    ASSERT_EQ(trees.predict_portable(&x.values[i * 2]), trees.predict(&x.values[i * 2])) << "row " << i;
   }
 }
 
@@ -165,28 +192,25 @@ TEST(RiskTraining, UnevenTreesAgreeWithXGBoostWithAndWithoutSimd) {
     risk::BoosterParams params;
     params.rounds = 13;
     params.max_depth = depth;
-    auto booster = risk::Booster::train(x, labels, params);
-    ASSERT_TRUE(booster.is_ok()) << booster.message();
-    auto json = booster->save_json();
-    ASSERT_TRUE(json.is_ok());
+    auto t = train_trees(x, labels, params);
+    ASSERT_TRUE(t);
     // A tree of more than 15 nodes (splits and leaves) is at least 4 deep.
     int most_nodes = 0;
     const std::regex num_nodes("\"num_nodes\":\"([0-9]+)\"");
-    for (std::sregex_iterator m(json->begin(), json->end(), num_nodes), end; m != end; ++m) {
+    for (std::sregex_iterator m(t->json.begin(), t->json.end(), num_nodes), end; m != end; ++m) {
       most_nodes = std::max(most_nodes, std::stoi((*m)[1]));
     }
     ASSERT_GT(most_nodes, 15) << "no tree 4 deep";
-    auto trees = risk::TreeEnsemble::parse(*json);
-    ASSERT_TRUE(trees.is_ok()) << trees.message();
-    auto expected = booster->predict(x);
+    const risk::TreeEnsemble& trees = t->trees;
+    auto expected = t->booster.predict(x);
     ASSERT_TRUE(expected.is_ok());
     for (std::size_t i = 0; i < x.rows; ++i) {
-      ASSERT_NEAR(trees->predict(&x.values[i * 3]), (*expected)[i], 1e-6) << "row " << i;
-      ASSERT_EQ(trees->predict_portable(&x.values[i * 3]), trees->predict(&x.values[i * 3])) << "row " << i;
+      ASSERT_NEAR(trees.predict(&x.values[i * 3]), (*expected)[i], 1e-6) << "row " << i;
+      ASSERT_EQ(trees.predict_portable(&x.values[i * 3]), trees.predict(&x.values[i * 3])) << "row " << i;
     }
     for (const float odd : {-1.0f, 2.5f, 64.0f, 1e10f, -1e10f}) {
       const float row[3] = {1, 1, odd};
-      ASSERT_EQ(trees->predict_portable(row), trees->predict(row)) << odd;
+      ASSERT_EQ(trees.predict_portable(row), trees.predict(row)) << odd;
     }
   }
 }
@@ -208,22 +232,19 @@ TEST(RiskTraining, TreesReadOnlyTheFeaturesTheySplitOn) {
   x.rows = labels.size();
   risk::BoosterParams params;
   params.rounds = 10;
-  auto booster = risk::Booster::train(x, labels, params);
-  ASSERT_TRUE(booster.is_ok()) << booster.message();
-  auto json = booster->save_json();
-  ASSERT_TRUE(json.is_ok());
-  auto trees = risk::TreeEnsemble::parse(*json);
-  ASSERT_TRUE(trees.is_ok()) << trees.message();
-  EXPECT_TRUE(trees->reads(0));
-  EXPECT_FALSE(trees->reads(1));
+  auto t = train_trees(x, labels, params);
+  ASSERT_TRUE(t);
+  const risk::TreeEnsemble& trees = t->trees;
+  EXPECT_TRUE(trees.reads(0));
+  EXPECT_FALSE(trees.reads(1));
   // Whatever the unread feature's value, the same predictions.
   for (std::size_t i = 0; i < x.rows; ++i) {
     float row[3] = {x.values[i * 3], 1.0f, x.values[i * 3 + 2]};
-    const double p = trees->predict(row);
+    const double p = trees.predict(row);
     for (const float odd : {std::numeric_limits<float>::quiet_NaN(), -1e10f, 0.0f, 1e10f}) {
       row[1] = odd;
-      ASSERT_EQ(trees->predict(row), p) << "row " << i;
-      ASSERT_EQ(trees->predict_portable(row), p) << "row " << i;
+      ASSERT_EQ(trees.predict(row), p) << "row " << i;
+      ASSERT_EQ(trees.predict_portable(row), p) << "row " << i;
     }
   }
 }
