@@ -266,6 +266,18 @@ bool validate(value v, int depth) {
   return false;
 }
 
+// Rule 7 on a line that passed rules 1-6 as an event of `rule`'s type whose
+// listed fields present are `present` (their values already in `out`):
+// bad_time, or the event completed.
+RejectReason decide_time(const TypeRule& rule, std::string_view at_text, std::uint32_t present, Event& out) {
+  const std::optional<Instant> at = parse_rfc3339(at_text);
+  if (!at) return RejectReason::kBadTime;
+  out.type = rule.type;
+  out.at = *at;
+  out.present = present;
+  return RejectReason::kNone;
+}
+
 // The top-level fields of one line as the rules see them, collected by
 // either reader of the line (LineParser::scan_plain or simdjson), then
 // judged in the spec's order by decide().
@@ -306,12 +318,7 @@ class FieldSet {
     if (rule == nullptr) return RejectReason::kUnknownType;
     if ((seen_ & rule->required) != rule->required) return RejectReason::kMissingField;
     if ((duplicated_ | non_string_) & rule->listed) return RejectReason::kBadField;
-    auto at = parse_rfc3339(at_text_);
-    if (!at) return RejectReason::kBadTime;
-    out_.type = rule->type;
-    out_.at = *at;
-    out_.present = seen_ & rule->listed;
-    return RejectReason::kNone;
+    return decide_time(*rule, at_text_, seen_ & rule->listed, out_);
   }
 
  private:
@@ -490,12 +497,7 @@ std::optional<RejectReason> scan_usual_layout(const char* p, std::size_t size, c
     if (p[value_end + 1] == ',') continue;
     if (p[value_end + 1] != '}' || key != size || (seen & rule.required) != rule.required) return std::nullopt;
     if (bits.high && !simdjson::validate_utf8(p, size)) return std::nullopt;
-    const std::optional<Instant> t = parse_rfc3339(at);
-    if (!t) return RejectReason::kBadTime;
-    out.type = rule.type;
-    out.at = *t;
-    out.present = seen;
-    return RejectReason::kNone;
+    return decide_time(rule, at, seen, out);
   }
   return std::nullopt;
 }
