@@ -10,7 +10,7 @@ void TimerQueue::push(const Timer& t) {
   ++size_;
   std::size_t container = kHeap;
   if (t.step < kFifoSteps) {
-    std::deque<Timer>& fifo = fifos_[t.step];
+    Ring<Timer>& fifo = fifos_[t.step];
     if (fifo.empty() || !before(t, fifo.back())) {
       fifo.push_back(t);
       container = t.step;
@@ -52,7 +52,9 @@ Timer TimerQueue::pop() {
 
 std::vector<Timer> TimerQueue::sorted() const {
   std::vector<Timer> all(heap_.begin(), heap_.end());
-  for (const std::deque<Timer>& fifo : fifos_) all.insert(all.end(), fifo.begin(), fifo.end());
+  for (const Ring<Timer>& fifo : fifos_) {
+    for (std::size_t i = 0; i < fifo.size(); ++i) all.push_back(fifo[i]);
+  }
   std::sort(all.begin(), all.end(), [this](const Timer& a, const Timer& b) {
     if (before(a, b) || before(b, a)) return before(a, b);
     return std::tie(a.episode, a.first, a.caught_up) < std::tie(b.episode, b.first, b.caught_up);

@@ -14,10 +14,10 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <vector>
 
 #include "ghostwatch/core/interner.h"
+#include "ghostwatch/core/ring.h"
 #include "ghostwatch/core/time.h"
 
 namespace gw {
@@ -58,7 +58,11 @@ class TimerQueue {
   // in that order (an episode's stale timer beside its successor's) are
   // ordered by episode, then by their flags.
   std::vector<Timer> sorted() const;
-  std::size_t memory_bytes() const { return heap_.capacity() * sizeof(Timer) + (size_ - heap_.size()) * sizeof(Timer); }
+  std::size_t memory_bytes() const {
+    std::size_t slots = heap_.capacity();
+    for (const Ring<Timer>& fifo : fifos_) slots += fifo.capacity();
+    return slots * sizeof(Timer);
+  }
 
  private:
   // Strict "a is due before b".
@@ -75,7 +79,7 @@ class TimerQueue {
   void find_smallest();
 
   const Interner* ids_;
-  std::deque<Timer> fifos_[kFifoSteps];  // sorted: each append sorts at or after the last
+  Ring<Timer> fifos_[kFifoSteps];  // sorted: each append sorts at or after the last
   std::vector<Timer> heap_;
   std::size_t size_ = 0;
   // The container holding the smallest timer (when any), kept by push and
