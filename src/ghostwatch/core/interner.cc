@@ -1,6 +1,12 @@
 #include "ghostwatch/core/interner.h"
 
+// xxHash's header-only mode: XXH3 inlined for the short ids hashed here,
+// where a call into the shared library (through the PLT, then XXH3's
+// dispatch on the length) cost as much as the hash. The same function, so
+// the same hashes.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
+#undef XXH_INLINE_ALL
 
 #include <bit>
 #include <cstring>
