@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ghostwatch/core/huge_page_allocator.h"
+#include "ghostwatch/core/short_word.h"
 
 namespace gw {
 
@@ -51,7 +52,7 @@ class Interner {
     const Span& sp = spans_[id];
     if (sp.length != s.size()) return false;
     if (std::endian::native != std::endian::little || s.size() > kInlineBytes) return view(id) == s;
-    return std::bit_cast<std::uint64_t>(sp.bytes) == short_word(s);
+    return std::bit_cast<std::uint64_t>(sp.bytes) == short_word(s.data(), s.size());
   }
   std::uint32_t size() const { return static_cast<std::uint32_t>(spans_.size()); }
   // Heap bytes held, for memory accounting.
@@ -78,26 +79,6 @@ class Interner {
     std::uint32_t id1 = 0;    // id + 1; 0 marks an empty slot
     std::uint64_t head = 0;   // prefix_key() of the string
   };
-  // The bytes of `s` (at most 8) in a little-endian word, zeros after
-  // them; overlapping loads put together (equal bytes, so or-ing is
-  // harmless).
-  static std::uint64_t short_word(std::string_view s) {
-    const char* p = s.data();
-    const std::size_t n = s.size();
-    if (n >= 4) {
-      std::uint32_t head, tail;
-      std::memcpy(&head, p, 4);
-      std::memcpy(&tail, p + n - 4, 4);
-      return head | std::uint64_t{tail} << (8 * (n - 4));
-    }
-    if (n >= 2) {
-      std::uint16_t head, tail;
-      std::memcpy(&head, p, 2);
-      std::memcpy(&tail, p + n - 2, 2);
-      return head | std::uint64_t{tail} << (8 * (n - 2));
-    }
-    return n == 1 ? static_cast<unsigned char>(p[0]) : 0;
-  }
   static Slot make_slot(std::string_view s, std::uint64_t hash, std::uint32_t id);
   bool matches(const Slot& slot, const Slot& probe, std::string_view s) const;
   // Returns the id, or kNone with `slot` at the empty slot where `s` goes.

@@ -39,7 +39,7 @@ void append_json_string(std::string& out, std::string_view s) {
   out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
-char* write_json_string(char* p, std::string_view s) {
+char* write_json_string_text(char* p, std::string_view s) {
   const char* in = s.data();
   const std::size_t n = s.size();
   *p++ = '"';
@@ -56,27 +56,14 @@ char* write_json_string(char* p, std::string_view s) {
         continue;
       }
     }
-    // Fewer than 8 bytes left (most ids): one word when none is special.
-    // The literal's room holds 8 more bytes when 2 or more are left (each
-    // input byte has 6 bytes of room), and past the last byte the zeros of
-    // `w` count as special, which only the tail mask keeps out.
-    // The word is put together from two loads that overlap (equal bytes, so
-    // or-ing them is harmless): a memcpy of a variable length was a call.
+    // Fewer than 8 bytes left: one word when none is special. The
+    // literal's room holds 8 more bytes when 2 or more are left (each input
+    // byte has 6 bytes of room); past the last byte the zeros of `w` count
+    // as special, which the mask of its low bytes keeps out.
     const std::size_t left = n - i;
     if (std::endian::native == std::endian::little && left >= 2 && left < 8) {
-      std::uint64_t w;
-      if (left >= 4) {
-        std::uint32_t head, tail;
-        std::memcpy(&head, in + i, 4);
-        std::memcpy(&tail, in + i + left - 4, 4);
-        w = head | std::uint64_t{tail} << (8 * (left - 4));
-      } else {
-        std::uint16_t head, tail;
-        std::memcpy(&head, in + i, 2);
-        std::memcpy(&tail, in + i + left - 2, 2);
-        w = head | std::uint64_t{tail} << (8 * (left - 2));
-      }
-      if ((json_special_mask(w) & ((std::uint64_t{1} << (8 * left)) - 1)) == 0) {
+      const std::uint64_t w = short_word(in + i, left);
+      if ((json_special_mask(w) & low_bytes_mask(left)) == 0) {
         std::memcpy(p, &w, 8);
         p += left;
         break;
