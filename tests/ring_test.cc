@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <random>
@@ -9,10 +10,10 @@
 namespace gw {
 namespace {
 
-// Random pushes and pops, biased in turn towards growth and towards
-// draining, so that the ring grows while its elements wrap around the end
-// of the buffer; every element is checked against a std::deque after each
-// step.
+// Random pushes, insertions and pops, biased in turn towards growth and
+// towards draining, so that the ring grows and inserts while its elements
+// wrap around the end of the buffer; every element is checked against a
+// std::deque after each step.
 TEST(Ring, BehavesAsADequeThroughGrowthAndWrapAround) {
   Ring<std::uint64_t> ring;
   std::deque<std::uint64_t> model;
@@ -21,8 +22,14 @@ TEST(Ring, BehavesAsADequeThroughGrowthAndWrapAround) {
   for (int round = 0; round < 20000; ++round) {
     const bool growing = (round / 500) % 2 == 0;
     if (model.empty() || rng() % 8 < (growing ? 5u : 3u)) {
-      ring.push_back(next);
-      model.push_back(next++);
+      if (rng() % 2 == 0) {
+        ring.push_back(next);
+        model.push_back(next++);
+      } else {
+        const std::size_t behind = rng() % (model.size() + 1);
+        ring.insert_before_back(behind, next);
+        model.insert(model.end() - static_cast<std::ptrdiff_t>(behind), next++);
+      }
     } else {
       ASSERT_EQ(ring.front(), model.front()) << "round " << round;
       ring.pop_front();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <random>
 #include <string>
 #include <tuple>
@@ -69,6 +70,27 @@ TEST(TimerQueue, TopIsTheNextPop) {
   EXPECT_EQ(q.pop().at, 5);
   EXPECT_EQ(q.top().at, 10);
   EXPECT_EQ(q.pop().at, 10);
+  EXPECT_TRUE(q.empty());
+}
+
+// The queue compares its containers' heads by time first: a timer at the
+// largest instant must still be found, in a FIFO or in the heap, and
+// ordered by the contract's bytes against another at that instant.
+TEST(TimerQueue, TimersAtTheLargestInstantArePopped) {
+  Interner ids;
+  ids.intern("b");
+  ids.intern("a");
+  TimerQueue q(ids);
+  constexpr Instant kLast = std::numeric_limits<Instant>::max();
+  q.push(Timer{kLast, Interner::prefix_key("b"), 0, 1, 0, 1, true});   // FIFO 1
+  q.push(Timer{kLast, Interner::prefix_key("a"), 1, 1, 0, 9, false});  // the heap
+  q.push(Timer{5, Interner::prefix_key("b"), 0, 1, 0, 0, true});       // FIFO 0
+  EXPECT_EQ(q.pop().at, 5);
+  ASSERT_FALSE(q.empty());
+  EXPECT_EQ(q.top().contract, 1u);  // "a" before "b"
+  EXPECT_EQ(q.pop().step, 9);
+  ASSERT_FALSE(q.empty());
+  EXPECT_EQ(q.pop().contract, 0u);
   EXPECT_TRUE(q.empty());
 }
 

@@ -33,6 +33,14 @@ class Ring {
     slots_[(head_ + size_) & mask()] = value;
     ++size_;
   }
+  // Inserts `value` with the last `behind` elements after it (0: as
+  // push_back), moving those one place back. REQUIRES: behind <= size().
+  void insert_before_back(std::size_t behind, const T& value) {
+    push_back(value);
+    std::size_t i = size_ - 1;
+    for (std::size_t k = 0; k < behind; ++k, --i) slot(i) = slot(i - 1);
+    slot(i) = value;
+  }
   // REQUIRES: !empty()
   void pop_front() {
     head_ = (head_ + 1) & mask();
@@ -41,6 +49,7 @@ class Ring {
 
  private:
   std::size_t mask() const { return slots_.size() - 1; }
+  T& slot(std::size_t i) { return slots_[(head_ + i) & mask()]; }
   // Doubles the buffer, the elements moved to its start in order.
   void grow() {
     std::vector<T> bigger(std::max(kMinCapacity, 2 * slots_.size()));

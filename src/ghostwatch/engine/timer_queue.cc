@@ -10,9 +10,13 @@ void TimerQueue::push(const Timer& t) {
   ++size_;
   std::size_t container = kHeap;
   if (t.step < kFifoSteps) {
+    // The timers of the FIFO that `t` sorts before, up to one more than
+    // kMaxBehind.
     Ring<Timer>& fifo = fifos_[t.step];
-    if (fifo.empty() || !before(t, fifo.back())) {
-      fifo.push_back(t);
+    std::size_t behind = 0;
+    while (behind <= kMaxBehind && behind < fifo.size() && before(t, fifo[fifo.size() - 1 - behind])) ++behind;
+    if (behind <= kMaxBehind) {
+      fifo.insert_before_back(behind, t);
       container = t.step;
     }
   }
@@ -20,18 +24,21 @@ void TimerQueue::push(const Timer& t) {
     heap_.push_back(t);
     std::push_heap(heap_.begin(), heap_.end(), [this](const Timer& a, const Timer& b) { return before(b, a); });
   }
+  head_at_[container] = front(container).at;
   if (smallest) smallest_ = container;
 }
 
 void TimerQueue::find_smallest() {
-  smallest_ = kHeap;
-  const Timer* best = heap_.empty() ? nullptr : &heap_.front();
+  // By the heads' times, without loading the heads; equal times (rare, but
+  // for empty containers) are decided by the full order.
+  std::size_t best = kHeap;
   for (std::size_t i = 0; i < kFifoSteps; ++i) {
-    if (!fifos_[i].empty() && (best == nullptr || before(fifos_[i].front(), *best))) {
-      best = &fifos_[i].front();
-      smallest_ = i;
+    if (head_at_[i] < head_at_[best] ||
+        (head_at_[i] == head_at_[best] && holds(i) && (!holds(best) || before(front(i), front(best))))) {
+      best = i;
     }
   }
+  smallest_ = best;
 }
 
 Timer TimerQueue::pop() {
@@ -39,12 +46,15 @@ Timer TimerQueue::pop() {
   popped_ = smallest_;
   Timer t;
   if (smallest_ != kHeap) {
-    t = fifos_[smallest_].front();
-    fifos_[smallest_].pop_front();
+    Ring<Timer>& fifo = fifos_[smallest_];
+    t = fifo.front();
+    fifo.pop_front();
+    head_at_[smallest_] = fifo.empty() ? kEmpty : fifo.front().at;
   } else {
     std::pop_heap(heap_.begin(), heap_.end(), [this](const Timer& a, const Timer& b) { return before(b, a); });
     t = heap_.back();
     heap_.pop_back();
+    head_at_[kHeap] = heap_.empty() ? kEmpty : heap_.front().at;
   }
   find_smallest();
   return t;
