@@ -113,9 +113,10 @@ void Engine::advance_clock(Instant now) {
 
 void Engine::evaluate_before(Instant w, Instant stale_before, Instant now) {
   if (w <= watermark_) w = watermark_;  // W2 = max(W, w); steps behind W still run
-  while (!timers_.empty()) {
-    const Timer& top = timers_.top();
-    if (top.at < stale_before) {
+  for (;;) {
+    // The next timer's time alone decides in most calls (nothing is due).
+    const Instant at = timers_.top_at();
+    if (at < stale_before) {
       // Catch-up: the step's effective time becomes now, and it re-enters
       // the order there, so steps caught up together go out in (contract,
       // step) order; it is evaluated in this pass even when allowed_lateness
@@ -126,7 +127,7 @@ void Engine::evaluate_before(Instant w, Instant stale_before, Instant now) {
       timers_.push(t);
       continue;
     }
-    if (!(top.at < w || (top.caught_up && top.at <= now))) break;
+    if (!(at < w || (at <= now && !timers_.empty() && timers_.top().caught_up))) break;
     evaluate(pop_due());
   }
   watermark_ = w;
@@ -153,7 +154,7 @@ void Engine::prefetch_parties(const EventIds& ids) const {
 }
 
 void Engine::evaluate_through(Instant until) {
-  while (!timers_.empty() && timers_.top().at <= until) evaluate(pop_due());
+  while (!timers_.empty() && timers_.top_at() <= until) evaluate(pop_due());
 }
 
 Timer Engine::pop_due() {

@@ -52,6 +52,8 @@ class TimerQueue {
   bool empty() const { return size_ == 0; }
   // REQUIRES: !empty()
   const Timer& top() const { return front(smallest_); }
+  // top().at, or the largest Instant when empty: one load.
+  Instant top_at() const { return head_at_[smallest_]; }
   Timer pop();
   // A timer that pop() returns some pops from now, for loading its state
   // ahead (a hint): the one `distance` places behind the head of the FIFO
