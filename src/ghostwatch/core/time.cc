@@ -4,6 +4,8 @@
 #include <bit>
 #include <cstring>
 
+#include "ghostwatch/core/decimal.h"
+
 namespace gw {
 namespace {
 
@@ -155,19 +157,7 @@ char* write_rfc3339(char* p, Instant t) {
   }
   const unsigned secs = static_cast<unsigned>(ms_of_day / 1000);
   const unsigned ms = static_cast<unsigned>(ms_of_day % 1000);
-  // Two digits at a time, from a table.
-  static constexpr auto kTwoDigits = [] {
-    std::array<char, 200> t{};
-    for (unsigned i = 0; i < 100; ++i) {
-      t[2 * i] = static_cast<char>('0' + i / 10);
-      t[2 * i + 1] = static_cast<char>('0' + i % 10);
-    }
-    return t;
-  }();
-  auto put2 = [&p](unsigned v) {
-    std::memcpy(p, &kTwoDigits[2 * v], 2);
-    p += 2;
-  };
+  auto put2 = [&p](unsigned v) { p = write_two_digits(p, v); };
   *p++ = 'T';
   put2(secs / 3600);
   *p++ = ':';

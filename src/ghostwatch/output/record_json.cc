@@ -1,9 +1,11 @@
 #include "ghostwatch/output/record_json.h"
 
+#include <array>
 #include <cassert>
 #include <cstdlib>
 #include <cstring>
 
+#include "ghostwatch/core/decimal.h"
 #include "ghostwatch/core/json_text.h"
 #include "ghostwatch/core/time.h"
 #include "ghostwatch/output/probability_text.h"
@@ -13,8 +15,36 @@ namespace {
 
 // Room for everything in a record but its free-text strings: the keys and
 // punctuation (under 300 bytes in either record), numbers (up to 20 digits
-// and a sign), times (26 bytes with quotes) and the enum names.
+// and a sign), times (26 bytes with quotes) and the enum names (each
+// stored as kNameRoom bytes).
 constexpr std::size_t kMaxFixedSize = 512;
+
+// The names of the enums a record holds that are not inline functions,
+// each padded to kNameRoom bytes: a record stores one with a copy of fixed
+// size and advances by its length (a copy of a length known only at run
+// time was a call to memcpy, after the call for the name). Built from the
+// names' functions, which stay their one definition.
+constexpr std::size_t kNameRoom = 16;
+struct PaddedName {
+  char text[kNameRoom] = {};
+  std::size_t size = 0;
+};
+
+template <typename Enum, std::size_t N>
+std::array<PaddedName, N> padded_names(std::string_view (*name)(Enum)) {
+  std::array<PaddedName, N> names;
+  for (std::size_t i = 0; i < N; ++i) {
+    const std::string_view text = name(static_cast<Enum>(i));
+    if (text.size() > kNameRoom) std::abort();  // a name outgrew its room
+    std::memcpy(names[i].text, text.data(), text.size());
+    names[i].size = text.size();
+  }
+  return names;
+}
+
+const auto kOutcomeNames = padded_names<Outcome, kOutcomeCount>(outcome_name);
+const auto kStatusNames = padded_names<DecisionStatus, kDecisionStatusCount>(decision_status_name);
+const auto kReasonNames = padded_names<DecisionReason, kDecisionReasonCount>(decision_reason_name);
 
 // Stores the pieces of one record through a cursor into room for an upper
 // bound of its size. A record has some 25 pieces, and one
@@ -35,18 +65,14 @@ class RecordWriter {
     p_ += text.size();
   }
 
+  void name(const PaddedName& text) {
+    std::memcpy(p_, text.text, kNameRoom);
+    p_ += text.size;
+  }
+
   void string(std::string_view s) { p_ = write_json_string(p_, s); }
 
-  void uint(std::uint64_t v) {
-    std::size_t digits = 1;
-    for (std::uint64_t rest = v / 10; rest != 0; rest /= 10) ++digits;
-    p_ += digits;
-    char* q = p_;
-    do {
-      *--q = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-  }
+  void uint(std::uint64_t v) { p_ = write_decimal(p_, v); }
 
   void int64(std::int64_t v) {
     if (v < 0) {
@@ -127,11 +153,11 @@ void write_decision(RecordWriter& out, const Decision& d) {
   w.literal(",\"arm\":\"");
   w.name(arm_name(d.arm));
   w.literal("\",\"status\":\"");
-  w.name(decision_status_name(d.status));
+  w.name(kStatusNames[static_cast<std::size_t>(d.status)]);
   w.literal("\"");
   if (d.reason != DecisionReason::kNone) {
     w.literal(",\"reason\":\"");
-    w.name(decision_reason_name(d.reason));
+    w.name(kReasonNames[static_cast<std::size_t>(d.reason)]);
     w.literal("\"");
   }
   w.literal("}\n");
@@ -164,7 +190,7 @@ void write_episode(RecordWriter& out, const EpisodeRecord& e) {
     w.time(e.closed_at);
   }
   w.literal(",\"outcome\":\"");
-  w.name(outcome_name(e.outcome));
+  w.name(kOutcomeNames[static_cast<std::size_t>(e.outcome)]);
   w.literal("\",\"response_seconds\":");
   if (e.outcome == Outcome::kReplied) {
     w.int64(floor_div(e.closed_at - e.opened_at, kSecond));
