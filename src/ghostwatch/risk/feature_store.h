@@ -50,6 +50,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -98,8 +99,36 @@ class FeatureStore {
   // event reads of its parties (the sender, not known yet, is either) and
   // its open episode (and, as it may be a reply, the freelancer's reply
   // histogram). Same results without.
-  void prefetch_contract(const Engine::EventIds& ids) const;
-  void prefetch_parties(const Engine::EventIds& ids) const;
+  // Both are inlined into the driver's loop: they run for every event.
+  void prefetch_contract(const Engine::EventIds& ids) const {
+    if (ids.contract >= contracts_.size()) return;
+    const char* c = reinterpret_cast<const char*>(&contracts_[ids.contract]);
+    __builtin_prefetch(c);
+    __builtin_prefetch(c + sizeof(ContractStats) - 1);
+  }
+  void prefetch_parties(const Engine::EventIds& ids) const {
+    if (ids.contract >= contracts_.size()) return;
+    const ContractStats& c = contracts_[ids.contract];
+    // The sender is not known yet (Engine::EventIds): a message reads the
+    // start of its sender's record, the client's or the freelancer's.
+    __builtin_prefetch(&users_[c.client]);
+    const char* fl = reinterpret_cast<const char*>(&users_[c.freelancer]);
+    __builtin_prefetch(fl);
+    __builtin_prefetch(fl + sizeof(UserStats) - 1);
+    // With an open episode, its slot and, as the event may be a reply added
+    // to the freelancer's histogram, all of the histogram's lines (also for
+    // the client's messages, which do not read it). Without one, the same
+    // prefetches all go to the freelancer's record, already on its way: a
+    // branch on whether the contract has an open episode mispredicts often.
+    const bool open = c.open_slot != kNoSlot;
+    const std::uint32_t slot =
+        static_cast<std::uint32_t>(masked_select(open, std::uint64_t{c.open_slot}, std::uint64_t{0}));
+    __builtin_prefetch(masked_select(open, reinterpret_cast<const char*>(slots_.data() + slot), fl));
+    const char* h = masked_select(open, reinterpret_cast<const char*>(&reply_times_[c.freelancer]), fl);
+    const std::uint64_t line = masked_select(open, std::uint64_t{64}, std::uint64_t{0});
+    for (std::uint64_t i = 0; i * 64 < sizeof(ReplyHistogram); ++i) __builtin_prefetch(h + i * line);
+    __builtin_prefetch(h + masked_select(open, std::uint64_t{sizeof(ReplyHistogram) - 1}, std::uint64_t{0}));
+  }
 
   void begin_event(const Event& e) { pending_at_ = e.at; }
   // A bus worker's partition, before begin_event: the whole log's event
@@ -113,10 +142,25 @@ class FeatureStore {
   // Called while the engine applies the event that opens (closes) the
   // episode. REQUIRES: the episode's contract was started (apply saw it).
   Features open(const EpisodeRecord& r);
+  // The same, the numeric values written as floats (each value of open()'s,
+  // converted) to numeric[0, kNumericFeatureCount) (the model's input row,
+  // FeatureEncoding's layout), and the category ids returned.
+  using Categories = std::array<std::uint32_t, kCategoricalFeatureCount>;
+  Categories open(const EpisodeRecord& r, float* numeric);
   void on_episode_closed(const EpisodeRecord& r);
   // open() with the categorical values' texts.
   EpisodeFeatures on_episode_opened(const EpisodeRecord& r);
-  void apply(const Event& e);
+  // Messages (nearly every event) take an inlined path; the other events
+  // apply_other's.
+  void apply(const Event& e) {
+    now_ = std::max(now_, e.at);
+    pass_horizons(now_);
+    if (e.type == EventType::kMessage) {
+      apply_message(e.at);
+    } else {
+      apply_other(e);
+    }
+  }
 
   // The store's state as bytes (the format above).
   std::string encode() const;
@@ -162,7 +206,7 @@ class FeatureStore {
     // The user's attributes, category ids and zone (the clock's), as the
     // engine had them at their last opening; stale after a user event,
     // until the next one.
-    std::array<std::uint32_t, kCategoricalFeatureCount> categories{};  // 0: ""
+    Categories categories{};  // 0: ""
     // The reply histogram's median and 90th percentile buckets, as of its last reply.
     std::uint8_t median_bucket = 0, p90_bucket = 0;
     bool attributes_stale = false;
@@ -278,8 +322,46 @@ class FeatureStore {
   UserStats& user(std::uint32_t u, Instant at) {
     if (u >= users_.size()) add_users(u);
     UserStats& s = users_[u];
-    if (s.first_seen == kNoInstant || at < s.first_seen) s.first_seen = at;
+    seen(s, at);
     return s;
+  }
+  // `s` was named by an event at `at`.
+  static void seen(UserStats& s, Instant at) {
+    if (s.first_seen == kNoInstant || at < s.first_seen) s.first_seen = at;
+  }
+  // A message at `at` on the applied contract. Its sender is one of the
+  // contract's parties, whose records contract_started made (or restore
+  // read): no bounds check.
+  void apply_message(Instant at) {
+    const Engine::AppliedIds& ids = engine_.applied();
+    ContractStats& s = contracts_[ids.contract];
+    assert(ids.user < users_.size());
+    UserStats& sender = users_[ids.user];
+    seen(sender, at);
+    ++s.messages;
+    sender.last_message_at = std::max(sender.last_message_at, at);
+    // Half of the messages are each party's: the sender's side is chosen
+    // by a select rather than a branch (the decayed client messages, when
+    // kept, still branch: they cost two exp).
+    const bool from_client = ids.user == s.client;
+    s.last_fl_at = masked_select(from_client, s.last_fl_at, std::max(s.last_fl_at, at));
+    if (client_messages_ && from_client) s.client_messages.add(at);
+  }
+  void apply_other(const Event& e);
+  // `a` when `take_a`, else `b`, by a mask rather than a branch: GCC makes
+  // a branch of a plain conditional here (sharing it with one nearby), and
+  // a branch on which party wrote, or on whether a contract has an open
+  // episode, mispredicts about as often as not.
+  static std::uint64_t masked_select(bool take_a, std::uint64_t a, std::uint64_t b) {
+    const std::uint64_t mask = std::uint64_t{0} - static_cast<std::uint64_t>(take_a);
+    return b ^ ((a ^ b) & mask);
+  }
+  static Instant masked_select(bool take_a, Instant a, Instant b) {
+    return static_cast<Instant>(masked_select(take_a, static_cast<std::uint64_t>(a), static_cast<std::uint64_t>(b)));
+  }
+  static const char* masked_select(bool take_a, const char* a, const char* b) {
+    return reinterpret_cast<const char*>(
+        masked_select(take_a, reinterpret_cast<std::uintptr_t>(a), reinterpret_cast<std::uintptr_t>(b)));
   }
   // Makes room for the users up to `u`: rare, kept out of user()'s inlined path.
   [[gnu::cold]] void add_users(std::uint32_t u);
@@ -288,8 +370,14 @@ class FeatureStore {
   // Engine::user_at computes (thousands of instructions) until it does.
   void read_attributes(std::uint32_t u, UserStats& s);
   std::uint32_t category_id(std::string_view text);
+  // open(), the numeric values as Value (double, or float for the model's row).
+  template <class Value>
+  Categories open_as(const EpisodeRecord& r, Value* numeric);
   // Resolves every horizon strictly before `now`.
-  void pass_horizons(Instant now);
+  void pass_horizons(Instant now) {
+    if (horizons24_.next_at() < now) resolve<false>(horizons24_, now);
+    if (horizons72_.next_at() < now) resolve<true>(horizons72_, now);
+  }
   // The same for one queue, whose next horizon is before `now`, having
   // started to load what the FIFO's next few read (nearly half of the
   // horizons pass in runs of two or more, whose loads then overlap); then
