@@ -103,7 +103,7 @@ void FeatureStore::resolve(HorizonQueue& q, Instant now) {
   constexpr Duration kHorizon = kIs72 ? 3 * kDay : kDay;
   // The head's were prefetched at the end of the last call.
   for (std::size_t k = 1; k <= kResolveAhead; ++k) prefetch_horizon(q.upcoming(k));
-  q.pop_before(now, [&](const Horizon& h) {
+  const Horizon* next = q.pop_before(now, [&](const Horizon& h) {
     const EpisodeSlot& e = slots_[h.slot];
     const bool unanswered = e.replied_at == kNoInstant || e.replied_at - e.opened_at > kHorizon;
     UserStats& fl = users_[h.freelancer];
@@ -111,7 +111,7 @@ void FeatureStore::resolve(HorizonQueue& q, Instant now) {
     (kIs72 ? fl.unanswered72 : fl.unanswered24) += unanswered ? 1 : 0;
     if constexpr (kIs72) free_slots_.push_back(h.slot);
   });
-  if (q.next_at() != kForever) prefetch_horizon(&q.top());
+  prefetch_horizon(next);
 }
 template void FeatureStore::resolve<false>(HorizonQueue& q, Instant now);
 template void FeatureStore::resolve<true>(HorizonQueue& q, Instant now);

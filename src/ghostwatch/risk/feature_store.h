@@ -270,22 +270,28 @@ class FeatureStore {
     void write(ByteWriter& w) const;
     bool read(ByteReader& r, std::size_t slots, std::size_t users);
     // Pops every horizon before `now`, in time order, and passes it to `f`
-    // (which must not push). With the heap empty (nearly always), a run of
-    // the FIFO, with no comparison of heads.
+    // (which must not push); returns the earliest one left (nullptr: none).
+    // With the heap empty (nearly always), a run of the FIFO, with no
+    // comparison of heads.
     template <class F>
-    void pop_before(Instant now, F&& f) {
+    const Horizon* pop_before(Instant now, F&& f) {
       if (!heap_.empty()) {
         while (next_at_ < now) {
           const Horizon h = top();
           pop();
           f(h);
         }
-        return;
+        return next_at_ == kForever ? nullptr : &top();
       }
       std::size_t i = head_;
       for (; i < fifo_.size() && fifo_[i].at < now; ++i) f(fifo_[i]);
       drop_fifo_before(i);
-      next_at_ = fifo_empty() ? kForever : fifo_[head_].at;
+      if (fifo_empty()) {
+        next_at_ = kForever;
+        return nullptr;
+      }
+      next_at_ = fifo_[head_].at;
+      return &fifo_[head_];
     }
 
    private:
