@@ -154,7 +154,7 @@ FeatureStore::Categories FeatureStore::open_as(const EpisodeRecord& r, Value* nu
   set(N::kFlSinceLastMessageS, seconds_between(fl.last_message_at, t));
   set(N::kFlTenureS, seconds_between(fl.first_seen, t));
   if (fl.attributes_stale) read_attributes(contract.freelancer, fl);
-  const Instant local = fl.clock.local(t);
+  const Instant local = fl.clock.local(t, zone_offsets_);
   set(N::kLocalHour, static_cast<double>(floor_mod(local, kDay) / kHour));
   set(N::kLocalWeekday, static_cast<double>(floor_mod(floor_div(local, kDay) + 3, 7)));  // 1970-01-01 was a Thursday
   if (client_messages_) {

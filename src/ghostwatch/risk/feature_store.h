@@ -32,7 +32,8 @@
 // snapshot taken at the same point (engine/snapshot.h); driven alike from
 // there, the restored store computes exactly the features the encoded one
 // would have. What is only a cache is not written: a user's zone offset
-// period (LocalClock looks it up again), the FIFO's popped part.
+// period (LocalClock looks it up again) and the periods remembered by zone,
+// the FIFO's popped part.
 //
 // Format (version 1; byte_codec.h's encodings): "GWFEATS\n", u32 version,
 // u8 client_messages; zz pending_at, now; the category texts after "" and
@@ -53,10 +54,11 @@
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <queue>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "ghostwatch/core/huge_page_allocator.h"
@@ -102,9 +104,7 @@ class FeatureStore {
   // Both are inlined into the driver's loop: they run for every event.
   void prefetch_contract(const Engine::EventIds& ids) const {
     if (ids.contract >= contracts_.size()) return;
-    const char* c = reinterpret_cast<const char*>(&contracts_[ids.contract]);
-    __builtin_prefetch(c);
-    __builtin_prefetch(c + sizeof(ContractStats) - 1);
+    __builtin_prefetch(&contracts_[ids.contract]);  // one line (Table aligns it)
   }
   void prefetch_parties(const Engine::EventIds& ids) const {
     if (ids.contract >= contracts_.size()) return;
@@ -191,9 +191,9 @@ class FeatureStore {
   // What every event and opening reads of a user (96 bytes), so that the
   // lookahead (prefetch_parties) loads it; their reply histogram is apart
   // (reply_times_), read only when they reply. Neither this nor
-  // ContractStats is aligned to cache lines: vectors of over-aligned types
-  // made the allocations around them (replay's own, the next run's)
-  // measurably slower in the benchmark.
+  // ContractStats is an over-aligned type (vectors of those made the
+  // allocations around them, replay's own and the next run's, measurably
+  // slower in the benchmark): their tables are aligned instead (Table).
   struct UserStats {
     Instant first_seen = kNoInstant;
     Instant last_message_at = kNoInstant;
@@ -212,7 +212,8 @@ class FeatureStore {
     bool attributes_stale = false;
     LocalClock clock;
   };
-  static_assert(sizeof(UserStats) == 96, "what an opening reads of its freelancer: two cache lines on huge pages");
+  static_assert(sizeof(UserStats) == 96,
+                "what an opening reads of its freelancer: two cache lines (Table aligns them)");
   // 64 bytes: at most two cache lines.
   struct ContractStats {
     std::uint32_t client = 0;
@@ -403,13 +404,21 @@ class FeatureStore {
   bool client_messages_;
   Instant pending_at_ = kNoInstant;
   Instant now_ = kNoInstant;  // the latest accepted event time
-  // Read at random, as the engine's per-contract state: on huge pages.
+  // Read at random, as the engine's per-contract state: on huge pages, and
+  // smaller tables aligned to cache lines (a contract's record then spans
+  // one line, a user's two).
   template <typename T>
-  using Table = std::vector<T, HugePageAllocator<T>>;
+  using Table = std::vector<T, HugePageAllocator<T, 64>>;
   Table<UserStats> users_;             // by the engine's user index
   Table<ReplyHistogram> reply_times_;  // the same
-  std::map<std::string, std::uint32_t, std::less<>> category_ids_;
-  std::vector<const std::string*> category_texts_;  // by id: keys of category_ids_
+  ZoneOffsets zone_offsets_;           // the users' clocks' periods, by zone
+  // Looked up by a text's view (read_attributes: once per user and user event).
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::uint32_t, TextHash, std::equal_to<>> category_ids_;
+  std::vector<const std::string*> category_texts_;  // by id: keys of category_ids_ (nodes: they stay put)
   Table<ContractStats> contracts_;                  // by the engine's contract index
   std::vector<EpisodeSlot> slots_;
   std::vector<std::uint32_t> free_slots_;
