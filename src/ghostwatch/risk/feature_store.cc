@@ -75,6 +75,30 @@ void FeatureStore::ClientMessages::decay_to(Instant t) {
   at = t;
 }
 
+void FeatureStore::prefetch_parties(const Engine::EventIds& ids) const {
+  if (ids.contract >= contracts_.size()) return;
+  const ContractStats& c = contracts_[ids.contract];
+  // The sender is not known yet (Engine::EventIds): a message reads the
+  // start of its sender's record, the client's or the freelancer's.
+  __builtin_prefetch(&users_[c.client]);
+  const char* fl = reinterpret_cast<const char*>(&users_[c.freelancer]);
+  __builtin_prefetch(fl);
+  __builtin_prefetch(fl + sizeof(UserStats) - 1);
+  // With an open episode, its slot and, as the event may be a reply added
+  // to the freelancer's histogram, all of the histogram's lines (also for
+  // the client's messages, which do not read it). Without one, the same
+  // prefetches all go to the freelancer's record, already on its way: a
+  // branch on whether the contract has an open episode mispredicts often.
+  const bool open = c.open_slot != kNoSlot;
+  const std::uint32_t slot =
+      static_cast<std::uint32_t>(masked_select(open, std::uint64_t{c.open_slot}, std::uint64_t{0}));
+  __builtin_prefetch(masked_select(open, reinterpret_cast<const char*>(slots_.data() + slot), fl));
+  const char* h = masked_select(open, reinterpret_cast<const char*>(&reply_times_[c.freelancer]), fl);
+  const std::uint64_t line = masked_select(open, std::uint64_t{64}, std::uint64_t{0});
+  for (std::uint64_t i = 0; i * 64 < sizeof(ReplyHistogram); ++i) __builtin_prefetch(h + i * line);
+  __builtin_prefetch(h + masked_select(open, std::uint64_t{sizeof(ReplyHistogram) - 1}, std::uint64_t{0}));
+}
+
 void FeatureStore::add_users(std::uint32_t u) {
   assert(u != Interner::kNone);
   users_.resize(u + 1);
@@ -211,7 +235,15 @@ void FeatureStore::on_episode_closed(const EpisodeRecord& r) {
   contract.open_slot = kNoSlot;
 }
 
-void FeatureStore::apply_other(const Event& e) {
+void FeatureStore::apply(const Event& e) {
+  now_ = std::max(now_, e.at);
+  pass_horizons(now_);
+  // Messages first, without the switch's indirect jump: nearly every event
+  // is one.
+  if (e.type == EventType::kMessage) {
+    apply_message(e.at);
+    return;
+  }
   const Engine::AppliedIds& ids = engine_.applied();
   switch (e.type) {
     case EventType::kUser: user(ids.user, e.at).attributes_stale = true; return;

@@ -101,34 +101,14 @@ class FeatureStore {
   // event reads of its parties (the sender, not known yet, is either) and
   // its open episode (and, as it may be a reply, the freelancer's reply
   // histogram). Same results without.
-  // Both are inlined into the driver's loop: they run for every event.
+  // prefetch_contract is inlined into the driver's loop (it runs for every
+  // event).
   void prefetch_contract(const Engine::EventIds& ids) const {
     if (ids.contract >= contracts_.size()) return;
     __builtin_prefetch(&contracts_[ids.contract]);  // one line (Table aligns it)
   }
-  void prefetch_parties(const Engine::EventIds& ids) const {
-    if (ids.contract >= contracts_.size()) return;
-    const ContractStats& c = contracts_[ids.contract];
-    // The sender is not known yet (Engine::EventIds): a message reads the
-    // start of its sender's record, the client's or the freelancer's.
-    __builtin_prefetch(&users_[c.client]);
-    const char* fl = reinterpret_cast<const char*>(&users_[c.freelancer]);
-    __builtin_prefetch(fl);
-    __builtin_prefetch(fl + sizeof(UserStats) - 1);
-    // With an open episode, its slot and, as the event may be a reply added
-    // to the freelancer's histogram, all of the histogram's lines (also for
-    // the client's messages, which do not read it). Without one, the same
-    // prefetches all go to the freelancer's record, already on its way: a
-    // branch on whether the contract has an open episode mispredicts often.
-    const bool open = c.open_slot != kNoSlot;
-    const std::uint32_t slot =
-        static_cast<std::uint32_t>(masked_select(open, std::uint64_t{c.open_slot}, std::uint64_t{0}));
-    __builtin_prefetch(masked_select(open, reinterpret_cast<const char*>(slots_.data() + slot), fl));
-    const char* h = masked_select(open, reinterpret_cast<const char*>(&reply_times_[c.freelancer]), fl);
-    const std::uint64_t line = masked_select(open, std::uint64_t{64}, std::uint64_t{0});
-    for (std::uint64_t i = 0; i * 64 < sizeof(ReplyHistogram); ++i) __builtin_prefetch(h + i * line);
-    __builtin_prefetch(h + masked_select(open, std::uint64_t{sizeof(ReplyHistogram) - 1}, std::uint64_t{0}));
-  }
+  // Out of line: inlined into replay's loop, GCC dropped its prefetches.
+  void prefetch_parties(const Engine::EventIds& ids) const;
 
   void begin_event(const Event& e) { pending_at_ = e.at; }
   // A bus worker's partition, before begin_event: the whole log's event
@@ -150,17 +130,7 @@ class FeatureStore {
   void on_episode_closed(const EpisodeRecord& r);
   // open() with the categorical values' texts.
   EpisodeFeatures on_episode_opened(const EpisodeRecord& r);
-  // Messages (nearly every event) take an inlined path; the other events
-  // apply_other's.
-  void apply(const Event& e) {
-    now_ = std::max(now_, e.at);
-    pass_horizons(now_);
-    if (e.type == EventType::kMessage) {
-      apply_message(e.at);
-    } else {
-      apply_other(e);
-    }
-  }
+  void apply(const Event& e);
 
   // The store's state as bytes (the format above).
   std::string encode() const;
@@ -354,7 +324,6 @@ class FeatureStore {
     s.last_fl_at = masked_select(from_client, s.last_fl_at, std::max(s.last_fl_at, at));
     if (client_messages_ && from_client) s.client_messages.add(at);
   }
-  void apply_other(const Event& e);
   // `a` when `take_a`, else `b`, by a mask rather than a branch: GCC makes
   // a branch of a plain conditional here (sharing it with one nearby), and
   // a branch on which party wrote, or on whether a contract has an open
