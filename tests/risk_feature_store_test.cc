@@ -204,6 +204,15 @@ TEST(RiskFeatureStore, ReplyHistogramTrackedQuantilesEqualTheScan) {
   EXPECT_LT(h.total(), 200'000u);  // the counts were halved
 }
 
+// The tracked quantiles' integer ranks are the double ones of the scan for
+// every total a histogram can reach.
+TEST(RiskFeatureStore, ReplyHistogramIntegerRanksEqualTheDoubleOnes) {
+  for (std::uint32_t total = 1; total <= ReplyHistogram::kMaxTotal; ++total) {
+    ASSERT_EQ(ReplyHistogram::rank_in_tenths<5>(total), ReplyHistogram::rank(0.5, total)) << total;
+    ASSERT_EQ(ReplyHistogram::rank_in_tenths<9>(total), ReplyHistogram::rank(0.9, total)) << total;
+  }
+}
+
 // Features use nothing after the event that opens the episode: cutting the
 // history anywhere leaves the features of every episode opened before the
 // cut exactly as they are in the whole history.

@@ -59,7 +59,7 @@ BasicEpisodeFeatures<int> FeatureEncoding::coded(const EpisodeFeatures& f) const
 void FeatureEncoding::encode(const std::array<double, kNumericFeatureCount>& numeric,
                              const std::array<int, kCategoricalFeatureCount>& codes, float* out) {
   for (double v : numeric) *out++ = static_cast<float>(v);
-  for (int c : codes) *out++ = c < 0 ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(c);
+  for (int c : codes) *out++ = code_value(c);
 }
 
 }  // namespace gw::risk

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <limits>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -39,6 +40,10 @@ class FeatureEncoding {
   // The same from the numeric values and the categorical codes apart.
   static void encode(const std::array<double, kNumericFeatureCount>& numeric,
                      const std::array<int, kCategoricalFeatureCount>& codes, float* out);
+  // A categorical code's value in a row: NaN (missing) outside the vocabulary.
+  static float code_value(int code) {
+    return code < 0 ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(code);
+  }
 
  private:
   std::array<std::vector<std::string>, kCategoricalFeatureCount> vocabularies_;

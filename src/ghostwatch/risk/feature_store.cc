@@ -49,22 +49,6 @@ bool read_index(ByteReader& r, std::size_t size, std::uint32_t none, std::uint32
 void write_double(ByteWriter& w, double v) { w.u64(std::bit_cast<std::uint64_t>(v)); }
 double read_double(ByteReader& r) { return std::bit_cast<double>(r.u64()); }
 
-// `a` when `take_a`, else `b`, by a mask rather than a branch: GCC makes a
-// branch of a plain conditional here (sharing it with one nearby), and a
-// branch on which party wrote, or on whether a contract has an open
-// episode, mispredicts about as often as not.
-std::uint64_t masked_select(bool take_a, std::uint64_t a, std::uint64_t b) {
-  const std::uint64_t mask = std::uint64_t{0} - static_cast<std::uint64_t>(take_a);
-  return b ^ ((a ^ b) & mask);
-}
-Instant masked_select(bool take_a, Instant a, Instant b) {
-  return static_cast<Instant>(masked_select(take_a, static_cast<std::uint64_t>(a), static_cast<std::uint64_t>(b)));
-}
-const char* masked_select(bool take_a, const char* a, const char* b) {
-  return reinterpret_cast<const char*>(
-      masked_select(take_a, reinterpret_cast<std::uintptr_t>(a), reinterpret_cast<std::uintptr_t>(b)));
-}
-
 }  // namespace
 
 FeatureStore::FeatureStore(const Engine& engine, bool client_messages)
@@ -89,13 +73,6 @@ void FeatureStore::ClientMessages::decay_to(Instant t) {
   hour = decayed(hour, at, t, kHour);
   day = decayed(day, at, t, kDay);
   at = t;
-}
-
-void FeatureStore::prefetch_contract(const Engine::EventIds& ids) const {
-  if (ids.contract >= contracts_.size()) return;
-  const char* c = reinterpret_cast<const char*>(&contracts_[ids.contract]);
-  __builtin_prefetch(c);
-  __builtin_prefetch(c + sizeof(ContractStats) - 1);
 }
 
 void FeatureStore::prefetch_parties(const Engine::EventIds& ids) const {
@@ -145,17 +122,12 @@ std::uint32_t FeatureStore::category_id(std::string_view text) {
   return it->second;
 }
 
-void FeatureStore::pass_horizons(Instant now) {
-  if (horizons24_.next_at() < now) resolve<false>(horizons24_, now);
-  if (horizons72_.next_at() < now) resolve<true>(horizons72_, now);
-}
-
 template <bool kIs72>
 void FeatureStore::resolve(HorizonQueue& q, Instant now) {
   constexpr Duration kHorizon = kIs72 ? 3 * kDay : kDay;
   // The head's were prefetched at the end of the last call.
   for (std::size_t k = 1; k <= kResolveAhead; ++k) prefetch_horizon(q.upcoming(k));
-  q.pop_before(now, [&](const Horizon& h) {
+  const Horizon* next = q.pop_before(now, [&](const Horizon& h) {
     const EpisodeSlot& e = slots_[h.slot];
     const bool unanswered = e.replied_at == kNoInstant || e.replied_at - e.opened_at > kHorizon;
     UserStats& fl = users_[h.freelancer];
@@ -163,8 +135,10 @@ void FeatureStore::resolve(HorizonQueue& q, Instant now) {
     (kIs72 ? fl.unanswered72 : fl.unanswered24) += unanswered ? 1 : 0;
     if constexpr (kIs72) free_slots_.push_back(h.slot);
   });
-  if (q.next_at() != kForever) prefetch_horizon(&q.top());
+  prefetch_horizon(next);
 }
+template void FeatureStore::resolve<false>(HorizonQueue& q, Instant now);
+template void FeatureStore::resolve<true>(HorizonQueue& q, Instant now);
 
 EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
   const Features f = open(r);
@@ -175,45 +149,54 @@ EpisodeFeatures FeatureStore::on_episode_opened(const EpisodeRecord& r) {
 }
 
 FeatureStore::Features FeatureStore::open(const EpisodeRecord& r) {
+  Features f;
+  f.categorical = open_as(r, f.numeric.data());
+  return f;
+}
+
+FeatureStore::Categories FeatureStore::open(const EpisodeRecord& r, float* numeric) { return open_as(r, numeric); }
+
+template <class Value>
+FeatureStore::Categories FeatureStore::open_as(const EpisodeRecord& r, Value* numeric) {
   pass_horizons(std::max(now_, pending_at_));
   ContractStats& contract = contracts_[engine_.applied().contract];
   UserStats& fl = users_[contract.freelancer];
   const Instant t = r.opened_at;
 
-  Features f;
+  const auto set = [numeric](NumericFeature f, double v) { numeric[static_cast<std::size_t>(f)] = static_cast<Value>(v); };
   using N = NumericFeature;
   const bool replied = fl.replies_count > 0;
-  f[N::kFlReplyMedianS] = replied ? ReplyHistogram::bucket_seconds(fl.median_bucket) : kNaN;
-  f[N::kFlReplyP90S] = replied ? ReplyHistogram::bucket_seconds(fl.p90_bucket) : kNaN;
-  f[N::kFlReplies] = fl.replies_count;
-  f[N::kFlEpisodes] = fl.episodes;
-  f[N::kFlUnanswered24Share] = share(fl.unanswered24, fl.matured24);
-  f[N::kFlUnanswered72Share] = share(fl.unanswered72, fl.matured72);
-  f[N::kFlMatured72] = fl.matured72;
-  f[N::kFlOpenEpisodes] = fl.open_episodes;
-  f[N::kFlActiveContracts] = fl.active_contracts;
-  f[N::kFlSinceLastMessageS] = seconds_between(fl.last_message_at, t);
-  f[N::kFlTenureS] = seconds_between(fl.first_seen, t);
+  set(N::kFlReplyMedianS, replied ? ReplyHistogram::bucket_seconds(fl.median_bucket) : kNaN);
+  set(N::kFlReplyP90S, replied ? ReplyHistogram::bucket_seconds(fl.p90_bucket) : kNaN);
+  set(N::kFlReplies, fl.replies_count);
+  set(N::kFlEpisodes, fl.episodes);
+  set(N::kFlUnanswered24Share, share(fl.unanswered24, fl.matured24));
+  set(N::kFlUnanswered72Share, share(fl.unanswered72, fl.matured72));
+  set(N::kFlMatured72, fl.matured72);
+  set(N::kFlOpenEpisodes, fl.open_episodes);
+  set(N::kFlActiveContracts, fl.active_contracts);
+  set(N::kFlSinceLastMessageS, seconds_between(fl.last_message_at, t));
+  set(N::kFlTenureS, seconds_between(fl.first_seen, t));
   if (fl.attributes_stale) read_attributes(contract.freelancer, fl);
-  const Instant local = fl.clock.local(t);
-  f[N::kLocalHour] = static_cast<double>(floor_mod(local, kDay) / kHour);
-  f[N::kLocalWeekday] = static_cast<double>(floor_mod(floor_div(local, kDay) + 3, 7));  // 1970-01-01 was a Thursday
+  const Instant local = fl.clock.local(t, zone_offsets_);
+  set(N::kLocalHour, static_cast<double>(floor_mod(local, kDay) / kHour));
+  set(N::kLocalWeekday, static_cast<double>(floor_mod(floor_div(local, kDay) + 3, 7)));  // 1970-01-01 was a Thursday
   if (client_messages_) {
     contract.client_messages.decay_to(t);
-    f[N::kClientMessages1h] = contract.client_messages.hour;
-    f[N::kClientMessages24h] = contract.client_messages.day;
+    set(N::kClientMessages1h, contract.client_messages.hour);
+    set(N::kClientMessages24h, contract.client_messages.day);
   } else {
-    f[N::kClientMessages1h] = f[N::kClientMessages24h] = kNaN;
+    set(N::kClientMessages1h, kNaN);
+    set(N::kClientMessages24h, kNaN);
   }
-  f[N::kContractAgeS] = seconds_between(contract.started_at, t);
-  f[N::kContractMessages] = contract.messages;
-  f[N::kContractEpisode] = r.episode;
-  f[N::kContractSinceFlMessageS] = seconds_between(contract.last_fl_at, t);
+  set(N::kContractAgeS, seconds_between(contract.started_at, t));
+  set(N::kContractMessages, contract.messages);
+  set(N::kContractEpisode, r.episode);
+  set(N::kContractSinceFlMessageS, seconds_between(contract.last_fl_at, t));
   // A contract's episodes open one at a time and only contract_ended closes
   // one without a reply: the previous episode, if any, was replied.
-  f[N::kContractLastReplyS] =
-      contract.last_reply < 0 ? kNaN : static_cast<double>(contract.last_reply) / static_cast<double>(kSecond);
-  f.categorical = fl.categories;
+  set(N::kContractLastReplyS,
+      contract.last_reply < 0 ? kNaN : static_cast<double>(contract.last_reply) / static_cast<double>(kSecond));
 
   ++fl.episodes;
   ++fl.open_episodes;
@@ -229,7 +212,7 @@ FeatureStore::Features FeatureStore::open(const EpisodeRecord& r) {
   horizons24_.push(Horizon{t + kDay, slot, contract.freelancer});
   horizons72_.push(Horizon{t + 3 * kDay, slot, contract.freelancer});
   contract.open_slot = slot;
-  return f;
+  return fl.categories;
 }
 
 void FeatureStore::on_episode_closed(const EpisodeRecord& r) {
@@ -255,21 +238,13 @@ void FeatureStore::on_episode_closed(const EpisodeRecord& r) {
 void FeatureStore::apply(const Event& e) {
   now_ = std::max(now_, e.at);
   pass_horizons(now_);
-  const Engine::AppliedIds& ids = engine_.applied();
   // Messages first, without the switch's indirect jump: nearly every event
-  // is one, and half of them each party's, so the sender's side is chosen
-  // by selects rather than a branch (the decayed client messages, when
-  // kept, still branch: they cost two exp).
+  // is one.
   if (e.type == EventType::kMessage) {
-    ContractStats& s = contracts_[ids.contract];
-    UserStats& sender = user(ids.user, e.at);
-    ++s.messages;
-    sender.last_message_at = std::max(sender.last_message_at, e.at);
-    const bool from_client = ids.user == s.client;
-    s.last_fl_at = masked_select(from_client, s.last_fl_at, std::max(s.last_fl_at, e.at));
-    if (client_messages_ && from_client) s.client_messages.add(e.at);
+    apply_message(e.at);
     return;
   }
+  const Engine::AppliedIds& ids = engine_.applied();
   switch (e.type) {
     case EventType::kUser: user(ids.user, e.at).attributes_stale = true; return;
     case EventType::kOptOut:
@@ -286,7 +261,7 @@ void FeatureStore::apply(const Event& e) {
       return;
     }
     case EventType::kContractEnded: --users_[contracts_[ids.contract].freelancer].active_contracts; return;
-    case EventType::kMessage: return;  // above
+    case EventType::kMessage: return;  // apply_message
   }
 }
 

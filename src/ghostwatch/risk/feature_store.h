@@ -32,7 +32,8 @@
 // snapshot taken at the same point (engine/snapshot.h); driven alike from
 // there, the restored store computes exactly the features the encoded one
 // would have. What is only a cache is not written: a user's zone offset
-// period (LocalClock looks it up again), the FIFO's popped part.
+// period (LocalClock looks it up again) and the periods remembered by zone,
+// the FIFO's popped part.
 //
 // Format (version 1; byte_codec.h's encodings): "GWFEATS\n", u32 version,
 // u8 client_messages; zz pending_at, now; the category texts after "" and
@@ -50,12 +51,14 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <queue>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "ghostwatch/core/huge_page_allocator.h"
@@ -98,7 +101,13 @@ class FeatureStore {
   // event reads of its parties (the sender, not known yet, is either) and
   // its open episode (and, as it may be a reply, the freelancer's reply
   // histogram). Same results without.
-  void prefetch_contract(const Engine::EventIds& ids) const;
+  // prefetch_contract is inlined into the driver's loop (it runs for every
+  // event).
+  void prefetch_contract(const Engine::EventIds& ids) const {
+    if (ids.contract >= contracts_.size()) return;
+    __builtin_prefetch(&contracts_[ids.contract]);  // one line (Table aligns it)
+  }
+  // Out of line: inlined into replay's loop, GCC dropped its prefetches.
   void prefetch_parties(const Engine::EventIds& ids) const;
 
   void begin_event(const Event& e) { pending_at_ = e.at; }
@@ -113,6 +122,11 @@ class FeatureStore {
   // Called while the engine applies the event that opens (closes) the
   // episode. REQUIRES: the episode's contract was started (apply saw it).
   Features open(const EpisodeRecord& r);
+  // The same, the numeric values written as floats (each value of open()'s,
+  // converted) to numeric[0, kNumericFeatureCount) (the model's input row,
+  // FeatureEncoding's layout), and the category ids returned.
+  using Categories = std::array<std::uint32_t, kCategoricalFeatureCount>;
+  Categories open(const EpisodeRecord& r, float* numeric);
   void on_episode_closed(const EpisodeRecord& r);
   // open() with the categorical values' texts.
   EpisodeFeatures on_episode_opened(const EpisodeRecord& r);
@@ -147,9 +161,9 @@ class FeatureStore {
   // What every event and opening reads of a user (96 bytes), so that the
   // lookahead (prefetch_parties) loads it; their reply histogram is apart
   // (reply_times_), read only when they reply. Neither this nor
-  // ContractStats is aligned to cache lines: vectors of over-aligned types
-  // made the allocations around them (replay's own, the next run's)
-  // measurably slower in the benchmark.
+  // ContractStats is an over-aligned type (vectors of those made the
+  // allocations around them, replay's own and the next run's, measurably
+  // slower in the benchmark): their tables are aligned instead (Table).
   struct UserStats {
     Instant first_seen = kNoInstant;
     Instant last_message_at = kNoInstant;
@@ -162,13 +176,14 @@ class FeatureStore {
     // The user's attributes, category ids and zone (the clock's), as the
     // engine had them at their last opening; stale after a user event,
     // until the next one.
-    std::array<std::uint32_t, kCategoricalFeatureCount> categories{};  // 0: ""
+    Categories categories{};  // 0: ""
     // The reply histogram's median and 90th percentile buckets, as of its last reply.
     std::uint8_t median_bucket = 0, p90_bucket = 0;
     bool attributes_stale = false;
     LocalClock clock;
   };
-  static_assert(sizeof(UserStats) == 96, "what an opening reads of its freelancer: two cache lines on huge pages");
+  static_assert(sizeof(UserStats) == 96,
+                "what an opening reads of its freelancer: two cache lines (Table aligns them)");
   // 64 bytes: at most two cache lines.
   struct ContractStats {
     std::uint32_t client = 0;
@@ -226,22 +241,28 @@ class FeatureStore {
     void write(ByteWriter& w) const;
     bool read(ByteReader& r, std::size_t slots, std::size_t users);
     // Pops every horizon before `now`, in time order, and passes it to `f`
-    // (which must not push). With the heap empty (nearly always), a run of
-    // the FIFO, with no comparison of heads.
+    // (which must not push); returns the earliest one left (nullptr: none).
+    // With the heap empty (nearly always), a run of the FIFO, with no
+    // comparison of heads.
     template <class F>
-    void pop_before(Instant now, F&& f) {
+    const Horizon* pop_before(Instant now, F&& f) {
       if (!heap_.empty()) {
         while (next_at_ < now) {
           const Horizon h = top();
           pop();
           f(h);
         }
-        return;
+        return next_at_ == kForever ? nullptr : &top();
       }
       std::size_t i = head_;
       for (; i < fifo_.size() && fifo_[i].at < now; ++i) f(fifo_[i]);
       drop_fifo_before(i);
-      next_at_ = fifo_empty() ? kForever : fifo_[head_].at;
+      if (fifo_empty()) {
+        next_at_ = kForever;
+        return nullptr;
+      }
+      next_at_ = fifo_[head_].at;
+      return &fifo_[head_];
     }
 
    private:
@@ -278,8 +299,45 @@ class FeatureStore {
   UserStats& user(std::uint32_t u, Instant at) {
     if (u >= users_.size()) add_users(u);
     UserStats& s = users_[u];
-    if (s.first_seen == kNoInstant || at < s.first_seen) s.first_seen = at;
+    seen(s, at);
     return s;
+  }
+  // `s` was named by an event at `at`.
+  static void seen(UserStats& s, Instant at) {
+    if (s.first_seen == kNoInstant || at < s.first_seen) s.first_seen = at;
+  }
+  // A message at `at` on the applied contract. Its sender is one of the
+  // contract's parties, whose records contract_started made (or restore
+  // read): no bounds check.
+  void apply_message(Instant at) {
+    const Engine::AppliedIds& ids = engine_.applied();
+    ContractStats& s = contracts_[ids.contract];
+    assert(ids.user < users_.size());
+    UserStats& sender = users_[ids.user];
+    seen(sender, at);
+    ++s.messages;
+    sender.last_message_at = std::max(sender.last_message_at, at);
+    // Half of the messages are each party's: the sender's side is chosen
+    // by a select rather than a branch (the decayed client messages, when
+    // kept, still branch: they cost two exp).
+    const bool from_client = ids.user == s.client;
+    s.last_fl_at = masked_select(from_client, s.last_fl_at, std::max(s.last_fl_at, at));
+    if (client_messages_ && from_client) s.client_messages.add(at);
+  }
+  // `a` when `take_a`, else `b`, by a mask rather than a branch: GCC makes
+  // a branch of a plain conditional here (sharing it with one nearby), and
+  // a branch on which party wrote, or on whether a contract has an open
+  // episode, mispredicts about as often as not.
+  static std::uint64_t masked_select(bool take_a, std::uint64_t a, std::uint64_t b) {
+    const std::uint64_t mask = std::uint64_t{0} - static_cast<std::uint64_t>(take_a);
+    return b ^ ((a ^ b) & mask);
+  }
+  static Instant masked_select(bool take_a, Instant a, Instant b) {
+    return static_cast<Instant>(masked_select(take_a, static_cast<std::uint64_t>(a), static_cast<std::uint64_t>(b)));
+  }
+  static const char* masked_select(bool take_a, const char* a, const char* b) {
+    return reinterpret_cast<const char*>(
+        masked_select(take_a, reinterpret_cast<std::uintptr_t>(a), reinterpret_cast<std::uintptr_t>(b)));
   }
   // Makes room for the users up to `u`: rare, kept out of user()'s inlined path.
   [[gnu::cold]] void add_users(std::uint32_t u);
@@ -288,8 +346,14 @@ class FeatureStore {
   // Engine::user_at computes (thousands of instructions) until it does.
   void read_attributes(std::uint32_t u, UserStats& s);
   std::uint32_t category_id(std::string_view text);
+  // open(), the numeric values as Value (double, or float for the model's row).
+  template <class Value>
+  Categories open_as(const EpisodeRecord& r, Value* numeric);
   // Resolves every horizon strictly before `now`.
-  void pass_horizons(Instant now);
+  void pass_horizons(Instant now) {
+    if (horizons24_.next_at() < now) resolve<false>(horizons24_, now);
+    if (horizons72_.next_at() < now) resolve<true>(horizons72_, now);
+  }
   // The same for one queue, whose next horizon is before `now`, having
   // started to load what the FIFO's next few read (nearly half of the
   // horizons pass in runs of two or more, whose loads then overlap); then
@@ -309,13 +373,21 @@ class FeatureStore {
   bool client_messages_;
   Instant pending_at_ = kNoInstant;
   Instant now_ = kNoInstant;  // the latest accepted event time
-  // Read at random, as the engine's per-contract state: on huge pages.
+  // Read at random, as the engine's per-contract state: on huge pages, and
+  // smaller tables aligned to cache lines (a contract's record then spans
+  // one line, a user's two).
   template <typename T>
-  using Table = std::vector<T, HugePageAllocator<T>>;
+  using Table = std::vector<T, HugePageAllocator<T, 64>>;
   Table<UserStats> users_;             // by the engine's user index
   Table<ReplyHistogram> reply_times_;  // the same
-  std::map<std::string, std::uint32_t, std::less<>> category_ids_;
-  std::vector<const std::string*> category_texts_;  // by id: keys of category_ids_
+  ZoneOffsets zone_offsets_;           // the users' clocks' periods, by zone
+  // Looked up by a text's view (read_attributes: once per user and user event).
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::uint32_t, TextHash, std::equal_to<>> category_ids_;
+  std::vector<const std::string*> category_texts_;  // by id: keys of category_ids_ (nodes: they stay put)
   Table<ContractStats> contracts_;                  // by the engine's contract index
   std::vector<EpisodeSlot> slots_;
   std::vector<std::uint32_t> free_slots_;

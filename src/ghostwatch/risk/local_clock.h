@@ -20,9 +20,12 @@ class LocalClock {
     period_ = {};
   }
   const date::time_zone* zone() const { return zone_; }
-  // `t` in the zone, as ms since the local epoch.
-  Instant local(Instant t) {
-    if (!period_.covers(t)) period_ = ZoneOffsetPeriod::of(zone_, t);
+  // `t` in the zone, as ms since the local epoch. A period the clock does
+  // not remember is asked of `zones` (one for many clocks, such as a feature
+  // store's users: a zone's period is then looked up in the tz database
+  // once for all of its users, not once per user).
+  Instant local(Instant t, ZoneOffsets& zones) {
+    if (!period_.covers(t)) period_ = zones.at(zone_, t);
     return t + period_.offset;
   }
 

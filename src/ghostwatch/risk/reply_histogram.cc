@@ -11,8 +11,6 @@
 namespace gw::risk {
 namespace {
 
-std::uint32_t rank_of(double q, std::uint32_t total) { return static_cast<std::uint32_t>(std::ceil(q * total)); }
-
 // The bucket's definition: floor(4 * log2(1 + minutes)), clamped.
 int bucket_by_log2(Duration reply) {
   const double minutes = static_cast<double>(reply) / static_cast<double>(kMinute);
@@ -57,6 +55,10 @@ const BucketTable& bucket_table() {
 
 }  // namespace
 
+std::uint32_t ReplyHistogram::rank(double q, std::uint32_t total) {
+  return static_cast<std::uint32_t>(std::ceil(q * total));
+}
+
 int ReplyHistogram::bucket_of(Duration reply) {
   assert(reply >= 0);
   const BucketTable& t = bucket_table();
@@ -90,13 +92,14 @@ void ReplyHistogram::add(Duration reply) {
   }
   ++counts_[i];
   ++total_;
-  follow(median_, 0.5, i);
-  follow(p90_, 0.9, i);
+  follow<5>(median_, i);
+  follow<9>(p90_, i);
 }
 
-void ReplyHistogram::follow(Cursor& c, double q, int added) const {
+template <std::uint32_t kTenths>
+void ReplyHistogram::follow(Cursor& c, int added) const {
   c.below += added < c.bucket ? 1 : 0;
-  const std::uint32_t rank = rank_of(q, total_);
+  const std::uint32_t rank = rank_in_tenths<kTenths>(total_);
   while (c.below + counts_[c.bucket] < rank) c.below += counts_[c.bucket++];
   while (c.below >= rank) c.below -= counts_[--c.bucket];
 }
@@ -130,11 +133,11 @@ bool ReplyHistogram::read(ByteReader& r) {
 
 double ReplyHistogram::quantile_seconds(double q) const {
   assert(total_ > 0 && q > 0 && q <= 1);
-  const std::uint32_t rank = rank_of(q, total_);
+  const std::uint32_t r = rank(q, total_);
   std::uint32_t seen = 0;
   for (int i = 0; i < kBuckets; ++i) {
     seen += counts_[i];
-    if (seen >= rank) return bucket_seconds(i);
+    if (seen >= r) return bucket_seconds(i);
   }
   return bucket_seconds(kBuckets - 1);
 }

@@ -49,6 +49,17 @@ class ReplyHistogram {
   void write(ByteWriter& w) const;
   bool read(ByteReader& r);
 
+  // The rank the q-quantile reads: ceil(q * total) in double arithmetic.
+  static std::uint32_t rank(double q, std::uint32_t total);
+  // The same for q = tenths / 10 in integers, as the tracked quantiles
+  // compute it: equal to rank() for every total a histogram can reach
+  // (kMaxTotal; tested).
+  template <std::uint32_t kTenths>
+  static std::uint32_t rank_in_tenths(std::uint32_t total) {
+    return (kTenths * total + 9) / 10;
+  }
+  static constexpr std::uint32_t kMaxTotal = kBuckets * std::uint32_t{UINT16_MAX};
+
   // The bucket of `reply` (found in a table, not by log2). REQUIRES: reply >= 0.
   static int bucket_of(Duration reply);
   // The geometric middle of bucket i, in seconds.
@@ -61,9 +72,11 @@ class ReplyHistogram {
     std::uint8_t bucket = 0;
     std::uint32_t below = 0;
   };
-  // Moves `c` to the bucket of the ceil(q * total)-th time, after a time was
-  // added to bucket `added` (counted in `below` when under the cursor).
-  void follow(Cursor& c, double q, int added) const;
+  // Moves `c` to the bucket of the ceil(q * total)-th time (q = tenths /
+  // 10), after a time was added to bucket `added` (counted in `below` when
+  // under the cursor).
+  template <std::uint32_t kTenths>
+  void follow(Cursor& c, int added) const;
 
   Cursor median_, p90_;  // first: what an opening reads
   std::uint32_t total_ = 0;

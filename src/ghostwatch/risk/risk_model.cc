@@ -66,11 +66,10 @@ std::vector<double> RiskModel::score(const std::vector<const EpisodeFeatures*>& 
   return risk;
 }
 
-double RiskModel::score(const std::array<double, kNumericFeatureCount>& numeric,
-                        const std::array<int, kCategoricalFeatureCount>& codes) const {
+double RiskModel::score(const BasicEpisodeFeatures<int>& features) const {
   std::array<float, kFeatureCount> row;
-  FeatureEncoding::encode(numeric, codes, row.data());
-  return trees_.predict(row.data());
+  FeatureEncoding::encode(features, row.data());
+  return score_row(row.data());
 }
 
 }  // namespace gw::risk

@@ -32,13 +32,10 @@ class RiskModel {
   std::vector<double> score(const std::vector<const EpisodeFeatures*>& rows) const;
   double score(const EpisodeFeatures& features) const { return score(encoding_.coded(features)); }
   // The same for features whose categorical values are their codes (code()).
-  double score(const BasicEpisodeFeatures<int>& features) const {
-    return score(features.numeric, features.categorical);
-  }
-  // The same from the numeric values and the codes apart (live scoring
-  // passes the store's values without copying them).
-  double score(const std::array<double, kNumericFeatureCount>& numeric,
-               const std::array<int, kCategoricalFeatureCount>& codes) const;
+  double score(const BasicEpisodeFeatures<int>& features) const;
+  // The same for a row of kFeatureCount values as FeatureEncoding::encode
+  // lays it out (live scoring has the store write it in place).
+  double score_row(const float* row) const { return trees_.predict(row); }
   // Whether the score depends on `f` at all (some tree splits on it).
   bool reads(NumericFeature f) const { return trees_.reads(static_cast<std::size_t>(f)); }
   // The code of a categorical value; -1 outside the model's vocabulary.

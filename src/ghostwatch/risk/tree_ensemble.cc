@@ -166,6 +166,7 @@ Result<TreeEnsemble> TreeEnsemble::parse(std::string_view booster_json) {
       trees.push_back(std::move(*t));
     }
     e.lay_out(trees);
+    e.walk_ = e.chosen_walk();
     return e;
   } catch (const nlohmann::json::exception& ex) {
     return model_error(std::string("unexpected layout: ") + ex.what());
@@ -339,29 +340,28 @@ __attribute__((target("avx2"))) double TreeEnsemble::predict_avx2(const float* r
 }
 
 template <std::size_t kBlocks>
-double TreeEnsemble::predict_avx2_blocks(const float* row) const {
+TreeEnsemble::Walk TreeEnsemble::avx2_walk() const {
   switch (depth_) {
-    case 1: return predict_avx2<1, kBlocks>(row);
-    case 2: return predict_avx2<2, kBlocks>(row);
-    case 3: return predict_avx2<3, kBlocks>(row);
-    case 4: return predict_avx2<4, kBlocks>(row);
-    default: return predict_portable(row);
+    case 1: return &TreeEnsemble::predict_avx2<1, kBlocks>;
+    case 2: return &TreeEnsemble::predict_avx2<2, kBlocks>;
+    case 3: return &TreeEnsemble::predict_avx2<3, kBlocks>;
+    case 4: return &TreeEnsemble::predict_avx2<4, kBlocks>;
+    default: return &TreeEnsemble::predict_portable;
   }
 }
 
-double TreeEnsemble::predict(const float* row) const {
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (!avx2) return predict_portable(row);
+TreeEnsemble::Walk TreeEnsemble::chosen_walk() const {
+  if (!__builtin_cpu_supports("avx2")) return &TreeEnsemble::predict_portable;
   switch ((features_ + 7) / 8) {
-    case 1: return predict_avx2_blocks<1>(row);
-    case 2: return predict_avx2_blocks<2>(row);
-    case 3: return predict_avx2_blocks<3>(row);
-    case 4: return predict_avx2_blocks<4>(row);
-    default: return predict_portable(row);
+    case 1: return avx2_walk<1>();
+    case 2: return avx2_walk<2>();
+    case 3: return avx2_walk<3>();
+    case 4: return avx2_walk<4>();
+    default: return &TreeEnsemble::predict_portable;
   }
 }
 #else
-double TreeEnsemble::predict(const float* row) const { return predict_portable(row); }
+TreeEnsemble::Walk TreeEnsemble::chosen_walk() const { return &TreeEnsemble::predict_portable; }
 #endif
 
 }  // namespace gw::risk

@@ -48,7 +48,7 @@ class TreeEnsemble {
   // depend on its value. REQUIRES: feature < features().
   bool reads(std::size_t feature) const { return reads_[feature]; }
   // REQUIRES: `row` holds features() values; NaN is missing.
-  double predict(const float* row) const;
+  double predict(const float* row) const { return (this->*walk_)(row); }
   // The same without SIMD, on any machine (predict() uses it where AVX2 is
   // missing; the tests compare the two).
   double predict_portable(const float* row) const;
@@ -78,13 +78,18 @@ class TreeEnsemble {
   // and up to 8 * kRowBlocks features (the model has 22): the row stays in
   // registers and each level's splits, and the leaves, are picked by blends.
   // It is compiled for each depth and each count of row blocks (1 to
-  // kRowBlocks; predict_avx2_blocks picks the depth), so that the walk has
+  // kRowBlocks; avx2_walk picks the depth), so that the walk has
   // no loop or branch left.
   static constexpr std::size_t kRowBlocks = 4;
   template <std::size_t kDepth, std::size_t kBlocks>
   double predict_avx2(const float* row) const;
+  // What predict() calls, chosen once when the trees are laid out: the
+  // AVX2 walk for the model's depth and row blocks where the machine has
+  // AVX2 and the model is within its limits, else the portable one.
+  using Walk = double (TreeEnsemble::*)(const float*) const;
+  Walk chosen_walk() const;
   template <std::size_t kBlocks>
-  double predict_avx2_blocks(const float* row) const;
+  Walk avx2_walk() const;
 
   // Per split, [group][node][lane]: the split word, the threshold (NaN in
   // padding: never right), and the categories going right as two 32-bit
@@ -101,6 +106,7 @@ class TreeEnsemble {
   double base_margin_ = 0;
   std::size_t features_ = 0;
   std::vector<bool> reads_;  // by feature
+  Walk walk_ = &TreeEnsemble::predict_portable;
 };
 
 }  // namespace gw::risk
