@@ -20,8 +20,9 @@ TEST(HugePageAllocator, SmallBlocksAtAWiderAlignmentKeepTheirContents) {
   std::vector<std::uint64_t, HugePageAllocator<std::uint64_t, 64>> v;
   for (std::uint64_t i = 0; i < 100'000; ++i) {  // from 8 bytes to past a huge page, and smaller again
     v.push_back(i * 7);
-    if (v.capacity() * sizeof(std::uint64_t) < kHugePageBytes)
+    if (v.capacity() * sizeof(std::uint64_t) < kHugePageBytes) {
       ASSERT_TRUE(line_aligned(v)) << "capacity " << v.capacity();
+    }
   }
   const auto copy = v;
   v.resize(1000);
