@@ -48,7 +48,7 @@ char* write_json_string_text(char* p, std::string_view s);
 // 8); anything else goes to write_json_string_text.
 inline char* write_json_string(char* p, std::string_view s) {
   const std::size_t n = s.size();
-  if (std::endian::native == std::endian::little && n - 2 <= 6) {
+  if (std::endian::native == std::endian::little && n - 2 <= 6) {  // 2 <= n <= 8 (n - 2 wraps below 2)
     const std::uint64_t w = short_word(s.data(), n);
     if ((json_special_mask(w) & low_bytes_mask(n)) == 0) {
       *p = '"';

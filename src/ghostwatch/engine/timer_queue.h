@@ -9,10 +9,10 @@
 // after all but at most kMaxBehind of its step's FIFO goes into its place
 // there (most late events' timers are only a place or two late); only the
 // others (deferrals, later steps, events later than that) go to a binary
-// heap. The next timer
-// is the smallest of the heads. Every container is sorted, so the pop order
-// is exactly the total order, while the common case costs a sequential
-// append and read instead of heap sifts through memory.
+// heap. The next timer is the smallest of the heads. Every container is
+// sorted, so the pop order is exactly the total order, while the common
+// case costs a sequential append and read instead of heap sifts through
+// memory.
 #pragma once
 
 #include <algorithm>
