@@ -38,7 +38,7 @@ TEST(Ring, BehavesAsADequeThroughGrowthAndWrapAround) {
     ASSERT_EQ(ring.size(), model.size()) << "round " << round;
     ASSERT_EQ(ring.empty(), model.empty());
     if (model.empty()) continue;
-    ASSERT_EQ(ring.back(), model.back());
+    ASSERT_EQ(ring[ring.size() - 1], model.back());
     for (std::size_t i = 0; i < model.size(); i += 1 + model.size() / 16) ASSERT_EQ(ring[i], model[i]);
   }
 }
@@ -52,7 +52,7 @@ TEST(Ring, CapacityIsThePeakRoundedUpToAPowerOfTwo) {
   for (int i = 0; i < 32; ++i) ring.push_back(i);  // wraps, still fits
   EXPECT_EQ(ring.capacity(), 32u);
   EXPECT_EQ(ring.front(), 0);
-  EXPECT_EQ(ring.back(), 31);
+  EXPECT_EQ(ring[ring.size() - 1], 31);
 }
 
 }  // namespace

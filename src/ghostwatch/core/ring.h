@@ -26,7 +26,6 @@ class Ring {
   const T& operator[](std::size_t i) const { return slots_[(head_ + i) & mask()]; }
   // REQUIRES: !empty()
   const T& front() const { return slots_[head_]; }
-  const T& back() const { return (*this)[size_ - 1]; }
 
   void push_back(const T& value) {
     if (size_ == slots_.size()) grow();

@@ -92,7 +92,7 @@ class TimerQueue {
   bool holds(std::size_t c) const { return c == kHeap ? !heap_.empty() : !fifos_[c].empty(); }
 
   const Interner* ids_;
-  Ring<Timer> fifos_[kFifoSteps];  // sorted: each append sorts at or after the last
+  Ring<Timer> fifos_[kFifoSteps];  // sorted: push puts each timer in its place
   std::vector<Timer> heap_;
   std::size_t size_ = 0;
   // The container holding the smallest timer (when any), kept by push and
