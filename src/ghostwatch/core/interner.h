@@ -85,9 +85,10 @@ class Interner {
   std::uint32_t probe(std::string_view s, const Slot& key, std::uint64_t hash, std::size_t& slot) const;
   void grow();
 
-  std::vector<char> bytes_;
-  std::vector<Span> spans_;
-  std::vector<Slot, HugePageAllocator<Slot>> slots_;  // probed at random: on huge pages
+  // Grown to megabytes, and the slots probed at random: on huge pages.
+  std::vector<char, HugePageAllocator<char>> bytes_;
+  std::vector<Span, HugePageAllocator<Span>> spans_;
+  std::vector<Slot, HugePageAllocator<Slot>> slots_;
 };
 
 }  // namespace gw

@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "ghostwatch/core/huge_page_allocator.h"
+
 namespace gw {
 
 template <typename T>
@@ -51,13 +53,14 @@ class Ring {
   T& slot(std::size_t i) { return slots_[(head_ + i) & mask()]; }
   // Doubles the buffer, the elements moved to its start in order.
   void grow() {
-    std::vector<T> bigger(std::max(kMinCapacity, 2 * slots_.size()));
+    std::vector<T, HugePageAllocator<T>> bigger(std::max(kMinCapacity, 2 * slots_.size()));
     for (std::size_t i = 0; i < size_; ++i) bigger[i] = (*this)[i];
     slots_.swap(bigger);
     head_ = 0;
   }
 
-  std::vector<T> slots_;  // size() is 0 or a power of two
+  // size() is 0 or a power of two; a ring grown to megabytes is on huge pages.
+  std::vector<T, HugePageAllocator<T>> slots_;
   std::size_t head_ = 0;
   std::size_t size_ = 0;
 };

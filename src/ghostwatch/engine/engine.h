@@ -269,12 +269,16 @@ class Engine {
   Instant latest_at_ = kNoInstant;
   AppliedIds applied_;
 
+  // The per-contract and per-user tables: read at random, and grown to
+  // megabytes, so on huge pages (HugePageAllocator).
+  template <typename T>
+  using Table = std::vector<T, HugePageAllocator<T>>;
   Interner contract_ids_;
-  std::vector<ContractState, HugePageAllocator<ContractState>> contracts_;  // read at random: on huge pages
-  std::vector<std::uint32_t> open_episode_;  // per contract: the open episode's number, 0 when none
+  Table<ContractState> contracts_;
+  Table<std::uint32_t> open_episode_;  // per contract: the open episode's number, 0 when none
   Interner user_ids_;
-  std::vector<UserState> users_;
-  std::vector<UserDetail> user_details_;
+  Table<UserState> users_;
+  Table<UserDetail> user_details_;
   Interner attributes_;  // countries and kinds
   Interner zone_names_;
   std::vector<const date::time_zone*> zones_;

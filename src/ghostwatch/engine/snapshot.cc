@@ -235,8 +235,8 @@ Status EngineSnapshot::restore(std::string_view bytes, Engine& e) {
   for (std::uint32_t i = 0; i < zone_names.size(); ++i) zones.push_back(find_time_zone(zone_names.view(i)));
 
   bool ok = true;
-  std::vector<Engine::UserState> users(user_ids.size());
-  std::vector<Engine::UserDetail> details(user_ids.size());
+  Engine::Table<Engine::UserState> users(user_ids.size());
+  Engine::Table<Engine::UserDetail> details(user_ids.size());
   for (std::size_t u = 0; u < users.size() && ok && !r.failed(); ++u) {
     Engine::UserState& s = users[u];
     Engine::UserDetail& d = details[u];
@@ -263,8 +263,8 @@ Status EngineSnapshot::restore(std::string_view bytes, Engine& e) {
   if (!ok || r.failed()) return snapshot_error("corrupt: a user's state does not hold");
 
   Interner contract_ids;
-  std::vector<Engine::ContractState, HugePageAllocator<Engine::ContractState>> contracts;
-  std::vector<std::uint32_t> open_episode;
+  Engine::Table<Engine::ContractState> contracts;
+  Engine::Table<std::uint32_t> open_episode;
   const std::uint64_t contract_count = r.count();
   contracts.reserve(contract_count);
   open_episode.reserve(contract_count);
