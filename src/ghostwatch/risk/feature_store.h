@@ -107,8 +107,10 @@ class FeatureStore {
     if (ids.contract >= contracts_.size()) return;
     __builtin_prefetch(&contracts_[ids.contract]);  // one line (Table aligns it)
   }
-  // Out of line: inlined into replay's loop, GCC dropped its prefetches.
-  void prefetch_parties(const Engine::EventIds& ids) const;
+  // Kept from interprocedural analysis (noipa): GCC finds that it only
+  // reads memory and drops the call (with link-time optimisation, even
+  // from another file), or, inlined into replay's loop, its prefetches.
+  [[gnu::noipa]] void prefetch_parties(const Engine::EventIds& ids) const;
 
   void begin_event(const Event& e) { pending_at_ = e.at; }
   // A bus worker's partition, before begin_event: the whole log's event
