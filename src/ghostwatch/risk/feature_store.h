@@ -388,7 +388,7 @@ class FeatureStore {
   std::unordered_map<std::string, std::uint32_t, TextHash, std::equal_to<>> category_ids_;
   std::vector<const std::string*> category_texts_;  // by id: keys of category_ids_ (nodes: they stay put)
   Table<ContractStats> contracts_;                  // by the engine's contract index
-  std::vector<EpisodeSlot> slots_;
+  Table<EpisodeSlot> slots_;  // read at random too (by the horizons, the replies and the lookahead)
   std::vector<std::uint32_t> free_slots_;
   HorizonQueue horizons24_, horizons72_;
 };
