@@ -125,9 +125,8 @@ std::uint32_t FeatureStore::category_id(std::string_view text) {
 template <bool kIs72>
 void FeatureStore::resolve(HorizonQueue& q, Instant now) {
   constexpr Duration kHorizon = kIs72 ? 3 * kDay : kDay;
-  // The head's were prefetched at the end of the last call.
-  for (std::size_t k = 1; k <= kResolveAhead; ++k) prefetch_horizon(q.upcoming(k));
-  const Horizon* next = q.pop_before(now, [&](const Horizon& h) {
+  q.pop_before<kResolveAhead>(now, [&](const Horizon& h, const Horizon* ahead) {
+    prefetch_horizon(ahead);
     const EpisodeSlot& e = slots_[h.slot];
     const bool unanswered = e.replied_at == kNoInstant || e.replied_at - e.opened_at > kHorizon;
     UserStats& fl = users_[h.freelancer];
@@ -135,7 +134,6 @@ void FeatureStore::resolve(HorizonQueue& q, Instant now) {
     (kIs72 ? fl.unanswered72 : fl.unanswered24) += unanswered ? 1 : 0;
     if constexpr (kIs72) free_slots_.push_back(h.slot);
   });
-  prefetch_horizon(next);
 }
 template void FeatureStore::resolve<false>(HorizonQueue& q, Instant now);
 template void FeatureStore::resolve<true>(HorizonQueue& q, Instant now);

@@ -107,8 +107,10 @@ class FeatureStore {
     if (ids.contract >= contracts_.size()) return;
     __builtin_prefetch(&contracts_[ids.contract]);  // one line (Table aligns it)
   }
-  // Out of line: inlined into replay's loop, GCC dropped its prefetches.
-  void prefetch_parties(const Engine::EventIds& ids) const;
+  // Kept from interprocedural analysis (noipa): GCC finds that it only
+  // reads memory and drops the call (with link-time optimisation, even
+  // from another file), or, inlined into replay's loop, its prefetches.
+  [[gnu::noipa]] void prefetch_parties(const Engine::EventIds& ids) const;
 
   void begin_event(const Event& e) { pending_at_ = e.at; }
   // A bus worker's partition, before begin_event: the whole log's event
@@ -230,10 +232,6 @@ class FeatureStore {
     Instant next_at() const { return next_at_; }
     // REQUIRES: a horizon is queued.
     const Horizon& top() const { return top_in_fifo() ? fifo_[head_] : heap_.top(); }
-    // The FIFO's horizon `k` places after its head (not counting the
-    // heap's), or nullptr: what a run of horizons resolved together reads
-    // next, to prefetch.
-    const Horizon* upcoming(std::size_t k) const { return head_ + k < fifo_.size() ? &fifo_[head_ + k] : nullptr; }
     // The queued horizons as bytes (the format above), and back: read
     // returns false when the reader fails, a horizon's slot or freelancer
     // is not below `slots` or `users`, or the FIFO's or the heap's order
@@ -241,28 +239,27 @@ class FeatureStore {
     void write(ByteWriter& w) const;
     bool read(ByteReader& r, std::size_t slots, std::size_t users);
     // Pops every horizon before `now`, in time order, and passes it to `f`
-    // (which must not push); returns the earliest one left (nullptr: none).
-    // With the heap empty (nearly always), a run of the FIFO, with no
+    // (which must not push), with the FIFO's horizon kAhead places after
+    // it when it came from the FIFO and one is queued there (else nullptr):
+    // what the resolution kAhead horizons later reads, to prefetch. With
+    // the heap empty (nearly always), a run of the FIFO, with no
     // comparison of heads.
-    template <class F>
-    const Horizon* pop_before(Instant now, F&& f) {
+    template <std::size_t kAhead, class F>
+    void pop_before(Instant now, F&& f) {
       if (!heap_.empty()) {
         while (next_at_ < now) {
+          const bool from_fifo = top_in_fifo();
           const Horizon h = top();
+          f(h, from_fifo && head_ + kAhead < fifo_.size() ? &fifo_[head_ + kAhead] : nullptr);
           pop();
-          f(h);
         }
-        return next_at_ == kForever ? nullptr : &top();
+        return;
       }
       std::size_t i = head_;
-      for (; i < fifo_.size() && fifo_[i].at < now; ++i) f(fifo_[i]);
+      for (; i < fifo_.size() && fifo_[i].at < now; ++i)
+        f(fifo_[i], i + kAhead < fifo_.size() ? &fifo_[i + kAhead] : nullptr);
       drop_fifo_before(i);
-      if (fifo_empty()) {
-        next_at_ = kForever;
-        return nullptr;
-      }
-      next_at_ = fifo_[head_].at;
-      return &fifo_[head_];
+      next_at_ = fifo_empty() ? kForever : fifo_[head_].at;
     }
 
    private:
@@ -354,11 +351,13 @@ class FeatureStore {
     if (horizons24_.next_at() < now) resolve<false>(horizons24_, now);
     if (horizons72_.next_at() < now) resolve<true>(horizons72_, now);
   }
-  // The same for one queue, whose next horizon is before `now`, having
-  // started to load what the FIFO's next few read (nearly half of the
-  // horizons pass in runs of two or more, whose loads then overlap); then
-  // starts loading what its next one to resolve reads. The 72 h queue
-  // frees the episodes' slots.
+  // The same for one queue, whose next horizon is before `now`. Each
+  // horizon resolved starts loading what the FIFO's horizon
+  // kResolveAhead places after it reads, so that every horizon of the
+  // FIFO (but the first few) has started to load that long before it is
+  // resolved, also in runs resolved together (nearly half of the
+  // horizons pass in runs of two or more, whose loads then overlap). The
+  // 72 h queue frees the episodes' slots.
   template <bool kIs72>
   void resolve(HorizonQueue& q, Instant now);
   // Starts loading what resolving `h` reads (nothing for nullptr).
@@ -367,7 +366,7 @@ class FeatureStore {
     __builtin_prefetch(&slots_[h->slot]);
     __builtin_prefetch(&users_[h->freelancer].matured24);
   }
-  static constexpr std::size_t kResolveAhead = 3;  // FIFO places after the head
+  static constexpr std::size_t kResolveAhead = 3;  // FIFO places
 
   const Engine& engine_;
   bool client_messages_;
@@ -389,7 +388,7 @@ class FeatureStore {
   std::unordered_map<std::string, std::uint32_t, TextHash, std::equal_to<>> category_ids_;
   std::vector<const std::string*> category_texts_;  // by id: keys of category_ids_ (nodes: they stay put)
   Table<ContractStats> contracts_;                  // by the engine's contract index
-  std::vector<EpisodeSlot> slots_;
+  Table<EpisodeSlot> slots_;  // read at random too (by the horizons, the replies and the lookahead)
   std::vector<std::uint32_t> free_slots_;
   HorizonQueue horizons24_, horizons72_;
 };
