@@ -174,6 +174,7 @@ Result<TreeEnsemble> TreeEnsemble::parse(std::string_view booster_json) {
 }
 
 void TreeEnsemble::lay_out(const std::vector<ParsedTree>& trees) {
+  trees_ = trees.size();
   groups_ = (trees.size() + kLanes - 1) / kLanes;
   const std::size_t splits = groups_ * nodes_per_tree() * kLanes;
   splits_.assign(splits, 0);
@@ -219,13 +220,26 @@ double TreeEnsemble::finish(const std::array<double, kLanes>& sums) const {
 double TreeEnsemble::predict_portable(const float* row) const {
   std::array<double, kLanes> sums{};
   for (std::size_t group = 0; group < groups_; ++group) {
-    for (std::size_t lane = 0; lane < kLanes; ++lane) {
+    // The last group's lanes past the last tree are padding, whose leaves
+    // are all +0: their sums stay +0 unwalked.
+    const std::size_t lanes = std::min(kLanes, trees_ - group * kLanes);
+    for (std::size_t lane = 0; lane < lanes; ++lane) {
       std::size_t node = 0;
       for (std::size_t level = 0; level < depth_; ++level) {
         const std::size_t at = split_at(group, node, lane);
         const std::uint32_t word = splits_[at];
-        const std::uint64_t categories = (std::uint64_t{categories_high_[at]} << 32) | categories_low_[at];
-        node = 2 * node + 1 + (goes_right(word, thresholds_[at], categories, row[word & 0xFFFF]) ? 1 : 0);
+        const float value = row[word & 0xFFFF];
+        std::size_t right;
+        if ((word & kCategorical) != 0) {
+          const std::uint64_t categories = (std::uint64_t{categories_high_[at]} << 32) | categories_low_[at];
+          right = goes_right(word, thresholds_[at], categories, value) ? 1 : 0;
+        } else {
+          // goes_right's numeric case without a branch on the value: a
+          // compare with NaN is false, so a missing value takes the flag.
+          right = static_cast<std::size_t>(value >= thresholds_[at]) |
+                  (static_cast<std::size_t>(std::isnan(value)) & static_cast<std::size_t>((word & kMissingRight) != 0));
+        }
+        node = 2 * node + 1 + right;
       }
       sums[lane] += leaves_[leaf_at(group, node - nodes_per_tree(), lane)];
     }

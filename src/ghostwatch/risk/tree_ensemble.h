@@ -98,6 +98,7 @@ class TreeEnsemble {
   std::vector<float> thresholds_;
   std::vector<std::uint32_t> categories_low_, categories_high_;
   std::vector<float> leaves_;  // [group][leaf][lane]
+  std::size_t trees_ = 0;
   std::size_t groups_ = 0;
   std::size_t depth_ = 0;
   // Per group, bit l: a categorical split at level l (the AVX2 walk skips
