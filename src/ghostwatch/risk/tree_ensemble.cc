@@ -223,10 +223,12 @@ double TreeEnsemble::predict_portable(const float* row) const {
     // The last group's lanes past the last tree are padding, whose leaves
     // are all +0: their sums stay +0 unwalked.
     const std::size_t lanes = std::min(kLanes, trees_ - group * kLanes);
-    for (std::size_t lane = 0; lane < lanes; ++lane) {
-      std::size_t node = 0;
-      for (std::size_t level = 0; level < depth_; ++level) {
-        const std::size_t at = split_at(group, node, lane);
+    // Level by level across the group's trees: their steps are independent,
+    // so the core overlaps them instead of waiting on one tree's loads.
+    std::array<std::size_t, kLanes> node{};
+    for (std::size_t level = 0; level < depth_; ++level) {
+      for (std::size_t lane = 0; lane < lanes; ++lane) {
+        const std::size_t at = split_at(group, node[lane], lane);
         const std::uint32_t word = splits_[at];
         const float value = row[word & 0xFFFF];
         std::size_t right;
@@ -239,9 +241,11 @@ double TreeEnsemble::predict_portable(const float* row) const {
           right = static_cast<std::size_t>(value >= thresholds_[at]) |
                   (static_cast<std::size_t>(std::isnan(value)) & static_cast<std::size_t>((word & kMissingRight) != 0));
         }
-        node = 2 * node + 1 + right;
+        node[lane] = 2 * node[lane] + 1 + right;
       }
-      sums[lane] += leaves_[leaf_at(group, node - nodes_per_tree(), lane)];
+    }
+    for (std::size_t lane = 0; lane < lanes; ++lane) {
+      sums[lane] += leaves_[leaf_at(group, node[lane] - nodes_per_tree(), lane)];
     }
   }
   return finish(sums);
