@@ -14,9 +14,10 @@
 // copy), and trees are interleaved in groups of kLanes, so that a walk step
 // is `node = 2 * node + 1 + goes_right` for eight trees at once: with AVX2
 // (chosen at run time, for trees up to 4 deep) one vector compare per
-// level, elsewhere the same steps one tree at a time. Tree t's leaf is
-// added to sum t % kLanes (in double), and the sums to the base margin in
-// lane order, so both ways give the same bits.
+// level, elsewhere the same steps, a level of the group's trees at a time
+// (the last group's padding lanes skipped). Tree t's leaf is added to sum
+// t % kLanes (in double), and the sums to the base margin in lane order, so
+// both ways give the same bits.
 //
 // Limits, refused by parse(): trees at most kMaxDepth deep, categories
 // below 64, at most 65 536 features. Thread-safe: const.
