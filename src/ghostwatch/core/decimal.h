@@ -47,11 +47,11 @@ inline char* write_decimal(char* p, std::uint64_t v) {
   char* q = end;
   while (v >= 100) {
     q -= 2;
-    std::memcpy(q, &kTwoDigits[2 * (v % 100)], 2);
+    write_two_digits(q, static_cast<unsigned>(v % 100));
     v /= 100;
   }
   if (v >= 10) {
-    std::memcpy(q - 2, &kTwoDigits[2 * v], 2);
+    write_two_digits(q - 2, static_cast<unsigned>(v));
   } else {
     q[-1] = static_cast<char>('0' + v);
   }
