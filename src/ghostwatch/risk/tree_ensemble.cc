@@ -132,9 +132,15 @@ Result<TreeEnsemble::ParsedTree> TreeEnsemble::parse_tree(const nlohmann::json& 
   return t;
 }
 
-bool TreeEnsemble::goes_right(std::uint32_t word, float threshold, std::uint64_t categories, float value) {
-  if (std::isnan(value)) return (word & kMissingRight) != 0;
-  if ((word & kCategorical) == 0) return value >= threshold;
+std::size_t TreeEnsemble::goes_right(std::size_t at, std::uint32_t word, float value) const {
+  if ((word & kCategorical) == 0) {
+    // Without a branch on the value: a compare with NaN is false, so a
+    // missing value takes the flag.
+    return static_cast<std::size_t>(value >= thresholds_[at]) |
+           (static_cast<std::size_t>(std::isnan(value)) & static_cast<std::size_t>((word & kMissingRight) != 0));
+  }
+  if (std::isnan(value)) return (word & kMissingRight) != 0 ? 1 : 0;
+  const std::uint64_t categories = (std::uint64_t{categories_high_[at]} << 32) | categories_low_[at];
   return value >= 0 && value < 64 && value == std::floor(value) && ((categories >> static_cast<int>(value)) & 1) != 0;
 }
 
@@ -230,18 +236,7 @@ double TreeEnsemble::predict_portable(const float* row) const {
       for (std::size_t lane = 0; lane < lanes; ++lane) {
         const std::size_t at = split_at(group, node[lane], lane);
         const std::uint32_t word = splits_[at];
-        const float value = row[word & 0xFFFF];
-        std::size_t right;
-        if ((word & kCategorical) != 0) {
-          const std::uint64_t categories = (std::uint64_t{categories_high_[at]} << 32) | categories_low_[at];
-          right = goes_right(word, thresholds_[at], categories, value) ? 1 : 0;
-        } else {
-          // goes_right's numeric case without a branch on the value: a
-          // compare with NaN is false, so a missing value takes the flag.
-          right = static_cast<std::size_t>(value >= thresholds_[at]) |
-                  (static_cast<std::size_t>(std::isnan(value)) & static_cast<std::size_t>((word & kMissingRight) != 0));
-        }
-        node[lane] = 2 * node[lane] + 1 + right;
+        node[lane] = 2 * node[lane] + 1 + goes_right(at, word, row[word & 0xFFFF]);
       }
     }
     for (std::size_t lane = 0; lane < lanes; ++lane) {

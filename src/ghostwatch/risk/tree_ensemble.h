@@ -71,8 +71,11 @@ class TreeEnsemble {
   static Result<ParsedTree> parse_tree(const nlohmann::json& tree, const std::string& name, std::size_t features);
   // Fills the arrays below from the parsed trees (depth_ set).
   void lay_out(const std::vector<ParsedTree>& trees);
-  // The walk's step at a split, as the AVX2 path computes it per lane.
-  static bool goes_right(std::uint32_t word, float threshold, std::uint64_t categories, float value);
+  // The walk's step (1: right) at split `at`, whose word is `word`, for
+  // `value`, the row's value of its feature: as the AVX2 path computes it
+  // per lane. A numeric split's costs no branch on the value; a
+  // categorical one's categories are read only for it.
+  std::size_t goes_right(std::size_t at, std::uint32_t word, float value) const;
   double finish(const std::array<double, kLanes>& sums) const;
   // The AVX2 path, for trees up to 4 deep (tuning's usual choices, 2 to
   // 4, and the fixed default, 3; a level costs 2^level blends per array)
