@@ -172,7 +172,8 @@ TEST(RiskTraining, CategoricalSplitsAgreeWithXGBoost) {
 TEST(RiskTraining, UnevenTreesAgreeWithXGBoostWithAndWithoutSimd) {
   // Deeper trees whose leaves lie at many depths (padding), NaNs, values
   // that are not categories, and more trees than a multiple of the lanes;
-  // at most 4 deep (the AVX2 walk's deepest) and at most 5.
+  // at most 4 deep (the AVX2 walk's vector levels), and 5 and 6 (below
+  // those, a lane at a time).
   risk::FeatureMatrix x;
   x.columns = 3;
   x.types = "qqc";
@@ -188,7 +189,7 @@ TEST(RiskTraining, UnevenTreesAgreeWithXGBoostWithAndWithoutSimd) {
     labels.push_back((a > 6 && b < 20) || kind == 2 || (i % 11 == 0) ? 1.0f : 0.0f);
   }
   x.rows = labels.size();
-  for (const int depth : {4, 5}) {
+  for (const int depth : {4, 5, 6}) {
     risk::BoosterParams params;
     params.rounds = 13;
     params.max_depth = depth;

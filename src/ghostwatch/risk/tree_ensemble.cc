@@ -223,24 +223,29 @@ double TreeEnsemble::finish(const std::array<double, kLanes>& sums) const {
   return 1.0 / (1.0 + std::exp(-margin));
 }
 
+void TreeEnsemble::descend(std::size_t group, std::size_t from, std::size_t lanes, Nodes& nodes,
+                           const float* row) const {
+  // Level by level across the group's trees: their steps are independent,
+  // so the core overlaps them instead of waiting on one tree's loads.
+  for (std::size_t level = from; level < depth_; ++level) {
+    for (std::size_t lane = 0; lane < lanes; ++lane) {
+      const std::size_t at = split_at(group, nodes[lane], lane);
+      const std::uint32_t word = splits_[at];
+      nodes[lane] = static_cast<std::uint32_t>(2 * nodes[lane] + 1 + goes_right(at, word, row[word & 0xFFFF]));
+    }
+  }
+}
+
 double TreeEnsemble::predict_portable(const float* row) const {
   std::array<double, kLanes> sums{};
   for (std::size_t group = 0; group < groups_; ++group) {
     // The last group's lanes past the last tree are padding, whose leaves
     // are all +0: their sums stay +0 unwalked.
     const std::size_t lanes = std::min(kLanes, trees_ - group * kLanes);
-    // Level by level across the group's trees: their steps are independent,
-    // so the core overlaps them instead of waiting on one tree's loads.
-    std::array<std::size_t, kLanes> node{};
-    for (std::size_t level = 0; level < depth_; ++level) {
-      for (std::size_t lane = 0; lane < lanes; ++lane) {
-        const std::size_t at = split_at(group, node[lane], lane);
-        const std::uint32_t word = splits_[at];
-        node[lane] = 2 * node[lane] + 1 + goes_right(at, word, row[word & 0xFFFF]);
-      }
-    }
+    Nodes nodes{};
+    descend(group, 0, lanes, nodes, row);
     for (std::size_t lane = 0; lane < lanes; ++lane) {
-      sums[lane] += leaves_[leaf_at(group, node[lane] - nodes_per_tree(), lane)];
+      sums[lane] += leaves_[leaf_at(group, nodes[lane] - nodes_per_tree(), lane)];
     }
   }
   return finish(sums);
@@ -335,14 +340,37 @@ __attribute__((target("avx2"))) double TreeEnsemble::predict_avx2(const float* r
     const __m256i present = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(features_ - 8 * b)), lanes);
     row_blocks[b] = _mm256_maskload_ps(row + 8 * b, present);
   }
+  // Trees deeper than kAvxLevels: the vector walk for their first
+  // kAvxLevels levels, then each lane's tree alone (the blends would double
+  // per level).
+  constexpr std::size_t kLevels = std::min(kDepth, kAvxLevels);
   __m256d sums_low = _mm256_setzero_pd(), sums_high = _mm256_setzero_pd();
   for (std::size_t group = 0; group < groups_; ++group) {
     const std::size_t splits = split_at(group, 0, 0);
     const AvxGroup g{splits_.data() + splits,          thresholds_.data() + splits, categories_low_.data() + splits,
                      categories_high_.data() + splits, categorical_levels_[group],  row_blocks};
-    __m256 right[kDepth];  // NOLINT(modernize-avoid-c-arrays)
-    walk<0, kDepth, kBlocks, kMissingRight, kCategorical>(g, right);
-    const __m256 values = node_of<kDepth>(leaves_.data() + leaf_at(group, 0, 0), right);
+    __m256 right[kLevels];  // NOLINT(modernize-avoid-c-arrays)
+    walk<0, kLevels, kBlocks, kMissingRight, kCategorical>(g, right);
+    __m256 values;
+    if constexpr (kDepth == kLevels) {
+      values = node_of<kDepth>(leaves_.data() + leaf_at(group, 0, 0), right);
+    } else {
+      // Each lane's node at level kLevels: 2 node + 1, + 1 where it went right (all ones: -1).
+      __m256i node = _mm256_setzero_si256();
+      for (std::size_t l = 0; l < kLevels; ++l) {
+        node = _mm256_sub_epi32(_mm256_add_epi32(_mm256_add_epi32(node, node), _mm256_set1_epi32(1)),
+                                _mm256_castps_si256(right[l]));
+      }
+      alignas(32) Nodes nodes;
+      _mm256_store_si256(reinterpret_cast<__m256i*>(nodes.data()), node);
+      const std::size_t lanes = std::min(kLanes, trees_ - group * kLanes);
+      descend(group, kLevels, lanes, nodes, row);
+      alignas(32) std::array<float, kLanes> leaves{};  // padding lanes add +0, as their leaves
+      for (std::size_t lane = 0; lane < lanes; ++lane) {
+        leaves[lane] = leaves_[leaf_at(group, nodes[lane] - nodes_per_tree(), lane)];
+      }
+      values = _mm256_load_ps(leaves.data());
+    }
     sums_low = _mm256_add_pd(sums_low, _mm256_cvtps_pd(_mm256_castps256_ps128(values)));
     sums_high = _mm256_add_pd(sums_high, _mm256_cvtps_pd(_mm256_extractf128_ps(values, 1)));
   }
@@ -359,7 +387,11 @@ TreeEnsemble::Walk TreeEnsemble::avx2_walk() const {
     case 2: return &TreeEnsemble::predict_avx2<2, kBlocks>;
     case 3: return &TreeEnsemble::predict_avx2<3, kBlocks>;
     case 4: return &TreeEnsemble::predict_avx2<4, kBlocks>;
-    default: return &TreeEnsemble::predict_portable;
+    case 5: return &TreeEnsemble::predict_avx2<5, kBlocks>;
+    case 6: return &TreeEnsemble::predict_avx2<6, kBlocks>;
+    case 7: return &TreeEnsemble::predict_avx2<7, kBlocks>;
+    case 8: return &TreeEnsemble::predict_avx2<8, kBlocks>;
+    default: return &TreeEnsemble::predict_portable;  // depth 0: leaves alone
   }
 }
 

@@ -13,9 +13,9 @@
 // (a leaf above the bottom becomes splits that always go left down to its
 // copy), and trees are interleaved in groups of kLanes, so that a walk step
 // is `node = 2 * node + 1 + goes_right` for eight trees at once: with AVX2
-// (chosen at run time, for trees up to 4 deep) one vector compare per
-// level, elsewhere the same steps, a level of the group's trees at a time
-// (the last group's padding lanes skipped). Tree t's leaf is added to sum
+// (chosen at run time) one vector compare per level for the first four
+// levels, elsewhere (and below those) the same steps, a level of the
+// group's trees at a time (the last group's padding lanes skipped). Tree t's leaf is added to sum
 // t % kLanes (in double), and the sums to the base margin in lane order, so
 // both ways give the same bits.
 //
@@ -77,14 +77,22 @@ class TreeEnsemble {
   // categorical one's categories are read only for it.
   std::size_t goes_right(std::size_t at, std::uint32_t word, float value) const;
   double finish(const std::array<double, kLanes>& sums) const;
-  // The AVX2 path, for trees up to 4 deep (tuning's usual choices, 2 to
-  // 4, and the fixed default, 3; a level costs 2^level blends per array)
-  // and up to 8 * kRowBlocks features (the model has 22): the row stays in
-  // registers and each level's splits, and the leaves, are picked by blends.
-  // It is compiled for each depth and each count of row blocks (1 to
-  // kRowBlocks; avx2_walk picks the depth), so that the walk has
-  // no loop or branch left.
+  // Each lane's node (breadth-first) in its tree.
+  using Nodes = std::array<std::uint32_t, kLanes>;
+  // Steps lanes [0, lanes) of `group` from level `from` to the bottom, a
+  // level of them at a time (their loads overlap), from `nodes`, which
+  // ends with their leaves' places (nodes_per_tree() and beyond).
+  void descend(std::size_t group, std::size_t from, std::size_t lanes, Nodes& nodes, const float* row) const;
+  // The AVX2 path, for up to 8 * kRowBlocks features (the model has 22):
+  // the row stays in registers, and each of the first kAvxLevels levels'
+  // splits (a level costs 2^level blends per array: 4 levels cover
+  // tuning's usual depths, 2 to 4, and the fixed default, 3), and then the
+  // leaves, are picked by blends. Deeper trees go on from there a lane at a
+  // time, as the portable walk steps. It is compiled for each depth and
+  // each count of row blocks (1 to kRowBlocks; avx2_walk picks the depth),
+  // so that the vector walk has no loop or branch left.
   static constexpr std::size_t kRowBlocks = 4;
+  static constexpr std::size_t kAvxLevels = 4;
   template <std::size_t kDepth, std::size_t kBlocks>
   double predict_avx2(const float* row) const;
   // What predict() calls, chosen once when the trees are laid out: the
