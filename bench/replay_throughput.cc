@@ -21,10 +21,15 @@
 //   replay:      the whole `ghostwatch replay` path (read, validate, engine,
 //                write actions, episodes and rejects to files).
 // Reports the median and spread of each, the replay's ratio to both raw
-// phases, and the replay's peak memory beyond the full raw phase's (I/O
-// buffers, parser) per contract. Outputs go to --out-dir, by default under
+// phases (of the medians, and the median of each run's ratio), and the
+// replay's peak memory beyond the full raw phase's (I/O buffers, parser)
+// per contract. Every phase runs on the CPU the benchmark started on
+// (pin_cpu.h), and each replay writes its outputs afresh (the previous
+// run's are removed untimed). Outputs go to --out-dir, by default under
 // /dev/shm: replay fsyncs its outputs, and on a disk that flush of hundreds
 // of MB measures the disk, not ghostwatch.
+#include <fmt/format.h>
+#include <simdjson.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,13 +43,11 @@
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-#include <simdjson.h>
-
 #include "ghostwatch/ingest/line_parser.h"
 #include "ghostwatch/ingest/line_reader.h"
 #include "ghostwatch/replay/replay.h"
 #include "ghostwatch/sim/marketplace.h"
+#include "pin_cpu.h"
 
 namespace {
 
@@ -196,6 +199,8 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const int cpu = gw::bench::pin_to_current_cpu();
+  if (cpu >= 0) fmt::print("pinned to CPU {}\n", cpu);
   std::int64_t events = 10'000'000;
   std::string path;
   int repeat = 3;
@@ -237,6 +242,11 @@ int main(int argc, char** argv) {
   for (int i = 0; i < repeat; ++i) {
     full_last = in_child([&] { return raw_parse(path, RawParse::kFull); });
     PhaseResult two_fields = in_child([&] { return raw_parse(path, RawParse::kTypeAndAt); });
+    // Each replay writes new outputs, as a first run does: the previous
+    // run's are removed first, so that freeing them (about 900 MB of page
+    // cache, some 2 % of a replay) is not timed as part of this one.
+    std::filesystem::remove_all(out_dir);
+    std::filesystem::create_directories(out_dir);
     replay_last = in_child([&] { return replay(path, *policy, out_dir); });
     if (!full_last.ok || !two_fields.ok || !replay_last.ok) {
       fmt::print(stderr, "a phase failed\n");
@@ -263,6 +273,13 @@ int main(int argc, char** argv) {
   fmt::print("replay end to end:               median {:.2f} M lines/s (runs {})\n", rep / 1e6, spread(replay_rates));
   fmt::print("replay / raw parse: {:.2f}x slower than every value, {:.2f}x than type + at\n", full / rep,
              two_fields / rep);
+  // The same ratio per run, from phases run one after the other: on a host
+  // whose speed drifts between runs, their median is the steadier figure.
+  std::vector<double> run_ratios;
+  for (std::size_t i = 0; i < replay_rates.size(); ++i) run_ratios.push_back(full_rates[i] / replay_rates[i]);
+  fmt::print("replay / raw parse per run: {:.2f}x (median; runs {:.2f}x..{:.2f}x)\n", median(run_ratios),
+             *std::min_element(run_ratios.begin(), run_ratios.end()),
+             *std::max_element(run_ratios.begin(), run_ratios.end()));
   fmt::print("peak RSS: raw {} KB, replay {} KB; replay beyond raw: {:.0f} bytes/contract\n", full_last.max_rss_kb,
              replay_last.max_rss_kb, static_cast<double>(extra_kb) * 1024 / contracts);
   fmt::print("engine state (accounted): {:.0f} bytes/contract\n",

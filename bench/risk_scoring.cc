@@ -25,8 +25,14 @@
 // share of the replay's time: the cost a live risk score at every opening
 // would add, where replay is the baseline (issue #7 asks for at most +20 %).
 // Times are wall-clock; the medians are also given in the thread's CPU
-// time, which time-slicing on a loaded machine does not inflate.
+// time, which time-slicing on a loaded machine does not inflate. The
+// replay phases' page faults are printed too: in this one process the
+// runs reuse each other's memory, where a `ghostwatch replay --model`
+// process first-touches its tables (some 640 faults more than a plain
+// replay of this history, about 15 us each on the benchmark VM). Runs on
+// the CPU it started on (pin_cpu.h).
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -44,6 +50,7 @@
 #include "ghostwatch/risk/risk_model.h"
 #include "ghostwatch/risk/training.h"
 #include "ghostwatch/sim/marketplace.h"
+#include "pin_cpu.h"
 
 namespace {
 
@@ -57,17 +64,26 @@ double cpu_seconds() {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 
-// A phase's wall-clock and CPU times, one per run.
+// The thread's minor page faults so far (first touches of memory).
+double minor_faults() {
+  rusage u{};
+  getrusage(RUSAGE_THREAD, &u);
+  return static_cast<double>(u.ru_minflt);
+}
+
+// A phase's wall-clock and CPU times and page faults, one per run.
 struct Phase {
-  std::vector<double> wall, cpu;
-  double wall_started = 0, cpu_started = 0;
+  std::vector<double> wall, cpu, faults;
+  double wall_started = 0, cpu_started = 0, faults_started = 0;
   void start() {
     wall_started = now_seconds();
     cpu_started = cpu_seconds();
+    faults_started = minor_faults();
   }
   void stop() {
     wall.push_back(now_seconds() - wall_started);
     cpu.push_back(cpu_seconds() - cpu_started);
+    faults.push_back(minor_faults() - faults_started);
   }
 };
 
@@ -94,6 +110,8 @@ class CountingObserver : public gw::risk::EpisodeObserver {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const int cpu = gw::bench::pin_to_current_cpu();
+  if (cpu >= 0) fmt::print("pinned to CPU {}\n", cpu);
   gw::sim::MarketplaceOptions sim;
   sim.seed = 7;
   sim.freelancers = 2000;
@@ -208,6 +226,8 @@ int main(int argc, char** argv) {
     fmt::print("median {}: features {:.3f} s ({:.0f} % of replay), features + score {:.3f} s ({:.0f} %)\n",
                cpu ? "CPU" : "wall", of(features), 100 * of(features) / base, of(score), 100 * of(score) / base);
   }
+  fmt::print("median page faults: replay {:.0f}, replay --model {:.0f}, one tree {:.0f}\n", median(replay.faults),
+             median(live.faults), median(live_one_tree.faults));
   const double alone = median(model_alone.cpu);
   fmt::print("the model alone (encoding and the trees, CPU): {:.3f} s for {} episodes ({:.2f} us each)\n", alone,
              history->rows.size(), 1e6 * alone / static_cast<double>(history->rows.size()));

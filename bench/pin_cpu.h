@@ -1,0 +1,25 @@
+// Keeps a benchmark (and the children it forks) on the CPU it started on,
+// so that the phases it compares run on the same core and none migrates
+// midway (standard practice; on the benchmark VM, whose vCPUs differ in
+// speed from minute to minute, it removes that source of noise, not the
+// host's own drift).
+#pragma once
+
+#include <sched.h>
+
+#include <cstdio>
+
+namespace gw::bench {
+
+// Returns the CPU pinned to, or -1 (nothing changed) when it is unknown.
+inline int pin_to_current_cpu() {
+  const int cpu = sched_getcpu();
+  if (cpu < 0) return -1;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) return -1;
+  return cpu;
+}
+
+}  // namespace gw::bench
