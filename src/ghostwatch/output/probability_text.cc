@@ -5,6 +5,8 @@
 #include <cassert>
 #include <cstdint>
 
+#include "ghostwatch/core/decimal.h"
+
 namespace gw {
 
 char* write_probability(char* p, float v) {
@@ -27,12 +29,10 @@ char* write_probability(char* p, float v) {
   }
   *p++ = static_cast<char>('0' + millionths / 1'000'000);
   *p++ = '.';
-  std::uint64_t decimals = millionths % 1'000'000;
-  for (int i = 5; i >= 0; --i) {
-    p[i] = static_cast<char>('0' + decimals % 10);
-    decimals /= 10;
-  }
-  return p + 6;
+  const auto decimals = static_cast<unsigned>(millionths % 1'000'000);
+  p = write_two_digits(p, decimals / 10'000);
+  p = write_two_digits(p, decimals / 100 % 100);
+  return write_two_digits(p, decimals % 100);
 }
 
 }  // namespace gw
