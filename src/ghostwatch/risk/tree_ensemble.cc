@@ -331,7 +331,7 @@ __attribute__((target("avx2"), always_inline)) inline void walk(const AvxGroup& 
 
 }  // namespace
 
-template <std::size_t kDepth, std::size_t kBlocks>
+template <std::size_t kLevels, std::size_t kBlocks>
 __attribute__((target("avx2"))) double TreeEnsemble::predict_avx2(const float* row) const {
   const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   // The row in registers; lanes past the last feature stay 0.
@@ -340,10 +340,6 @@ __attribute__((target("avx2"))) double TreeEnsemble::predict_avx2(const float* r
     const __m256i present = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(features_ - 8 * b)), lanes);
     row_blocks[b] = _mm256_maskload_ps(row + 8 * b, present);
   }
-  // Trees deeper than kAvxLevels: the vector walk for their first
-  // kAvxLevels levels, then each lane's tree alone (the blends would double
-  // per level).
-  constexpr std::size_t kLevels = std::min(kDepth, kAvxLevels);
   __m256d sums_low = _mm256_setzero_pd(), sums_high = _mm256_setzero_pd();
   for (std::size_t group = 0; group < groups_; ++group) {
     const std::size_t splits = split_at(group, 0, 0);
@@ -352,8 +348,10 @@ __attribute__((target("avx2"))) double TreeEnsemble::predict_avx2(const float* r
     __m256 right[kLevels];  // NOLINT(modernize-avoid-c-arrays)
     walk<0, kLevels, kBlocks, kMissingRight, kCategorical>(g, right);
     __m256 values;
-    if constexpr (kDepth == kLevels) {
-      values = node_of<kDepth>(leaves_.data() + leaf_at(group, 0, 0), right);
+    // Trees deeper than kAvxLevels go on a lane at a time (the blends
+    // would double per level).
+    if (kLevels < kAvxLevels || depth_ == kLevels) {
+      values = node_of<kLevels>(leaves_.data() + leaf_at(group, 0, 0), right);
     } else {
       // Each lane's node at level kLevels: 2 node + 1, + 1 where it went right (all ones: -1).
       __m256i node = _mm256_setzero_si256();
@@ -382,16 +380,13 @@ __attribute__((target("avx2"))) double TreeEnsemble::predict_avx2(const float* r
 
 template <std::size_t kBlocks>
 TreeEnsemble::Walk TreeEnsemble::avx2_walk() const {
+  static_assert(kAvxLevels == 4);
   switch (depth_) {
+    case 0: return &TreeEnsemble::predict_portable;  // leaves alone
     case 1: return &TreeEnsemble::predict_avx2<1, kBlocks>;
     case 2: return &TreeEnsemble::predict_avx2<2, kBlocks>;
     case 3: return &TreeEnsemble::predict_avx2<3, kBlocks>;
-    case 4: return &TreeEnsemble::predict_avx2<4, kBlocks>;
-    case 5: return &TreeEnsemble::predict_avx2<5, kBlocks>;
-    case 6: return &TreeEnsemble::predict_avx2<6, kBlocks>;
-    case 7: return &TreeEnsemble::predict_avx2<7, kBlocks>;
-    case 8: return &TreeEnsemble::predict_avx2<8, kBlocks>;
-    default: return &TreeEnsemble::predict_portable;  // depth 0: leaves alone
+    default: return &TreeEnsemble::predict_avx2<kAvxLevels, kBlocks>;
   }
 }
 

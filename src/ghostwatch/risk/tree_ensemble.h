@@ -84,16 +84,17 @@ class TreeEnsemble {
   // ends with their leaves' places (nodes_per_tree() and beyond).
   void descend(std::size_t group, std::size_t from, std::size_t lanes, Nodes& nodes, const float* row) const;
   // The AVX2 path, for up to 8 * kRowBlocks features (the model has 22):
-  // the row stays in registers, and each of the first kAvxLevels levels'
-  // splits (a level costs 2^level blends per array: 4 levels cover
-  // tuning's usual depths, 2 to 4, and the fixed default, 3), and then the
-  // leaves, are picked by blends. Deeper trees go on from there a lane at a
-  // time, as the portable walk steps. It is compiled for each depth and
-  // each count of row blocks (1 to kRowBlocks; avx2_walk picks the depth),
-  // so that the vector walk has no loop or branch left.
+  // the row stays in registers, and each of the first kLevels levels'
+  // splits (a level costs 2^level blends per array: at most kAvxLevels,
+  // which cover tuning's usual depths, 2 to 4, and the fixed default, 3),
+  // and then the leaves, are picked by blends. Deeper trees go on from
+  // level kAvxLevels a lane at a time, as the portable walk steps. It is
+  // compiled for each count of levels and of row blocks (1 to kRowBlocks;
+  // avx2_walk picks the levels), so that the vector walk has no loop or
+  // branch left.
   static constexpr std::size_t kRowBlocks = 4;
   static constexpr std::size_t kAvxLevels = 4;
-  template <std::size_t kDepth, std::size_t kBlocks>
+  template <std::size_t kLevels, std::size_t kBlocks>
   double predict_avx2(const float* row) const;
   // What predict() calls, chosen once when the trees are laid out: the
   // AVX2 walk for the model's depth and row blocks where the machine has
