@@ -245,7 +245,7 @@ double TreeEnsemble::predict_portable(const float* row) const {
     Nodes nodes{};
     descend(group, 0, lanes, nodes, row);
     for (std::size_t lane = 0; lane < lanes; ++lane) {
-      sums[lane] += leaves_[leaf_at(group, nodes[lane] - nodes_per_tree(), lane)];
+      sums[lane] += leaf(group, nodes[lane], lane);
     }
   }
   return finish(sums);
@@ -364,9 +364,7 @@ __attribute__((target("avx2"))) double TreeEnsemble::predict_avx2(const float* r
       const std::size_t lanes = std::min(kLanes, trees_ - group * kLanes);
       descend(group, kLevels, lanes, nodes, row);
       alignas(32) std::array<float, kLanes> leaves{};  // padding lanes add +0, as their leaves
-      for (std::size_t lane = 0; lane < lanes; ++lane) {
-        leaves[lane] = leaves_[leaf_at(group, nodes[lane] - nodes_per_tree(), lane)];
-      }
+      for (std::size_t lane = 0; lane < lanes; ++lane) leaves[lane] = leaf(group, nodes[lane], lane);
       values = _mm256_load_ps(leaves.data());
     }
     sums_low = _mm256_add_pd(sums_low, _mm256_cvtps_pd(_mm256_castps256_ps128(values)));

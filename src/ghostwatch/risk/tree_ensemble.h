@@ -15,9 +15,9 @@
 // is `node = 2 * node + 1 + goes_right` for eight trees at once: with AVX2
 // (chosen at run time) one vector compare per level for the first four
 // levels, elsewhere (and below those) the same steps, a level of the
-// group's trees at a time (the last group's padding lanes skipped). Tree t's leaf is added to sum
-// t % kLanes (in double), and the sums to the base margin in lane order, so
-// both ways give the same bits.
+// group's trees at a time (the last group's padding lanes skipped). Tree
+// t's leaf is added to sum t % kLanes (in double), and the sums to the
+// base margin in lane order, so both ways give the same bits.
 //
 // Limits, refused by parse(): trees at most kMaxDepth deep, categories
 // below 64, at most 65 536 features. Thread-safe: const.
@@ -79,6 +79,10 @@ class TreeEnsemble {
   double finish(const std::array<double, kLanes>& sums) const;
   // Each lane's node (breadth-first) in its tree.
   using Nodes = std::array<std::uint32_t, kLanes>;
+  // The value of lane `lane`'s leaf at `node` (nodes_per_tree() and beyond).
+  float leaf(std::size_t group, std::uint32_t node, std::size_t lane) const {
+    return leaves_[leaf_at(group, node - nodes_per_tree(), lane)];
+  }
   // Steps lanes [0, lanes) of `group` from level `from` to the bottom, a
   // level of them at a time (their loads overlap), from `nodes`, which
   // ends with their leaves' places (nodes_per_tree() and beyond).
