@@ -76,24 +76,18 @@ const TrainedModel& model_of_depth(int depth) {
   return models.emplace(depth, TrainedModel{std::move(x), std::move(*trees)}).first->second;
 }
 
+// Arguments: the depth, then the walk (0: the one predict() chose for this
+// machine, 1: the portable one).
 void BM_TreePredict(benchmark::State& state) {
   const TrainedModel& m = model_of_depth(static_cast<int>(state.range(0)));
+  const bool portable = state.range(1) != 0;
   std::size_t r = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(m.trees.predict(&m.rows.values[r * kColumns]));
+    const float* row = &m.rows.values[r * kColumns];
+    benchmark::DoNotOptimize(portable ? m.trees.predict_portable(row) : m.trees.predict(row));
     r = (r + 1) % kRows;
   }
 }
-BENCHMARK(BM_TreePredict)->Arg(3)->Arg(4)->Arg(6);
-
-void BM_TreePredictPortable(benchmark::State& state) {
-  const TrainedModel& m = model_of_depth(static_cast<int>(state.range(0)));
-  std::size_t r = 0;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(m.trees.predict_portable(&m.rows.values[r * kColumns]));
-    r = (r + 1) % kRows;
-  }
-}
-BENCHMARK(BM_TreePredictPortable)->Arg(3)->Arg(4)->Arg(6);
+BENCHMARK(BM_TreePredict)->ArgNames({"depth", "portable"})->ArgsProduct({{3, 4, 6}, {0, 1}});
 
 }  // namespace
