@@ -7,8 +7,6 @@
 
 #include <sched.h>
 
-#include <cstdio>
-
 namespace gw::bench {
 
 // Returns the CPU pinned to, or -1 (nothing changed) when it is unknown.

@@ -239,12 +239,11 @@ void TreeEnsemble::descend(std::size_t group, std::size_t from, std::size_t lane
 double TreeEnsemble::predict_portable(const float* row) const {
   std::array<double, kLanes> sums{};
   for (std::size_t group = 0; group < groups_; ++group) {
-    // The last group's lanes past the last tree are padding, whose leaves
-    // are all +0: their sums stay +0 unwalked.
-    const std::size_t lanes = std::min(kLanes, trees_ - group * kLanes);
+    // Padding lanes' sums stay +0 unwalked.
+    const std::size_t trees = trees_in(group);
     Nodes nodes{};
-    descend(group, 0, lanes, nodes, row);
-    for (std::size_t lane = 0; lane < lanes; ++lane) {
+    descend(group, 0, trees, nodes, row);
+    for (std::size_t lane = 0; lane < trees; ++lane) {
       sums[lane] += leaf(group, nodes[lane], lane);
     }
   }
@@ -361,10 +360,10 @@ __attribute__((target("avx2"))) double TreeEnsemble::predict_avx2(const float* r
       }
       alignas(32) Nodes nodes;
       _mm256_store_si256(reinterpret_cast<__m256i*>(nodes.data()), node);
-      const std::size_t lanes = std::min(kLanes, trees_ - group * kLanes);
-      descend(group, kLevels, lanes, nodes, row);
+      const std::size_t trees = trees_in(group);
+      descend(group, kLevels, trees, nodes, row);
       alignas(32) std::array<float, kLanes> leaves{};  // padding lanes add +0, as their leaves
-      for (std::size_t lane = 0; lane < lanes; ++lane) leaves[lane] = leaf(group, nodes[lane], lane);
+      for (std::size_t lane = 0; lane < trees; ++lane) leaves[lane] = leaf(group, nodes[lane], lane);
       values = _mm256_load_ps(leaves.data());
     }
     sums_low = _mm256_add_pd(sums_low, _mm256_cvtps_pd(_mm256_castps256_ps128(values)));

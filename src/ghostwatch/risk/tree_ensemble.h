@@ -23,6 +23,7 @@
 // below 64, at most 65 536 features. Thread-safe: const.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -77,6 +78,9 @@ class TreeEnsemble {
   // categorical one's categories are read only for it.
   std::size_t goes_right(std::size_t at, std::uint32_t word, float value) const;
   double finish(const std::array<double, kLanes>& sums) const;
+  // How many of group `group`'s lanes hold trees: kLanes but in the last
+  // group, whose lanes past the last tree are padding (leaves all +0).
+  std::size_t trees_in(std::size_t group) const { return std::min(kLanes, trees_ - group * kLanes); }
   // Each lane's node (breadth-first) in its tree.
   using Nodes = std::array<std::uint32_t, kLanes>;
   // The value of lane `lane`'s leaf at `node` (nodes_per_tree() and beyond).
