@@ -52,6 +52,37 @@ TEST(RiskImport, SnapEdgesBecomeContractsBetweenPairs) {
   EXPECT_EQ(h.rows[1].contract, "1-3");
 }
 
+TEST(RiskImport, SnapEdgesSeparatedByTabsWithCommentsAndBlankLines) {
+  TempDir dir;
+  write_file(dir.file("edges.txt"),
+             "# Directed graph: a SNAP header\n"
+             "% a KONECT header\n"
+             "1\t2\t0\r\n"
+             "\n"
+             "  \t \n"
+             "2 \t 1   60\n");
+  auto messages = import::read_snap_edges(dir.file("edges.txt"), 0);
+  ASSERT_TRUE(messages.is_ok()) << messages.message();
+  ASSERT_EQ(messages->size(), 2u);
+  EXPECT_EQ((*messages)[0].from, "1");
+  EXPECT_EQ((*messages)[0].to, "2");
+  EXPECT_EQ((*messages)[1].from, "2");
+  EXPECT_EQ((*messages)[1].at, 60 * kSecond);
+}
+
+TEST(RiskImport, PairsWhoseJoinedIdsCoincideGetDistinctContracts) {
+  // "a-b" to "c" and "a" to "b-c" both join to "a-b-c".
+  const std::string events = risk_import_events({{"a-b", "c", 0}, {"a", "b-c", kSecond}, {"b-c", "a", 2 * kSecond}});
+  EXPECT_NE(events.find(R"("contract":"a-b-c","client":"a-b","freelancer":"c")"), std::string::npos) << events;
+  EXPECT_NE(events.find(R"("contract":"a-b-c~2","client":"a","freelancer":"b-c")"), std::string::npos) << events;
+  EXPECT_NE(events.find(R"({"type":"message","at":"1970-01-01T00:00:02Z","contract":"a-b-c~2","from":"b-c"})"),
+            std::string::npos)
+      << events;
+  TempDir dir;
+  const risk::EpisodeHistory h = risk_history_of(dir, events);
+  EXPECT_EQ(h.stream.rejected, 0u);
+}
+
 TEST(RiskImport, EnronTablesOneMessagePerRecipient) {
   TempDir dir;
   write_file(dir.file("messages.tsv"),
@@ -78,6 +109,11 @@ TEST(RiskImport, BadLinesNameFileAndLine) {
   auto snap = import::read_snap_edges(dir.file("edges.txt"), 0);
   ASSERT_FALSE(snap.is_ok());
   EXPECT_NE(snap.message().find("edges.txt:2: expected \"SRC DST T\""), std::string::npos) << snap.message();
+  write_file(dir.file("konect.txt"), "% sym unweighted\n1 2 1 1262454010\n");
+  auto konect = import::read_snap_edges(dir.file("konect.txt"), 0);
+  ASSERT_FALSE(konect.is_ok());
+  EXPECT_NE(konect.message().find("konect.txt:2: expected \"SRC DST T\""), std::string::npos) << konect.message();
+  EXPECT_NE(konect.message().find("keep its columns 1, 2 and 4"), std::string::npos) << konect.message();
 
   write_file(dir.file("messages.tsv"), "1\ta\t1000000000\tHi\t7\n");
   write_file(dir.file("recipients.tsv"), "1\t1\t9\n5\t1\t9\n");

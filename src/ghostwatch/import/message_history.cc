@@ -58,16 +58,26 @@ class TextLines {
   std::uint64_t number_ = 0;
 };
 
-std::vector<std::string_view> split_fields(std::string_view line, char sep) {
+// The fields of a line separated by tabs (empty ones too).
+std::vector<std::string_view> split_tabs(std::string_view line) {
   std::vector<std::string_view> fields;
   std::size_t start = 0;
-  for (;;) {
-    const std::size_t end = line.find(sep, start);
-    if (end == std::string_view::npos) break;
-    if (end > start || sep == '\t') fields.push_back(line.substr(start, end - start));
-    start = end + 1;
+  for (std::size_t end; (end = line.find('\t', start)) != std::string_view::npos; start = end + 1) {
+    fields.push_back(line.substr(start, end - start));
   }
-  if (start < line.size() || sep == '\t') fields.push_back(line.substr(start));
+  fields.push_back(line.substr(start));
+  return fields;
+}
+
+// The fields of a line separated by runs of spaces and tabs.
+std::vector<std::string_view> split_blank_separated(std::string_view line) {
+  std::vector<std::string_view> fields;
+  std::size_t start = line.find_first_not_of(" \t");
+  while (start != std::string_view::npos) {
+    const std::size_t end = std::min(line.find_first_of(" \t", start), line.size());
+    fields.push_back(line.substr(start, end - start));
+    start = line.find_first_not_of(" \t", end);
+  }
   return fields;
 }
 
@@ -100,11 +110,13 @@ Result<std::vector<DirectedMessage>> read_snap_edges(const std::string& path, In
   std::vector<DirectedMessage> messages;
   std::string line;
   while (in.next(line)) {
-    const std::vector<std::string_view> f = split_fields(line, ' ');
-    if (f.empty()) continue;
+    const std::vector<std::string_view> f = split_blank_separated(line);
+    // Blank lines, and comments (SNAP's "#" headers, KONECT's "%" ones).
+    if (f.empty() || f[0].starts_with('#') || f[0].starts_with('%')) continue;
     std::int64_t t = 0;
     if (f.size() != 3 || !parse_int(f[2], t) || t < 0) {
-      return in.error("expected \"SRC DST T\" with T whole seconds, got \"" + line + "\"");
+      return in.error("expected \"SRC DST T\" with T whole seconds, got \"" + line + "\"" +
+                      (f.size() == 4 ? " (a KONECT edge \"SRC DST WEIGHT T\"? keep its columns 1, 2 and 4)" : ""));
     }
     messages.push_back(DirectedMessage{std::string(f[0]), std::string(f[1]), origin + t * kSecond});
   }
@@ -123,7 +135,7 @@ Result<std::vector<DirectedMessage>> read_enron_tables(const std::string& dir) {
   if (Status s = in.open(dir + "/messages.tsv"); !s) return s;
   std::string line;
   while (in.next(line)) {
-    const std::vector<std::string_view> f = split_fields(line, '\t');
+    const std::vector<std::string_view> f = split_tabs(line);
     std::int64_t t = 0;
     // The subject may hold tabs: the sender is the last field.
     if (f.size() < 5 || !parse_int(f[2], t)) {
@@ -140,7 +152,7 @@ Result<std::vector<DirectedMessage>> read_enron_tables(const std::string& dir) {
   TextLines rin;
   if (Status s = rin.open(dir + "/recipients.tsv"); !s) return s;
   while (rin.next(line)) {
-    const std::vector<std::string_view> f = split_fields(line, '\t');
+    const std::vector<std::string_view> f = split_tabs(line);
     if (f.size() != 3) return rin.error("expected mid, recipient number and receiver separated by tabs");
     auto it = sent.find(std::string(f[0]));
     if (it == sent.end()) return rin.error("message id " + std::string(f[0]) + " is not in messages.tsv");
@@ -159,6 +171,7 @@ ImportStats write_contract_events(std::vector<DirectedMessage> messages,
   std::unordered_set<std::string> users;
   // The pair (lower id, higher id) -> the contract's id.
   std::map<std::pair<std::string, std::string>, std::string> contracts;
+  std::unordered_set<std::string> contract_ids;
   std::string line;
   for (const DirectedMessage& m : messages) {
     if (m.from == m.to) {
@@ -177,7 +190,13 @@ ImportStats write_contract_events(std::vector<DirectedMessage> messages,
     auto [it, added] = contracts.try_emplace(std::move(key));
     if (added) {
       ++stats.contracts;
-      it->second = m.from + "-" + m.to;
+      // "client-freelancer"; ids with a '-' could make two pairs' ids
+      // equal ("a-b" and "c", "a" and "b-c"): the later pair's gets "~2"
+      // (or the first free "~N") appended.
+      std::string id = m.from + "-" + m.to;
+      for (int n = 2; contract_ids.contains(id); ++n) id = m.from + "-" + m.to + "~" + std::to_string(n);
+      contract_ids.insert(id);
+      it->second = std::move(id);
       line += event_head("contract_started", m.at);
       append_field(line, "contract", it->second);
       append_field(line, "client", m.from);

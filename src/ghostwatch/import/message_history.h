@@ -1,7 +1,8 @@
 // Real message histories as marketplace events (`ghostwatch import`): e-mail
 // corpora become contracts between pairs of people. Each pair who exchange
 // messages is one contract, started at their first message, whose first
-// sender is the client and the other the freelancer; every message is a
+// sender is the client and the other the freelancer (its id
+// "client-freelancer", made unique when ids hold '-'); every message is a
 // `message` event on it. Each person becomes a `user` event at their first
 // message, with no country and no time zone (unknown country, UTC: the
 // corpora have neither). Events are written in time order (ties keep the
@@ -28,8 +29,11 @@ struct DirectedMessage {
   Instant at = 0;
 };
 
-// SNAP temporal edge lists ("SRC DST T" per line, T in seconds after
-// `origin`), plain or gzip-compressed. Errors name the file and line.
+// SNAP temporal edge lists ("SRC DST T" per line, fields separated by
+// spaces or tabs, T in whole seconds after `origin`), plain or
+// gzip-compressed; blank lines and comment lines (starting with "#", as
+// SNAP's headers, or "%", as KONECT's) are skipped. Errors name the file
+// and line.
 Result<std::vector<DirectedMessage>> read_snap_edges(const std::string& path, Instant origin);
 
 // The Enron tables of Perry & Wolfe (messages.tsv: mid, file, unix time,
