@@ -9,11 +9,11 @@
 # other). Nothing else should run meanwhile. Outputs go to a temporary
 # directory on /dev/shm and are removed.
 #
-#   bench/replay_pair.sh A_BINARY B_BINARY [EVENTS_FILE] [ROUNDS] [CONFIG]
+#   bench/replay_pair.sh A_BINARY B_BINARY [EVENTS_FILE] [ROUNDS] [CONFIG] [REPLAY_ARG...]
 #
 # EVENTS_FILE defaults to the one bench/replay_throughput generates
 # (/tmp/ghostwatch-bench-10000000.ndjson), ROUNDS to 6, CONFIG to
-# examples/policy.toml.
+# examples/policy.toml; REPLAY_ARGs go to both replays (e.g. --model M).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 a=$1
@@ -21,13 +21,15 @@ b=$2
 events=${3:-/tmp/ghostwatch-bench-10000000.ndjson}
 rounds=${4:-6}
 config=${5:-examples/policy.toml}
+replay_args=("${@:6}")
 out=$(mktemp -d /dev/shm/gw-replay-pair.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 
 # run BINARY CPU: writes the CPU seconds of one replay to $out/cpu.CPU.
 run() {
   /usr/bin/time -f "%U %S" -o "$out/time.$2" taskset -c "$2" "$1" replay --config "$config" --events "$events" \
-    --actions "$out/actions.$2" --episodes "$out/episodes.$2" --rejects "$out/rejects.$2" 2>/dev/null
+    --actions "$out/actions.$2" --episodes "$out/episodes.$2" --rejects "$out/rejects.$2" \
+    "${replay_args[@]}" 2>/dev/null
   awk '{print $1 + $2}' "$out/time.$2" >"$out/cpu.$2"
 }
 
