@@ -5,19 +5,21 @@
 // host's own drift).
 #pragma once
 
+#include <fmt/format.h>
 #include <sched.h>
 
 namespace gw::bench {
 
-// Returns the CPU pinned to, or -1 (nothing changed) when it is unknown.
-inline int pin_to_current_cpu() {
+// Prints "pinned to CPU N"; nothing (and nothing changed) when the CPU is
+// unknown or the affinity cannot be set.
+inline void pin_to_current_cpu() {
   const int cpu = sched_getcpu();
-  if (cpu < 0) return -1;
+  if (cpu < 0) return;
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
-  if (sched_setaffinity(0, sizeof set, &set) != 0) return -1;
-  return cpu;
+  if (sched_setaffinity(0, sizeof set, &set) != 0) return;
+  fmt::print("pinned to CPU {}\n", cpu);
 }
 
 }  // namespace gw::bench

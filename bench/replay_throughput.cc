@@ -41,6 +41,7 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ghostwatch/ingest/line_parser.h"
@@ -199,8 +200,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int cpu = gw::bench::pin_to_current_cpu();
-  if (cpu >= 0) fmt::print("pinned to CPU {}\n", cpu);
+  gw::bench::pin_to_current_cpu();
   std::int64_t events = 10'000'000;
   std::string path;
   int repeat = 3;
@@ -259,9 +259,10 @@ int main(int argc, char** argv) {
                full_rates.back() / 1e6, two_field_rates.back() / 1e6, replay_rates.back() / 1e6);
   }
   std::filesystem::remove_all(out_dir);
-  auto spread = [](const std::vector<double>& v) {
+  // "lowest..highest" of `v` in `unit`s, each followed by `suffix`.
+  auto spread = [](const std::vector<double>& v, double unit = 1e6, std::string_view suffix = "") {
     auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-    return fmt::format("{:.2f}..{:.2f}", *lo / 1e6, *hi / 1e6);
+    return fmt::format("{:.2f}{}..{:.2f}{}", *lo / unit, suffix, *hi / unit, suffix);
   };
   double full = median(full_rates), two_fields = median(two_field_rates), rep = median(replay_rates);
   long extra_kb = replay_last.max_rss_kb - full_last.max_rss_kb;
@@ -277,9 +278,7 @@ int main(int argc, char** argv) {
   // whose speed drifts between runs, their median is the steadier figure.
   std::vector<double> run_ratios;
   for (std::size_t i = 0; i < replay_rates.size(); ++i) run_ratios.push_back(full_rates[i] / replay_rates[i]);
-  fmt::print("replay / raw parse per run: {:.2f}x (median; runs {:.2f}x..{:.2f}x)\n", median(run_ratios),
-             *std::min_element(run_ratios.begin(), run_ratios.end()),
-             *std::max_element(run_ratios.begin(), run_ratios.end()));
+  fmt::print("replay / raw parse per run: {:.2f}x (median; runs {})\n", median(run_ratios), spread(run_ratios, 1, "x"));
   fmt::print("peak RSS: raw {} KB, replay {} KB; replay beyond raw: {:.0f} bytes/contract\n", full_last.max_rss_kb,
              replay_last.max_rss_kb, static_cast<double>(extra_kb) * 1024 / contracts);
   fmt::print("engine state (accounted): {:.0f} bytes/contract\n",

@@ -110,8 +110,7 @@ class CountingObserver : public gw::risk::EpisodeObserver {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int cpu = gw::bench::pin_to_current_cpu();
-  if (cpu >= 0) fmt::print("pinned to CPU {}\n", cpu);
+  gw::bench::pin_to_current_cpu();
   gw::sim::MarketplaceOptions sim;
   sim.seed = 7;
   sim.freelancers = 2000;
