@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_stats.h"
 #include "child_process.h"
 #include "ghostwatch/mail/composer.h"
 #include "ghostwatch/mail/smtp_transport.h"
@@ -161,10 +162,7 @@ double deliver_all(const std::string& url, const std::vector<gw::mail::OutgoingM
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using gw::bench::median;
 
 }  // namespace
 

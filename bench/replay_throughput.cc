@@ -44,6 +44,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_stats.h"
 #include "ghostwatch/ingest/line_parser.h"
 #include "ghostwatch/ingest/line_reader.h"
 #include "ghostwatch/replay/replay.h"
@@ -192,10 +193,7 @@ PhaseResult in_child(Phase phase) {
   return r;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using gw::bench::median;
 
 }  // namespace
 

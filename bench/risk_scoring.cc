@@ -43,6 +43,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_stats.h"
 #include "ghostwatch/core/atomic_file.h"
 #include "ghostwatch/policy/policy.h"
 #include "ghostwatch/replay/replay.h"
@@ -87,10 +88,7 @@ struct Phase {
   }
 };
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using gw::bench::median;
 
 // Touches every opening's features, so that none is optimised away.
 class CountingObserver : public gw::risk::EpisodeObserver {

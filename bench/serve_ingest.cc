@@ -34,6 +34,8 @@
 // from spawn to the "listening" log line and the recovery_seconds it logs.
 // The database files stay in the page cache: this is a process crash, not a
 // machine restart.
+#include <fmt/format.h>
+#include <httplib.h>
 #include <sys/vfs.h>
 
 #include <algorithm>
@@ -41,14 +43,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-#include <httplib.h>
-#include <nlohmann/json.hpp>
-
+#include "bench_stats.h"
 #include "child_process.h"
 #include "ghostwatch/ingest/line_reader.h"
 #include "ghostwatch/sim/marketplace.h"
@@ -78,10 +78,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using gw::bench::median;
 
 // "median (lo..hi)" with `scale` and `digits` decimals.
 std::string summary(const std::vector<double>& v, double scale, int digits) {
