@@ -13,6 +13,8 @@
 
 #include "ghostwatch/core/json_text.h"
 #include "ghostwatch/sim/action_queue.h"
+#include "ghostwatch/sim/bad_lines.h"
+#include "ghostwatch/sim/ids.h"
 #include "ghostwatch/sim/line_buffer.h"
 #include "ghostwatch/sim/names.h"
 #include "ghostwatch/sim/places.h"
@@ -126,28 +128,19 @@ struct Contract {
   std::uint64_t pending_key;
 };
 
-struct EndedRef {
-  std::uint64_t number;
-  std::uint32_t client;
-  std::uint32_t freelancer;
-};
-
 constexpr std::size_t kEndedRing = 64;
 
-class Generator {
+class Generator final : SimulationView {
  public:
   Generator(const MarketplaceOptions& options, const ChunkSink& sink, NudgeFeedback* feedback)
       : options_(options),
         sink_(sink),
         feedback_(feedback),
         rng_(options.seed),
-        bad_rng_(options.seed ^ 0x6261646c696e6573ULL),    // "badlines": its own stream
         nudge_rng_(options.seed ^ 0x6e75646765736e74ULL),  // "nudgesnt": its own stream
         end_(options.start + options.days * kDay),
         queue_(options.start, end_) {
     dst_cache_.fill({kForever, kNoInstant, false});  // empty spans: computed on first use
-    const double q = options.bad_line_share / (1.0 - options.bad_line_share);
-    bad_threshold_ = static_cast<std::uint64_t>(q * 4294967296.0);
     lift_per_billion_ = static_cast<std::uint64_t>(options.reply_24h_lift * 1e9 + 0.5);
   }
 
@@ -539,7 +532,7 @@ class Generator {
   // --- Writing events -----------------------------------------------------
 
   void begin_line(Instant t) {
-    if (bad_threshold_ != 0 && (bad_rng_.next() >> 32) < bad_threshold_) write_bad_line(t);
+    if (bad_lines_.due()) write_bad_line(t);
     line_start_ = out_.size();
   }
 
@@ -562,19 +555,6 @@ class Generator {
     if (out_.size() == 0 || failed_) return;
     if (!sink_(out_.view())) failed_ = true;
     out_.clear();
-  }
-
-  void put_freelancer_id(std::uint64_t i) {
-    out_.lit("fl");
-    out_.put_uint(i);
-  }
-  void put_client_id(std::uint64_t i) {
-    out_.lit("cl");
-    out_.put_uint(i);
-  }
-  void put_contract_id(std::uint64_t n) {
-    out_.put('c');
-    out_.put_uint(n, 6);
   }
 
   // Appends `","key":"value` (the value's closing quote comes from the next
@@ -647,13 +627,13 @@ class Generator {
     out_.lit(R"({"type":"user","at":")");
     put_stamp(t, place, options_.start);
     out_.lit(R"(","id":")");
-    put_freelancer_id(i);
+    put_freelancer_id(out_, i);
     out_.lit(R"(","role":"freelancer)");
     if (!rng_.chance(ppm(0.02))) put_field("country", place.country);
     if (!rng_.chance(ppm(0.03))) put_field("tz", place.zone);
     if (!rng_.chance(ppm(0.04))) put_field("kind", f.agency ? "agency" : "individual");
     out_.lit(R"(","email":")");
-    put_freelancer_id(i);
+    put_freelancer_id(out_, i);
     out_.lit("@example.org");
     if (!rng_.chance(ppm(0.10))) put_name(place.region, f.agency);
     end_line();
@@ -666,13 +646,13 @@ class Generator {
     out_.lit(R"({"type":"user","at":")");
     put_stamp(t, place, options_.start);
     out_.lit(R"(","id":")");
-    put_client_id(i);
+    put_client_id(out_, i);
     out_.lit(R"(","role":"client)");
     put_field("country", place.country);
     if (!rng_.chance(ppm(0.2))) put_field("tz", place.zone);
     put_field("kind", rng_.chance(ppm(0.6)) ? "company" : "individual");
     out_.lit(R"(","email":")");
-    put_client_id(i);
+    put_client_id(out_, i);
     out_.lit("@example.com");
     end_line();
     ++stats_.users;
@@ -686,7 +666,7 @@ class Generator {
     out_.lit(R"({"type":"user","at":")");
     put_stamp(t, place, options_.start);
     out_.lit(R"(","id":")");
-    put_freelancer_id(i);
+    put_freelancer_id(out_, i);
     if (moved) {
       put_field("country", place.country);
       put_field("tz", place.zone);
@@ -720,11 +700,11 @@ class Generator {
     out_.lit(R"({"type":"contract_started","at":")");
     put_stamp(t, kClientPlaces[clients_[c.client].place], options_.start);
     out_.lit(R"(","contract":")");
-    put_contract_id(c.number);
+    put_contract_id(out_, c.number);
     out_.lit(R"(","client":")");
-    put_client_id(c.client);
+    put_client_id(out_, c.client);
     out_.lit(R"(","freelancer":")");
-    put_freelancer_id(c.freelancer);
+    put_freelancer_id(out_, c.freelancer);
     end_line();
     ++stats_.contracts;
   }
@@ -736,12 +716,12 @@ class Generator {
                                      : kFreelancerPlaces[freelancers_[c.freelancer].place];
     put_stamp(t, place, c.started_at);
     out_.lit(R"(","contract":")");
-    put_contract_id(c.number);
+    put_contract_id(out_, c.number);
     out_.lit(R"(","from":")");
     if (from_client) {
-      put_client_id(c.client);
+      put_client_id(out_, c.client);
     } else {
-      put_freelancer_id(c.freelancer);
+      put_freelancer_id(out_, c.freelancer);
     }
     if (rng_.chance(kMessageIdPpm)) {
       out_.lit(R"(","id":"m)");
@@ -756,7 +736,7 @@ class Generator {
     out_.lit(R"({"type":"contract_ended","at":")");
     put_stamp(t, kClientPlaces[clients_[c.client].place], c.started_at);
     out_.lit(R"(","contract":")");
-    put_contract_id(c.number);
+    put_contract_id(out_, c.number);
     if (c.reason != EndReason::kNone) {
       put_field("reason", kEndReasonNames[static_cast<std::size_t>(c.reason)]);
     }
@@ -773,405 +753,39 @@ class Generator {
     }
     put_stamp(t, kFreelancerPlaces[freelancers_[i].place], options_.start);
     out_.lit(R"(","user":")");
-    put_freelancer_id(i);
+    put_freelancer_id(out_, i);
     end_line();
     ++(out ? stats_.opt_outs : stats_.opt_ins);
   }
 
-  // --- Bad lines ----------------------------------------------------------
-  // They use bad_rng_ only and change nothing in the simulation, so the
-  // valid lines are the same whatever the bad-line share.
-
-  enum BadVariant {
-    kTruncated,
-    kInvalidUtf8,
-    kNanValue,
-    kNotObject,
-    kNoAt,
-    kNoType,
-    kNonStringCore,
-    kDuplicateKey,
-    kUnknownType,
-    kMissingTypeField,
-    kNonStringField,
-    kUnparseableTime,
-    kDuplicateStart,
-    kSelfContract,
-    kUnknownContract,
-    kEndedContract,
-    kStranger,
-    kBadVariantCount
-  };
+  // --- Bad lines (bad_lines.h) -------------------------------------------
 
   void write_bad_line(Instant t) {
-    bad_at_.clear();
-    append_rfc3339(bad_at_, floor_div(t, kSecond) * kSecond);  // YYYY-MM-DDTHH:MM:SSZ
     line_start_ = out_.size();
-    const auto variant = static_cast<BadVariant>(bad_rng_.below(kBadVariantCount));
-    const RejectReason reason = write_bad_variant(variant);
-    out_.put('\n');
+    const RejectReason reason = bad_lines_.write(t);
     show_line();
     ++stats_.lines;
     ++stats_.bad_lines;
     ++stats_.bad_by_reason[static_cast<std::size_t>(reason)];
   }
 
-  RejectReason write_bad_variant(BadVariant variant) {
-    switch (variant) {
-      case kTruncated: return write_truncated();
-      case kInvalidUtf8: return write_invalid_utf8();
-      case kNanValue:
-        out_.put('{');
-        put_message_body();
-        if (bad_rng_.below(2) == 0) {
-          out_.lit(R"(,"sentiment":NaN})");
-        } else {
-          out_.lit(R"(,"score":Infinity})");
-        }
-        return RejectReason::kBadJson;
-      case kNotObject: return write_not_object();
-      case kNoAt:
-        out_.lit(R"({"type":"message")");
-        put_message_parties();
-        out_.put('}');
-        return RejectReason::kMissingField;
-      case kNoType:
-        out_.lit(R"({"at":)");
-        put_quoted_at();
-        put_message_parties();
-        out_.put('}');
-        return RejectReason::kMissingField;
-      case kNonStringCore: return write_non_string_core();
-      case kDuplicateKey: return write_duplicate_key();
-      case kUnknownType: return write_unknown_type();
-      case kMissingTypeField: return write_missing_type_field();
-      case kNonStringField: return write_non_string_field();
-      case kUnparseableTime: return write_unparseable_time();
-      case kDuplicateStart: return write_duplicate_start();
-      case kSelfContract: return write_self_contract();
-      case kUnknownContract: return write_unknown_contract();
-      case kEndedContract: return write_ended_contract();
-      case kStranger: return write_stranger();
-      case kBadVariantCount: break;
-    }
-    return write_unknown_contract();
+  std::size_t contract_slots() const override { return contracts_.size(); }
+  std::optional<ContractParties> live_contract(std::size_t slot) const override {
+    const Contract& c = contracts_[slot];
+    if (!c.live || !c.started) return std::nullopt;
+    return ContractParties{c.number, c.client, c.freelancer};
   }
-
-  // A started, not yet ended contract, or nullptr when a few draws find none.
-  const Contract* live_contract() {
-    for (int attempt = 0; attempt < 8 && !contracts_.empty(); ++attempt) {
-      const Contract& c = contracts_[bad_rng_.below(contracts_.size())];
-      if (c.live && c.started) return &c;
-    }
-    return nullptr;
+  std::span<const ContractParties> recently_ended() const override {
+    return std::span(ended_).first(std::min(ended_count_, kEndedRing));
   }
-
-  // A contract id that no contract ever has ("cx" never starts a real one).
-  void put_unknown_contract_id() {
-    out_.lit("cx");
-    out_.put_uint(bad_rng_.below(1'000'000), 6);
-  }
-
-  void put_quoted_at() {
-    out_.put('"');
-    out_.put(bad_at_);
-    out_.put('"');
-  }
-
-  // `{"type":"<type>","at":"…"`: how most bad lines begin.
-  void put_head(std::string_view type) {
-    out_.lit(R"({"type":")");
-    out_.put(type);
-    out_.lit(R"(","at":)");
-    put_quoted_at();
-  }
-
-  // `"type":"message","at":"…","contract":"…","from":"…"` for a plausible
-  // message (without braces), used where the state does not matter.
-  void put_message_body() {
-    out_.lit(R"("type":"message","at":)");
-    put_quoted_at();
-    put_message_parties();
-  }
-
-  void put_message_parties() {
-    out_.lit(R"(,"contract":")");
-    const Contract* c = live_contract();
-    if (c != nullptr) {
-      put_contract_id(c->number);
-    } else {
-      put_unknown_contract_id();
-    }
-    out_.lit(R"(","from":")");
-    put_client_id(c != nullptr ? c->client : 0);
-    out_.put('"');
-  }
-
-  // A valid-looking message cut short, as a crashed writer leaves it.
-  RejectReason write_truncated() {
-    const std::size_t mark = out_.size();
-    out_.put('{');
-    put_message_body();
-    out_.put('}');
-    const std::size_t len = out_.size() - mark;
-    out_.truncate(mark + 1 + bad_rng_.below(len - 1));  // a non-empty proper prefix
-    return RejectReason::kBadJson;
-  }
-
-  RejectReason write_invalid_utf8() {
-    static constexpr std::string_view kBroken[] = {"Jos\xC3(", "\xFF", "\xC0\xAF", "\xED\xA0\x80",
-                                                   "Ana\x80"};
-    put_head("user");
-    out_.lit(R"(,"id":")");
-    put_freelancer_id(bad_rng_.below(freelancers_.size()));
-    out_.lit(R"(","name":")");
-    out_.put(kBroken[bad_rng_.below(std::size(kBroken))]);
-    out_.lit("\"}");
-    return RejectReason::kBadJson;
-  }
-
-  RejectReason write_not_object() {
-    switch (bad_rng_.below(4)) {
-      case 0:
-        out_.lit(R"(["message",)");
-        put_quoted_at();
-        out_.lit(R"(,"c000001","cl0"])");
-        break;
-      case 1: out_.lit(R"("message")"); break;
-      case 2: out_.lit("42"); break;
-      default: out_.lit("null"); break;
-    }
-    return RejectReason::kBadJson;
-  }
-
-  RejectReason write_non_string_core() {
-    switch (bad_rng_.below(3)) {
-      case 0:  // epoch seconds instead of RFC 3339
-        out_.lit(R"({"type":"message","at":)");
-        out_.put_uint(
-            static_cast<std::uint64_t>(floor_div(parse_rfc3339(bad_at_).value_or(0), kSecond)));
-        break;
-      case 1:
-        out_.lit(R"({"type":null,"at":)");
-        put_quoted_at();
-        break;
-      default:
-        out_.lit(R"({"type":7,"at":)");
-        put_quoted_at();
-        break;
-    }
-    put_message_parties();
-    out_.put('}');
-    return RejectReason::kBadField;
-  }
-
-  RejectReason write_duplicate_key() {
-    if (bad_rng_.below(2) == 0) {
-      out_.lit(R"({"type":"message",)");
-      put_message_body();
-    } else {
-      out_.put('{');
-      put_message_body();
-      out_.lit(R"(,"at":)");
-      put_quoted_at();
-    }
-    out_.put('}');
-    return RejectReason::kBadField;
-  }
-
-  RejectReason write_unknown_type() {
-    static constexpr std::string_view kTypes[] = {"contract_paused", "offer_sent", "Message",
-                                                  "milestone_funded", "review"};
-    put_head(kTypes[bad_rng_.below(std::size(kTypes))]);
-    put_message_parties();
-    out_.put('}');
-    return RejectReason::kUnknownType;
-  }
-
-  RejectReason write_missing_type_field() {
-    switch (bad_rng_.below(5)) {
-      case 0:
-        put_head("message");
-        out_.lit(R"(,"contract":")");
-        put_unknown_contract_id();
-        out_.lit(R"(","id":"m0"})");
-        break;
-      case 1:
-        put_head("contract_started");
-        out_.lit(R"(,"contract":")");
-        put_unknown_contract_id();
-        out_.lit(R"(","client":"cl0"})");
-        break;
-      case 2:
-        put_head("opt_out");
-        out_.lit(R"(,"email":"fl0@example.org"})");
-        break;
-      case 3:
-        put_head("user");
-        out_.lit(R"(,"role":"freelancer","country":"IN"})");
-        break;
-      default:
-        put_head("contract_ended");
-        out_.lit(R"(,"reason":"completed"})");
-        break;
-    }
-    return RejectReason::kMissingField;
-  }
-
-  RejectReason write_non_string_field() {
-    switch (bad_rng_.below(7)) {
-      case 0:
-        put_head("message");
-        out_.lit(R"(,"contract":")");
-        put_unknown_contract_id();
-        out_.lit(R"(","from":null})");
-        break;
-      case 1:
-        put_head("message");
-        out_.lit(R"(,"contract":123,"from":"cl0"})");
-        break;
-      case 2:
-        out_.put('{');
-        put_message_body();
-        out_.lit(R"(,"id":42})");
-        break;
-      case 3:
-        put_head("user");
-        out_.lit(R"(,"id":"fl0","tz":null})");
-        break;
-      case 4:
-        put_head("contract_ended");
-        out_.lit(R"(,"contract":")");
-        put_unknown_contract_id();
-        out_.lit(R"(","reason":true})");
-        break;
-      case 5:
-        put_head("opt_in");
-        out_.lit(R"(,"user":["fl0"]})");
-        break;
-      default:
-        put_head("contract_started");
-        out_.lit(R"(,"contract":")");
-        put_unknown_contract_id();
-        out_.lit(R"(","client":17,"freelancer":"fl0"})");
-        break;
-    }
-    return RejectReason::kBadField;
-  }
-
-  RejectReason write_unparseable_time() {
-    std::string at = bad_at_;  // YYYY-MM-DDTHH:MM:SSZ
-    switch (bad_rng_.below(8)) {
-      case 0: at[10] = ' '; break;                   // space separator
-      case 1: at.replace(11, 8, "23:59:60"); break;  // leap second
-      case 2: at.replace(5, 5, "02-30"); break;      // impossible date
-      case 3: at.pop_back(); break;                  // no zone
-      case 4: at.replace(19, 1, "+0530"); break;     // offset without colon
-      case 5: at = "yesterday"; break;
-      case 6: at.clear(); break;
-      default: at.resize(10); break;  // date only
-    }
-    out_.lit(R"({"type":"message","at":")");
-    out_.put(at);
-    out_.put('"');
-    put_message_parties();
-    out_.put('}');
-    return RejectReason::kBadTime;
-  }
-
-  // The same contract_started delivered twice, as at-least-once feeds do.
-  RejectReason write_duplicate_start() {
-    const Contract* c = live_contract();
-    EndedRef ref;
-    if (c != nullptr) {
-      ref = {c->number, c->client, c->freelancer};
-    } else if (ended_count_ > 0) {
-      ref = ended_[bad_rng_.below(std::min(ended_count_, kEndedRing))];
-    } else {
-      return write_unknown_contract();
-    }
-    put_head("contract_started");
-    out_.lit(R"(,"contract":")");
-    put_contract_id(ref.number);
-    out_.lit(R"(","client":")");
-    put_client_id(ref.client);
-    out_.lit(R"(","freelancer":")");
-    put_freelancer_id(ref.freelancer);
-    out_.lit("\"}");
-    return RejectReason::kDuplicateContract;
-  }
-
-  // A freelancer hiring themself.
-  RejectReason write_self_contract() {
-    const std::uint64_t f = bad_rng_.below(freelancers_.size());
-    put_head("contract_started");
-    out_.lit(R"(,"contract":")");
-    put_unknown_contract_id();
-    out_.lit(R"(","client":")");
-    put_freelancer_id(f);
-    out_.lit(R"(","freelancer":")");
-    put_freelancer_id(f);
-    out_.lit("\"}");
-    return RejectReason::kBadField;
-  }
-
-  RejectReason write_unknown_contract() {
-    if (bad_rng_.below(2) == 0) {
-      put_head("message");
-      out_.lit(R"(,"contract":")");
-      put_unknown_contract_id();
-      out_.lit(R"(","from":"cl0"})");
-    } else {
-      put_head("contract_ended");
-      out_.lit(R"(,"contract":")");
-      put_unknown_contract_id();
-      out_.lit(R"(","reason":"cancelled"})");
-    }
-    return RejectReason::kUnknownContract;
-  }
-
-  RejectReason write_ended_contract() {
-    if (ended_count_ == 0) return write_unknown_contract();
-    const EndedRef& ref = ended_[bad_rng_.below(std::min(ended_count_, kEndedRing))];
-    if (bad_rng_.below(2) == 0) {  // a client writing into a closed room
-      put_head("message");
-      out_.lit(R"(,"contract":")");
-      put_contract_id(ref.number);
-      out_.lit(R"(","from":")");
-      put_client_id(ref.client);
-      out_.lit("\"}");
-    } else {  // the end delivered twice
-      put_head("contract_ended");
-      out_.lit(R"(,"contract":")");
-      put_contract_id(ref.number);
-      out_.lit(R"(","reason":"completed"})");
-    }
-    return RejectReason::kContractEnded;
-  }
-
-  // A message on a live contract from a freelancer who is not on it.
-  RejectReason write_stranger() {
-    const Contract* c = live_contract();
-    if (c == nullptr) return write_unknown_contract();
-    std::uint64_t other = bad_rng_.below(freelancers_.size());
-    if (other == c->freelancer) other = freelancers_.size();  // an id nobody has
-    put_head("message");
-    out_.lit(R"(,"contract":")");
-    put_contract_id(c->number);
-    out_.lit(R"(","from":")");
-    put_freelancer_id(other);
-    out_.lit("\"}");
-    return RejectReason::kNotAParty;
-  }
+  std::uint64_t freelancers() const override { return freelancers_.size(); }
 
   const MarketplaceOptions& options_;
   const ChunkSink& sink_;
   NudgeFeedback* feedback_;
   Rng rng_;
-  Rng bad_rng_;
   Rng nudge_rng_;
   const Instant end_;
-  std::uint64_t bad_threshold_ = 0;  // per 2^32 lines
   std::uint64_t lift_per_billion_ = 0;
   std::vector<std::uint32_t> slot_of_number_;  // closed loop: a contract's slot by number - 1
   std::vector<SentNudge> nudges_;
@@ -1185,14 +799,14 @@ class Generator {
   std::vector<std::uint32_t> free_slots_;
   std::uint64_t contract_numbers_ = 0;
   std::uint64_t message_ids_ = 0;
-  std::array<EndedRef, kEndedRing> ended_{};
+  std::array<ContractParties, kEndedRing> ended_{};
   std::size_t ended_count_ = 0;
 
   std::array<DstSpan, std::size(kFreelancerPlaces) + std::size(kClientPlaces)> dst_cache_;
   LineBuffer out_;
+  BadLines bad_lines_{options_.seed, options_.bad_line_share, out_, *this};
   std::int64_t cached_day_ = std::numeric_limits<std::int64_t>::min();
   char cached_date_[12] = {};  // YYYY-MM-DDT and a NUL, so that lit() copies 11 bytes
-  std::string bad_at_;
   bool failed_ = false;
   MarketplaceStats stats_;
 };
