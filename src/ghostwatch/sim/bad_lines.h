@@ -76,16 +76,9 @@ class BadLines {
     kBadVariantCount
   };
 
-  // Each writes its kind of line (without the newline) and returns the
+  // Each writes a line of its kind (without the newline) and returns the
   // reason a replay rejects it with.
   RejectReason write_bad_variant(BadVariant variant);
-  std::optional<ContractParties> live_contract();
-  void put_unknown_contract_id();
-  void put_quoted_at();
-  void put_head(std::string_view type);
-  void put_message_body();
-  void put_message_parties();
-
   RejectReason write_truncated();
   RejectReason write_invalid_utf8();
   RejectReason write_not_object();
@@ -100,6 +93,14 @@ class BadLines {
   RejectReason write_unknown_contract();
   RejectReason write_ended_contract();
   RejectReason write_stranger();
+
+  // The pieces the lines are made of.
+  std::optional<ContractParties> live_contract();
+  void put_unknown_contract_id();
+  void put_quoted_at();
+  void put_head(std::string_view type);
+  void put_message_body();
+  void put_message_parties();
 
   Rng rng_;
   std::uint64_t threshold_ = 0;  // per 2^32 lines
