@@ -70,6 +70,29 @@ TEST(RiskImport, SnapEdgesSeparatedByTabsWithCommentsAndBlankLines) {
   EXPECT_EQ((*messages)[1].at, 60 * kSecond);
 }
 
+// CSV exports: commas between the fields, and a header row first.
+TEST(RiskImport, SnapEdgesSeparatedByCommasAfterAHeaderRow) {
+  TempDir dir;
+  write_file(dir.file("edges.csv"),
+             "# exported\n"
+             "source,target,timestamp\n"
+             "1,2,0\n"
+             "2, 1,60\r\n");
+  auto messages = import::read_snap_edges(dir.file("edges.csv"), 0);
+  ASSERT_TRUE(messages.is_ok()) << messages.message();
+  ASSERT_EQ(messages->size(), 2u);
+  EXPECT_EQ((*messages)[0].from, "1");
+  EXPECT_EQ((*messages)[0].to, "2");
+  EXPECT_EQ((*messages)[1].from, "2");
+  EXPECT_EQ((*messages)[1].to, "1");
+  EXPECT_EQ((*messages)[1].at, 60 * kSecond);
+  // Only before the first edge: a row of names after it is a bad line.
+  write_file(dir.file("late.csv"), "1,2,0\nsource,target,timestamp\n");
+  auto late = import::read_snap_edges(dir.file("late.csv"), 0);
+  ASSERT_FALSE(late.is_ok());
+  EXPECT_NE(late.message().find("late.csv:2: expected \"SRC DST T\""), std::string::npos) << late.message();
+}
+
 TEST(RiskImport, PairsWhoseJoinedIdsCoincideGetDistinctContracts) {
   // "a-b" to "c" and "a" to "b-c" both join to "a-b-c".
   const std::string events = risk_import_events({{"a-b", "c", 0}, {"a", "b-c", kSecond}, {"b-c", "a", 2 * kSecond}});

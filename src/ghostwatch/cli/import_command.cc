@@ -57,7 +57,9 @@ int run_import(const ImportArgs& args) {
 void add_import_command(CLI::App& app, int& exit_status) {
   CLI::App* cmd = app.add_subcommand("import", "Convert a real message history into NDJSON events");
   auto args = std::make_shared<ImportArgs>();
-  cmd->add_option("--format", args->format, "snap (\"SRC DST T\" lines, plain or gzip) or enron (a directory)")
+  cmd->add_option(
+         "--format", args->format,
+         "snap (\"SRC DST T\" lines, fields separated by spaces, tabs or commas; plain or gzip) or enron (a directory)")
       ->required()
       ->check(CLI::IsMember({"snap", "enron"}));
   cmd->add_option("--input", args->input, "The edge file (snap) or the directory of the .tsv tables (enron)")

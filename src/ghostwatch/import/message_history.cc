@@ -69,16 +69,26 @@ std::vector<std::string_view> split_tabs(std::string_view line) {
   return fields;
 }
 
-// The fields of a line separated by runs of spaces and tabs.
-std::vector<std::string_view> split_blank_separated(std::string_view line) {
+// The fields of an edge line: separated by runs of spaces, tabs and commas
+// (SNAP and KONECT write spaces or tabs; CSV exports, commas).
+std::vector<std::string_view> split_edge_fields(std::string_view line) {
+  constexpr std::string_view kSeparators = " \t,";
   std::vector<std::string_view> fields;
-  std::size_t start = line.find_first_not_of(" \t");
+  std::size_t start = line.find_first_not_of(kSeparators);
   while (start != std::string_view::npos) {
-    const std::size_t end = std::min(line.find_first_of(" \t", start), line.size());
+    const std::size_t end = std::min(line.find_first_of(kSeparators, start), line.size());
     fields.push_back(line.substr(start, end - start));
-    start = line.find_first_not_of(" \t", end);
+    start = line.find_first_not_of(kSeparators, end);
   }
   return fields;
+}
+
+// A column's name, as a CSV header row has them ("timestamp", "unix_ts"):
+// a letter, then letters, digits and underscores.
+bool is_column_name(std::string_view text) {
+  const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  return !text.empty() && letter(text[0]) &&
+         std::ranges::all_of(text, [&letter](char c) { return letter(c) || (c >= '0' && c <= '9') || c == '_'; });
 }
 
 bool parse_int(std::string_view text, std::int64_t& out) {
@@ -109,10 +119,15 @@ Result<std::vector<DirectedMessage>> read_snap_edges(const std::string& path, In
   if (Status s = in.open(path); !s) return s;
   std::vector<DirectedMessage> messages;
   std::string line;
+  bool first = true;
   while (in.next(line)) {
-    const std::vector<std::string_view> f = split_blank_separated(line);
+    const std::vector<std::string_view> f = split_edge_fields(line);
     // Blank lines, and comments (SNAP's "#" headers, KONECT's "%" ones).
     if (f.empty() || f[0].starts_with('#') || f[0].starts_with('%')) continue;
+    // A CSV header row ("source,target,timestamp") before the first edge.
+    const bool header = first && f.size() == 3 && is_column_name(f[2]);
+    first = false;
+    if (header) continue;
     std::int64_t t = 0;
     if (f.size() != 3 || !parse_int(f[2], t) || t < 0) {
       return in.error("expected \"SRC DST T\" with T whole seconds, got \"" + line + "\"" +

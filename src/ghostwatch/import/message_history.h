@@ -30,10 +30,11 @@ struct DirectedMessage {
 };
 
 // SNAP temporal edge lists ("SRC DST T" per line, fields separated by
-// spaces or tabs, T in whole seconds after `origin`), plain or
-// gzip-compressed; blank lines and comment lines (starting with "#", as
-// SNAP's headers, or "%", as KONECT's) are skipped. Errors name the file
-// and line.
+// spaces, tabs or commas, T in whole seconds after `origin`), plain or
+// gzip-compressed; blank lines, comment lines (starting with "#", as
+// SNAP's headers, or "%", as KONECT's) and a CSV header row before the
+// first edge (its third column a name, as "source,target,timestamp") are
+// skipped. Errors name the file and line.
 Result<std::vector<DirectedMessage>> read_snap_edges(const std::string& path, Instant origin);
 
 // The Enron tables of Perry & Wolfe (messages.tsv: mid, file, unix time,
