@@ -70,8 +70,9 @@ TEST(RiskImport, SnapEdgesSeparatedByTabsWithCommentsAndBlankLines) {
   EXPECT_EQ((*messages)[1].at, 60 * kSecond);
 }
 
-// CSV exports: commas between the fields, and a header row first.
-TEST(RiskImport, SnapEdgesSeparatedByCommasAfterAHeaderRow) {
+// CSV exports: commas between the fields, a header row first, and
+// decimal seconds.
+TEST(RiskImport, SnapEdgesSeparatedByCommasAfterAHeaderRowWithDecimalSeconds) {
   TempDir dir;
   write_file(dir.file("edges.csv"),
              "# exported\n"
@@ -86,6 +87,16 @@ TEST(RiskImport, SnapEdgesSeparatedByCommasAfterAHeaderRow) {
   EXPECT_EQ((*messages)[1].from, "2");
   EXPECT_EQ((*messages)[1].to, "1");
   EXPECT_EQ((*messages)[1].at, 60 * kSecond);
+  // Decimal seconds, kept to the millisecond (the rest dropped).
+  write_file(dir.file("fractions.txt"), "1 2 1.5\n2 1 60.0129\n1 2 7.\n");
+  auto fractions = import::read_snap_edges(dir.file("fractions.txt"), 0);
+  ASSERT_FALSE(fractions.is_ok());  // "7." has no fraction
+  EXPECT_NE(fractions.message().find("fractions.txt:3: expected"), std::string::npos) << fractions.message();
+  write_file(dir.file("fractions.txt"), "1 2 1.5\n2 1 60.0129\n");
+  fractions = import::read_snap_edges(dir.file("fractions.txt"), 0);
+  ASSERT_TRUE(fractions.is_ok()) << fractions.message();
+  EXPECT_EQ((*fractions)[0].at, 1500);
+  EXPECT_EQ((*fractions)[1].at, 60012);
   // Only before the first edge: a row of names after it is a bad line.
   write_file(dir.file("late.csv"), "1,2,0\nsource,target,timestamp\n");
   auto late = import::read_snap_edges(dir.file("late.csv"), 0);
@@ -137,6 +148,14 @@ TEST(RiskImport, BadLinesNameFileAndLine) {
   ASSERT_FALSE(konect.is_ok());
   EXPECT_NE(konect.message().find("konect.txt:2: expected \"SRC DST T\""), std::string::npos) << konect.message();
   EXPECT_NE(konect.message().find("keep its columns 1, 2 and 4"), std::string::npos) << konect.message();
+  write_file(dir.file("signs.txt"), "1 2 0\n1 2 -0.5\n");
+  auto signs = import::read_snap_edges(dir.file("signs.txt"), 0);
+  ASSERT_FALSE(signs.is_ok());
+  EXPECT_NE(signs.message().find("signs.txt:2: expected"), std::string::npos) << signs.message();
+  write_file(dir.file("far.txt"), "1 2 999999999999\n");
+  auto far = import::read_snap_edges(dir.file("far.txt"), 0);
+  ASSERT_FALSE(far.is_ok());
+  EXPECT_NE(far.message().find("far.txt:1: T 999999999999 is past the year 9999"), std::string::npos) << far.message();
 
   write_file(dir.file("messages.tsv"), "1\ta\t1000000000\tHi\t7\n");
   write_file(dir.file("recipients.tsv"), "1\t1\t9\n5\t1\t9\n");

@@ -96,6 +96,27 @@ bool parse_int(std::string_view text, std::int64_t& out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
+// Seconds, whole or with a decimal fraction ("1082040961.25"), not
+// negative and at most kMaxSeconds, as a duration: the fraction's digits
+// past milliseconds are dropped, as replay drops them from timestamps.
+constexpr std::int64_t kMaxSeconds = 1'000'000'000'000;  // some 31 700 years
+bool parse_seconds(std::string_view text, Duration& out) {
+  const std::size_t dot = text.find('.');
+  std::int64_t whole = 0;
+  if (text.starts_with('-') || !parse_int(text.substr(0, dot), whole) || whole > kMaxSeconds) return false;
+  out = whole * kSecond;
+  if (dot == std::string_view::npos) return true;
+  const std::string_view fraction = text.substr(dot + 1);
+  if (fraction.empty()) return false;
+  Duration scale = kSecond;
+  for (const char c : fraction) {
+    if (c < '0' || c > '9') return false;
+    scale /= 10;
+    out += (c - '0') * scale;
+  }
+  return true;
+}
+
 std::string event_head(std::string_view type, Instant at) {
   std::string s = "{\"type\":\"";
   s += type;
@@ -115,6 +136,7 @@ void append_field(std::string& s, std::string_view key, std::string_view value) 
 }  // namespace
 
 Result<std::vector<DirectedMessage>> read_snap_edges(const std::string& path, Instant origin) {
+  const Instant kYear10000 = days_from_civil(10000, 1, 1) * kDay;
   TextLines in;
   if (Status s = in.open(path); !s) return s;
   std::vector<DirectedMessage> messages;
@@ -128,12 +150,15 @@ Result<std::vector<DirectedMessage>> read_snap_edges(const std::string& path, In
     const bool header = first && f.size() == 3 && is_column_name(f[2]);
     first = false;
     if (header) continue;
-    std::int64_t t = 0;
-    if (f.size() != 3 || !parse_int(f[2], t) || t < 0) {
-      return in.error("expected \"SRC DST T\" with T whole seconds, got \"" + line + "\"" +
+    Duration t = 0;
+    if (f.size() != 3 || !parse_seconds(f[2], t)) {
+      return in.error("expected \"SRC DST T\" with T seconds, got \"" + line + "\"" +
                       (f.size() == 4 ? " (a KONECT edge \"SRC DST WEIGHT T\"? keep its columns 1, 2 and 4)" : ""));
     }
-    messages.push_back(DirectedMessage{std::string(f[0]), std::string(f[1]), origin + t * kSecond});
+    if (origin + t >= kYear10000) {
+      return in.error("T " + std::string(f[2]) + " is past the year 9999 (after --origin), where RFC 3339 ends");
+    }
+    messages.push_back(DirectedMessage{std::string(f[0]), std::string(f[1]), origin + t});
   }
   if (Status s = in.read_status(); !s) return s;
   return messages;

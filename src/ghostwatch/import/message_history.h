@@ -30,7 +30,8 @@ struct DirectedMessage {
 };
 
 // SNAP temporal edge lists ("SRC DST T" per line, fields separated by
-// spaces, tabs or commas, T in whole seconds after `origin`), plain or
+// spaces, tabs or commas, T in seconds after `origin`, whole or decimal,
+// kept to the millisecond, up to the year 9999), plain or
 // gzip-compressed; blank lines, comment lines (starting with "#", as
 // SNAP's headers, or "%", as KONECT's) and a CSV header row before the
 // first edge (its third column a name, as "source,target,timestamp") are
