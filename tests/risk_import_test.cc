@@ -87,6 +87,12 @@ TEST(RiskImport, SnapEdgesSeparatedByCommasAfterAHeaderRowWithDecimalSeconds) {
   EXPECT_EQ((*messages)[1].from, "2");
   EXPECT_EQ((*messages)[1].to, "1");
   EXPECT_EQ((*messages)[1].at, 60 * kSecond);
+  // The same header row with spaces (as a copy of SNAP's CollegeMsg.txt has it).
+  write_file(dir.file("college.txt"), "src dst time\n1 2 1082040961\n");
+  auto college = import::read_snap_edges(dir.file("college.txt"), 0);
+  ASSERT_TRUE(college.is_ok()) << college.message();
+  ASSERT_EQ(college->size(), 1u);
+  EXPECT_EQ((*college)[0].at, 1082040961 * kSecond);
   // Decimal seconds, kept to the millisecond (the rest dropped).
   write_file(dir.file("fractions.txt"), "1 2 1.5\n2 1 60.0129\n1 2 7.\n");
   auto fractions = import::read_snap_edges(dir.file("fractions.txt"), 0);
