@@ -83,7 +83,7 @@ std::vector<std::string_view> split_edge_fields(std::string_view line) {
   return fields;
 }
 
-// A column's name, as a CSV header row has them ("timestamp", "unix_ts"):
+// A column's name, as a header row has them ("timestamp", "unix_ts"):
 // a letter, then letters, digits and underscores.
 bool is_column_name(std::string_view text) {
   const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
@@ -146,7 +146,7 @@ Result<std::vector<DirectedMessage>> read_snap_edges(const std::string& path, In
     const std::vector<std::string_view> f = split_edge_fields(line);
     // Blank lines, and comments (SNAP's "#" headers, KONECT's "%" ones).
     if (f.empty() || f[0].starts_with('#') || f[0].starts_with('%')) continue;
-    // A CSV header row ("source,target,timestamp") before the first edge.
+    // A header row ("source,target,timestamp", "src dst time") before the first edge.
     const bool header = first && f.size() == 3 && is_column_name(f[2]);
     first = false;
     if (header) continue;

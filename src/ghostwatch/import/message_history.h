@@ -33,9 +33,9 @@ struct DirectedMessage {
 // spaces, tabs or commas, T in seconds after `origin`, whole or decimal,
 // kept to the millisecond, up to the year 9999), plain or
 // gzip-compressed; blank lines, comment lines (starting with "#", as
-// SNAP's headers, or "%", as KONECT's) and a CSV header row before the
-// first edge (its third column a name, as "source,target,timestamp") are
-// skipped. Errors name the file and line.
+// SNAP's headers, or "%", as KONECT's) and a header row before the first
+// edge (its third column a name, as "source,target,timestamp" or "src dst
+// time") are skipped. Errors name the file and line.
 Result<std::vector<DirectedMessage>> read_snap_edges(const std::string& path, Instant origin);
 
 // The Enron tables of Perry & Wolfe (messages.tsv: mid, file, unix time,
