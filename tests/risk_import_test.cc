@@ -110,6 +110,25 @@ TEST(RiskImport, SnapEdgesSeparatedByCommasAfterAHeaderRowWithDecimalSeconds) {
   EXPECT_NE(late.message().find("late.csv:2: expected \"SRC DST T\""), std::string::npos) << late.message();
 }
 
+// KONECT's edge files: a "%" header, then "SRC DST WEIGHT T" (or "SRC DST T").
+TEST(RiskImport, KonectEdgesWithWeightsBeforeTheirTimes) {
+  TempDir dir;
+  write_file(dir.file("out.konect"), "% asym positive\n% 3 2 2\n1 2 1 1262454010\n2 1 3 1262454070\n1 2 1262454100\n");
+  auto messages = import::read_snap_edges(dir.file("out.konect"), 0);
+  ASSERT_TRUE(messages.is_ok()) << messages.message();
+  ASSERT_EQ(messages->size(), 3u);
+  EXPECT_EQ((*messages)[0].at, 1262454010 * kSecond);
+  EXPECT_EQ((*messages)[1].from, "2");
+  EXPECT_EQ((*messages)[1].at, 1262454070 * kSecond);
+  EXPECT_EQ((*messages)[2].at, 1262454100 * kSecond);
+  write_file(dir.file("five.konect"), "% asym positive\n1 2 1 1262454010 7\n");
+  auto five = import::read_snap_edges(dir.file("five.konect"), 0);
+  ASSERT_FALSE(five.is_ok());
+  EXPECT_NE(five.message().find("five.konect:2: expected \"SRC DST T\" with T seconds (or \"SRC DST WEIGHT T\")"),
+            std::string::npos)
+      << five.message();
+}
+
 TEST(RiskImport, PairsWhoseJoinedIdsCoincideGetDistinctContracts) {
   // "a-b" to "c" and "a" to "b-c" both join to "a-b-c".
   const std::string events = risk_import_events({{"a-b", "c", 0}, {"a", "b-c", kSecond}, {"b-c", "a", 2 * kSecond}});
@@ -149,10 +168,10 @@ TEST(RiskImport, BadLinesNameFileAndLine) {
   auto snap = import::read_snap_edges(dir.file("edges.txt"), 0);
   ASSERT_FALSE(snap.is_ok());
   EXPECT_NE(snap.message().find("edges.txt:2: expected \"SRC DST T\""), std::string::npos) << snap.message();
-  write_file(dir.file("konect.txt"), "% sym unweighted\n1 2 1 1262454010\n");
+  write_file(dir.file("konect.txt"), "# not a KONECT header\n1 2 0\n1 2 1 1262454010\n");
   auto konect = import::read_snap_edges(dir.file("konect.txt"), 0);
   ASSERT_FALSE(konect.is_ok());
-  EXPECT_NE(konect.message().find("konect.txt:2: expected \"SRC DST T\""), std::string::npos) << konect.message();
+  EXPECT_NE(konect.message().find("konect.txt:3: expected \"SRC DST T\""), std::string::npos) << konect.message();
   EXPECT_NE(konect.message().find("keep its columns 1, 2 and 4"), std::string::npos) << konect.message();
   write_file(dir.file("signs.txt"), "1 2 0\n1 2 -0.5\n");
   auto signs = import::read_snap_edges(dir.file("signs.txt"), 0);

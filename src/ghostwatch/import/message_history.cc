@@ -142,21 +142,31 @@ Result<std::vector<DirectedMessage>> read_snap_edges(const std::string& path, In
   std::vector<DirectedMessage> messages;
   std::string line;
   bool first = true;
+  // A KONECT file (its "%" header before the first edge) may give each edge
+  // a weight before its time: "SRC DST WEIGHT T".
+  bool konect = false;
   while (in.next(line)) {
     const std::vector<std::string_view> f = split_edge_fields(line);
-    // Blank lines, and comments (SNAP's "#" headers, KONECT's "%" ones).
-    if (f.empty() || f[0].starts_with('#') || f[0].starts_with('%')) continue;
+    if (f.empty()) continue;
+    // Comments: SNAP's "#" headers, KONECT's "%" ones.
+    if (f[0].starts_with('#') || f[0].starts_with('%')) {
+      konect = konect || (first && f[0].starts_with('%'));
+      continue;
+    }
     // A header row ("source,target,timestamp", "src dst time") before the first edge.
     const bool header = first && f.size() == 3 && is_column_name(f[2]);
     first = false;
     if (header) continue;
+    const std::size_t columns = konect ? 4 : 3;
     Duration t = 0;
-    if (f.size() != 3 || !parse_seconds(f[2], t)) {
-      return in.error("expected \"SRC DST T\" with T seconds, got \"" + line + "\"" +
-                      (f.size() == 4 ? " (a KONECT edge \"SRC DST WEIGHT T\"? keep its columns 1, 2 and 4)" : ""));
+    if ((f.size() != 3 && f.size() != columns) || !parse_seconds(f.back(), t)) {
+      return in.error(
+          "expected \"SRC DST T\" with T seconds" + std::string(konect ? " (or \"SRC DST WEIGHT T\")" : "") +
+          ", got \"" + line + "\"" +
+          (f.size() == 4 && !konect ? " (a KONECT edge \"SRC DST WEIGHT T\"? keep its columns 1, 2 and 4)" : ""));
     }
     if (origin + t >= kYear10000) {
-      return in.error("T " + std::string(f[2]) + " is past the year 9999 (after --origin), where RFC 3339 ends");
+      return in.error("T " + std::string(f.back()) + " is past the year 9999 (after --origin), where RFC 3339 ends");
     }
     messages.push_back(DirectedMessage{std::string(f[0]), std::string(f[1]), origin + t});
   }

@@ -35,7 +35,8 @@ struct DirectedMessage {
 // gzip-compressed; blank lines, comment lines (starting with "#", as
 // SNAP's headers, or "%", as KONECT's) and a header row before the first
 // edge (its third column a name, as "source,target,timestamp" or "src dst
-// time") are skipped. Errors name the file and line.
+// time") are skipped. In a KONECT file (a "%" line first), an edge may be
+// "SRC DST WEIGHT T", the weight ignored. Errors name the file and line.
 Result<std::vector<DirectedMessage>> read_snap_edges(const std::string& path, Instant origin);
 
 // The Enron tables of Perry & Wolfe (messages.tsv: mid, file, unix time,
