@@ -70,9 +70,9 @@ TEST(RiskImport, SnapEdgesSeparatedByTabsWithCommentsAndBlankLines) {
   EXPECT_EQ((*messages)[1].at, 60 * kSecond);
 }
 
-// CSV exports: commas between the fields, a header row first, and
-// decimal seconds.
-TEST(RiskImport, SnapEdgesSeparatedByCommasAfterAHeaderRowWithDecimalSeconds) {
+// CSV exports: commas between the fields, a header row first, decimal
+// seconds, or times.
+TEST(RiskImport, SnapEdgesSeparatedByCommasAfterAHeaderRowWithDecimalSecondsOrTimes) {
   TempDir dir;
   write_file(dir.file("edges.csv"),
              "# exported\n"
@@ -103,6 +103,13 @@ TEST(RiskImport, SnapEdgesSeparatedByCommasAfterAHeaderRowWithDecimalSeconds) {
   ASSERT_TRUE(fractions.is_ok()) << fractions.message();
   EXPECT_EQ((*fractions)[0].at, 1500);
   EXPECT_EQ((*fractions)[1].at, 60012);
+  // T as an RFC 3339 time: that instant, whatever the origin.
+  write_file(dir.file("times.csv"), "from,to,sent_at\nana,bo,2001-05-14T16:39:00Z\nbo,ana,2001-05-14T18:39:00+02:00\n");
+  auto times = import::read_snap_edges(dir.file("times.csv"), 7 * kDay);
+  ASSERT_TRUE(times.is_ok()) << times.message();
+  ASSERT_EQ(times->size(), 2u);
+  EXPECT_EQ((*times)[0].at, *parse_rfc3339("2001-05-14T16:39:00Z"));
+  EXPECT_EQ((*times)[1].at, *parse_rfc3339("2001-05-14T16:39:00Z"));
   // Only before the first edge: a row of names after it is a bad line.
   write_file(dir.file("late.csv"), "1,2,0\nsource,target,timestamp\n");
   auto late = import::read_snap_edges(dir.file("late.csv"), 0);
@@ -124,7 +131,8 @@ TEST(RiskImport, KonectEdgesWithWeightsBeforeTheirTimes) {
   write_file(dir.file("five.konect"), "% asym positive\n1 2 1 1262454010 7\n");
   auto five = import::read_snap_edges(dir.file("five.konect"), 0);
   ASSERT_FALSE(five.is_ok());
-  EXPECT_NE(five.message().find("five.konect:2: expected \"SRC DST T\" with T seconds (or \"SRC DST WEIGHT T\")"),
+  EXPECT_NE(five.message().find("five.konect:2: expected \"SRC DST T\" with T seconds or an RFC 3339 time (or "
+                                "\"SRC DST WEIGHT T\")"),
             std::string::npos)
       << five.message();
 }

@@ -6,11 +6,13 @@
 #include <charconv>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "ghostwatch/core/json_text.h"
+#include "ghostwatch/core/time.h"
 
 namespace gw::import {
 namespace {
@@ -158,17 +160,26 @@ Result<std::vector<DirectedMessage>> read_snap_edges(const std::string& path, In
     first = false;
     if (header) continue;
     const std::size_t columns = konect ? 4 : 3;
+    // T: seconds after the origin, or an RFC 3339 time of its own.
     Duration t = 0;
-    if ((f.size() != 3 && f.size() != columns) || !parse_seconds(f.back(), t)) {
+    std::optional<Instant> at;
+    if (f.size() == 3 || f.size() == columns) {
+      if (parse_seconds(f.back(), t)) {
+        at = origin + t;
+      } else {
+        at = parse_rfc3339(f.back());
+      }
+    }
+    if (!at) {
       return in.error(
-          "expected \"SRC DST T\" with T seconds" + std::string(konect ? " (or \"SRC DST WEIGHT T\")" : "") +
-          ", got \"" + line + "\"" +
+          "expected \"SRC DST T\" with T seconds or an RFC 3339 time" +
+          std::string(konect ? " (or \"SRC DST WEIGHT T\")" : "") + ", got \"" + line + "\"" +
           (f.size() == 4 && !konect ? " (a KONECT edge \"SRC DST WEIGHT T\"? keep its columns 1, 2 and 4)" : ""));
     }
-    if (origin + t >= kYear10000) {
+    if (*at >= kYear10000) {
       return in.error("T " + std::string(f.back()) + " is past the year 9999 (after --origin), where RFC 3339 ends");
     }
-    messages.push_back(DirectedMessage{std::string(f[0]), std::string(f[1]), origin + t});
+    messages.push_back(DirectedMessage{std::string(f[0]), std::string(f[1]), *at});
   }
   if (Status s = in.read_status(); !s) return s;
   return messages;

@@ -31,7 +31,7 @@ struct DirectedMessage {
 
 // SNAP temporal edge lists ("SRC DST T" per line, fields separated by
 // spaces, tabs or commas, T in seconds after `origin`, whole or decimal,
-// kept to the millisecond, up to the year 9999), plain or
+// kept to the millisecond, up to the year 9999, or an RFC 3339 time), plain or
 // gzip-compressed; blank lines, comment lines (starting with "#", as
 // SNAP's headers, or "%", as KONECT's) and a header row before the first
 // edge (its third column a name, as "source,target,timestamp" or "src dst
