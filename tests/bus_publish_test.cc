@@ -399,9 +399,10 @@ TEST(BusClusterTest, PublishesToAStreamReplicatedOnThreeServers) {
   settings.partitions = 4;
   settings.replicas = 3;
   FixedBusClock clock;
-  // Opened as soon as the cluster has a metadata leader: creating the stream
-  // waits for the servers to see each other (JetStream's "no suitable peers
-  // for placement" while they do not yet).
+  // Opened as soon as the cluster has a metadata leader: reading and
+  // creating the stream wait for the servers to see each other (a request
+  // that times out, JetStream's "no suitable peers for placement", while
+  // they do not yet).
   auto publisher = bus::EventPublisher::open(settings, *db, clock);
   ASSERT_TRUE(publisher) << publisher.message();
   const bus::PublishReply reply = (*publisher)->publish(kMarketplace, "r3");

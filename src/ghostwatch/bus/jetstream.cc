@@ -13,7 +13,7 @@ namespace gw::bus {
 namespace {
 
 constexpr const char* kStreamSubjects = "ghostwatch.events.*";
-// How long creating the stream waits for a forming cluster's peers.
+// How long opening the stream waits for a forming cluster (its peers, its API).
 constexpr auto kClusterFormingWait = std::chrono::seconds(30);
 
 void jetstream_on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
@@ -31,11 +31,24 @@ void jetstream_on_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void
   natsMsg_Destroy(msg);
 }
 
-// The stream as it should be, or an error naming what differs from it.
+// The stream as it should be, or an error naming what differs from it. A
+// cluster that is still forming (its servers not yet all known to the
+// metadata leader, or its JetStream API not answering yet) is waited for a
+// while, as workers and servers started together need.
 Status jetstream_ensure_stream(jsCtx* js, const BusSettings& settings) {
+  const auto deadline = std::chrono::steady_clock::now() + kClusterFormingWait;
+  const auto wait_again = [&deadline] {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    return true;
+  };
   jsErrCode code = static_cast<jsErrCode>(0);
   jsStreamInfo* info = nullptr;
-  natsStatus s = js_GetStreamInfo(&info, js, settings.stream.c_str(), nullptr, &code);
+  natsStatus s;
+  do {
+    code = static_cast<jsErrCode>(0);
+    s = js_GetStreamInfo(&info, js, settings.stream.c_str(), nullptr, &code);
+  } while ((s == NATS_TIMEOUT || code == JSClusterNotAvailErr) && wait_again());
   if (s == NATS_NOT_FOUND) {
     jsStreamConfig config;
     jsStreamConfig_Init(&config);
@@ -46,17 +59,11 @@ Status jetstream_ensure_stream(jsCtx* js, const BusSettings& settings) {
     config.Storage = js_FileStorage;
     config.Replicas = settings.replicas;
     config.Duplicates = kDuplicateWindow * 1'000'000;  // ns
-    // A cluster that is still forming (its servers not yet all known to the
-    // metadata leader) cannot place the replicas yet: wait for it a while,
-    // as workers and servers started together do.
-    const auto deadline = std::chrono::steady_clock::now() + kClusterFormingWait;
-    for (;;) {
+    // A forming cluster cannot place the replicas yet.
+    do {
       code = static_cast<jsErrCode>(0);
       s = js_AddStream(&info, js, &config, nullptr, &code);
-      const bool forming = code == JSClusterNoPeersErr || code == JSClusterNotAvailErr;
-      if (s == NATS_OK || !forming || std::chrono::steady_clock::now() >= deadline) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
+    } while (s != NATS_OK && (code == JSClusterNoPeersErr || code == JSClusterNotAvailErr) && wait_again());
     if (s != NATS_OK) {
       return Status::error(fmt::format("bus: creating stream {} (replicas {}) failed: {}", settings.stream,
                                        settings.replicas, nats_error(s, code)));
