@@ -72,9 +72,10 @@ std::optional<ContractParties> BadLines::live_contract() {
   return std::nullopt;
 }
 
-// A contract id that no contract ever has ("cx" never starts a real one).
-void BadLines::put_unknown_contract_id() {
-  out_.lit("cx");
+// `,"contract":"` and an id that no contract ever has ("cx" never starts a
+// real one).
+void BadLines::put_unknown_contract() {
+  out_.lit(R"(,"contract":"cx)");
   out_.put_uint(rng_.below(1'000'000), 6);
 }
 
@@ -101,12 +102,12 @@ void BadLines::put_message_body() {
 }
 
 void BadLines::put_message_parties() {
-  out_.lit(R"(,"contract":")");
   const std::optional<ContractParties> c = live_contract();
   if (c) {
+    out_.lit(R"(,"contract":")");
     put_contract_id(out_, c->number);
   } else {
-    put_unknown_contract_id();
+    put_unknown_contract();
   }
   out_.lit(R"(","from":")");
   put_client_id(out_, c ? c->client : 0);
@@ -196,14 +197,12 @@ RejectReason BadLines::write_missing_type_field() {
   switch (rng_.below(5)) {
     case 0:
       put_head("message");
-      out_.lit(R"(,"contract":")");
-      put_unknown_contract_id();
+      put_unknown_contract();
       out_.lit(R"(","id":"m0"})");
       break;
     case 1:
       put_head("contract_started");
-      out_.lit(R"(,"contract":")");
-      put_unknown_contract_id();
+      put_unknown_contract();
       out_.lit(R"(","client":"cl0"})");
       break;
     case 2:
@@ -226,8 +225,7 @@ RejectReason BadLines::write_non_string_field() {
   switch (rng_.below(7)) {
     case 0:
       put_head("message");
-      out_.lit(R"(,"contract":")");
-      put_unknown_contract_id();
+      put_unknown_contract();
       out_.lit(R"(","from":null})");
       break;
     case 1:
@@ -245,8 +243,7 @@ RejectReason BadLines::write_non_string_field() {
       break;
     case 4:
       put_head("contract_ended");
-      out_.lit(R"(,"contract":")");
-      put_unknown_contract_id();
+      put_unknown_contract();
       out_.lit(R"(","reason":true})");
       break;
     case 5:
@@ -255,8 +252,7 @@ RejectReason BadLines::write_non_string_field() {
       break;
     default:
       put_head("contract_started");
-      out_.lit(R"(,"contract":")");
-      put_unknown_contract_id();
+      put_unknown_contract();
       out_.lit(R"(","client":17,"freelancer":"fl0"})");
       break;
   }
@@ -310,8 +306,7 @@ RejectReason BadLines::write_duplicate_start() {
 RejectReason BadLines::write_self_contract() {
   const std::uint64_t f = rng_.below(sim_.freelancers());
   put_head("contract_started");
-  out_.lit(R"(,"contract":")");
-  put_unknown_contract_id();
+  put_unknown_contract();
   out_.lit(R"(","client":")");
   put_freelancer_id(out_, f);
   out_.lit(R"(","freelancer":")");
@@ -323,13 +318,11 @@ RejectReason BadLines::write_self_contract() {
 RejectReason BadLines::write_unknown_contract() {
   if (rng_.below(2) == 0) {
     put_head("message");
-    out_.lit(R"(,"contract":")");
-    put_unknown_contract_id();
+    put_unknown_contract();
     out_.lit(R"(","from":"cl0"})");
   } else {
     put_head("contract_ended");
-    out_.lit(R"(,"contract":")");
-    put_unknown_contract_id();
+    put_unknown_contract();
     out_.lit(R"(","reason":"cancelled"})");
   }
   return RejectReason::kUnknownContract;

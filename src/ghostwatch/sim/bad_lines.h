@@ -96,7 +96,7 @@ class BadLines {
 
   // The pieces the lines are made of.
   std::optional<ContractParties> live_contract();
-  void put_unknown_contract_id();
+  void put_unknown_contract();
   void put_quoted_at();
   void put_head(std::string_view type);
   void put_message_body();
