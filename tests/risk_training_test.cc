@@ -216,6 +216,49 @@ TEST(RiskTraining, UnevenTreesAgreeWithXGBoostWithAndWithoutSimd) {
   }
 }
 
+TEST(RiskTraining, RoundScoresAreXGBoostsPredictionsAfterEachRound) {
+  // Tuning extends the validation scores a few rounds at a time; after r
+  // rounds they must be the bits XGBoost's own prediction of r rounds
+  // gives (NaNs, a categorical column, uneven steps, a depth that pads).
+  risk::FeatureMatrix x;
+  x.columns = 3;
+  x.types = "qqc";
+  x.names = {"a", "b", "kind"};
+  std::vector<float> labels;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (int i = 0; i < 1500; ++i) {
+    const float a = static_cast<float>((i * 53) % 97) / 3.0f, b = static_cast<float>((i * 17) % 31);
+    const float kind = static_cast<float>(i % 5);
+    x.values.push_back(i % 13 == 0 ? nan : a);
+    x.values.push_back(i % 19 == 0 ? nan : b);
+    x.values.push_back(kind);
+    labels.push_back((a > 12 && b < 25) || kind == 3 || i % 7 == 0 ? 1.0f : 0.0f);
+  }
+  x.rows = labels.size();
+  risk::BoosterParams params;
+  params.rounds = 40;
+  params.max_depth = 4;
+  auto booster = risk::Booster::train(x, labels, params);
+  ASSERT_TRUE(booster.is_ok()) << booster.message();
+  auto scores = risk::RoundScores::make(x);
+  ASSERT_TRUE(scores.is_ok()) << scores.message();
+  for (const int rounds : {1, 10, 17, 30, 40}) {
+    ASSERT_TRUE(scores->extend(*booster, rounds).is_ok());
+    EXPECT_EQ(scores->rounds(), rounds);
+    auto expected = booster->predict(x, rounds);
+    ASSERT_TRUE(expected.is_ok()) << expected.message();
+    const std::vector<double> got = scores->probabilities();
+    ASSERT_EQ(got.size(), x.rows);
+    for (std::size_t i = 0; i < x.rows; ++i) {
+      ASSERT_EQ(got[i], static_cast<double>((*expected)[i])) << "row " << i << " after " << rounds << " rounds";
+    }
+  }
+  // The scores moved: the rounds were not all the same tree.
+  auto first = booster->predict(x, 1);
+  ASSERT_TRUE(first.is_ok());
+  EXPECT_NE(scores->probabilities()[0], static_cast<double>((*first)[0]));
+}
+
 TEST(RiskTraining, TreesReadOnlyTheFeaturesTheySplitOn) {
   // The label follows `a`; `constant` never varies, so no tree splits on it.
   risk::FeatureMatrix x;

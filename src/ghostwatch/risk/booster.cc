@@ -4,6 +4,7 @@
 #include <xgboost/c_api.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -130,6 +131,48 @@ Result<std::vector<float>> Booster::predict(const FeatureMatrix& x, int rounds) 
     return xgboost_error("prediction");
   }
   return std::vector<float>(out, out + x.rows);
+}
+
+void RoundScores::MatrixFree::operator()(void* m) const { XGDMatrixFree(m); }
+
+RoundScores::~RoundScores() = default;
+
+Result<RoundScores> RoundScores::make(const FeatureMatrix& x) {
+  auto m = make_matrix(x);
+  if (!m) return m.status();
+  RoundScores s;
+  s.matrix_.reset(m->release());
+  s.margins_.assign(x.rows, 0.0f);
+  return s;
+}
+
+Status RoundScores::extend(const Booster& b, int end) {
+  assert(end > rounds_);
+  // After the first range, each row starts from its margin so far instead
+  // of the base score, and XGBoost adds the new trees to it one by one, as
+  // it would after the earlier ones in a prediction of them all.
+  if (rounds_ > 0 && XGDMatrixSetFloatInfo(matrix_.get(), "base_margin", margins_.data(), margins_.size()) != 0) {
+    return xgboost_error("base margins");
+  }
+  const bst_ulong* shape = nullptr;
+  bst_ulong dim = 0;
+  const float* out = nullptr;
+  const std::string config = fmt::format(
+      R"({{"type": 1, "training": false, "iteration_begin": {}, "iteration_end": {}, "strict_shape": false}})", rounds_,
+      end);
+  if (XGBoosterPredictFromDMatrix(b.handle_, matrix_.get(), config.c_str(), &shape, &dim, &out) != 0) {
+    return xgboost_error("prediction of rounds " + std::to_string(rounds_) + " to " + std::to_string(end));
+  }
+  std::copy(out, out + margins_.size(), margins_.begin());
+  rounds_ = end;
+  return Status::ok();
+}
+
+std::vector<double> RoundScores::probabilities() const {
+  // binary:logistic's transform, in float as XGBoost computes it.
+  std::vector<double> p(margins_.size());
+  for (std::size_t i = 0; i < margins_.size(); ++i) p[i] = 1.0f / (1.0f + std::exp(-margins_[i]));
+  return p;
 }
 
 Result<std::map<std::string, double>> Booster::total_gain(const std::vector<std::string>& names) const {

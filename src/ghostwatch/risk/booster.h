@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,8 @@ struct BoosterParams {
   std::uint64_t seed = 0;
 };
 
+class RoundScores;
+
 class Booster {
  public:
   Booster() = default;
@@ -60,8 +63,41 @@ class Booster {
   Result<std::map<std::string, double>> total_gain(const std::vector<std::string>& names) const;
 
  private:
+  friend class RoundScores;
   explicit Booster(void* handle) : handle_(handle) {}
   void* handle_ = nullptr;
+};
+
+// The scores of a fixed set of rows after more and more of a booster's
+// rounds (tuning reads the validation ROC-AUC every few rounds). The rows
+// go to XGBoost once, and each extend() has it evaluate only the new
+// rounds' trees, starting from the margins so far as XGBoost's own
+// prediction would have them: the scores after r rounds are the bits of
+// Booster::predict(x, r) (tested), at the cost of r trees a row instead
+// of the sum over every step. Not thread-safe.
+class RoundScores {
+ public:
+  static Result<RoundScores> make(const FeatureMatrix& x);
+  RoundScores(RoundScores&&) noexcept = default;
+  RoundScores& operator=(RoundScores&&) noexcept = default;
+  ~RoundScores();
+
+  // Adds the trees of rounds [rounds(), end) of `b`, which must be the
+  // booster of every earlier extend(). REQUIRES: rounds() < end <= the
+  // rounds `b` was trained for.
+  Status extend(const Booster& b, int end);
+  int rounds() const { return rounds_; }
+  // Probabilities of label 1 after rounds() rounds, one per row.
+  std::vector<double> probabilities() const;
+
+ private:
+  RoundScores() = default;
+  struct MatrixFree {
+    void operator()(void* m) const;
+  };
+  std::unique_ptr<void, MatrixFree> matrix_;
+  std::vector<float> margins_;  // XGBoost's, in float as it adds them
+  int rounds_ = 0;
 };
 
 }  // namespace gw::risk

@@ -71,12 +71,12 @@ Result<TuningReport> tune_trees(const LabelledEpisodes& train, const BoosterPara
     p.rounds = grid.max_rounds;
     auto booster = Booster::train(fit_x, fit.labels, p);
     if (!booster) return booster.status();
+    auto scores = RoundScores::make(validation_x);
+    if (!scores) return scores.status();
     TuningTrial best_here{depth, 0, -1};
     for (int rounds = grid.step; rounds <= grid.max_rounds; rounds += grid.step) {
-      auto predicted = booster->predict(validation_x, rounds);
-      if (!predicted) return predicted.status();
-      const TuningTrial t{depth, rounds,
-                          score_metrics({predicted->begin(), predicted->end()}, validation_labels).roc_auc};
+      if (Status s = scores->extend(*booster, rounds); !s) return s;
+      const TuningTrial t{depth, rounds, score_metrics(scores->probabilities(), validation_labels).roc_auc};
       trials.push_back(t);
       if (t.roc_auc > best_here.roc_auc) best_here = t;
     }
