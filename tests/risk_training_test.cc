@@ -216,6 +216,37 @@ TEST(RiskTraining, UnevenTreesAgreeWithXGBoostWithAndWithoutSimd) {
   }
 }
 
+TEST(RiskTraining, TrainingInStagesGrowsTheSameTrees) {
+  // Tuning grows its boosters 10 rounds at a time and stops where the
+  // validation score no longer climbs: the trees must be train()'s.
+  risk::FeatureMatrix x;
+  x.columns = 2;
+  x.types = "qc";
+  x.names = {"a", "kind"};
+  std::vector<float> labels;
+  for (int i = 0; i < 800; ++i) {
+    const float a = static_cast<float>((i * 29) % 83), kind = static_cast<float>(i % 4);
+    x.values.push_back(a);
+    x.values.push_back(kind);
+    labels.push_back(a > 40 || kind == 1 || i % 9 == 0 ? 1.0f : 0.0f);
+  }
+  x.rows = labels.size();
+  risk::BoosterParams params;
+  params.rounds = 25;
+  params.seed = 3;  // subsampling draws per round: the stages must not shift them
+  auto whole = risk::Booster::train(x, labels, params);
+  ASSERT_TRUE(whole.is_ok()) << whole.message();
+  auto staged = risk::Booster::start(x, labels, params);
+  ASSERT_TRUE(staged.is_ok()) << staged.message();
+  EXPECT_EQ(staged->rounds(), 0);
+  for (const int step : {10, 10, 5}) ASSERT_TRUE(staged->grow(step).is_ok());
+  EXPECT_EQ(staged->rounds(), 25);
+  auto a = whole->save_json();
+  auto b = staged->save_json();
+  ASSERT_TRUE(a.is_ok() && b.is_ok());
+  EXPECT_EQ(*a, *b);
+}
+
 TEST(RiskTraining, RoundScoresAreXGBoostsPredictionsAfterEachRound) {
   // Tuning extends the validation scores a few rounds at a time; after r
   // rounds they must be the bits XGBoost's own prediction of r rounds

@@ -1,14 +1,18 @@
 // Tuning the trees on a validation split inside the training period
 // (`train`'s default): the choice depends on the training period alone
 // (test labels flipped, the same trees), is deterministic, is the cheapest
-// trial within the tolerance of the best, a part without both labels is
-// refused with a message naming it, and --rounds, --max-depth or --no-tune
-// fix the trees instead.
+// trial within the tolerance of the best, a depth stops growing `patience`
+// rounds after its best, every step is told as it goes, a part without
+// both labels is refused with a message naming it, and --rounds,
+// --max-depth or --no-tune fix the trees instead.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "ghostwatch/risk/training.h"
 #include "ghostwatch/risk/tuning.h"
@@ -68,6 +72,69 @@ TEST(RiskTuning, ChoosesOnTheTrainingPeriodAloneAndDeterministically) {
   EXPECT_EQ(flipped_doc["booster"], doc["booster"]);
   EXPECT_LT(c->models[0].test.roc_auc, 0.5);
   EXPECT_GT(a->models[0].test.roc_auc, 0.5);
+}
+
+TEST(RiskTuning, ADepthStopsGrowingPatienceRoundsAfterItsBest) {
+  TempDir dir;
+  const risk::EpisodeHistory h = risk_history_of(dir, risk_small_marketplace(3));
+  risk::TrainOptions options = tuned_options();
+  options.tune = risk::TuningGrid{{2, 6}, 150, 10, 0.002, 0.2, 30};
+  auto r = risk::train_risk_model(h, options);
+  ASSERT_TRUE(r.is_ok()) << r.message();
+  const risk::TuningReport& t = *r->tuning;
+  ASSERT_EQ(t.grown_per_depth.size(), 2u);
+  bool stopped_early = false;
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(t.grown_per_depth[i], std::min(150, t.best_per_depth[i].rounds + 30)) << "depth " << i;
+    stopped_early |= t.grown_per_depth[i] < 150;
+  }
+  EXPECT_TRUE(stopped_early) << "no depth peaked 30 rounds before the end: the test shows nothing";
+  const nlohmann::json doc = nlohmann::json::parse(r->model_json);
+  EXPECT_EQ(doc["tuning"]["best_per_depth"][1]["grown_rounds"], t.grown_per_depth[1]);
+
+  // Growing on would not have found a better trial of a depth before the
+  // round it stopped at: the same bests as a grid that grows every depth
+  // to the end, wherever that one's best lies within what was grown.
+  options.tune->patience = 150;
+  auto full = risk::train_risk_model(h, options);
+  ASSERT_TRUE(full.is_ok()) << full.message();
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(full->tuning->grown_per_depth[i], 150);
+    const risk::TuningTrial& b = full->tuning->best_per_depth[i];
+    if (b.rounds <= t.grown_per_depth[i]) {
+      EXPECT_EQ(b.rounds, t.best_per_depth[i].rounds) << "depth " << i;
+      EXPECT_EQ(b.roc_auc, t.best_per_depth[i].roc_auc) << "depth " << i;
+    }
+  }
+}
+
+TEST(RiskTuning, TellsEveryStepAndStageAsItGoes) {
+  TempDir dir;
+  const risk::EpisodeHistory h = risk_history_of(dir, risk_small_marketplace(3));
+  risk::TrainOptions options = tuned_options();
+  std::vector<std::string> stages;
+  options.progress = [&stages](const std::string& stage) { stages.push_back(stage); };
+  auto r = risk::train_risk_model(h, options);
+  ASSERT_TRUE(r.is_ok()) << r.message();
+  const risk::TuningReport& t = *r->tuning;
+  // One line per tuning step of each depth, in order, then the final
+  // trees, the test period and the baseline.
+  std::size_t i = 0;
+  for (std::size_t d = 0; d < t.best_per_depth.size(); ++d) {
+    for (int rounds = 10; rounds <= t.grown_per_depth[d]; rounds += 10, ++i) {
+      ASSERT_LT(i, stages.size());
+      EXPECT_EQ(stages[i].rfind(fmt::format("tuning on {} episodes: depth {}, {} rounds, validation ROC-AUC 0.",
+                                            t.fit_episodes, t.best_per_depth[d].max_depth, rounds),
+                                0),
+                0u)
+          << stages[i];
+    }
+  }
+  ASSERT_EQ(stages.size(), i + 3);
+  EXPECT_EQ(stages[i], fmt::format("training the trees on {} episodes: depth {}, {} rounds", r->train_episodes,
+                                   t.chosen.max_depth, t.chosen.rounds));
+  EXPECT_EQ(stages[i + 1], fmt::format("scoring the {} test episodes", r->test_episodes));
+  EXPECT_EQ(stages[i + 2], "fitting the logistic regression baseline");
 }
 
 TEST(RiskTuning, RefusesAValidationPartWithOneLabel) {

@@ -3,8 +3,12 @@
 // (docs/risk-model.md). The trees' depth and rounds are tuned on the
 // training period unless --rounds, --max-depth or --no-tune fix them.
 // Prints the evaluation; model.json holds the model and the same evaluation.
+// While it runs, a line on stderr says what it is doing when stderr is a
+// terminal (training on millions of episodes takes minutes).
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -39,8 +43,10 @@ void print_train_report(const risk::TrainReport& r) {
     const risk::TuningReport& t = *r.tuning;
     fmt::print("tuning on the training period's last episodes ({} fit, {} validate from {}), validation ROC-AUC:\n",
                t.fit_episodes, t.validation_episodes, format_rfc3339(t.validation_from));
-    for (const risk::TuningTrial& x : t.best_per_depth) {
-      fmt::print("  depth {}: best {:.4f} at {} rounds\n", x.max_depth, x.roc_auc, x.rounds);
+    for (std::size_t i = 0; i < t.best_per_depth.size(); ++i) {
+      const risk::TuningTrial& x = t.best_per_depth[i];
+      fmt::print("  depth {}: best {:.4f} at {} rounds (of {} grown)\n", x.max_depth, x.roc_auc, x.rounds,
+                 t.grown_per_depth[i]);
     }
     fmt::print("  chosen: depth {}, {} rounds ({:.4f}; the cheapest within {} of the best)\n", t.chosen.max_depth,
                t.chosen.rounds, t.chosen.roc_auc, t.tolerance);
@@ -74,12 +80,24 @@ int run_train(const TrainArgs& args, bool tune) {
   options.params.max_depth = args.max_depth;
   options.params.eta = args.eta;
   if (tune) options.tune = risk::TuningGrid{};
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  const auto started = std::chrono::steady_clock::now();
+  const auto show = [&](const std::string& stage) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    fmt::print(stderr, "\r\033[K  {} ({:.0f} s)", stage, seconds);
+  };
+  if (tty) {
+    options.progress = show;
+    show("reading the events and computing every episode's features");
+  }
   auto history = risk::read_episode_history(args.events);
   if (!history) {
+    if (tty) fmt::print(stderr, "\r\033[K");
     print_command_error("train", history.message());
     return kExitUsage;
   }
   auto report = risk::train_risk_model(*history, options);
+  if (tty) fmt::print(stderr, "\r\033[K");
   if (!report) {
     print_command_error("train", report.message());
     return kExitUsage;

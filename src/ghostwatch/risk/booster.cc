@@ -17,10 +17,7 @@ Status xgboost_error(std::string_view what) {
   return Status::error(std::string("xgboost: ") + std::string(what) + ": " + XGBGetLastError());
 }
 
-struct MatrixFree {
-  void operator()(void* m) const { XGDMatrixFree(m); }
-};
-using MatrixHandle = std::unique_ptr<void, MatrixFree>;
+using MatrixHandle = std::unique_ptr<void, XGBMatrixFree>;
 
 Result<MatrixHandle> make_matrix(const FeatureMatrix& x) {
   DMatrixHandle raw = nullptr;
@@ -62,27 +59,27 @@ Status set_params(void* h, const BoosterParams& p) {
 
 }  // namespace
 
-Booster::~Booster() {
-  if (handle_ != nullptr) XGBoosterFree(handle_);
-}
-
-Booster& Booster::operator=(Booster&& o) noexcept {
-  if (this != &o) {
-    if (handle_ != nullptr) XGBoosterFree(handle_);
-    handle_ = o.handle_;
-    o.handle_ = nullptr;
-  }
-  return *this;
-}
+void XGBMatrixFree::operator()(void* m) const { XGDMatrixFree(m); }
+void XGBBoosterFree::operator()(void* b) const { XGBoosterFree(b); }
 
 Result<Booster> Booster::train(const FeatureMatrix& x, const std::vector<float>& labels, const BoosterParams& p) {
+  auto b = start(x, labels, p);
+  if (!b) return b.status();
+  if (Status s = b->grow(p.rounds); !s) return s;
+  b->rows_.reset();
+  return b;
+}
+
+Result<Booster> Booster::start(const FeatureMatrix& x, const std::vector<float>& labels, const BoosterParams& p) {
   auto m = make_matrix(x);
   if (!m) return m.status();
   if (XGDMatrixSetFloatInfo(m->get(), "label", labels.data(), labels.size()) != 0) return xgboost_error("labels");
   DMatrixHandle matrices[] = {m->get()};
   BoosterHandle raw = nullptr;
   if (XGBoosterCreate(matrices, 1, &raw) != 0) return xgboost_error("cannot create a booster");
-  Booster b(raw);
+  Booster b;
+  b.handle_.reset(raw);
+  b.rows_ = std::move(*m);
   if (Status s = set_params(raw, p); !s) return s;
   // The trees start from the labels' base rate, so that few rounds are
   // calibrated too (XGBoost 1.7 starts from 0.5).
@@ -93,16 +90,24 @@ Result<Booster> Booster::train(const FeatureMatrix& x, const std::vector<float>&
   if (XGBoosterSetParam(raw, "base_score", fmt::format("{}", base_rate).c_str()) != 0) {
     return xgboost_error("parameter base_score");
   }
-  for (int i = 0; i < p.rounds; ++i) {
-    if (XGBoosterUpdateOneIter(raw, i, m->get()) != 0) return xgboost_error("training round " + std::to_string(i));
-  }
   return b;
+}
+
+Status Booster::grow(int rounds) {
+  assert(rows_ != nullptr);
+  for (int i = 0; i < rounds; ++i, ++rounds_) {
+    if (XGBoosterUpdateOneIter(handle_.get(), rounds_, rows_.get()) != 0) {
+      return xgboost_error("training round " + std::to_string(rounds_));
+    }
+  }
+  return Status::ok();
 }
 
 Result<Booster> Booster::load_json(std::string_view model_json) {
   BoosterHandle raw = nullptr;
   if (XGBoosterCreate(nullptr, 0, &raw) != 0) return xgboost_error("cannot create a booster");
-  Booster b(raw);
+  Booster b;
+  b.handle_.reset(raw);
   if (XGBoosterLoadModelFromBuffer(raw, model_json.data(), model_json.size()) != 0) {
     return xgboost_error("cannot load the model");
   }
@@ -113,7 +118,7 @@ Result<Booster> Booster::load_json(std::string_view model_json) {
 Result<std::string> Booster::save_json() const {
   bst_ulong size = 0;
   const char* bytes = nullptr;
-  if (XGBoosterSaveModelToBuffer(handle_, R"({"format": "json"})", &size, &bytes) != 0) {
+  if (XGBoosterSaveModelToBuffer(handle_.get(), R"({"format": "json"})", &size, &bytes) != 0) {
     return xgboost_error("cannot save the model");
   }
   return std::string(bytes, size);
@@ -127,13 +132,11 @@ Result<std::vector<float>> Booster::predict(const FeatureMatrix& x, int rounds) 
   const float* out = nullptr;
   const std::string config = fmt::format(
       R"({{"type": 0, "training": false, "iteration_begin": 0, "iteration_end": {}, "strict_shape": false}})", rounds);
-  if (XGBoosterPredictFromDMatrix(handle_, m->get(), config.c_str(), &shape, &dim, &out) != 0) {
+  if (XGBoosterPredictFromDMatrix(handle_.get(), m->get(), config.c_str(), &shape, &dim, &out) != 0) {
     return xgboost_error("prediction");
   }
   return std::vector<float>(out, out + x.rows);
 }
-
-void RoundScores::MatrixFree::operator()(void* m) const { XGDMatrixFree(m); }
 
 RoundScores::~RoundScores() = default;
 
@@ -160,7 +163,7 @@ Status RoundScores::extend(const Booster& b, int end) {
   const std::string config = fmt::format(
       R"({{"type": 1, "training": false, "iteration_begin": {}, "iteration_end": {}, "strict_shape": false}})", rounds_,
       end);
-  if (XGBoosterPredictFromDMatrix(b.handle_, matrix_.get(), config.c_str(), &shape, &dim, &out) != 0) {
+  if (XGBoosterPredictFromDMatrix(b.handle_.get(), matrix_.get(), config.c_str(), &shape, &dim, &out) != 0) {
     return xgboost_error("prediction of rounds " + std::to_string(rounds_) + " to " + std::to_string(end));
   }
   std::copy(out, out + margins_.size(), margins_.begin());
@@ -183,7 +186,7 @@ Result<std::map<std::string, double>> Booster::total_gain(const std::vector<std:
   const char** scored = nullptr;
   const bst_ulong* shape = nullptr;
   const float* scores = nullptr;
-  if (XGBoosterFeatureScore(handle_, config.c_str(), &n, &scored, &dim, &shape, &scores) != 0) {
+  if (XGBoosterFeatureScore(handle_.get(), config.c_str(), &n, &scored, &dim, &shape, &scores) != 0) {
     return xgboost_error("feature scores");
   }
   std::map<std::string, double> gain;

@@ -39,18 +39,27 @@ struct BoosterParams {
 
 class RoundScores;
 
+// Frees XGBoost's handles (XGDMatrixFree, XGBoosterFree).
+struct XGBMatrixFree {
+  void operator()(void* m) const;
+};
+struct XGBBoosterFree {
+  void operator()(void* b) const;
+};
+
 class Booster {
  public:
-  Booster() = default;
-  ~Booster();
-  Booster(Booster&& o) noexcept : handle_(o.handle_) { o.handle_ = nullptr; }
-  Booster& operator=(Booster&& o) noexcept;
-  Booster(const Booster&) = delete;
-  Booster& operator=(const Booster&) = delete;
-
-  // The first tree starts from the labels' mean (base_score). REQUIRES:
-  // labels.size() == x.rows, labels are 0 or 1.
+  // `p.rounds` rounds; the first tree starts from the labels' mean
+  // (base_score). REQUIRES: labels.size() == x.rows, labels are 0 or 1.
   static Result<Booster> train(const FeatureMatrix& x, const std::vector<float>& labels, const BoosterParams& p);
+  // Training in stages (tuning): start() trains no round yet and keeps
+  // XGBoost's copy of the rows, and each grow() trains more rounds on
+  // them. The trees are those train() grows for the same total of rounds.
+  static Result<Booster> start(const FeatureMatrix& x, const std::vector<float>& labels, const BoosterParams& p);
+  // REQUIRES: a booster from start().
+  Status grow(int rounds);
+  // Rounds trained (or loaded: 0 when unknown).
+  int rounds() const { return rounds_; }
   // `model_json` is what save_json returned.
   static Result<Booster> load_json(std::string_view model_json);
 
@@ -64,8 +73,10 @@ class Booster {
 
  private:
   friend class RoundScores;
-  explicit Booster(void* handle) : handle_(handle) {}
-  void* handle_ = nullptr;
+  Booster() = default;
+  std::unique_ptr<void, XGBMatrixFree> rows_;  // from start(): what grow() trains on
+  std::unique_ptr<void, XGBBoosterFree> handle_;
+  int rounds_ = 0;
 };
 
 // The scores of a fixed set of rows after more and more of a booster's
@@ -92,10 +103,7 @@ class RoundScores {
 
  private:
   RoundScores() = default;
-  struct MatrixFree {
-    void operator()(void* m) const;
-  };
-  std::unique_ptr<void, MatrixFree> matrix_;
+  std::unique_ptr<void, XGBMatrixFree> matrix_;
   std::vector<float> margins_;  // XGBoost's, in float as it adds them
   int rounds_ = 0;
 };

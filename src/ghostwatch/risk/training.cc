@@ -1,5 +1,7 @@
 #include "ghostwatch/risk/training.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -78,7 +80,11 @@ std::string model_json(const TrainReport& r, const TrainOptions& o, const Featur
                      {"validation_episodes", t.validation_episodes},
                      {"best", trial(t.best)},
                      {"chosen", trial(t.chosen)}};
-    for (const TuningTrial& x : t.best_per_depth) doc["tuning"]["best_per_depth"].push_back(trial(x));
+    for (std::size_t i = 0; i < t.best_per_depth.size(); ++i) {
+      nlohmann::json depth = trial(t.best_per_depth[i]);
+      depth["grown_rounds"] = t.grown_per_depth[i];
+      doc["tuning"]["best_per_depth"].push_back(std::move(depth));
+    }
   }
   for (const ScoredModel& m : r.models) doc["test_metrics"][m.name] = metrics_json(m.test);
   for (const auto& [name, share] : r.importance) doc["importance_total_gain_share"][name] = share;
@@ -111,7 +117,7 @@ Result<TrainReport> train_risk_model(const EpisodeHistory& history, const TrainO
   report.train_positive_rate = static_cast<double>(train.positives) / static_cast<double>(train.labels.size());
   report.params = options.params;
   if (options.tune) {
-    auto tuning = tune_trees(train, options.params, *options.tune);
+    auto tuning = tune_trees(train, options.params, *options.tune, options.progress);
     if (!tuning) return tuning.status();
     report.params.max_depth = tuning->chosen.max_depth;
     report.params.rounds = tuning->chosen.rounds;
@@ -123,8 +129,14 @@ Result<TrainReport> train_risk_model(const EpisodeHistory& history, const TrainO
   const FeatureMatrix test_x = encoding.matrix(test.features);
   const std::vector<bool> test_labels = as_bools(test.labels);
 
+  const auto stage = [&options](const std::string& what) {
+    if (options.progress) options.progress(what);
+  };
+  stage(fmt::format("training the trees on {} episodes: depth {}, {} rounds", train.size(), report.params.max_depth,
+                    report.params.rounds));
   auto booster = Booster::train(train_x, train.labels, report.params);
   if (!booster) return booster.status();
+  stage(fmt::format("scoring the {} test episodes", test.size()));
   auto predicted = booster->predict(test_x);
   if (!predicted) return predicted.status();
   report.models.push_back({"xgboost", score_metrics({predicted->begin(), predicted->end()}, test_labels)});
@@ -138,6 +150,7 @@ Result<TrainReport> train_risk_model(const EpisodeHistory& history, const TrainO
 
   std::vector<bool> log_scale(kFeatureCount, false);
   for (std::size_t i = 0; i < kNumericFeatureCount; ++i) log_scale[i] = is_heavy_tailed(static_cast<NumericFeature>(i));
+  stage("fitting the logistic regression baseline");
   const LogisticRegression logistic = LogisticRegression::fit(train_x, train.labels, log_scale);
   report.models.push_back({"logistic", score_metrics(logistic.predict(test_x), test_labels)});
 

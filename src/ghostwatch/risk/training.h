@@ -33,6 +33,7 @@ struct TrainOptions {
   Instant test_from = 0;
   BoosterParams params;  // params.seed is the run's seed
   std::optional<TuningGrid> tune;  // set: depth and rounds come from tuning
+  StageProgress progress;          // hears of each stage, and of each tuning step
 };
 
 struct ScoredModel {

@@ -44,7 +44,8 @@ void LabelledEpisodes::add(const EpisodeRow& row, bool label) {
   positives += label;
 }
 
-Result<TuningReport> tune_trees(const LabelledEpisodes& train, const BoosterParams& base, const TuningGrid& grid) {
+Result<TuningReport> tune_trees(const LabelledEpisodes& train, const BoosterParams& base, const TuningGrid& grid,
+                                const StageProgress& progress) {
   const std::size_t n = train.size();
   std::size_t cut = static_cast<std::size_t>(static_cast<double>(n) * (1.0 - grid.validation_share));
   while (cut > 0 && cut < n && train.opened_at[cut] == train.opened_at[cut - 1]) ++cut;
@@ -68,19 +69,25 @@ Result<TuningReport> tune_trees(const LabelledEpisodes& train, const BoosterPara
   for (int depth : grid.depths) {
     BoosterParams p = base;
     p.max_depth = depth;
-    p.rounds = grid.max_rounds;
-    auto booster = Booster::train(fit_x, fit.labels, p);
+    auto booster = Booster::start(fit_x, fit.labels, p);
     if (!booster) return booster.status();
     auto scores = RoundScores::make(validation_x);
     if (!scores) return scores.status();
     TuningTrial best_here{depth, 0, -1};
     for (int rounds = grid.step; rounds <= grid.max_rounds; rounds += grid.step) {
+      if (Status s = booster->grow(grid.step); !s) return s;
       if (Status s = scores->extend(*booster, rounds); !s) return s;
       const TuningTrial t{depth, rounds, score_metrics(scores->probabilities(), validation_labels).roc_auc};
       trials.push_back(t);
       if (t.roc_auc > best_here.roc_auc) best_here = t;
+      if (progress) {
+        progress(fmt::format("tuning on {} episodes: depth {}, {} rounds, validation ROC-AUC {:.4f}", fit.size(), depth,
+                             rounds, t.roc_auc));
+      }
+      if (rounds - best_here.rounds >= grid.patience) break;
     }
     report.best_per_depth.push_back(best_here);
+    report.grown_per_depth.push_back(booster->rounds());
     if (best_here.roc_auc > report.best.roc_auc) report.best = best_here;
   }
   report.chosen = report.best;
