@@ -141,6 +141,27 @@ TEST(RiskTraining, SavedModelScoresAsTrained) {
   }
 }
 
+// 900 rows of two numeric columns and a categorical one, with NaNs in
+// each, values that are not categories, and labels that need several
+// splits to tell; `labels` gets theirs.
+risk::FeatureMatrix mixed_matrix(std::vector<float>& labels) {
+  risk::FeatureMatrix x;
+  x.columns = 3;
+  x.types = "qqc";
+  x.names = {"a", "b", "kind"};
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (int i = 0; i < 900; ++i) {
+    const float a = static_cast<float>((i * 37) % 101) / 7.0f, b = static_cast<float>((i * 13) % 29);
+    const float kind = static_cast<float>(i % 9);
+    x.values.push_back(i % 17 == 0 ? nan : a);
+    x.values.push_back(i % 23 == 0 ? nan : b);
+    x.values.push_back(i % 31 == 0 ? nan : kind);
+    labels.push_back((a > 6 && b < 20) || kind == 2 || (i % 11 == 0) ? 1.0f : 0.0f);
+  }
+  x.rows = labels.size();
+  return x;
+}
+
 TEST(RiskTraining, CategoricalSplitsAgreeWithXGBoost) {
   // Country decides the label: the trees must split on the category.
   risk::FeatureMatrix x;
@@ -174,21 +195,8 @@ TEST(RiskTraining, UnevenTreesAgreeWithXGBoostWithAndWithoutSimd) {
   // that are not categories, and more trees than a multiple of the lanes;
   // at most 4 deep (the AVX2 walk's vector levels), and 5 and 6 (below
   // those, a lane at a time).
-  risk::FeatureMatrix x;
-  x.columns = 3;
-  x.types = "qqc";
-  x.names = {"a", "b", "kind"};
   std::vector<float> labels;
-  const float nan = std::numeric_limits<float>::quiet_NaN();
-  for (int i = 0; i < 900; ++i) {
-    const float a = static_cast<float>((i * 37) % 101) / 7.0f, b = static_cast<float>((i * 13) % 29);
-    const float kind = static_cast<float>(i % 9);
-    x.values.push_back(i % 17 == 0 ? nan : a);
-    x.values.push_back(i % 23 == 0 ? nan : b);
-    x.values.push_back(i % 31 == 0 ? nan : kind);
-    labels.push_back((a > 6 && b < 20) || kind == 2 || (i % 11 == 0) ? 1.0f : 0.0f);
-  }
-  x.rows = labels.size();
+  const risk::FeatureMatrix x = mixed_matrix(labels);
   for (const int depth : {4, 5, 6}) {
     risk::BoosterParams params;
     params.rounds = 13;
@@ -219,18 +227,8 @@ TEST(RiskTraining, UnevenTreesAgreeWithXGBoostWithAndWithoutSimd) {
 TEST(RiskTraining, TrainingInStagesGrowsTheSameTrees) {
   // Tuning grows its boosters 10 rounds at a time and stops where the
   // validation score no longer climbs: the trees must be train()'s.
-  risk::FeatureMatrix x;
-  x.columns = 2;
-  x.types = "qc";
-  x.names = {"a", "kind"};
   std::vector<float> labels;
-  for (int i = 0; i < 800; ++i) {
-    const float a = static_cast<float>((i * 29) % 83), kind = static_cast<float>(i % 4);
-    x.values.push_back(a);
-    x.values.push_back(kind);
-    labels.push_back(a > 40 || kind == 1 || i % 9 == 0 ? 1.0f : 0.0f);
-  }
-  x.rows = labels.size();
+  const risk::FeatureMatrix x = mixed_matrix(labels);
   risk::BoosterParams params;
   params.rounds = 25;
   params.seed = 3;  // subsampling draws per round: the stages must not shift them
@@ -251,21 +249,8 @@ TEST(RiskTraining, RoundScoresAreXGBoostsPredictionsAfterEachRound) {
   // Tuning extends the validation scores a few rounds at a time; after r
   // rounds they must be the bits XGBoost's own prediction of r rounds
   // gives (NaNs, a categorical column, uneven steps, a depth that pads).
-  risk::FeatureMatrix x;
-  x.columns = 3;
-  x.types = "qqc";
-  x.names = {"a", "b", "kind"};
   std::vector<float> labels;
-  const float nan = std::numeric_limits<float>::quiet_NaN();
-  for (int i = 0; i < 1500; ++i) {
-    const float a = static_cast<float>((i * 53) % 97) / 3.0f, b = static_cast<float>((i * 17) % 31);
-    const float kind = static_cast<float>(i % 5);
-    x.values.push_back(i % 13 == 0 ? nan : a);
-    x.values.push_back(i % 19 == 0 ? nan : b);
-    x.values.push_back(kind);
-    labels.push_back((a > 12 && b < 25) || kind == 3 || i % 7 == 0 ? 1.0f : 0.0f);
-  }
-  x.rows = labels.size();
+  const risk::FeatureMatrix x = mixed_matrix(labels);
   risk::BoosterParams params;
   params.rounds = 40;
   params.max_depth = 4;
