@@ -138,8 +138,6 @@ Result<std::vector<float>> Booster::predict(const FeatureMatrix& x, int rounds) 
   return std::vector<float>(out, out + x.rows);
 }
 
-RoundScores::~RoundScores() = default;
-
 Result<RoundScores> RoundScores::make(const FeatureMatrix& x) {
   auto m = make_matrix(x);
   if (!m) return m.status();

@@ -89,9 +89,6 @@ class Booster {
 class RoundScores {
  public:
   static Result<RoundScores> make(const FeatureMatrix& x);
-  RoundScores(RoundScores&&) noexcept = default;
-  RoundScores& operator=(RoundScores&&) noexcept = default;
-  ~RoundScores();
 
   // Adds the trees of rounds [rounds(), end) of `b`, which must be the
   // booster of every earlier extend(). REQUIRES: rounds() < end <= the
